@@ -1,0 +1,1 @@
+# modules: build fragment, included from the top Makefile.am.

@@ -1,0 +1,1 @@
+# src/api: build fragment, included from the top Makefile.am.

@@ -1,0 +1,1 @@
+# src/client: build fragment, included from the top Makefile.am.

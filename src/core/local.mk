@@ -1,0 +1,6 @@
+# libsmartproxy: the core library every program, test and fuzzer links.
+noinst_LTLIBRARIES += libsmartproxy.la
+libsmartproxy_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(YAML_CFLAGS) $(JSONC_CFLAGS)
+libsmartproxy_la_SOURCES = \
+	src/core/err.c src/core/err.h \
+	src/core/buf.c src/core/buf.h

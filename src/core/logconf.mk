@@ -1,0 +1,1 @@
+# src/core: build fragment, included from the top Makefile.am.

@@ -1,0 +1,1 @@
+# src/oftp2: build fragment, included from the top Makefile.am.

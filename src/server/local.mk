@@ -1,0 +1,1 @@
+# src/server: build fragment, included from the top Makefile.am.

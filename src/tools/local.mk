@@ -1,0 +1,1 @@
+# src/tools: build fragment, included from the top Makefile.am.

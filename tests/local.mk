@@ -1,0 +1,11 @@
+# Unit tests (Check), fuzz corpus replays and integration tests.
+
+# Fuzz targets: built as libFuzzer programs with --enable-fuzzing, and always
+# as corpus replayers that `make check` runs (tests/fuzz/standalone.c).
+SP_FUZZ_REPLAY = tests/fuzz/standalone.c
+
+check_PROGRAMS += tests/unit/check_buf
+TESTS += tests/unit/check_buf
+tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
+tests_unit_check_buf_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_buf_LDADD = $(SP_CHECK_LIBS)
