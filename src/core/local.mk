@@ -4,3 +4,8 @@ libsmartproxy_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(YAML_CFLAGS) $(JSONC_C
 libsmartproxy_la_SOURCES = \
 	src/core/err.c src/core/err.h \
 	src/core/buf.c src/core/buf.h
+libsmartproxy_la_SOURCES += \
+	src/core/loop.c src/core/loop.h \
+	src/core/conn.c src/core/conn.h \
+	src/core/net.c src/core/net.h
+libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h

@@ -1,0 +1,260 @@
+/*
+ * smartproxy/module.h - the inspection module ABI (installed; the whole
+ * contract between the relay core and a module).
+ *
+ * A module is a shared object that exports one data symbol, SP_MODULE_SYMBOL,
+ * of type `const struct sp_module`. The core dlopen()s every module named in
+ * the bootstrap file at start (before privileges are dropped), checks the
+ * descriptor's magic, ABI major (exact match) and minor (the module's minor
+ * must not exceed the host's), and refuses the module otherwise. Modules link
+ * against nothing of the daemon: everything they may call is in the function
+ * table `struct sp_host` handed to init().
+ *
+ * Versioning: SP_MODULE_ABI_MAJOR changes when anything here changes
+ * incompatibly. SP_MODULE_ABI_MINOR grows when members are appended to
+ * struct sp_module or struct sp_host; both carry their size so either side can
+ * tell which members the other knows. Never reorder or remove members.
+ *
+ * A session has two legs: OUTSIDE (the partner, over TLS) and INSIDE (the
+ * inside OFTP2 server, reached through the tunnel). Bytes flow in two
+ * directions; for each direction the chain is the bootstrap order. Each hook
+ * gets `ms`, this module's handle on this session, and `sctx`, the module's
+ * per-session context (session_ctx_size bytes, zeroed, owned by the core,
+ * valid from on_open until on_close returns).
+ *
+ * Ownership: every pointer the core passes into a hook is valid only during
+ * that call; copy what you keep. Strings returned by host functions are owned
+ * by the core and valid until the session ends. Memory a module allocates is
+ * the module's to free (in on_close, config_free or fini).
+ *
+ * Threading: all hooks of one session run on one thread; different sessions
+ * may run on different threads. Hooks must never block.
+ */
+#ifndef SMARTPROXY_MODULE_H
+#define SMARTPROXY_MODULE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_MODULE_MAGIC     0x53504d31u /* "SPM1" */
+#define SP_MODULE_ABI_MAJOR 1
+#define SP_MODULE_ABI_MINOR 0
+#define SP_MODULE_SYMBOL    "sp_module_v1"
+
+/* Fill the ABI header of a descriptor: `SP_MODULE_HEADER, .name = "x", ...` */
+#define SP_MODULE_HEADER \
+	.magic = SP_MODULE_MAGIC, .abi_major = SP_MODULE_ABI_MAJOR, \
+	.abi_minor = SP_MODULE_ABI_MINOR, .struct_size = sizeof(struct sp_module)
+
+/* What a hook decides. */
+enum sp_verdict {
+	SP_CONTINUE = 0, /* go on: next module, or the wire */
+	SP_HOLD = 1,     /* asynchronous work pending: call host->resume() later */
+	SP_REJECT = 2,   /* policy refusal: clean end of the session */
+	SP_ABORT = 3,    /* hostile input: end now, flush nothing more inside */
+	SP_FAIL = 4      /* the module itself failed: its failure policy decides */
+};
+
+enum sp_leg { SP_LEG_OUTSIDE = 0, SP_LEG_INSIDE = 1 };
+
+/* Direction of a byte flow, named by where the bytes go. */
+enum sp_dir { SP_TO_INSIDE = 0, SP_TO_OUTSIDE = 1 };
+
+/* Log levels, shared with the core's logger. */
+enum sp_level {
+	SP_LEVEL_DEBUG = 0, SP_LEVEL_INFO, SP_LEVEL_NOTICE, SP_LEVEL_WARN,
+	SP_LEVEL_ERR, SP_LEVEL_CRIT
+};
+
+/* How the module was configured in the bootstrap file. */
+enum sp_mode {
+	SP_MODE_ENFORCE = 0, /* verdicts take effect */
+	SP_MODE_DETECT = 1   /* log what would have been rejected, let it pass */
+};
+
+/* Descriptor flags. */
+#define SP_MODULE_F_GATES_INSIDE 0x1u /* the inside leg opens only when this
+                                         module first forwards bytes inside */
+
+struct sp_msess;   /* opaque: one module's handle on one session */
+
+/* The session's far end, known at TCP accept (on_open). */
+struct sp_peer {
+	const char *addr;    /* numeric address, "192.0.2.7" or "2001:db8::1" */
+	uint16_t port;
+	const char *local_addr;
+	uint16_t local_port;
+	int outgoing;        /* 0: partner called us; 1: we called the partner */
+	const char *route;   /* outgoing: route name; incoming: listener name */
+};
+
+/* TLS facts after the handshake (on_tls). */
+struct sp_tls {
+	const char *version;          /* "TLS1.3" */
+	const char *cipher;           /* GnuTLS cipher suite name */
+	const uint8_t *peer_cert_der; /* leaf certificate or NULL */
+	size_t peer_cert_len;
+	const char *peer_cert_sha256; /* 64 lowercase hex digits or NULL */
+	const char *peer_subject;     /* RFC 4514 DN or NULL */
+	int peer_verified;            /* chain verified against the configured CA */
+};
+
+/* A framed protocol message handed down the chain (on_message). */
+struct sp_message {
+	const char *protocol;   /* "oftp2" */
+	int type;               /* protocol-specific: OFTP2 command code octet */
+	const void *parsed;     /* protocol-specific typed struct, e.g. struct oftp2_cmd */
+	const uint8_t *raw;     /* the message's bytes as seen on the wire */
+	size_t raw_len;
+	enum sp_dir dir;
+};
+
+/* Why a session ended (on_close). */
+struct sp_close {
+	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout", ... */
+	const char *text;       /* human words or "" */
+	uint64_t bytes_to_inside;
+	uint64_t bytes_to_outside;
+	int64_t started_ms;     /* wall clock, ms since the epoch */
+	int64_t ended_ms;
+};
+
+/* A log record offered to on_log before it is written (WARN and above). */
+struct sp_log_record {
+	enum sp_level level;    /* a filter may lower it */
+	const char *category;
+	const char *function;
+	const char *message;
+	char tag[64];           /* a filter may set it, e.g. "ignore-rule=12" */
+	int escalate;           /* 1: becomes an event; a filter may clear it */
+};
+
+/* Arguments from the module's bootstrap entry. */
+struct sp_module_args {
+	const char *name;
+	enum sp_mode mode;
+	/* options: NULL-terminated key, value pairs from the entry's `options` map */
+	const char *const *options;
+};
+
+/*
+ * The host's function table. `ms` may be NULL where noted (process-level).
+ */
+struct sp_host {
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	uint32_t struct_size;
+
+	/* Log a line in the module's name; ms may be NULL. */
+	void (*log)(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/*
+	 * One stable security event line (docs/logging.md): `event` is a short
+	 * token ("bad_password"), the core adds source address, partner and
+	 * session; `fmt` adds detail.
+	 */
+	void (*security)(struct sp_msess *ms, const char *event, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+
+	/* Pass bytes on in direction `dir`: to the next module's on_data, or the wire. */
+	int (*forward)(struct sp_msess *ms, enum sp_dir dir, const void *p, size_t n);
+	/* Write bytes straight to a leg, past every later module (ESID, SSRM...). */
+	int (*send)(struct sp_msess *ms, enum sp_leg leg, const void *p, size_t n);
+	/*
+	 * Hand a parsed message to the later modules' on_message hooks, in chain
+	 * order. Returns the first verdict that is not SP_CONTINUE, or
+	 * SP_CONTINUE. On SP_HOLD the delivery goes on when the holding module
+	 * resumes, and this module's on_delivered() gets the final verdict with
+	 * `cookie`.
+	 */
+	enum sp_verdict (*deliver)(struct sp_msess *ms, const struct sp_message *msg,
+	    uint64_t cookie);
+	/* End a hold this module started (from on_data or on_message). */
+	void (*resume)(struct sp_msess *ms, enum sp_verdict verdict);
+	/* End the session: flush what was sent, close both legs. */
+	void (*end)(struct sp_msess *ms, const char *reason, const char *text);
+
+	/* One-shot timers per module and session, `id` chosen by the module. */
+	int (*timer_set)(struct sp_msess *ms, unsigned id, uint64_t delay_ms);
+	void (*timer_cancel)(struct sp_msess *ms, unsigned id);
+
+	/*
+	 * Session facts shared by all modules, string key/value ("partner",
+	 * "peer.addr", "session.id", "tls.version"...). get returns NULL if unset.
+	 */
+	const char *(*fact_get)(struct sp_msess *ms, const char *key);
+	int (*fact_set)(struct sp_msess *ms, const char *key, const char *value);
+
+	/* This module's runtime configuration for the session's revision (or NULL). */
+	void *(*config)(struct sp_msess *ms);
+
+	/* Raise an event for the event-script bridge; ms may be NULL. */
+	void (*event)(struct sp_msess *ms, enum sp_level severity, const char *type,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+};
+
+/*
+ * The descriptor. Every callback is optional (NULL = not interested; a NULL
+ * on_data passes bytes through unchanged).
+ */
+struct sp_module {
+	uint32_t magic;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;
+	const char *name;
+	const char *version;
+	uint32_t flags;             /* SP_MODULE_F_* */
+	size_t session_ctx_size;
+
+	/* Process level. init runs before privileges are dropped. */
+	int (*init)(const struct sp_host *host, const struct sp_module_args *args,
+	    void **mctx);
+	void (*fini)(void *mctx);
+
+	/*
+	 * Runtime configuration: `json` is this module's section of the
+	 * configuration revision (a JSON document, "null" if absent). Return 0 and
+	 * a new config object in *cfg, or a negative value and one line in err:
+	 * the whole revision is then refused. The core frees the object with
+	 * config_free when no session uses that revision any more.
+	 */
+	int (*config_parse)(void *mctx, const char *json, void **cfg, char *err,
+	    size_t errlen);
+	void (*config_free)(void *mctx, void *cfg);
+
+	/* Session level. on_close runs exactly once for every on_open. */
+	enum sp_verdict (*on_open)(void *mctx, struct sp_msess *ms, void *sctx,
+	    const struct sp_peer *peer);
+	enum sp_verdict (*on_tls)(void *mctx, struct sp_msess *ms, void *sctx,
+	    const struct sp_tls *tls);
+	/*
+	 * Bytes in direction `dir`. The module takes them all (buffering what it
+	 * must, bounded) and forwards what it wants with host->forward. SP_HOLD
+	 * stops reading the source leg of `dir` until host->resume().
+	 */
+	enum sp_verdict (*on_data)(void *mctx, struct sp_msess *ms, void *sctx,
+	    enum sp_dir dir, const uint8_t *p, size_t n);
+	enum sp_verdict (*on_message)(void *mctx, struct sp_msess *ms, void *sctx,
+	    const struct sp_message *msg);
+	void (*on_delivered)(void *mctx, struct sp_msess *ms, void *sctx,
+	    uint64_t cookie, enum sp_verdict verdict);
+	enum sp_verdict (*on_timer)(void *mctx, struct sp_msess *ms, void *sctx,
+	    unsigned id);
+	void (*on_close)(void *mctx, struct sp_msess *ms, void *sctx,
+	    const struct sp_close *info);
+
+	/* Process-level log filter for records of WARN and above. */
+	void (*on_log)(void *mctx, struct sp_log_record *rec);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMARTPROXY_MODULE_H */

@@ -1,0 +1,377 @@
+/* conn.c - non-blocking plain/TLS connection; see conn.h for the contract. */
+#include "conn.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Largest plaintext handed to one gnutls_record_send (one TLS record). */
+#define TLS_CHUNK 16384
+
+static void update_interest(struct sp_conn *c);
+static void handshake(struct sp_conn *c);
+static void on_io(struct sp_loop *loop, int fd, unsigned events, void *arg);
+
+static void
+fail(struct sp_conn *c, int err, const char *what, const char *detail)
+{
+	c->err = err;
+	snprintf(c->errtext, sizeof(c->errtext), "%.40s: %.110s", what, detail);
+	sp_loop_del(c->loop, c->fd);
+	c->state = SP_CONN_S_DEAD;
+	c->cb(c, SP_CONN_ERROR, c->arg);
+}
+
+static void
+on_pending(struct sp_loop *loop, struct sp_defer *d, void *arg)
+{
+	struct sp_conn *c = arg;
+
+	if (c->state == SP_CONN_S_OPEN && c->want_read)
+		c->cb(c, SP_CONN_READABLE, c->arg);
+}
+
+static void
+on_kick(struct sp_loop *loop, struct sp_defer *d, void *arg)
+{
+	struct sp_conn *c = arg;
+
+	if (c->state == SP_CONN_S_HANDSHAKE)
+		handshake(c);
+}
+
+int
+sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
+    size_t out_max, sp_conn_cb *cb, void *arg)
+{
+	int fl, r;
+
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->fd = fd;
+	c->cb = cb;
+	c->arg = arg;
+	sp_buf_init(&c->out, out_max);
+	sp_defer_init(&c->pending, on_pending, c);
+	sp_defer_init(&c->kick, on_kick, c);
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return SP_ERR_SYSTEM;
+	c->state = connecting ? SP_CONN_S_CONNECTING : SP_CONN_S_OPEN;
+	if ((r = sp_loop_add(loop, fd, connecting ? SP_EV_WRITE : 0, on_io, c)) != 0)
+		return r;
+	return SP_OK;
+}
+
+static void
+handshake(struct sp_conn *c)
+{
+	int r = gnutls_handshake(c->tls);
+
+	if (r == GNUTLS_E_SUCCESS) {
+		c->state = SP_CONN_S_OPEN;
+		update_interest(c);
+		c->cb(c, SP_CONN_READY, c->arg);
+		return;
+	}
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(r)) {
+		update_interest(c);
+		return;
+	}
+	if (r == GNUTLS_E_FATAL_ALERT_RECEIVED || r == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+		char t[96];
+		snprintf(t, sizeof(t), "alert received: %s",
+		    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+		fail(c, SP_ERR_TLS, "handshake", t);
+		return;
+	}
+	fail(c, SP_ERR_TLS, "handshake", gnutls_strerror(r));
+}
+
+int
+sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls)
+{
+	c->tls = tls;
+	gnutls_transport_set_int(tls, c->fd);
+	if (c->state == SP_CONN_S_OPEN) {
+		c->state = SP_CONN_S_HANDSHAKE;
+		update_interest(c);
+		/* Start on the next turn: a client's ClientHello goes out then. */
+		sp_defer_queue(c->loop, &c->kick);
+	}
+	return SP_OK;
+}
+
+static void
+update_interest(struct sp_conn *c)
+{
+	unsigned ev = 0;
+
+	switch (c->state) {
+	case SP_CONN_S_CONNECTING:
+		ev = SP_EV_WRITE;
+		break;
+	case SP_CONN_S_HANDSHAKE:
+		ev = gnutls_record_get_direction(c->tls) ? SP_EV_WRITE : SP_EV_READ;
+		break;
+	case SP_CONN_S_OPEN:
+	case SP_CONN_S_CLOSING:
+		if (c->want_read && c->state == SP_CONN_S_OPEN)
+			ev |= SP_EV_READ;
+		if (sp_buf_len(&c->out) > 0 || c->tls_send_pending > 0 ||
+		    c->state == SP_CONN_S_CLOSING)
+			ev |= SP_EV_WRITE;
+		break;
+	case SP_CONN_S_DONE:
+	case SP_CONN_S_DEAD:
+		return;
+	}
+	sp_loop_set(c->loop, c->fd, ev);
+}
+
+/* Write as much of `out` as the socket takes. Returns SP_OK, SP_ERR_AGAIN or a failure. */
+static int
+flush(struct sp_conn *c)
+{
+	while (sp_buf_len(&c->out) > 0) {
+		size_t n = sp_buf_len(&c->out);
+		ssize_t w;
+
+		if (c->tls != NULL) {
+			if (c->tls_send_pending > 0)
+				n = c->tls_send_pending;
+			else if (n > TLS_CHUNK)
+				n = TLS_CHUNK;
+			w = gnutls_record_send(c->tls, sp_buf_ptr(&c->out), n);
+			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+				c->tls_send_pending = n;
+				return SP_ERR_AGAIN;
+			}
+			c->tls_send_pending = 0;
+			if (w < 0) {
+				snprintf(c->errtext, sizeof(c->errtext), "send: %s",
+				    gnutls_strerror((int)w));
+				return SP_ERR_TLS;
+			}
+		} else {
+			w = send(c->fd, sp_buf_ptr(&c->out), n, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+					return SP_ERR_AGAIN;
+				snprintf(c->errtext, sizeof(c->errtext), "send: %s",
+				    strerror(errno));
+				return SP_ERR_SYSTEM;
+			}
+		}
+		sp_buf_consume(&c->out, (size_t)w);
+		c->bytes_out += (uint64_t)w;
+	}
+	/* Idle connections keep no output storage. */
+	sp_buf_release_if_empty(&c->out);
+	return SP_OK;
+}
+
+static void
+finish_shutdown(struct sp_conn *c)
+{
+	if (c->tls != NULL) {
+		int r = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			update_interest(c);
+			return;
+		}
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->state = SP_CONN_S_DONE;
+	sp_loop_set(c->loop, c->fd, 0);
+	c->cb(c, SP_CONN_FINISHED, c->arg);
+}
+
+static void
+on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct sp_conn *c = arg;
+	int r;
+
+	if (c->state == SP_CONN_S_CONNECTING) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+			soerr = errno;
+		if (soerr != 0) {
+			errno = soerr;
+			fail(c, SP_ERR_SYSTEM, "connect", strerror(soerr));
+			return;
+		}
+		if (!(events & (SP_EV_WRITE | SP_EV_ERROR)))
+			return;
+		if (c->tls != NULL) {
+			c->state = SP_CONN_S_HANDSHAKE;
+			handshake(c);
+			return;
+		}
+		c->state = SP_CONN_S_OPEN;
+		update_interest(c);
+		c->cb(c, SP_CONN_READY, c->arg);
+		return;
+	}
+	if (c->state == SP_CONN_S_HANDSHAKE) {
+		handshake(c);
+		return;
+	}
+	if (c->state != SP_CONN_S_OPEN && c->state != SP_CONN_S_CLOSING)
+		return;
+	if ((events & SP_EV_WRITE) || (events & SP_EV_ERROR)) {
+		size_t before = sp_buf_len(&c->out);
+
+		r = flush(c);
+		if (r != SP_OK && r != SP_ERR_AGAIN) {
+			char t[sizeof(c->errtext)];
+			memcpy(t, c->errtext, sizeof(t));
+			fail(c, r, "write", t);
+			return;
+		}
+		if (c->state == SP_CONN_S_CLOSING && r == SP_OK) {
+			finish_shutdown(c);
+			return;
+		}
+		update_interest(c);
+		if (sp_buf_len(&c->out) < before) {
+			c->cb(c, SP_CONN_DRAINED, c->arg);
+			if (c->state == SP_CONN_S_DEAD)
+				return;
+		}
+	}
+	if ((events & (SP_EV_READ | SP_EV_ERROR)) && c->want_read &&
+	    c->state == SP_CONN_S_OPEN) {
+		c->cb(c, SP_CONN_READABLE, c->arg);
+		if (c->state == SP_CONN_S_DEAD)
+			return;
+		if (c->tls != NULL && c->want_read &&
+		    gnutls_record_check_pending(c->tls) > 0)
+			sp_defer_queue(c->loop, &c->pending);
+	}
+}
+
+int
+sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got)
+{
+	ssize_t r;
+
+	*got = 0;
+	if (c->state != SP_CONN_S_OPEN)
+		return c->state == SP_CONN_S_DEAD ? SP_ERR_CLOSED : SP_ERR_AGAIN;
+	if (c->tls != NULL) {
+		for (int tries = 0; tries < 4; tries++) {
+			r = gnutls_record_recv(c->tls, p, n);
+			if (r > 0)
+				break;
+			if (r == 0)
+				return SP_ERR_CLOSED;
+			if (r == GNUTLS_E_AGAIN)
+				return SP_ERR_AGAIN;
+			if (r == GNUTLS_E_PREMATURE_TERMINATION) {
+				c->unclean_eof = true;
+				return SP_ERR_CLOSED;
+			}
+			if (r == GNUTLS_E_REHANDSHAKE) {
+				/* We never renegotiate: it only widens the attack surface. */
+				snprintf(c->errtext, sizeof(c->errtext),
+				    "recv: peer asked for renegotiation");
+				return SP_ERR_TLS;
+			}
+			if (r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)r))
+				continue;
+			snprintf(c->errtext, sizeof(c->errtext), "recv: %s",
+			    gnutls_strerror((int)r));
+			return SP_ERR_TLS;
+		}
+		if (r <= 0)
+			return SP_ERR_AGAIN;
+	} else {
+		r = recv(c->fd, p, n, 0);
+		if (r == 0)
+			return SP_ERR_CLOSED;
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return SP_ERR_AGAIN;
+			if (errno == ECONNRESET) {
+				c->unclean_eof = true;
+				return SP_ERR_CLOSED;
+			}
+			snprintf(c->errtext, sizeof(c->errtext), "recv: %s", strerror(errno));
+			return SP_ERR_SYSTEM;
+		}
+	}
+	c->bytes_in += (uint64_t)r;
+	*got = (size_t)r;
+	return SP_OK;
+}
+
+int
+sp_conn_write(struct sp_conn *c, const void *p, size_t n)
+{
+	int r;
+
+	if (c->state == SP_CONN_S_DEAD || c->state == SP_CONN_S_DONE)
+		return SP_ERR_CLOSED;
+	if ((r = sp_buf_put(&c->out, p, n)) != 0)
+		return r;
+	/* Try at once when nothing is queued ahead and the connection is up;
+	 * errors surface through the event path, not here. */
+	if (c->state == SP_CONN_S_OPEN && c->tls_send_pending == 0)
+		(void)flush(c);
+	update_interest(c);
+	return SP_OK;
+}
+
+void
+sp_conn_want_read(struct sp_conn *c, bool on)
+{
+	if (c->want_read == on)
+		return;
+	c->want_read = on;
+	update_interest(c);
+	if (on && c->state == SP_CONN_S_OPEN && c->tls != NULL &&
+	    gnutls_record_check_pending(c->tls) > 0)
+		sp_defer_queue(c->loop, &c->pending);
+}
+
+void
+sp_conn_shutdown(struct sp_conn *c)
+{
+	if (c->state != SP_CONN_S_OPEN && c->state != SP_CONN_S_HANDSHAKE &&
+	    c->state != SP_CONN_S_CONNECTING)
+		return;
+	if (c->state != SP_CONN_S_OPEN) {
+		/* Nothing was said yet: there is no one to say goodbye to. */
+		c->state = SP_CONN_S_DONE;
+		sp_loop_set(c->loop, c->fd, 0);
+		c->cb(c, SP_CONN_FINISHED, c->arg);
+		return;
+	}
+	c->state = SP_CONN_S_CLOSING;
+	update_interest(c);
+}
+
+void
+sp_conn_close(struct sp_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	sp_defer_cancel(c->loop, &c->pending);
+	sp_defer_cancel(c->loop, &c->kick);
+	sp_loop_del(c->loop, c->fd);
+	if (c->tls != NULL) {
+		gnutls_deinit(c->tls);
+		c->tls = NULL;
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->state = SP_CONN_S_DEAD;
+	sp_buf_free(&c->out);
+}

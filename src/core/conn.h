@@ -1,0 +1,88 @@
+/*
+ * conn.h - a non-blocking stream connection, plain or TLS (GnuTLS), on a loop.
+ *
+ * The connection owns its fd, its GnuTLS session (once handed over with
+ * sp_conn_start_tls) and a bounded output buffer. The user reads with
+ * sp_conn_read() when told READABLE and queues output with sp_conn_write();
+ * the connection flushes it as the socket allows and reports DRAINED when
+ * room was freed, which is how relays implement backpressure. Records that
+ * GnuTLS already decrypted but the user has not read yet are delivered through
+ * a deferred READABLE, since epoll cannot see them.
+ *
+ * Events are delivered to one callback. The callback may call
+ * sp_conn_close(); the struct itself belongs to the user (usually embedded in
+ * a session) and must stay valid until the current callback stack unwinds:
+ * free it from deferred work (sp_defer), never inside the callback.
+ */
+#ifndef SP_CONN_H
+#define SP_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+
+#include "buf.h"
+#include "loop.h"
+
+enum sp_conn_event {
+	SP_CONN_READY,    /* TCP connected and TLS handshake (if any) done */
+	SP_CONN_READABLE, /* sp_conn_read() will return data, EOF or an error */
+	SP_CONN_DRAINED,  /* output was flushed; sp_conn_out_room() grew */
+	SP_CONN_FINISHED, /* graceful shutdown completed: close now */
+	SP_CONN_ERROR     /* fatal: c->err and c->errtext say why; close now */
+};
+
+struct sp_conn;
+typedef void sp_conn_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+
+enum sp_conn_state {
+	SP_CONN_S_CONNECTING, SP_CONN_S_HANDSHAKE, SP_CONN_S_OPEN,
+	SP_CONN_S_CLOSING, SP_CONN_S_DONE, SP_CONN_S_DEAD
+};
+
+struct sp_conn {
+	struct sp_loop *loop;
+	int fd;
+	gnutls_session_t tls;
+	enum sp_conn_state state;
+	struct sp_buf out;
+	size_t tls_send_pending;  /* size of a gnutls_record_send that said AGAIN */
+	bool want_read;
+	bool unclean_eof;         /* peer closed TLS without close_notify */
+	int err;
+	char errtext[160];
+	sp_conn_cb *cb;
+	void *arg;
+	struct sp_defer pending;  /* deferred READABLE for buffered TLS records */
+	struct sp_defer kick;     /* starts a handshake outside the caller's stack */
+	uint64_t bytes_in, bytes_out;
+};
+
+/*
+ * Take over fd (made non-blocking here). `connecting` is true for an fd whose
+ * connect() is in progress: READY is reported when it completes (or at the end
+ * of the handshake if sp_conn_start_tls is called first).
+ */
+int sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
+    size_t out_max, sp_conn_cb *cb, void *arg);
+/* Hand over a configured GnuTLS session (ownership passes to the conn). */
+int sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls);
+
+/* Returns SP_OK with *got > 0, SP_ERR_AGAIN, SP_ERR_CLOSED, or a failure. */
+int sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got);
+/* Queue all n bytes or none (SP_ERR_LIMIT when out of room). */
+int sp_conn_write(struct sp_conn *c, const void *p, size_t n);
+static inline size_t sp_conn_out_room(const struct sp_conn *c) { return sp_buf_room(&c->out); }
+static inline size_t sp_conn_out_len(const struct sp_conn *c) { return sp_buf_len(&c->out); }
+void sp_conn_want_read(struct sp_conn *c, bool on);
+
+/* Flush output, say goodbye (TLS close_notify), then report FINISHED. */
+void sp_conn_shutdown(struct sp_conn *c);
+/* Release fd and TLS now. Safe to call twice. */
+void sp_conn_close(struct sp_conn *c);
+
+static inline bool sp_conn_is_open(const struct sp_conn *c)
+{ return c->state == SP_CONN_S_OPEN; }
+
+#endif

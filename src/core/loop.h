@@ -1,0 +1,78 @@
+/*
+ * loop.h - a small epoll event loop with timers and deferred work.
+ *
+ * One loop per thread; everything registered with a loop runs on that thread.
+ * File descriptors are registered with one callback each. Timers are
+ * intrusive (struct sp_timer lives inside its owner; the loop keeps only a
+ * pointer in a min-heap), so arming a timer never allocates. Deferred work
+ * (struct sp_defer, also intrusive) runs before the loop sleeps again: this is
+ * where TLS connections drain records GnuTLS already decrypted, which epoll
+ * cannot report.
+ *
+ * Ownership: the loop owns neither fds nor timers nor defers; their owners
+ * must stop/remove them before freeing them. sp_loop_free() frees the loop.
+ */
+#ifndef SP_LOOP_H
+#define SP_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sp_loop;
+
+#define SP_EV_READ  0x1u
+#define SP_EV_WRITE 0x2u
+#define SP_EV_ERROR 0x4u /* hang-up or error: a read will tell which */
+
+typedef void sp_io_cb(struct sp_loop *loop, int fd, unsigned events, void *arg);
+
+struct sp_timer;
+typedef void sp_timer_cb(struct sp_loop *loop, struct sp_timer *t, void *arg);
+
+struct sp_timer {
+	uint64_t when;      /* loop clock, ms */
+	size_t slot;        /* heap index + 1; 0 when not armed */
+	sp_timer_cb *cb;
+	void *arg;
+};
+
+struct sp_defer;
+typedef void sp_defer_cb(struct sp_loop *loop, struct sp_defer *d, void *arg);
+
+struct sp_defer {
+	struct sp_defer *next;
+	bool queued;
+	sp_defer_cb *cb;
+	void *arg;
+};
+
+int sp_loop_new(struct sp_loop **out);
+void sp_loop_free(struct sp_loop *loop);
+
+/* Register fd for `events` (SP_EV_READ|SP_EV_WRITE, may be 0). */
+int sp_loop_add(struct sp_loop *loop, int fd, unsigned events, sp_io_cb *cb, void *arg);
+int sp_loop_set(struct sp_loop *loop, int fd, unsigned events);
+void sp_loop_del(struct sp_loop *loop, int fd);
+
+void sp_timer_init(struct sp_timer *t, sp_timer_cb *cb, void *arg);
+/* (Re)arm to fire once after delay_ms. */
+int sp_timer_start(struct sp_loop *loop, struct sp_timer *t, uint64_t delay_ms);
+void sp_timer_stop(struct sp_loop *loop, struct sp_timer *t);
+static inline bool sp_timer_armed(const struct sp_timer *t) { return t->slot != 0; }
+
+void sp_defer_init(struct sp_defer *d, sp_defer_cb *cb, void *arg);
+/* Queue once; queuing a queued defer does nothing. */
+void sp_defer_queue(struct sp_loop *loop, struct sp_defer *d);
+void sp_defer_cancel(struct sp_loop *loop, struct sp_defer *d);
+
+/* Monotonic milliseconds, updated once per iteration. */
+uint64_t sp_loop_now(const struct sp_loop *loop);
+
+/* Run until sp_loop_stop(); returns 0, or SP_ERR_SYSTEM if epoll fails. */
+int sp_loop_run(struct sp_loop *loop);
+/* One iteration, waiting at most max_wait_ms (-1: as timers say). */
+int sp_loop_once(struct sp_loop *loop, int max_wait_ms);
+void sp_loop_stop(struct sp_loop *loop);
+
+#endif

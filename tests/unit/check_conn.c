@@ -1,0 +1,351 @@
+/*
+ * check_conn.c - plain and TLS connections over real loopback sockets:
+ * echo with backpressure, handshake failures, identities and key ids.
+ */
+#include "core/conn.h"
+#include "core/err.h"
+#include "core/net.h"
+#include "core/tls.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOTAL (4u * 1024 * 1024)
+#define OUT_MAX (64u * 1024)
+
+struct side {
+	struct sp_conn c;
+	bool ready, finished, failed, eof;
+	char errtext[200];
+	uint64_t sent, received;
+	uint32_t check; /* running check of received bytes */
+	bool echo;      /* server: echo back what it reads */
+};
+
+struct pair {
+	struct sp_loop *loop;
+	struct side cli, srv;
+	int lfd;
+};
+
+static uint8_t
+pattern(uint64_t i)
+{
+	return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static void side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+
+static void
+client_pump(struct side *s)
+{
+	uint8_t chunk[8192];
+
+	while (s->sent < TOTAL && sp_conn_out_room(&s->c) >= sizeof(chunk)) {
+		size_t n = sizeof(chunk), i;
+
+		if (TOTAL - s->sent < n)
+			n = TOTAL - s->sent;
+		for (i = 0; i < n; i++)
+			chunk[i] = pattern(s->sent + i);
+		ck_assert_int_eq(sp_conn_write(&s->c, chunk, n), SP_OK);
+		s->sent += n;
+	}
+}
+
+static void
+side_read(struct side *s)
+{
+	uint8_t b[8192];
+	size_t got, i;
+	int r;
+
+	for (;;) {
+		/* Backpressure: read only what we can echo. */
+		if (s->echo && sp_conn_out_room(&s->c) < sizeof(b)) {
+			sp_conn_want_read(&s->c, false);
+			return;
+		}
+		r = sp_conn_read(&s->c, b, sizeof(b), &got);
+		if (r == SP_ERR_AGAIN)
+			return;
+		if (r == SP_ERR_CLOSED) {
+			s->eof = true;
+			sp_conn_want_read(&s->c, false);
+			sp_conn_shutdown(&s->c);
+			return;
+		}
+		if (r != SP_OK) {
+			s->failed = true;
+			snprintf(s->errtext, sizeof(s->errtext), "%s", s->c.errtext);
+			return;
+		}
+		if (s->echo) {
+			ck_assert_int_eq(sp_conn_write(&s->c, b, got), SP_OK);
+		} else {
+			for (i = 0; i < got; i++)
+				ck_assert_uint_eq(b[i], pattern(s->received + i));
+		}
+		s->received += got;
+		if (!s->echo && s->received == TOTAL)
+			sp_conn_shutdown(&s->c);
+	}
+}
+
+static void
+side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	struct side *s = arg;
+
+	switch (ev) {
+	case SP_CONN_READY:
+		s->ready = true;
+		sp_conn_want_read(c, true);
+		if (!s->echo)
+			client_pump(s);
+		break;
+	case SP_CONN_READABLE:
+		side_read(s);
+		break;
+	case SP_CONN_DRAINED:
+		if (s->echo)
+			sp_conn_want_read(c, true);
+		else
+			client_pump(s);
+		break;
+	case SP_CONN_FINISHED:
+		s->finished = true;
+		break;
+	case SP_CONN_ERROR:
+		s->failed = true;
+		snprintf(s->errtext, sizeof(s->errtext), "%s", c->errtext);
+		break;
+	}
+}
+
+static void
+make_pair(struct pair *p)
+{
+	struct sp_addr a, bound;
+	bool inprog;
+	int cfd, sfd, tries;
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_int_eq(sp_loop_new(&p->loop), SP_OK);
+	ck_assert_int_eq(sp_addr_parse("127.0.0.1:0", &a), SP_OK);
+	ck_assert_int_eq(sp_listen(&a, 8, &p->lfd), SP_OK);
+	ck_assert_int_eq(sp_sock_local(p->lfd, &bound), SP_OK);
+	ck_assert_int_eq(sp_connect(&bound, NULL, &cfd, &inprog), SP_OK);
+	for (tries = 0; tries < 1000; tries++) {
+		if (sp_accept(p->lfd, &sfd, &a) == SP_OK)
+			break;
+		usleep(1000);
+	}
+	ck_assert_int_lt(tries, 1000);
+	p->srv.echo = true;
+	ck_assert_int_eq(sp_conn_init(&p->cli.c, p->loop, cfd, inprog, OUT_MAX, side_cb, &p->cli), SP_OK);
+	ck_assert_int_eq(sp_conn_init(&p->srv.c, p->loop, sfd, false, OUT_MAX, side_cb, &p->srv), SP_OK);
+}
+
+static void
+run_until(struct pair *p, bool (*done)(struct pair *))
+{
+	int i;
+
+	for (i = 0; i < 20000 && !done(p); i++)
+		ck_assert_int_eq(sp_loop_once(p->loop, 100), SP_OK);
+	ck_assert_msg(done(p), "timed out (cli: %s / srv: %s)", p->cli.errtext, p->srv.errtext);
+}
+
+static void
+free_pair(struct pair *p)
+{
+	sp_conn_close(&p->cli.c);
+	sp_conn_close(&p->srv.c);
+	close(p->lfd);
+	sp_loop_free(p->loop);
+}
+
+static bool
+echo_done(struct pair *p)
+{
+	return (p->cli.finished && p->srv.finished) || p->cli.failed || p->srv.failed;
+}
+
+static char tmpdir[64];
+
+static void
+make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sp-check-conn-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+remove_tmpdir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(plain_echo_with_backpressure)
+{
+	struct pair p;
+
+	make_pair(&p);
+	p.srv.ready = true;
+	sp_conn_want_read(&p.srv.c, true);
+	run_until(&p, echo_done);
+	ck_assert(!p.cli.failed && !p.srv.failed);
+	ck_assert_uint_eq(p.cli.received, TOTAL);
+	ck_assert_uint_eq(p.srv.received, TOTAL);
+	free_pair(&p);
+}
+END_TEST
+
+START_TEST(tls_echo_mutual_and_pinned)
+{
+	struct pair p;
+	struct sp_identity sid, cid;
+	gnutls_session_t ss, cs;
+	char err[256], peer[SP_KEY_ID_HEX];
+	bool created;
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", &sid, &created, err, sizeof(err)), SP_OK);
+	ck_assert(created);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "client", &cid, &created, err, sizeof(err)), SP_OK);
+	make_pair(&p);
+	ck_assert_int_eq(sp_tls_new_server(sid.creds, GNUTLS_CERT_REQUIRE, &ss), SP_OK);
+	ck_assert_int_eq(sp_tls_new_client(cid.creds, NULL, &cs), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.srv.c, ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.cli.c, cs), SP_OK);
+	run_until(&p, echo_done);
+	ck_assert_msg(!p.cli.failed && !p.srv.failed, "%s / %s", p.cli.errtext, p.srv.errtext);
+	ck_assert_uint_eq(p.cli.received, TOTAL);
+	/* Each side sees the other's key id: this is what pinning compares. */
+	ck_assert_int_eq(sp_tls_peer_key_id(p.cli.c.tls, peer), SP_OK);
+	ck_assert(sp_key_id_equal(peer, sid.key_id));
+	ck_assert_int_eq(sp_tls_peer_key_id(p.srv.c.tls, peer), SP_OK);
+	ck_assert(sp_key_id_equal(peer, cid.key_id));
+	ck_assert(!sp_key_id_equal(peer, sid.key_id));
+	ck_assert_str_eq(sp_tls_version(p.cli.c.tls), "TLS1.3");
+	free_pair(&p);
+	sp_identity_free(&sid);
+	sp_identity_free(&cid);
+	remove_tmpdir();
+}
+END_TEST
+
+static bool
+srv_failed(struct pair *p)
+{
+	return p->srv.failed;
+}
+
+START_TEST(tls_server_rejects_plain_garbage)
+{
+	struct pair p;
+	struct sp_identity sid;
+	gnutls_session_t ss;
+	char err[256];
+	bool created;
+	const char junk[] = "GET / HTTP/1.0\r\n\r\n";
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", &sid, &created, err, sizeof(err)), SP_OK);
+	make_pair(&p);
+	ck_assert_int_eq(sp_tls_new_server(sid.creds, GNUTLS_CERT_IGNORE, &ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.srv.c, ss), SP_OK);
+	p.cli.echo = true; /* no pumping: it only sends junk */
+	ck_assert_int_eq(write(p.cli.c.fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
+	run_until(&p, srv_failed);
+	ck_assert_int_eq(p.srv.c.err, SP_ERR_TLS);
+	ck_assert_msg(strncmp(p.srv.errtext, "handshake:", 10) == 0, "%s", p.srv.errtext);
+	free_pair(&p);
+	sp_identity_free(&sid);
+	remove_tmpdir();
+}
+END_TEST
+
+START_TEST(tls_client_cert_required)
+{
+	struct pair p;
+	struct sp_identity sid;
+	gnutls_certificate_credentials_t none;
+	gnutls_session_t ss, cs;
+	char err[256];
+	bool created;
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", &sid, &created, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(gnutls_certificate_allocate_credentials(&none), 0);
+	make_pair(&p);
+	ck_assert_int_eq(sp_tls_new_server(sid.creds, GNUTLS_CERT_REQUIRE, &ss), SP_OK);
+	ck_assert_int_eq(sp_tls_new_client(none, NULL, &cs), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.srv.c, ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.cli.c, cs), SP_OK);
+	run_until(&p, srv_failed);
+	ck_assert(!p.srv.ready);
+	free_pair(&p);
+	gnutls_certificate_free_credentials(none);
+	sp_identity_free(&sid);
+	remove_tmpdir();
+}
+END_TEST
+
+START_TEST(identity_persists_and_is_private)
+{
+	struct sp_identity a, b;
+	char err[256], path[128];
+	bool created;
+	struct stat st;
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "id", &a, &created, err, sizeof(err)), SP_OK);
+	ck_assert(created);
+	ck_assert_uint_eq(strlen(a.key_id), 64);
+	snprintf(path, sizeof(path), "%s/id.key", tmpdir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "id", &b, &created, err, sizeof(err)), SP_OK);
+	ck_assert(!created);
+	ck_assert_str_eq(a.key_id, b.key_id);
+	sp_identity_free(&b);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "id", &b, &created, err, sizeof(err)), SP_ERR_DENIED);
+	ck_assert_msg(strstr(err, "chmod 600") != NULL, "%s", err);
+	sp_identity_free(&a);
+	remove_tmpdir();
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("conn");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	sp_tls_init();
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, plain_echo_with_backpressure);
+	tcase_add_test(tc, tls_echo_mutual_and_pinned);
+	tcase_add_test(tc, tls_server_rejects_plain_garbage);
+	tcase_add_test(tc, tls_client_cert_required);
+	tcase_add_test(tc, identity_persists_and_is_private);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	sp_tls_deinit();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
