@@ -125,7 +125,7 @@ struct sp_close {
 };
 
 /* A log record offered to on_log before it is written (WARN and above). */
-struct sp_log_record {
+struct sp_log_entry {
 	enum sp_level level;    /* a filter may lower it */
 	const char *category;
 	const char *function;
@@ -170,7 +170,8 @@ struct sp_host {
 	 * order. Returns the first verdict that is not SP_CONTINUE, or
 	 * SP_CONTINUE. On SP_HOLD the delivery goes on when the holding module
 	 * resumes, and this module's on_delivered() gets the final verdict with
-	 * `cookie`.
+	 * `cookie`; until then the caller keeps `msg` and all it points to valid
+	 * and delivers nothing else. One delivery at a time per session.
 	 */
 	enum sp_verdict (*deliver)(struct sp_msess *ms, const struct sp_message *msg,
 	    uint64_t cookie);
@@ -228,7 +229,11 @@ struct sp_module {
 	    size_t errlen);
 	void (*config_free)(void *mctx, void *cfg);
 
-	/* Session level. on_close runs exactly once for every on_open. */
+	/*
+	 * Session level. on_close runs exactly once for every on_open, when the
+	 * session starts ending and before the legs are flushed and closed: a
+	 * module may still host->send() a last message to a leg that is up.
+	 */
 	enum sp_verdict (*on_open)(void *mctx, struct sp_msess *ms, void *sctx,
 	    const struct sp_peer *peer);
 	enum sp_verdict (*on_tls)(void *mctx, struct sp_msess *ms, void *sctx,
@@ -250,7 +255,7 @@ struct sp_module {
 	    const struct sp_close *info);
 
 	/* Process-level log filter for records of WARN and above. */
-	void (*on_log)(void *mctx, struct sp_log_record *rec);
+	void (*on_log)(void *mctx, struct sp_log_entry *rec);
 };
 
 #ifdef __cplusplus
