@@ -1,0 +1,189 @@
+/*
+ * bootstrap.h - the local bootstrap file (YAML) of each program, validated
+ * against a schema and decoded into a plain C struct.
+ *
+ * Each program declares a schema: a table of keys per section, each with a
+ * type (string, path, int with range, bool, host:port, hex string of fixed
+ * length, https URL, enum, nested section, sequence of sections), whether it
+ * is required and its default. Unknown keys, duplicate keys, wrong types and
+ * missing required keys are errors. Decoding writes straight into the
+ * program's struct at the offsets the table gives, so a daemon's main only
+ * calls sp_server_conf_load() and reads fields.
+ *
+ * Errors are ONE line, "FILE:LINE: key 'a.b[0].c': what is wrong" (or
+ * "FILE: what is wrong" when no line applies), written into the caller's
+ * buffer; the function returns SP_ERR_CONFIG (or SP_ERR_NOMEM, SP_ERR_SYSTEM
+ * with the reason in the line too). Callers exit with status 2.
+ *
+ * Bounds: files up to SP_BOOTSTRAP_MAX_SIZE bytes, SP_BOOTSTRAP_MAX_DEPTH
+ * nesting levels, SP_BOOTSTRAP_MAX_NODES YAML nodes; no anchors, aliases or
+ * tags (see core/yaml.h).
+ *
+ * Ownership: a decoded struct owns all its strings and arrays; free it with
+ * sp_bootstrap_free() (or the typed wrappers). On error nothing is left to
+ * free: the struct is zeroed.
+ */
+#ifndef SP_BOOTSTRAP_H
+#define SP_BOOTSTRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+
+#define SP_BOOTSTRAP_MAX_SIZE (1024 * 1024)
+#define SP_BOOTSTRAP_MAX_DEPTH 16
+#define SP_BOOTSTRAP_MAX_NODES 10000
+#define SP_BOOTSTRAP_ERR_MAX 512
+
+/* ---- schema ---- */
+
+enum sp_bs_type {
+	SP_BS_STRING = 1, /* char *; max length in .max (0: 1024) */
+	SP_BS_PATH,       /* char *; absolute path */
+	SP_BS_INT,        /* int; range .min .. .max */
+	SP_BS_BOOL,       /* bool; true or false */
+	SP_BS_ADDR,       /* struct sp_hostport; host:port, [v6]:port */
+	SP_BS_HEX,        /* char *; exactly .min hex digits, stored lowercase */
+	SP_BS_URL,        /* char *; https://host[:port][/path] */
+	SP_BS_ENUM,       /* int; one of .values */
+	SP_BS_SECTION,    /* struct embedded at .offset; keys in .section */
+	SP_BS_LIST        /* sequence of mappings: item array pointer at .offset,
+	                     size_t count at .count_offset, at most .max items */
+};
+
+#define SP_BS_REQUIRED 0x1
+
+struct sp_bs_enum {
+	const char *name;
+	int value;
+};
+
+struct sp_bs_ctx;
+struct sp_bs_section;
+
+struct sp_bs_key {
+	const char *name;
+	enum sp_bs_type type;
+	unsigned flags;
+	size_t offset;
+	long long min, max;
+	const struct sp_bs_enum *values;       /* ENUM: {NULL} terminated */
+	const char *def;                       /* default, decoded as if written */
+	const struct sp_bs_section *section;   /* SECTION, LIST */
+	size_t count_offset;                   /* LIST */
+};
+
+struct sp_bs_section {
+	const struct sp_bs_key *keys;          /* {NULL} terminated */
+	size_t item_size;                      /* LIST items: sizeof one item */
+	/* Before decoding: set values that mean "not given" (optional). */
+	void (*init)(void *obj);
+	/* After decoding: cross-key rules; report with sp_bs_fail() (optional). */
+	int (*finish)(void *obj, struct sp_bs_ctx *ctx);
+};
+
+struct sp_bs_schema {
+	const char *name;                      /* "smartproxy-server" */
+	const struct sp_bs_section *root;
+	size_t size;                           /* sizeof the decoded struct */
+};
+
+/*
+ * For finish hooks: report an error about `rel`, a key path relative to the
+ * section being finished ("dir", "modules[1].name"); the line is that key's
+ * line if the file has it, else the section's. Returns SP_ERR_CONFIG.
+ */
+int sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- generic entry points ---- */
+
+/* Read and decode a file; `out` points at a struct of schema->size bytes. */
+int sp_bootstrap_load(const char *path, const struct sp_bs_schema *schema,
+    void *out, char *err, size_t errlen);
+/* Same from memory; `name` stands for the file in error lines. */
+int sp_bootstrap_parse(const char *name, const void *data, size_t len,
+    const struct sp_bs_schema *schema, void *out, char *err, size_t errlen);
+void sp_bootstrap_free(const struct sp_bs_schema *schema, void *obj);
+
+/*
+ * --check mode: validate `path`; print "ok" on stdout and return 0, or print
+ * the error line on stderr and return 2. The caller exits with the result.
+ */
+int sp_bootstrap_check(const char *path, const struct sp_bs_schema *schema);
+
+/* ---- the programs' files ---- */
+
+struct sp_hostport {
+	char *host;       /* name, IPv4, or IPv6 without brackets */
+	uint16_t port;
+};
+
+struct sp_module_conf {
+	char *name;       /* [a-z0-9_]+ */
+	char *path;       /* NULL: <moduledir>/<name>.so */
+};
+
+struct sp_server_conf {
+	struct {
+		struct sp_hostport listen;
+	} tunnel;
+	char *state_dir;
+	char *pairing_file;
+	char *user;
+	char *chroot;     /* NULL: no chroot */
+	struct sp_module_conf *modules;  /* chain order */
+	size_t nmodules;
+	struct sp_log_conf logging;
+};
+
+struct sp_client_conf {
+	struct {
+		struct sp_hostport address;
+		char *proxy_id;          /* 64 lowercase hex digits */
+	} server;
+	struct {
+		char *url;               /* https://... */
+		char *token_file;
+		char *ca_file;           /* NULL: system trust store */
+		int timeout;             /* seconds */
+	} backend;
+	struct {
+		struct sp_hostport address;
+	} inside;
+	char *state_dir;
+	struct sp_log_conf logging;
+};
+
+extern const struct sp_bs_schema sp_server_schema;
+extern const struct sp_bs_schema sp_client_schema;
+
+static inline int
+sp_server_conf_load(const char *path, struct sp_server_conf *c, char *err,
+    size_t errlen)
+{
+	return sp_bootstrap_load(path, &sp_server_schema, c, err, errlen);
+}
+
+static inline void
+sp_server_conf_free(struct sp_server_conf *c)
+{
+	sp_bootstrap_free(&sp_server_schema, c);
+}
+
+static inline int
+sp_client_conf_load(const char *path, struct sp_client_conf *c, char *err,
+    size_t errlen)
+{
+	return sp_bootstrap_load(path, &sp_client_schema, c, err, errlen);
+}
+
+static inline void
+sp_client_conf_free(struct sp_client_conf *c)
+{
+	sp_bootstrap_free(&sp_client_schema, c);
+}
+
+#endif

@@ -1,0 +1,599 @@
+/*
+ * log.c - record dispatch, hooks and targets (see log.h for the contract).
+ *
+ * A record is formatted at most once per format, only if some target wants
+ * it, into a stack buffer of SP_LOG_LINE_MAX bytes; nothing is allocated on
+ * the logging path. File targets keep a descriptor on their directory, so a
+ * process that chroots after configuring can still roll its file at
+ * midnight; if that directory vanished, the path is tried again.
+ */
+#include "config.h"
+
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log_line.h"
+
+struct target {
+	int type;
+	int level;
+	int format;
+	/* file */
+	char *dir;
+	char *prefix;
+	int dirfd;
+	int fd;
+	char day[11];     /* "YYYY-MM-DD" of fd */
+	time_t retry_at;  /* after a failed open, not before this second */
+	int failing;      /* failure reported, not yet recovered */
+	/* syslog */
+	char *ident;
+	int facility;
+};
+
+struct hook {
+	void (*fn)(void);
+	void *arg;
+};
+
+static struct target default_target = {
+	.type = SP_LOG_TARGET_STDERR, .level = SP_LOG_INFO,
+	.format = SP_LOG_FORMAT_TEXT, .dirfd = -1, .fd = -1,
+};
+
+static struct {
+	struct target *t;
+	size_t n;
+	int owned;        /* t was allocated by sp_log_configure */
+	int min_level;    /* lowest level any target wants */
+	struct hook filters[SP_LOG_HOOKS_MAX];
+	size_t nfilters;
+	struct hook sinks[SP_LOG_HOOKS_MAX];
+	size_t nsinks;
+	sp_log_clock_fn clock;
+	int in_hook;      /* >0 while a filter or sink runs */
+} L = { &default_target, 1, 0, SP_LOG_INFO, { { 0, 0 } }, 0,
+	{ { 0, 0 } }, 0, NULL, 0 };
+
+static const char *const level_names[] = {
+	"DEBUG", "INFO", "NOTICE", "WARN", "ERR", "CRIT"
+};
+static const char *const level_conf_names[] = {
+	"debug", "info", "notice", "warn", "err", "crit"
+};
+
+const char *
+sp_log_level_name(int level)
+{
+	if (level < SP_LOG_DEBUG || level > SP_LOG_CRIT)
+		return "?";
+	return level_names[level];
+}
+
+int
+sp_log_level_from_name(const char *name, int *level)
+{
+	int i;
+
+	for (i = SP_LOG_DEBUG; i <= SP_LOG_CRIT; i++)
+		if (strcmp(name, level_conf_names[i]) == 0) {
+			*level = i;
+			return SP_OK;
+		}
+	return SP_ERR_NOT_FOUND;
+}
+
+void
+sp_log_set_clock(sp_log_clock_fn clock)
+{
+	L.clock = clock;
+}
+
+static void
+now(struct timespec *ts)
+{
+	if (L.clock != NULL)
+		L.clock(ts);
+	else if (clock_gettime(CLOCK_REALTIME, ts) != 0)
+		ts->tv_sec = ts->tv_nsec = 0;
+}
+
+int
+sp_log_enabled(int level)
+{
+	return level >= L.min_level;
+}
+
+/* ---- hooks ---- */
+
+static int
+hook_add(struct hook *list, size_t *n, void (*fn)(void), void *arg)
+{
+	if (*n >= SP_LOG_HOOKS_MAX)
+		return SP_ERR_LIMIT;
+	list[*n].fn = fn;
+	list[*n].arg = arg;
+	(*n)++;
+	return SP_OK;
+}
+
+static int
+hook_remove(struct hook *list, size_t *n, void (*fn)(void), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (list[i].fn == fn && list[i].arg == arg) {
+			memmove(&list[i], &list[i + 1],
+			    (*n - i - 1) * sizeof(list[0]));
+			(*n)--;
+			return SP_OK;
+		}
+	return SP_ERR_NOT_FOUND;
+}
+
+int
+sp_log_filter_add(sp_log_filter_fn fn, void *arg)
+{
+	return hook_add(L.filters, &L.nfilters, (void (*)(void))fn, arg);
+}
+
+int
+sp_log_filter_remove(sp_log_filter_fn fn, void *arg)
+{
+	return hook_remove(L.filters, &L.nfilters, (void (*)(void))fn, arg);
+}
+
+int
+sp_log_sink_add(sp_log_sink_fn fn, void *arg)
+{
+	return hook_add(L.sinks, &L.nsinks, (void (*)(void))fn, arg);
+}
+
+int
+sp_log_sink_remove(sp_log_sink_fn fn, void *arg)
+{
+	return hook_remove(L.sinks, &L.nsinks, (void (*)(void))fn, arg);
+}
+
+void
+sp_log_record_set_tag(struct sp_log_record *rec, const char *tag)
+{
+	snprintf(rec->tag, sizeof(rec->tag), "%s", tag ? tag : "");
+}
+
+/*
+ * Filters and sinks run on a copy of the list, so one may remove itself; a
+ * record logged from inside them gets no hooks (in_hook), which is what stops
+ * a logging filter from recursing.
+ */
+static void
+run_hooks(struct sp_log_record *rec)
+{
+	struct hook copy[SP_LOG_HOOKS_MAX];
+	size_t i, n;
+	int before;
+
+	L.in_hook++;
+	if (rec->level >= SP_LOG_WARN) {
+		n = L.nfilters;
+		memcpy(copy, L.filters, n * sizeof(copy[0]));
+		for (i = 0; i < n; i++) {
+			before = rec->level;
+			((sp_log_filter_fn)copy[i].fn)(rec, copy[i].arg);
+			if (rec->level > before || rec->level < SP_LOG_DEBUG)
+				rec->level = before;
+		}
+	}
+	if (rec->level == SP_LOG_CRIT) {
+		n = L.nsinks;
+		memcpy(copy, L.sinks, n * sizeof(copy[0]));
+		for (i = 0; i < n; i++)
+			((sp_log_sink_fn)copy[i].fn)(rec, copy[i].arg);
+	}
+	L.in_hook--;
+}
+
+/* ---- targets ---- */
+
+/* Straight to fd 2: the failure reports must not go through the logger. */
+static void
+report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+report(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+static void
+file_failed(struct target *t, const char *day, int err)
+{
+	if (t->failing)
+		return;
+	t->failing = 1;
+	report("smartproxy: log: cannot write %s/%s-%s.log: %s "
+	    "(reported once; retrying, other targets go on)\n",
+	    t->dir, t->prefix, day, strerror(err));
+}
+
+static int
+file_open_day(struct target *t, const char *day)
+{
+	char name[300];
+	int i, fd = -1, err = 0;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s-%s.log", t->prefix, day) >=
+	    sizeof(name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* Second round: the directory may have vanished and come back. */
+	for (i = 0; i < 2 && fd < 0; i++) {
+		if (t->dirfd < 0 || i == 1) {
+			if (t->dirfd >= 0)
+				close(t->dirfd);
+			t->dirfd = open(t->dir,
+			    O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (t->dirfd < 0) {
+				err = errno;
+				continue;
+			}
+		}
+		fd = openat(t->dirfd, name, O_WRONLY | O_CREAT | O_APPEND |
+		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+		if (fd < 0)
+			err = errno;
+	}
+	if (fd < 0)
+		errno = err;
+	return fd;
+}
+
+static void
+day_of(time_t sec, char day[11])
+{
+	struct tm tm;
+	char tmp[48];
+
+	if (gmtime_r(&sec, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		strcpy(day, "0000-00-00");
+		return;
+	}
+	/* Range checked above; the wide buffer keeps -Wformat-truncation calm. */
+
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday);
+	memcpy(day, tmp, 10);
+	day[10] = '\0';
+}
+
+static void
+file_write(struct target *t, const struct timespec *ts, const char *line,
+    size_t len)
+{
+	char day[11];
+	ssize_t n;
+
+	day_of(ts->tv_sec, day);
+	if (t->fd >= 0 && strcmp(day, t->day) != 0) {
+		close(t->fd);
+		t->fd = -1;
+		t->retry_at = 0;
+	}
+	if (t->fd < 0) {
+		if (ts->tv_sec < t->retry_at)
+			return;
+		if ((t->fd = file_open_day(t, day)) < 0) {
+			file_failed(t, day, errno);
+			t->retry_at = ts->tv_sec + 1;
+			return;
+		}
+		memcpy(t->day, day, sizeof(t->day));
+	}
+	/* One write per line: O_APPEND keeps concurrent writers' lines whole. */
+	do
+		n = write(t->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n != len) {
+		file_failed(t, day, n < 0 ? errno : ENOSPC);
+		return;
+	}
+	if (t->failing) {
+		t->failing = 0;
+		report("smartproxy: log: writing %s/%s-%s.log again\n",
+		    t->dir, t->prefix, day);
+	}
+}
+
+static int
+syslog_priority(int level)
+{
+	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_NOTICE,
+		LOG_WARNING, LOG_ERR, LOG_CRIT };
+
+	return prio[level];
+}
+
+static void
+target_write(struct target *t, const struct sp_log_record *rec,
+    const char *line, size_t len)
+{
+	switch (t->type) {
+	case SP_LOG_TARGET_STDERR:
+		(void)!write(STDERR_FILENO, line, len);
+		break;
+	case SP_LOG_TARGET_SYSLOG:
+		syslog(syslog_priority(rec->level), "%.*s", (int)(len - 1), line);
+		break;
+	case SP_LOG_TARGET_FILE:
+		file_write(t, &rec->ts, line, len);
+		break;
+	}
+}
+
+/* ---- emission ---- */
+
+static void
+format_msg(char *msg, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void
+format_msg(char *msg, const char *fmt, va_list ap)
+{
+	size_t cut, mark = strlen(SP_LOG_TRUNC_MARK);
+	int n;
+
+	n = vsnprintf(msg, SP_LOG_MSG_MAX, fmt, ap);
+	if (n < 0) {
+		strcpy(msg, "(unformattable message)");
+		return;
+	}
+	if ((size_t)n < SP_LOG_MSG_MAX)
+		return;
+	/* Cut on a character boundary and say so. */
+	cut = SP_LOG_MSG_MAX - 1 - mark;
+	while (cut > 0 && ((unsigned char)msg[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(msg + cut, SP_LOG_TRUNC_MARK, mark + 1);
+}
+
+void
+sp_log_emitv(int level, const char *category, const char *func,
+    const struct sp_log_field *fields, const char *fmt, va_list ap)
+{
+	/* index: format * 2 + (syslog text has no time) */
+	char lines[3][SP_LOG_LINE_MAX];
+	size_t lens[3] = { 0, 0, 0 };
+	char msg[SP_LOG_MSG_MAX];
+	struct sp_log_record rec;
+	struct target *t;
+	size_t i;
+	int k;
+
+	if (level < SP_LOG_DEBUG)
+		level = SP_LOG_DEBUG;
+	if (level > SP_LOG_CRIT)
+		level = SP_LOG_CRIT;
+	/* Filters only lower levels, so this early exit is safe. */
+	if (level < L.min_level)
+		return;
+	format_msg(msg, fmt, ap);
+	memset(&rec, 0, sizeof(rec));
+	now(&rec.ts);
+	rec.level = rec.orig_level = level;
+	rec.category = category;
+	rec.func = func;
+	rec.msg = msg;
+	rec.fields = fields;
+	if (L.in_hook == 0)
+		run_hooks(&rec);
+	for (i = 0; i < L.n; i++) {
+		t = &L.t[i];
+		if (rec.level < t->level)
+			continue;
+		k = t->format == SP_LOG_FORMAT_JSON ? 2 :
+		    t->type == SP_LOG_TARGET_SYSLOG ? 1 : 0;
+		if (lens[k] == 0)
+			lens[k] = sp_log_line_format(&rec, t->format,
+			    k == 1 ? SP_LOG_LINE_NO_TIME : 0, lines[k],
+			    sizeof(lines[k]));
+		target_write(t, &rec, lines[k], lens[k]);
+	}
+}
+
+void
+sp_log_emit(int level, const char *category, const char *func,
+    const struct sp_log_field *fields, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sp_log_emitv(level, category, func, fields, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- configuration ---- */
+
+static void
+targets_free(struct target *t, size_t n, int owned)
+{
+	size_t i;
+
+	if (!owned)
+		return;
+	for (i = 0; i < n; i++) {
+		if (t[i].fd >= 0)
+			close(t[i].fd);
+		if (t[i].dirfd >= 0)
+			close(t[i].dirfd);
+		free(t[i].dir);
+		free(t[i].prefix);
+		free(t[i].ident);
+	}
+	free(t);
+}
+
+static int
+valid_level(int l)
+{
+	return l >= SP_LOG_DEBUG && l <= SP_LOG_CRIT;
+}
+
+static int
+valid_format(int f)
+{
+	return f == SP_LOG_FORMAT_TEXT || f == SP_LOG_FORMAT_JSON;
+}
+
+static int
+check_conf(const struct sp_log_conf *conf)
+{
+	const struct sp_log_target_conf *tc;
+	size_t i, nsyslog = 0;
+
+	if (!valid_level(conf->level) || !valid_format(conf->format))
+		return SP_ERR_INVALID;
+	for (i = 0; i < conf->ntargets; i++) {
+		tc = &conf->targets[i];
+		if ((tc->level != SP_LOG_INHERIT && !valid_level(tc->level)) ||
+		    (tc->format != SP_LOG_INHERIT && !valid_format(tc->format)))
+			return SP_ERR_INVALID;
+		switch (tc->type) {
+		case SP_LOG_TARGET_STDERR:
+			break;
+		case SP_LOG_TARGET_SYSLOG:
+			nsyslog++;
+			break;
+		case SP_LOG_TARGET_FILE:
+			if (tc->dir == NULL || tc->prefix == NULL ||
+			    *tc->prefix == '\0' || strchr(tc->prefix, '/'))
+				return SP_ERR_INVALID;
+			break;
+		default:
+			return SP_ERR_INVALID;
+		}
+	}
+	/* openlog() is process-wide: one ident, one facility. */
+	return nsyslog > 1 ? SP_ERR_INVALID : SP_OK;
+}
+
+static char *
+dup_or_null(const char *s, int *fail)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*fail = 1;
+	return d;
+}
+
+int
+sp_log_configure(const struct sp_log_conf *conf)
+{
+	const struct sp_log_target_conf *tc;
+	struct target *nt, *t;
+	size_t i, n;
+	int r, fail = 0, min = SP_LOG_CRIT, had_syslog = 0;
+	char day[11];
+	struct timespec ts;
+
+	if ((r = check_conf(conf)) != 0)
+		return r;
+	n = conf->ntargets ? conf->ntargets : 1;
+	if ((nt = calloc(n, sizeof(*nt))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		t = &nt[i];
+		t->fd = t->dirfd = -1;
+		if (conf->ntargets == 0) {
+			t->type = SP_LOG_TARGET_STDERR;
+			t->level = conf->level;
+			t->format = conf->format;
+		} else {
+			tc = &conf->targets[i];
+			t->type = tc->type;
+			t->level = tc->level == SP_LOG_INHERIT ? conf->level :
+			    tc->level;
+			t->format = tc->format == SP_LOG_INHERIT ?
+			    conf->format : tc->format;
+			t->dir = dup_or_null(tc->dir, &fail);
+			t->prefix = dup_or_null(tc->prefix, &fail);
+			t->facility = tc->facility;
+			if (tc->type == SP_LOG_TARGET_SYSLOG)
+				t->ident = dup_or_null(tc->ident ? tc->ident :
+				    program_invocation_short_name, &fail);
+		}
+		if (t->level < min)
+			min = t->level;
+	}
+	if (fail) {
+		targets_free(nt, n, 1);
+		return SP_ERR_NOMEM;
+	}
+	/* Open files now, so problems show at startup (and before chroot). */
+	now(&ts);
+	day_of(ts.tv_sec, day);
+	for (i = 0; i < n; i++) {
+		t = &nt[i];
+		if (t->type == SP_LOG_TARGET_FILE) {
+			if ((t->fd = file_open_day(t, day)) < 0) {
+				file_failed(t, day, errno);
+				t->retry_at = ts.tv_sec + 1;
+			} else
+				memcpy(t->day, day, sizeof(t->day));
+		}
+	}
+	for (i = 0; i < L.n; i++)
+		if (L.t[i].type == SP_LOG_TARGET_SYSLOG)
+			had_syslog = 1;
+	if (had_syslog)
+		closelog();
+	for (i = 0; i < n; i++)
+		if (nt[i].type == SP_LOG_TARGET_SYSLOG)
+			openlog(nt[i].ident, LOG_PID | LOG_NDELAY,
+			    nt[i].facility);
+	targets_free(L.t, L.n, L.owned);
+	L.t = nt;
+	L.n = n;
+	L.owned = 1;
+	L.min_level = min;
+	return SP_OK;
+}
+
+void
+sp_log_reset(void)
+{
+	size_t i;
+
+	for (i = 0; i < L.n; i++)
+		if (L.t[i].type == SP_LOG_TARGET_SYSLOG)
+			closelog();
+	targets_free(L.t, L.n, L.owned);
+	L.t = &default_target;
+	L.n = 1;
+	L.owned = 0;
+	L.min_level = default_target.level;
+	L.nfilters = L.nsinks = 0;
+	L.clock = NULL;
+}
