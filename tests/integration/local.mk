@@ -1,1 +1,16 @@
 # tests/integration: build fragment, included from the top Makefile.am.
+# Shell tests with real processes on 127.0.0.1; lib.sh is their harness.
+
+SP_PEER_TESTS = \
+	tests/integration/peer_plain.sh \
+	tests/integration/peer_large.sh \
+	tests/integration/peer_tls.sh \
+	tests/integration/peer_refuse.sh
+dist_check_SCRIPTS += $(SP_PEER_TESTS)
+TESTS += $(SP_PEER_TESTS)
+EXTRA_DIST += tests/integration/lib.sh
+
+# Module ABI seen from outside: build modules/example-connlimit against the
+# installed header with pkg-config, load it (driver: src/core/modules.mk).
+dist_check_SCRIPTS += tests/integration/module_out_of_tree.sh
+TESTS += tests/integration/module_out_of_tree.sh
