@@ -147,6 +147,7 @@ describe(const struct sp_bs_key *k, char *out, size_t outsz)
 	case SP_BS_URL:    snprintf(out, outsz, "an https:// URL"); break;
 	case SP_BS_SECTION: snprintf(out, outsz, "a mapping"); break;
 	case SP_BS_LIST:   snprintf(out, outsz, "a sequence"); break;
+	case SP_BS_STRMAP: snprintf(out, outsz, "a mapping of strings"); break;
 	case SP_BS_ENUM:
 		o = (size_t)snprintf(out, outsz, "one of ");
 		for (e = k->values; e->name != NULL && o < outsz; e++)
@@ -362,6 +363,66 @@ decode_list(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 	return SP_OK;
 }
 
+static int
+valid_option_name(const struct sp_yaml_node *k)
+{
+	size_t i;
+
+	if (k->len == 0 || k->len > 64)
+		return 0;
+	for (i = 0; i < k->len; i++)
+		if (!((k->str[i] >= 'a' && k->str[i] <= 'z') ||
+		    (k->str[i] >= 'A' && k->str[i] <= 'Z') ||
+		    (k->str[i] >= '0' && k->str[i] <= '9') ||
+		    k->str[i] == '_' || k->str[i] == '-' || k->str[i] == '.'))
+			return 0;
+	return 1;
+}
+
+static int
+decode_strmap(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
+    const struct sp_yaml_node *n, char *base)
+{
+	const struct sp_yaml_node *key, *val;
+	size_t i, j, max = k->max > 0 ? (size_t)k->max : 64, old;
+	char **kv, esc[200], had[200];
+	int r;
+
+	if (n->kind != SP_YAML_MAP)
+		return err_expected(ctx, k, n);
+	if (n->n > max)
+		return err_key(ctx, n->line, "more than %zu entries", max);
+	if ((kv = calloc(2 * n->n + 1, sizeof(*kv))) == NULL)
+		return SP_ERR_NOMEM;
+	*(char ***)(base + k->offset) = kv;   /* freed with the struct */
+	for (i = 0; i < n->n; i++) {
+		key = n->pairs[i].key;
+		val = n->pairs[i].value;
+		escape(key->str, key->len, 60, esc, sizeof(esc));
+		old = path_push_key(ctx, esc);
+		r = SP_OK;
+		if (!valid_option_name(key))
+			r = err_key(ctx, key->line,
+			    "option names are letters, digits, '_', '-' and '.'");
+		for (j = 0; r == SP_OK && j < i; j++)
+			if (strcmp(kv[2 * j], key->str) == 0)
+				r = err_key(ctx, key->line, "given twice");
+		if (r == SP_OK && (val->kind != SP_YAML_SCALAR ||
+		    sp_yaml_is_null(val) || !clean_text(val))) {
+			got(val, had, sizeof(had));
+			r = err_key(ctx, val->line, "expected a string, got %s",
+			    had);
+		}
+		path_pop(ctx, old);
+		if (r != SP_OK)
+			return r;
+		if ((kv[2 * i] = strdup(key->str)) == NULL ||
+		    (kv[2 * i + 1] = strdup(val->str)) == NULL)
+			return SP_ERR_NOMEM;
+	}
+	return SP_OK;
+}
+
 /* `line`: where the key was, for sections whose mapping is absent. */
 static int
 decode_value(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
@@ -379,6 +440,8 @@ decode_value(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 	}
 	if (k->type == SP_BS_LIST)
 		return decode_list(ctx, k, n, base);
+	if (k->type == SP_BS_STRMAP)
+		return decode_strmap(ctx, k, n, base);
 	if (n->kind != SP_YAML_SCALAR || sp_yaml_is_null(n) || !clean_text(n))
 		return err_expected(ctx, k, n);
 
@@ -592,11 +655,19 @@ static void
 free_section(const struct sp_bs_section *sec, char *obj)
 {
 	const struct sp_bs_key *k;
-	char *items;
+	char *items, **kv;
 	size_t i, n;
 
 	for (k = sec->keys; k->name != NULL; k++) {
 		switch (k->type) {
+		case SP_BS_STRMAP:
+			kv = *(char ***)(obj + k->offset);
+			/* a half-built map has NULL after its last pair */
+			for (i = 0; kv != NULL && kv[i] != NULL; i++)
+				free(kv[i]);
+			free(kv);
+			*(char ***)(obj + k->offset) = NULL;
+			break;
 		case SP_BS_STRING:
 		case SP_BS_PATH:
 		case SP_BS_HEX:

@@ -49,8 +49,11 @@ enum sp_bs_type {
 	SP_BS_URL,        /* char *; https://host[:port][/path] */
 	SP_BS_ENUM,       /* int; one of .values */
 	SP_BS_SECTION,    /* struct embedded at .offset; keys in .section */
-	SP_BS_LIST        /* sequence of mappings: item array pointer at .offset,
+	SP_BS_LIST,       /* sequence of mappings: item array pointer at .offset,
 	                     size_t count at .count_offset, at most .max items */
+	SP_BS_STRMAP      /* char **: free-form mapping of names to strings,
+	                     as NULL-terminated key, value, key, value, ...;
+	                     at most .max entries (0: 64) */
 };
 
 #define SP_BS_REQUIRED 0x1
@@ -124,6 +127,9 @@ struct sp_hostport {
 struct sp_module_conf {
 	char *name;       /* [a-z0-9_]+ */
 	char *path;       /* NULL: <moduledir>/<name>.so */
+	int mode;         /* enum sp_mode (smartproxy/module.h): enforce, detect */
+	char **options;   /* NULL, or NULL-terminated key, value, ... pairs:
+	                     what struct sp_module_args.options wants */
 };
 
 struct sp_server_conf {

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <smartproxy/module.h>
+
 #include "core/bootstrap.h"
 #include "core/err.h"
 
@@ -163,10 +165,19 @@ static const struct sp_bs_section logging_section = {
 
 #define MOD(f) offsetof(struct sp_module_conf, f)
 
+static const struct sp_bs_enum mode_values[] = {
+	{ "enforce", SP_MODE_ENFORCE }, { "detect", SP_MODE_DETECT },
+	{ NULL, 0 }
+};
+
 static const struct sp_bs_key module_keys[] = {
 	{ .name = "name", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
 	  .offset = MOD(name), .max = 64 },
 	{ .name = "path", .type = SP_BS_PATH, .offset = MOD(path) },
+	{ .name = "mode", .type = SP_BS_ENUM, .offset = MOD(mode),
+	  .values = mode_values, .def = "enforce" },
+	{ .name = "options", .type = SP_BS_STRMAP, .offset = MOD(options),
+	  .max = 64 },
 	{ .name = NULL }
 };
 

@@ -19,8 +19,16 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <smartproxy/module.h>
+
 #include "core/err.h"
 #include "core/log_line.h"
+
+/* Modules see the same levels through smartproxy/module.h. */
+_Static_assert(SP_LOG_DEBUG == (int)SP_LEVEL_DEBUG &&
+    SP_LOG_INFO == (int)SP_LEVEL_INFO && SP_LOG_NOTICE == (int)SP_LEVEL_NOTICE &&
+    SP_LOG_WARN == (int)SP_LEVEL_WARN && SP_LOG_ERR == (int)SP_LEVEL_ERR &&
+    SP_LOG_CRIT == (int)SP_LEVEL_CRIT, "log levels differ from module.h");
 
 struct target {
 	int type;
@@ -180,7 +188,7 @@ run_hooks(struct sp_log_record *rec)
 {
 	struct hook copy[SP_LOG_HOOKS_MAX];
 	size_t i, n;
-	int before;
+	int before, escalate;
 
 	L.in_hook++;
 	if (rec->level >= SP_LOG_WARN) {
@@ -188,12 +196,16 @@ run_hooks(struct sp_log_record *rec)
 		memcpy(copy, L.filters, n * sizeof(copy[0]));
 		for (i = 0; i < n; i++) {
 			before = rec->level;
+			escalate = rec->escalate;
 			((sp_log_filter_fn)copy[i].fn)(rec, copy[i].arg);
+			/* filters only lower and clear */
 			if (rec->level > before || rec->level < SP_LOG_DEBUG)
 				rec->level = before;
+			rec->escalate = escalate && rec->escalate &&
+			    rec->level == SP_LOG_CRIT;
 		}
 	}
-	if (rec->level == SP_LOG_CRIT) {
+	if (rec->escalate) {
 		n = L.nsinks;
 		memcpy(copy, L.sinks, n * sizeof(copy[0]));
 		for (i = 0; i < n; i++)
@@ -404,6 +416,7 @@ sp_log_emitv(int level, const char *category, const char *func,
 	rec.func = func;
 	rec.msg = msg;
 	rec.fields = fields;
+	rec.escalate = level == SP_LOG_CRIT;
 	if (L.in_hook == 0)
 		run_hooks(&rec);
 	for (i = 0; i < L.n; i++) {

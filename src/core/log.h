@@ -17,8 +17,10 @@
  * once on stderr and logging goes on.
  *
  * Hooks: before a record of WARN or above is written, registered filters may
- * lower its level and attach a tag (the log-ignore module); records that end
- * up CRIT are handed to registered sinks (the event-script bridge). A filter
+ * lower its level, attach a tag and clear its escalation (the log-ignore
+ * module; struct sp_log_entry of smartproxy/module.h maps onto the record);
+ * records that are still CRIT and escalated are then handed to registered
+ * sinks (the event-script bridge). A filter
  * or sink that logs does not recurse: records logged from inside a hook skip
  * the hooks and are written directly.
  *
@@ -136,11 +138,13 @@ struct sp_log_record {
 	const char *msg;    /* formatted, at most SP_LOG_MSG_MAX bytes */
 	const struct sp_log_field *fields; /* NULL-terminated, or NULL */
 	char tag[SP_LOG_TAG_MAX];          /* set by a filter; "" = none */
+	int escalate;       /* 1 for CRIT: goes to the sinks (an event); a
+	                       filter may clear it, lowering the level clears it */
 };
 
 /* Called for records of WARN and above, in registration order. */
 typedef void (*sp_log_filter_fn)(struct sp_log_record *rec, void *arg);
-/* Called for records that are CRIT after the filters ran. */
+/* Called for records still CRIT and escalated after the filters ran. */
 typedef void (*sp_log_sink_fn)(const struct sp_log_record *rec, void *arg);
 
 #define SP_LOG_HOOKS_MAX 16

@@ -8,6 +8,8 @@
 #include "core/bootstrap.h"
 #include "core/err.h"
 
+#include <smartproxy/module.h>
+
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,8 +39,17 @@ START_TEST(server_full)
 	ck_assert_str_eq(c.modules[0].name, "oftp2");
 	ck_assert_str_eq(c.modules[0].path,
 	    "/usr/lib/smartproxy/modules/oftp2.so");
+	ck_assert_int_eq(c.modules[0].mode, SP_MODE_ENFORCE);
+	ck_assert_ptr_nonnull(c.modules[0].options);
+	ck_assert_str_eq(c.modules[0].options[0], "max_sessions");
+	ck_assert_str_eq(c.modules[0].options[1], "64");
+	ck_assert_str_eq(c.modules[0].options[2], "strict-sfid");
+	ck_assert_str_eq(c.modules[0].options[3], "yes");
+	ck_assert_ptr_null(c.modules[0].options[4]);
 	ck_assert_str_eq(c.modules[1].name, "partner");
 	ck_assert_ptr_null(c.modules[1].path);
+	ck_assert_int_eq(c.modules[1].mode, SP_MODE_DETECT);
+	ck_assert_ptr_null(c.modules[1].options);
 	ck_assert_int_eq(c.logging.level, SP_LOG_INFO);
 	ck_assert_int_eq(c.logging.format, SP_LOG_FORMAT_TEXT);
 	ck_assert_uint_eq(c.logging.ntargets, 3);
@@ -166,6 +177,12 @@ static const struct {
 	  "\"oftp2\" is already loaded as modules[0]" },
 	{ "bad-module-name.yaml", ":4: key 'modules[0].name': only a-z, 0-9 "
 	  "and '_', got \"../evil\"" },
+	{ "bad-module-options.yaml", ":6: key 'modules[0].options.limits': "
+	  "expected a string, got a mapping" },
+	{ "bad-module-option-dup.yaml",
+	  ":6: key 'modules[0].options.a': given twice" },
+	{ "bad-module-mode.yaml", ":5: key 'modules[0].mode': expected one of "
+	  "enforce|detect, got \"audit\"" },
 	{ "bad-module-item.yaml",
 	  ":4: key 'modules[0]': expected a mapping, got \"oftp2\"" },
 };

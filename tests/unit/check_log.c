@@ -332,8 +332,12 @@ ignore_filter(struct sp_log_record *rec, void *arg)
 		rec->level = SP_LOG_INFO;
 		sp_log_record_set_tag(rec, (const char *)arg);
 	}
-	if (strstr(rec->msg, "raise") != NULL)
+	if (strstr(rec->msg, "raise") != NULL) {
 		rec->level = SP_LOG_CRIT; /* ignored: filters only lower */
+		rec->escalate = 1;        /* ignored: filters only clear */
+	}
+	if (strstr(rec->msg, "quiet") != NULL)
+		rec->escalate = 0;        /* still CRIT, but no event */
 }
 
 /* A filter that logs must not recurse. */
@@ -367,8 +371,9 @@ START_TEST(filter_and_sink)
 	sp_log(SP_LOG_INFO, "tls", "info: filters not asked");
 	sp_log(SP_LOG_ERR, "tls", "please raise");
 	sp_log(SP_LOG_CRIT, "core", "noisy crit");  /* lowered: no sink */
+	sp_log(SP_LOG_CRIT, "core", "quiet crit");  /* not escalated: no sink */
 	sp_log(SP_LOG_CRIT, "core", "real crit");
-	ck_assert_int_eq(filter_calls, 4);
+	ck_assert_int_eq(filter_calls, 5);
 	ck_assert_int_eq(sink_calls, 1);
 	i = slurp("info-2026-11-25.log");
 	w = slurp("warn-2026-11-25.log");
@@ -380,11 +385,12 @@ START_TEST(filter_and_sink)
 	    "2026-11-25T03:04:05.123Z ERR tls [@] please raise\n"
 	    "2026-11-25T03:04:05.123Z INFO core [@] noisy crit "
 	    "tag=rule-7\n"
+	    "2026-11-25T03:04:05.123Z CRIT core [@] quiet crit\n"
 	    "2026-11-25T03:04:05.123Z CRIT module [crit_sink] sink saw: real "
 	    "crit\n"
 	    "2026-11-25T03:04:05.123Z CRIT core [@] real crit\n", __func__));
 	/* the WARN-level target never saw the lowered records */
-	ck_assert_uint_eq(count_lines(w), 3);
+	ck_assert_uint_eq(count_lines(w), 4);
 	ck_assert_ptr_null(strstr(w, "noisy"));
 	free(i);
 	free(w);
@@ -396,7 +402,7 @@ START_TEST(filter_and_sink)
 	ck_assert_int_eq(sp_log_filter_add(chatty_filter, NULL), SP_OK);
 	sp_log(SP_LOG_WARN, "core", "once");
 	w = slurp("warn-2026-11-25.log");
-	ck_assert_uint_eq(count_lines(w), 5);
+	ck_assert_uint_eq(count_lines(w), 6);
 	ck_assert_ptr_nonnull(strstr(w, "\"msg\":\"filter saw: once\""));
 	free(w);
 }
