@@ -26,6 +26,9 @@
 
 static const char *const no_options[] = { NULL };
 
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static int
 fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {

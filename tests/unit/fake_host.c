@@ -8,6 +8,7 @@
 
 struct fake_record fake_rec;
 
+__attribute__((format(printf, 4, 0)))
 static void
 record(char lines[][FAKE_LINE_MAX], size_t *n, const char *prefix,
     const char *fmt, va_list ap)
