@@ -1,1 +1,50 @@
 # src/api: build fragment, included from the top Makefile.am.
+# smartproxy-api, the reference backend (docs/api.md). Its non-daemon parts
+# (site file, password hashes, store, rendering, api.yaml) form a small
+# convenience library shared by the program, its unit tests and the fuzzer.
+SP_API_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(YAML_CFLAGS) $(JSONC_CFLAGS) \
+	$(SQLITE_CFLAGS) $(MHD_CFLAGS)
+SP_API_LIBS = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
+
+noinst_LTLIBRARIES += libspapi.la
+libspapi_la_CFLAGS = $(SP_API_CFLAGS)
+libspapi_la_SOURCES = \
+	src/api/site.c src/api/site.h \
+	src/api/pwhash.c src/api/pwhash.h \
+	src/api/store.c src/api/store.h src/api/store_int.h \
+	src/api/render.c \
+	src/api/conf.c src/api/conf.h
+
+sbin_PROGRAMS += smartproxy-api
+smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
+smartproxy_api_SOURCES = \
+	src/api/main.c src/api/api.h \
+	src/api/http.c src/api/handlers.c src/api/watch.c
+smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
+
+# Unit tests.
+check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store
+TESTS += tests/unit/check_api_site tests/unit/check_api_store
+tests_unit_check_api_site_SOURCES = tests/unit/check_api_site.c
+tests_unit_check_api_site_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_site_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+tests_unit_check_api_store_SOURCES = tests/unit/check_api_store.c
+tests_unit_check_api_store_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_store_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+
+# Fuzz target: the site-file parser.
+check_PROGRAMS += tests/fuzz/fuzz_site
+TESTS += tests/fuzz/fuzz_site
+tests_fuzz_fuzz_site_SOURCES = tests/fuzz/fuzz_site.c $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_site_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_site_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/site\"
+tests_fuzz_fuzz_site_LDADD = $(SP_API_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/site
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_site_libfuzzer
+tests_fuzz_fuzz_site_libfuzzer_SOURCES = tests/fuzz/fuzz_site.c
+tests_fuzz_fuzz_site_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_site_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_site_libfuzzer_LDADD = $(SP_API_LIBS)
+endif

@@ -14,3 +14,8 @@ EXTRA_DIST += tests/integration/lib.sh
 # installed header with pkg-config, load it (driver: src/core/modules.mk).
 dist_check_SCRIPTS += tests/integration/module_out_of_tree.sh
 TESTS += tests/integration/module_out_of_tree.sh
+
+# smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
+SP_API_TESTS = tests/integration/api_config.sh
+dist_check_SCRIPTS += $(SP_API_TESTS)
+TESTS += $(SP_API_TESTS)

@@ -1,0 +1,97 @@
+/*
+ * api.h - the running smartproxy-api daemon: its configuration, the cached
+ * rendered configuration document shared by all request threads, and the
+ * route table of the HTTP endpoints.
+ *
+ * Threads: libmicrohttpd runs one thread per connection (bounded by
+ * max_waiting + a margin), so a long poll simply waits on `cv`. Another
+ * thread (the watcher) polls the database revision four times a second and,
+ * when another process (`--import`) committed a change, renders the new
+ * document and wakes the waiters. Handlers that change data do the same
+ * right after their commit. `mu` guards the cache; `dbmu` serialises use of
+ * the request threads' shared store connection.
+ *
+ * Ownership: struct api is owned by main; the cached document string is
+ * replaced under `mu` and freed by whoever replaces it (or api_free).
+ */
+#ifndef SP_API_API_H
+#define SP_API_API_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "api/conf.h"
+#include "api/store.h"
+#include "core/buf.h"
+
+#define SP_API_MAX_BODY (1024 * 1024)
+#define SP_API_MAX_WAIT 60
+
+struct api {
+	const struct sp_api_conf *conf;
+	struct sp_api_tokens tokens;
+	unsigned pbkdf2_iterations;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int64_t rev;          /* revision of `doc` */
+	char *doc;            /* rendered document, NUL-terminated */
+	char etag[32];
+	int waiting;          /* long polls now waiting */
+	bool stopping;
+
+	pthread_mutex_t dbmu;
+	struct sp_store *st;  /* request threads' connection */
+
+	pthread_t watcher;
+	bool watcher_running;
+	struct MHD_Daemon *mhd;
+};
+
+/* Per request (MHD con_cls). */
+struct api_req {
+	struct sp_buf body;
+	bool too_large;
+	const char *token;    /* name of the token used, NULL: none */
+};
+
+/* What a handler answers; the dispatcher turns it into an MHD response. */
+struct api_reply {
+	unsigned status;
+	json_object *body;    /* owned; NULL: no body */
+	char *raw;            /* owned; pre-rendered body instead of `body` */
+	char etag[32];        /* "" = none */
+	char allow[64];       /* for 405; "" = none */
+};
+
+typedef void (*api_handler)(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+
+struct api_route {
+	const char *method;
+	const char *pattern;  /* "*" matches one path segment (the arg) */
+	bool auth;
+	api_handler fn;
+};
+
+extern const struct api_route api_routes[];
+
+/* Fill `out` with the error document of docs/api.md section 2. */
+void api_error(struct api_reply *out, unsigned status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Render from `st` and publish if the revision changed (or force). */
+int api_refresh(struct api *a, struct sp_store *st, bool force);
+
+/* Start/stop the HTTPS daemon on listen fd `fd` (taken over). */
+int api_http_start(struct api *a, int fd, const char *cert_pem,
+    const char *key_pem, char *err, size_t errlen);
+void api_http_stop(struct api *a);
+
+int api_watcher_start(struct api *a, char *err, size_t errlen);
+void api_watcher_stop(struct api *a);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * conf.c - the api.yaml schema and bearer tokens (see conf.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "api/conf.h"
+#include "api/pwhash.h"
+#include "core/err.h"
+#include "core/net.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+/* ---- logging: the same keys as the other daemons (docs/logging.md) ---- */
+
+static const struct sp_bs_enum level_values[] = {
+	{ "debug", SP_LOG_DEBUG }, { "info", SP_LOG_INFO },
+	{ "notice", SP_LOG_NOTICE }, { "warn", SP_LOG_WARN },
+	{ "err", SP_LOG_ERR }, { "crit", SP_LOG_CRIT }, { NULL, 0 }
+};
+
+static const struct sp_bs_enum format_values[] = {
+	{ "text", SP_LOG_FORMAT_TEXT }, { "json", SP_LOG_FORMAT_JSON },
+	{ NULL, 0 }
+};
+
+static const struct sp_bs_enum target_values[] = {
+	{ "file", SP_LOG_TARGET_FILE }, { "syslog", SP_LOG_TARGET_SYSLOG },
+	{ "stderr", SP_LOG_TARGET_STDERR }, { NULL, 0 }
+};
+
+static const struct sp_bs_enum facility_values[] = {
+	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "auth", LOG_AUTH },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }, { NULL, 0 }
+};
+
+#define TGT(f) offsetof(struct sp_log_target_conf, f)
+
+static const struct sp_bs_key target_keys[] = {
+	{ .name = "type", .type = SP_BS_ENUM, .flags = SP_BS_REQUIRED,
+	  .offset = TGT(type), .values = target_values },
+	{ .name = "level", .type = SP_BS_ENUM, .offset = TGT(level),
+	  .values = level_values },
+	{ .name = "format", .type = SP_BS_ENUM, .offset = TGT(format),
+	  .values = format_values },
+	{ .name = "dir", .type = SP_BS_PATH, .offset = TGT(dir) },
+	{ .name = "prefix", .type = SP_BS_STRING, .offset = TGT(prefix),
+	  .max = 100 },
+	{ .name = "ident", .type = SP_BS_STRING, .offset = TGT(ident), .max = 64 },
+	{ .name = "facility", .type = SP_BS_ENUM, .offset = TGT(facility),
+	  .values = facility_values },
+	{ .name = NULL }
+};
+
+static void
+target_init(void *obj)
+{
+	struct sp_log_target_conf *t = obj;
+
+	t->level = SP_LOG_INHERIT;
+	t->format = SP_LOG_INHERIT;
+	t->facility = LOG_DAEMON;
+}
+
+static int
+target_finish(void *obj, struct sp_bs_ctx *ctx)
+{
+	struct sp_log_target_conf *t = obj;
+
+	if (t->type == SP_LOG_TARGET_FILE && (t->dir == NULL || t->prefix == NULL))
+		return sp_bs_fail(ctx, t->dir ? "prefix" : "dir",
+		    "required for a file target");
+	if (t->type != SP_LOG_TARGET_FILE && (t->dir != NULL || t->prefix != NULL))
+		return sp_bs_fail(ctx, t->dir ? "dir" : "prefix",
+		    "only for a file target");
+	return SP_OK;
+}
+
+static const struct sp_bs_section target_section = {
+	.keys = target_keys, .item_size = sizeof(struct sp_log_target_conf),
+	.init = target_init, .finish = target_finish,
+};
+
+#define LOGC(f) offsetof(struct sp_log_conf, f)
+
+static const struct sp_bs_key logging_keys[] = {
+	{ .name = "level", .type = SP_BS_ENUM, .offset = LOGC(level),
+	  .values = level_values, .def = "info" },
+	{ .name = "format", .type = SP_BS_ENUM, .offset = LOGC(format),
+	  .values = format_values, .def = "text" },
+	{ .name = "targets", .type = SP_BS_LIST, .offset = LOGC(targets),
+	  .count_offset = LOGC(ntargets), .max = 8, .section = &target_section },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section logging_section = { .keys = logging_keys };
+
+/* ---- api.yaml ---- */
+
+#define TOK(f) offsetof(struct sp_api_token_conf, f)
+
+static const struct sp_bs_key token_keys[] = {
+	{ .name = "name", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
+	  .offset = TOK(name), .max = 64 },
+	{ .name = "file", .type = SP_BS_PATH, .offset = TOK(file) },
+	{ .name = "sha256", .type = SP_BS_HEX, .offset = TOK(sha256), .min = 64 },
+	{ .name = NULL }
+};
+
+static int
+token_finish(void *obj, struct sp_bs_ctx *ctx)
+{
+	const struct sp_api_token_conf *t = obj;
+
+	if ((t->file == NULL) == (t->sha256 == NULL))
+		return sp_bs_fail(ctx, t->file ? "sha256" : "file",
+		    "give exactly one of file and sha256");
+	return SP_OK;
+}
+
+static const struct sp_bs_section token_section = {
+	.keys = token_keys, .item_size = sizeof(struct sp_api_token_conf),
+	.finish = token_finish,
+};
+
+#define API(f) offsetof(struct sp_api_conf, f)
+#define IN(sec, f) (offsetof(struct sp_api_conf, sec.f) - \
+	offsetof(struct sp_api_conf, sec))
+
+static const struct sp_bs_key tls_keys[] = {
+	{ .name = "certificate", .type = SP_BS_PATH, .flags = SP_BS_REQUIRED,
+	  .offset = IN(tls, certificate) },
+	{ .name = "key", .type = SP_BS_PATH, .flags = SP_BS_REQUIRED,
+	  .offset = IN(tls, key) },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section tls_section = { .keys = tls_keys };
+
+static const struct sp_bs_key script_keys[] = {
+	{ .name = "path", .type = SP_BS_PATH, .offset = IN(event_script, path) },
+	{ .name = "timeout", .type = SP_BS_INT,
+	  .offset = IN(event_script, timeout), .min = 1, .max = 3600,
+	  .def = "30" },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section script_section = { .keys = script_keys };
+
+static const struct sp_bs_key api_keys[] = {
+	{ .name = "listen", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
+	  .offset = API(listen), .max = SP_ADDR_TEXT },
+	{ .name = "tls", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
+	  .offset = API(tls), .section = &tls_section },
+	{ .name = "database", .type = SP_BS_PATH, .flags = SP_BS_REQUIRED,
+	  .offset = API(database) },
+	{ .name = "max_waiting", .type = SP_BS_INT, .offset = API(max_waiting),
+	  .min = 1, .max = 1000, .def = "64" },
+	{ .name = "tokens", .type = SP_BS_LIST, .flags = SP_BS_REQUIRED,
+	  .offset = API(tokens), .count_offset = API(ntokens), .max = 64,
+	  .section = &token_section },
+	{ .name = "event_script", .type = SP_BS_SECTION,
+	  .offset = API(event_script), .section = &script_section },
+	{ .name = "logging", .type = SP_BS_SECTION, .offset = API(logging),
+	  .section = &logging_section },
+	{ .name = NULL }
+};
+
+static int
+api_finish(void *obj, struct sp_bs_ctx *ctx)
+{
+	const struct sp_api_conf *c = obj;
+	struct sp_addr a;
+
+	if (sp_addr_parse(c->listen, &a) != 0)
+		return sp_bs_fail(ctx, "listen", "expected a numeric host:port "
+		    "(port 0: any free port), got \"%s\"", c->listen);
+	if (c->ntokens == 0)
+		return sp_bs_fail(ctx, "tokens", "at least one token is needed");
+	return SP_OK;
+}
+
+static const struct sp_bs_section api_section = {
+	.keys = api_keys, .finish = api_finish,
+};
+
+const struct sp_bs_schema sp_api_schema = {
+	.name = "smartproxy-api", .root = &api_section,
+	.size = sizeof(struct sp_api_conf),
+};
+
+int
+sp_api_conf_load(const char *path, struct sp_api_conf *c, char *err,
+    size_t errlen)
+{
+	return sp_bootstrap_load(path, &sp_api_schema, c, err, errlen);
+}
+
+void
+sp_api_conf_free(struct sp_api_conf *c)
+{
+	sp_bootstrap_free(&sp_api_schema, c);
+}
+
+/* ---- tokens ---- */
+
+int
+sp_api_token_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < SP_TOKEN_MIN || len > SP_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+read_token(const char *path, unsigned char digest[32], char *err,
+    size_t errlen)
+{
+	char buf[SP_TOKEN_MAX + 3];
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = SP_OK;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    strerror(errno));
+			r = SP_ERR_SYSTEM;
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (!sp_api_token_valid(buf, len)) {
+		snprintf(err, errlen, "%s: the first line must be a token of "
+		    "%d to %d printable characters without spaces", path,
+		    SP_TOKEN_MIN, SP_TOKEN_MAX);
+		r = SP_ERR_CONFIG;
+		goto out;
+	}
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, len, digest) != 0)
+		r = SP_ERR_TLS;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return r;
+}
+
+int
+sp_api_tokens_load(const struct sp_api_conf *c, struct sp_api_tokens *out,
+    char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((out->v = calloc(c->ntokens ? c->ntokens : 1, sizeof(*out->v))) ==
+	    NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < c->ntokens; i++) {
+		const struct sp_api_token_conf *tc = &c->tokens[i];
+
+		snprintf(out->v[i].name, sizeof(out->v[i].name), "%s", tc->name);
+		if (tc->file != NULL)
+			r = read_token(tc->file, out->v[i].digest, err, errlen);
+		else
+			r = sp_hex_decode(tc->sha256, strlen(tc->sha256),
+			    out->v[i].digest, 32) == 0 ? SP_OK : SP_ERR_CONFIG;
+		if (r != 0) {
+			sp_api_tokens_free(out);
+			return r;
+		}
+		out->n = i + 1;
+	}
+	return SP_OK;
+}
+
+void
+sp_api_tokens_free(struct sp_api_tokens *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+const char *
+sp_api_tokens_check(const struct sp_api_tokens *t, const char *header)
+{
+	unsigned char digest[32];
+	const char *tok, *name = NULL;
+	size_t i, len;
+
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	tok = header + 7;
+	while (*tok == ' ')
+		tok++;
+	len = strlen(tok);
+	if (!sp_api_token_valid(tok, len) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, tok, len, digest) != 0)
+		return NULL;
+	/* No early exit: the time does not depend on which token matched. */
+	for (i = 0; i < t->n; i++)
+		if (sp_ct_equal(digest, t->v[i].digest, 32))
+			name = t->v[i].name;
+	return name;
+}

@@ -1,0 +1,577 @@
+/*
+ * handlers.c - the endpoints of docs/api.md and the route table. Later
+ * endpoints (events, sessions, status) are added as one line in api_routes
+ * and one handler here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/pwhash.h"
+#include "core/err.h"
+#include "core/log.h"
+
+/* ---- helpers ---- */
+
+static void
+reply_json(struct api_reply *out, unsigned status, json_object *body)
+{
+	out->status = status;
+	out->body = body;
+}
+
+static void
+internal(struct api_reply *out, const char *what, int r)
+{
+	sp_log(SP_LOG_ERR, "api", "%s: %s", what, sp_strerror(r));
+	if (r == SP_ERR_NOMEM)
+		api_error(out, 500, "internal", "out of memory");
+	else
+		api_error(out, 500, "internal", "internal error");
+}
+
+/* The request body as a JSON object; replies 4xx itself on failure. */
+static json_object *
+body_object(struct MHD_Connection *c, struct api_req *rq, struct api_reply *out)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct json_tokener *tok;
+	json_object *o;
+	size_t len = sp_buf_len(&rq->body), used;
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+		api_error(out, 415, "unsupported_media_type",
+		    "the body must be application/json");
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(32)) == NULL) {
+		internal(out, "json", SP_ERR_NOMEM);
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, (const char *)sp_buf_ptr(&rq->body),
+	    (int)len);
+	used = (size_t)json_tokener_get_parse_end(tok);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+		api_error(out, 400, "bad_request", "malformed JSON: %s",
+		    json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(o);
+		o = NULL;
+	} else {
+		for (; used < len; used++)
+			if (strchr(" \t\r\n", sp_buf_ptr(&rq->body)[used]) == NULL)
+				break;
+		if (used < len || !json_object_is_type(o, json_type_object)) {
+			api_error(out, 400, "bad_request",
+			    "the body must be one JSON object");
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/*
+ * Member `key` of `o` as a string; NULL with a 400 when it is required and
+ * missing, or of the wrong type. *missing tells absent/null apart.
+ */
+static int
+member_str(json_object *o, const char *key, bool req, size_t minlen,
+    size_t maxlen, const char **out, struct api_reply *rp)
+{
+	json_object *v;
+	size_t n;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
+		if (req) {
+			api_error(rp, 400, "bad_request", "'%s' is required", key);
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		api_error(rp, 400, "bad_request", "'%s' must be a string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n != strlen(*out) || n < minlen || n > maxlen) {
+		api_error(rp, 400, "bad_request", "'%s' must have %zu to %zu "
+		    "characters", key, minlen, maxlen);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+member_time(json_object *o, const char *key, char **out, struct api_reply *rp)
+{
+	const char *s;
+	char t[21];
+
+	if (member_str(o, key, false, 0, 40, &s, rp) != 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	if (sp_site_time_normalise(s, t) != 0) {
+		api_error(rp, 400, "bad_request", "'%s' must be a time "
+		    "YYYY-MM-DDTHH:MM:SSZ", key);
+		return -1;
+	}
+	return (*out = strdup(t)) ? 0 : -1;
+}
+
+static bool
+is_false(json_object *o, const char *key, bool def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return !def;
+	return !json_object_get_boolean(v);
+}
+
+/* ---- health and config ---- */
+
+static void
+h_health(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	json_object *o = json_object_new_object();
+	int64_t rev;
+
+	pthread_mutex_lock(&a->mu);
+	rev = a->rev;
+	pthread_mutex_unlock(&a->mu);
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "revision", json_object_new_int64(rev));
+	reply_json(out, 200, o);
+}
+
+/* Does an If-None-Match value name `etag` (or "*")? */
+static bool
+tag_matches(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p;
+
+	if (inm == NULL)
+		return false;
+	if (strcmp(inm, "*") == 0)
+		return true;
+	for (p = inm; (p = strstr(p, etag)) != NULL; p += n)
+		if ((p == inm || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/') &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+static int
+parse_wait(const char *s, int *out)
+{
+	int v = 0;
+
+	*out = 0;
+	if (s == NULL)
+		return 0;
+	if (*s == '\0' || strlen(s) > 2)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v > SP_API_MAX_WAIT)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+h_config(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct timespec until;
+	int wait, waited = 0;
+
+	if (parse_wait(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "wait"), &wait) != 0) {
+		api_error(out, 400, "bad_request", "wait must be 0 to %d seconds",
+		    SP_API_MAX_WAIT);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	if (a->doc == NULL) {
+		pthread_mutex_unlock(&a->mu);
+		api_error(out, 503, "unavailable", "no configuration loaded yet");
+		return;
+	}
+	if (tag_matches(inm, a->etag) && wait > 0) {
+		if (a->waiting >= a->conf->max_waiting) {
+			pthread_mutex_unlock(&a->mu);
+			api_error(out, 503, "unavailable", "too many waiting "
+			    "requests, retry in a second");
+			return;
+		}
+		a->waiting++;
+		waited = 1;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait;
+		while (!a->stopping && tag_matches(inm, a->etag) &&
+		    pthread_cond_timedwait(&a->cv, &a->mu, &until) != ETIMEDOUT)
+			;
+		a->waiting--;
+	}
+	if (tag_matches(inm, a->etag)) {
+		out->status = MHD_HTTP_NOT_MODIFIED;
+		snprintf(out->etag, sizeof(out->etag), "%s", a->etag);
+	} else if ((out->raw = strdup(a->doc)) == NULL) {
+		pthread_mutex_unlock(&a->mu);
+		internal(out, "config", SP_ERR_NOMEM);
+		return;
+	} else {
+		out->status = 200;
+		snprintf(out->etag, sizeof(out->etag), "%s", a->etag);
+	}
+	pthread_mutex_unlock(&a->mu);
+	(void)waited;
+}
+
+/* ---- partners ---- */
+
+static void
+h_partners_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	json_object *arr = NULL, *o;
+	int r;
+
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partners(a->st, &arr);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r != 0) {
+		internal(out, "partners", r);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "partners", arr);
+	reply_json(out, 200, o);
+}
+
+static void
+free_partner(struct sp_site_partner *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->networks.n; i++)
+		free(p->networks.v[i]);
+	free(p->networks.v);
+	for (i = 0; i < p->pins.n; i++)
+		free(p->pins.v[i]);
+	free(p->pins.v);
+	free(p->password_hash);
+	free(p->valid_from);
+	free(p->valid_until);
+}
+
+/* A JSON array of strings into a normalised list (CIDR or pins). */
+static int
+member_list(json_object *o, const char *key, bool cidr, struct sp_strv *sv,
+    struct api_reply *rp)
+{
+	json_object *v, *it;
+	char norm[80];
+	uint8_t pin[32];
+	size_t i, n;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) > SP_SITE_MAX_LIST) {
+		api_error(rp, 400, "bad_request", "'%s' must be an array of at "
+		    "most %d strings", key, SP_SITE_MAX_LIST);
+		return -1;
+	}
+	if ((sv->v = calloc(n ? n : 1, sizeof(char *))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(v, i);
+		s = json_object_is_type(it, json_type_string) ?
+		    json_object_get_string(it) : "";
+		if (cidr ? sp_site_cidr_normalise(s, norm, sizeof(norm)) != 0 :
+		    sp_hex_decode(s, strlen(s), pin, 32) != 0) {
+			api_error(rp, 400, "bad_request", "'%s[%zu]' is not a "
+			    "valid %s", key, i, cidr ? "network" : "SHA-256 pin");
+			return -1;
+		}
+		if (!cidr)
+			sp_hex_encode(pin, 32, norm);
+		if ((sv->v[i] = strdup(norm)) == NULL)
+			return -1;
+		sv->n = i + 1;
+	}
+	return 0;
+}
+
+static void
+h_partners_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct sp_site_partner p;
+	json_object *o, *tls = NULL, *v, *res = NULL;
+	const char *pw, *id, *desc;
+	char hash[SP_PWHASH_TEXT_MAX];
+	int64_t rev, ms = 0;
+	size_t i;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	if ((o = body_object(c, rq, out)) == NULL)
+		return;
+	if (member_str(o, "odette_id", true, 1, 25, &id, out) != 0 ||
+	    member_str(o, "password", true, 1, 8, &pw, out) != 0 ||
+	    member_str(o, "description", false, 0, 200, &desc, out) != 0 ||
+	    member_list(o, "allowed_networks", true, &p.networks, out) != 0 ||
+	    member_time(o, "valid_from", &p.valid_from, out) != 0 ||
+	    member_time(o, "valid_until", &p.valid_until, out) != 0)
+		goto done;
+	if (sp_site_valid_odette_id(id) != 0) {
+		api_error(out, 400, "bad_request", "'odette_id' must be 1 to 25 "
+		    "of A-Z and 0-9");
+		goto done;
+	}
+	for (i = 0; pw[i] != '\0'; i++)
+		if (pw[i] <= 0x20 || pw[i] >= 0x7f) {
+			api_error(out, 400, "bad_request", "'password' must be "
+			    "printable ASCII without spaces");
+			goto done;
+		}
+	if (!json_object_object_get_ex(o, "allowed_networks", &v) || v == NULL) {
+		api_error(out, 400, "bad_request", "'allowed_networks' is "
+		    "required (an empty list allows no address)");
+		goto done;
+	}
+	if (json_object_object_get_ex(o, "max_sessions", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_int) ||
+		    (ms = json_object_get_int64(v)) < 0 || ms > 100000) {
+			api_error(out, 400, "bad_request", "'max_sessions' must be "
+			    "an integer 0..100000");
+			goto done;
+		}
+	}
+	if (json_object_object_get_ex(o, "tls", &tls) && tls != NULL) {
+		if (!json_object_is_type(tls, json_type_object) ||
+		    member_list(tls, "pins", false, &p.pins, out) != 0) {
+			if (out->body == NULL)
+				api_error(out, 400, "bad_request", "'tls' must be "
+				    "an object");
+			goto done;
+		}
+		p.require_client_cert = !is_false(tls, "require_client_cert",
+		    false);
+		if (p.require_client_cert && p.pins.n == 0) {
+			api_error(out, 400, "bad_request", "'tls.require_client_"
+			    "cert' needs 'tls.pins' (CA bundles: site file)");
+			goto done;
+		}
+	}
+	if ((r = sp_pwhash_make(pw, strlen(pw), a->pbkdf2_iterations, hash,
+	    sizeof(hash))) != 0 || (p.password_hash = strdup(hash)) == NULL) {
+		internal(out, "hash", r ? r : SP_ERR_NOMEM);
+		goto done;
+	}
+	p.odette_id = (char *)id;
+	p.description = (char *)(desc ? desc : "");
+	p.max_sessions = (int)ms;
+	p.enabled = !is_false(o, "enabled", true);
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_add(a->st, &p, &rev);
+	if (r == 0)
+		r = sp_store_partner_get(a->st, id, &res);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_EXISTS)
+		api_error(out, 409, "conflict", "partner %s exists", id);
+	else if (r != 0)
+		internal(out, "add partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s added by %s, "
+		    "revision %lld", id, rq->token, (long long)rev);
+		reply_json(out, 201, res);
+	}
+done:
+	free_partner(&p);
+	json_object_put(o);
+}
+
+static void
+set_enabled(struct api *a, struct api_req *rq, const char *id, bool on,
+    struct api_reply *out)
+{
+	json_object *res = NULL;
+	int64_t rev;
+	int r;
+
+	if (sp_site_valid_odette_id(id) != 0) {
+		api_error(out, 404, "not_found", "no such partner");
+		return;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_set_enabled(a->st, id, on, &rev);
+	if (r == 0)
+		r = sp_store_partner_get(a->st, id, &res);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such partner");
+	else if (r != 0)
+		internal(out, "partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s %s by %s, revision "
+		    "%lld", id, on ? "enabled" : "disabled", rq->token,
+		    (long long)rev);
+		reply_json(out, 200, res);
+	}
+}
+
+static void
+h_partner_disable(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	set_enabled(a, rq, arg, false, out);
+}
+
+static void
+h_partner_enable(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	set_enabled(a, rq, arg, true, out);
+}
+
+/* ---- log-ignore rules ---- */
+
+static void
+h_rules_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	json_object *arr = NULL, *o;
+	int r;
+
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_rules(a->st, &arr);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r != 0) {
+		internal(out, "rules", r);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "rules", arr);
+	reply_json(out, 200, o);
+}
+
+static void
+h_rules_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct sp_site_rule ru;
+	json_object *o, *res = NULL;
+	const char *desc, *m;
+	int64_t id = 0, rev;
+	int r;
+
+	memset(&ru, 0, sizeof(ru));
+	if ((o = body_object(c, rq, out)) == NULL)
+		return;
+	if (member_str(o, "description", true, 1, 200, &desc, out) != 0 ||
+	    member_str(o, "match", true, 1, 200, &m, out) != 0 ||
+	    member_time(o, "valid_from", &ru.valid_from, out) != 0 ||
+	    member_time(o, "valid_until", &ru.valid_until, out) != 0)
+		goto done;
+	if (ru.valid_from && ru.valid_until &&
+	    strcmp(ru.valid_from, ru.valid_until) >= 0) {
+		api_error(out, 400, "bad_request", "'valid_until' must be after "
+		    "'valid_from'");
+		goto done;
+	}
+	ru.description = (char *)desc;
+	ru.match = (char *)m;
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_rule_add(a->st, &ru, &id, &rev);
+	if (r == 0)
+		r = sp_store_rule_get(a->st, id, &res);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r != 0)
+		internal(out, "add rule", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "log-ignore rule %lld added by "
+		    "%s, revision %lld", (long long)id, rq->token, (long long)rev);
+		reply_json(out, 201, res);
+	}
+done:
+	free(ru.valid_from);
+	free(ru.valid_until);
+	json_object_put(o);
+}
+
+static void
+h_rules_remove(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	int64_t id = 0, rev;
+	const char *p;
+	int r;
+
+	for (p = arg; *p != '\0' && id < 1000000000000LL; p++) {
+		if (*p < '0' || *p > '9')
+			break;
+		id = id * 10 + (*p - '0');
+	}
+	if (*p != '\0' || id <= 0) {
+		api_error(out, 404, "not_found", "no such rule");
+		return;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_rule_remove(a->st, id, &rev);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such rule");
+	else if (r != 0)
+		internal(out, "remove rule", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "log-ignore rule %lld removed by "
+		    "%s, revision %lld", (long long)id, rq->token, (long long)rev);
+		out->status = 204;
+	}
+}
+
+/* The route table: one line per endpoint (docs/api.md section 5). */
+const struct api_route api_routes[] = {
+	{ "GET", "/v1/health", false, h_health },
+	{ "GET", "/v1/config", true, h_config },
+	{ "GET", "/v1/partners", true, h_partners_list },
+	{ "POST", "/v1/partners", true, h_partners_add },
+	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
+	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
+	{ "GET", "/v1/rules", true, h_rules_list },
+	{ "POST", "/v1/rules", true, h_rules_add },
+	{ "DELETE", "/v1/rules/*", true, h_rules_remove },
+	{ NULL, NULL, false, NULL }
+};

@@ -1,0 +1,244 @@
+/*
+ * http.c - the HTTPS front of smartproxy-api: libmicrohttpd on GnuTLS,
+ * request bodies collected up to SP_API_MAX_BODY, bearer-token check, and
+ * dispatch through the route table (handlers.c). Every error leaves as the
+ * JSON error document of docs/api.md section 2.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/tls.h"
+
+void
+api_error(struct api_reply *out, unsigned status, const char *code,
+    const char *fmt, ...)
+{
+	json_object *e, *o;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_put(out->body);
+	out->status = status;
+	out->body = NULL;
+	if ((o = json_object_new_object()) == NULL ||
+	    (e = json_object_new_object()) == NULL) {
+		json_object_put(o);
+		return;
+	}
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	out->body = o;
+}
+
+/* Does `path` match `pattern`? The "*" segment is copied into arg. */
+static int
+match(const char *pattern, const char *path, char *arg, size_t argsz)
+{
+	size_t n;
+
+	arg[0] = '\0';
+	while (*pattern != '\0') {
+		if (*pattern == '*') {
+			n = strcspn(path, "/");
+			if (n == 0 || n >= argsz)
+				return 0;
+			memcpy(arg, path, n);
+			arg[n] = '\0';
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *path == '\0';
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *c, struct api_reply *rp)
+{
+	struct MHD_Response *resp;
+	const char *text = "";
+	enum MHD_Result ret;
+
+	if (rp->raw != NULL)
+		text = rp->raw;
+	else if (rp->body != NULL)
+		text = json_object_to_json_string_ext(rp->body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_MUST_COPY);
+	json_object_put(rp->body);
+	rp->body = NULL;
+	free(rp->raw);
+	rp->raw = NULL;
+	if (resp == NULL)
+		return MHD_NO;
+	if (rp->status != MHD_HTTP_NOT_MODIFIED && rp->status != 204)
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (rp->etag[0] != '\0')
+		MHD_add_response_header(resp, "ETag", rp->etag);
+	if (rp->allow[0] != '\0')
+		MHD_add_response_header(resp, "Allow", rp->allow);
+	if (rp->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, rp->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *method, const char *url, struct api_reply *rp)
+{
+	const struct api_route *rt, *hit = NULL;
+	char arg[128], allow[64] = "";
+	const char *auth;
+	int path_known = 0;
+
+	for (rt = api_routes; rt->pattern != NULL; rt++) {
+		if (!match(rt->pattern, url, arg, sizeof(arg)))
+			continue;
+		path_known = 1;
+		if (strlen(allow) + strlen(rt->method) + 3 < sizeof(allow)) {
+			if (allow[0] != '\0')
+				strcat(allow, ", ");
+			strcat(allow, rt->method);
+		}
+		if (strcmp(rt->method, method) == 0 && hit == NULL)
+			hit = rt;
+	}
+	if (hit == NULL) {
+		if (path_known) {
+			api_error(rp, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method_not_allowed", "%s is not allowed here", method);
+			snprintf(rp->allow, sizeof(rp->allow), "%s", allow);
+		} else
+			api_error(rp, MHD_HTTP_NOT_FOUND, "not_found",
+			    "no such endpoint");
+		return;
+	}
+	match(hit->pattern, url, arg, sizeof(arg));
+	if (hit->auth) {
+		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_AUTHORIZATION);
+		if ((rq->token = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
+			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			    "missing or invalid bearer token");
+			return;
+		}
+	}
+	if (rq->too_large) {
+		api_error(rp, 413, "too_large",
+		    "request body over %d bytes", SP_API_MAX_BODY);
+		return;
+	}
+	hit->fn(a, c, rq, arg, rp);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct api *a = cls;
+	struct api_req *rq = *con_cls;
+	struct api_reply rp = { .status = 500 };
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		sp_buf_init(&rq->body, SP_API_MAX_BODY);
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!rq->too_large &&
+		    sp_buf_put(&rq->body, upload_data, *upload_data_size) != 0) {
+			rq->too_large = true;
+			sp_buf_free(&rq->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	dispatch(a, c, rq, method, url, &rp);
+	sp_log(rp.status >= 500 ? SP_LOG_ERR : SP_LOG_INFO, "api",
+	    "%s %s -> %u%s%s", method, url, rp.status,
+	    rq->token ? " token=" : "", rq->token ? rq->token : "");
+	return send_reply(c, &rp);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api_req *rq = *con_cls;
+
+	if (rq != NULL) {
+		sp_buf_free(&rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	sp_log(SP_LOG_NOTICE, "api", "libmicrohttpd: %s", msg);
+}
+
+int
+api_http_start(struct api *a, int fd, const char *cert_pem,
+    const char *key_pem, char *err, size_t errlen)
+{
+	unsigned limit = (unsigned)a->conf->max_waiting + 16;
+
+	a->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_USE_POLL, 0, NULL, NULL, on_request, a,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, SP_TLS_PRIORITY,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(SP_API_MAX_WAIT + 30),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+	    MHD_OPTION_END);
+	if (a->mhd == NULL) {
+		snprintf(err, errlen, "cannot start the HTTPS server (bad "
+		    "certificate or key?)");
+		return SP_ERR_TLS;
+	}
+	return SP_OK;
+}
+
+void
+api_http_stop(struct api *a)
+{
+	if (a->mhd != NULL) {
+		MHD_stop_daemon(a->mhd);
+		a->mhd = NULL;
+	}
+}

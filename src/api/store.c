@@ -1,0 +1,497 @@
+/*
+ * store.c - SQLite schema, import and changes of smartproxy-api (see
+ * store.h). Rendering of the configuration document is in render.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "api/store.h"
+#include "api/store_int.h"
+#include "core/err.h"
+
+static const char SCHEMA_V1[] =
+	"CREATE TABLE state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  revision INTEGER NOT NULL,"
+	"  generated TEXT NOT NULL);"
+	"INSERT INTO state VALUES (1, 0, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"
+	"CREATE TABLE listeners ("
+	"  pos INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  address TEXT NOT NULL, tls INTEGER NOT NULL, chain_pem TEXT,"
+	"  key_pem TEXT, require_client_cert INTEGER NOT NULL);"
+	"CREATE TABLE partners ("
+	"  odette_id TEXT PRIMARY KEY, description TEXT NOT NULL,"
+	"  password_hash TEXT NOT NULL, networks TEXT NOT NULL,"
+	"  require_client_cert INTEGER NOT NULL, pins TEXT NOT NULL,"
+	"  ca_bundle TEXT, max_sessions INTEGER NOT NULL,"
+	"  enabled INTEGER NOT NULL, valid_from TEXT, valid_until TEXT);"
+	"CREATE TABLE routes ("
+	"  pos INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  client_listen TEXT NOT NULL, partner_odette_id TEXT NOT NULL,"
+	"  partner_address TEXT NOT NULL, source_address TEXT,"
+	"  tls INTEGER NOT NULL, ca_bundle TEXT, pins TEXT NOT NULL,"
+	"  client_chain TEXT, client_key TEXT);"
+	"CREATE TABLE limits (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE rules ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, description TEXT NOT NULL,"
+	"  match_text TEXT NOT NULL, valid_from TEXT, valid_until TEXT);"
+	"CREATE TABLE modules (name TEXT PRIMARY KEY, section TEXT NOT NULL);";
+
+const char *
+sp_store_errmsg(struct sp_store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+int
+sp_store_exec(struct sp_store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
+	    SP_OK : SP_ERR_SYSTEM;
+}
+
+/* Create the file ourselves so it is 0600 from its first byte. */
+static int
+create_private(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path,
+		    strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	close(fd);
+	return SP_OK;
+}
+
+static int
+migrate(struct sp_store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int version = -1, r;
+
+	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+		goto sqlerr;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+		goto sqlerr;
+	version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (version > SP_STORE_SCHEMA_VERSION) {
+		sp_store_exec(st, "ROLLBACK");
+		snprintf(err, errlen, "database schema version %d is newer than "
+		    "this program's (%d)", version, SP_STORE_SCHEMA_VERSION);
+		return SP_ERR_CONFIG;
+	}
+	if (version == 0) {
+		if (sp_store_exec(st, SCHEMA_V1) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 1") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 2) { ALTER ...; user_version = 2 }`. */
+	if (sp_store_exec(st, "COMMIT") != 0)
+		goto sqlerr;
+	return SP_OK;
+sqlerr:
+	snprintf(err, errlen, "database: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+	sp_store_exec(st, "ROLLBACK");
+	r = SP_ERR_SYSTEM;
+	return r;
+}
+
+int
+sp_store_open(const char *path, struct sp_store **out, char *err,
+    size_t errlen)
+{
+	struct sp_store *st;
+	int r;
+
+	*out = NULL;
+	if ((r = create_private(path, err, errlen)) != 0)
+		return r;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return SP_ERR_NOMEM;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db ?
+		    sqlite3_errmsg(st->db) : "cannot open");
+		sp_store_close(st);
+		return SP_ERR_SYSTEM;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sp_store_exec(st, "PRAGMA foreign_keys = ON; "
+	    "PRAGMA secure_delete = ON") != 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		sp_store_close(st);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = migrate(st, err, errlen)) != 0) {
+		sp_store_close(st);
+		return r;
+	}
+	*out = st;
+	return SP_OK;
+}
+
+void
+sp_store_close(struct sp_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+sp_store_revision(struct sp_store *st, int64_t *rev)
+{
+	sqlite3_stmt *s;
+	int r = SP_ERR_SYSTEM;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT revision FROM state WHERE id = 1",
+	    -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*rev = sqlite3_column_int64(s, 0);
+		r = SP_OK;
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Inside a write transaction: next revision. */
+int
+sp_store_bump(struct sp_store *st, int64_t *rev)
+{
+	if (sp_store_exec(st, "UPDATE state SET revision = revision + 1, "
+	    "generated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1") != 0)
+		return SP_ERR_SYSTEM;
+	return sp_store_revision(st, rev);
+}
+
+/* ---- binding helpers ---- */
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return (v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(s, i)) == SQLITE_OK ? 0 : -1;
+}
+
+/* JSON array text of a string list. */
+static char *
+strv_json(const struct sp_strv *sv)
+{
+	json_object *a = json_object_new_array();
+	char *out;
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < sv->n; i++)
+		json_object_array_add(a, json_object_new_string(sv->v[i]));
+	out = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(a);
+	return out;
+}
+
+/* Run a prepared statement to completion and finalize it. */
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return SP_OK;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return SP_ERR_EXISTS;
+	return SP_ERR_SYSTEM;
+}
+
+static int
+insert_partner(struct sp_store *st, const struct sp_site_partner *p)
+{
+	sqlite3_stmt *s;
+	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
+	int r = SP_ERR_SYSTEM;
+
+	if (nets == NULL || pins == NULL) {
+		r = SP_ERR_NOMEM;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
+	    p->description : "") || bind_text(s, 3, p->password_hash) ||
+	    bind_text(s, 4, nets) ||
+	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
+	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
+	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
+		sqlite3_finalize(s);
+		goto out;
+	}
+	r = step_done(s);
+out:
+	free(nets);
+	free(pins);
+	return r;
+}
+
+static int
+insert_rule(struct sp_store *st, const struct sp_site_rule *ru, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO rules (description, "
+	    "match_text, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4)", -1,
+	    &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, ru->description) || bind_text(s, 2, ru->match) ||
+	    bind_text(s, 3, ru->valid_from) || bind_text(s, 4, ru->valid_until)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = step_done(s)) == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+static int
+insert_all(struct sp_store *st, const struct sp_site *site)
+{
+	sqlite3_stmt *s;
+	const char *text;
+	char *pins;
+	size_t i;
+	int r;
+
+	for (i = 0; i < site->nlisteners; i++) {
+		const struct sp_site_listener *l = &site->listeners[i];
+
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
+		    "address, tls, chain_pem, key_pem, require_client_cert) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &s, NULL) != SQLITE_OK)
+			return SP_ERR_SYSTEM;
+		if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
+		    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
+		    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
+		    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK) {
+			sqlite3_finalize(s);
+			return SP_ERR_SYSTEM;
+		}
+		if ((r = step_done(s)) != 0)
+			return r;
+	}
+	for (i = 0; i < site->npartners; i++)
+		if ((r = insert_partner(st, &site->partners[i])) != 0)
+			return r;
+	for (i = 0; i < site->nroutes; i++) {
+		const struct sp_site_route *rt = &site->routes[i];
+
+		if ((pins = strv_json(&rt->pins)) == NULL)
+			return SP_ERR_NOMEM;
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO routes (name, "
+		    "client_listen, partner_odette_id, partner_address, "
+		    "source_address, tls, ca_bundle, pins, client_chain, "
+		    "client_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		    -1, &s, NULL) != SQLITE_OK) {
+			free(pins);
+			return SP_ERR_SYSTEM;
+		}
+		r = bind_text(s, 1, rt->name) || bind_text(s, 2, rt->client_listen) ||
+		    bind_text(s, 3, rt->partner_odette_id) ||
+		    bind_text(s, 4, rt->partner_address) ||
+		    bind_text(s, 5, rt->source_address) ||
+		    sqlite3_bind_int(s, 6, rt->tls) != SQLITE_OK ||
+		    bind_text(s, 7, rt->ca_bundle) || bind_text(s, 8, pins) ||
+		    bind_text(s, 9, rt->client_chain) ||
+		    bind_text(s, 10, rt->client_key);
+		free(pins);
+		if (r != 0) {
+			sqlite3_finalize(s);
+			return SP_ERR_SYSTEM;
+		}
+		if ((r = step_done(s)) != 0)
+			return r;
+	}
+	for (i = 0; i < SP_LIMIT_COUNT; i++) {
+		if (sqlite3_prepare_v2(st->db, "INSERT INTO limits VALUES (?1, ?2)",
+		    -1, &s, NULL) != SQLITE_OK)
+			return SP_ERR_SYSTEM;
+		if (bind_text(s, 1, sp_limit_defs[i].name) ||
+		    sqlite3_bind_int64(s, 2, site->limits[i]) != SQLITE_OK) {
+			sqlite3_finalize(s);
+			return SP_ERR_SYSTEM;
+		}
+		if ((r = step_done(s)) != 0)
+			return r;
+	}
+	for (i = 0; i < site->nrules; i++)
+		if ((r = insert_rule(st, &site->rules[i], NULL)) != 0)
+			return r;
+	if (site->modules != NULL) {
+		json_object_object_foreach(site->modules, name, sec) {
+			text = json_object_to_json_string_ext(sec,
+			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+			if (sqlite3_prepare_v2(st->db, "INSERT INTO modules VALUES "
+			    "(?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+				return SP_ERR_SYSTEM;
+			if (bind_text(s, 1, name) || bind_text(s, 2, text)) {
+				sqlite3_finalize(s);
+				return SP_ERR_SYSTEM;
+			}
+			if ((r = step_done(s)) != 0)
+				return r;
+		}
+	}
+	return SP_OK;
+}
+
+int
+sp_store_import(struct sp_store *st, const struct sp_site *site, int64_t *rev)
+{
+	int r;
+
+	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+		return SP_ERR_SYSTEM;
+	if (sp_store_exec(st, "DELETE FROM listeners; DELETE FROM partners; "
+	    "DELETE FROM routes; DELETE FROM limits; DELETE FROM rules; "
+	    "DELETE FROM modules") != 0) {
+		r = SP_ERR_SYSTEM;
+		goto fail;
+	}
+	if ((r = insert_all(st, site)) != 0 || (r = sp_store_bump(st, rev)) != 0)
+		goto fail;
+	if (sp_store_exec(st, "COMMIT") != 0) {
+		r = SP_ERR_SYSTEM;
+		goto fail;
+	}
+	return SP_OK;
+fail:
+	sp_store_exec(st, "ROLLBACK");
+	return r;
+}
+
+/* ---- partners and rules ---- */
+
+/* Run `fn` and bump the revision in one write transaction. */
+static int
+in_write(struct sp_store *st, int (*fn)(struct sp_store *, const void *,
+    int64_t *), const void *arg, int64_t *out, int64_t *rev)
+{
+	int r;
+
+	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+		return SP_ERR_SYSTEM;
+	if ((r = fn(st, arg, out)) != 0 || (r = sp_store_bump(st, rev)) != 0 ||
+	    (r = sp_store_exec(st, "COMMIT")) != 0) {
+		sp_store_exec(st, "ROLLBACK");
+		return r;
+	}
+	return SP_OK;
+}
+
+static int
+w_partner_add(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	return insert_partner(st, arg);
+}
+
+int
+sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
+    int64_t *rev)
+{
+	return in_write(st, w_partner_add, p, NULL, rev);
+}
+
+struct enable_arg {
+	const char *id;
+	bool enabled;
+};
+
+static int
+w_partner_enable(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	const struct enable_arg *a = arg;
+	sqlite3_stmt *s;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET enabled = ?1 "
+	    "WHERE odette_id = ?2", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_bind_int(s, 1, a->enabled) != SQLITE_OK ||
+	    bind_text(s, 2, a->id)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = step_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+}
+
+int
+sp_store_partner_set_enabled(struct sp_store *st, const char *odette_id,
+    bool enabled, int64_t *rev)
+{
+	struct enable_arg a = { odette_id, enabled };
+
+	return in_write(st, w_partner_enable, &a, NULL, rev);
+}
+
+static int
+w_rule_add(struct sp_store *st, const void *arg, int64_t *id)
+{
+	return insert_rule(st, arg, id);
+}
+
+int
+sp_store_rule_add(struct sp_store *st, const struct sp_site_rule *ru,
+    int64_t *id, int64_t *rev)
+{
+	return in_write(st, w_rule_add, ru, id, rev);
+}
+
+static int
+w_rule_remove(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM rules WHERE id = ?1", -1,
+	    &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_bind_int64(s, 1, *(const int64_t *)arg) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = step_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+}
+
+int
+sp_store_rule_remove(struct sp_store *st, int64_t id, int64_t *rev)
+{
+	return in_write(st, w_rule_remove, &id, NULL, rev);
+}

@@ -1,0 +1,71 @@
+/*
+ * store.h - the SQLite store of smartproxy-api: the data model of the site
+ * file plus the objects changed through the API, and the revision counter.
+ *
+ * The database file is created mode 0600 on first open (it holds private keys
+ * and password hashes); the schema is versioned with PRAGMA user_version and
+ * upgraded in place. Every change (an import, a partner or rule change) runs
+ * in one IMMEDIATE transaction that also increments the revision, so readers
+ * see either the old or the new model, never a mix. Several processes may
+ * open the same file (the daemon and `--import`); SQLite's locking and a busy
+ * timeout serialise them.
+ *
+ * Rendering builds the runtime configuration document of docs/api.md 4.2 in
+ * one read transaction, so the revision always matches the content.
+ *
+ * Ownership: a struct sp_store is one connection, used by one thread at a
+ * time; sp_store_close() frees it. Rendered strings and json-c objects handed
+ * out belong to the caller.
+ */
+#ifndef SP_API_STORE_H
+#define SP_API_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "api/site.h"
+
+#define SP_STORE_SCHEMA_VERSION 1
+
+struct sp_store;
+
+/* Open (creating the file 0600 and the schema if needed). */
+int sp_store_open(const char *path, struct sp_store **out, char *err,
+    size_t errlen);
+void sp_store_close(struct sp_store *st);
+
+int sp_store_revision(struct sp_store *st, int64_t *rev);
+
+/* Replace the whole data model with `site`; *rev gets the new revision. */
+int sp_store_import(struct sp_store *st, const struct sp_site *site,
+    int64_t *rev);
+
+/* The runtime configuration document (a new object) and its revision. */
+int sp_store_render(struct sp_store *st, json_object **doc, int64_t *rev);
+
+/* ---- partners ---- */
+int sp_store_partners(struct sp_store *st, json_object **arr);
+/* The partner as rendered, or SP_ERR_NOT_FOUND. */
+int sp_store_partner_get(struct sp_store *st, const char *odette_id,
+    json_object **obj);
+/* SP_ERR_EXISTS when the ODETTE ID is taken. */
+int sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
+    int64_t *rev);
+/* SP_ERR_NOT_FOUND when unknown. */
+int sp_store_partner_set_enabled(struct sp_store *st, const char *odette_id,
+    bool enabled, int64_t *rev);
+
+/* ---- log-ignore rules ---- */
+int sp_store_rules(struct sp_store *st, json_object **arr);
+int sp_store_rule_add(struct sp_store *st, const struct sp_site_rule *ru,
+    int64_t *id, int64_t *rev);
+int sp_store_rule_get(struct sp_store *st, int64_t id, json_object **obj);
+/* SP_ERR_NOT_FOUND when unknown. */
+int sp_store_rule_remove(struct sp_store *st, int64_t id, int64_t *rev);
+
+/* The last SQLite message of this connection (for logs). */
+const char *sp_store_errmsg(struct sp_store *st);
+
+#endif

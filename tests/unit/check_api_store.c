@@ -1,0 +1,261 @@
+/*
+ * check_api_store.c - unit tests of smartproxy-api's SQLite store and the
+ * rendering of the runtime configuration document: a fresh database is
+ * created 0600 at revision 0; an import and every partner or rule change
+ * bump the revision; the rendered JSON carries every documented field.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/pwhash.h"
+#include "api/site.h"
+#include "api/store.h"
+#include "core/err.h"
+
+static char dir[64], dbpath[128];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_api_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/api.db", dir);
+}
+
+static void
+teardown(void)
+{
+	char p[160];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-journal", dbpath);
+	unlink(p);
+	rmdir(dir);
+}
+
+static int
+mem_read(const char *path, char **out, char *why, size_t whylen)
+{
+	*out = strdup(strstr(path, "key") ?
+	    "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n" :
+	    "-----BEGIN CERTIFICATE-----\nc/d\n-----END CERTIFICATE-----\n");
+	return *out ? SP_OK : SP_ERR_NOMEM;
+}
+
+static const char SITE[] =
+	"listeners:\n"
+	"  - name: tls\n"
+	"    address: \"0.0.0.0:6619\"\n"
+	"    tls: {certificate_chain: c.pem, private_key: key.pem}\n"
+	"  - name: plain\n"
+	"    address: \"0.0.0.0:3305\"\n"
+	"partners:\n"
+	"  - odette_id: O0013000000ACME\n"
+	"    password: SECRET1\n"
+	"    allowed_networks: [198.51.100.0/24]\n"
+	"    tls: {require_client_cert: true, ca_bundle: ca.pem}\n"
+	"routes:\n"
+	"  - name: out\n"
+	"    client_listen: \"127.0.0.1:13305\"\n"
+	"    partner_odette_id: O0013000000ACME\n"
+	"    partner_address: \"198.51.100.7:6619\"\n"
+	"log_ignore:\n"
+	"  - {description: d, match: m}\n"
+	"modules:\n"
+	"  partner: {strict: true}\n"
+	"  oftp2: {x: 1}\n";
+
+static void
+load_site(struct sp_site *s)
+{
+	const struct sp_site_opts o = { "/x", mem_read, 1 };
+	char err[512] = "";
+
+	ck_assert_msg(sp_site_parse("site.yaml", SITE, strlen(SITE), &o, s, err,
+	    sizeof(err)) == 0, "%s", err);
+}
+
+static json_object *
+path(json_object *o, const char *p)
+{
+	char buf[128], *tok, *save = NULL;
+	json_object *v = o;
+
+	snprintf(buf, sizeof(buf), "%s", p);
+	for (tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
+	    tok = strtok_r(NULL, ".", &save)) {
+		if (*tok >= '0' && *tok <= '9')
+			v = json_object_array_get_idx(v, (size_t)atoi(tok));
+		else if (!json_object_object_get_ex(v, tok, &v))
+			return NULL;
+	}
+	return v;
+}
+
+START_TEST(fresh_database)
+{
+	struct sp_store *st;
+	struct stat sb;
+	json_object *doc;
+	int64_t rev = -1;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_int_eq(rev, 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc, "listeners"),
+	    JSON_C_TO_STRING_PLAIN), "[]");
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc, "modules"),
+	    JSON_C_TO_STRING_PLAIN),
+	    "{\"partner\":{\"partners\":[]},\"log_ignore\":{\"rules\":[]}}");
+	ck_assert_int_eq(json_object_get_int(path(doc, "limits.max_sessions")),
+	    1000);
+	json_object_put(doc);
+	sp_store_close(st);
+	/* Reopening keeps the data and the schema version. */
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(sp_store_revision(st, &rev), 0);
+	ck_assert_int_eq(rev, 0);
+	sp_store_close(st);
+}
+END_TEST
+
+START_TEST(import_and_render)
+{
+	struct sp_store *st;
+	struct sp_site s;
+	json_object *doc;
+	int64_t rev;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(rev, 1);
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	sp_site_free(&s);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_int_eq(json_object_get_int(path(doc, "revision")), 2);
+	ck_assert_int_eq(json_object_get_int(path(doc, "api_version")), 1);
+	ck_assert_uint_eq(strlen(json_object_get_string(path(doc, "generated"))),
+	    20);
+	ck_assert_str_eq(json_object_get_string(path(doc, "listeners.0.name")),
+	    "tls");
+	ck_assert(json_object_get_boolean(path(doc,
+	    "listeners.0.tls.request_client_cert")));
+	ck_assert(!json_object_get_boolean(path(doc,
+	    "listeners.0.tls.require_client_cert")));
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "listeners.0.tls.certificate_chain")),
+	    "-----BEGIN CERTIFICATE-----\nc/d\n-----END CERTIFICATE-----\n");
+	ck_assert(json_object_is_type(path(doc, "listeners.1"),
+	    json_type_object));
+	ck_assert(json_object_object_get_ex(path(doc, "listeners.1"), "tls",
+	    NULL));
+	ck_assert_ptr_null(path(doc, "listeners.1.tls"));
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
+	ck_assert_int_eq(sp_pwhash_verify("SECRET1", 7, json_object_get_string(
+	    path(doc, "modules.partner.partners.0.password_hash"))), 0);
+	ck_assert(json_object_get_boolean(path(doc,
+	    "modules.partner.strict")));
+	ck_assert_ptr_null(path(doc, "routes.0.source_address"));
+	ck_assert_ptr_null(path(doc, "routes.0.tls"));
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.log_ignore.rules.0.match")), "m");
+	ck_assert_int_eq(json_object_get_int(path(doc, "modules.oftp2.x")), 1);
+	/* The document itself: no escaped slashes, no clear password. */
+	ck_assert_ptr_null(strstr(json_object_to_json_string_ext(doc,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), "SECRET1"));
+	json_object_put(doc);
+	sp_store_close(st);
+}
+END_TEST
+
+START_TEST(partners_and_rules)
+{
+	struct sp_store *st;
+	struct sp_site s;
+	struct sp_site_partner p;
+	struct sp_site_rule ru = { "why", "text", NULL, "2030-01-01T00:00:00Z" };
+	json_object *arr, *o;
+	int64_t rev, id;
+	char err[256], hash[SP_PWHASH_TEXT_MAX];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	sp_site_free(&s);
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(sp_pwhash_make("PW", 2, 1, hash, sizeof(hash)), 0);
+	p.odette_id = "O0013000000NEW";
+	p.description = "";
+	p.password_hash = hash;
+	p.enabled = true;
+	ck_assert_int_eq(sp_store_partner_add(st, &p, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_int_eq(sp_store_partner_add(st, &p, &rev), SP_ERR_EXISTS);
+	ck_assert_int_eq(sp_store_revision(st, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_int_eq(sp_store_partner_set_enabled(st, "O0013000000NEW",
+	    false, &rev), 0);
+	ck_assert_int_eq(rev, 3);
+	ck_assert_int_eq(sp_store_partner_set_enabled(st, "NOPE", false, &rev),
+	    SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_store_partner_get(st, "O0013000000NEW", &o), 0);
+	ck_assert(!json_object_get_boolean(path(o, "enabled")));
+	ck_assert_str_eq(json_object_to_json_string_ext(path(o,
+	    "allowed_networks"), JSON_C_TO_STRING_PLAIN), "[]");
+	json_object_put(o);
+	ck_assert_int_eq(sp_store_partners(st, &arr), 0);
+	ck_assert_uint_eq(json_object_array_length(arr), 2);
+	json_object_put(arr);
+
+	ck_assert_int_eq(sp_store_rule_add(st, &ru, &id, &rev), 0);
+	ck_assert_int_eq(rev, 4);
+	ck_assert_int_eq(sp_store_rule_get(st, id, &o), 0);
+	ck_assert_str_eq(json_object_get_string(path(o, "valid_until")),
+	    "2030-01-01T00:00:00Z");
+	ck_assert_ptr_null(path(o, "valid_from"));
+	json_object_put(o);
+	ck_assert_int_eq(sp_store_rule_remove(st, id, &rev), 0);
+	ck_assert_int_eq(rev, 5);
+	ck_assert_int_eq(sp_store_rule_remove(st, id, &rev), SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_store_rule_get(st, id, &o), SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_store_rules(st, &arr), 0);
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	json_object_put(arr);
+	sp_store_close(st);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("api_store");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, fresh_database);
+	tcase_add_test(tc, import_and_render);
+	tcase_add_test(tc, partners_and_rules);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
