@@ -1,1 +1,7 @@
-# src/client: build fragment, included from the top Makefile.am.
+# smartproxy-client: the inside daemon.
+sbin_PROGRAMS += smartproxy-client
+smartproxy_client_SOURCES = \
+	src/client/main.c src/client/client.h \
+	src/client/control.c src/client/backend.c src/client/pipe.c
+smartproxy_client_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
+smartproxy_client_LDADD = $(SP_CORE_LIBS) $(CURL_LIBS)

@@ -9,3 +9,4 @@ libsmartproxy_la_SOURCES += \
 	src/core/conn.c src/core/conn.h \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
+libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h

@@ -1,1 +1,9 @@
-# src/server: build fragment, included from the top Makefile.am.
+# smartproxy-server: the DMZ daemon.
+sbin_PROGRAMS += smartproxy-server
+smartproxy_server_SOURCES = \
+	src/server/main.c src/server/server.h \
+	src/server/pairing.c src/server/tunnel.c \
+	src/server/rtconf.c src/server/listener.c \
+	src/server/session.c src/server/session.h
+smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
+smartproxy_server_LDADD = $(SP_CORE_LIBS)

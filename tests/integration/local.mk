@@ -15,6 +15,16 @@ EXTRA_DIST += tests/integration/lib.sh
 dist_check_SCRIPTS += tests/integration/module_out_of_tree.sh
 TESTS += tests/integration/module_out_of_tree.sh
 
+# The chain: smartproxy-server, smartproxy-client and a backend on loopback.
+SP_CHAIN_TESTS = \
+	tests/integration/chain_relay.sh \
+	tests/integration/chain_pairing.sh \
+	tests/integration/chain_faults.sh
+dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
+TESTS += $(SP_CHAIN_TESTS)
+EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
+	tests/integration/relay_peer.py
+
 # smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
 SP_API_TESTS = tests/integration/api_config.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)

@@ -1,0 +1,348 @@
+/*
+ * backend.c - the client's view of the backend API: long-poll
+ * GET /v1/config over HTTPS with libcurl's multi interface driven by our
+ * event loop, so a slow backend never blocks the tunnel.
+ *
+ * The newest revision that parses is kept in cl->config and pushed to the
+ * server; a response that does not parse is refused whole and the previous
+ * revision stays. Failures are logged with the reason and retried with
+ * backoff. See docs/api.md for the contract.
+ */
+#include "client/client.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "tunnel/msg.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAIT_S 25
+#define TOKEN_MAX 512
+
+struct backend {
+	struct client *cl;
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct sp_timer curl_timer;
+	struct sp_timer retry;
+	struct sp_buf body;
+	char etag[160];
+	char token[TOKEN_MAX];
+	char url[2048];
+	unsigned failures;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void fetch(struct backend *be);
+static void backend_done(struct backend *be, CURLcode res);
+
+static void
+on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct backend *be = arg;
+	int running, flags = 0;
+	CURLMsg *m;
+	int left;
+
+	if (events & SP_EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (events & SP_EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	if (events & SP_EV_ERROR)
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(be->multi, fd, flags, &running);
+	while ((m = curl_multi_info_read(be->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		backend_done(be, m->data.result);
+	}
+}
+
+static void
+check_done(struct backend *be)
+{
+	on_fd(be->cl->loop, CURL_SOCKET_TIMEOUT, 0, be);
+}
+
+static int
+sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct backend *be = userp;
+	unsigned ev = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		sp_loop_del(be->cl->loop, s);
+		curl_multi_assign(be->multi, s, NULL);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= SP_EV_READ;
+	if (what & CURL_POLL_OUT)
+		ev |= SP_EV_WRITE;
+	if (socketp == NULL) {
+		if (sp_loop_add(be->cl->loop, s, ev, on_fd, be) != 0)
+			return -1;
+		curl_multi_assign(be->multi, s, be);
+	} else {
+		sp_loop_set(be->cl->loop, s, ev);
+	}
+	return 0;
+}
+
+static void
+curl_timer_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	check_done(arg);
+}
+
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct backend *be = userp;
+
+	if (timeout_ms < 0)
+		sp_timer_stop(be->cl->loop, &be->curl_timer);
+	else
+		sp_timer_start(be->cl->loop, &be->curl_timer, (uint64_t)timeout_ms);
+	return 0;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *userp)
+{
+	struct backend *be = userp;
+	size_t n = size * nmemb;
+
+	/* Returning less than n aborts the transfer: the body is too big. */
+	return sp_buf_put(&be->body, p, n) == 0 ? n : 0;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *userp)
+{
+	struct backend *be = userp;
+	size_t n = size * nmemb, len;
+
+	if (n > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+		const char *v = p + 5;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		len = (size_t)(p + n - v);
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		if (len < sizeof(be->etag)) {
+			memcpy(be->etag, v, len);
+			be->etag[len] = '\0';
+		}
+	}
+	return n;
+}
+
+static void
+retry_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	fetch(arg);
+}
+
+static void
+retry_later(struct backend *be)
+{
+	unsigned ms = client_backoff_ms(be->failures);
+
+	if (be->failures < 16)
+		be->failures++;
+	sp_timer_start(be->cl->loop, &be->retry, ms);
+}
+
+static void
+take_config(struct backend *be)
+{
+	struct client *cl = be->cl;
+	json_tokener *tok;
+	json_object *doc;
+	long long rev;
+
+	tok = json_tokener_new_ex(32);
+	doc = tok ? json_tokener_parse_ex(tok, (const char *)sp_buf_ptr(&be->body),
+	    (int)sp_buf_len(&be->body)) : NULL;
+	if (doc == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(doc, json_type_object) ||
+	    sp_json_get(doc, "revision", json_type_int) == NULL) {
+		sp_log(SP_LOG_ERR, "config", "backend sent a configuration that is not a JSON object with a revision: refused%s",
+		    cl->config ? "; the previous revision stays" : "");
+		json_object_put(doc);
+		if (tok != NULL)
+			json_tokener_free(tok);
+		be->etag[0] = '\0';
+		retry_later(be);
+		return;
+	}
+	json_tokener_free(tok);
+	rev = sp_json_int(doc, "revision", -1);
+	if (cl->config != NULL && rev == cl->revision) {
+		json_object_put(doc);
+	} else {
+		json_object_put(cl->config);
+		cl->config = doc;
+		cl->revision = rev;
+		sp_log(SP_LOG_NOTICE, "config", "backend revision %lld received", rev);
+		control_config_changed(cl);
+	}
+	be->failures = 0;
+	fetch(be);
+}
+
+static void
+backend_done(struct backend *be, CURLcode res)
+{
+	long status = 0;
+
+	curl_easy_getinfo(be->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(be->multi, be->easy);
+	if (res != CURLE_OK) {
+		sp_log(SP_LOG_WARN, "backend", "GET %s failed: %s", be->url,
+		    be->errbuf[0] ? be->errbuf : curl_easy_strerror(res));
+		retry_later(be);
+		return;
+	}
+	switch (status) {
+	case 200:
+		take_config(be);
+		break;
+	case 304:
+		be->failures = 0;
+		fetch(be);
+		break;
+	case 401:
+	case 403:
+		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file", status);
+		be->failures = 8;
+		retry_later(be);
+		break;
+	default:
+		sp_log(SP_LOG_WARN, "backend", "backend answered HTTP %ld", status);
+		retry_later(be);
+		break;
+	}
+}
+
+static void
+fetch(struct backend *be)
+{
+	char auth[TOKEN_MAX + 32], inm[sizeof(be->etag) + 20];
+
+	sp_buf_reset(&be->body);
+	be->errbuf[0] = '\0';
+	curl_slist_free_all(be->headers);
+	be->headers = NULL;
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
+	be->headers = curl_slist_append(be->headers, auth);
+	explicit_bzero(auth, sizeof(auth));
+	if (be->etag[0] != '\0' && be->cl->config != NULL) {
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", be->etag);
+		be->headers = curl_slist_append(be->headers, inm);
+	}
+	curl_easy_setopt(be->easy, CURLOPT_HTTPHEADER, be->headers);
+	curl_multi_add_handle(be->multi, be->easy);
+}
+
+static int
+read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
+{
+	int fd;
+	ssize_t got;
+	size_t len;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "backend.token_file %s: %s", path, strerror(errno));
+		return SP_ERR_CONFIG;
+	}
+	got = read(fd, out, n - 1);
+	close(fd);
+	if (got <= 0) {
+		snprintf(err, errlen, "backend.token_file %s: empty", path);
+		return SP_ERR_CONFIG;
+	}
+	out[got] = '\0';
+	len = strcspn(out, "\r\n");
+	out[len] = '\0';
+	if (len == 0 || strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=") != len) {
+		snprintf(err, errlen, "backend.token_file %s: not a bearer token", path);
+		return SP_ERR_CONFIG;
+	}
+	return SP_OK;
+}
+
+int
+backend_start(struct client *cl, char *err, size_t errlen)
+{
+	struct backend *be;
+	const char *url = cl->conf.backend.url;
+	size_t ul = strlen(url);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return SP_ERR_SYSTEM;
+	if ((be = calloc(1, sizeof(*be))) == NULL)
+		return SP_ERR_NOMEM;
+	be->cl = cl;
+	cl->be = be;
+	sp_buf_init(&be->body, SP_TMSG_MAX);
+	sp_timer_init(&be->curl_timer, curl_timer_fire, be);
+	sp_timer_init(&be->retry, retry_fire, be);
+	if (read_token(cl->conf.backend.token_file, be->token, sizeof(be->token), err, errlen) != 0)
+		return SP_ERR_CONFIG;
+	snprintf(be->url, sizeof(be->url), "%s%sv1/config?wait=%d", url,
+	    ul > 0 && url[ul - 1] == '/' ? "" : "/", WAIT_S);
+	if ((be->multi = curl_multi_init()) == NULL || (be->easy = curl_easy_init()) == NULL)
+		return SP_ERR_NOMEM;
+	curl_multi_setopt(be->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(be->multi, CURLMOPT_SOCKETDATA, be);
+	curl_multi_setopt(be->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(be->multi, CURLMOPT_TIMERDATA, be);
+	curl_easy_setopt(be->easy, CURLOPT_URL, be->url);
+	curl_easy_setopt(be->easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(be->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(be->easy, CURLOPT_TIMEOUT, (long)(WAIT_S + cl->conf.backend.timeout));
+	curl_easy_setopt(be->easy, CURLOPT_CONNECTTIMEOUT, (long)cl->conf.backend.timeout);
+	curl_easy_setopt(be->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(be->easy, CURLOPT_WRITEDATA, be);
+	curl_easy_setopt(be->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(be->easy, CURLOPT_HEADERDATA, be);
+	curl_easy_setopt(be->easy, CURLOPT_ERRORBUFFER, be->errbuf);
+	curl_easy_setopt(be->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(be->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cl->conf.backend.ca_file != NULL)
+		curl_easy_setopt(be->easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
+	curl_easy_setopt(be->easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
+	fetch(be);
+	return SP_OK;
+}
+
+void
+backend_stop(struct client *cl)
+{
+	struct backend *be = cl->be;
+
+	if (be == NULL)
+		return;
+	sp_timer_stop(cl->loop, &be->curl_timer);
+	sp_timer_stop(cl->loop, &be->retry);
+	if (be->multi != NULL && be->easy != NULL)
+		curl_multi_remove_handle(be->multi, be->easy);
+	if (be->easy != NULL)
+		curl_easy_cleanup(be->easy);
+	if (be->multi != NULL)
+		curl_multi_cleanup(be->multi);
+	curl_slist_free_all(be->headers);
+	sp_buf_free(&be->body);
+	explicit_bzero(be->token, sizeof(be->token));
+	free(be);
+	cl->be = NULL;
+	curl_global_cleanup();
+}

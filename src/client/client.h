@@ -1,0 +1,77 @@
+/*
+ * client.h - smartproxy-client's shared state (inside the company network).
+ *
+ * One struct client per process, owned by main(): the control connection to
+ * the server (dialled out, server key pinned by its Proxy ID), the backend
+ * poller holding the newest runtime configuration, and the pipes that join a
+ * session's tunnel data connection to the inside OFTP2 server.
+ */
+#ifndef SP_CLIENT_H
+#define SP_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "core/bootstrap.h"
+#include "core/conn.h"
+#include "core/loop.h"
+#include "core/net.h"
+#include "core/tls.h"
+
+struct backend;
+struct pipe;
+
+enum ctl_state { CTL_IDLE, CTL_CONNECTING, CTL_HELLO, CTL_UP };
+
+struct client {
+	struct sp_loop *loop;
+	struct sp_client_conf conf;
+	struct sp_identity id;
+	struct sp_addr server_addr;
+	struct sp_addr inside_addr;
+	char server_text[SP_ADDR_TEXT];
+
+	/* control connection */
+	struct sp_conn *ctl;
+	enum ctl_state ctl_state;
+	struct sp_buf ctl_in;
+	struct sp_timer ctl_timer;     /* reconnect backoff, hello timeout, keepalive */
+	unsigned ctl_failures;
+	uint64_t ctl_last_rx;
+	struct sp_defer ctl_reap;
+	struct sp_conn *ctl_dead;      /* closed, freed by ctl_reap */
+
+	/* configuration from the backend */
+	json_object *config;           /* newest revision, or NULL */
+	long long revision;
+	long long pushed;              /* revision last sent to the server */
+
+	struct backend *be;
+	struct pipe *pipes;
+	unsigned npipes;
+};
+
+/* control.c */
+void control_start(struct client *cl);
+void control_stop(struct client *cl);
+/* A new configuration arrived from the backend: push it if connected. */
+void control_config_changed(struct client *cl);
+int control_send(struct client *cl, json_object *msg);
+
+/* backend.c */
+int backend_start(struct client *cl, char *err, size_t errlen);
+void backend_stop(struct client *cl);
+
+/* pipe.c */
+void pipe_open(struct client *cl, uint64_t session, const char *listener);
+void pipes_close_all(struct client *cl);
+
+/* A pinned TLS client session to the server. */
+int client_tls_session(struct client *cl, gnutls_session_t *out);
+/* Does the server's certificate carry the pinned Proxy ID? Logs if not. */
+bool client_server_pinned(struct client *cl, struct sp_conn *c);
+/* Backoff with jitter: 0.5 s doubling to 30 s, times 0.5..1.5. */
+unsigned client_backoff_ms(unsigned failures);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * main.c - smartproxy-server, the DMZ half of smartproxy.
+ *
+ * Starts from the bootstrap file alone: it creates or loads its identity,
+ * loads the modules, listens on the tunnel port and waits for a paired
+ * client. Partner listeners exist only while a client is connected and has
+ * delivered a configuration revision. See docs/architecture.md.
+ */
+#include "server/server.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/module.h"
+#include "tunnel/msg.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_CONF SP_SYSCONFDIR "/smartproxy/server.yaml"
+#define DEFAULT_PAIRING "/etc/smartproxy/pairing"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: smartproxy-server [-c FILE] [-l PAIRING] [-L] [--check]\n"
+	    "  -c, --config FILE   bootstrap file (default " DEFAULT_CONF ")\n"
+	    "  -l, --pairing FILE  clients allowed to connect (default: bootstrap pairing_file,\n"
+	    "                      else " DEFAULT_PAIRING ")\n"
+	    "  -L, --proxy-id      print this server's Proxy ID and exit\n"
+	    "      --check         validate the bootstrap file and exit\n"
+	    "  -V, --version       print the version and exit\n");
+}
+
+struct sigctx {
+	struct server *srv;
+	int fd;
+	const char *pairing;
+};
+
+static void
+on_signal(struct sp_loop *loop, int fd, unsigned events, void *arg)
+{
+	struct sigctx *sc = arg;
+	struct signalfd_siginfo si;
+	char err[512];
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (pairing_load(sc->srv, sc->pairing, err, sizeof(err)) == 0)
+				sp_log(SP_LOG_NOTICE, "core", "pairing file reloaded: %zu client key(s)",
+				    sc->srv->npairing);
+			else
+				sp_log(SP_LOG_ERR, "core", "pairing file not reloaded: %s", err);
+			continue;
+		}
+		sp_log(SP_LOG_NOTICE, "core", "signal %u: stopping", si.ssi_signo);
+		sp_loop_stop(loop);
+	}
+}
+
+static int
+ensure_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state_dir %s: %s", path, strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "state_dir %s: not a directory", path);
+		return SP_ERR_SYSTEM;
+	}
+	return SP_OK;
+}
+
+static int
+load_chain(struct server *srv, struct sp_module_set **set, char *err, size_t errlen)
+{
+	struct sp_module_spec *specs;
+	size_t i;
+	int r;
+
+	*set = NULL;
+	if (srv->conf.nmodules == 0)
+		return SP_OK;
+	if ((specs = calloc(srv->conf.nmodules, sizeof(*specs))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < srv->conf.nmodules; i++) {
+		specs[i].name = srv->conf.modules[i].name;
+		specs[i].path = srv->conf.modules[i].path;
+		specs[i].mode = (enum sp_mode)srv->conf.modules[i].mode;
+		specs[i].options = (const char *const *)srv->conf.modules[i].options;
+	}
+	r = sp_modules_load(specs, srv->conf.nmodules, SP_MODULEDIR, srv->host, set, err, errlen);
+	free(specs);
+	if (r != 0)
+		return r;
+	if ((srv->chain = calloc((*set)->count, sizeof(*srv->chain))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < (*set)->count; i++) {
+		srv->chain[i].m = (*set)->mods[i].desc;
+		srv->chain[i].mctx = (*set)->mods[i].mctx;
+		srv->chain[i].mode = (*set)->mods[i].mode;
+		srv->chain[i].name = (*set)->mods[i].name;
+		sp_log(SP_LOG_INFO, "module", "module %zu: %s %s from %s", i + 1, srv->chain[i].name,
+		    srv->chain[i].m->version ? srv->chain[i].m->version : "", (*set)->mods[i].path);
+	}
+	srv->nchain = (*set)->count;
+	return SP_OK;
+}
+
+/* Become the unprivileged user (and enter the chroot) once all files are open. */
+static int
+drop_privileges(struct server *srv, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(srv->conf.user)) == NULL) {
+		snprintf(err, errlen, "user: no such user '%s' (create it, or name another)", srv->conf.user);
+		return SP_ERR_CONFIG;
+	}
+	if (pw->pw_uid == geteuid() && srv->conf.chroot == NULL) {
+		if (pw->pw_uid == 0)
+			sp_log(SP_LOG_WARN, "core", "running as root: name an unprivileged 'user' in the bootstrap file");
+		return SP_OK;
+	}
+	if (srv->conf.chroot != NULL && (chroot(srv->conf.chroot) != 0 || chdir("/") != 0)) {
+		snprintf(err, errlen, "chroot %s: %s", srv->conf.chroot, strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		snprintf(err, errlen, "cannot become user %s: %s", srv->conf.user, strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	if (setuid(0) == 0) {
+		snprintf(err, errlen, "privileges could be regained after dropping them");
+		return SP_ERR_SYSTEM;
+	}
+	sp_log(SP_LOG_INFO, "core", "running as %s%s%s", srv->conf.user,
+	    srv->conf.chroot ? " in " : "", srv->conf.chroot ? srv->conf.chroot : "");
+	return SP_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pairing", required_argument, NULL, 'l' },
+		{ "proxy-id", no_argument, NULL, 'L' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct server srv;
+	struct sp_module_set *set = NULL;
+	struct sigctx sc;
+	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
+	bool print_id = false, check = false, created;
+	char err[1024];
+	sigset_t mask;
+	int c, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:l:LVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_path = optarg; break;
+		case 'l': pairing = optarg; break;
+		case 'L': print_id = true; break;
+		case 'C': check = true; break;
+		case 'V': printf("smartproxy-server %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return sp_bootstrap_check(conf_path, &sp_server_schema);
+
+	memset(&srv, 0, sizeof(srv));
+	srv.tunnel_fd = -1;
+	srv.host = &server_host;
+	srv.conf_path = conf_path;
+	if (sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (pairing == NULL)
+		pairing = srv.conf.pairing_file ? srv.conf.pairing_file : DEFAULT_PAIRING;
+	if (sp_log_configure(&srv.conf.logging) != 0) {
+		fprintf(stderr, "%s: logging cannot be set up\n", conf_path);
+		sp_server_conf_free(&srv.conf);
+		return 2;
+	}
+	if (sp_tls_init() != 0 || ensure_dir(srv.conf.state_dir, err, sizeof(err)) != 0 ||
+	    sp_identity_load_or_create(srv.conf.state_dir, "server", &srv.id, &created, err,
+	        sizeof(err)) != 0) {
+		fprintf(stderr, "smartproxy-server: %s\n", err);
+		goto out;
+	}
+	if (print_id) {
+		printf("Proxy ID: %s\n", srv.id.key_id);
+		rc = 0;
+		goto out;
+	}
+	if (created)
+		sp_log(SP_LOG_NOTICE, "core", "created identity key in %s; Proxy ID %s",
+		    srv.conf.state_dir, srv.id.key_id);
+	if (pairing_load(&srv, pairing, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "core", "%s", err);
+		rc = 2;
+		goto out;
+	}
+	if (srv.npairing == 0)
+		sp_log(SP_LOG_WARN, "core", "pairing file %s lists no client: nobody can connect", pairing);
+	if (sp_loop_new(&srv.loop) != 0)
+		goto out;
+	if (load_chain(&srv, &set, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "module", "%s", err);
+		rc = 2;
+		goto out;
+	}
+	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "core", "%s", err);
+		goto out;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sc.srv = &srv;
+	sc.pairing = pairing;
+	if ((sc.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    sp_loop_add(srv.loop, sc.fd, SP_EV_READ, on_signal, &sc) != 0)
+		goto out;
+	if (drop_privileges(&srv, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "core", "%s", err);
+		goto out;
+	}
+	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
+	srv.stopping = true;
+	sessions_end_all(&srv, "stopping");
+	listeners_close(&srv);
+	tunnel_stop(&srv);
+	/* Let deferred frees and goodbyes run. */
+	for (c = 0; c < 50 && (srv.sessions != NULL); c++)
+		sp_loop_once(srv.loop, 20);
+	sp_loop_once(srv.loop, 0);
+	close(sc.fd);
+out:
+	while (srv.sessions != NULL && srv.loop != NULL)
+		sp_loop_once(srv.loop, 10);
+	if (srv.loop != NULL)
+		sp_loop_once(srv.loop, 0);
+	rtconf_unref(srv.rt);
+	free(srv.chain);
+	sp_modules_unload(set);
+	free(srv.pairing);
+	sp_identity_free(&srv.id);
+	sp_loop_free(srv.loop);
+	sp_server_conf_free(&srv.conf);
+	sp_tls_deinit();
+	return rc;
+}

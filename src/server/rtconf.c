@@ -1,0 +1,200 @@
+/*
+ * rtconf.c - the runtime configuration revision the backend sends through the
+ * client: validated whole before anything of it is used (a revision with one
+ * bad field is refused and the previous one stays), then shared by reference
+ * with the sessions that start under it. Field names: docs/api.md.
+ */
+#include "server/server.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "tunnel/msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LISTENERS 32
+
+struct rtconf *
+rtconf_ref(struct rtconf *rt)
+{
+	rt->refs++;
+	return rt;
+}
+
+void
+rtconf_unref(struct rtconf *rt)
+{
+	size_t i;
+
+	if (rt == NULL || --rt->refs > 0)
+		return;
+	for (i = 0; i < rt->nlisteners; i++) {
+		free(rt->listeners[i].name);
+		sp_identity_free(&rt->listeners[i].tls);
+	}
+	free(rt->listeners);
+	if (rt->modcfg != NULL) {
+		for (i = 0; i < rt->srv->nchain; i++) {
+			const struct chain_entry *ce = &rt->srv->chain[i];
+			if (rt->modcfg[i] != NULL && ce->m->config_free != NULL)
+				ce->m->config_free(ce->mctx, rt->modcfg[i]);
+		}
+		free(rt->modcfg);
+	}
+	free(rt);
+}
+
+static int
+get_uint(json_object *o, const char *key, unsigned def, unsigned min, unsigned max,
+    unsigned *out, const char *path, char *err, size_t errlen)
+{
+	json_object *v;
+	long long x;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
+		*out = def;
+		return SP_OK;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		snprintf(err, errlen, "%s.%s: expected an integer", path, key);
+		return SP_ERR_CONFIG;
+	}
+	x = json_object_get_int64(v);
+	if (x < min || x > max) {
+		snprintf(err, errlen, "%s.%s: %lld is outside %u..%u", path, key, x, min, max);
+		return SP_ERR_CONFIG;
+	}
+	*out = (unsigned)x;
+	return SP_OK;
+}
+
+static int
+parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_t errlen)
+{
+	char path[32], e2[200];
+	const char *name, *addr, *chain, *key;
+	json_object *tls;
+	int r;
+
+	snprintf(path, sizeof(path), "listeners[%zu]", i);
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "%s: expected an object", path);
+		return SP_ERR_CONFIG;
+	}
+	name = sp_json_str(o, "name", NULL);
+	if (name == NULL || name[0] == '\0' || strlen(name) > 64) {
+		snprintf(err, errlen, "%s.name: expected a name of 1 to 64 characters", path);
+		return SP_ERR_CONFIG;
+	}
+	addr = sp_json_str(o, "address", NULL);
+	if (addr == NULL || sp_addr_parse(addr, &l->addr) != 0) {
+		snprintf(err, errlen, "%s.address: expected a numeric host:port", path);
+		return SP_ERR_CONFIG;
+	}
+	sp_addr_format(&l->addr, l->addr_text, sizeof(l->addr_text));
+	/* "tls": null is a plain TCP listener (OFTP2 on port 3305 style). */
+	if (json_object_object_get_ex(o, "tls", &tls) && json_object_is_type(tls, json_type_null)) {
+		l->plain = true;
+	} else {
+		tls = sp_json_get(o, "tls", json_type_object);
+		chain = sp_json_str(tls, "certificate_chain", NULL);
+		key = sp_json_str(tls, "private_key", NULL);
+		if (tls == NULL || chain == NULL || key == NULL) {
+			snprintf(err, errlen, "%s.tls: needs certificate_chain and private_key (PEM), or null", path);
+			return SP_ERR_CONFIG;
+		}
+		if ((r = sp_identity_from_pem(chain, key, &l->tls, e2, sizeof(e2))) != 0) {
+			snprintf(err, errlen, "%s.tls: %s", path, e2);
+			return SP_ERR_CONFIG;
+		}
+		l->require_client_cert = json_object_get_boolean(
+		    sp_json_get(tls, "require_client_cert", json_type_boolean));
+		l->request_client_cert = json_object_get_boolean(
+		    sp_json_get(tls, "request_client_cert", json_type_boolean));
+	}
+	if ((l->name = strdup(name)) == NULL)
+		return SP_ERR_NOMEM;
+	return SP_OK;
+}
+
+int
+rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *err,
+    size_t errlen)
+{
+	struct rtconf *rt;
+	json_object *ls, *limits, *mods;
+	size_t i, j;
+	int r = SP_ERR_CONFIG;
+
+	*out = NULL;
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
+		return SP_ERR_NOMEM;
+	rt->refs = 1;
+	rt->srv = srv;
+	if (sp_json_get(doc, "revision", json_type_int) == NULL ||
+	    (rt->revision = sp_json_int(doc, "revision", -1)) < 0) {
+		snprintf(err, errlen, "revision: expected a non-negative integer");
+		goto fail;
+	}
+	if ((ls = sp_json_get(doc, "listeners", json_type_array)) == NULL) {
+		snprintf(err, errlen, "listeners: expected an array");
+		goto fail;
+	}
+	if (json_object_array_length(ls) > MAX_LISTENERS) {
+		snprintf(err, errlen, "listeners: more than %d", MAX_LISTENERS);
+		goto fail;
+	}
+	rt->nlisteners = json_object_array_length(ls);
+	if (rt->nlisteners > 0 &&
+	    (rt->listeners = calloc(rt->nlisteners, sizeof(*rt->listeners))) == NULL) {
+		r = SP_ERR_NOMEM;
+		goto fail;
+	}
+	for (i = 0; i < rt->nlisteners; i++) {
+		if ((r = parse_listener(json_object_array_get_idx(ls, i), i, &rt->listeners[i],
+		    err, errlen)) != 0)
+			goto fail;
+		for (j = 0; j < i; j++) {
+			if (strcmp(rt->listeners[j].name, rt->listeners[i].name) == 0) {
+				snprintf(err, errlen, "listeners[%zu].name: '%s' is used twice", i,
+				    rt->listeners[i].name);
+				r = SP_ERR_CONFIG;
+				goto fail;
+			}
+		}
+	}
+	limits = sp_json_get(doc, "limits", json_type_object);
+	if ((r = get_uint(limits, "max_sessions", 1000, 1, 100000, &rt->max_sessions, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "handshake_timeout_ms", 10000, 100, 600000, &rt->handshake_ms, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "inside_connect_timeout_ms", 10000, 100, 600000, &rt->inside_connect_ms, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "linger_ms", 5000, 0, 600000, &rt->linger_ms, "limits", err, errlen)) != 0)
+		goto fail;
+	/* Each module gets its own section and may refuse the whole revision. */
+	mods = sp_json_get(doc, "modules", json_type_object);
+	if (srv->nchain > 0 && (rt->modcfg = calloc(srv->nchain, sizeof(void *))) == NULL) {
+		r = SP_ERR_NOMEM;
+		goto fail;
+	}
+	for (i = 0; i < srv->nchain; i++) {
+		const struct chain_entry *ce = &srv->chain[i];
+		json_object *sec = NULL;
+		char merr[256] = "";
+
+		if (ce->m->config_parse == NULL)
+			continue;
+		if (mods != NULL)
+			json_object_object_get_ex(mods, ce->name, &sec);
+		if (ce->m->config_parse(ce->mctx, sec ? json_object_to_json_string_ext(sec,
+		    JSON_C_TO_STRING_PLAIN) : "null", &rt->modcfg[i], merr, sizeof(merr)) != 0) {
+			snprintf(err, errlen, "modules.%s: %s", ce->name, merr[0] ? merr : "refused");
+			r = SP_ERR_CONFIG;
+			goto fail;
+		}
+	}
+	*out = rt;
+	return SP_OK;
+fail:
+	rtconf_unref(rt);
+	return r;
+}

@@ -1,0 +1,125 @@
+/*
+ * server.h - smartproxy-server's shared state (DMZ side).
+ *
+ * One struct server per process, owned by main(). It owns the tunnel
+ * listener, the tunnel connections (one of them the control connection), the
+ * current runtime configuration (reference counted: sessions keep the
+ * revision they started with), the partner listeners opened from it, and the
+ * list of live sessions. Nothing in it is ever written to disk.
+ */
+#ifndef SP_SERVER_H
+#define SP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <smartproxy/module.h>
+
+#include "core/bootstrap.h"
+#include "core/conn.h"
+#include "core/loop.h"
+#include "core/net.h"
+#include "core/tls.h"
+
+struct session;
+struct tunconn;
+
+/* A module in the chain, as the relay core calls it. */
+struct chain_entry {
+	const struct sp_module *m;
+	void *mctx;
+	enum sp_mode mode;
+	const char *name;
+};
+
+/* One partner listener of a configuration revision. */
+struct rt_listener {
+	char *name;
+	struct sp_addr addr;
+	char addr_text[SP_ADDR_TEXT];
+	struct sp_identity tls;     /* certificate chain and key, memory only */
+	bool plain;                 /* no TLS: plain TCP */
+	bool require_client_cert;
+	bool request_client_cert;
+};
+
+/* A runtime configuration revision, shared by the sessions started under it. */
+struct rtconf {
+	unsigned refs;
+	long long revision;
+	struct rt_listener *listeners;
+	size_t nlisteners;
+	void **modcfg;              /* per chain entry, from config_parse */
+	struct server *srv;
+	unsigned max_sessions;
+	unsigned handshake_ms;
+	unsigned inside_connect_ms;
+	unsigned linger_ms;
+};
+
+/* An open partner listener socket. */
+struct plistener {
+	struct server *srv;
+	int fd;
+	char *name;
+	struct sp_addr addr;
+	char addr_text[SP_ADDR_TEXT];
+	struct rtconf *rt;          /* revision whose credentials it uses */
+	size_t idx;                 /* index in rt->listeners */
+};
+
+struct server {
+	struct sp_loop *loop;
+	struct sp_server_conf conf;
+	const char *conf_path;
+	struct sp_identity id;
+	char (*pairing)[SP_KEY_ID_HEX];
+	size_t npairing;
+	int tunnel_fd;
+	struct tunconn *tunconns;   /* all tunnel connections (list) */
+	struct tunconn *control;    /* the one carrying control messages */
+	struct rtconf *rt;          /* current revision or NULL */
+	struct plistener *pl;
+	size_t npl;
+	struct chain_entry *chain;
+	size_t nchain;
+	struct session *sessions;   /* list of live sessions */
+	unsigned nsessions;
+	uint64_t next_session;
+	const struct sp_host *host;
+	bool stopping;
+};
+
+/* pairing.c */
+int pairing_load(struct server *srv, const char *path, char *err, size_t errlen);
+bool pairing_allows(const struct server *srv, const char *key_id);
+
+/* tunnel.c */
+int tunnel_start(struct server *srv, char *err, size_t errlen);
+void tunnel_stop(struct server *srv);
+/* Ask the client for a data connection for session `s`. */
+int tunnel_request_inside(struct server *srv, struct session *s);
+void tunnel_send(struct server *srv, json_object *msg);
+
+/* rtconf.c */
+int rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out,
+    char *err, size_t errlen);
+struct rtconf *rtconf_ref(struct rtconf *rt);
+void rtconf_unref(struct rtconf *rt);
+
+/* listener.c */
+int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
+void listeners_close(struct server *srv);
+
+/* session.c */
+extern const struct sp_host server_host;
+void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
+struct session *session_find(struct server *srv, uint64_t id);
+/* The client's data connection for s arrived: it becomes the inside leg. */
+void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early);
+/* The client could not reach the inside server for s. */
+void session_inside_failed(struct session *s, const char *why);
+void sessions_end_all(struct server *srv, const char *reason);
+
+#endif

@@ -1,0 +1,933 @@
+/*
+ * session.c - the relay core: a partner session's two legs, the module chain
+ * between them, and the host function table modules call back into.
+ *
+ * Data path: bytes read from a leg enter the chain at the first module with an
+ * on_data hook; each module forwards what it accepts (host->forward) to the
+ * next one, and the last forward writes to the other leg. A leg is read only
+ * while the other leg's output buffer has at least half its room free
+ * (backpressure), so memory per session is bounded by SESSION_OUT_MAX per leg
+ * plus what the modules themselves hold.
+ *
+ * The inside leg does not exist until the client has dialled a data
+ * connection for the session, which the server asks for only when the first
+ * byte must go inside (if a module gates the inside) or right after the TLS
+ * handshake (if none does). Nothing reaches the inside before every module
+ * that looks at it agreed.
+ */
+#include "server/session.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+_Static_assert((int)SP_LEVEL_CRIT == (int)SP_LOG_CRIT && (int)SP_LEVEL_DEBUG == (int)SP_LOG_DEBUG,
+    "module.h and log.h levels must agree");
+
+struct mtimer {
+	struct sp_timer t;
+	unsigned id;
+	struct sp_msess *ms;
+	struct mtimer *next;
+};
+
+#define MTIMERS_MAX 8
+
+static void leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+static void session_end(struct session *s, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void chain_data(struct session *s, enum sp_dir dir, size_t from,
+    const uint8_t *p, size_t n);
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum sp_leg
+dest_leg(enum sp_dir dir)
+{
+	return dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE;
+}
+
+static enum sp_leg
+src_leg(enum sp_dir dir)
+{
+	return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
+}
+
+static const char *
+fact(struct session *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfacts; i++)
+		if (strcmp(s->facts[i].key, key) == 0)
+			return s->facts[i].value;
+	return NULL;
+}
+
+static int
+fact_set(struct session *s, const char *key, const char *value)
+{
+	size_t i;
+	char *v;
+
+	if ((v = strdup(value)) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < s->nfacts; i++) {
+		if (strcmp(s->facts[i].key, key) == 0) {
+			free(s->facts[i].value);
+			s->facts[i].value = v;
+			return SP_OK;
+		}
+	}
+	if (s->nfacts == SESSION_FACTS_MAX || (s->facts[i].key = strdup(key)) == NULL) {
+		free(v);
+		return SP_ERR_LIMIT;
+	}
+	s->facts[i].value = v;
+	s->nfacts++;
+	return SP_OK;
+}
+
+/* ---- timers ---- */
+
+static void
+arm(struct session *s, enum session_timer what, unsigned ms)
+{
+	s->timer_what = what;
+	sp_timer_start(s->srv->loop, &s->timer, ms);
+}
+
+static void
+disarm(struct session *s)
+{
+	s->timer_what = T_NONE;
+	sp_timer_stop(s->srv->loop, &s->timer);
+}
+
+/* ---- lifetime ---- */
+
+static void
+reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
+{
+	struct session *s = arg;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		free(s->leg[i]);
+	for (i = 0; i < s->srv->nchain; i++)
+		free(s->ms[i].sctx);
+	free(s->ms);
+	for (i = 0; i < s->nfacts; i++) {
+		free(s->facts[i].key);
+		free(s->facts[i].value);
+	}
+	sp_buf_free(&s->early_inside);
+	rtconf_unref(s->rt);
+	free(s);
+}
+
+static void
+destroy(struct session *s)
+{
+	struct server *srv = s->srv;
+	size_t i;
+
+	if (s->state == S_DEAD)
+		return;
+	s->state = S_DEAD;
+	disarm(s);
+	for (i = 0; i < srv->nchain; i++) {
+		struct mtimer *t = s->ms[i].timers, *next;
+		for (; t != NULL; t = next) {
+			next = t->next;
+			sp_timer_stop(srv->loop, &t->t);
+			free(t);
+		}
+		s->ms[i].timers = NULL;
+	}
+	for (i = 0; i < 2; i++)
+		if (s->leg[i] != NULL)
+			sp_conn_close(s->leg[i]);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	srv->nsessions--;
+	sp_defer_queue(srv->loop, &s->reap);
+}
+
+static void
+audit(struct session *s)
+{
+	const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE], *in = s->leg[SP_LEG_INSIDE];
+	char bin[24], bout[24], dur[24];
+	const char *partner = fact(s, "partner");
+
+	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)(o ? o->bytes_in : 0));
+	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)(in ? in->bytes_in : 0));
+	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
+	sp_logkv(SP_LOG_INFO, "session", SP_LOG_KV(
+	    { "session", s->idtext }, { "src", s->peer },
+	    { "listener", s->rt->listeners[s->lidx].name },
+	    { "partner", partner ? partner : "" },
+	    { "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
+	    { "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
+	    { "bytes_from_outside", bin }, { "bytes_from_inside", bout },
+	    { "duration_ms", dur }, { "reason", s->reason }),
+	    "session %s ended: %s%s%s", s->idtext, s->reason,
+	    s->reason_text[0] ? ": " : "", s->reason_text);
+}
+
+static void
+maybe_done(struct session *s)
+{
+	if (s->state == S_ENDING && s->leg_done[0] && s->leg_done[1]) {
+		audit(s);
+		destroy(s);
+	}
+}
+
+static void
+session_end(struct session *s, const char *reason, const char *fmt, ...)
+{
+	struct sp_close info;
+	va_list ap;
+	size_t i;
+
+	if (s->state == S_ENDING || s->state == S_DEAD)
+		return;
+	s->state = S_ENDING;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	va_start(ap, fmt);
+	vsnprintf(s->reason_text, sizeof(s->reason_text), fmt, ap);
+	va_end(ap);
+	disarm(s);
+	memset(&info, 0, sizeof(info));
+	info.reason = s->reason;
+	info.text = s->reason_text;
+	info.bytes_to_inside = s->leg[SP_LEG_INSIDE] ? s->leg[SP_LEG_INSIDE]->bytes_out : 0;
+	info.bytes_to_outside = s->leg[SP_LEG_OUTSIDE] ? s->leg[SP_LEG_OUTSIDE]->bytes_out : 0;
+	info.started_ms = s->started_ms;
+	info.ended_ms = wall_ms();
+	/* Modules may still send a last word (ESID) here: legs are up. */
+	for (i = 0; i < s->srv->nchain; i++) {
+		const struct chain_entry *ce = &s->srv->chain[i];
+		if (s->ms[i].opened && ce->m->on_close != NULL)
+			ce->m->on_close(ce->mctx, &s->ms[i], s->ms[i].sctx, &info);
+		s->ms[i].opened = false;
+	}
+	for (i = 0; i < 2; i++) {
+		if (s->leg[i] == NULL || s->leg_done[i]) {
+			s->leg_done[i] = true;
+			continue;
+		}
+		sp_conn_want_read(s->leg[i], false);
+		sp_conn_shutdown(s->leg[i]);
+	}
+	if (s->state == S_ENDING)
+		arm(s, T_LINGER, s->rt->linger_ms);
+	maybe_done(s);
+}
+
+void
+sessions_end_all(struct server *srv, const char *reason)
+{
+	struct session *s = srv->sessions, *next;
+
+	for (; s != NULL; s = next) {
+		next = s->next;
+		session_end(s, reason, "server stopping");
+	}
+}
+
+/* ---- verdicts ---- */
+
+/* Apply a hook's verdict; returns true when the session goes on. */
+static bool
+verdict(struct session *s, size_t idx, const char *hook, enum sp_verdict v)
+{
+	const struct chain_entry *ce = &s->srv->chain[idx];
+
+	switch (v) {
+	case SP_CONTINUE:
+	case SP_HOLD:
+		return s->state != S_ENDING && s->state != S_DEAD;
+	case SP_REJECT:
+	case SP_ABORT:
+		if (ce->mode == SP_MODE_DETECT) {
+			sp_log(SP_LOG_WARN, ce->name, "session %s: detect mode: %s would have %s the session",
+			    s->idtext, hook, v == SP_REJECT ? "rejected" : "aborted");
+			return true;
+		}
+		session_end(s, v == SP_REJECT ? "rejected" : "aborted", "by module %s in %s",
+		    ce->name, hook);
+		return false;
+	case SP_FAIL:
+	default:
+		session_end(s, "module_failure", "module %s failed in %s", ce->name, hook);
+		return false;
+	}
+}
+
+/* ---- data path ---- */
+
+static size_t
+dest_room(struct session *s, enum sp_dir dir)
+{
+	struct sp_conn *c = s->leg[dest_leg(dir)];
+
+	if (c != NULL)
+		return sp_conn_out_room(c);
+	if (dir == SP_TO_INSIDE)
+		return sp_buf_room(&s->early_inside);
+	return 0;
+}
+
+static void
+request_inside(struct session *s)
+{
+	if (s->inside_requested || s->state == S_ENDING || s->state == S_DEAD)
+		return;
+	s->inside_requested = true;
+	if (tunnel_request_inside(s->srv, s) != 0) {
+		session_end(s, "no_client", "no tunnel client to reach the inside");
+		return;
+	}
+	arm(s, T_INSIDE, s->rt->inside_connect_ms);
+}
+
+static int
+write_leg(struct session *s, enum sp_leg leg, const void *p, size_t n)
+{
+	struct sp_conn *c = s->leg[leg];
+	int r;
+
+	if (s->state == S_DEAD || (leg == SP_LEG_INSIDE && s->leg_done[leg]) ||
+	    (c != NULL && s->leg_done[leg]))
+		return SP_ERR_CLOSED;
+	if (c != NULL)
+		r = sp_conn_write(c, p, n);
+	else if (leg == SP_LEG_INSIDE)
+		r = sp_buf_put(&s->early_inside, p, n);
+	else
+		r = SP_ERR_CLOSED;
+	if (r == SP_ERR_LIMIT)
+		session_end(s, "overflow", "a module sent more than the %s leg buffers",
+		    leg == SP_LEG_INSIDE ? "inside" : "outside");
+	if (r == SP_OK && leg == SP_LEG_INSIDE && c == NULL)
+		request_inside(s);
+	return r;
+}
+
+static void
+chain_data(struct session *s, enum sp_dir dir, size_t from, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = from; i < s->srv->nchain; i++) {
+		const struct chain_entry *ce = &s->srv->chain[i];
+		enum sp_verdict v;
+
+		if (ce->m->on_data == NULL)
+			continue;
+		v = ce->m->on_data(ce->mctx, &s->ms[i], s->ms[i].sctx, dir, p, n);
+		if (v == SP_HOLD && s->state == S_RELAY) {
+			s->ms[i].held[dir] = true;
+			if (s->leg[src_leg(dir)] != NULL)
+				sp_conn_want_read(s->leg[src_leg(dir)], false);
+		}
+		verdict(s, i, "on_data", v);
+		return;
+	}
+	if (s->state == S_RELAY || s->state == S_TLS)
+		(void)write_leg(s, dest_leg(dir), p, n);
+}
+
+static bool
+held(struct session *s, enum sp_dir dir)
+{
+	size_t i;
+
+	for (i = 0; i < s->srv->nchain; i++)
+		if (s->ms[i].held[dir])
+			return true;
+	return false;
+}
+
+/* Turn reading of `leg` on or off as holds and the other leg's room allow. */
+static void
+update_reading(struct session *s, enum sp_leg leg)
+{
+	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
+	bool on;
+
+	if (s->leg[leg] == NULL || s->leg_done[leg])
+		return;
+	on = s->state == S_RELAY && !held(s, dir) &&
+	    dest_room(s, dir) >= SESSION_OUT_MAX / 2;
+	sp_conn_want_read(s->leg[leg], on);
+}
+
+static void
+leg_readable(struct session *s, enum sp_leg leg)
+{
+	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
+	uint8_t buf[SESSION_READ_CHUNK];
+	size_t got;
+	int r, rounds;
+
+	/* Bounded per wake so one busy session cannot starve the others; the
+	 * level-triggered fd (or the TLS pending defer) brings us back. */
+	for (rounds = 0; rounds < 8 && s->state == S_RELAY; rounds++) {
+		if (held(s, dir) || dest_room(s, dir) < SESSION_OUT_MAX / 2) {
+			update_reading(s, leg);
+			return;
+		}
+		r = sp_conn_read(s->leg[leg], buf, sizeof(buf), &got);
+		if (r == SP_ERR_AGAIN)
+			return;
+		if (r == SP_ERR_CLOSED) {
+			s->leg_done[leg] = true;
+			sp_conn_close(s->leg[leg]);
+			session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
+			    "%s closed the connection%s",
+			    leg == SP_LEG_OUTSIDE ? "partner" : "inside",
+			    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
+			return;
+		}
+		if (r != SP_OK) {
+			s->leg_done[leg] = true;
+			session_end(s, "io_error", "%s leg: %s",
+			    leg == SP_LEG_OUTSIDE ? "outside" : "inside", s->leg[leg]->errtext);
+			sp_conn_close(s->leg[leg]);
+			return;
+		}
+		chain_data(s, dir, 0, buf, got);
+	}
+}
+
+/* ---- connected: facts, on_tls, relay ---- */
+
+static void
+start_relay(struct session *s)
+{
+	s->state = S_RELAY;
+	if (!s->gated)
+		request_inside(s);
+	update_reading(s, SP_LEG_OUTSIDE);
+}
+
+static void
+tls_ready(struct session *s)
+{
+	struct sp_conn *o = s->leg[SP_LEG_OUTSIDE];
+	const gnutls_datum_t *certs;
+	unsigned int ncerts = 0;
+	struct sp_tls tls;
+	char sha[SP_KEY_ID_HEX] = "";
+	size_t i;
+
+	disarm(s);
+	memset(&tls, 0, sizeof(tls));
+	tls.version = sp_tls_version(o->tls);
+	tls.cipher = sp_tls_cipher(o->tls);
+	certs = gnutls_certificate_get_peers(o->tls, &ncerts);
+	if (certs != NULL && ncerts > 0) {
+		tls.peer_cert_der = certs[0].data;
+		tls.peer_cert_len = certs[0].size;
+		if (sp_cert_sha256_der(certs[0].data, certs[0].size, sha) == 0)
+			tls.peer_cert_sha256 = sha;
+	}
+	fact_set(s, "tls.version", tls.version);
+	fact_set(s, "tls.cipher", tls.cipher);
+	if (tls.peer_cert_sha256 != NULL)
+		fact_set(s, "tls.peer_cert_sha256", sha);
+	sp_log(SP_LOG_INFO, "session", "session %s: TLS %s %s with %s", s->idtext, tls.version,
+	    tls.cipher, s->peer);
+	s->state = S_RELAY;
+	for (i = 0; i < s->srv->nchain; i++) {
+		const struct chain_entry *ce = &s->srv->chain[i];
+		if (ce->m->on_tls == NULL)
+			continue;
+		if (!verdict(s, i, "on_tls", ce->m->on_tls(ce->mctx, &s->ms[i], s->ms[i].sctx, &tls)))
+			return;
+	}
+	start_relay(s);
+}
+
+static void
+session_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct session *s = arg;
+	enum session_timer what = s->timer_what;
+
+	s->timer_what = T_NONE;
+	switch (what) {
+	case T_HANDSHAKE:
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
+		    { "src", s->peer }, { "session", s->idtext }),
+		    "TLS error timeout during connect try from %s: handshake not completed in %u ms",
+		    s->peer, s->rt->handshake_ms);
+		s->leg_done[SP_LEG_OUTSIDE] = true;
+		sp_conn_close(s->leg[SP_LEG_OUTSIDE]);
+		session_end(s, "handshake_timeout", "TLS handshake not completed");
+		break;
+	case T_INSIDE:
+		session_end(s, "inside_timeout", "no data connection from the client in %u ms",
+		    s->rt->inside_connect_ms);
+		break;
+	case T_LINGER:
+		s->leg_done[0] = s->leg_done[1] = true;
+		maybe_done(s);
+		break;
+	case T_NONE:
+		break;
+	}
+}
+
+static void
+leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	struct session *s = arg;
+	enum sp_leg leg = c == s->leg[SP_LEG_OUTSIDE] ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
+
+	switch (ev) {
+	case SP_CONN_READY:
+		if (leg == SP_LEG_OUTSIDE && s->state == S_TLS)
+			tls_ready(s);
+		break;
+	case SP_CONN_READABLE:
+		leg_readable(s, leg);
+		break;
+	case SP_CONN_DRAINED:
+		/* Room on this leg: the other leg may read again. */
+		update_reading(s, leg == SP_LEG_OUTSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE);
+		break;
+	case SP_CONN_FINISHED:
+		s->leg_done[leg] = true;
+		sp_conn_close(c);
+		maybe_done(s);
+		break;
+	case SP_CONN_ERROR:
+		s->leg_done[leg] = true;
+		if (s->state == S_TLS && leg == SP_LEG_OUTSIDE) {
+			/* The line existing OFTP2 fail2ban filters already match. */
+			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
+			    { "src", s->peer }, { "session", s->idtext }),
+			    "TLS error %d during connect try from %s: %s", c->err, s->peer, c->errtext);
+			sp_conn_close(c);
+			session_end(s, "tls_failed", "%s", c->errtext);
+			break;
+		}
+		sp_conn_close(c);
+		session_end(s, "io_error", "%s leg: %s", leg == SP_LEG_OUTSIDE ? "outside" : "inside",
+		    c->errtext);
+		maybe_done(s);
+		break;
+	}
+}
+
+/* ---- entry points from listener and tunnel ---- */
+
+struct session *
+session_find(struct server *srv, uint64_t id)
+{
+	struct session *s;
+
+	for (s = srv->sessions; s != NULL; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void
+session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+{
+	struct server *srv = pl->srv;
+	struct rtconf *rt = pl->rt;
+	struct session *s;
+	struct sp_addr local;
+	struct sp_peer info;
+	gnutls_session_t tls;
+	size_t i;
+
+	if (srv->nsessions >= rt->max_sessions) {
+		char a[SP_ADDR_TEXT];
+		sp_addr_host(peer, a, sizeof(a));
+		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", a, rt->max_sessions);
+		close(fd);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->ms = calloc(srv->nchain ? srv->nchain : 1, sizeof(*s->ms))) == NULL ||
+	    (s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL) {
+		if (s != NULL) {
+			free(s->ms);
+			free(s);
+		}
+		close(fd);
+		return;
+	}
+	s->srv = srv;
+	s->rt = rtconf_ref(rt);
+	s->lidx = pl->idx;
+	s->id = ++srv->next_session;
+	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
+	s->started_ms = wall_ms();
+	s->state = S_TLS;
+	sp_buf_init(&s->early_inside, SESSION_OUT_MAX);
+	sp_timer_init(&s->timer, session_timer, s);
+	sp_defer_init(&s->reap, reap, s);
+	sp_addr_host(peer, s->peer, sizeof(s->peer));
+	s->peer_port = sp_addr_port(peer);
+	if (sp_sock_local(fd, &local) == 0) {
+		sp_addr_host(&local, s->local, sizeof(s->local));
+		s->local_port = sp_addr_port(&local);
+	}
+	s->next = srv->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+	fact_set(s, "session.id", s->idtext);
+	fact_set(s, "peer.addr", s->peer);
+	fact_set(s, "listener", rt->listeners[pl->idx].name);
+
+	if (sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
+		close(fd);
+		s->leg_done[SP_LEG_OUTSIDE] = true;
+		s->leg_done[SP_LEG_INSIDE] = true;
+		s->state = S_ENDING;
+		snprintf(s->reason, sizeof(s->reason), "internal");
+		destroy(s);
+		return;
+	}
+	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s", s->idtext,
+	    s->peer, s->peer_port, rt->listeners[pl->idx].name);
+
+	/* on_open: before a single TLS byte is processed. */
+	memset(&info, 0, sizeof(info));
+	info.addr = s->peer;
+	info.port = s->peer_port;
+	info.local_addr = s->local;
+	info.local_port = s->local_port;
+	info.route = rt->listeners[pl->idx].name;
+	for (i = 0; i < srv->nchain; i++) {
+		const struct chain_entry *ce = &srv->chain[i];
+
+		s->ms[i].s = s;
+		s->ms[i].idx = i;
+		if (ce->m->flags & SP_MODULE_F_GATES_INSIDE)
+			s->gated = true;
+		if (ce->m->session_ctx_size > 0 &&
+		    (s->ms[i].sctx = calloc(1, ce->m->session_ctx_size)) == NULL) {
+			session_end(s, "internal", "out of memory");
+			return;
+		}
+	}
+	for (i = 0; i < srv->nchain; i++) {
+		const struct chain_entry *ce = &srv->chain[i];
+		enum sp_verdict v = SP_CONTINUE;
+
+		if (ce->m->on_open != NULL)
+			v = ce->m->on_open(ce->mctx, &s->ms[i], s->ms[i].sctx, &info);
+		s->ms[i].opened = true;
+		if (!verdict(s, i, "on_open", v))
+			return;
+	}
+	if (rt->listeners[pl->idx].plain) {
+		start_relay(s);
+		return;
+	}
+	if (sp_tls_new_server(rt->listeners[pl->idx].tls.creds,
+	    rt->listeners[pl->idx].require_client_cert ? GNUTLS_CERT_REQUIRE :
+	    rt->listeners[pl->idx].request_client_cert ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE,
+	    &tls) != 0) {
+		session_end(s, "internal", "cannot create a TLS session");
+		return;
+	}
+	sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
+	arm(s, T_HANDSHAKE, rt->handshake_ms);
+}
+
+void
+session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early)
+{
+	struct sp_conn *in = s->leg[SP_LEG_INSIDE];
+
+	if (in != NULL || s->state != S_RELAY) {
+		sp_conn_close(c);
+		free(c);
+		return;
+	}
+	s->leg[SP_LEG_INSIDE] = c;
+	c->cb = leg_cb;
+	c->arg = s;
+	if (s->timer_what == T_INSIDE)
+		disarm(s);
+	sp_log(SP_LOG_DEBUG, "session", "session %s: inside leg attached", s->idtext);
+	if (sp_buf_len(&s->early_inside) > 0) {
+		if (sp_conn_write(c, sp_buf_ptr(&s->early_inside), sp_buf_len(&s->early_inside)) != 0) {
+			session_end(s, "overflow", "inside leg buffer");
+			return;
+		}
+	}
+	sp_buf_free(&s->early_inside);
+	/* Bytes the inside sent right behind the data hello. */
+	if (early != NULL && sp_buf_len(early) > 0)
+		chain_data(s, SP_TO_OUTSIDE, 0, sp_buf_ptr(early), sp_buf_len(early));
+	if (s->state != S_RELAY)
+		return;
+	update_reading(s, SP_LEG_INSIDE);
+	update_reading(s, SP_LEG_OUTSIDE);
+}
+
+void
+session_inside_failed(struct session *s, const char *why)
+{
+	session_end(s, "inside_unreachable", "%s", why);
+}
+
+/* ---- the host function table ---- */
+
+static void
+h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
+{
+	va_list ap;
+	const char *cat = "module";
+
+	va_start(ap, fmt);
+	if (ms != NULL) {
+		cat = ms->s->srv->chain[ms->idx].name;
+		sp_log_emitv((int)level, cat, cat,
+		    SP_LOG_KV({ "session", ms->s->idtext }, { "src", ms->s->peer }), fmt, ap);
+	} else {
+		sp_log_emitv((int)level, cat, cat, NULL, fmt, ap);
+	}
+	va_end(ap);
+}
+
+static void
+h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	const char *partner;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	partner = fact(ms->s, "partner");
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", ms->s->peer },
+	    { "partner", partner ? partner : "" }, { "session", ms->s->idtext },
+	    { "module", ms->s->srv->chain[ms->idx].name }),
+	    "%s from %s: %s", event, ms->s->peer, detail);
+}
+
+static int
+h_forward(struct sp_msess *ms, enum sp_dir dir, const void *p, size_t n)
+{
+	struct session *s = ms->s;
+
+	if (s->state != S_RELAY)
+		return SP_ERR_CLOSED;
+	chain_data(s, dir, ms->idx + 1, p, n);
+	return s->state == S_RELAY ? SP_OK : SP_ERR_CLOSED;
+}
+
+static int
+h_send(struct sp_msess *ms, enum sp_leg leg, const void *p, size_t n)
+{
+	return write_leg(ms->s, leg, p, n);
+}
+
+static enum sp_verdict
+deliver_from(struct session *s, size_t start, const struct sp_message *msg, uint64_t cookie,
+    size_t origin)
+{
+	size_t j;
+
+	for (j = start; j < s->srv->nchain; j++) {
+		const struct chain_entry *ce = &s->srv->chain[j];
+		enum sp_verdict v;
+
+		if (ce->m->on_message == NULL)
+			continue;
+		v = ce->m->on_message(ce->mctx, &s->ms[j], s->ms[j].sctx, msg);
+		if (s->state == S_ENDING || s->state == S_DEAD)
+			return SP_ABORT;
+		if ((v == SP_REJECT || v == SP_ABORT) && ce->mode == SP_MODE_DETECT) {
+			sp_log(SP_LOG_WARN, ce->name, "session %s: detect mode: would have refused a message",
+			    s->idtext);
+			continue;
+		}
+		if (v == SP_HOLD) {
+			s->delivery.active = true;
+			s->delivery.origin = origin;
+			s->delivery.holder = j;
+			s->delivery.msg = msg;
+			s->delivery.cookie = cookie;
+			return SP_HOLD;
+		}
+		if (v != SP_CONTINUE)
+			return v;
+	}
+	return SP_CONTINUE;
+}
+
+static enum sp_verdict
+h_deliver(struct sp_msess *ms, const struct sp_message *msg, uint64_t cookie)
+{
+	struct session *s = ms->s;
+
+	if (s->delivery.active)
+		return SP_FAIL;
+	return deliver_from(s, ms->idx + 1, msg, cookie, ms->idx);
+}
+
+static void
+h_resume(struct sp_msess *ms, enum sp_verdict v)
+{
+	struct session *s = ms->s;
+	int d;
+
+	if (s->state != S_RELAY)
+		return;
+	if (s->delivery.active && s->delivery.holder == ms->idx) {
+		size_t origin = s->delivery.origin;
+		const struct chain_entry *oe = &s->srv->chain[origin];
+		uint64_t cookie = s->delivery.cookie;
+
+		s->delivery.active = false;
+		if (v == SP_CONTINUE)
+			v = deliver_from(s, ms->idx + 1, s->delivery.msg, cookie, origin);
+		if (v == SP_HOLD || s->state != S_RELAY)
+			return;
+		if (oe->m->on_delivered != NULL)
+			oe->m->on_delivered(oe->mctx, &s->ms[origin], s->ms[origin].sctx, cookie, v);
+		return;
+	}
+	for (d = 0; d < 2; d++) {
+		if (!ms->held[d])
+			continue;
+		ms->held[d] = false;
+		if (!verdict(s, ms->idx, "resume", v))
+			return;
+		update_reading(s, src_leg((enum sp_dir)d));
+	}
+}
+
+static void
+h_end(struct sp_msess *ms, const char *reason, const char *text)
+{
+	session_end(ms->s, reason ? reason : "module", "%s", text ? text : "");
+}
+
+static void
+mtimer_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct mtimer *mt = arg;
+	struct sp_msess *ms = mt->ms;
+	struct session *s = ms->s;
+	const struct chain_entry *ce = &s->srv->chain[ms->idx];
+
+	if (s->state != S_RELAY && s->state != S_TLS)
+		return;
+	if (ce->m->on_timer != NULL)
+		verdict(s, ms->idx, "on_timer", ce->m->on_timer(ce->mctx, ms, ms->sctx, mt->id));
+}
+
+static int
+h_timer_set(struct sp_msess *ms, unsigned id, uint64_t delay_ms)
+{
+	struct mtimer *t;
+	unsigned n = 0;
+
+	for (t = ms->timers; t != NULL; t = t->next, n++)
+		if (t->id == id)
+			return sp_timer_start(ms->s->srv->loop, &t->t, delay_ms);
+	if (n >= MTIMERS_MAX)
+		return SP_ERR_LIMIT;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return SP_ERR_NOMEM;
+	t->id = id;
+	t->ms = ms;
+	sp_timer_init(&t->t, mtimer_fire, t);
+	t->next = ms->timers;
+	ms->timers = t;
+	return sp_timer_start(ms->s->srv->loop, &t->t, delay_ms);
+}
+
+static void
+h_timer_cancel(struct sp_msess *ms, unsigned id)
+{
+	struct mtimer *t;
+
+	for (t = ms->timers; t != NULL; t = t->next)
+		if (t->id == id)
+			sp_timer_stop(ms->s->srv->loop, &t->t);
+}
+
+static const char *
+h_fact_get(struct sp_msess *ms, const char *key)
+{
+	return fact(ms->s, key);
+}
+
+static int
+h_fact_set(struct sp_msess *ms, const char *key, const char *value)
+{
+	return fact_set(ms->s, key, value);
+}
+
+static void *
+h_config(struct sp_msess *ms)
+{
+	return ms->s->rt->modcfg ? ms->s->rt->modcfg[ms->idx] : NULL;
+}
+
+static void
+h_event(struct sp_msess *ms, enum sp_level sev, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sp_log_emitv((int)sev, "event", type,
+	    ms ? SP_LOG_KV({ "event", type }, { "session", ms->s->idtext }, { "src", ms->s->peer })
+	       : SP_LOG_KV({ "event", type }), fmt, ap);
+	va_end(ap);
+}
+
+const struct sp_host server_host = {
+	.abi_major = SP_MODULE_ABI_MAJOR,
+	.abi_minor = SP_MODULE_ABI_MINOR,
+	.struct_size = sizeof(struct sp_host),
+	.log = h_log,
+	.security = h_security,
+	.forward = h_forward,
+	.send = h_send,
+	.deliver = h_deliver,
+	.resume = h_resume,
+	.end = h_end,
+	.timer_set = h_timer_set,
+	.timer_cancel = h_timer_cancel,
+	.fact_get = h_fact_get,
+	.fact_set = h_fact_set,
+	.config = h_config,
+	.event = h_event,
+};

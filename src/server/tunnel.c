@@ -1,0 +1,437 @@
+/*
+ * tunnel.c - the server's side of the tunnel: mutual TLS with paired clients,
+ * the control connection, and data connections handed to sessions.
+ *
+ * Every tunnel connection starts the same way: TLS with a client certificate
+ * whose key id must be in the pairing file, then one hello message naming its
+ * role. The latest control connection wins (a client that reconnects after a
+ * silent network failure replaces its stale predecessor). Losing the control
+ * connection closes the partner listeners at once and forgets the runtime
+ * configuration: the DMZ fails closed until a client is back.
+ */
+#include "server/server.h"
+#include "server/session.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "tunnel/msg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HELLO_TIMEOUT_MS 10000
+#define PING_EVERY_MS 15000
+#define CONTROL_DEAD_MS 45000
+
+enum tc_state { TC_HANDSHAKE, TC_HELLO, TC_CONTROL, TC_GONE };
+
+struct tunconn {
+	struct tunconn *next, *prev;
+	struct server *srv;
+	struct sp_conn *c;          /* owned until handed to a session */
+	enum tc_state state;
+	struct sp_buf in;
+	char peer[SP_ADDR_TEXT];
+	char key_id[SP_KEY_ID_HEX];
+	struct sp_timer timer;
+	struct sp_defer reap;
+	uint64_t last_rx;
+};
+
+static void tc_close(struct tunconn *tc, const char *why);
+
+static void
+tc_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
+{
+	struct tunconn *tc = arg;
+
+	free(tc->c);
+	sp_buf_free(&tc->in);
+	free(tc);
+}
+
+static void
+control_lost(struct server *srv, const char *why)
+{
+	srv->control = NULL;
+	if (srv->stopping)
+		return;
+	sp_log(SP_LOG_WARN, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
+	listeners_close(srv);
+	rtconf_unref(srv->rt);
+	srv->rt = NULL;
+}
+
+static void
+tc_close(struct tunconn *tc, const char *why)
+{
+	struct server *srv = tc->srv;
+
+	if (tc->state == TC_GONE)
+		return;
+	if (tc == srv->control)
+		control_lost(srv, why);
+	else if (why != NULL && tc->state != TC_CONTROL)
+		sp_log(SP_LOG_INFO, "tunnel", "tunnel connection from %s closed: %s", tc->peer, why);
+	tc->state = TC_GONE;
+	sp_timer_stop(srv->loop, &tc->timer);
+	if (tc->c != NULL)
+		sp_conn_close(tc->c);
+	if (tc->prev != NULL)
+		tc->prev->next = tc->next;
+	else
+		srv->tunconns = tc->next;
+	if (tc->next != NULL)
+		tc->next->prev = tc->prev;
+	sp_defer_queue(srv->loop, &tc->reap);
+}
+
+static void
+send_msg(struct tunconn *tc, json_object *m)
+{
+	if (sp_tmsg_write(tc->c, m) != 0)
+		tc_close(tc, "cannot queue a message");
+	json_object_put(m);
+}
+
+void
+tunnel_send(struct server *srv, json_object *msg)
+{
+	if (srv->control != NULL)
+		send_msg(srv->control, msg);
+	else
+		json_object_put(msg);
+}
+
+int
+tunnel_request_inside(struct server *srv, struct session *s)
+{
+	json_object *m;
+
+	if (srv->control == NULL)
+		return SP_ERR_CLOSED;
+	m = json_object_new_object();
+	json_object_object_add(m, "type", json_object_new_string("open"));
+	json_object_object_add(m, "session", json_object_new_int64((int64_t)s->id));
+	json_object_object_add(m, "listener", json_object_new_string(s->rt->listeners[s->lidx].name));
+	json_object_object_add(m, "peer", json_object_new_string(s->peer));
+	send_msg(srv->control, m);
+	return srv->control != NULL ? SP_OK : SP_ERR_CLOSED;
+}
+
+static void
+apply_config(struct tunconn *tc, json_object *msg)
+{
+	struct server *srv = tc->srv;
+	json_object *doc = sp_json_get(msg, "config", json_type_object), *reply;
+	struct rtconf *rt = NULL;
+	char err[512] = "";
+	long long rev = sp_json_int(doc, "revision", -1);
+	int r;
+
+	if (doc == NULL) {
+		snprintf(err, sizeof(err), "config: missing object");
+		r = SP_ERR_CONFIG;
+	} else if ((r = rtconf_parse(srv, doc, &rt, err, sizeof(err))) == 0 &&
+	    (r = listeners_apply(srv, rt, err, sizeof(err))) != 0) {
+		rtconf_unref(rt);
+		rt = NULL;
+	}
+	reply = json_object_new_object();
+	json_object_object_add(reply, "revision", json_object_new_int64(rev));
+	if (r != 0) {
+		sp_log(SP_LOG_ERR, "config", "revision %lld refused: %s; %s", rev, err,
+		    srv->rt ? "the previous revision stays" : "no revision is active");
+		json_object_object_add(reply, "type", json_object_new_string("config_nak"));
+		json_object_object_add(reply, "error", json_object_new_string(err));
+	} else {
+		sp_log(SP_LOG_NOTICE, "config", "revision %lld applied: %zu listener(s)", rev,
+		    rt->nlisteners);
+		rtconf_unref(srv->rt);
+		srv->rt = rt;
+		json_object_object_add(reply, "type", json_object_new_string("config_ack"));
+	}
+	send_msg(tc, reply);
+}
+
+static void
+control_msg(struct tunconn *tc, json_object *msg)
+{
+	const char *type = sp_tmsg_type(msg);
+
+	if (strcmp(type, "config") == 0) {
+		apply_config(tc, msg);
+	} else if (strcmp(type, "ping") == 0) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "type", json_object_new_string("pong"));
+		send_msg(tc, m);
+	} else if (strcmp(type, "pong") == 0) {
+		/* last_rx is enough */
+	} else if (strcmp(type, "open_failed") == 0) {
+		struct session *s = session_find(tc->srv, (uint64_t)sp_json_int(msg, "session", 0));
+		if (s != NULL)
+			session_inside_failed(s, sp_json_str(msg, "error", "client could not open the inside"));
+	} else {
+		/* Newer clients may say more; an old server just does not act on it. */
+		sp_log(SP_LOG_DEBUG, "tunnel", "ignoring control message of type '%s'", type);
+	}
+}
+
+/* Returns false when tc must not be touched any more. */
+static bool
+hello_msg(struct tunconn *tc, json_object *msg)
+{
+	struct server *srv = tc->srv;
+	const char *role = sp_json_str(msg, "role", "");
+	json_object *m;
+
+	if (strcmp(sp_tmsg_type(msg), "hello") != 0 ||
+	    sp_json_int(msg, "version", 0) != SP_TUNNEL_VERSION) {
+		tc_close(tc, "first message is not a hello of tunnel version 1");
+		return false;
+	}
+	if (strcmp(role, "control") == 0) {
+		if (srv->control != NULL) {
+			struct tunconn *old = srv->control;
+
+			sp_log(SP_LOG_NOTICE, "tunnel", "new control connection from %s replaces the one from %s",
+			    tc->peer, old->peer);
+			/* Not "lost": a successor is here, so the listeners stay open. */
+			srv->control = NULL;
+			tc_close(old, "replaced by a newer control connection");
+		}
+		srv->control = tc;
+		tc->state = TC_CONTROL;
+		sp_timer_start(srv->loop, &tc->timer, PING_EVERY_MS);
+		sp_log(SP_LOG_NOTICE, "tunnel", "client %s connected from %s (control)", tc->key_id, tc->peer);
+		m = json_object_new_object();
+		json_object_object_add(m, "type", json_object_new_string("hello_ok"));
+		json_object_object_add(m, "version", json_object_new_int(SP_TUNNEL_VERSION));
+		json_object_object_add(m, "proxy_id", json_object_new_string(srv->id.key_id));
+		send_msg(tc, m);
+		if (srv->rt == NULL && tc->state == TC_CONTROL)
+			sp_log(SP_LOG_NOTICE, "config", "waiting for the client to deliver a configuration revision; no partner listener until then");
+		return tc->state == TC_CONTROL;
+	}
+	if (strcmp(role, "data") == 0) {
+		struct session *s = session_find(srv, (uint64_t)sp_json_int(msg, "session", 0));
+		struct sp_conn *c = tc->c;
+
+		if (s == NULL || s->state != S_RELAY || s->leg[SP_LEG_INSIDE] != NULL) {
+			tc_close(tc, "data connection for no waiting session");
+			return false;
+		}
+		/* Hand the connection over; tc keeps only its leftover bytes. */
+		sp_timer_stop(srv->loop, &tc->timer);
+		tc->c = NULL;
+		tc_close(tc, NULL);
+		session_attach_inside(s, c, &tc->in);
+		return false;
+	}
+	tc_close(tc, "hello with an unknown role");
+	return false;
+}
+
+static void
+tc_read(struct tunconn *tc)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 16; rounds++) {
+		uint8_t *w;
+		size_t room, got;
+		json_object *msg;
+		int r;
+
+		if ((r = sp_buf_reserve(&tc->in, 64 * 1024, &w, &room)) != 0) {
+			tc_close(tc, "message too large");
+			return;
+		}
+		r = sp_conn_read(tc->c, w, room, &got);
+		if (r == SP_ERR_AGAIN)
+			return;
+		if (r != SP_OK) {
+			tc_close(tc, r == SP_ERR_CLOSED ? "closed by the client" : tc->c->errtext);
+			return;
+		}
+		sp_buf_commit(&tc->in, got);
+		tc->last_rx = sp_loop_now(tc->srv->loop);
+		while (tc->state == TC_HELLO || tc->state == TC_CONTROL) {
+			r = sp_tmsg_take(&tc->in, &msg);
+			if (r == SP_ERR_SHORT)
+				break;
+			if (r != SP_OK) {
+				sp_log(SP_LOG_WARN, "tunnel", "bad message from %s: %s", tc->peer,
+				    sp_strerror(r));
+				tc_close(tc, "bad message");
+				return;
+			}
+			if (tc->state == TC_HELLO) {
+				bool alive = hello_msg(tc, msg);
+				json_object_put(msg);
+				if (!alive)
+					return;
+			} else {
+				control_msg(tc, msg);
+				json_object_put(msg);
+			}
+		}
+		if (tc->state == TC_GONE)
+			return;
+	}
+}
+
+static void
+tc_ready(struct tunconn *tc)
+{
+	struct server *srv = tc->srv;
+
+	if (sp_tls_peer_key_id(tc->c->tls, tc->key_id) != 0) {
+		tc_close(tc, "no client certificate");
+		return;
+	}
+	if (!pairing_allows(srv, tc->key_id)) {
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tunnel_unpaired" },
+		    { "src", tc->peer }, { "key", tc->key_id }),
+		    "tunnel: refused client key %s from %s: not in the pairing file",
+		    tc->key_id, tc->peer);
+		tc_close(tc, NULL);
+		return;
+	}
+	tc->state = TC_HELLO;
+	sp_conn_want_read(tc->c, true);
+}
+
+static void
+tc_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	struct tunconn *tc = arg;
+
+	switch (ev) {
+	case SP_CONN_READY:
+		tc_ready(tc);
+		break;
+	case SP_CONN_READABLE:
+		tc_read(tc);
+		break;
+	case SP_CONN_DRAINED:
+		break;
+	case SP_CONN_FINISHED:
+		tc_close(tc, "finished");
+		break;
+	case SP_CONN_ERROR:
+		if (tc->state == TC_HANDSHAKE)
+			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tunnel_tls_failed" },
+			    { "src", tc->peer }),
+			    "tunnel: TLS error %d during connect try from %s: %s", c->err, tc->peer,
+			    c->errtext);
+		tc_close(tc, c->errtext);
+		break;
+	}
+}
+
+static void
+tc_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct tunconn *tc = arg;
+	json_object *m;
+
+	if (tc->state != TC_CONTROL) {
+		tc_close(tc, "no hello in time");
+		return;
+	}
+	if (sp_loop_now(loop) - tc->last_rx > CONTROL_DEAD_MS) {
+		tc_close(tc, "client silent for too long");
+		return;
+	}
+	m = json_object_new_object();
+	json_object_object_add(m, "type", json_object_new_string("ping"));
+	send_msg(tc, m);
+	if (tc->state == TC_CONTROL)
+		sp_timer_start(loop, &tc->timer, PING_EVERY_MS);
+}
+
+static void
+on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
+{
+	struct server *srv = arg;
+	struct sp_addr peer;
+	int fd, i;
+
+	for (i = 0; i < 32; i++) {
+		struct tunconn *tc;
+		gnutls_session_t tls;
+
+		if (sp_accept(lfd, &fd, &peer) != SP_OK)
+			return;
+		if ((tc = calloc(1, sizeof(*tc))) == NULL || (tc->c = calloc(1, sizeof(*tc->c))) == NULL) {
+			free(tc);
+			close(fd);
+			continue;
+		}
+		tc->srv = srv;
+		tc->state = TC_HANDSHAKE;
+		tc->last_rx = sp_loop_now(loop);
+		sp_addr_host(&peer, tc->peer, sizeof(tc->peer));
+		sp_buf_init(&tc->in, SP_TMSG_MAX + 4);
+		sp_timer_init(&tc->timer, tc_timer, tc);
+		sp_defer_init(&tc->reap, tc_reap, tc);
+		tc->next = srv->tunconns;
+		if (tc->next != NULL)
+			tc->next->prev = tc;
+		srv->tunconns = tc;
+		if (sp_conn_init(tc->c, loop, fd, false, SP_TMSG_MAX + 4, tc_cb, tc) != 0 ||
+		    sp_tls_new_server(srv->id.creds, GNUTLS_CERT_REQUIRE, &tls) != 0) {
+			close(fd);
+			tc->c->fd = -1;
+			tc_close(tc, "setup failed");
+			continue;
+		}
+		sp_conn_start_tls(tc->c, tls);
+		/* Handshake and hello together must not take longer than this. */
+		sp_timer_start(loop, &tc->timer, HELLO_TIMEOUT_MS);
+	}
+}
+
+int
+tunnel_start(struct server *srv, char *err, size_t errlen)
+{
+	struct sp_addr a;
+	char text[300];
+	int r;
+
+	snprintf(text, sizeof(text), "%s%s%s:%u",
+	    strchr(srv->conf.tunnel.listen.host, ':') ? "[" : "", srv->conf.tunnel.listen.host,
+	    strchr(srv->conf.tunnel.listen.host, ':') ? "]" : "", srv->conf.tunnel.listen.port);
+	if (sp_addr_parse(text, &a) != 0) {
+		snprintf(err, errlen, "tunnel.listen: %s is not a numeric address", text);
+		return SP_ERR_CONFIG;
+	}
+	if ((r = sp_listen(&a, 64, &srv->tunnel_fd)) != 0) {
+		snprintf(err, errlen, "tunnel.listen: cannot listen on %s: %s", text, strerror(errno));
+		return r;
+	}
+	if ((r = sp_loop_add(srv->loop, srv->tunnel_fd, SP_EV_READ, on_tunnel_accept, srv)) != 0) {
+		snprintf(err, errlen, "tunnel: cannot watch the listener");
+		return r;
+	}
+	if (sp_sock_local(srv->tunnel_fd, &a) == 0)
+		sp_addr_format(&a, text, sizeof(text));
+	sp_log(SP_LOG_NOTICE, "tunnel", "listening for the client on %s (Proxy ID %s)", text,
+	    srv->id.key_id);
+	return SP_OK;
+}
+
+void
+tunnel_stop(struct server *srv)
+{
+	while (srv->tunconns != NULL)
+		tc_close(srv->tunconns, NULL);
+	if (srv->tunnel_fd >= 0) {
+		sp_loop_del(srv->loop, srv->tunnel_fd);
+		close(srv->tunnel_fd);
+		srv->tunnel_fd = -1;
+	}
+}

@@ -1,0 +1,148 @@
+# chain.sh - assembling a loopback deployment for the chain tests (sourced
+# after lib.sh): test PKI, server and client bootstrap files, pairing, a
+# backend (the real smartproxy-api or fake_backend.py for fault injection).
+#
+#   chain_init                       certs, bootstrap files, pairing file
+#   chain_fake_backend               fake_backend.py serving $SP_TMP/config.json
+#   chain_config LISTEN_PORT [REV]   write $SP_TMP/config.json (one TLS listener)
+#   chain_start_server / chain_start_client
+#   chain_wait_log NAME PATTERN [SECONDS]
+
+SP_SERVER=${SP_SERVER:-$SP_TOP_BUILDDIR/smartproxy-server}
+SP_CLIENT=${SP_CLIENT:-$SP_TOP_BUILDDIR/smartproxy-client}
+SP_API=${SP_API:-$SP_TOP_BUILDDIR/smartproxy-api}
+SP_IT=$SP_TOP_SRCDIR/tests/integration
+
+# A port nobody listens on right now (for listeners the backend names).
+chain_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+chain_wait_log() {
+	local name=$1 pattern=$2 limit=${3:-20} i=0
+	until grep -q -e "$pattern" "$SP_TMP/$name.log" 2>/dev/null; do
+		if [ "$i" -ge $((limit * 10)) ]; then
+			sp_dump_logs
+			sp_fail "no '$pattern' in $name.log after ${limit}s"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+chain_init() {
+	sp_require_prog "$SP_SERVER" "$SP_CLIENT"
+	make_certs "$SP_TMP/pki"
+	TUNNEL_PORT=$(chain_free_port)
+	mkdir -p "$SP_TMP/server-state" "$SP_TMP/client-state"
+	cat >"$SP_TMP/server.yaml" <<-EOF
+	tunnel:
+	  listen: 127.0.0.1:$TUNNEL_PORT
+	state_dir: $SP_TMP/server-state
+	pairing_file: $SP_TMP/pairing
+	user: $(id -un)
+	${CHAIN_MODULES:-}
+	logging:
+	  level: debug
+	  targets:
+	    - type: stderr
+	EOF
+	PROXY_ID=$("$SP_SERVER" -c "$SP_TMP/server.yaml" -L | sed -n 's/^Proxy ID: //p')
+	[ ${#PROXY_ID} -eq 64 ] || sp_hard_error "no Proxy ID from smartproxy-server -L"
+	echo "test-token-0123456789abcdef" >"$SP_TMP/token"
+	INSIDE_PORT=${INSIDE_PORT:-$(chain_free_port)}
+	chain_write_client_conf "$PROXY_ID"
+	"$SP_CLIENT" -c "$SP_TMP/client.yaml" --pairing-line >"$SP_TMP/pairing" ||
+		sp_hard_error "smartproxy-client --pairing-line failed"
+}
+
+chain_write_client_conf() {
+	cat >"$SP_TMP/client.yaml" <<-EOF
+	server:
+	  address: 127.0.0.1:$TUNNEL_PORT
+	  proxy_id: $1
+	backend:
+	  url: https://127.0.0.1:${BACKEND_PORT:-1}/
+	  token_file: $SP_TMP/token
+	  ca_file: $SP_TMP/pki/ca.pem
+	  timeout: 5
+	inside:
+	  address: 127.0.0.1:$INSIDE_PORT
+	state_dir: $SP_TMP/client-state
+	logging:
+	  level: debug
+	  targets:
+	    - type: stderr
+	EOF
+}
+
+# chain_config PORT [REVISION]: one TLS listener on 127.0.0.1:PORT.
+chain_config() {
+	python3 - "$SP_TMP/pki" "$1" "${2:-1}" >"$SP_TMP/config.json.tmp" <<-'EOF'
+	import json, sys
+	pki, port, rev = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	doc = {
+	    "api_version": 1, "revision": rev, "generated": "2026-01-01T00:00:00Z",
+	    "listeners": [{"name": "partners", "address": "127.0.0.1:%s" % port,
+	                   "tls": {"certificate_chain": open(pki + "/server.pem").read(),
+	                           "private_key": open(pki + "/server.key").read(),
+	                           "require_client_cert": False, "request_client_cert": False}}],
+	    "routes": [],
+	    "limits": {"max_sessions": 100, "max_sessions_per_address": 20,
+	               "handshake_timeout_ms": 5000, "ssid_timeout_ms": 30000,
+	               "idle_timeout_ms": 300000, "session_max_ms": 86400000,
+	               "inside_connect_timeout_ms": 5000, "linger_ms": 2000},
+	    "modules": {},
+	}
+	print(json.dumps(doc))
+	EOF
+	mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
+}
+
+chain_fake_backend() {
+	sp_start backend python3 "$SP_IT/fake_backend.py" "$SP_TMP/pki/server.pem" \
+		"$SP_TMP/pki/server.key" "$(cat "$SP_TMP/token")" "$SP_TMP/config.json" \
+		"$SP_TMP/backend.port"
+	BACKEND_PID=$SP_LAST_PID
+	BACKEND_PORT=$(sp_wait_port_file "$SP_TMP/backend.port")
+	chain_write_client_conf "$PROXY_ID"
+}
+
+chain_start_server() {
+	sp_start server "$SP_SERVER" -c "$SP_TMP/server.yaml"
+	SERVER_PID=$SP_LAST_PID
+	chain_wait_log server "listening for the client"
+}
+
+chain_start_client() {
+	sp_start client "$SP_CLIENT" -c "$SP_TMP/client.yaml"
+	CLIENT_PID=$SP_LAST_PID
+}
+
+# chain_stop NAME PID: SIGTERM, and the process must exit 0 within 20 s
+# (under the sanitizers this is also where a leak would show).
+chain_stop() {
+	local name=$1 pid=$2 rc=0
+	kill -TERM "$pid" 2>/dev/null
+	sp_wait "$pid" 20 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		sp_dump_logs
+		sp_fail "$name exited with status $rc after SIGTERM"
+	fi
+}
+
+# chain_refused_tcp PORT PAYLOAD: send PAYLOAD in plain TCP; the peer must
+# close the connection within 10 s.
+chain_refused_tcp() {
+	python3 - "$1" "$2" <<-'PY' || sp_fail "port $1 did not close a garbage connection"
+	import socket, sys
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s.sendall(sys.argv[2].encode())
+	s.settimeout(10)
+	try:
+	    while s.recv(4096):
+	        pass
+	except ConnectionResetError:
+	    pass
+	PY
+}
