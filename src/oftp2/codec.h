@@ -68,7 +68,9 @@ int oftp2_sth_put(struct sp_buf *out, size_t oeb_len);
 /* ---- Commands ----
  * oftp2_parse: decode one OEB (no STH). Checks exact length (ESID 07), command
  * octet (01) and every field's type, padding, range and enum (06). Checks that
- * need session state (credit, restart agreed, SDEB, state) are the caller's. */
+ * need session state are the caller's: state and credit, SFIDREST = 0 unless
+ * restart was agreed, SFPAACNT <= SFIDREST, DATA length <= SDEB, and DATA
+ * subrecords (oftp2_data_check() with the negotiated compression). */
 int oftp2_parse(const uint8_t *oeb, size_t len, unsigned tol,
     struct oftp2_cmd *cmd, struct oftp2_err *err);
 

@@ -25,3 +25,34 @@ tests_unit_check_oftp2_cmd_SOURCES = tests/unit/check_oftp2_cmd.c \
 	tests/unit/oftp2_samples.h
 tests_unit_check_oftp2_cmd_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_oftp2_cmd_LDADD = liboftp2.la $(SP_CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_oftp2_data
+TESTS += tests/unit/check_oftp2_data
+tests_unit_check_oftp2_data_SOURCES = tests/unit/check_oftp2_data.c
+tests_unit_check_oftp2_data_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_oftp2_data_LDADD = liboftp2.la $(SP_CHECK_LIBS)
+
+# Fuzz targets: corpus replay in `make check`, libFuzzer with --enable-fuzzing.
+EXTRA_DIST += tests/fuzz/corpus/oftp2_frame tests/fuzz/corpus/oftp2_data
+check_PROGRAMS += tests/fuzz/fuzz_oftp2_frame tests/fuzz/fuzz_oftp2_data
+TESTS += tests/fuzz/fuzz_oftp2_frame tests/fuzz/fuzz_oftp2_data
+tests_fuzz_fuzz_oftp2_frame_SOURCES = tests/fuzz/fuzz_oftp2_frame.c \
+	$(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_oftp2_frame_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/oftp2_frame\"
+tests_fuzz_fuzz_oftp2_frame_LDADD = liboftp2.la $(SP_CORE_LIBS)
+tests_fuzz_fuzz_oftp2_data_SOURCES = tests/fuzz/fuzz_oftp2_data.c \
+	$(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_oftp2_data_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/oftp2_data\"
+tests_fuzz_fuzz_oftp2_data_LDADD = liboftp2.la $(SP_CORE_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_oftp2_frame_libfuzzer \
+	tests/fuzz/fuzz_oftp2_data_libfuzzer
+tests_fuzz_fuzz_oftp2_frame_libfuzzer_SOURCES = tests/fuzz/fuzz_oftp2_frame.c
+tests_fuzz_fuzz_oftp2_frame_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_oftp2_frame_libfuzzer_LDADD = liboftp2.la $(SP_CORE_LIBS)
+tests_fuzz_fuzz_oftp2_data_libfuzzer_SOURCES = tests/fuzz/fuzz_oftp2_data.c
+tests_fuzz_fuzz_oftp2_data_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_oftp2_data_libfuzzer_LDADD = liboftp2.la $(SP_CORE_LIBS)
+endif
