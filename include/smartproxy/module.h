@@ -197,6 +197,18 @@ struct sp_host {
 	/* Raise an event for the event-script bridge; ms may be NULL. */
 	void (*event)(struct sp_msess *ms, enum sp_level severity, const char *type,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+	/*
+	 * Run `work(arg)` on a worker thread, then `done(ms, arg)` back on the
+	 * session's thread: for CPU-heavy steps (password hashing) that must not
+	 * stall every other session. `done` is always called exactly once; `ms`
+	 * is NULL there if the session ended meanwhile (free `arg` anyway). A
+	 * module typically returns SP_HOLD and calls host->resume() from done.
+	 * `work` must not call the host. Returns 0, or <0 if it could not be
+	 * queued (then neither function runs).
+	 */
+	int (*run_async)(struct sp_msess *ms, void (*work)(void *arg),
+	    void (*done)(struct sp_msess *ms, void *arg), void *arg);
 };
 
 /*
