@@ -21,3 +21,9 @@ tests_unit_check_conn_LDADD = $(SP_CHECK_LIBS)
 tests_unit_check_net_SOURCES = tests/unit/check_net.c
 tests_unit_check_net_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_net_LDADD = $(SP_CHECK_LIBS)
+
+check_PROGRAMS += tests/unit/check_workers
+TESTS += tests/unit/check_workers
+tests_unit_check_workers_SOURCES = tests/unit/check_workers.c
+tests_unit_check_workers_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_workers_LDADD = $(SP_CHECK_LIBS)

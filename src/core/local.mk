@@ -10,3 +10,5 @@ libsmartproxy_la_SOURCES += \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
 libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h
+libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
+libsmartproxy_la_LIBADD = -lpthread

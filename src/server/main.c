@@ -228,6 +228,9 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_WARN, "core", "pairing file %s lists no client: nobody can connect", pairing);
 	if (sp_loop_new(&srv.loop) != 0)
 		goto out;
+	/* Two threads: hashing must not starve the loop on a 2-core DMZ host. */
+	if (sp_workers_new(srv.loop, 2, 1024, &srv.workers) != 0)
+		goto out;
 	if (load_chain(&srv, &set, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "module", "%s", err);
 		rc = 2;
@@ -267,6 +270,7 @@ out:
 		sp_loop_once(srv.loop, 10);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
+	sp_workers_free(srv.workers);
 	rtconf_unref(srv.rt);
 	free(srv.chain);
 	sp_modules_unload(set);

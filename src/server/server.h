@@ -21,6 +21,7 @@
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/tls.h"
+#include "core/workers.h"
 
 struct session;
 struct tunconn;
@@ -88,6 +89,7 @@ struct server {
 	unsigned nsessions;
 	uint64_t next_session;
 	const struct sp_host *host;
+	struct sp_workers *workers;   /* for host->run_async */
 	bool stopping;
 };
 

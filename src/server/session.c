@@ -913,6 +913,55 @@ h_event(struct sp_msess *ms, enum sp_level sev, const char *type, const char *fm
 	va_end(ap);
 }
 
+struct async_job {
+	struct server *srv;
+	uint64_t sid;
+	size_t idx;
+	void (*work)(void *);
+	void (*done)(struct sp_msess *, void *);
+	void *arg;
+};
+
+static void
+async_work(void *p)
+{
+	struct async_job *j = p;
+
+	j->work(j->arg);
+}
+
+static void
+async_done(void *p, bool cancelled)
+{
+	struct async_job *j = p;
+	/* Look the session up again: it may have ended while the work ran. */
+	struct session *s = cancelled ? NULL : session_find(j->srv, j->sid);
+	struct sp_msess *ms = s != NULL && s->state == S_RELAY ? &s->ms[j->idx] : NULL;
+
+	j->done(ms, j->arg);
+	free(j);
+}
+
+static int
+h_run_async(struct sp_msess *ms, void (*work)(void *), void (*done)(struct sp_msess *, void *),
+    void *arg)
+{
+	struct async_job *j;
+	int r;
+
+	if (ms->s->srv->workers == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+		return SP_ERR_NOMEM;
+	j->srv = ms->s->srv;
+	j->sid = ms->s->id;
+	j->idx = ms->idx;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	if ((r = sp_workers_submit(j->srv->workers, async_work, async_done, j)) != 0)
+		free(j);
+	return r;
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -930,4 +979,5 @@ const struct sp_host server_host = {
 	.fact_set = h_fact_set,
 	.config = h_config,
 	.event = h_event,
+	.run_async = h_run_async,
 };
