@@ -22,6 +22,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/tls.h"
 
 static void
 usage(FILE *f)
@@ -109,6 +110,49 @@ cmd_hash_token(void)
 	return 0;
 }
 
+/*
+ * The site reader checks files are PEM; here GnuTLS checks that each
+ * certificate chain and key really load and belong together, so a broken
+ * pair is refused at import and not first in the DMZ.
+ */
+static int
+check_credentials(const char *path, const struct sp_site *site)
+{
+	struct sp_identity id;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < site->nlisteners; i++) {
+		const struct sp_site_listener *l = &site->listeners[i];
+
+		if (!l->tls)
+			continue;
+		memset(&id, 0, sizeof(id));
+		if (sp_identity_from_pem(l->chain_pem, l->key_pem, &id, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "%s: key 'listeners[%zu].tls': %s\n", path,
+			    i, err);
+			return -1;
+		}
+		sp_identity_free(&id);
+	}
+	for (i = 0; i < site->nroutes; i++) {
+		const struct sp_site_route *rt = &site->routes[i];
+
+		if (rt->client_chain == NULL)
+			continue;
+		memset(&id, 0, sizeof(id));
+		if (sp_identity_from_pem(rt->client_chain, rt->client_key, &id,
+		    err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s: key 'routes[%zu].tls': %s\n", path, i,
+			    err);
+			return -1;
+		}
+		sp_identity_free(&id);
+	}
+	return 0;
+}
+
 static int
 cmd_check_site(const char *path)
 {
@@ -117,6 +161,10 @@ cmd_check_site(const char *path)
 
 	if (sp_site_load(path, NULL, &site, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (check_credentials(path, &site) != 0) {
+		sp_site_free(&site);
 		return 2;
 	}
 	sp_site_free(&site);
@@ -135,6 +183,10 @@ cmd_import(const struct sp_api_conf *conf, const char *path)
 
 	if (sp_site_load(path, NULL, &site, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (check_credentials(path, &site) != 0) {
+		sp_site_free(&site);
 		return 2;
 	}
 	if ((r = sp_store_open(conf->database, &st, err, sizeof(err))) != 0) {

@@ -71,7 +71,16 @@ modules:
 YAML
 }
 
+# A listener key that does not belong to its certificate is refused.
 write_site 100
+sed 's|private_key: pki/server.key|private_key: pki/client.key|' "$D/site.yaml" >"$D/mismatch.yaml"
+"$API" --check-site "$D/mismatch.yaml" >"$D/mismatch.out" 2>&1 && sp_fail "--check-site accepted a key of another certificate"
+sp_grep "key 'listeners\[0\].tls'" "$D/mismatch.out"
+sed 's|password: SECRET1|password: SECRET1\n    pasword: typo|' "$D/site.yaml" >"$D/typo.yaml"
+"$API" --check-site "$D/typo.yaml" >"$D/typo.out" 2>&1 && sp_fail "--check-site accepted an unknown key"
+sp_grep "typo.yaml:11: key 'partners\[0\].pasword': unknown key" "$D/typo.out"
+[ -e "$D/api.db" ] && sp_fail "--check-site created the database"
+
 "$API" --check-site "$D/site.yaml" >"$D/check.out" 2>&1 || { cat "$D/check.out" >&2; sp_fail "--check-site refused a good site"; }
 "$API" --config "$D/api.yaml" --import "$D/site.yaml" >"$D/import1.log" 2>&1 ||
 	{ cat "$D/import1.log" >&2; sp_fail "first import failed"; }
