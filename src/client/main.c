@@ -83,6 +83,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Before any thread exists (workers, curl's resolver): every thread
+	 * inherits the mask, so signals reach only the loop's signalfd. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (check)
 		return sp_bootstrap_check(conf_path, &sp_client_schema);
 
@@ -129,11 +136,6 @@ main(int argc, char **argv)
 		    cl.conf.state_dir, cl.id.key_id);
 	if (sp_loop_new(&cl.loop) != 0)
 		goto out;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    sp_loop_add(cl.loop, sfd, SP_EV_READ, on_signal, &cl) != 0)
 		goto out;

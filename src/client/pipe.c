@@ -2,7 +2,9 @@
  * pipe.c - one verified session's way in: a tunnel data connection to the
  * server joined to a plain TCP connection to the inside OFTP2 server.
  *
- * The client dials both at once when the server asks. The data connection's
+ * The client dials the inside server first and the tunnel only once the
+ * inside answered, so a dead inside server costs the DMZ no handshake (and
+ * leaves no half-done handshake for intrusion detection to see). The data connection's
  * first bytes are its hello; only then are bytes relayed, so nothing the
  * inside server says can overtake it. A pipe owns both connections and frees
  * itself from deferred work once both are closed.
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PIPE_OUT_MAX (512u * 1024)
 #define PIPE_CHUNK (16u * 1024)
@@ -172,6 +175,30 @@ tell_server_failed(struct pipe *p, const char *why)
 	control_send(p->cl, m);
 }
 
+static void conn_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+
+static void
+dial_tunnel(struct pipe *p)
+{
+	struct client *cl = p->cl;
+	gnutls_session_t tls;
+	bool inprog;
+	int fd;
+
+	if (sp_connect(&cl->server_addr, NULL, &fd, &inprog) != 0) {
+		pipe_end(p, P_IN, true);
+		return;
+	}
+	if (sp_conn_init(p->c[P_TUN], cl->loop, fd, inprog, PIPE_OUT_MAX, conn_cb, p) != 0 ||
+	    client_tls_session(cl, &tls) != 0) {
+		if (p->c[P_TUN]->fd < 0)
+			close(fd);
+		pipe_end(p, P_IN, true);
+		return;
+	}
+	sp_conn_start_tls(p->c[P_TUN], tls);
+}
+
 static void
 conn_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 {
@@ -186,7 +213,10 @@ conn_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 			return;
 		}
 		p->ready[side] = true;
-		start_relay(p);
+		if (side == P_IN)
+			dial_tunnel(p);
+		else
+			start_relay(p);
 		break;
 	case SP_CONN_READABLE:
 		relay(p, side);
@@ -234,7 +264,6 @@ void
 pipe_open(struct client *cl, uint64_t session, const char *listener)
 {
 	struct pipe *p;
-	gnutls_session_t tls;
 	bool inprog;
 	int fd, i;
 
@@ -274,16 +303,10 @@ pipe_open(struct client *cl, uint64_t session, const char *listener)
 		pipe_destroy(p);
 		return;
 	}
-	if (!inprog)
+	if (!inprog) {
 		p->ready[P_IN] = true;
-	if (sp_connect(&cl->server_addr, NULL, &fd, &inprog) != 0 ||
-	    sp_conn_init(p->c[P_TUN], cl->loop, fd, inprog, PIPE_OUT_MAX, conn_cb, p) != 0 ||
-	    client_tls_session(cl, &tls) != 0) {
-		p->done[0] = p->done[1] = true;
-		pipe_destroy(p);
-		return;
+		dial_tunnel(p);
 	}
-	sp_conn_start_tls(p->c[P_TUN], tls);
 }
 
 void

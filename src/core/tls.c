@@ -370,9 +370,9 @@ sp_tls_version(gnutls_session_t s)
 const char *
 sp_tls_cipher(gnutls_session_t s)
 {
-	const char *c = gnutls_cipher_suite_get_name(gnutls_kx_get(s), gnutls_cipher_get(s),
-	    gnutls_mac_get(s));
-	/* TLS 1.3 suites are not named by (kx, cipher, mac). */
+	/* The IANA name, right for TLS 1.3 too ("TLS_AES_256_GCM_SHA384"). */
+	const char *c = gnutls_ciphersuite_get(s);
+
 	if (c == NULL)
 		c = gnutls_cipher_get_name(gnutls_cipher_get(s));
 	return c ? c : "?";

@@ -187,6 +187,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* Before any thread exists (workers, curl's resolver): every thread
+	 * inherits the mask, so signals reach only the loop's signalfd. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (check)
 		return sp_bootstrap_check(conf_path, &sp_server_schema);
 
@@ -240,12 +248,6 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_ERR, "core", "%s", err);
 		goto out;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	sc.srv = &srv;
 	sc.pairing = pairing;
 	if ((sc.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||

@@ -19,7 +19,8 @@ TESTS += tests/integration/module_out_of_tree.sh
 SP_CHAIN_TESTS = \
 	tests/integration/chain_relay.sh \
 	tests/integration/chain_pairing.sh \
-	tests/integration/chain_faults.sh
+	tests/integration/chain_faults.sh \
+	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
 EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
