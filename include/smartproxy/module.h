@@ -132,6 +132,10 @@ struct sp_log_entry {
 	const char *message;
 	char tag[64];           /* a filter may set it, e.g. "ignore-rule=12" */
 	int escalate;           /* 1: becomes an event; a filter may clear it */
+	/* The record's key/value fields ("src", "partner", "session", ...):
+	 * NULL-terminated key, value pairs, or NULL. */
+	const char *const *fields;
+	int64_t time_ms;        /* wall clock, ms since the epoch */
 };
 
 /* Arguments from the module's bootstrap entry. */
@@ -209,6 +213,15 @@ struct sp_host {
 	 */
 	int (*run_async)(struct sp_msess *ms, void (*work)(void *arg),
 	    void (*done)(struct sp_msess *ms, void *arg), void *arg);
+
+	/*
+	 * POST a JSON document to the backend through the tunnel and the
+	 * client: `path` is relative to the API root ("v1/events"). Fire and
+	 * forget; while the tunnel is down the core keeps up to a bound of such
+	 * documents and reports how many it had to drop when it is back. ms may
+	 * be NULL. Returns 0 when queued.
+	 */
+	int (*backend_post)(struct sp_msess *ms, const char *path, const char *json);
 };
 
 /*
@@ -240,6 +253,13 @@ struct sp_module {
 	int (*config_parse)(void *mctx, const char *json, void **cfg, char *err,
 	    size_t errlen);
 	void (*config_free)(void *mctx, void *cfg);
+	/*
+	 * Process level: `cfg` (from config_parse, or NULL when no revision is
+	 * active any more) is now the current revision's. For modules whose
+	 * process-level hooks (on_log) need configuration: keep the pointer until
+	 * the next config_apply; it stays valid until then.
+	 */
+	void (*config_apply)(void *mctx, void *cfg);
 
 	/*
 	 * Session level. on_close runs exactly once for every on_open, when the

@@ -24,10 +24,28 @@
 #define WAIT_S 25
 #define TOKEN_MAX 512
 
+/* A document the server asked us to POST to the backend. */
+struct post {
+	struct post *next;
+	char *path;
+	char *body;
+	unsigned tries;
+};
+
+#define POSTS_MAX 2000
+
 struct backend {
 	struct client *cl;
 	CURLM *multi;
 	CURL *easy;
+	CURL *post_easy;              /* one POST in flight at a time, in order */
+	struct curl_slist *post_headers;
+	struct post *posts, *posts_tail;
+	size_t nposts;
+	bool posting;
+	struct sp_timer post_retry;
+	char post_url[2048];
+	char root[1024];              /* backend URL ending in '/' */
 	struct curl_slist *headers;
 	struct sp_timer curl_timer;
 	struct sp_timer retry;
@@ -41,6 +59,8 @@ struct backend {
 
 static void fetch(struct backend *be);
 static void backend_done(struct backend *be, CURLcode res);
+static void post_done(struct backend *be, CURLcode res);
+static void post_next(struct backend *be);
 
 static void
 on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
@@ -60,7 +80,10 @@ on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
 	while ((m = curl_multi_info_read(be->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		backend_done(be, m->data.result);
+		if (m->easy_handle == be->post_easy)
+			post_done(be, m->data.result);
+		else
+			backend_done(be, m->data.result);
 	}
 }
 
@@ -121,6 +144,12 @@ on_body(char *p, size_t size, size_t nmemb, void *userp)
 
 	/* Returning less than n aborts the transfer: the body is too big. */
 	return sp_buf_put(&be->body, p, n) == 0 ? n : 0;
+}
+
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *userp)
+{
+	return size * nmemb;
 }
 
 static size_t
@@ -252,6 +281,107 @@ fetch(struct backend *be)
 	curl_multi_add_handle(be->multi, be->easy);
 }
 
+static void
+post_free(struct post *p)
+{
+	free(p->path);
+	free(p->body);
+	free(p);
+}
+
+static void
+post_next(struct backend *be)
+{
+	struct post *p = be->posts;
+	char auth[TOKEN_MAX + 32];
+
+	if (be->posting || p == NULL)
+		return;
+	snprintf(be->post_url, sizeof(be->post_url), "%s%s", be->root, p->path);
+	curl_slist_free_all(be->post_headers);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
+	be->post_headers = curl_slist_append(NULL, auth);
+	be->post_headers = curl_slist_append(be->post_headers, "Content-Type: application/json");
+	explicit_bzero(auth, sizeof(auth));
+	curl_easy_setopt(be->post_easy, CURLOPT_URL, be->post_url);
+	curl_easy_setopt(be->post_easy, CURLOPT_HTTPHEADER, be->post_headers);
+	curl_easy_setopt(be->post_easy, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(be->post_easy, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
+	be->posting = true;
+	curl_multi_add_handle(be->multi, be->post_easy);
+}
+
+static void
+post_retry_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	post_next(arg);
+}
+
+static void
+post_done(struct backend *be, CURLcode res)
+{
+	struct post *p = be->posts;
+	long status = 0;
+
+	curl_easy_getinfo(be->post_easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(be->multi, be->post_easy);
+	be->posting = false;
+	if (p == NULL)
+		return;
+	if (res == CURLE_OK && status >= 200 && status < 300) {
+		sp_log(SP_LOG_DEBUG, "backend", "POST %s -> %ld", p->path, status);
+	} else if (res == CURLE_OK && status >= 400 && status < 500 && status != 429) {
+		/* The backend will never take this one: retrying cannot help. */
+		sp_log(SP_LOG_ERR, "backend", "POST %s refused (HTTP %ld): dropped", p->path, status);
+	} else {
+		p->tries++;
+		sp_log(SP_LOG_WARN, "backend", "POST %s failed (%s); retry %u", p->path,
+		    res != CURLE_OK ? curl_easy_strerror(res) : "server error", p->tries);
+		sp_timer_start(be->cl->loop, &be->post_retry, client_backoff_ms(p->tries));
+		return;
+	}
+	be->posts = p->next;
+	if (be->posts == NULL)
+		be->posts_tail = NULL;
+	be->nposts--;
+	post_free(p);
+	post_next(be);
+}
+
+void
+backend_post(struct client *cl, const char *path, const char *body)
+{
+	struct backend *be = cl->be;
+	struct post *p;
+
+	if (be == NULL)
+		return;
+	/* Only API paths: the server in the DMZ must not steer us elsewhere. */
+	if (strncmp(path, "v1/", 3) != 0 || strstr(path, "..") != NULL ||
+	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") != strlen(path)) {
+		sp_log(SP_LOG_WARN, "backend", "server asked to POST to '%.60s': refused", path);
+		return;
+	}
+	if (be->nposts >= POSTS_MAX) {
+		sp_log(SP_LOG_ERR, "backend", "backend unreachable and %d documents waiting: dropped one for %s",
+		    POSTS_MAX, path);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL || (p->path = strdup(path)) == NULL ||
+	    (p->body = strdup(body)) == NULL) {
+		if (p != NULL)
+			post_free(p);
+		return;
+	}
+	if (be->posts_tail != NULL)
+		be->posts_tail->next = p;
+	else
+		be->posts = p;
+	be->posts_tail = p;
+	be->nposts++;
+	post_next(be);
+}
+
 static int
 read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 {
@@ -297,9 +427,15 @@ backend_start(struct client *cl, char *err, size_t errlen)
 	sp_timer_init(&be->retry, retry_fire, be);
 	if (read_token(cl->conf.backend.token_file, be->token, sizeof(be->token), err, errlen) != 0)
 		return SP_ERR_CONFIG;
-	snprintf(be->url, sizeof(be->url), "%s%sv1/config?wait=%d", url,
-	    ul > 0 && url[ul - 1] == '/' ? "" : "/", WAIT_S);
-	if ((be->multi = curl_multi_init()) == NULL || (be->easy = curl_easy_init()) == NULL)
+	if (ul + 2 > sizeof(be->root)) {
+		snprintf(err, errlen, "backend.url: longer than %zu characters", sizeof(be->root) - 2);
+		return SP_ERR_CONFIG;
+	}
+	snprintf(be->root, sizeof(be->root), "%s%s", url, ul > 0 && url[ul - 1] == '/' ? "" : "/");
+	snprintf(be->url, sizeof(be->url), "%sv1/config?wait=%d", be->root, WAIT_S);
+	sp_timer_init(&be->post_retry, post_retry_fire, be);
+	if ((be->multi = curl_multi_init()) == NULL || (be->easy = curl_easy_init()) == NULL ||
+	    (be->post_easy = curl_easy_init()) == NULL)
 		return SP_ERR_NOMEM;
 	curl_multi_setopt(be->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(be->multi, CURLMOPT_SOCKETDATA, be);
@@ -320,6 +456,15 @@ backend_start(struct client *cl, char *err, size_t errlen)
 	if (cl->conf.backend.ca_file != NULL)
 		curl_easy_setopt(be->easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
 	curl_easy_setopt(be->easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
+	curl_easy_setopt(be->post_easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(be->post_easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(be->post_easy, CURLOPT_TIMEOUT, (long)cl->conf.backend.timeout);
+	curl_easy_setopt(be->post_easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(be->post_easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(be->post_easy, CURLOPT_WRITEFUNCTION, discard);
+	if (cl->conf.backend.ca_file != NULL)
+		curl_easy_setopt(be->post_easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
+	curl_easy_setopt(be->post_easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
 	fetch(be);
 	return SP_OK;
 }
@@ -333,10 +478,24 @@ backend_stop(struct client *cl)
 		return;
 	sp_timer_stop(cl->loop, &be->curl_timer);
 	sp_timer_stop(cl->loop, &be->retry);
+	sp_timer_stop(cl->loop, &be->post_retry);
+	if (be->nposts > 0)
+		sp_log(SP_LOG_WARN, "backend", "stopping with %zu document(s) not delivered to the backend",
+		    be->nposts);
+	while (be->posts != NULL) {
+		struct post *p = be->posts;
+		be->posts = p->next;
+		post_free(p);
+	}
 	if (be->multi != NULL && be->easy != NULL)
 		curl_multi_remove_handle(be->multi, be->easy);
+	if (be->multi != NULL && be->post_easy != NULL)
+		curl_multi_remove_handle(be->multi, be->post_easy);
 	if (be->easy != NULL)
 		curl_easy_cleanup(be->easy);
+	if (be->post_easy != NULL)
+		curl_easy_cleanup(be->post_easy);
+	curl_slist_free_all(be->post_headers);
 	if (be->multi != NULL)
 		curl_multi_cleanup(be->multi);
 	curl_slist_free_all(be->headers);

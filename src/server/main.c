@@ -27,6 +27,9 @@
 #define DEFAULT_CONF SP_SYSCONFDIR "/smartproxy/server.yaml"
 #define DEFAULT_PAIRING "/etc/smartproxy/pairing"
 
+/* The one server of this process, for host calls made without a session. */
+struct server *server_self;
+
 static void
 usage(FILE *f)
 {
@@ -199,6 +202,7 @@ main(int argc, char **argv)
 		return sp_bootstrap_check(conf_path, &sp_server_schema);
 
 	memset(&srv, 0, sizeof(srv));
+	server_self = &srv;
 	srv.tunnel_fd = -1;
 	srv.host = &server_host;
 	srv.conf_path = conf_path;
@@ -244,6 +248,8 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (bridge_start(&srv) != 0)
+		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
 		goto out;
@@ -273,6 +279,10 @@ out:
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
 	sp_workers_free(srv.workers);
+	bridge_stop(&srv);
+	for (c = 0; c < (int)srv.nchain; c++)
+		if (srv.chain[c].m->config_apply != NULL)
+			srv.chain[c].m->config_apply(srv.chain[c].mctx, NULL);
 	rtconf_unref(srv.rt);
 	free(srv.chain);
 	sp_modules_unload(set);

@@ -93,6 +93,9 @@ struct server {
 	bool stopping;
 };
 
+/* main.c: the one server of this process, for host calls without a session. */
+extern struct server *server_self;
+
 /* pairing.c */
 int pairing_load(struct server *srv, const char *path, char *err, size_t errlen);
 bool pairing_allows(const struct server *srv, const char *key_id);
@@ -103,6 +106,12 @@ void tunnel_stop(struct server *srv);
 /* Ask the client for a data connection for session `s`. */
 int tunnel_request_inside(struct server *srv, struct session *s);
 void tunnel_send(struct server *srv, json_object *msg);
+
+/* bridge.c */
+int bridge_post(struct server *srv, const char *path, const char *json);
+void bridge_flush(struct server *srv);
+int bridge_start(struct server *srv);
+void bridge_stop(struct server *srv);
 
 /* rtconf.c */
 int rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out,

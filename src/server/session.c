@@ -172,6 +172,55 @@ destroy(struct session *s)
 }
 
 static void
+iso_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The session's audit record for the backend (docs/api.md, v1/sessions). */
+static void
+post_audit(struct session *s, const char *partner, const struct sp_conn *o,
+    const struct sp_conn *in)
+{
+	json_object *doc = json_object_new_object(), *files = NULL;
+	const char *ftext = fact(s, "oftp2.files");
+	char t[32];
+
+	json_object_object_add(doc, "session", json_object_new_string(s->idtext));
+	json_object_object_add(doc, "direction", json_object_new_string("incoming"));
+	json_object_object_add(doc, "listener", json_object_new_string(s->rt->listeners[s->lidx].name));
+	json_object_object_add(doc, "partner", partner ? json_object_new_string(partner) : NULL);
+	json_object_object_add(doc, "source_address", json_object_new_string(s->peer));
+	json_object_object_add(doc, "tls_version", fact(s, "tls.version") ?
+	    json_object_new_string(fact(s, "tls.version")) : NULL);
+	json_object_object_add(doc, "tls_cipher", fact(s, "tls.cipher") ?
+	    json_object_new_string(fact(s, "tls.cipher")) : NULL);
+	iso_time(s->started_ms, t, sizeof(t));
+	json_object_object_add(doc, "started", json_object_new_string(t));
+	iso_time(wall_ms(), t, sizeof(t));
+	json_object_object_add(doc, "ended", json_object_new_string(t));
+	json_object_object_add(doc, "bytes_from_partner", json_object_new_int64(o ? (int64_t)o->bytes_in : 0));
+	json_object_object_add(doc, "bytes_to_partner", json_object_new_int64(o ? (int64_t)o->bytes_out : 0));
+	json_object_object_add(doc, "end_reason", json_object_new_string(s->reason));
+	json_object_object_add(doc, "end_text", json_object_new_string(s->reason_text));
+	/* The OFTP2 module keeps the files it saw as a JSON array fact. */
+	if (ftext != NULL)
+		files = json_tokener_parse(ftext);
+	if (files == NULL || !json_object_is_type(files, json_type_array)) {
+		json_object_put(files);
+		files = json_object_new_array();
+	}
+	json_object_object_add(doc, "files", files);
+	(void)in;
+	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	json_object_put(doc);
+}
+
+static void
 audit(struct session *s)
 {
 	const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE], *in = s->leg[SP_LEG_INSIDE];
@@ -191,6 +240,7 @@ audit(struct session *s)
 	    { "duration_ms", dur }, { "reason", s->reason }),
 	    "session %s ended: %s%s%s", s->idtext, s->reason,
 	    s->reason_text[0] ? ": " : "", s->reason_text);
+	post_audit(s, partner, o, in);
 }
 
 static void
@@ -962,6 +1012,12 @@ h_run_async(struct sp_msess *ms, void (*work)(void *), void (*done)(struct sp_ms
 	return r;
 }
 
+static int
+h_backend_post(struct sp_msess *ms, const char *path, const char *json)
+{
+	return bridge_post(ms != NULL ? ms->s->srv : server_self, path, json);
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -980,4 +1036,5 @@ const struct sp_host server_host = {
 	.config = h_config,
 	.event = h_event,
 	.run_async = h_run_async,
+	.backend_post = h_backend_post,
 };

@@ -52,6 +52,19 @@ tc_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	free(tc);
 }
 
+/* Tell process-level module hooks which revision is current (NULL: none). */
+static void
+announce_config(struct server *srv, struct rtconf *rt)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nchain; i++) {
+		const struct chain_entry *ce = &srv->chain[i];
+		if (ce->m->config_apply != NULL)
+			ce->m->config_apply(ce->mctx, rt != NULL && rt->modcfg ? rt->modcfg[i] : NULL);
+	}
+}
+
 static void
 control_lost(struct server *srv, const char *why)
 {
@@ -60,6 +73,7 @@ control_lost(struct server *srv, const char *why)
 		return;
 	sp_log(SP_LOG_WARN, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
 	listeners_close(srv);
+	announce_config(srv, NULL);
 	rtconf_unref(srv->rt);
 	srv->rt = NULL;
 }
@@ -149,6 +163,7 @@ apply_config(struct tunconn *tc, json_object *msg)
 	} else {
 		sp_log(SP_LOG_NOTICE, "config", "revision %lld applied: %zu listener(s)", rev,
 		    rt->nlisteners);
+		announce_config(srv, rt);
 		rtconf_unref(srv->rt);
 		srv->rt = rt;
 		json_object_object_add(reply, "type", json_object_new_string("config_ack"));
@@ -213,6 +228,7 @@ hello_msg(struct tunconn *tc, json_object *msg)
 		send_msg(tc, m);
 		if (srv->rt == NULL && tc->state == TC_CONTROL)
 			sp_log(SP_LOG_NOTICE, "config", "waiting for the client to deliver a configuration revision; no partner listener until then");
+		bridge_flush(srv);
 		return tc->state == TC_CONTROL;
 	}
 	if (strcmp(role, "data") == 0) {
