@@ -452,8 +452,8 @@ leg_readable(struct session *s, enum sp_leg leg)
 		if (r == SP_ERR_AGAIN)
 			return;
 		if (r == SP_ERR_CLOSED) {
-			s->leg_done[leg] = true;
-			sp_conn_close(s->leg[leg]);
+			/* Not closed here: session_end says goodbye on this leg too
+			 * (a TLS peer expects our close_notify back). */
 			session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
 			    "%s closed the connection%s",
 			    leg == SP_LEG_OUTSIDE ? "partner" : "inside",

@@ -9,8 +9,16 @@
       TLS to HOST:PORT verifying against CA_FILE; send IN_FILE framed, then
       receive the framed answer into OUT_FILE.
 
+  relay_peer.py sink PORT
+      plain TCP on 127.0.0.1:PORT; for one connection: read to the end and
+      print "<octets> <sha256>".
+  relay_peer.py stream HOST PORT CA_FILE SIZE
+      TLS to HOST:PORT; send SIZE generated octets (no file on disk), then
+      print "<octets> <sha256>" of what was sent.
+
 Both stream in 64 KiB pieces and exit non-zero on any short read.
 """
+import hashlib
 import os
 import socket
 import ssl
@@ -77,8 +85,41 @@ def main():
         send_file(sock, in_file)
         recv_file(sock, out_file)
         sock.close()
+    elif mode == "sink":
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", int(sys.argv[2])))
+        ls.listen(4)
+        print("listening", flush=True)
+        conn, _ = ls.accept()
+        h, n = hashlib.sha256(), 0
+        while True:
+            part = conn.recv(1 << 20)
+            if not part:
+                break
+            h.update(part)
+            n += len(part)
+        print(n, h.hexdigest(), flush=True)
+    elif mode == "stream":
+        host, port, ca, size = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.check_hostname = False
+        sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=60),
+                               server_hostname="localhost")
+        block = bytearray(os.urandom(1 << 20))
+        h, sent, i = hashlib.sha256(), 0, 0
+        while sent < size:
+            block[0:8] = i.to_bytes(8, "big")  # every MiB differs
+            part = bytes(block[: min(len(block), size - sent)])
+            sock.sendall(part)
+            h.update(part)
+            sent += len(part)
+            i += 1
+        sock.unwrap() if hasattr(sock, "unwrap") else None
+        sock.close()
+        print(sent, h.hexdigest(), flush=True)
     else:
-        raise SystemExit("usage: relay_peer.py server|client ...")
+        raise SystemExit("usage: relay_peer.py server|client|sink|stream ...")
 
 
 main()
