@@ -12,13 +12,15 @@
   relay_peer.py sink PORT
       plain TCP on 127.0.0.1:PORT; for one connection: read to the end and
       print "<octets> <sha256>".
-  relay_peer.py stream HOST PORT CA_FILE SIZE
+  relay_peer.py stream HOST PORT CA_FILE SIZE [PAUSE_FILE]
       TLS to HOST:PORT; send SIZE generated octets (no file on disk), then
-      print "<octets> <sha256>" of what was sent.
+      print "<octets> <sha256>" of what was sent. With PAUSE_FILE: after
+      half, print "paused" and wait until PAUSE_FILE exists.
 
 Both stream in 64 KiB pieces and exit non-zero on any short read.
 """
 import hashlib
+import time
 import os
 import socket
 import ssl
@@ -106,9 +108,15 @@ def main():
         ctx.check_hostname = False
         sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=60),
                                server_hostname="localhost")
+        pause = sys.argv[6] if len(sys.argv) > 6 else None
         block = bytearray(os.urandom(1 << 20))
         h, sent, i = hashlib.sha256(), 0, 0
         while sent < size:
+            if pause and sent >= size // 2:
+                print("paused", flush=True)
+                while not os.path.exists(pause):
+                    time.sleep(0.05)
+                pause = None
             block[0:8] = i.to_bytes(8, "big")  # every MiB differs
             part = bytes(block[: min(len(block), size - sent)])
             sock.sendall(part)
