@@ -93,9 +93,13 @@ struct sp_peer {
 	const char *route;   /* outgoing: route name; incoming: listener name */
 };
 
-/* TLS facts after the handshake (on_tls). */
+/*
+ * TLS facts once the outside leg is established (on_tls): after the TLS
+ * handshake, or at once for a plain TCP leg, where version and cipher are
+ * "none" and there is no certificate.
+ */
 struct sp_tls {
-	const char *version;          /* "TLS1.3" */
+	const char *version;          /* "TLS1.3", or "none" */
 	const char *cipher;           /* GnuTLS cipher suite name */
 	const uint8_t *peer_cert_der; /* leaf certificate or NULL */
 	size_t peer_cert_len;

@@ -221,6 +221,7 @@ take_config(struct backend *be)
 		cl->config = doc;
 		cl->revision = rev;
 		sp_log(SP_LOG_NOTICE, "config", "backend revision %lld received", rev);
+		routes_apply(cl, doc);
 		control_config_changed(cl);
 	}
 	be->failures = 0;

@@ -21,6 +21,7 @@
 
 struct backend;
 struct pipe;
+struct route_listener;
 
 enum ctl_state { CTL_IDLE, CTL_CONNECTING, CTL_HELLO, CTL_UP };
 
@@ -50,6 +51,8 @@ struct client {
 	struct backend *be;
 	struct pipe *pipes;
 	unsigned npipes;
+	struct route_listener *routes;
+	size_t nroutes;
 };
 
 /* control.c */
@@ -67,6 +70,12 @@ void backend_post(struct client *cl, const char *path, const char *body);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);
+/* The inside server called route `route` on fd: carry it to the server. */
+void pipe_open_outgoing(struct client *cl, int fd, const char *route);
+
+/* routes.c: listeners for the inside server's outgoing calls */
+void routes_apply(struct client *cl, json_object *config);
+void routes_close(struct client *cl);
 void pipes_close_all(struct client *cl);
 
 /* A pinned TLS client session to the server. */

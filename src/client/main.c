@@ -150,6 +150,7 @@ main(int argc, char **argv)
 	rc = sp_loop_run(cl.loop) == 0 ? 0 : 1;
 out:
 	if (cl.loop != NULL) {
+		routes_close(&cl);
 		pipes_close_all(&cl);
 		control_stop(&cl);
 		backend_stop(&cl);

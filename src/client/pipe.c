@@ -31,6 +31,7 @@ struct pipe {
 	struct pipe *next, *prev;
 	struct client *cl;
 	uint64_t session;
+	char *route;                  /* outgoing call on this route, else NULL */
 	struct sp_conn *c[2];
 	bool ready[2];
 	bool done[2];
@@ -47,6 +48,7 @@ pipe_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 
 	free(p->c[0]);
 	free(p->c[1]);
+	free(p->route);
 	free(p);
 }
 
@@ -149,8 +151,13 @@ start_relay(struct pipe *p)
 	m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("hello"));
 	json_object_object_add(m, "version", json_object_new_int(SP_TUNNEL_VERSION));
-	json_object_object_add(m, "role", json_object_new_string("data"));
-	json_object_object_add(m, "session", json_object_new_int64((int64_t)p->session));
+	if (p->route != NULL) {
+		json_object_object_add(m, "role", json_object_new_string("outgoing"));
+		json_object_object_add(m, "route", json_object_new_string(p->route));
+	} else {
+		json_object_object_add(m, "role", json_object_new_string("data"));
+		json_object_object_add(m, "session", json_object_new_int64((int64_t)p->session));
+	}
 	if (sp_tmsg_write(p->c[P_TUN], m) != 0) {
 		json_object_put(m);
 		pipe_end(p, P_TUN, true);
@@ -307,6 +314,47 @@ pipe_open(struct client *cl, uint64_t session, const char *listener)
 		p->ready[P_IN] = true;
 		dial_tunnel(p);
 	}
+}
+
+void
+pipe_open_outgoing(struct client *cl, int fd, const char *route)
+{
+	struct pipe *p;
+	int i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL || (p->route = strdup(route)) == NULL) {
+		free(p);
+		close(fd);
+		return;
+	}
+	p->cl = cl;
+	sp_timer_init(&p->timer, pipe_timer, p);
+	sp_defer_init(&p->reap, pipe_reap, p);
+	for (i = 0; i < 2; i++) {
+		if ((p->c[i] = calloc(1, sizeof(struct sp_conn))) == NULL) {
+			free(p->c[0]);
+			free(p->route);
+			free(p);
+			close(fd);
+			return;
+		}
+		p->c[i]->fd = -1;
+	}
+	p->next = cl->pipes;
+	if (p->next != NULL)
+		p->next->prev = p;
+	cl->pipes = p;
+	cl->npipes++;
+	sp_log(SP_LOG_INFO, "pipe", "outgoing call on route %s from the inside", route);
+	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
+	if (sp_conn_init(p->c[P_IN], cl->loop, fd, false, PIPE_OUT_MAX, conn_cb, p) != 0) {
+		close(fd);
+		p->done[0] = p->done[1] = true;
+		pipe_destroy(p);
+		return;
+	}
+	p->ready[P_IN] = true;
+	dial_tunnel(p);
 }
 
 void

@@ -11,9 +11,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_LISTENERS 32
+#define MAX_ROUTES 256
+#define MAX_PINS 16
 
 struct rtconf *
 rtconf_ref(struct rtconf *rt)
@@ -34,6 +37,14 @@ rtconf_unref(struct rtconf *rt)
 		sp_identity_free(&rt->listeners[i].tls);
 	}
 	free(rt->listeners);
+	for (i = 0; i < rt->nroutes; i++) {
+		free(rt->routes[i].name);
+		free(rt->routes[i].partner_id);
+		free(rt->routes[i].pins);
+		if (rt->routes[i].creds != NULL)
+			gnutls_certificate_free_credentials(rt->routes[i].creds);
+	}
+	free(rt->routes);
 	if (rt->modcfg != NULL) {
 		for (i = 0; i < rt->srv->nchain; i++) {
 			const struct chain_entry *ce = &rt->srv->chain[i];
@@ -118,6 +129,114 @@ parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_
 	return SP_OK;
 }
 
+static bool
+is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == '\0';
+}
+
+static int
+parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t errlen)
+{
+	char path[32];
+	const char *name, *pid, *addr, *src, *ca, *chain, *key;
+	json_object *tls, *pins, *v;
+	size_t j;
+	int g;
+
+	snprintf(path, sizeof(path), "routes[%zu]", i);
+	name = sp_json_str(o, "name", NULL);
+	if (name == NULL || name[0] == '\0' || strlen(name) > 64) {
+		snprintf(err, errlen, "%s.name: expected a name of 1 to 64 characters", path);
+		return SP_ERR_CONFIG;
+	}
+	pid = sp_json_str(o, "partner_odette_id", NULL);
+	if (pid == NULL || pid[0] == '\0' || strlen(pid) > 25) {
+		snprintf(err, errlen, "%s.partner_odette_id: expected an ODETTE ID", path);
+		return SP_ERR_CONFIG;
+	}
+	addr = sp_json_str(o, "partner_address", NULL);
+	if (addr == NULL || sp_addr_parse(addr, &rr->partner) != 0) {
+		snprintf(err, errlen, "%s.partner_address: expected a numeric host:port", path);
+		return SP_ERR_CONFIG;
+	}
+	sp_addr_format(&rr->partner, rr->partner_text, sizeof(rr->partner_text));
+	src = sp_json_str(o, "source_address", NULL);
+	if (src != NULL && sp_addr_parse_host(src, &rr->source) != 0) {
+		snprintf(err, errlen, "%s.source_address: expected a numeric address without port", path);
+		return SP_ERR_CONFIG;
+	}
+	if (src != NULL && rr->source.ss.ss_family != rr->partner.ss.ss_family) {
+		snprintf(err, errlen, "%s.source_address: not of the partner address's family", path);
+		return SP_ERR_CONFIG;
+	}
+	if ((rr->name = strdup(name)) == NULL || (rr->partner_id = strdup(pid)) == NULL)
+		return SP_ERR_NOMEM;
+	if (json_object_object_get_ex(o, "tls", &tls) && json_object_is_type(tls, json_type_null)) {
+		rr->plain = true;
+		return SP_OK;
+	}
+	if ((tls = sp_json_get(o, "tls", json_type_object)) == NULL) {
+		snprintf(err, errlen, "%s.tls: expected an object or null", path);
+		return SP_ERR_CONFIG;
+	}
+	if (gnutls_certificate_allocate_credentials(&rr->creds) != 0)
+		return SP_ERR_NOMEM;
+	ca = sp_json_str(tls, "ca_bundle", NULL);
+	if (ca != NULL) {
+		gnutls_datum_t d = { (unsigned char *)(uintptr_t)ca, (unsigned)strlen(ca) };
+		if (gnutls_certificate_set_x509_trust_mem(rr->creds, &d, GNUTLS_X509_FMT_PEM) <= 0) {
+			snprintf(err, errlen, "%s.tls.ca_bundle: no PEM certificate in it", path);
+			return SP_ERR_CONFIG;
+		}
+		rr->has_ca = true;
+	}
+	pins = sp_json_get(tls, "pins", json_type_array);
+	if (pins != NULL && json_object_array_length(pins) > 0) {
+		rr->npins = json_object_array_length(pins);
+		if (rr->npins > MAX_PINS) {
+			snprintf(err, errlen, "%s.tls.pins: more than %d", path, MAX_PINS);
+			return SP_ERR_CONFIG;
+		}
+		if ((rr->pins = calloc(rr->npins, sizeof(*rr->pins))) == NULL)
+			return SP_ERR_NOMEM;
+		for (j = 0; j < rr->npins; j++) {
+			v = json_object_array_get_idx(pins, j);
+			if (!json_object_is_type(v, json_type_string) ||
+			    json_object_get_string_len(v) != 64 || !is_hex64(json_object_get_string(v))) {
+				snprintf(err, errlen, "%s.tls.pins[%zu]: expected 64 lowercase hex digits", path, j);
+				return SP_ERR_CONFIG;
+			}
+			memcpy(rr->pins[j], json_object_get_string(v), SP_KEY_ID_HEX);
+		}
+	}
+	if (!rr->has_ca && rr->npins == 0) {
+		snprintf(err, errlen, "%s.tls: needs ca_bundle or pins to verify the partner", path);
+		return SP_ERR_CONFIG;
+	}
+	chain = sp_json_str(tls, "client_certificate_chain", NULL);
+	key = sp_json_str(tls, "client_private_key", NULL);
+	if ((chain == NULL) != (key == NULL)) {
+		snprintf(err, errlen, "%s.tls: client_certificate_chain and client_private_key go together", path);
+		return SP_ERR_CONFIG;
+	}
+	if (chain != NULL) {
+		gnutls_datum_t c = { (unsigned char *)(uintptr_t)chain, (unsigned)strlen(chain) };
+		gnutls_datum_t k = { (unsigned char *)(uintptr_t)key, (unsigned)strlen(key) };
+		if ((g = gnutls_certificate_set_x509_key_mem(rr->creds, &c, &k, GNUTLS_X509_FMT_PEM)) < 0) {
+			snprintf(err, errlen, "%s.tls: client certificate and key do not load: %s", path,
+			    gnutls_strerror(g));
+			return SP_ERR_CONFIG;
+		}
+	}
+	return SP_OK;
+}
+
 int
 rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *err,
     size_t errlen)
@@ -159,6 +278,45 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 			if (strcmp(rt->listeners[j].name, rt->listeners[i].name) == 0) {
 				snprintf(err, errlen, "listeners[%zu].name: '%s' is used twice", i,
 				    rt->listeners[i].name);
+				r = SP_ERR_CONFIG;
+				goto fail;
+			}
+		}
+	}
+	{
+		json_object *og = sp_json_get(doc, "outgoing", json_type_object);
+		const char *src = sp_json_str(og, "source_address", NULL);
+
+		if (src != NULL && sp_addr_parse_host(src, &rt->default_source) != 0) {
+			snprintf(err, errlen, "outgoing.source_address: expected a numeric address without port");
+			r = SP_ERR_CONFIG;
+			goto fail;
+		}
+	}
+	ls = sp_json_get(doc, "routes", json_type_array);
+	if (ls != NULL && json_object_array_length(ls) > MAX_ROUTES) {
+		snprintf(err, errlen, "routes: more than %d", MAX_ROUTES);
+		r = SP_ERR_CONFIG;
+		goto fail;
+	}
+	rt->nroutes = ls != NULL ? json_object_array_length(ls) : 0;
+	if (rt->nroutes > 0 && (rt->routes = calloc(rt->nroutes, sizeof(*rt->routes))) == NULL) {
+		r = SP_ERR_NOMEM;
+		goto fail;
+	}
+	for (i = 0; i < rt->nroutes; i++) {
+		json_object *ro = json_object_array_get_idx(ls, i);
+
+		if (!json_object_is_type(ro, json_type_object)) {
+			snprintf(err, errlen, "routes[%zu]: expected an object", i);
+			r = SP_ERR_CONFIG;
+			goto fail;
+		}
+		if ((r = parse_route(ro, i, &rt->routes[i], err, errlen)) != 0)
+			goto fail;
+		for (j = 0; j < i; j++) {
+			if (strcmp(rt->routes[j].name, rt->routes[i].name) == 0) {
+				snprintf(err, errlen, "routes[%zu].name: '%s' is used twice", i, rt->routes[i].name);
 				r = SP_ERR_CONFIG;
 				goto fail;
 			}

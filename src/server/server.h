@@ -45,12 +45,29 @@ struct rt_listener {
 	bool request_client_cert;
 };
 
+/* An outgoing route: the inside calls a partner through the DMZ. */
+struct rt_route {
+	char *name;
+	char *partner_id;               /* ODETTE ID the partner's SSID must carry */
+	struct sp_addr partner;
+	char partner_text[SP_ADDR_TEXT];
+	struct sp_addr source;          /* len 0: the system chooses */
+	bool plain;
+	gnutls_certificate_credentials_t creds;  /* CA bundle, our client cert */
+	bool has_ca;
+	char (*pins)[SP_KEY_ID_HEX];    /* SHA-256 of the partner's DER cert */
+	size_t npins;
+};
+
 /* A runtime configuration revision, shared by the sessions started under it. */
 struct rtconf {
 	unsigned refs;
 	long long revision;
 	struct rt_listener *listeners;
 	size_t nlisteners;
+	struct rt_route *routes;
+	size_t nroutes;
+	struct sp_addr default_source;  /* outgoing.source_address; len 0: none */
 	void **modcfg;              /* per chain entry, from config_parse */
 	struct server *srv;
 	unsigned max_sessions;
@@ -126,6 +143,9 @@ void listeners_close(struct server *srv);
 /* session.c */
 extern const struct sp_host server_host;
 void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
+/* The client brought an outgoing call for route `ri` on data connection c. */
+void session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
+    struct sp_buf *early);
 struct session *session_find(struct server *srv, uint64_t id);
 /* The client's data connection for s arrived: it becomes the inside leg. */
 void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early);

@@ -135,6 +135,7 @@ reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 		free(s->facts[i].value);
 	}
 	sp_buf_free(&s->early_inside);
+	sp_buf_free(&s->from_inside);
 	rtconf_unref(s->rt);
 	free(s);
 }
@@ -191,8 +192,8 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 	char t[32];
 
 	json_object_object_add(doc, "session", json_object_new_string(s->idtext));
-	json_object_object_add(doc, "direction", json_object_new_string("incoming"));
-	json_object_object_add(doc, "listener", json_object_new_string(s->rt->listeners[s->lidx].name));
+	json_object_object_add(doc, "direction", json_object_new_string(s->outgoing ? "outgoing" : "incoming"));
+	json_object_object_add(doc, s->outgoing ? "route" : "listener", json_object_new_string(s->via));
 	json_object_object_add(doc, "partner", partner ? json_object_new_string(partner) : NULL);
 	json_object_object_add(doc, "source_address", json_object_new_string(s->peer));
 	json_object_object_add(doc, "tls_version", fact(s, "tls.version") ?
@@ -232,7 +233,7 @@ audit(struct session *s)
 	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
 	sp_logkv(SP_LOG_INFO, "session", SP_LOG_KV(
 	    { "session", s->idtext }, { "src", s->peer },
-	    { "listener", s->rt->listeners[s->lidx].name },
+	    { s->outgoing ? "route" : "listener", s->via },
 	    { "partner", partner ? partner : "" },
 	    { "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
 	    { "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
@@ -477,38 +478,102 @@ static void
 start_relay(struct session *s)
 {
 	s->state = S_RELAY;
-	if (!s->gated)
+	if (s->outgoing && sp_buf_len(&s->from_inside) > 0) {
+		struct sp_buf b = s->from_inside;
+
+		sp_buf_init(&s->from_inside, 0);
+		chain_data(s, SP_TO_OUTSIDE, 0, sp_buf_ptr(&b), sp_buf_len(&b));
+		sp_buf_free(&b);
+		if (s->state != S_RELAY)
+			return;
+	}
+	if (!s->gated && !s->outgoing)
 		request_inside(s);
 	update_reading(s, SP_LEG_OUTSIDE);
+	update_reading(s, SP_LEG_INSIDE);
 }
 
+static bool
+pinned(const struct rt_route *rr, const char *sha)
+{
+	bool ok = false;
+	size_t i;
+
+	for (i = 0; i < rr->npins; i++)
+		ok |= sp_key_id_equal(rr->pins[i], sha);
+	return ok;
+}
+
+/* Outgoing: is the partner's certificate the one the route trusts? Every
+ * configured check must pass: the CA chain and, if pins are set, a pin. */
+static bool
+partner_trusted(struct session *s, const char *sha, char *why, size_t n)
+{
+	const struct rt_route *rr = &s->rt->routes[s->ridx];
+	unsigned int status = 0;
+
+	if (rr->has_ca) {
+		if (gnutls_certificate_verify_peers2(s->leg[SP_LEG_OUTSIDE]->tls, &status) != 0 || status != 0) {
+			gnutls_datum_t out = { NULL, 0 };
+
+			if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
+				snprintf(why, n, "%s", (const char *)out.data);
+				gnutls_free(out.data);
+			} else {
+				snprintf(why, n, "certificate chain not verified");
+			}
+			return false;
+		}
+	}
+	if (rr->npins > 0 && (sha[0] == '\0' || !pinned(rr, sha))) {
+		snprintf(why, n, "certificate %s matches no pin", sha[0] ? sha : "(none)");
+		return false;
+	}
+	return true;
+}
+
+/* The outside leg is up (TLS done, or TCP for a plain leg). */
 static void
-tls_ready(struct session *s)
+established(struct session *s)
 {
 	struct sp_conn *o = s->leg[SP_LEG_OUTSIDE];
 	const gnutls_datum_t *certs;
 	unsigned int ncerts = 0;
 	struct sp_tls tls;
-	char sha[SP_KEY_ID_HEX] = "";
+	char sha[SP_KEY_ID_HEX] = "", why[256];
 	size_t i;
 
 	disarm(s);
 	memset(&tls, 0, sizeof(tls));
-	tls.version = sp_tls_version(o->tls);
-	tls.cipher = sp_tls_cipher(o->tls);
-	certs = gnutls_certificate_get_peers(o->tls, &ncerts);
-	if (certs != NULL && ncerts > 0) {
-		tls.peer_cert_der = certs[0].data;
-		tls.peer_cert_len = certs[0].size;
-		if (sp_cert_sha256_der(certs[0].data, certs[0].size, sha) == 0)
-			tls.peer_cert_sha256 = sha;
+	if (o->tls != NULL) {
+		tls.version = sp_tls_version(o->tls);
+		tls.cipher = sp_tls_cipher(o->tls);
+		certs = gnutls_certificate_get_peers(o->tls, &ncerts);
+		if (certs != NULL && ncerts > 0) {
+			tls.peer_cert_der = certs[0].data;
+			tls.peer_cert_len = certs[0].size;
+			if (sp_cert_sha256_der(certs[0].data, certs[0].size, sha) == 0)
+				tls.peer_cert_sha256 = sha;
+		}
+		fact_set(s, "tls.version", tls.version);
+		fact_set(s, "tls.cipher", tls.cipher);
+		if (tls.peer_cert_sha256 != NULL)
+			fact_set(s, "tls.peer_cert_sha256", sha);
+		sp_log(SP_LOG_INFO, "session", "session %s: TLS %s %s with %s", s->idtext, tls.version,
+		    tls.cipher, s->peer);
+		if (s->outgoing && !partner_trusted(s, sha, why, sizeof(why))) {
+			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "partner_untrusted" },
+			    { "dst", s->peer }, { "route", s->via }, { "session", s->idtext }),
+			    "outgoing session %s on route %s: partner %s not trusted: %s", s->idtext,
+			    s->via, s->peer, why);
+			session_end(s, "partner_untrusted", "%s", why);
+			return;
+		}
+	} else {
+		/* A plain leg: modules still get their on_tls, with no TLS facts. */
+		tls.version = "none";
+		tls.cipher = "none";
 	}
-	fact_set(s, "tls.version", tls.version);
-	fact_set(s, "tls.cipher", tls.cipher);
-	if (tls.peer_cert_sha256 != NULL)
-		fact_set(s, "tls.peer_cert_sha256", sha);
-	sp_log(SP_LOG_INFO, "session", "session %s: TLS %s %s with %s", s->idtext, tls.version,
-	    tls.cipher, s->peer);
 	s->state = S_RELAY;
 	for (i = 0; i < s->srv->nchain; i++) {
 		const struct chain_entry *ce = &s->srv->chain[i];
@@ -529,6 +594,14 @@ session_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	s->timer_what = T_NONE;
 	switch (what) {
 	case T_HANDSHAKE:
+		if (s->outgoing) {
+			sp_log(SP_LOG_WARN, "session", "outgoing session %s on route %s: partner %s did not answer in %u ms",
+			    s->idtext, s->via, s->peer, s->rt->handshake_ms);
+			s->leg_done[SP_LEG_OUTSIDE] = true;
+			sp_conn_close(s->leg[SP_LEG_OUTSIDE]);
+			session_end(s, "partner_timeout", "partner did not answer in time");
+			break;
+		}
 		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
 		    { "src", s->peer }, { "session", s->idtext }),
 		    "TLS error timeout during connect try from %s: handshake not completed in %u ms",
@@ -559,7 +632,7 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	switch (ev) {
 	case SP_CONN_READY:
 		if (leg == SP_LEG_OUTSIDE && s->state == S_TLS)
-			tls_ready(s);
+			established(s);
 		break;
 	case SP_CONN_READABLE:
 		leg_readable(s, leg);
@@ -575,6 +648,14 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 		break;
 	case SP_CONN_ERROR:
 		s->leg_done[leg] = true;
+		if (s->state == S_TLS && leg == SP_LEG_OUTSIDE && s->outgoing) {
+			sp_log(SP_LOG_WARN, "session", "outgoing session %s on route %s: cannot reach partner %s: %s",
+			    s->idtext, s->via, s->peer, c->errtext);
+			sp_conn_close(c);
+			session_end(s, c->tls != NULL && strncmp(c->errtext, "handshake", 9) == 0 ?
+			    "tls_failed" : "partner_unreachable", "%s", c->errtext);
+			break;
+		}
 		if (s->state == S_TLS && leg == SP_LEG_OUTSIDE) {
 			/* The line existing OFTP2 fail2ban filters already match. */
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
@@ -605,16 +686,82 @@ session_find(struct server *srv, uint64_t id)
 	return NULL;
 }
 
+/* A new session under revision rt, in the server's list. NULL if out of memory. */
+static struct session *
+session_new(struct server *srv, struct rtconf *rt)
+{
+	struct session *s;
+	size_t i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->ms = calloc(srv->nchain ? srv->nchain : 1, sizeof(*s->ms))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->srv = srv;
+	s->rt = rtconf_ref(rt);
+	s->id = ++srv->next_session;
+	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
+	s->started_ms = wall_ms();
+	s->state = S_TLS;
+	sp_buf_init(&s->early_inside, SESSION_OUT_MAX);
+	sp_buf_init(&s->from_inside, SESSION_OUT_MAX);
+	sp_timer_init(&s->timer, session_timer, s);
+	sp_defer_init(&s->reap, reap, s);
+	s->next = srv->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+	for (i = 0; i < srv->nchain; i++) {
+		s->ms[i].s = s;
+		s->ms[i].idx = i;
+		if (srv->chain[i].m->flags & SP_MODULE_F_GATES_INSIDE)
+			s->gated = true;
+	}
+	fact_set(s, "session.id", s->idtext);
+	return s;
+}
+
+/* Contexts and on_open for every module; false when the session ended. */
+static bool
+open_modules(struct session *s, const struct sp_peer *info)
+{
+	size_t i;
+
+	for (i = 0; i < s->srv->nchain; i++) {
+		const struct chain_entry *ce = &s->srv->chain[i];
+
+		if (ce->m->session_ctx_size > 0 &&
+		    (s->ms[i].sctx = calloc(1, ce->m->session_ctx_size)) == NULL) {
+			session_end(s, "internal", "out of memory");
+			return false;
+		}
+	}
+	for (i = 0; i < s->srv->nchain; i++) {
+		const struct chain_entry *ce = &s->srv->chain[i];
+		enum sp_verdict v = SP_CONTINUE;
+
+		if (ce->m->on_open != NULL)
+			v = ce->m->on_open(ce->mctx, &s->ms[i], s->ms[i].sctx, info);
+		s->ms[i].opened = true;
+		if (!verdict(s, i, "on_open", v))
+			return false;
+	}
+	return true;
+}
+
 void
 session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 {
 	struct server *srv = pl->srv;
 	struct rtconf *rt = pl->rt;
+	const struct rt_listener *l = &rt->listeners[pl->idx];
 	struct session *s;
 	struct sp_addr local;
 	struct sp_peer info;
 	gnutls_session_t tls;
-	size_t i;
 
 	if (srv->nsessions >= rt->max_sessions) {
 		char a[SP_ADDR_TEXT];
@@ -623,52 +770,33 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		close(fd);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->ms = calloc(srv->nchain ? srv->nchain : 1, sizeof(*s->ms))) == NULL ||
-	    (s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL) {
-		if (s != NULL) {
-			free(s->ms);
-			free(s);
-		}
+	if ((s = session_new(srv, rt)) == NULL) {
 		close(fd);
 		return;
 	}
-	s->srv = srv;
-	s->rt = rtconf_ref(rt);
 	s->lidx = pl->idx;
-	s->id = ++srv->next_session;
-	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
-	s->started_ms = wall_ms();
-	s->state = S_TLS;
-	sp_buf_init(&s->early_inside, SESSION_OUT_MAX);
-	sp_timer_init(&s->timer, session_timer, s);
-	sp_defer_init(&s->reap, reap, s);
+	s->via = l->name;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(peer);
 	if (sp_sock_local(fd, &local) == 0) {
 		sp_addr_host(&local, s->local, sizeof(s->local));
 		s->local_port = sp_addr_port(&local);
 	}
-	s->next = srv->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	srv->sessions = s;
-	srv->nsessions++;
-	fact_set(s, "session.id", s->idtext);
 	fact_set(s, "peer.addr", s->peer);
-	fact_set(s, "listener", rt->listeners[pl->idx].name);
-
-	if (sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
+	fact_set(s, "listener", l->name);
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
 		close(fd);
-		s->leg_done[SP_LEG_OUTSIDE] = true;
-		s->leg_done[SP_LEG_INSIDE] = true;
+		if (s->leg[SP_LEG_OUTSIDE] != NULL)
+			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		s->leg_done[SP_LEG_OUTSIDE] = s->leg_done[SP_LEG_INSIDE] = true;
 		s->state = S_ENDING;
 		snprintf(s->reason, sizeof(s->reason), "internal");
 		destroy(s);
 		return;
 	}
 	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s", s->idtext,
-	    s->peer, s->peer_port, rt->listeners[pl->idx].name);
+	    s->peer, s->peer_port, l->name);
 
 	/* on_open: before a single TLS byte is processed. */
 	memset(&info, 0, sizeof(info));
@@ -676,42 +804,107 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	info.port = s->peer_port;
 	info.local_addr = s->local;
 	info.local_port = s->local_port;
-	info.route = rt->listeners[pl->idx].name;
-	for (i = 0; i < srv->nchain; i++) {
-		const struct chain_entry *ce = &srv->chain[i];
-
-		s->ms[i].s = s;
-		s->ms[i].idx = i;
-		if (ce->m->flags & SP_MODULE_F_GATES_INSIDE)
-			s->gated = true;
-		if (ce->m->session_ctx_size > 0 &&
-		    (s->ms[i].sctx = calloc(1, ce->m->session_ctx_size)) == NULL) {
-			session_end(s, "internal", "out of memory");
-			return;
-		}
-	}
-	for (i = 0; i < srv->nchain; i++) {
-		const struct chain_entry *ce = &srv->chain[i];
-		enum sp_verdict v = SP_CONTINUE;
-
-		if (ce->m->on_open != NULL)
-			v = ce->m->on_open(ce->mctx, &s->ms[i], s->ms[i].sctx, &info);
-		s->ms[i].opened = true;
-		if (!verdict(s, i, "on_open", v))
-			return;
-	}
-	if (rt->listeners[pl->idx].plain) {
-		start_relay(s);
+	info.route = l->name;
+	if (!open_modules(s, &info))
+		return;
+	if (l->plain) {
+		established(s);
 		return;
 	}
-	if (sp_tls_new_server(rt->listeners[pl->idx].tls.creds,
-	    rt->listeners[pl->idx].require_client_cert ? GNUTLS_CERT_REQUIRE :
-	    rt->listeners[pl->idx].request_client_cert ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE,
-	    &tls) != 0) {
+	if (sp_tls_new_server(l->tls.creds,
+	    l->require_client_cert ? GNUTLS_CERT_REQUIRE :
+	    l->request_client_cert ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE, &tls) != 0) {
 		session_end(s, "internal", "cannot create a TLS session");
 		return;
 	}
 	sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
+	arm(s, T_HANDSHAKE, rt->handshake_ms);
+}
+
+void
+session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
+    struct sp_buf *early)
+{
+	const struct rt_route *rr = &rt->routes[ri];
+	const struct sp_addr *from = rr->source.len > 0 ? &rr->source :
+	    rt->default_source.len > 0 ? &rt->default_source : NULL;
+	struct session *s;
+	struct sp_peer info;
+	struct sp_addr local;
+	gnutls_session_t tls;
+	char src[SP_ADDR_TEXT] = "";
+	bool inprog;
+	int fd;
+
+	if (srv->nsessions >= rt->max_sessions || (s = session_new(srv, rt)) == NULL) {
+		sp_log(SP_LOG_WARN, "session", "outgoing call on route %s refused: %u sessions is the limit",
+		    rr->name, rt->max_sessions);
+		sp_conn_close(c);
+		free(c);
+		return;
+	}
+	s->outgoing = true;
+	s->ridx = ri;
+	s->via = rr->name;
+	s->leg[SP_LEG_INSIDE] = c;
+	c->cb = leg_cb;
+	c->arg = s;
+	sp_conn_want_read(c, false);
+	sp_addr_host(&rr->partner, s->peer, sizeof(s->peer));
+	s->peer_port = sp_addr_port(&rr->partner);
+	if (from != NULL)
+		sp_addr_host(from, src, sizeof(src));
+	fact_set(s, "peer.addr", s->peer);
+	fact_set(s, "route", rr->name);
+	fact_set(s, "route.partner", rr->partner_id);
+	if (early != NULL && sp_buf_len(early) > 0)
+		(void)sp_buf_put(&s->from_inside, sp_buf_ptr(early), sp_buf_len(early));
+	sp_log(SP_LOG_INFO, "session", "session %s: outgoing on route %s to %s%s%s", s->idtext, rr->name,
+	    rr->partner_text, src[0] ? " from " : "", src);
+
+	memset(&info, 0, sizeof(info));
+	info.addr = s->peer;
+	info.port = s->peer_port;
+	info.local_addr = src;
+	info.outgoing = 1;
+	info.route = rr->name;
+	if (!open_modules(s, &info))
+		return;
+	if (sp_connect(&rr->partner, from, &fd, &inprog) != 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s %s: %s", from != NULL ? "from" : "to",
+		    from != NULL ? src : rr->partner_text, strerror(errno));
+		sp_log(SP_LOG_WARN, "session", "outgoing session %s on route %s: cannot connect to %s: %s",
+		    s->idtext, rr->name, rr->partner_text, why);
+		s->leg_done[SP_LEG_OUTSIDE] = true;
+		session_end(s, "partner_unreachable", "%s", why);
+		return;
+	}
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, inprog, SESSION_OUT_MAX, leg_cb, s) != 0) {
+		close(fd);
+		if (s->leg[SP_LEG_OUTSIDE] != NULL)
+			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		s->leg_done[SP_LEG_OUTSIDE] = true;
+		session_end(s, "internal", "cannot set up the partner connection");
+		return;
+	}
+	if (sp_sock_local(fd, &local) == 0) {
+		sp_addr_host(&local, s->local, sizeof(s->local));
+		s->local_port = sp_addr_port(&local);
+	}
+	if (!rr->plain) {
+		if (sp_tls_new_client(rr->creds, NULL, &tls) != 0) {
+			session_end(s, "internal", "cannot create a TLS session");
+			return;
+		}
+		sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
+	}
+	if (!inprog && rr->plain) {
+		established(s);
+		return;
+	}
 	arm(s, T_HANDSHAKE, rt->handshake_ms);
 }
 

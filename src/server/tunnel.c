@@ -246,6 +246,31 @@ hello_msg(struct tunconn *tc, json_object *msg)
 		session_attach_inside(s, c, &tc->in);
 		return false;
 	}
+	if (strcmp(role, "outgoing") == 0) {
+		const char *route = sp_json_str(msg, "route", "");
+		struct rtconf *rt = srv->rt;
+		struct sp_conn *c = tc->c;
+		size_t i;
+
+		/* Fail closed: no client control connection, no configuration, no calls. */
+		if (srv->control == NULL || rt == NULL) {
+			tc_close(tc, "outgoing call while no configuration is active");
+			return false;
+		}
+		for (i = 0; i < rt->nroutes; i++)
+			if (strcmp(rt->routes[i].name, route) == 0)
+				break;
+		if (i == rt->nroutes) {
+			sp_log(SP_LOG_WARN, "tunnel", "outgoing call for unknown route '%.64s' refused", route);
+			tc_close(tc, "unknown route");
+			return false;
+		}
+		sp_timer_stop(srv->loop, &tc->timer);
+		tc->c = NULL;
+		tc_close(tc, NULL);
+		session_outgoing(srv, rt, i, c, &tc->in);
+		return false;
+	}
 	tc_close(tc, "hello with an unknown role");
 	return false;
 }
