@@ -17,6 +17,7 @@ TESTS += tests/integration/module_out_of_tree.sh
 
 # The chain: smartproxy-server, smartproxy-client and a backend on loopback.
 SP_CHAIN_TESTS = \
+	tests/integration/cli_bootstrap.sh \
 	tests/integration/chain_relay.sh \
 	tests/integration/chain_pairing.sh \
 	tests/integration/chain_faults.sh \
