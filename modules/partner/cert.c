@@ -1,0 +1,123 @@
+/*
+ * cert.c - may this partner present this client certificate: a pin (SHA-256
+ * of the leaf's DER) or a chain to one of its CAs, checked against its CRLs.
+ *
+ * The core hands modules the leaf only, so a partner's ca_bundle must hold
+ * every CA up to the one that issued the leaf (intermediates included); each
+ * certificate in the bundle is a trust anchor. Ownership: the trust list made
+ * by pm_trust_load() belongs to the partner (freed in pm_config_free()).
+ */
+#include "partner.h"
+
+#include "api/pwhash.h"
+#include "core/err.h"
+
+#include <gnutls/gnutls.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static size_t
+count_pem(const char *pem, const char *label)
+{
+	size_t n = 0;
+	const char *p = pem;
+
+	while ((p = strstr(p, label)) != NULL) {
+		n++;
+		p += strlen(label);
+	}
+	return n;
+}
+
+int
+pm_trust_load(const char *ca_pem, const char *crl_pem,
+    gnutls_x509_trust_list_t *out, char *err, size_t errlen)
+{
+	gnutls_x509_trust_list_t tl;
+	gnutls_datum_t ca = { (unsigned char *)(uintptr_t)ca_pem, (unsigned)strlen(ca_pem) };
+	size_t want;
+	int r;
+
+	*out = NULL;
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+		return SP_ERR_NOMEM;
+	want = count_pem(ca_pem, "-----BEGIN CERTIFICATE-----");
+	r = gnutls_x509_trust_list_add_trust_mem(tl, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+	if (r <= 0 || (size_t)r != want) {
+		snprintf(err, errlen, "ca_bundle: not a PEM bundle of certificates%s%s",
+		    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
+		gnutls_x509_trust_list_deinit(tl, 1);
+		return SP_ERR_CONFIG;
+	}
+	if (crl_pem != NULL) {
+		gnutls_datum_t crl = { (unsigned char *)(uintptr_t)crl_pem,
+			(unsigned)strlen(crl_pem) };
+		/* Only CRLs signed by a CA of the bundle are taken; a CRL we drop
+		 * silently would let revoked certificates through, so refuse. */
+		want = count_pem(crl_pem, "-----BEGIN X509 CRL-----");
+		r = gnutls_x509_trust_list_add_trust_mem(tl, NULL, &crl,
+		    GNUTLS_X509_FMT_PEM, GNUTLS_TL_VERIFY_CRL, 0);
+		if (want == 0 || r < 0 || (size_t)r != want) {
+			snprintf(err, errlen, "crl: expected PEM CRLs issued by a CA of "
+			    "ca_bundle");
+			gnutls_x509_trust_list_deinit(tl, 1);
+			return SP_ERR_CONFIG;
+		}
+	}
+	*out = tl;
+	return SP_OK;
+}
+
+static bool
+pinned(const struct pm_partner *p, const uint8_t *der, size_t derlen,
+    const char *sha256)
+{
+	char own[65];
+	size_t i;
+	bool hit = false;
+
+	if (sha256 == NULL || strlen(sha256) != 64) {
+		if (sp_sha256_hex(der, derlen, own) != 0)
+			return false;
+		sha256 = own;
+	}
+	for (i = 0; i < p->npins; i++)
+		hit |= sp_ct_equal(p->pins[i], sha256, 64);
+	return hit;
+}
+
+static bool
+chains(const struct pm_partner *p, const uint8_t *der, size_t derlen)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
+	gnutls_typed_vdata_st purpose = {
+		GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0
+	};
+	unsigned status = 1;
+	bool ok;
+
+	if (p->trust == NULL || gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1, 0,
+	    &status, NULL) >= 0 && status == 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
+enum pm_cert_verdict
+pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
+    const char *sha256)
+{
+	if (!p->require_cert)
+		return PM_CERT_OK;
+	if (der == NULL || derlen == 0)
+		return PM_CERT_MISSING;
+	if (p->npins > 0 && pinned(p, der, derlen, sha256))
+		return PM_CERT_OK;
+	if (chains(p, der, derlen))
+		return PM_CERT_OK;
+	return PM_CERT_NO_MATCH;
+}

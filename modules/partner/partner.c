@@ -1,0 +1,556 @@
+/*
+ * partner.c - the partner verification module: only known partners, from
+ * their allowed addresses, with their certificates and passwords, reach the
+ * inside. Each refusal is one security line (docs/logging.md) that fail2ban
+ * and intrusion detection act on, and counts towards the per-address brake.
+ *
+ * Stages, each deciding as early as it can:
+ *   on_open  (before TLS)  braked address, or no active partner allows it;
+ *   on_tls                 no partner allowed from here accepts this client
+ *                          certificate situation;
+ *   on_message, the SSID   code known, enabled, within its validity window,
+ *                          address and certificate its own (ESID 03), then
+ *                          the password (PBKDF2 on a worker thread; ESID 04),
+ *                          then its session limit (ESID 08).
+ * The cheap checks of the SSID come before the password on purpose: a guesser
+ * from the wrong address or with the wrong certificate learns nothing about
+ * the password and costs no PBKDF2. Outgoing sessions (we called the partner):
+ * the answering SSID must name the route's partner (fact "route.partner").
+ *
+ * Refusing an SSID: fact "oftp2.esid_reason" = "03" / "04" / "08" and
+ * SP_REJECT; the OFTP2 module sends that ESID. Accepting: fact "partner" =
+ * the ODETTE ID.
+ *
+ * Ownership: struct pm_mod (module context) owns the brake and session-count
+ * tables; struct pm_sess (session context, the core's memory) owns a copy of
+ * the client certificate, freed in on_close. A password job (struct pm_job)
+ * is owned by the run_async machinery from queueing until pm_job_done(),
+ * which frees it whether or not the session still exists.
+ */
+#include <smartproxy/module.h>
+#include <smartproxy/oftp2.h>
+
+#include "partner.h"
+
+#include "api/pwhash.h"
+#include "core/err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pm_mod {
+	const struct sp_host *host;
+	enum sp_mode mode;
+	struct pm_brake brake;
+	struct pm_counts counts;
+};
+
+struct pm_sess {
+	char addr[PM_ADDR_MAX];
+	int family;
+	uint8_t addrb[16];
+	bool outgoing;
+	bool tls_seen;
+	bool hold;              /* a password job runs for this session */
+	bool accepted;
+	bool counted;           /* holds a slot in pm_mod.counts */
+	char partner[PM_ID_MAX + 1];
+	uint8_t *cert;          /* leaf DER copy, or NULL */
+	size_t certlen;
+	char cert_sha[65];
+};
+
+struct pm_job {
+	struct pm_mod *mod;
+	struct pm_sess *sess;   /* valid only when done() gets a session */
+	char id[PM_ID_MAX + 1];
+	char addr[PM_ADDR_MAX];
+	char *hash;
+	char password[OFTP2_PSWD_LEN + 1];
+	struct pm_brake_conf brake;
+	unsigned max_sessions;
+	int result;             /* of sp_pwhash_verify */
+};
+
+/* ---- clocks ---- */
+
+static time_t
+wall_now(void)
+{
+	return time(NULL);
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+time_t (*pm_wall_now)(void) = wall_now;
+uint64_t (*pm_mono_ms)(void) = mono_ms;
+
+/* ---- helpers ---- */
+
+static bool
+in_window(const struct pm_partner *p, time_t now)
+{
+	return (!p->has_from || now >= p->valid_from) &&
+	    (!p->has_until || now < p->valid_until);
+}
+
+static bool
+active(const struct pm_partner *p, time_t now)
+{
+	return p->enabled && in_window(p, now);
+}
+
+static bool
+detect(const struct pm_mod *m)
+{
+	return m->mode == SP_MODE_DETECT;
+}
+
+static const char *
+detect_note(const struct pm_mod *m)
+{
+	return detect(m) ? " (detect mode: let through)" : "";
+}
+
+/* Count a failure for the brake; log the moment a block starts. */
+static void
+brake_fail(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
+    const char *addr)
+{
+	unsigned n;
+
+	if (pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n) && ms != NULL)
+		m->host->security(ms, "rate_limited", "%u failures within %u s: "
+		    "address blocked for %u s", bc->max_failures, bc->window_ms / 1000,
+		    bc->block_ms / 1000);
+}
+
+/*
+ * Refuse the partner's SSID: security line, brake, ESID reason. `token` and
+ * the detail are the documented line of docs/logging.md.
+ */
+__attribute__((format(printf, 6, 7)))
+static enum sp_verdict
+refuse_ssid(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, ...)
+{
+	const struct pm_config *cfg = m->host->config(ms);
+	char detail[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	m->host->security(ms, token, "%s; ESID %s%s", detail, esid, detect_note(m));
+	if (cfg != NULL && strcmp(esid, "08") != 0 && !s->outgoing)
+		brake_fail(m, ms, &cfg->brake, s->addr);
+	if (detect(m))
+		return SP_CONTINUE;
+	if (m->host->fact_set(ms, "oftp2.esid_reason", esid) != 0)
+		return SP_FAIL;
+	return SP_REJECT;
+}
+
+static enum sp_verdict
+accept_partner(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *id)
+{
+	snprintf(s->partner, sizeof(s->partner), "%s", id);
+	s->accepted = true;
+	if (m->host->fact_set(ms, "partner", id) != 0)
+		return SP_FAIL;
+	m->host->log(ms, SP_LEVEL_INFO, "partner %s accepted%s%s", id,
+	    s->cert != NULL ? ", client certificate sha256=" : "",
+	    s->cert != NULL ? s->cert_sha : "");
+	return SP_CONTINUE;
+}
+
+/* ---- process level ---- */
+
+static int
+pm_init(const struct sp_host *host, const struct sp_module_args *args,
+    void **mctx)
+{
+	struct pm_mod *m;
+
+	if (args->options[0] != NULL) {
+		host->log(NULL, SP_LEVEL_ERR, "%s: unknown option '%s' (this module "
+		    "takes its settings from the runtime configuration)", args->name,
+		    args->options[0]);
+		return -EINVAL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -ENOMEM;
+	m->host = host;
+	m->mode = args->mode;
+	if (pm_brake_init(&m->brake) != 0) {
+		free(m);
+		return -ENOMEM;
+	}
+	if (pm_counts_init(&m->counts) != 0) {
+		pm_brake_fini(&m->brake);
+		free(m);
+		return -ENOMEM;
+	}
+	*mctx = m;
+	return 0;
+}
+
+static void
+pm_fini(void *mctx)
+{
+	struct pm_mod *m = mctx;
+
+	pm_counts_fini(&m->counts);
+	pm_brake_fini(&m->brake);
+	free(m);
+}
+
+static int
+pm_cfg_parse(void *mctx, const char *json, void **cfg, char *err, size_t errlen)
+{
+	struct pm_config *c;
+	int r;
+
+	if ((r = pm_config_parse(json, &c, err, errlen)) != 0)
+		return r;
+	*cfg = c;
+	return 0;
+}
+
+static void
+pm_cfg_free(void *mctx, void *cfg)
+{
+	pm_config_free(cfg);
+}
+
+/* ---- stage 1: the source address, before TLS ---- */
+
+static enum sp_verdict
+pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
+{
+	struct pm_mod *m = mctx;
+	struct pm_sess *s = sctx;
+	const struct pm_config *cfg = m->host->config(ms);
+	time_t now = pm_wall_now();
+	uint64_t left;
+	size_t i;
+
+	s->outgoing = peer->outgoing != 0;
+	if (strlen(peer->addr) >= sizeof(s->addr) ||
+	    pm_addr_parse(peer->addr, &s->family, s->addrb) != 0) {
+		m->host->log(ms, SP_LEVEL_ERR, "cannot read the peer address");
+		return SP_FAIL;
+	}
+	strcpy(s->addr, peer->addr);
+	if (s->outgoing)
+		return SP_CONTINUE;     /* we chose whom to call */
+	if ((left = pm_brake_blocked(&m->brake, s->addr, pm_mono_ms())) > 0) {
+		m->host->security(ms, "rate_limited", "address blocked for another %llu s "
+		    "after repeated failures; connection closed before TLS%s",
+		    (unsigned long long)(left + 999) / 1000, detect_note(m));
+		return detect(m) ? SP_CONTINUE : SP_REJECT;
+	}
+	for (i = 0; cfg != NULL && i < cfg->npartners; i++)
+		if (active(&cfg->partners[i], now) &&
+		    pm_partner_allows(&cfg->partners[i], s->family, s->addrb))
+			return SP_CONTINUE;
+	m->host->security(ms, "address_not_allowed", "no enabled partner allows this "
+	    "address; connection closed before TLS%s", detect_note(m));
+	return detect(m) ? SP_CONTINUE : SP_REJECT;
+}
+
+/* ---- stage 2: the client certificate ---- */
+
+static enum sp_verdict
+pm_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
+{
+	struct pm_mod *m = mctx;
+	struct pm_sess *s = sctx;
+	const struct pm_config *cfg = m->host->config(ms);
+	time_t now = pm_wall_now();
+	size_t i;
+
+	s->tls_seen = true;
+	if (s->outgoing)
+		return SP_CONTINUE;     /* the core verified the partner's certificate */
+	if (tls->peer_cert_der != NULL && tls->peer_cert_len > 0) {
+		if (tls->peer_cert_len > PM_CERT_MAX) {
+			m->host->security(ms, "certificate_refused", "client certificate of "
+			    "%zu octets, more than %u%s", tls->peer_cert_len, PM_CERT_MAX,
+			    detect_note(m));
+			return detect(m) ? SP_CONTINUE : SP_REJECT;
+		}
+		if ((s->cert = malloc(tls->peer_cert_len)) == NULL)
+			return SP_FAIL;
+		memcpy(s->cert, tls->peer_cert_der, tls->peer_cert_len);
+		s->certlen = tls->peer_cert_len;
+		if (tls->peer_cert_sha256 != NULL && strlen(tls->peer_cert_sha256) == 64)
+			memcpy(s->cert_sha, tls->peer_cert_sha256, 65);
+		else if (sp_sha256_hex(s->cert, s->certlen, s->cert_sha) != 0)
+			return SP_FAIL;
+	}
+	for (i = 0; cfg != NULL && i < cfg->npartners; i++) {
+		const struct pm_partner *p = &cfg->partners[i];
+		if (active(p, now) && pm_partner_allows(p, s->family, s->addrb) &&
+		    pm_cert_check(p, s->cert, s->certlen, s->cert_sha) == PM_CERT_OK)
+			return SP_CONTINUE;
+	}
+	/* Before any OFTP2 byte: no ESID to send, the connection just closes. */
+	m->host->security(ms, "certificate_refused", "%s%s%s%s; no partner allowed from "
+	    "this address accepts it%s",
+	    s->cert ? "client certificate sha256=" : "no client certificate",
+	    s->cert ? s->cert_sha : "",
+	    s->cert && tls->peer_subject ? " subject=" : "",
+	    s->cert && tls->peer_subject ? tls->peer_subject : "", detect_note(m));
+	if (cfg != NULL)
+		brake_fail(m, ms, &cfg->brake, s->addr);
+	return detect(m) ? SP_CONTINUE : SP_REJECT;
+}
+
+/* ---- stage 3: the SSID ---- */
+
+/* Worker thread: no host calls, nothing shared but the job. */
+static void
+pm_job_work(void *arg)
+{
+	struct pm_job *j = arg;
+
+	j->result = sp_pwhash_verify(j->password, strlen(j->password), j->hash);
+}
+
+static void
+pm_job_free(struct pm_job *j)
+{
+	if (j->hash != NULL) {
+		memset(j->hash, 0, strlen(j->hash));
+		free(j->hash);
+	}
+	memset(j->password, 0, sizeof(j->password));
+	free(j);
+}
+
+/* After the password: its verdict, then the session limit. */
+static enum sp_verdict
+pm_job_finish(struct pm_job *j, struct sp_msess *ms)
+{
+	struct pm_mod *m = j->mod;
+	struct pm_sess *s = j->sess;
+	unsigned open_now;
+	int r;
+
+	s->hold = false;
+	if (j->result == SP_ERR_DENIED)
+		return refuse_ssid(m, ms, s, "04", "bad_password",
+		    "wrong password for partner %s", j->id);
+	if (j->result != SP_OK) {
+		m->host->log(ms, SP_LEVEL_ERR, "cannot verify the password of %s: %d",
+		    j->id, j->result);
+		return SP_FAIL;
+	}
+	r = pm_counts_take(&m->counts, j->id, j->max_sessions, &open_now);
+	if (r == SP_ERR_LIMIT)
+		return refuse_ssid(m, ms, s, "08", "session_limit",
+		    "partner %s has %u sessions open, max_sessions %u", j->id, open_now,
+		    j->max_sessions);
+	if (r != SP_OK)
+		return SP_FAIL;
+	s->counted = true;
+	return accept_partner(m, ms, s, j->id);
+}
+
+static void
+pm_job_done(struct sp_msess *ms, void *arg)
+{
+	struct pm_job *j = arg;
+	const struct sp_host *host;
+	enum sp_verdict v;
+
+	if (ms == NULL) {
+		/* The partner hung up while we hashed: a wrong guess still counts,
+		 * or closing right after the SSID would dodge the brake. */
+		if (j->result == SP_ERR_DENIED) {
+			unsigned n;
+			pm_brake_fail(&j->mod->brake, &j->brake, j->addr, pm_mono_ms(), &n);
+			j->mod->host->log(NULL, SP_LEVEL_WARN, "bad_password from %s for "
+			    "partner %s (session already closed)", j->addr, j->id);
+		}
+		pm_job_free(j);
+		return;
+	}
+	v = pm_job_finish(j, ms);
+	host = j->mod->host;
+	pm_job_free(j);
+	host->resume(ms, v);
+}
+
+static bool
+has_run_async(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, run_async) + sizeof(h->run_async) &&
+	    h->run_async != NULL;
+}
+
+static enum sp_verdict
+check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct oftp2_ssid *ssid)
+{
+	const struct pm_config *cfg = m->host->config(ms);
+	const struct pm_partner *p = pm_config_find(cfg, ssid->code);
+	time_t now = pm_wall_now();
+	enum pm_cert_verdict cv;
+	struct pm_job *j;
+	enum sp_verdict v;
+
+	if (p == NULL)
+		return refuse_ssid(m, ms, s, "03", "unknown_partner",
+		    "SSID code '%s' is not a configured partner", ssid->code);
+	if (!p->enabled)
+		return refuse_ssid(m, ms, s, "03", "partner_disabled",
+		    "partner %s is disabled", p->id);
+	if (!in_window(p, now)) {
+		struct tm tm;
+		char when[32];
+		time_t t = p->has_from && now < p->valid_from ? p->valid_from : p->valid_until;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return refuse_ssid(m, ms, s, "03", "partner_not_valid",
+		    "partner %s is not valid %s %s", p->id,
+		    p->has_from && now < p->valid_from ? "before" : "since", when);
+	}
+	if (!pm_partner_allows(p, s->family, s->addrb))
+		return refuse_ssid(m, ms, s, "03", "address_not_allowed",
+		    "partner %s does not allow this address", p->id);
+	if ((cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha)) != PM_CERT_OK) {
+		if (cv == PM_CERT_MISSING)
+			return refuse_ssid(m, ms, s, "03", "certificate_refused",
+			    "partner %s requires a client certificate, none was presented",
+			    p->id);
+		return refuse_ssid(m, ms, s, "03", "certificate_refused",
+		    "client certificate sha256=%s matches no pin and no CA of partner %s",
+		    s->cert_sha, p->id);
+	}
+
+	if ((j = calloc(1, sizeof(*j))) == NULL || (j->hash = strdup(p->password_hash)) == NULL) {
+		free(j);
+		return SP_FAIL;
+	}
+	j->mod = m;
+	j->sess = s;
+	memcpy(j->id, p->id, sizeof(j->id));
+	memcpy(j->addr, s->addr, sizeof(j->addr));
+	memcpy(j->password, ssid->password, sizeof(j->password));
+	j->password[OFTP2_PSWD_LEN] = '\0';
+	j->brake = cfg->brake;
+	j->max_sessions = p->max_sessions;
+	if (has_run_async(m->host)) {
+		s->hold = true;
+		if (m->host->run_async(ms, pm_job_work, pm_job_done, j) == 0)
+			return SP_HOLD;
+		s->hold = false;
+		pm_job_free(j);
+		m->host->log(ms, SP_LEVEL_WARN, "no worker free to check the password "
+		    "of %s; ESID 08", ssid->code);
+		if (detect(m))
+			return SP_CONTINUE;
+		return m->host->fact_set(ms, "oftp2.esid_reason", "08") == 0 ?
+		    SP_REJECT : SP_FAIL;
+	}
+	/* A host without workers (ABI 1.0 cores): hash on the loop. */
+	pm_job_work(j);
+	v = pm_job_finish(j, ms);
+	pm_job_free(j);
+	return v;
+}
+
+static enum sp_verdict
+check_outgoing(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct oftp2_ssid *ssid)
+{
+	const char *want = m->host->fact_get(ms, "route.partner");
+	const char *route = m->host->fact_get(ms, "route");
+
+	if (want == NULL)
+		return refuse_ssid(m, ms, s, "03", "wrong_partner", "outgoing session "
+		    "without a route partner; the SSID names '%s'", ssid->code);
+	if (strcmp(want, ssid->code) != 0)
+		return refuse_ssid(m, ms, s, "03", "wrong_partner", "route %s expects "
+		    "partner %s, the SSID names '%s'", route ? route : "?", want,
+		    ssid->code);
+	return accept_partner(m, ms, s, ssid->code);
+}
+
+static enum sp_verdict
+pm_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message *msg)
+{
+	struct pm_mod *m = mctx;
+	struct pm_sess *s = sctx;
+	const struct oftp2_cmd *cmd = msg->parsed;
+
+	if (strcmp(msg->protocol, "oftp2") != 0 || msg->type != OFTP2_SSID)
+		return SP_CONTINUE;
+	/* Our own side's SSID (the inside server answering, or calling out). */
+	if (msg->dir != SP_TO_INSIDE)
+		return SP_CONTINUE;
+	if (cmd == NULL || cmd->code != OFTP2_SSID || s->hold)
+		return SP_FAIL;
+	if (s->accepted) {
+		/* The OFTP2 module's state machine refuses a second SSID; never let
+		 * one change who the session is. */
+		if (strcmp(s->partner, cmd->u.ssid.code) == 0)
+			return SP_CONTINUE;
+		return refuse_ssid(m, ms, s, "03", "unknown_partner", "second SSID names "
+		    "'%s' after %s was accepted", cmd->u.ssid.code, s->partner);
+	}
+	if (s->outgoing)
+		return check_outgoing(m, ms, s, &cmd->u.ssid);
+	return check_incoming(m, ms, s, &cmd->u.ssid);
+}
+
+static void
+pm_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
+{
+	struct pm_mod *m = mctx;
+	struct pm_sess *s = sctx;
+	const struct pm_config *cfg;
+
+	/* A handshake that failed or never finished is a failed attempt too. */
+	if (!s->outgoing && !s->tls_seen && info->reason != NULL &&
+	    (strcmp(info->reason, "tls_failed") == 0 ||
+	    strcmp(info->reason, "handshake_timeout") == 0) &&
+	    (cfg = m->host->config(ms)) != NULL)
+		brake_fail(m, ms, &cfg->brake, s->addr);
+	if (s->counted) {
+		pm_counts_release(&m->counts, s->partner);
+		s->counted = false;
+	}
+	free(s->cert);
+	s->cert = NULL;
+}
+
+__attribute__((visibility("default")))
+const struct sp_module sp_module_v1 = {
+	SP_MODULE_HEADER,
+	.name = "partner",
+	.version = "1.0",
+	.session_ctx_size = sizeof(struct pm_sess),
+	.init = pm_init,
+	.fini = pm_fini,
+	.config_parse = pm_cfg_parse,
+	.config_free = pm_cfg_free,
+	.on_open = pm_open,
+	.on_tls = pm_tls,
+	.on_message = pm_message,
+	.on_close = pm_close,
+};

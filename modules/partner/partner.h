@@ -1,0 +1,153 @@
+/*
+ * partner.h - the partner verification module's internal interface (not
+ * installed): the parsed `modules.partner` section of a configuration
+ * revision, address matching, certificate checks, and the process-wide
+ * tables (brake per source address, open sessions per partner).
+ *
+ * Ownership: a struct pm_config and everything it points to (partners, their
+ * networks, pins, GnuTLS trust lists, password hash strings) is allocated by
+ * pm_config_parse() and freed by pm_config_free() alone; the core keeps it
+ * alive as long as a session of its revision runs. The tables (struct
+ * pm_brake, struct pm_counts) belong to the module context and are freed in
+ * fini; each guards itself with its own mutex, since sessions of different
+ * worker threads share them.
+ */
+#ifndef SP_MODULES_PARTNER_H
+#define SP_MODULES_PARTNER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <gnutls/x509.h>
+
+#define PM_ID_MAX 25            /* ODETTE ID: SSIDCODE without trailing spaces */
+#define PM_ADDR_MAX 64          /* longer than any numeric address text */
+#define PM_PARTNERS_MAX 10000
+#define PM_NETWORKS_MAX 256     /* per partner */
+#define PM_PINS_MAX 64          /* per partner */
+#define PM_HASH_MIN_ITERATIONS 10000u
+#define PM_CERT_MAX 65536       /* a client certificate (DER) we keep */
+
+/* Brake defaults (docs/api.md, modules.partner.brake). */
+#define PM_BRAKE_FAILURES 10
+#define PM_BRAKE_WINDOW_MS 60000u
+#define PM_BRAKE_BLOCK_MS 300000u
+
+/* One network: address bytes (IPv4 in the first 4) and a prefix length. */
+struct pm_net {
+	int family;             /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct pm_partner {
+	char id[PM_ID_MAX + 1];
+	char *password_hash;    /* "pbkdf2-sha256$..." (checked at parse) */
+	struct pm_net *nets;
+	size_t nnets;
+	bool require_cert;
+	char (*pins)[65];       /* 64 lowercase hex + NUL */
+	size_t npins;
+	gnutls_x509_trust_list_t trust; /* ca_bundle (+ crl), or NULL */
+	unsigned max_sessions;  /* 0: no own limit */
+	bool enabled;
+	bool has_from, has_until;
+	time_t valid_from, valid_until;
+};
+
+struct pm_brake_conf {
+	unsigned max_failures;  /* 0: the brake is off */
+	unsigned window_ms;
+	unsigned block_ms;
+};
+
+struct pm_config {
+	struct pm_partner *partners;
+	size_t npartners;
+	struct pm_brake_conf brake;
+};
+
+/* ---- config.c ---- */
+
+/* Parse the section's JSON text ("null": no partners). SP_ERR_CONFIG with
+ * one line in err naming the field, SP_ERR_NOMEM. */
+int pm_config_parse(const char *json, struct pm_config **out, char *err,
+    size_t errlen);
+void pm_config_free(struct pm_config *cfg);
+const struct pm_partner *pm_config_find(const struct pm_config *cfg,
+    const char *id);
+/* "YYYY-MM-DDTHH:MM:SSZ" to seconds since the epoch; -1 if malformed. */
+int pm_parse_time(const char *s, time_t *out);
+
+/* ---- net.c ---- */
+
+/* "198.51.100.0/24", "2001:db8::/32", a bare address = host route. */
+int pm_net_parse(const char *s, struct pm_net *out);
+/* A numeric address (IPv4-mapped IPv6 counts as IPv4) into family/bytes. */
+int pm_addr_parse(const char *s, int *family, uint8_t addr[16]);
+bool pm_net_contains(const struct pm_net *n, int family, const uint8_t addr[16]);
+bool pm_partner_allows(const struct pm_partner *p, int family,
+    const uint8_t addr[16]);
+
+/* ---- cert.c ---- */
+
+/* Result of a partner's look at the client certificate situation. */
+enum pm_cert_verdict {
+	PM_CERT_OK = 0,         /* acceptable (or none needed) */
+	PM_CERT_MISSING,        /* a certificate is required, none came */
+	PM_CERT_NO_MATCH        /* came, but neither pinned nor issued by its CAs */
+};
+
+/* der/sha256 may be NULL/0 when the partner sent no certificate. */
+enum pm_cert_verdict pm_cert_check(const struct pm_partner *p,
+    const uint8_t *der, size_t derlen, const char *sha256);
+/* Load a PEM CA bundle (and optional PEM CRLs) into a new trust list. */
+int pm_trust_load(const char *ca_pem, const char *crl_pem,
+    gnutls_x509_trust_list_t *out, char *err, size_t errlen);
+
+/* ---- brake.c ---- */
+
+struct pm_brake_entry;
+
+struct pm_brake {
+	pthread_mutex_t lock;
+	struct pm_brake_entry **bucket;
+	size_t nentries;
+};
+
+int pm_brake_init(struct pm_brake *b);
+void pm_brake_fini(struct pm_brake *b);
+/* Milliseconds the address stays blocked (0: not blocked). */
+uint64_t pm_brake_blocked(struct pm_brake *b, const char *addr, uint64_t now_ms);
+/* Count one failure; returns true when this failure started a block. */
+bool pm_brake_fail(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms, unsigned *failures);
+
+/* ---- counts.c: open sessions per ODETTE ID, across revisions ---- */
+
+struct pm_count_entry;
+
+struct pm_counts {
+	pthread_mutex_t lock;
+	struct pm_count_entry **bucket;
+};
+
+int pm_counts_init(struct pm_counts *c);
+void pm_counts_fini(struct pm_counts *c);
+/* Take a slot for `id` unless `max` (0: none) are open; *open_now is the
+ * count before. SP_OK, SP_ERR_LIMIT, SP_ERR_NOMEM. */
+int pm_counts_take(struct pm_counts *c, const char *id, unsigned max,
+    unsigned *open_now);
+void pm_counts_release(struct pm_counts *c, const char *id);
+
+/* ---- clocks (tests replace them) ---- */
+
+extern time_t (*pm_wall_now)(void);        /* seconds since the epoch */
+extern uint64_t (*pm_mono_ms)(void);       /* monotonic milliseconds */
+
+unsigned pm_hash_str(const char *s);
+
+#endif

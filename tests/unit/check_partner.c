@@ -1,0 +1,1025 @@
+/*
+ * check_partner.c - the partner verification module (modules/partner/)
+ * through a recording host (partner_host.h): configuration validation,
+ * address networks, every stage (on_open, on_tls, the SSID) and decision,
+ * the password check on run_async and without it, the session limit, the
+ * brake, outgoing sessions, detect mode.
+ *
+ * The module's sources are compiled into this program, so the tests can set
+ * its clocks (pm_wall_now, pm_mono_ms) and call its parser directly.
+ * Certificates: tests/unit/data/partner/ (make.sh there regenerates them).
+ */
+#include <check.h>
+
+#include <smartproxy/module.h>
+#include <smartproxy/oftp2.h>
+
+#include "partner_host.h"
+#include "modules/partner/partner.h"
+#include "api/pwhash.h"
+#include "core/err.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+extern const struct sp_module sp_module_v1;
+#define MOD (&sp_module_v1)
+
+/* ---- fixtures: clocks, hashes, certificates ---- */
+
+static time_t fake_wall = 1767225600;   /* 2026-01-01T00:00:00Z */
+static uint64_t fake_mono = 1000000;
+static time_t clock_wall(void) { return fake_wall; }
+static uint64_t clock_mono(void) { return fake_mono; }
+
+static char hash_secret[SP_PWHASH_TEXT_MAX];   /* "SECRET1" */
+static char hash_other[SP_PWHASH_TEXT_MAX];    /* "OTHER" */
+
+struct cert {
+	char *pem_json;         /* PEM as a JSON string literal, quotes included */
+	uint8_t der[4096];
+	size_t derlen;
+	char sha[65];
+	char *subject;
+};
+static struct cert ca, client, revoked, rogue_ca, rogue, crl;
+
+static char *
+read_file(const char *name)
+{
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/data/partner/%s", SP_TOP_SRCDIR, name);
+	ck_assert_msg((f = fopen(path, "rb")) != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert(buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+static char *
+json_string(const char *s)
+{
+	char *out = malloc(strlen(s) * 2 + 3), *o = out;
+
+	*o++ = '"';
+	for (; *s; s++) {
+		if (*s == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (*s == '"' || *s == '\\') {
+			*o++ = '\\';
+			*o++ = *s;
+		} else
+			*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+static void
+load_cert(struct cert *c, const char *name, bool is_cert)
+{
+	char *pem = read_file(name);
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)pem, (unsigned)strlen(pem) };
+	gnutls_datum_t dn;
+	size_t len = sizeof(c->der);
+
+	c->pem_json = json_string(pem);
+	if (is_cert) {
+		ck_assert(gnutls_x509_crt_init(&crt) == 0);
+		ck_assert(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) == 0);
+		ck_assert(gnutls_x509_crt_export(crt, GNUTLS_X509_FMT_DER, c->der, &len) == 0);
+		c->derlen = len;
+		ck_assert(sp_sha256_hex(c->der, c->derlen, c->sha) == 0);
+		ck_assert(gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0);
+		c->subject = strdup((char *)dn.data);
+		gnutls_free(dn.data);
+		gnutls_x509_crt_deinit(crt);
+	}
+	free(pem);
+}
+
+static void
+global_setup(void)
+{
+	static const uint8_t salt[SP_PWHASH_SALT_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+	ck_assert(sp_pwhash_make_salted("SECRET1", 7, 10000, salt, hash_secret,
+	    sizeof(hash_secret)) == 0);
+	ck_assert(sp_pwhash_make_salted("OTHER", 5, 10000, salt, hash_other,
+	    sizeof(hash_other)) == 0);
+	load_cert(&ca, "ca.pem", true);
+	load_cert(&client, "client.pem", true);
+	load_cert(&revoked, "revoked-client.pem", true);
+	load_cert(&rogue_ca, "rogue-ca.pem", true);
+	load_cert(&rogue, "rogue-client.pem", true);
+	load_cert(&crl, "crl.pem", false);
+	pm_wall_now = clock_wall;
+	pm_mono_ms = clock_mono;
+}
+
+static void
+free_cert(struct cert *c)
+{
+	free(c->pem_json);
+	free(c->subject);
+}
+
+static void
+global_teardown(void)
+{
+	free_cert(&ca);
+	free_cert(&client);
+	free_cert(&revoked);
+	free_cert(&rogue_ca);
+	free_cert(&rogue);
+	free_cert(&crl);
+}
+
+/* ---- configuration builders ---- */
+
+/* One partner object; `extra` replaces defaults (later members win in json-c). */
+__attribute__((format(printf, 2, 3)))
+static char *
+partner(const char *id, const char *extra_fmt, ...)
+{
+	char extra[8192] = "", *out;
+	va_list ap;
+	size_t n;
+
+	if (extra_fmt != NULL) {
+		va_start(ap, extra_fmt);
+		vsnprintf(extra, sizeof(extra), extra_fmt, ap);
+		va_end(ap);
+	}
+	n = strlen(extra) + 1024;
+	out = malloc(n);
+	snprintf(out, n, "{\"odette_id\":\"%s\",\"description\":\"\","
+	    "\"password_hash\":\"%s\",\"allowed_networks\":[\"192.0.2.0/24\"],"
+	    "\"tls\":{\"require_client_cert\":false,\"pins\":[],\"ca_bundle\":null},"
+	    "\"max_sessions\":0,\"enabled\":true,\"valid_from\":null,"
+	    "\"valid_until\":null%s%s}", id, hash_secret, extra[0] ? "," : "", extra);
+	return out;
+}
+
+/* A section from partner() strings (freed here), NULL-terminated. */
+static char *
+section(const char *brake, ...)
+{
+	static char buf[65536];
+	va_list ap;
+	char *p;
+	size_t n;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "{%s%s\"partners\":[", brake ? brake : "",
+	    brake ? "," : "");
+	va_start(ap, brake);
+	for (p = va_arg(ap, char *); p != NULL; p = va_arg(ap, char *)) {
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+		    buf[n - 1] == '[' ? "" : ",", p);
+		free(p);
+	}
+	va_end(ap);
+	snprintf(buf + n, sizeof(buf) - n, "]}");
+	return buf;
+}
+
+static struct pm_config *
+parse_ok(const char *json)
+{
+	char err[256] = "";
+	void *cfg = NULL;
+
+	ck_assert_msg(MOD->config_parse(NULL, json, &cfg, err, sizeof(err)) == 0,
+	    "refused: %s: %.3000s", err, json);
+	ck_assert(cfg != NULL);
+	return cfg;
+}
+
+static void
+parse_err(const char *json, const char *want)
+{
+	char err[256] = "";
+	void *cfg = NULL;
+
+	ck_assert_msg(MOD->config_parse(NULL, json, &cfg, err, sizeof(err)) != 0,
+	    "accepted: %s", json);
+	ck_assert(cfg == NULL);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+	ck_assert(strchr(err, '\n') == NULL);
+}
+
+/* ---- module and session helpers ---- */
+
+static void *mctx;
+static struct pm_config *cfg;
+
+static void
+init_module(const struct sp_host *host, enum sp_mode mode)
+{
+	static const char *const none[] = { NULL };
+	struct sp_module_args args = { "partner", mode, none };
+
+	ck_assert(MOD->init(host, &args, &mctx) == 0);
+}
+
+static void
+setup(void)
+{
+	pmh_reset();
+	fake_mono += 10000000;  /* brake state of earlier tests far in the past */
+	init_module(&pmh_host, SP_MODE_ENFORCE);
+	cfg = NULL;
+}
+
+static void
+teardown(void)
+{
+	MOD->fini(mctx);
+	if (cfg != NULL)
+		MOD->config_free(NULL, cfg);
+}
+
+static enum sp_verdict
+s_open(struct pmh_sess *s, int id, const char *addr, int outgoing)
+{
+	struct sp_peer peer = { addr, 40000, "192.0.2.254", 6619, outgoing,
+		outgoing ? "acme-out" : "partners" };
+
+	ck_assert(pmh_sess_init(s, id, MOD->session_ctx_size, cfg) == 0);
+	return MOD->on_open(mctx, pmh_ms(s), s->sctx, &peer);
+}
+
+static enum sp_verdict
+s_tls(struct pmh_sess *s, const struct cert *c)
+{
+	struct sp_tls tls = { "TLS1.3", "TLS_AES_256_GCM_SHA384", NULL, 0, NULL, NULL, 0 };
+
+	if (c != NULL) {
+		tls.peer_cert_der = c->der;
+		tls.peer_cert_len = c->derlen;
+		tls.peer_cert_sha256 = c->sha;
+		tls.peer_subject = c->subject;
+	}
+	return MOD->on_tls(mctx, pmh_ms(s), s->sctx, &tls);
+}
+
+static enum sp_verdict
+s_ssid(struct pmh_sess *s, const char *code, const char *pw, enum sp_dir dir)
+{
+	struct oftp2_cmd cmd;
+	struct sp_message msg = { "oftp2", OFTP2_SSID, &cmd, (const uint8_t *)"X", 1, dir };
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.code = OFTP2_SSID;
+	cmd.u.ssid.level = 5;
+	snprintf(cmd.u.ssid.code, sizeof(cmd.u.ssid.code), "%s", code);
+	snprintf(cmd.u.ssid.password, sizeof(cmd.u.ssid.password), "%s", pw);
+	return MOD->on_message(mctx, pmh_ms(s), s->sctx, &msg);
+}
+
+static void
+s_close(struct pmh_sess *s, const char *reason)
+{
+	struct sp_close info = { reason, "", 0, 0, 0, 0 };
+
+	MOD->on_close(mctx, pmh_ms(s), s->sctx, &info);
+	pmh_sess_free(s);
+}
+
+/* The SSID through run_async: HOLD, one job, then the resumed verdict. */
+static enum sp_verdict
+s_ssid_async(struct pmh_sess *s, const char *code, const char *pw)
+{
+	ck_assert_int_eq(s_ssid(s, code, pw, SP_TO_INSIDE), SP_HOLD);
+	ck_assert_int_eq(s->nresume, 0);
+	ck_assert_uint_eq(pmh_run_jobs(), 1);
+	ck_assert_int_eq(s->nresume, 1);
+	return s->resumed;
+}
+
+#define ASSERT_SECURITY(needle) \
+	ck_assert_msg(pmh_security_find(needle) >= 0, "no security line with '%s' " \
+	    "(%zu lines, first: '%s')", needle, pmh_rec.nsecurity, pmh_rec.security[0])
+
+/* ---- configuration ---- */
+
+START_TEST(config_valid)
+{
+	struct pm_config *c;
+	const struct pm_partner *p;
+	char *sec;
+
+	sec = section("\"brake\":{\"max_failures\":5,\"window_ms\":30000,\"block_ms\":60000}",
+	    partner("ACME", "\"allowed_networks\":[\"198.51.100.0/24\",\"2001:db8:42::/48\","
+	    "\"203.0.113.9\"],\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"],"
+	    "\"ca_bundle\":%s,\"crl\":%s},\"max_sessions\":4,"
+	    "\"valid_from\":\"2025-01-01T00:00:00Z\",\"valid_until\":\"2027-01-01T00:00:00Z\","
+	    "\"future_member\":{\"ignored\":true}", client.sha, ca.pem_json, crl.pem_json),
+	    partner("O0013000000BETA", "\"enabled\":false"), NULL);
+	c = parse_ok(sec);
+	ck_assert_uint_eq(c->npartners, 2);
+	ck_assert_uint_eq(c->brake.max_failures, 5);
+	ck_assert_uint_eq(c->brake.window_ms, 30000);
+	ck_assert_uint_eq(c->brake.block_ms, 60000);
+	ck_assert((p = pm_config_find(c, "ACME")) != NULL);
+	ck_assert_uint_eq(p->nnets, 3);
+	ck_assert_uint_eq(p->npins, 1);
+	ck_assert(p->trust != NULL && p->require_cert && p->enabled);
+	ck_assert_uint_eq(p->max_sessions, 4);
+	ck_assert(p->has_from && p->valid_from == 1735689600);
+	ck_assert(p->has_until && p->valid_until == 1798761600);
+	ck_assert(!pm_config_find(c, "O0013000000BETA")->enabled);
+	ck_assert(pm_config_find(c, "NOBODY") == NULL);
+	MOD->config_free(NULL, c);
+
+	/* No section at all: nobody is a partner, the brake has its defaults. */
+	c = parse_ok("null");
+	ck_assert_uint_eq(c->npartners, 0);
+	ck_assert_uint_eq(c->brake.max_failures, PM_BRAKE_FAILURES);
+	ck_assert_uint_eq(c->brake.window_ms, PM_BRAKE_WINDOW_MS);
+	ck_assert_uint_eq(c->brake.block_ms, PM_BRAKE_BLOCK_MS);
+	MOD->config_free(NULL, c);
+	c = parse_ok("{\"partners\":[]}");
+	MOD->config_free(NULL, c);
+}
+END_TEST
+
+START_TEST(config_errors)
+{
+	char h9999[SP_PWHASH_TEXT_MAX];
+	static const uint8_t salt[SP_PWHASH_SALT_LEN] = { 0 };
+
+	parse_err("{\"partners\":", "not valid JSON");
+	parse_err("{\"partners\":[]} x", "not valid JSON");
+	parse_err("[]", "expected an object or null");
+	parse_err("{}", "partners: required");
+	parse_err("{\"partners\":{}}", "partners: expected an array");
+	parse_err(section(NULL, strdup("7"), NULL), "partners[0]: expected an object");
+	parse_err(section(NULL, partner("acme", NULL), NULL), "partners[0]: odette_id");
+	parse_err(section(NULL, partner("ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL), NULL),
+	    "partners[0]: odette_id");
+	parse_err(section(NULL, partner("A", NULL), partner("A", NULL), NULL),
+	    "partners[1]: odette_id: A is already partners[0]");
+	parse_err(section(NULL, partner("A", "\"password_hash\":\"SECRET1\""), NULL),
+	    "partners[0]: password_hash: expected pbkdf2-sha256");
+	ck_assert(sp_pwhash_make_salted("x", 1, 9999, salt, h9999, sizeof(h9999)) == 0);
+	parse_err(section(NULL, partner("A", "\"password_hash\":\"%s\"", h9999), NULL),
+	    "password_hash: 9999 iterations");
+	parse_err(section(NULL, partner("A", "\"allowed_networks\":null"), NULL),
+	    "partners[0]: allowed_networks: required");
+	parse_err(section(NULL, partner("A", "\"allowed_networks\":[\"10.0.0.0/33\"]"), NULL),
+	    "partners[0]: allowed_networks[0]");
+	parse_err(section(NULL, partner("A", "\"allowed_networks\":[\"10.0.0.0/8\",\"example.com\"]"),
+	    NULL), "allowed_networks[1]");
+	parse_err(section(NULL, partner("A", "\"allowed_networks\":[\"10.0.0.0/08\"]"), NULL),
+	    "allowed_networks[0]");
+	parse_err(section(NULL, partner("A", "\"allowed_networks\":[5]"), NULL),
+	    "allowed_networks[0]");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"pins\":[],\"ca_bundle\":null}"), NULL),
+	    "partners[0].tls: require_client_cert: needs pins or a ca_bundle");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"pins\":[]}"), NULL),
+	    "partners[0].tls: require_client_cert: required");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"pins\":[\"%.63s\"]}", client.sha), NULL), "partners[0].tls: pins[0]");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"pins\":[\"%.63sA\"]}", client.sha), NULL), "partners[0].tls: pins[0]");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":\"not a PEM\"}"), NULL), "partners[0].tls: ca_bundle");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":false,"
+	    "\"crl\":%s}", crl.pem_json), NULL), "partners[0].tls: crl: needs a ca_bundle");
+	/* A CRL the bundle's CAs did not sign would be dropped: refuse it. */
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"crl\":%s}", rogue_ca.pem_json, crl.pem_json), NULL),
+	    "partners[0].tls: crl");
+	parse_err(section(NULL, partner("A", "\"tls\":7"), NULL), "partners[0]: tls");
+	parse_err(section(NULL, partner("A", "\"max_sessions\":-1"), NULL),
+	    "partners[0]: max_sessions: -1 is outside");
+	parse_err(section(NULL, partner("A", "\"max_sessions\":\"4\""), NULL),
+	    "partners[0]: max_sessions: expected an integer");
+	parse_err(section(NULL, partner("A", "\"enabled\":null"), NULL),
+	    "partners[0]: enabled: required");
+	parse_err(section(NULL, partner("A", "\"enabled\":1"), NULL),
+	    "partners[0]: enabled: expected true or false");
+	parse_err(section(NULL, partner("A", "\"valid_from\":\"2025-02-30T00:00:00Z\""), NULL),
+	    "partners[0]: valid_from: expected a time");
+	parse_err(section(NULL, partner("A", "\"valid_until\":\"2025-01-01\""), NULL),
+	    "partners[0]: valid_until: expected a time");
+	parse_err(section(NULL, partner("A", "\"valid_from\":\"2025-01-01T00:00:00Z\","
+	    "\"valid_until\":\"2025-01-01T00:00:00Z\""), NULL),
+	    "partners[0]: valid_until: must be after valid_from");
+	parse_err(section(NULL, partner("A", "\"description\":5"), NULL),
+	    "partners[0]: description: expected a string");
+	parse_err(section(NULL, partner("A", "\"odette_id\":\"A\\u0000B\""), NULL),
+	    "partners[0]: odette_id: contains a NUL");
+	parse_err(section("\"brake\":{\"max_failure\":3}", NULL), "brake: unknown member 'max_failure'");
+	parse_err(section("\"brake\":{\"window_ms\":10}", NULL), "brake: window_ms: 10 is outside");
+	parse_err(section("\"brake\":{\"block_ms\":true}", NULL), "brake: block_ms: expected an integer");
+	parse_err(section("\"brake\":[]", NULL), "brake: expected an object");
+}
+END_TEST
+
+/* ---- networks ---- */
+
+static bool
+net_has(const char *net, const char *addr)
+{
+	struct pm_net n;
+	uint8_t a[16];
+	int fam;
+
+	ck_assert_msg(pm_net_parse(net, &n) == 0, "network %s", net);
+	ck_assert_msg(pm_addr_parse(addr, &fam, a) == 0, "address %s", addr);
+	return pm_net_contains(&n, fam, a);
+}
+
+START_TEST(networks)
+{
+	struct pm_net n;
+	uint8_t a[16];
+	int fam;
+
+	ck_assert(net_has("198.51.100.0/24", "198.51.100.7"));
+	ck_assert(!net_has("198.51.100.0/24", "198.51.101.7"));
+	ck_assert(net_has("198.51.100.7", "198.51.100.7"));
+	ck_assert(!net_has("198.51.100.7", "198.51.100.8"));
+	ck_assert(net_has("10.0.0.0/9", "10.127.255.255"));
+	ck_assert(!net_has("10.0.0.0/9", "10.128.0.0"));
+	ck_assert(net_has("0.0.0.0/0", "203.0.113.1"));
+	ck_assert(!net_has("0.0.0.0/0", "2001:db8::1"));
+	ck_assert(net_has("2001:db8:42::/48", "2001:db8:42:ffff::1"));
+	ck_assert(!net_has("2001:db8:42::/48", "2001:db8:43::1"));
+	ck_assert(net_has("2001:db8::1", "2001:db8::1"));
+	ck_assert(net_has("::/0", "::1"));
+	/* What a dual-stack listener reports for an IPv4 peer. */
+	ck_assert(net_has("192.0.2.0/24", "::ffff:192.0.2.7"));
+	ck_assert(!net_has("::ffff:0:0/96", "192.0.2.7"));
+	ck_assert(pm_net_parse("192.0.2.0/", &n) != 0);
+	ck_assert(pm_net_parse("/24", &n) != 0);
+	ck_assert(pm_net_parse("192.0.2.0/2x", &n) != 0);
+	ck_assert(pm_net_parse("2001:db8::/129", &n) != 0);
+	ck_assert(pm_net_parse("192.0.2.0/24/1", &n) != 0);
+	ck_assert(pm_addr_parse("192.0.2", &fam, a) != 0);
+	ck_assert(pm_addr_parse("", &fam, a) != 0);
+}
+END_TEST
+
+START_TEST(times)
+{
+	time_t t;
+
+	ck_assert(pm_parse_time("1970-01-01T00:00:00Z", &t) == 0 && t == 0);
+	ck_assert(pm_parse_time("2024-02-29T23:59:59Z", &t) == 0 && t == 1709251199);
+	ck_assert(pm_parse_time("2025-02-29T00:00:00Z", &t) != 0);
+	ck_assert(pm_parse_time("2025-13-01T00:00:00Z", &t) != 0);
+	ck_assert(pm_parse_time("2025-01-01T24:00:00Z", &t) != 0);
+	ck_assert(pm_parse_time("2025-01-01 00:00:00Z", &t) != 0);
+	ck_assert(pm_parse_time("2025-01-01T00:00:00+01:00", &t) != 0);
+	ck_assert(pm_parse_time("+025-01-01T00:00:00Z", &t) != 0);
+}
+END_TEST
+
+/* ---- stage 1: on_open ---- */
+
+START_TEST(open_address)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL, partner("ACME", NULL),
+	    partner("OFF", "\"enabled\":false,\"allowed_networks\":[\"198.51.100.0/24\"]"),
+	    partner("OLD", "\"valid_until\":\"2025-06-01T00:00:00Z\","
+	    "\"allowed_networks\":[\"203.0.113.0/24\"]"),
+	    partner("SOON", "\"valid_from\":\"2027-01-01T00:00:00Z\","
+	    "\"allowed_networks\":[\"2001:db8::/32\"]"), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_int_eq(s_open(&s, 2, "::ffff:192.0.2.7", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+
+	ck_assert_int_eq(s_open(&s, 3, "192.0.3.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("3 address_not_allowed: no enabled partner allows this address; "
+	    "connection closed before TLS");
+	/* Only a disabled, an expired and a not yet valid partner allow these. */
+	ck_assert_int_eq(s_open(&s, 4, "198.51.100.1", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 5, "203.0.113.1", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 6, "2001:db8::1", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
+	/* ...until the window opens. */
+	fake_wall = 1798761600 + 1;
+	ck_assert_int_eq(s_open(&s, 7, "2001:db8::1", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+	fake_wall = 1767225600;
+	/* Outgoing: we called them; no address check. */
+	ck_assert_int_eq(s_open(&s, 8, "192.0.3.7", 1), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
+}
+END_TEST
+
+START_TEST(open_no_config)
+{
+	struct pmh_sess s;
+
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("address_not_allowed");
+	ck_assert_int_eq(s_open(&s, 2, "not-an-address", 0), SP_FAIL);
+	s_close(&s, "module_failure");
+}
+END_TEST
+
+START_TEST(init_options)
+{
+	static const char *const opts[] = { "max", "3", NULL };
+	struct sp_module_args args = { "partner", SP_MODE_ENFORCE, opts };
+	void *m2 = NULL;
+
+	ck_assert(MOD->init(&pmh_host, &args, &m2) != 0);
+	ck_assert(pmh_log_find("unknown option 'max'") >= 0);
+}
+END_TEST
+
+/* ---- stage 2: on_tls ---- */
+
+START_TEST(tls_certificates)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("PINNED", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}", client.sha),
+	    partner("BYCA", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl.pem_json),
+	    partner("OPEN", "\"allowed_networks\":[\"203.0.113.0/24\"]"), NULL));
+
+	/* 192.0.2.x: only PINNED is allowed, it wants exactly `client`. */
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("2 certificate_refused: no client certificate; no partner allowed "
+	    "from this address accepts it");
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &rogue), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("3 certificate_refused: client certificate sha256=");
+	ASSERT_SECURITY(rogue.sha);
+	ASSERT_SECURITY("subject=CN=ACME lookalike");
+
+	/* 198.51.100.x: BYCA, by its CA, minus the revoked certificate. */
+	ck_assert_int_eq(s_open(&s, 4, "198.51.100.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_int_eq(s_open(&s, 5, "198.51.100.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &revoked), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 6, "198.51.100.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &rogue), SP_REJECT);
+	s_close(&s, "rejected");
+
+	/* 203.0.113.x: OPEN needs no certificate; any or none will do. */
+	ck_assert_int_eq(s_open(&s, 8, "203.0.113.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_int_eq(s_open(&s, 9, "203.0.113.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &rogue), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
+}
+END_TEST
+
+/* ---- stage 3: the SSID ---- */
+
+START_TEST(ssid_decisions)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("ACME", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}", client.sha),
+	    partner("OFF", "\"enabled\":false"),
+	    partner("OLD", "\"valid_until\":\"2025-06-01T00:00:00Z\""),
+	    partner("SOON", "\"valid_from\":\"2027-01-01T00:00:00Z\""),
+	    partner("FAR", "\"allowed_networks\":[\"10.0.0.0/8\"]"),
+	    partner("OTHERCERT", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}",
+	    rogue.sha), NULL));
+
+#define SSID_CASE(n, code, pw, cert, esid, token) do { \
+	ck_assert_int_eq(s_open(&s, n, "192.0.2.7", 0), SP_CONTINUE); \
+	ck_assert_int_eq(s_tls(&s, cert), SP_CONTINUE); \
+	ck_assert_int_eq(s_ssid(&s, code, pw, SP_TO_INSIDE), SP_REJECT); \
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), esid); \
+	ck_assert(pmh_fact(&s, "partner") == NULL); \
+	s_close(&s, "rejected"); \
+	ASSERT_SECURITY(token); \
+} while (0)
+
+	SSID_CASE(1, "NOBODY", "SECRET1", &client, "03",
+	    "1 unknown_partner: SSID code 'NOBODY' is not a configured partner; ESID 03");
+	SSID_CASE(2, "OFF", "SECRET1", &client, "03",
+	    "2 partner_disabled: partner OFF is disabled; ESID 03");
+	SSID_CASE(3, "OLD", "SECRET1", &client, "03",
+	    "3 partner_not_valid: partner OLD is not valid since 2025-06-01T00:00:00Z; ESID 03");
+	SSID_CASE(4, "SOON", "SECRET1", &client, "03",
+	    "4 partner_not_valid: partner SOON is not valid before 2027-01-01T00:00:00Z; ESID 03");
+	SSID_CASE(5, "FAR", "SECRET1", &client, "03",
+	    "5 address_not_allowed: partner FAR does not allow this address; ESID 03");
+	SSID_CASE(6, "OTHERCERT", "SECRET1", &client, "03",
+	    "6 certificate_refused: client certificate sha256=");
+	ASSERT_SECURITY("matches no pin and no CA of partner OTHERCERT; ESID 03");
+	/* None of these cost a PBKDF2. */
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 0);
+
+	/* Wrong password: 04, only after the hash ran off the loop. */
+	ck_assert_int_eq(s_open(&s, 7, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET2"), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "04");
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("7 bad_password: wrong password for partner ACME; ESID 04");
+	/* A prefix of the password is no password. */
+	ck_assert_int_eq(s_open(&s, 8, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET"), SP_REJECT);
+	s_close(&s, "rejected");
+
+	/* Right password, right certificate, right address. */
+	ck_assert_int_eq(s_open(&s, 9, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "ACME");
+	ck_assert(pmh_fact(&s, "oftp2.esid_reason") == NULL);
+	ck_assert(pmh_log_find("partner ACME accepted, client certificate sha256=") >= 0);
+	/* The inside server's answering SSID and other commands pass. */
+	ck_assert_int_eq(s_ssid(&s, "INSIDE", "X", SP_TO_OUTSIDE), SP_CONTINUE);
+	/* A second SSID may not change who the session is. */
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "FAR", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 9);
+}
+END_TEST
+
+START_TEST(ssid_missing_certificate)
+{
+	struct pmh_sess s;
+
+	/* OPEN lets the handshake through without a certificate; ACME may not
+	 * use it to skip its own. */
+	cfg = parse_ok(section(NULL,
+	    partner("ACME", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}", client.sha),
+	    partner("OPEN", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "03");
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("certificate_refused: partner ACME requires a client certificate, "
+	    "none was presented; ESID 03");
+	/* Plain listener: on_tls never runs. */
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "OPEN", "SECRET1"), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+START_TEST(ssid_other_messages)
+{
+	struct pmh_sess s;
+	struct oftp2_cmd cmd = { .code = OFTP2_SFID };
+	struct sp_message sfid = { "oftp2", OFTP2_SFID, &cmd, (const uint8_t *)"H", 1, SP_TO_INSIDE };
+	struct sp_message other = { "http", 'X', NULL, (const uint8_t *)"X", 1, SP_TO_INSIDE };
+	struct sp_message bare = { "oftp2", OFTP2_SSID, NULL, (const uint8_t *)"X", 1, SP_TO_INSIDE };
+
+	cfg = parse_ok(section(NULL, partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(MOD->on_message(mctx, pmh_ms(&s), s.sctx, &sfid), SP_CONTINUE);
+	ck_assert_int_eq(MOD->on_message(mctx, pmh_ms(&s), s.sctx, &other), SP_CONTINUE);
+	ck_assert_int_eq(MOD->on_message(mctx, pmh_ms(&s), s.sctx, &bare), SP_FAIL);
+	s_close(&s, "normal");
+}
+END_TEST
+
+START_TEST(ssid_sync_host)
+{
+	struct pmh_sess s;
+
+	MOD->fini(mctx);
+	init_module(&pmh_host_sync, SP_MODE_ENFORCE);
+	cfg = parse_ok(section(NULL, partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "WRONG", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "04");
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "ACME");
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 0);
+}
+END_TEST
+
+START_TEST(ssid_async_refused)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL, partner("ACME", NULL), NULL));
+	pmh_async_refuse = true;
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "08");
+	ck_assert(pmh_log_find("no worker free") >= 0);
+	s_close(&s, "rejected");
+}
+END_TEST
+
+START_TEST(ssid_session_ends_while_hashing)
+{
+	struct pmh_sess a, b;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":2}", partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&a, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&a, "ACME", "GUESS", SP_TO_INSIDE), SP_HOLD);
+	ck_assert_int_eq(s_open(&b, 2, "192.0.2.8", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&b, "ACME", "SECRET1", SP_TO_INSIDE), SP_HOLD);
+	/* Both hang up before the hash is done. */
+	s_close(&a, "outside_closed");
+	s_close(&b, "outside_closed");
+	a.ended = b.ended = true;
+	ck_assert_uint_eq(pmh_run_jobs(), 2);
+	ck_assert_int_eq(a.nresume + b.nresume, 0);
+	/* The wrong guess still counted: one more failure blocks 192.0.2.7. */
+	ck_assert(pmh_log_find("bad_password from 192.0.2.7 for partner ACME "
+	    "(session already closed)") >= 0);
+	ck_assert_int_eq(s_open(&a, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&a, "NOBODY", "X", SP_TO_INSIDE), SP_REJECT);
+	s_close(&a, "rejected");
+	ASSERT_SECURITY("3 rate_limited: 2 failures within 60 s");
+	ck_assert_int_eq(s_open(&a, 4, "192.0.2.7", 0), SP_REJECT);
+	s_close(&a, "rejected");
+	/* The right password whose session was gone took no session slot. */
+	MOD->config_free(NULL, cfg);
+	cfg = parse_ok(section(NULL, partner("ACME", "\"max_sessions\":1"), NULL));
+	ck_assert_int_eq(s_open(&b, 5, "192.0.2.8", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&b, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&b, "normal");
+}
+END_TEST
+
+START_TEST(session_limit)
+{
+	struct pmh_sess s1, s2, s3;
+	struct pm_config *rev2;
+
+	cfg = parse_ok(section(NULL, partner("ACME", "\"max_sessions\":2"),
+	    partner("FREE", "\"max_sessions\":0"), NULL));
+	ck_assert_int_eq(s_open(&s1, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s1, "ACME", "SECRET1"), SP_CONTINUE);
+	ck_assert_int_eq(s_open(&s2, 2, "192.0.2.8", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s2, "ACME", "SECRET1"), SP_CONTINUE);
+	ck_assert_int_eq(s_open(&s3, 3, "192.0.2.9", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s3, "ACME", "SECRET1"), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s3, "oftp2.esid_reason"), "08");
+	s_close(&s3, "rejected");
+	ASSERT_SECURITY("3 session_limit: partner ACME has 2 sessions open, max_sessions 2; ESID 08");
+
+	/* The count survives a new revision; a closed session frees its slot. */
+	rev2 = parse_ok(section(NULL, partner("ACME", "\"max_sessions\":2"), NULL));
+	MOD->config_free(NULL, cfg);
+	cfg = rev2;
+	ck_assert_int_eq(s_open(&s3, 4, "192.0.2.9", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s3, "ACME", "SECRET1"), SP_REJECT);
+	s_close(&s3, "rejected");
+	s_close(&s1, "normal");
+	ck_assert_int_eq(s_open(&s3, 5, "192.0.2.9", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s3, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s3, "normal");
+	s_close(&s2, "normal");
+	/* Session limits are no failures: nothing braked. */
+	ck_assert_int_eq(s_open(&s3, 6, "192.0.2.9", 0), SP_CONTINUE);
+	s_close(&s3, "normal");
+}
+END_TEST
+
+/* ---- the brake ---- */
+
+START_TEST(brake_blocks_and_expires)
+{
+	struct pmh_sess s;
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3,\"window_ms\":10000,"
+	    "\"block_ms\":60000}", partner("ACME", NULL), NULL));
+	/* Two failures, then the window passes: no block. */
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(s_open(&s, i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s, "NOBODY", "X", SP_TO_INSIDE), SP_REJECT);
+		s_close(&s, "rejected");
+	}
+	fake_mono += 10001;
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(s_open(&s, 10 + i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid_async(&s, "ACME", "GUESS"), SP_REJECT);
+		s_close(&s, "rejected");
+	}
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The third within the window: blocked, one line says so. */
+	ck_assert_int_eq(s_open(&s, 20, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "GUESS"), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("20 rate_limited: 3 failures within 10 s: address blocked for 60 s");
+	/* Refused at accept now, before TLS; other addresses are not. */
+	ck_assert_int_eq(s_open(&s, 21, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("21 rate_limited: address blocked for another 60 s after repeated "
+	    "failures; connection closed before TLS");
+	ck_assert_int_eq(s_open(&s, 22, "192.0.2.8", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+	fake_mono += 59000;
+	ck_assert_int_eq(s_open(&s, 23, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("23 rate_limited: address blocked for another 1 s");
+	fake_mono += 1000;
+	ck_assert_int_eq(s_open(&s, 24, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+START_TEST(brake_counts_tls_failures)
+{
+	struct pmh_sess s;
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":4}",
+	    partner("ACME", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}",
+	    client.sha), NULL));
+	/* Two failed handshakes (the core logs those lines), one refused
+	 * certificate, and a timeout with TLS started: four. */
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(s_open(&s, i, "192.0.2.7", 0), SP_CONTINUE);
+		s_close(&s, "tls_failed");
+	}
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &rogue), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	s_close(&s, "handshake_timeout");
+	ASSERT_SECURITY("3 rate_limited: 4 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s, 4, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	/* An ordinary end after TLS is no failure. */
+	ck_assert_int_eq(s_open(&s, 5, "192.0.2.8", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	s_close(&s, "io_error");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 3);
+}
+END_TEST
+
+START_TEST(brake_off)
+{
+	struct pmh_sess s;
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":0}", partner("ACME", NULL), NULL));
+	for (i = 0; i < 30; i++) {
+		ck_assert_int_eq(s_open(&s, i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s, "NOBODY", "X", SP_TO_INSIDE), SP_REJECT);
+		s_close(&s, "rejected");
+	}
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+}
+END_TEST
+
+/* ---- outgoing ---- */
+
+START_TEST(outgoing_route_partner)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL, partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "198.51.100.7", 1), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &rogue), SP_CONTINUE);
+	pmh_fact_put(&s, "route", "acme-out");
+	pmh_fact_put(&s, "route.partner", "O0013000000ACME");
+	/* Our own inside server calls out: its SSID goes outside, untouched. */
+	ck_assert_int_eq(s_ssid(&s, "OURSELVES", "PW", SP_TO_OUTSIDE), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "O0013000000ACME", "ANY", SP_TO_INSIDE), SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "O0013000000ACME");
+	s_close(&s, "normal");
+
+	ck_assert_int_eq(s_open(&s, 2, "198.51.100.7", 1), SP_CONTINUE);
+	pmh_fact_put(&s, "route", "acme-out");
+	pmh_fact_put(&s, "route.partner", "O0013000000ACME");
+	ck_assert_int_eq(s_ssid(&s, "O0013000000EVIL", "ANY", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "03");
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("2 wrong_partner: route acme-out expects partner O0013000000ACME, "
+	    "the SSID names 'O0013000000EVIL'; ESID 03");
+
+	ck_assert_int_eq(s_open(&s, 3, "198.51.100.7", 1), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "O0013000000ACME", "ANY", SP_TO_INSIDE), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("3 wrong_partner: outgoing session without a route partner");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 0);
+	/* Refusals of partners we called do not brake their address. */
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+}
+END_TEST
+
+/* ---- detect mode ---- */
+
+START_TEST(detect_mode)
+{
+	struct pmh_sess s;
+
+	MOD->fini(mctx);
+	init_module(&pmh_host, SP_MODE_DETECT);
+	cfg = parse_ok(section(NULL, partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.3.7", 0), SP_CONTINUE);
+	ASSERT_SECURITY("1 address_not_allowed: no enabled partner allows this address; "
+	    "connection closed before TLS (detect mode: let through)");
+	ck_assert_int_eq(s_ssid(&s, "NOBODY", "X", SP_TO_INSIDE), SP_CONTINUE);
+	ck_assert(pmh_fact(&s, "oftp2.esid_reason") == NULL);
+	ASSERT_SECURITY("1 unknown_partner: SSID code 'NOBODY' is not a configured partner; "
+	    "ESID 03 (detect mode: let through)");
+	s_close(&s, "normal");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "WRONG"), SP_CONTINUE);
+	ASSERT_SECURITY("2 bad_password: wrong password for partner ACME; ESID 04 (detect mode");
+	s_close(&s, "normal");
+}
+END_TEST
+
+static Suite *
+partner_suite(void)
+{
+	Suite *s = suite_create("partner");
+	TCase *tc = tcase_create("module");
+
+	tcase_add_unchecked_fixture(tc, global_setup, global_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, config_valid);
+	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, networks);
+	tcase_add_test(tc, times);
+	tcase_add_test(tc, open_address);
+	tcase_add_test(tc, open_no_config);
+	tcase_add_test(tc, init_options);
+	tcase_add_test(tc, tls_certificates);
+	tcase_add_test(tc, ssid_decisions);
+	tcase_add_test(tc, ssid_missing_certificate);
+	tcase_add_test(tc, ssid_other_messages);
+	tcase_add_test(tc, ssid_sync_host);
+	tcase_add_test(tc, ssid_async_refused);
+	tcase_add_test(tc, ssid_session_ends_while_hashing);
+	tcase_add_test(tc, session_limit);
+	tcase_add_test(tc, brake_blocks_and_expires);
+	tcase_add_test(tc, brake_counts_tls_failures);
+	tcase_add_test(tc, brake_off);
+	tcase_add_test(tc, outgoing_route_partner);
+	tcase_add_test(tc, detect_mode);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(partner_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
