@@ -19,6 +19,9 @@
 #include "core/net.h"
 #include "core/tls.h"
 
+/* Output buffer bound of a pipe's connections (allocated lazily). */
+#define SP_PIPE_OUT_MAX (512u * 1024)
+
 struct backend;
 struct pipe;
 struct route_listener;
@@ -72,6 +75,14 @@ void backend_post(struct client *cl, const char *path, const char *body);
 void pipe_open(struct client *cl, uint64_t session, const char *listener);
 /* The inside server called route `route` on fd: carry it to the server. */
 void pipe_open_outgoing(struct client *cl, int fd, const char *route);
+
+/* warm.c: tunnel data connections dialled in advance */
+void warm_start(struct client *cl);
+void warm_stop(struct client *cl);
+void warm_shutdown(struct client *cl);
+/* A handshaken, pinned connection that said "standby", or NULL. The caller
+ * owns it and sets its callback. */
+struct sp_conn *warm_take(struct client *cl);
 
 /* routes.c: listeners for the inside server's outgoing calls */
 void routes_apply(struct client *cl, json_object *config);

@@ -89,6 +89,7 @@ ctl_drop(struct client *cl, const char *why)
 {
 	if (cl->ctl == NULL)
 		return;
+	warm_stop(cl);
 	if (cl->ctl_state == CTL_UP)
 		sp_log(SP_LOG_WARN, "tunnel", "control connection to %s lost: %s", cl->server_text, why);
 	else
@@ -153,6 +154,7 @@ handle(struct client *cl, json_object *msg)
 		    cl->conf.server.proxy_id);
 		sp_timer_start(cl->loop, &cl->ctl_timer, PING_EVERY_MS);
 		push_config(cl);
+		warm_start(cl);
 		return;
 	}
 	if (strcmp(type, "open") == 0) {
@@ -314,6 +316,7 @@ control_start(struct client *cl)
 void
 control_stop(struct client *cl)
 {
+	warm_shutdown(cl);
 	sp_timer_stop(cl->loop, &cl->ctl_timer);
 	if (cl->ctl != NULL) {
 		sp_conn_close(cl->ctl);

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PIPE_OUT_MAX (512u * 1024)
+#define PIPE_OUT_MAX SP_PIPE_OUT_MAX
 #define PIPE_CHUNK (16u * 1024)
 #define PIPE_CONNECT_MS 10000
 #define PIPE_LINGER_MS 5000
@@ -188,10 +188,22 @@ static void
 dial_tunnel(struct pipe *p)
 {
 	struct client *cl = p->cl;
+	struct sp_conn *warm = warm_take(cl);
 	gnutls_session_t tls;
 	bool inprog;
 	int fd;
 
+	if (warm != NULL) {
+		sp_log(SP_LOG_DEBUG, "pipe", "session %llu: using a warm data connection",
+		    (unsigned long long)p->session);
+		free(p->c[P_TUN]);
+		p->c[P_TUN] = warm;
+		warm->cb = conn_cb;
+		warm->arg = p;
+		p->ready[P_TUN] = true;
+		start_relay(p);
+		return;
+	}
 	if (sp_connect(&cl->server_addr, NULL, &fd, &inprog) != 0) {
 		pipe_end(p, P_IN, true);
 		return;

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #define HELLO_TIMEOUT_MS 10000
+#define STANDBY_MS 120000   /* a warm data connection waits this long for work */
+#define STANDBY_MAX 16
 #define PING_EVERY_MS 15000
 #define CONTROL_DEAD_MS 45000
 
@@ -38,6 +40,7 @@ struct tunconn {
 	struct sp_timer timer;
 	struct sp_defer reap;
 	uint64_t last_rx;
+	bool standby;               /* warm: said hello, waits for its real role */
 };
 
 static void tc_close(struct tunconn *tc, const char *why);
@@ -206,6 +209,22 @@ hello_msg(struct tunconn *tc, json_object *msg)
 	    sp_json_int(msg, "version", 0) != SP_TUNNEL_VERSION) {
 		tc_close(tc, "first message is not a hello of tunnel version 1");
 		return false;
+	}
+	if (strcmp(role, "standby") == 0 && !tc->standby) {
+		struct tunconn *t;
+		unsigned n = 0;
+
+		for (t = srv->tunconns; t != NULL; t = t->next)
+			n += t->standby;
+		if (n >= STANDBY_MAX) {
+			tc_close(tc, "too many warm connections");
+			return false;
+		}
+		/* Kept ready for the next session: its second hello says which. */
+		tc->standby = true;
+		sp_timer_start(srv->loop, &tc->timer, STANDBY_MS);
+		sp_log(SP_LOG_DEBUG, "tunnel", "warm data connection from %s on standby", tc->peer);
+		return true;
 	}
 	if (strcmp(role, "control") == 0) {
 		if (srv->control != NULL) {
@@ -380,7 +399,7 @@ tc_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	json_object *m;
 
 	if (tc->state != TC_CONTROL) {
-		tc_close(tc, "no hello in time");
+		tc_close(tc, tc->standby ? "warm connection not used in time" : "no hello in time");
 		return;
 	}
 	if (sp_loop_now(loop) - tc->last_rx > CONTROL_DEAD_MS) {

@@ -76,9 +76,11 @@ chain_write_client_conf() {
 	EOF
 }
 
-# chain_config PORT [REVISION]: one TLS listener on 127.0.0.1:PORT.
+# chain_config PORT [REVISION]: one TLS listener on 127.0.0.1:PORT, written
+# to $SP_TMP/config.json (or $CHAIN_CONFIG_OUT) in one rename.
 chain_config() {
-	python3 - "$SP_TMP/pki" "$1" "${2:-1}" >"$SP_TMP/config.json.tmp" <<-'EOF'
+	local out=${CHAIN_CONFIG_OUT:-$SP_TMP/config.json}
+	python3 - "$SP_TMP/pki" "$1" "${2:-1}" >"$out.tmp" <<-'EOF'
 	import json, sys
 	pki, port, rev = sys.argv[1], sys.argv[2], int(sys.argv[3])
 	doc = {
@@ -96,7 +98,7 @@ chain_config() {
 	}
 	print(json.dumps(doc))
 	EOF
-	mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
+	mv "$out.tmp" "$out"
 }
 
 chain_fake_backend() {

@@ -19,8 +19,8 @@ PARTNER_ID=O0013000000PARTNER
 
 # config REV ROUTE_CA SOURCE PARTNER_PORT: one route "acme-out".
 config() {
-	chain_config "$LISTEN_PORT" "$1"
-	python3 - "$SP_TMP/config.json" "$SP_TMP/pki/$2" "$3" "$4" "$ROUTE_PORT" "$PARTNER_ID" <<-'PY'
+	CHAIN_CONFIG_OUT=$SP_TMP/next.json chain_config "$LISTEN_PORT" "$1"
+	python3 - "$SP_TMP/next.json" "$SP_TMP/pki/$2" "$3" "$4" "$ROUTE_PORT" "$PARTNER_ID" <<-'PY'
 	import json, sys
 	path, ca, src, pport, rport, pid = sys.argv[1:7]
 	doc = json.load(open(path))
@@ -30,9 +30,10 @@ config() {
 	    "source_address": src,
 	    "tls": {"ca_bundle": open(ca).read(), "pins": [],
 	            "client_certificate_chain": None, "client_private_key": None}}]
-	json.dump(doc, open(path + ".tmp", "w"))
+	json.dump(doc, open(path, "w"))
 	PY
-	mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
+	# One rename: the backend never serves a half-made revision.
+	mv "$SP_TMP/next.json" "$SP_TMP/config.json"
 }
 
 # call NAME: the inside OFTP2 server calls the route; status in RC.

@@ -28,5 +28,8 @@ sp_wait "$INSIDE_PID" 30 || { sp_dump_logs; sp_fail "inside server failed"; }
 sp_cmp "$SP_TMP/to-inside" "$SP_TMP/inside-got"
 sp_cmp "$SP_TMP/to-outside" "$SP_TMP/outside-got"
 chain_wait_log server "session 1 ended"
+# The session's way in was dialled before the partner came (warm pool).
+sp_grep "session 1: using a warm data connection" "$SP_TMP/client.log"
+sp_grep "warm data connection from 127.0.0.1 on standby" "$SP_TMP/server.log"
 sp_log "20 MiB each way relayed byte for byte"
 exit 0
