@@ -50,6 +50,7 @@ struct client {
 	json_object *config;           /* newest revision, or NULL */
 	long long revision;
 	long long pushed;              /* revision last sent to the server */
+	long long applied;             /* revision the server acknowledged, or -1 */
 
 	struct backend *be;
 	struct pipe *pipes;

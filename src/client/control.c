@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HELLO_TIMEOUT_MS 10000
 #define PING_EVERY_MS 15000
@@ -63,6 +64,30 @@ client_server_pinned(struct client *cl, struct sp_conn *c)
 	return true;
 }
 
+/* Tell the backend how the proxy stands (docs/api.md, v1/status). */
+static void
+report_status(struct client *cl, const char *event)
+{
+	json_object *doc = json_object_new_object();
+	char t[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(doc, "time", json_object_new_string(t));
+	json_object_object_add(doc, "event", json_object_new_string(event));
+	json_object_object_add(doc, "connected", json_object_new_boolean(cl->ctl_state == CTL_UP));
+	json_object_object_add(doc, "server", json_object_new_string(cl->server_text));
+	json_object_object_add(doc, "proxy_id", json_object_new_string(cl->conf.server.proxy_id));
+	json_object_object_add(doc, "client_key_id", json_object_new_string(cl->id.key_id));
+	json_object_object_add(doc, "revision_backend", cl->config ? json_object_new_int64(cl->revision) : NULL);
+	json_object_object_add(doc, "revision_applied", cl->applied >= 0 ? json_object_new_int64(cl->applied) : NULL);
+	json_object_object_add(doc, "sessions", json_object_new_int((int)cl->npipes));
+	backend_post(cl, "v1/status", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	json_object_put(doc);
+}
+
 static void
 ctl_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
@@ -90,9 +115,12 @@ ctl_drop(struct client *cl, const char *why)
 	if (cl->ctl == NULL)
 		return;
 	warm_stop(cl);
-	if (cl->ctl_state == CTL_UP)
+	if (cl->ctl_state == CTL_UP) {
 		sp_log(SP_LOG_WARN, "tunnel", "control connection to %s lost: %s", cl->server_text, why);
-	else
+		cl->ctl_state = CTL_IDLE;
+		cl->applied = -1;
+		report_status(cl, "disconnected");
+	} else
 		sp_log(SP_LOG_WARN, "tunnel", "cannot connect to %s: %s", cl->server_text, why);
 	sp_conn_close(cl->ctl);
 	free(cl->ctl_dead);
@@ -155,6 +183,7 @@ handle(struct client *cl, json_object *msg)
 		sp_timer_start(cl->loop, &cl->ctl_timer, PING_EVERY_MS);
 		push_config(cl);
 		warm_start(cl);
+		report_status(cl, "connected");
 		return;
 	}
 	if (strcmp(type, "open") == 0) {
@@ -166,11 +195,13 @@ handle(struct client *cl, json_object *msg)
 	} else if (strcmp(type, "backend_post") == 0) {
 		backend_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "config_ack") == 0) {
-		sp_log(SP_LOG_NOTICE, "config", "server applied revision %lld",
-		    sp_json_int(msg, "revision", -1));
+		cl->applied = sp_json_int(msg, "revision", -1);
+		sp_log(SP_LOG_NOTICE, "config", "server applied revision %lld", cl->applied);
+		report_status(cl, "config_applied");
 	} else if (strcmp(type, "config_nak") == 0) {
 		sp_log(SP_LOG_ERR, "config", "server refused revision %lld: %s",
 		    sp_json_int(msg, "revision", -1), sp_json_str(msg, "error", "?"));
+		report_status(cl, "config_refused");
 	} else if (strcmp(type, "pong") != 0) {
 		sp_log(SP_LOG_DEBUG, "tunnel", "ignoring message of type '%s'", type);
 	}
@@ -310,6 +341,7 @@ control_start(struct client *cl)
 	sp_timer_init(&cl->ctl_timer, ctl_timer, cl);
 	sp_defer_init(&cl->ctl_reap, ctl_reap, cl);
 	cl->pushed = -1;
+	cl->applied = -1;
 	ctl_connect(cl);
 }
 
