@@ -34,3 +34,13 @@ EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
 SP_API_TESTS = tests/integration/api_config.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
+
+# The partner module (modules/partner) in the chain: refusals before TLS and
+# at the certificate, the brake, SSID decisions with the OFTP2 module, a
+# brute-force burst beside a valid transfer; each also checks the fail2ban
+# filter of contrib/fail2ban against the log it produced.
+SP_PARTNER_TESTS = \
+	tests/integration/partner_open.sh
+dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
+TESTS += $(SP_PARTNER_TESTS)
+EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
