@@ -76,6 +76,10 @@ int sp_conn_write(struct sp_conn *c, const void *p, size_t n);
 static inline size_t sp_conn_out_room(const struct sp_conn *c) { return sp_buf_room(&c->out); }
 static inline size_t sp_conn_out_len(const struct sp_conn *c) { return sp_buf_len(&c->out); }
 void sp_conn_want_read(struct sp_conn *c, bool on);
+/* Change the output bound (a connection handed to a new owner); it never
+ * drops queued bytes: the bound becomes at least what is queued. */
+static inline void sp_conn_set_out_max(struct sp_conn *c, size_t max)
+{ c->out.max = max > c->out.len ? max : c->out.len; }
 
 /* Flush output, say goodbye (TLS close_notify), then report FINISHED. */
 void sp_conn_shutdown(struct sp_conn *c);

@@ -849,6 +849,7 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	s->leg[SP_LEG_INSIDE] = c;
 	c->cb = leg_cb;
 	c->arg = s;
+	sp_conn_set_out_max(c, SESSION_OUT_MAX);
 	sp_conn_want_read(c, false);
 	sp_addr_host(&rr->partner, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(&rr->partner);
@@ -921,6 +922,9 @@ session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early
 	s->leg[SP_LEG_INSIDE] = c;
 	c->cb = leg_cb;
 	c->arg = s;
+	/* A tunnel connection is born with room for control messages; as a
+	 * leg it gets the session's bound, which backpressure relies on. */
+	sp_conn_set_out_max(c, SESSION_OUT_MAX);
 	if (s->timer_what == T_INSIDE)
 		disarm(s);
 	sp_log(SP_LOG_DEBUG, "session", "session %s: inside leg attached", s->idtext);
