@@ -27,3 +27,31 @@ TESTS += tests/unit/check_workers
 tests_unit_check_workers_SOURCES = tests/unit/check_workers.c
 tests_unit_check_workers_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_workers_LDADD = $(SP_CHECK_LIBS)
+
+# Fuzz targets of the tunnel: message framing (both ends parse what the other
+# sends) and the server's validation of a runtime configuration revision.
+EXTRA_DIST += tests/fuzz/corpus/tunnel_msg tests/fuzz/corpus/rtconf
+SP_RTCONF_SOURCES = src/server/rtconf.c src/server/server.h
+check_PROGRAMS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
+TESTS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
+tests_fuzz_fuzz_tunnel_msg_SOURCES = tests/fuzz/fuzz_tunnel_msg.c $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_tunnel_msg_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/tunnel_msg\"
+tests_fuzz_fuzz_tunnel_msg_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_tunnel_msg_LDADD = $(SP_CORE_LIBS)
+tests_fuzz_fuzz_rtconf_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES) $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_rtconf_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/rtconf\"
+tests_fuzz_fuzz_rtconf_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_rtconf_LDADD = $(SP_CORE_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_tunnel_msg_libfuzzer tests/fuzz/fuzz_rtconf_libfuzzer
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_SOURCES = tests/fuzz/fuzz_tunnel_msg.c
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDADD = $(SP_CORE_LIBS)
+tests_fuzz_fuzz_rtconf_libfuzzer_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES)
+tests_fuzz_fuzz_rtconf_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_rtconf_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_rtconf_libfuzzer_LDADD = $(SP_CORE_LIBS)
+endif
