@@ -50,6 +50,7 @@ struct api {
 	pthread_t watcher;
 	bool watcher_running;
 	struct MHD_Daemon *mhd;
+	struct api_ops *ops;  /* events, event script, purge (ops.h) */
 };
 
 /* Per request (MHD con_cls). */

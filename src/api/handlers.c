@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/ops.h"
 #include "api/pwhash.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -26,7 +27,7 @@ reply_json(struct api_reply *out, unsigned status, json_object *body)
 	out->body = body;
 }
 
-static void
+void
 internal(struct api_reply *out, const char *what, int r)
 {
 	sp_log(SP_LOG_ERR, "api", "%s: %s", what, sp_strerror(r));
@@ -37,7 +38,7 @@ internal(struct api_reply *out, const char *what, int r)
 }
 
 /* The request body as a JSON object; replies 4xx itself on failure. */
-static json_object *
+json_object *
 body_object(struct MHD_Connection *c, struct api_req *rq, struct api_reply *out)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -83,7 +84,7 @@ body_object(struct MHD_Connection *c, struct api_req *rq, struct api_reply *out)
  * Member `key` of `o` as a string; NULL with a 400 when it is required and
  * missing, or of the wrong type. *missing tells absent/null apart.
  */
-static int
+int
 member_str(json_object *o, const char *key, bool req, size_t minlen,
     size_t maxlen, const char **out, struct api_reply *rp)
 {
@@ -573,5 +574,11 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/rules", true, h_rules_list },
 	{ "POST", "/v1/rules", true, h_rules_add },
 	{ "DELETE", "/v1/rules/*", true, h_rules_remove },
+	{ "POST", "/v1/events", true, api_h_events_post },
+	{ "GET", "/v1/events", true, api_h_events_list },
+	{ "POST", "/v1/sessions", true, api_h_sessions_post },
+	{ "GET", "/v1/sessions", true, api_h_sessions_list },
+	{ "POST", "/v1/status", true, api_h_status_post },
+	{ "GET", "/v1/status", true, api_h_status_get },
 	{ NULL, NULL, false, NULL }
 };

@@ -13,13 +13,16 @@ libspapi_la_SOURCES = \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/render.c \
-	src/api/conf.c src/api/conf.h
+	src/api/conf.c src/api/conf.h \
+	src/api/store_ops.c src/api/store_ops.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
 smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
-	src/api/http.c src/api/handlers.c src/api/watch.c
+	src/api/http.c src/api/handlers.c src/api/watch.c \
+	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
+	src/api/purge.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.

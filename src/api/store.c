@@ -16,6 +16,7 @@
 
 #include "api/store.h"
 #include "api/store_int.h"
+#include "api/store_ops.h"
 #include "core/err.h"
 
 static const char SCHEMA_V1[] =
@@ -100,7 +101,13 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 1") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 2) { ALTER ...; user_version = 2 }`. */
+	/* Version 2: session audit, events, status (store_ops.c). */
+	if (version < 2) {
+		if (sp_store_exec(st, sp_store_schema_v2) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 2") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 3) { ALTER ...; user_version = 3 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;

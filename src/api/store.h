@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 1
+#define SP_STORE_SCHEMA_VERSION 2
 
 struct sp_store;
 

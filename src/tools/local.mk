@@ -16,3 +16,4 @@ oftp2_peer_SOURCES = \
 	src/tools/oftp2-peer/xfer_recv.c
 oftp2_peer_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 oftp2_peer_LDADD = liboftp2.la $(SP_CORE_LIBS) $(GNUTLS_LIBS)
+include $(srcdir)/src/tools/smartproxyctl/local.mk

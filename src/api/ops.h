@@ -1,0 +1,61 @@
+/*
+ * ops.h - the operations endpoints of smartproxy-api (events and the event
+ * script, session audit, proxy status) and its two background threads: the
+ * event-script runner (events.c) and the purge of expired log-ignore rules
+ * (purge.c). docs/api.md section 5 and docs/operations.md describe them.
+ *
+ * The request helpers declared last live in handlers.c and are shared by
+ * every endpoint file.
+ *
+ * Ownership: struct api_ops belongs to struct api (a->ops), made by
+ * api_ops_start() and freed by api_ops_stop(), which also stops the threads,
+ * kills running scripts and reaps them.
+ */
+#ifndef SP_API_OPS_H
+#define SP_API_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/api.h"
+
+/* Start the runner and the purge thread (after the store is open). */
+int api_ops_start(struct api *a, char *err, size_t errlen);
+/* Stop both; safe when api_ops_start failed or never ran. */
+void api_ops_stop(struct api *a);
+
+/* purge.c, started and stopped by the two above. */
+int api_purge_start(struct api *a, char *err, size_t errlen);
+void api_purge_stop(struct api *a);
+
+/* Endpoints (route table in handlers.c). */
+void api_h_events_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_events_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_sessions_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_sessions_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_status_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_status_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+
+/* ---- helpers of handlers.c ---- */
+
+/* The request body as a JSON object; replies 4xx itself on failure. */
+json_object *body_object(struct MHD_Connection *c, struct api_req *rq,
+    struct api_reply *out);
+/* Member `key` as a string of minlen..maxlen; -1 with a 400 reply. */
+int member_str(json_object *o, const char *key, bool req, size_t minlen,
+    size_t maxlen, const char **out, struct api_reply *rp);
+/* Query parameters: a time (normalised into out) or absent; `limit`. */
+int api_query_time(struct MHD_Connection *c, const char *key, char out[21],
+    const char **val, struct api_reply *rp);
+int api_query_limit(struct MHD_Connection *c, int def, int max, int *out,
+    struct api_reply *rp);
+/* 500 internal, details only in the log. */
+void internal(struct api_reply *out, const char *what, int r);
+
+#endif

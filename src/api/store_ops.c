@@ -1,0 +1,350 @@
+/*
+ * store_ops.c - session audit, events, proxy status and the rule purge in
+ * smartproxy-api's store (see store_ops.h).
+ *
+ * Audit records and status documents are kept as the JSON text that arrived
+ * (validated by the handlers), with the columns we search on next to it, so a
+ * member the proxy adds later is kept and listed without a schema change.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "api/store.h"
+#include "api/store_int.h"
+#include "api/store_ops.h"
+#include "core/err.h"
+
+const char sp_store_schema_v2[] =
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  received TEXT NOT NULL, token TEXT NOT NULL,"
+	"  partner TEXT, ended TEXT NOT NULL, doc TEXT NOT NULL);"
+	"CREATE INDEX sessions_partner ON sessions (partner, ended);"
+	"CREATE INDEX sessions_ended ON sessions (ended);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  received TEXT NOT NULL, time TEXT NOT NULL, type TEXT NOT NULL,"
+	"  severity TEXT NOT NULL, partner TEXT, source_address TEXT,"
+	"  session TEXT, message TEXT NOT NULL, count INTEGER NOT NULL,"
+	"  outcome TEXT NOT NULL);"
+	"CREATE TABLE status ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  received TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL);";
+
+#define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
+static int
+bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	return (v != NULL ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(s, i)) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+finish(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+}
+
+/* Keep the newest `max` rows of `table` (a fixed name from this file). */
+static int
+trim(struct sp_store *st, const char *table, int64_t max)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id <= "
+	    "(SELECT MAX(id) FROM %s) - %lld", table, table, (long long)max);
+	return sp_store_exec(st, sql);
+}
+
+static const char *
+str_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int
+sp_store_session_add(struct sp_store *st, json_object *rec, const char *token,
+    int64_t *id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO sessions (received, token, "
+	    "partner, ended, doc) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4)", -1, &s,
+	    NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, token ? token : "") ||
+	    bind_opt(s, 2, str_member(rec, "partner")) ||
+	    bind_opt(s, 3, str_member(rec, "ended") ? str_member(rec, "ended") : "") ||
+	    bind_opt(s, 4, json_object_to_json_string_ext(rec,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = finish(s)) != 0)
+		return r;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return trim(st, "sessions", SP_STORE_SESSIONS_MAX);
+}
+
+int
+sp_store_sessions(struct sp_store *st, const char *partner, const char *since,
+    const char *until, int limit, json_object **arr)
+{
+	sqlite3_stmt *s;
+	json_object *a, *o;
+	int rc;
+
+	*arr = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT id, received, doc FROM sessions "
+	    "WHERE (?1 IS NULL OR partner = ?1) AND (?2 IS NULL OR ended >= ?2) "
+	    "AND (?3 IS NULL OR ended < ?3) ORDER BY ended, id LIMIT ?4", -1, &s,
+	    NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, partner) || bind_opt(s, 2, since) ||
+	    bind_opt(s, 3, until) || sqlite3_bind_int(s, 4, limit) != SQLITE_OK ||
+	    (a = json_object_new_array()) == NULL) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+		if (o == NULL || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			continue;
+		}
+		json_object_object_add(o, "id",
+		    json_object_new_int64(sqlite3_column_int64(s, 0)));
+		json_object_object_add(o, "received", json_object_new_string(
+		    (const char *)sqlite3_column_text(s, 1)));
+		json_object_array_add(a, o);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_object_put(a);
+		return SP_ERR_SYSTEM;
+	}
+	*arr = a;
+	return SP_OK;
+}
+
+int
+sp_store_event_add(struct sp_store *st, const struct sp_store_event *ev,
+    int64_t *id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO events (received, time, "
+	    "type, severity, partner, source_address, session, message, count, "
+	    "outcome) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, ev->time) || bind_opt(s, 2, ev->type) ||
+	    bind_opt(s, 3, ev->severity) || bind_opt(s, 4, ev->partner) ||
+	    bind_opt(s, 5, ev->source_address) || bind_opt(s, 6, ev->session) ||
+	    bind_opt(s, 7, ev->message) ||
+	    sqlite3_bind_int64(s, 8, ev->count) != SQLITE_OK ||
+	    bind_opt(s, 9, ev->outcome)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = finish(s)) != 0)
+		return r;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return trim(st, "events", SP_STORE_EVENTS_MAX);
+}
+
+int
+sp_store_event_set_outcome(struct sp_store *st, int64_t id, const char *outcome)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE events SET outcome = ?1 WHERE "
+	    "id = ?2", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, outcome) || sqlite3_bind_int64(s, 2, id) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return finish(s);
+}
+
+static void
+add_col(json_object *o, sqlite3_stmt *s, int col, const char *key)
+{
+	const char *v = (const char *)sqlite3_column_text(s, col);
+
+	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
+}
+
+int
+sp_store_events(struct sp_store *st, const char *since, int limit,
+    json_object **arr)
+{
+	static const char *const cols[] = { "received", "time", "type",
+	    "severity", "partner", "source_address", "session", "message" };
+	sqlite3_stmt *s;
+	json_object *a, *o;
+	size_t i;
+	int rc;
+
+	*arr = NULL;
+	/* The newest `limit`, listed oldest first. */
+	if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT id, received, "
+	    "time, type, severity, partner, source_address, session, message, "
+	    "count, outcome FROM events WHERE (?1 IS NULL OR received >= ?1) "
+	    "ORDER BY id DESC LIMIT ?2) ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, since) || sqlite3_bind_int(s, 2, limit) != SQLITE_OK ||
+	    (a = json_object_new_array()) == NULL) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((o = json_object_new_object()) == NULL)
+			break;
+		json_object_object_add(o, "id",
+		    json_object_new_int64(sqlite3_column_int64(s, 0)));
+		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+			add_col(o, s, (int)i + 1, cols[i]);
+		json_object_object_add(o, "count",
+		    json_object_new_int64(sqlite3_column_int64(s, 9)));
+		add_col(o, s, 10, "outcome");
+		json_object_array_add(a, o);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_object_put(a);
+		return SP_ERR_SYSTEM;
+	}
+	*arr = a;
+	return SP_OK;
+}
+
+int
+sp_store_status_set(struct sp_store *st, const char *doc, const char *token)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO status VALUES "
+	    "(1, " NOW_SQL ", ?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, token ? token : "") || bind_opt(s, 2, doc)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return finish(s);
+}
+
+int
+sp_store_status_get(struct sp_store *st, json_object **obj)
+{
+	sqlite3_stmt *s;
+	json_object *o = NULL, *doc;
+	int rc;
+
+	*obj = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT received, token, doc FROM status "
+	    "WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		doc = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+		if ((o = json_object_new_object()) != NULL) {
+			add_col(o, s, 0, "received");
+			add_col(o, s, 1, "reported_by");
+			json_object_object_add(o, "status", doc);
+		} else
+			json_object_put(doc);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return SP_ERR_SYSTEM;
+	*obj = o;
+	return SP_OK;
+}
+
+int
+sp_store_rules_purge(struct sp_store *st, const char *now,
+    void (*each)(void *, int64_t, const char *, const char *), void *arg,
+    int *n, int64_t *rev)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = SP_ERR_SYSTEM;
+
+	*n = 0;
+	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_prepare_v2(st->db, "SELECT id, match_text, valid_until FROM "
+	    "rules WHERE valid_until IS NOT NULL AND valid_until <= ?1 ORDER BY "
+	    "id", -1, &s, NULL) != SQLITE_OK || bind_opt(s, 1, now))
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (each != NULL)
+			each(arg, sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1),
+			    (const char *)sqlite3_column_text(s, 2));
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (*n == 0) {
+		sp_store_exec(st, "ROLLBACK");
+		return SP_OK;
+	}
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM rules WHERE valid_until IS "
+	    "NOT NULL AND valid_until <= ?1", -1, &s, NULL) != SQLITE_OK ||
+	    bind_opt(s, 1, now))
+		goto fail;
+	r = finish(s);
+	s = NULL;
+	if (r != 0 || (r = sp_store_bump(st, rev)) != 0 ||
+	    (r = sp_store_exec(st, "COMMIT")) != 0)
+		goto fail;
+	return SP_OK;
+fail:
+	sqlite3_finalize(s);
+	sp_store_exec(st, "ROLLBACK");
+	*n = 0;
+	return r ? r : SP_ERR_SYSTEM;
+}
+
+int
+sp_store_rules_next_expiry(struct sp_store *st, const char *now, char out[21])
+{
+	sqlite3_stmt *s;
+	const char *v;
+	int rc;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT MIN(valid_until) FROM rules "
+	    "WHERE valid_until IS NOT NULL AND valid_until > ?1", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, now)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    (v = (const char *)sqlite3_column_text(s, 0)) != NULL &&
+	    strlen(v) == 20)
+		memcpy(out, v, 21);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+}

@@ -1,0 +1,529 @@
+/*
+ * commands.c - smartproxyctl's commands: partners, rules, sessions, events,
+ * status. Each builds one request, and prints either the API's JSON
+ * (--json) or a table for people. Options follow the sub-command.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "tools/smartproxyctl/ctl.h"
+
+void
+ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smartproxyctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (smartproxyctl --help)\n", stderr);
+}
+
+int
+ctl_time_arg(const char *in, char *out, size_t outlen)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char *end;
+	long long n;
+
+	if (strcmp(in, "now") != 0 && in[0] != '+' && in[0] != '-') {
+		if ((size_t)snprintf(out, outlen, "%s", in) >= outlen)
+			return -1;
+		return 0;   /* the API checks and normalises it */
+	}
+	if (in[0] == '+' || in[0] == '-') {
+		n = strtoll(in + 1, &end, 10);
+		if (end == in + 1 || n < 0 || n > 100000000LL || end[0] == '\0' ||
+		    end[1] != '\0')
+			return -1;
+		switch (*end) {
+		case 's': break;
+		case 'm': n *= 60; break;
+		case 'h': n *= 3600; break;
+		case 'd': n *= 86400; break;
+		default: return -1;
+		}
+		t += in[0] == '+' ? (time_t)n : -(time_t)n;
+	}
+	gmtime_r(&t, &tm);
+	return strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
+}
+
+static const char *
+s_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return "-";
+	return json_object_get_string(v);
+}
+
+static int
+print_json(json_object *o)
+{
+	printf("%s\n", o != NULL ? json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}");
+	return CTL_OK;
+}
+
+/* The array member `key` of an answer (or an empty one). */
+static json_object *
+list_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o != NULL && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_array))
+		return v;
+	return NULL;
+}
+
+static size_t
+len_of(json_object *a)
+{
+	return a != NULL ? json_object_array_length(a) : 0;
+}
+
+/* Run a request and print the answer as JSON or through `table`. */
+static int
+show(const struct ctl *c, const char *method, const char *path, json_object *body,
+    void (*table)(json_object *))
+{
+	json_object *ans = NULL;
+	int rc = ctl_request(c, method, path, body, &ans);
+
+	if (rc == CTL_OK) {
+		if (c->json)
+			print_json(ans);
+		else if (table != NULL)
+			table(ans);
+	}
+	json_object_put(ans);
+	return rc;
+}
+
+/* getopt_long over a sub-command's arguments (argv[0] is its name). */
+static void
+reset_getopt(void)
+{
+	optind = 0;   /* 0, not 1: glibc re-reads the option string's mode */
+	opterr = 0;
+}
+
+/* ---- partners ---- */
+
+static void
+partner_row(json_object *p)
+{
+	json_object *nets;
+	size_t i;
+
+	printf("%-25s %-8s %-20s %-20s ", s_of(p, "odette_id"),
+	    json_object_object_get_ex(p, "enabled", &nets) &&
+	    json_object_get_boolean(nets) ? "enabled" : "disabled",
+	    s_of(p, "valid_from"), s_of(p, "valid_until"));
+	nets = list_of(p, "allowed_networks");
+	for (i = 0; i < len_of(nets); i++)
+		printf("%s%s", i ? "," : "",
+		    json_object_get_string(json_object_array_get_idx(nets, i)));
+	printf("%s  %s\n", len_of(nets) ? "" : "(none)", s_of(p, "description"));
+}
+
+static void
+partners_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "partners");
+	size_t i;
+
+	printf("%-25s %-8s %-20s %-20s %s\n", "ODETTE ID", "STATE", "VALID FROM",
+	    "VALID UNTIL", "NETWORKS  DESCRIPTION");
+	for (i = 0; i < len_of(a); i++)
+		partner_row(json_object_array_get_idx(a, i));
+}
+
+static void
+partner_table(json_object *ans)
+{
+	partners_table(NULL);
+	partner_row(ans);
+}
+
+static char *
+read_password(const char *file)
+{
+	char buf[64];
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	char *pw = NULL;
+
+	if (f == NULL)
+		return NULL;
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		pw = strdup(buf);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (f != stdin)
+		fclose(f);
+	return pw;
+}
+
+static int
+partners_add(const struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "network", required_argument, NULL, 'n' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "disabled", no_argument, NULL, 'D' },
+		{ "valid-from", required_argument, NULL, 'f' },
+		{ "valid-until", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_object *body = json_object_new_object(), *nets = json_object_new_array();
+	char *pw = NULL, t[64], *end;
+	const char *pwfile = NULL;
+	long ms;
+	int ch, rc = CTL_USAGE;
+
+	json_object_object_add(body, "allowed_networks", nets);
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pwfile = optarg; break;
+		case 'n': json_object_array_add(nets, json_object_new_string(optarg)); break;
+		case 'd': json_object_object_add(body, "description", json_object_new_string(optarg)); break;
+		case 'm':
+			ms = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || ms < 0) {
+				ctl_usage_error("--max-sessions needs a number");
+				goto out;
+			}
+			json_object_object_add(body, "max_sessions", json_object_new_int64(ms));
+			break;
+		case 'D': json_object_object_add(body, "enabled", json_object_new_boolean(0)); break;
+		case 'f':
+		case 'u':
+			if (ctl_time_arg(optarg, t, sizeof(t)) != 0) {
+				ctl_usage_error("bad time '%s'", optarg);
+				goto out;
+			}
+			json_object_object_add(body, ch == 'f' ? "valid_from" : "valid_until",
+			    json_object_new_string(t));
+			break;
+		default:
+			ctl_usage_error("partners add: unknown or incomplete option");
+			goto out;
+		}
+	}
+	if (optind + 1 != argc || pwfile == NULL) {
+		ctl_usage_error("usage: partners add ODETTE_ID --password-file FILE|- "
+		    "--network CIDR... [options]");
+		goto out;
+	}
+	if ((pw = read_password(pwfile)) == NULL) {
+		fprintf(stderr, "smartproxyctl: cannot read a password from %s\n", pwfile);
+		goto out;
+	}
+	json_object_object_add(body, "odette_id", json_object_new_string(argv[optind]));
+	json_object_object_add(body, "password", json_object_new_string(pw));
+	rc = show(c, "POST", "v1/partners", body, partner_table);
+out:
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	json_object_put(body);
+	return rc;
+}
+
+int
+ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
+{
+	char path[256], *id;
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "list") == 0 && argc == 2)
+		return show(c, "GET", "v1/partners", NULL, partners_table);
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return partners_add(c, argc - 1, argv + 1);
+	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
+	    strcmp(argv[1], "enable") == 0)) {
+		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
+			return CTL_USAGE;
+		snprintf(path, sizeof(path), "v1/partners/%s/%s", id, argv[1]);
+		curl_free(id);
+		rc = show(c, "POST", path, NULL, partner_table);
+		return rc;
+	}
+	ctl_usage_error("usage: partners list | add ID ... | disable ID | enable ID");
+	return CTL_USAGE;
+}
+
+/* ---- rules ---- */
+
+static void
+rule_row(json_object *r)
+{
+	printf("%-6s %-20s %-20s %-30s %s\n", s_of(r, "id"), s_of(r, "valid_from"),
+	    s_of(r, "valid_until"), s_of(r, "match"), s_of(r, "description"));
+}
+
+static void
+rules_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "rules");
+	size_t i;
+
+	printf("%-6s %-20s %-20s %-30s %s\n", "ID", "VALID FROM", "VALID UNTIL",
+	    "MATCH", "DESCRIPTION");
+	for (i = 0; i < len_of(a); i++)
+		rule_row(json_object_array_get_idx(a, i));
+}
+
+static void
+rule_table(json_object *ans)
+{
+	rules_table(NULL);
+	rule_row(ans);
+}
+
+static int
+rules_add(const struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "match", required_argument, NULL, 'm' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "until", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_object *body = json_object_new_object();
+	char t[64];
+	int ch, rc = CTL_USAGE;
+
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': json_object_object_add(body, "match", json_object_new_string(optarg)); break;
+		case 'd': json_object_object_add(body, "description", json_object_new_string(optarg)); break;
+		case 'f':
+		case 'u':
+			if (ctl_time_arg(optarg, t, sizeof(t)) != 0) {
+				ctl_usage_error("bad time '%s' (a time, 'now' or +N[smhd])", optarg);
+				goto out;
+			}
+			json_object_object_add(body, ch == 'f' ? "valid_from" : "valid_until",
+			    json_object_new_string(t));
+			break;
+		default:
+			ctl_usage_error("rules add: unknown or incomplete option");
+			goto out;
+		}
+	}
+	if (optind != argc || !json_object_object_get_ex(body, "match", NULL) ||
+	    !json_object_object_get_ex(body, "description", NULL)) {
+		ctl_usage_error("usage: rules add --match TEXT --description TEXT "
+		    "[--from T] [--until T]");
+		goto out;
+	}
+	rc = show(c, "POST", "v1/rules", body, rule_table);
+out:
+	json_object_put(body);
+	return rc;
+}
+
+int
+ctl_cmd_rules(const struct ctl *c, int argc, char **argv)
+{
+	char path[64], *end;
+	long long id;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return show(c, "GET", "v1/rules", NULL, rules_table);
+	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+		return rules_add(c, argc - 1, argv + 1);
+	if (argc == 3 && strcmp(argv[1], "remove") == 0) {
+		id = strtoll(argv[2], &end, 10);
+		if (*argv[2] == '\0' || *end != '\0' || id <= 0) {
+			ctl_usage_error("rules remove: '%s' is not a rule id", argv[2]);
+			return CTL_USAGE;
+		}
+		snprintf(path, sizeof(path), "v1/rules/%lld", id);
+		return show(c, "DELETE", path, NULL, NULL);
+	}
+	ctl_usage_error("usage: rules list | add ... | remove ID");
+	return CTL_USAGE;
+}
+
+/* ---- sessions, events, status ---- */
+
+static void
+sessions_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "sessions"), *files, *f;
+	size_t i, j;
+
+	printf("%-20s %-8s %-16s %-22s %12s %12s %-10s %s\n", "ENDED", "SESSION",
+	    "PARTNER", "SOURCE", "FROM PARTNER", "TO PARTNER", "END", "FILES");
+	for (i = 0; i < len_of(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+
+		printf("%-20s %-8s %-16s %-22s %12s %12s %-10s ", s_of(s, "ended"),
+		    s_of(s, "session"), s_of(s, "partner"), s_of(s, "source_address"),
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"),
+		    s_of(s, "end_reason"));
+		files = list_of(s, "files");
+		for (j = 0; j < len_of(files); j++) {
+			f = json_object_array_get_idx(files, j);
+			printf("%s%s(%s)", j ? "," : "", s_of(f, "name"), s_of(f, "size"));
+		}
+		printf("%s\n", len_of(files) ? "" : "-");
+	}
+}
+
+/* Append "&key=value" (escaped) to a query. */
+static int
+query_add(char *q, size_t qlen, const char *key, const char *value)
+{
+	char *esc = curl_easy_escape(NULL, value, 0);
+	size_t n = strlen(q);
+	int w;
+
+	if (esc == NULL)
+		return -1;
+	w = snprintf(q + n, qlen - n, "%s%s=%s", strchr(q, '?') ? "&" : "?", key, esc);
+	curl_free(esc);
+	return w < 0 || (size_t)w >= qlen - n ? -1 : 0;
+}
+
+/* The shared options of the listing commands. */
+static int
+list_query(int argc, char **argv, bool partner, char *q, size_t qlen)
+{
+	static const struct option opts[] = {
+		{ "partner", required_argument, NULL, 'p' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char t[64];
+	int ch;
+
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (!partner)
+				goto bad;
+			if (query_add(q, qlen, "partner", optarg) != 0)
+				return -1;
+			break;
+		case 's':
+		case 'u':
+			if (ch == 'u' && !partner)
+				goto bad;
+			if (ctl_time_arg(optarg, t, sizeof(t)) != 0)
+				goto badtime;
+			if (query_add(q, qlen, ch == 's' ? "since" : "until", t) != 0)
+				return -1;
+			break;
+		case 'l':
+			if (query_add(q, qlen, "limit", optarg) != 0)
+				return -1;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	return 0;
+badtime:
+	ctl_usage_error("bad time '%s' (a time, 'now', +N[smhd] or -N[smhd])", optarg);
+	return -1;
+bad:
+	ctl_usage_error("usage: sessions [--partner P] [--since T] [--until T] "
+	    "[--limit N] | events [--since T] [--limit N]");
+	return -1;
+}
+
+int
+ctl_cmd_sessions(const struct ctl *c, int argc, char **argv)
+{
+	char q[1024] = "v1/sessions";
+
+	if (list_query(argc, argv, true, q, sizeof(q)) != 0)
+		return CTL_USAGE;
+	return show(c, "GET", q, NULL, sessions_table);
+}
+
+static void
+events_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "events");
+	size_t i;
+
+	printf("%-6s %-20s %-20s %-8s %6s %-14s %-16s %s\n", "ID", "TIME", "TYPE",
+	    "SEVERITY", "COUNT", "SCRIPT", "PARTNER", "MESSAGE");
+	for (i = 0; i < len_of(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		printf("%-6s %-20s %-20s %-8s %6s %-14s %-16s %s\n", s_of(e, "id"),
+		    s_of(e, "time"), s_of(e, "type"), s_of(e, "severity"),
+		    s_of(e, "count"), s_of(e, "outcome"), s_of(e, "partner"),
+		    s_of(e, "message"));
+	}
+}
+
+int
+ctl_cmd_events(const struct ctl *c, int argc, char **argv)
+{
+	char q[1024] = "v1/events";
+
+	if (list_query(argc, argv, false, q, sizeof(q)) != 0)
+		return CTL_USAGE;
+	return show(c, "GET", q, NULL, events_table);
+}
+
+static void
+status_table(json_object *ans)
+{
+	json_object *p, *st;
+
+	printf("backend revision:  %s\n", s_of(ans, "revision"));
+	if (!json_object_object_get_ex(ans, "proxy", &p) || p == NULL) {
+		printf("proxy:             no status reported yet\n");
+		return;
+	}
+	if (!json_object_object_get_ex(p, "status", &st))
+		st = NULL;
+	printf("reported:          %s by %s\n", s_of(p, "received"), s_of(p, "reported_by"));
+	printf("connected:         %s\n", s_of(st, "connected"));
+	printf("server:            %s\n", s_of(st, "server"));
+	printf("Proxy ID:          %s\n", s_of(st, "proxy_id"));
+	printf("revision applied:  %s\n", s_of(st, "revision_applied"));
+	printf("sessions:          %s\n", s_of(st, "sessions"));
+}
+
+int
+ctl_cmd_status(const struct ctl *c, int argc, char **argv)
+{
+	if (argc != 1) {
+		ctl_usage_error("usage: status");
+		return CTL_USAGE;
+	}
+	return show(c, "GET", "v1/status", NULL, status_table);
+}

@@ -1,0 +1,126 @@
+/*
+ * http.c - smartproxyctl's one HTTPS request (see ctl.h): libcurl with the
+ * bearer token, the configured CA, TLS 1.2 or newer, a bounded answer, and
+ * the API's error document turned into one line on stderr.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "tools/smartproxyctl/ctl.h"
+
+#define ANSWER_MAX (16u * 1024 * 1024)
+
+struct answer {
+	char *p;
+	size_t n;
+	bool too_big;
+};
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct answer *a = arg;
+	size_t n = size * nmemb;
+	char *np;
+
+	if (a->n + n > ANSWER_MAX) {
+		a->too_big = true;
+		return 0;
+	}
+	if ((np = realloc(a->p, a->n + n + 1)) == NULL)
+		return 0;
+	a->p = np;
+	memcpy(a->p + a->n, data, n);
+	a->n += n;
+	a->p[a->n] = '\0';
+	return n;
+}
+
+static void
+print_api_error(long status, const char *text)
+{
+	json_object *doc = text ? json_tokener_parse(text) : NULL, *e, *v;
+	const char *code = "", *msg = "";
+
+	if (doc != NULL && json_object_object_get_ex(doc, "error", &e)) {
+		if (json_object_object_get_ex(e, "code", &v))
+			code = json_object_get_string(v);
+		if (json_object_object_get_ex(e, "message", &v))
+			msg = json_object_get_string(v);
+	}
+	if (*msg != '\0')
+		fprintf(stderr, "smartproxyctl: %s (HTTP %ld %s)\n", msg, status, code);
+	else
+		fprintf(stderr, "smartproxyctl: the API answered HTTP %ld\n", status);
+	json_object_put(doc);
+}
+
+int
+ctl_request(const struct ctl *c, const char *method, const char *path,
+    json_object *body, json_object **out)
+{
+	struct curl_slist *h = NULL;
+	struct answer a = { NULL, 0, false };
+	char url[4096], auth[300];
+	const char *text = NULL;
+	long status = 0;
+	CURLcode res;
+	CURL *e;
+	int rc = CTL_UNREACHABLE;
+
+	*out = NULL;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", c->url, path) >= sizeof(url) ||
+	    (e = curl_easy_init()) == NULL) {
+		fprintf(stderr, "smartproxyctl: cannot make the request\n");
+		return CTL_UNREACHABLE;
+	}
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+	h = curl_slist_append(h, auth);
+	explicit_bzero(auth, sizeof(auth));
+	h = curl_slist_append(h, "Accept: application/json");
+	if (body != NULL) {
+		text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+	} else if (strcmp(method, "POST") == 0) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "{}");
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout < 10 ? c->timeout : 10L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	res = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && a.too_big)) {
+		fprintf(stderr, "smartproxyctl: %s: %s\n", c->url, curl_easy_strerror(res));
+	} else if (a.too_big) {
+		fprintf(stderr, "smartproxyctl: the answer is larger than %u bytes\n",
+		    ANSWER_MAX);
+		rc = CTL_API;
+	} else if (status < 200 || status >= 300) {
+		print_api_error(status, a.p);
+		rc = CTL_API;
+	} else if (a.n > 0 && (*out = json_tokener_parse(a.p)) == NULL) {
+		fprintf(stderr, "smartproxyctl: the API's answer is not JSON\n");
+		rc = CTL_API;
+	} else
+		rc = CTL_OK;
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	free(a.p);
+	return rc;
+}
