@@ -324,6 +324,7 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 	}
 	limits = sp_json_get(doc, "limits", json_type_object);
 	if ((r = get_uint(limits, "max_sessions", 1000, 1, 100000, &rt->max_sessions, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "max_sessions_per_address", 20, 1, 100000, &rt->max_per_address, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "handshake_timeout_ms", 10000, 100, 600000, &rt->handshake_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "inside_connect_timeout_ms", 10000, 100, 600000, &rt->inside_connect_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "linger_ms", 5000, 0, 600000, &rt->linger_ms, "limits", err, errlen)) != 0)

@@ -71,6 +71,7 @@ struct rtconf {
 	void **modcfg;              /* per chain entry, from config_parse */
 	struct server *srv;
 	unsigned max_sessions;
+	unsigned max_per_address;
 	unsigned handshake_ms;
 	unsigned inside_connect_ms;
 	unsigned linger_ms;

@@ -770,6 +770,23 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		close(fd);
 		return;
 	}
+	{
+		/* Cheap and before TLS: how many sessions this address holds. */
+		char a[SP_ADDR_TEXT];
+		struct session *o;
+		unsigned n = 0;
+
+		sp_addr_host(peer, a, sizeof(a));
+		for (o = srv->sessions; o != NULL; o = o->next)
+			n += !o->outgoing && strcmp(o->peer, a) == 0;
+		if (n >= rt->max_per_address) {
+			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "address_limit" }, { "src", a }),
+			    "address_limit from %s: %u sessions from this address is the limit", a,
+			    rt->max_per_address);
+			close(fd);
+			return;
+		}
+	}
 	if ((s = session_new(srv, rt)) == NULL) {
 		close(fd);
 		return;

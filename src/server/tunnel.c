@@ -74,7 +74,8 @@ control_lost(struct server *srv, const char *why)
 	srv->control = NULL;
 	if (srv->stopping)
 		return;
-	sp_log(SP_LOG_WARN, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
+	/* CRIT: without the client no partner can reach us (an event). */
+	sp_log(SP_LOG_CRIT, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
 	listeners_close(srv);
 	announce_config(srv, NULL);
 	rtconf_unref(srv->rt);

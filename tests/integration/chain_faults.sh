@@ -74,6 +74,31 @@ sp_wait "$INSIDE_PID" 20
 sp_cmp "$SP_TMP/again" "$SP_TMP/inside-got2"
 sp_cmp "$SP_TMP/small" "$SP_TMP/partner-got2"
 
+# 6. At most max_sessions_per_address sessions from one address: the third
+# connection is closed before TLS and logged.
+CHAIN_MAX_PER_ADDRESS=2 chain_config "$PARTNER_PORT" 5
+chain_wait_log server "revision 5 applied" 30
+python3 - "$PARTNER_PORT" "$SP_TMP/pki/ca.pem" "$INSIDE_PORT" <<-'PY' || sp_fail "per-address limit not enforced"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+# An inside server that takes connections (backlog), so the two sessions live.
+inside = socket.socket()
+inside.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+inside.bind(("127.0.0.1", int(sys.argv[3])))
+inside.listen(8)
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                        server_hostname="localhost") for _ in range(2)]
+third = socket.create_connection(("127.0.0.1", port), timeout=10)
+try:
+    ctx.wrap_socket(third, server_hostname="localhost")
+    sys.exit("third TLS session from one address was accepted")
+except (ssl.SSLError, ConnectionError, OSError):
+    pass
+PY
+chain_wait_log server "address_limit from 127.0.0.1: 2 sessions from this address is the limit"
+
 chain_stop client "$CLIENT_PID"
 chain_stop server "$SERVER_PID"
 exit 0
