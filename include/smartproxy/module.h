@@ -226,6 +226,20 @@ struct sp_host {
 	 * be NULL. Returns 0 when queued.
 	 */
 	int (*backend_post)(struct sp_msess *ms, const char *path, const char *json);
+
+	/*
+	 * Ask the backend (POST <path> with `json`, through the tunnel and the
+	 * client) and get its answer: `answer(ms, arg, status, body)` runs on
+	 * the session's thread exactly once, with the HTTP status and the
+	 * response body, or status < 0 and body NULL when there is no answer in
+	 * timeout_ms or no tunnel (fail closed: treat it as a refusal). `ms` is
+	 * NULL there if the session ended meanwhile (free `arg` anyway). Returns
+	 * 0, or <0 if it could not be sent (then `answer` does not run).
+	 */
+	int (*backend_ask)(struct sp_msess *ms, const char *path, const char *json,
+	    unsigned timeout_ms,
+	    void (*answer)(struct sp_msess *ms, void *arg, int status, const char *body),
+	    void *arg);
 };
 
 /*

@@ -33,6 +33,19 @@ struct post {
 };
 
 #define POSTS_MAX 2000
+#define ASKS_MAX 32
+#define ASK_BODY_MAX (64 * 1024)
+
+/* A question the server put to the backend; answered as soon as it returns. */
+struct ask {
+	struct ask *next;
+	struct backend *be;
+	long long id;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	struct sp_buf reply;
+};
 
 struct backend {
 	struct client *cl;
@@ -43,6 +56,8 @@ struct backend {
 	struct post *posts, *posts_tail;
 	size_t nposts;
 	bool posting;
+	unsigned nasks;
+	struct ask *asks;             /* in flight */
 	struct sp_timer post_retry;
 	char post_url[2048];
 	char root[1024];              /* backend URL ending in '/' */
@@ -61,6 +76,7 @@ static void fetch(struct backend *be);
 static void backend_done(struct backend *be, CURLcode res);
 static void post_done(struct backend *be, CURLcode res);
 static void post_next(struct backend *be);
+static void ask_done(struct backend *be, CURL *easy, CURLcode res);
 
 static void
 on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
@@ -82,8 +98,10 @@ on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
 			continue;
 		if (m->easy_handle == be->post_easy)
 			post_done(be, m->data.result);
-		else
+		else if (m->easy_handle == be->easy)
 			backend_done(be, m->data.result);
+		else
+			ask_done(be, m->easy_handle, m->data.result);
 	}
 }
 
@@ -383,6 +401,118 @@ backend_post(struct client *cl, const char *path, const char *body)
 	post_next(be);
 }
 
+static void
+answer(struct client *cl, long long id, long status, const char *body)
+{
+	json_object *m = json_object_new_object();
+
+	json_object_object_add(m, "type", json_object_new_string("answer"));
+	json_object_object_add(m, "id", json_object_new_int64(id));
+	json_object_object_add(m, "status", json_object_new_int((int)status));
+	json_object_object_add(m, "body", body ? json_object_new_string(body) : NULL);
+	control_send(cl, m);
+}
+
+static size_t
+on_ask_body(char *p, size_t size, size_t nmemb, void *userp)
+{
+	struct ask *a = userp;
+	size_t n = size * nmemb;
+
+	return sp_buf_put(&a->reply, p, n) == 0 ? n : 0;
+}
+
+static void
+ask_free(struct ask *a)
+{
+	struct ask **pp;
+
+	for (pp = &a->be->asks; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	if (a->easy != NULL)
+		curl_easy_cleanup(a->easy);
+	curl_slist_free_all(a->headers);
+	free(a->body);
+	sp_buf_free(&a->reply);
+	free(a);
+}
+
+static void
+ask_done(struct backend *be, CURL *easy, CURLcode res)
+{
+	struct ask *a = NULL;
+	long status = -1;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&a);
+	curl_multi_remove_handle(be->multi, easy);
+	if (a == NULL)
+		return;
+	be->nasks--;
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		/* Answer text for the module: NUL-terminated, bounded. */
+		if (sp_buf_put_u8(&a->reply, 0) != 0)
+			status = -1;
+	} else {
+		sp_log(SP_LOG_WARN, "backend", "question %lld to the backend failed: %s", a->id,
+		    curl_easy_strerror(res));
+	}
+	answer(be->cl, a->id, status, status >= 0 ? (const char *)sp_buf_ptr(&a->reply) : NULL);
+	ask_free(a);
+}
+
+void
+backend_ask(struct client *cl, long long id, const char *path, const char *body)
+{
+	struct backend *be = cl->be;
+	struct ask *a;
+	char url[2048], auth[TOKEN_MAX + 32];
+
+	if (be == NULL || be->nasks >= ASKS_MAX || strncmp(path, "v1/", 3) != 0 ||
+	    strstr(path, "..") != NULL ||
+	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") != strlen(path) ||
+	    (a = calloc(1, sizeof(*a))) == NULL) {
+		answer(cl, id, -1, NULL);
+		return;
+	}
+	a->be = be;
+	a->id = id;
+	sp_buf_init(&a->reply, ASK_BODY_MAX);
+	snprintf(url, sizeof(url), "%s%s", be->root, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
+	if ((a->body = strdup(body)) == NULL || (a->easy = curl_easy_init()) == NULL) {
+		ask_free(a);
+		answer(cl, id, -1, NULL);
+		return;
+	}
+	a->headers = curl_slist_append(NULL, auth);
+	a->headers = curl_slist_append(a->headers, "Content-Type: application/json");
+	explicit_bzero(auth, sizeof(auth));
+	curl_easy_setopt(a->easy, CURLOPT_URL, url);
+	curl_easy_setopt(a->easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(a->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(a->easy, CURLOPT_TIMEOUT, (long)cl->conf.backend.timeout);
+	curl_easy_setopt(a->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(a->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cl->conf.backend.ca_file != NULL)
+		curl_easy_setopt(a->easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
+	curl_easy_setopt(a->easy, CURLOPT_HTTPHEADER, a->headers);
+	curl_easy_setopt(a->easy, CURLOPT_POSTFIELDS, a->body);
+	curl_easy_setopt(a->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(a->body));
+	curl_easy_setopt(a->easy, CURLOPT_WRITEFUNCTION, on_ask_body);
+	curl_easy_setopt(a->easy, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(a->easy, CURLOPT_PRIVATE, a);
+	curl_easy_setopt(a->easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
+	be->nasks++;
+	a->next = be->asks;
+	be->asks = a;
+	curl_multi_add_handle(be->multi, a->easy);
+}
+
 static int
 read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 {
@@ -487,6 +617,10 @@ backend_stop(struct client *cl)
 		struct post *p = be->posts;
 		be->posts = p->next;
 		post_free(p);
+	}
+	while (be->asks != NULL) {
+		curl_multi_remove_handle(be->multi, be->asks->easy);
+		ask_free(be->asks);
 	}
 	if (be->multi != NULL && be->easy != NULL)
 		curl_multi_remove_handle(be->multi, be->easy);

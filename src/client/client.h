@@ -71,6 +71,8 @@ int backend_start(struct client *cl, char *err, size_t errlen);
 void backend_stop(struct client *cl);
 /* POST a document the server sent for the backend (queued, in order). */
 void backend_post(struct client *cl, const char *path, const char *body);
+/* POST a question from the server; its answer goes back as an "answer" message. */
+void backend_ask(struct client *cl, long long id, const char *path, const char *body);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

@@ -9,6 +9,7 @@
  * never silent.
  */
 #include "server/server.h"
+#include "server/session.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "tunnel/msg.h"
@@ -143,6 +144,118 @@ bridge_free(void)
 	memset(&outbox, 0, sizeof(outbox));
 }
 
+/* ---- questions to the backend (host->backend_ask) ---- */
+
+struct ask {
+	struct ask *next;
+	struct server *srv;
+	uint64_t id;
+	uint64_t sid;
+	size_t idx;
+	void (*answer)(struct sp_msess *, void *, int, const char *);
+	void *arg;
+	struct sp_timer timer;
+};
+
+static struct ask *asks;
+static uint64_t next_ask;
+
+static void
+ask_unlink(struct ask *a)
+{
+	struct ask **pp;
+
+	for (pp = &asks; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	sp_timer_stop(a->srv->loop, &a->timer);
+}
+
+/* Hand the answer to its module on the session, if the session is still there. */
+static void
+ask_deliver(struct ask *a, int status, const char *body)
+{
+	struct session *s = session_find(a->srv, a->sid);
+	struct sp_msess *ms = s != NULL && s->state == S_RELAY ? &s->ms[a->idx] : NULL;
+
+	a->answer(ms, a->arg, status, body);
+	free(a);
+}
+
+static void
+ask_timeout(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct ask *a = arg;
+
+	ask_unlink(a);
+	sp_log(SP_LOG_WARN, "backend", "question %llu to the backend not answered in time: refused",
+	    (unsigned long long)a->id);
+	ask_deliver(a, -1, NULL);
+}
+
+int
+bridge_ask(struct server *srv, struct session *s, size_t idx, const char *path,
+    const char *json, unsigned timeout_ms,
+    void (*answer)(struct sp_msess *, void *, int, const char *), void *arg)
+{
+	struct ask *a;
+	json_object *m;
+
+	if (!valid_path(path))
+		return SP_ERR_INVALID;
+	if (srv->control == NULL)
+		return SP_ERR_CLOSED;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SP_ERR_NOMEM;
+	a->srv = srv;
+	a->id = ++next_ask;
+	a->sid = s->id;
+	a->idx = idx;
+	a->answer = answer;
+	a->arg = arg;
+	sp_timer_init(&a->timer, ask_timeout, a);
+	sp_timer_start(srv->loop, &a->timer, timeout_ms);
+	a->next = asks;
+	asks = a;
+	m = json_object_new_object();
+	json_object_object_add(m, "type", json_object_new_string("ask"));
+	json_object_object_add(m, "id", json_object_new_int64((int64_t)a->id));
+	json_object_object_add(m, "path", json_object_new_string(path));
+	json_object_object_add(m, "body", json_object_new_string(json));
+	tunnel_send(srv, m);
+	return SP_OK;
+}
+
+void
+bridge_answer(struct server *srv, json_object *msg)
+{
+	uint64_t id = (uint64_t)sp_json_int(msg, "id", 0);
+	struct ask *a;
+
+	for (a = asks; a != NULL; a = a->next)
+		if (a->id == id)
+			break;
+	if (a == NULL)
+		return; /* late: its timeout already answered */
+	ask_unlink(a);
+	ask_deliver(a, (int)sp_json_int(msg, "status", -1), sp_json_str(msg, "body", NULL));
+}
+
+/* The tunnel is gone: every open question is answered "no answer" (fail closed). */
+void
+bridge_fail_asks(struct server *srv)
+{
+	while (asks != NULL) {
+		struct ask *a = asks;
+
+		ask_unlink(a);
+		ask_deliver(a, -1, NULL);
+	}
+}
+
 /* ---- modules' on_log as a log filter ---- */
 
 static void
@@ -194,5 +307,6 @@ void
 bridge_stop(struct server *srv)
 {
 	(void)sp_log_filter_remove(module_log_filter, srv);
+	bridge_fail_asks(srv);
 	bridge_free();
 }

@@ -129,6 +129,11 @@ void tunnel_send(struct server *srv, json_object *msg);
 int bridge_post(struct server *srv, const char *path, const char *json);
 void bridge_flush(struct server *srv);
 int bridge_start(struct server *srv);
+int bridge_ask(struct server *srv, struct session *s, size_t idx, const char *path,
+    const char *json, unsigned timeout_ms,
+    void (*answer)(struct sp_msess *, void *, int, const char *), void *arg);
+void bridge_answer(struct server *srv, json_object *msg);
+void bridge_fail_asks(struct server *srv);
 void bridge_stop(struct server *srv);
 
 /* rtconf.c */

@@ -1232,6 +1232,15 @@ h_backend_post(struct sp_msess *ms, const char *path, const char *json)
 	return bridge_post(ms != NULL ? ms->s->srv : server_self, path, json);
 }
 
+static int
+h_backend_ask(struct sp_msess *ms, const char *path, const char *json, unsigned timeout_ms,
+    void (*answer)(struct sp_msess *, void *, int, const char *), void *arg)
+{
+	if (ms == NULL)
+		return SP_ERR_INVALID;
+	return bridge_ask(ms->s->srv, ms->s, ms->idx, path, json, timeout_ms, answer, arg);
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -1251,4 +1260,5 @@ const struct sp_host server_host = {
 	.event = h_event,
 	.run_async = h_run_async,
 	.backend_post = h_backend_post,
+	.backend_ask = h_backend_ask,
 };

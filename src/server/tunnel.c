@@ -77,6 +77,7 @@ control_lost(struct server *srv, const char *why)
 	/* CRIT: without the client no partner can reach us (an event). */
 	sp_log(SP_LOG_CRIT, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
 	listeners_close(srv);
+	bridge_fail_asks(srv);
 	announce_config(srv, NULL);
 	rtconf_unref(srv->rt);
 	srv->rt = NULL;
@@ -188,6 +189,8 @@ control_msg(struct tunconn *tc, json_object *msg)
 		send_msg(tc, m);
 	} else if (strcmp(type, "pong") == 0) {
 		/* last_rx is enough */
+	} else if (strcmp(type, "answer") == 0) {
+		bridge_answer(tc->srv, msg);
 	} else if (strcmp(type, "open_failed") == 0) {
 		struct session *s = session_find(tc->srv, (uint64_t)sp_json_int(msg, "session", 0));
 		if (s != NULL)
