@@ -2,3 +2,4 @@
 include $(srcdir)/modules/log_ignore/local.mk
 include $(srcdir)/modules/event_script/local.mk
 include $(srcdir)/modules/partner/local.mk
+include $(srcdir)/modules/oftp2/local.mk

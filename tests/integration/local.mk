@@ -44,3 +44,12 @@ SP_PARTNER_TESTS = \
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
+
+# The OFTP2 module (modules/oftp2) in the chain: valid exchanges pass
+# unchanged, the bad-input corpus ends with the specified ESID.
+SP_OFTP2_MOD_TESTS = \
+	tests/integration/oftp2_valid.sh \
+	tests/integration/oftp2_bad.sh
+dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
+TESTS += $(SP_OFTP2_MOD_TESTS)
+EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
