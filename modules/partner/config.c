@@ -373,10 +373,18 @@ parse_brake(json_object *sec, struct pm_brake_conf *b, char *err, size_t errlen)
 		return bad(err, errlen, "brake", "expected an object or null");
 	json_object_object_foreach(o, key, val) {
 		(void)val;
-		if (strcmp(key, "max_failures") != 0 && strcmp(key, "window_ms") != 0 &&
-		    strcmp(key, "block_ms") != 0)
-			return bad(err, errlen, "brake", "unknown member '%.40s' (known: "
-			    "max_failures, window_ms, block_ms)", key);
+		char shown[41];
+		size_t i;
+
+		if (strcmp(key, "max_failures") == 0 || strcmp(key, "window_ms") == 0 ||
+		    strcmp(key, "block_ms") == 0)
+			continue;
+		/* The name is foreign text: the error stays one printable line. */
+		for (i = 0; key[i] != '\0' && i < sizeof(shown) - 1; i++)
+			shown[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+		shown[i] = '\0';
+		return bad(err, errlen, "brake", "unknown member '%s' (known: "
+		    "max_failures, window_ms, block_ms)", shown);
 	}
 	if ((r = get_uint(o, "max_failures", PM_BRAKE_FAILURES, 0, 1000000,
 	    &b->max_failures, "brake", err, errlen)) != 0 ||

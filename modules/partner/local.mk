@@ -8,6 +8,7 @@ SP_PARTNER_SOURCES = \
 	modules/partner/config.c modules/partner/net.c modules/partner/cert.c \
 	modules/partner/brake.c modules/partner/counts.c \
 	src/api/pwhash.c src/api/pwhash.h
+EXTRA_DIST += modules/partner/README.md
 SP_PARTNER_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 SP_PARTNER_LIBS = $(JSONC_LIBS) $(GNUTLS_LIBS) -lpthread
 
@@ -28,3 +29,22 @@ tests_unit_check_partner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 tests_unit_check_partner_CFLAGS = $(SP_PARTNER_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_partner_LDADD = $(SP_PARTNER_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/unit/data/partner
+
+# Fuzz target: the configuration parser (the section comes from outside).
+check_PROGRAMS += tests/fuzz/fuzz_partner_config
+TESTS += tests/fuzz/fuzz_partner_config
+tests_fuzz_fuzz_partner_config_SOURCES = tests/fuzz/fuzz_partner_config.c \
+	$(SP_FUZZ_REPLAY) $(SP_PARTNER_SOURCES)
+tests_fuzz_fuzz_partner_config_CFLAGS = $(SP_PARTNER_CFLAGS)
+tests_fuzz_fuzz_partner_config_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/partner_config\"
+tests_fuzz_fuzz_partner_config_LDADD = $(SP_PARTNER_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/partner_config
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_partner_config_libfuzzer
+tests_fuzz_fuzz_partner_config_libfuzzer_SOURCES = tests/fuzz/fuzz_partner_config.c \
+	$(SP_PARTNER_SOURCES)
+tests_fuzz_fuzz_partner_config_libfuzzer_CFLAGS = $(SP_PARTNER_CFLAGS)
+tests_fuzz_fuzz_partner_config_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_partner_config_libfuzzer_LDADD = $(SP_PARTNER_LIBS)
+endif

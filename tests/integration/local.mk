@@ -40,7 +40,8 @@ TESTS += $(SP_API_TESTS)
 # brute-force burst beside a valid transfer; each also checks the fail2ban
 # filter of contrib/fail2ban against the log it produced.
 SP_PARTNER_TESTS = \
-	tests/integration/partner_open.sh
+	tests/integration/partner_open.sh \
+	tests/integration/partner_ssid.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
