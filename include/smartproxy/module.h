@@ -240,6 +240,14 @@ struct sp_host {
 	    unsigned timeout_ms,
 	    void (*answer)(struct sp_msess *ms, void *arg, int status, const char *body),
 	    void *arg);
+
+	/*
+	 * A security event line like host->security, for when there is no
+	 * session any more (e.g. after run_async found it gone): `src` is the
+	 * source address the module remembered.
+	 */
+	void (*security_from)(const char *src, const char *event, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
 };
 
 /*

@@ -80,6 +80,25 @@ sp_cert_sha256_der(const unsigned char *der, size_t len, char out[SP_KEY_ID_HEX]
 }
 
 int
+sp_cert_subject_der(const unsigned char *der, size_t len, char *out, size_t n)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)len }, dn = { NULL, 0 };
+	int r = SP_ERR_INVALID;
+
+	if (n == 0 || gnutls_x509_crt_init(&crt) != 0)
+		return SP_ERR_NOMEM;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+		snprintf(out, n, "%.*s", (int)dn.size, (const char *)dn.data);
+		r = SP_OK;
+	}
+	gnutls_free(dn.data);
+	gnutls_x509_crt_deinit(crt);
+	return r;
+}
+
+int
 sp_tls_peer_key_id(gnutls_session_t s, char out[SP_KEY_ID_HEX])
 {
 	const gnutls_datum_t *certs;

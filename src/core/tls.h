@@ -53,6 +53,9 @@ int sp_cert_key_id_pem(const char *pem, char out[SP_KEY_ID_HEX]);
 /* SHA-256 of the whole DER certificate, in hex (certificate pins). */
 int sp_cert_sha256_der(const unsigned char *der, size_t len, char out[SP_KEY_ID_HEX]);
 
+/* The certificate's subject as an RFC 4514 string, truncated to fit. */
+int sp_cert_subject_der(const unsigned char *der, size_t len, char *out, size_t n);
+
 /* Key id of the peer's leaf certificate, SP_ERR_NOT_FOUND if it sent none. */
 int sp_tls_peer_key_id(gnutls_session_t s, char out[SP_KEY_ID_HEX]);
 

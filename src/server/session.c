@@ -540,7 +540,7 @@ established(struct session *s)
 	const gnutls_datum_t *certs;
 	unsigned int ncerts = 0;
 	struct sp_tls tls;
-	char sha[SP_KEY_ID_HEX] = "", why[256];
+	char sha[SP_KEY_ID_HEX] = "", why[256], subject[512];
 	size_t i;
 
 	disarm(s);
@@ -554,6 +554,10 @@ established(struct session *s)
 			tls.peer_cert_len = certs[0].size;
 			if (sp_cert_sha256_der(certs[0].data, certs[0].size, sha) == 0)
 				tls.peer_cert_sha256 = sha;
+			if (sp_cert_subject_der(certs[0].data, certs[0].size, subject, sizeof(subject)) == 0) {
+				tls.peer_subject = subject;
+				fact_set(s, "tls.peer_subject", subject);
+			}
 		}
 		fact_set(s, "tls.version", tls.version);
 		fact_set(s, "tls.cipher", tls.cipher);
@@ -987,6 +991,19 @@ h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
 }
 
 static void
+h_security_from(const char *src, const char *event, const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", src ? src : "" }),
+	    "%s from %s: %s", event, src ? src : "?", detail);
+}
+
+static void
 h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
 {
 	char detail[512];
@@ -996,6 +1013,10 @@ h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	if (ms == NULL) {
+		h_security_from(NULL, event, "%s", detail);
+		return;
+	}
 	partner = fact(ms->s, "partner");
 	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", ms->s->peer },
 	    { "partner", partner ? partner : "" }, { "session", ms->s->idtext },
@@ -1261,4 +1282,5 @@ const struct sp_host server_host = {
 	.run_async = h_run_async,
 	.backend_post = h_backend_post,
 	.backend_ask = h_backend_ask,
+	.security_from = h_security_from,
 };
