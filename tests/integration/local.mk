@@ -50,7 +50,8 @@ EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.p
 # unchanged, the bad-input corpus ends with the specified ESID.
 SP_OFTP2_MOD_TESTS = \
 	tests/integration/oftp2_valid.sh \
-	tests/integration/oftp2_bad.sh
+	tests/integration/oftp2_bad.sh \
+	tests/integration/oftp2_outgoing.sh
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py

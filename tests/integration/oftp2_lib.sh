@@ -4,7 +4,10 @@
 #   o2_chain_up [MODULE_JSON]   chain with modules: [oftp2], one TLS partner
 #                               listener ($PARTNER_PORT), modules.oftp2 =
 #                               MODULE_JSON (default {}); backend, server and
-#                               client started, revision 1 applied
+#                               client started, revision 1 applied. With
+#                               O2_ROUTE=1 also a route "out": the inside
+#                               calls 127.0.0.1:$ROUTE_PORT, the server dials
+#                               the partner (TLS, test CA) on $OUT_PORT
 #   o2_inside NAME [opts]       oftp2-peer listen --once as the inside server
 #                               on $INSIDE_PORT ($SP_TMP/NAME/in-inside holds
 #                               what it receives); PID in INSIDE_PID
@@ -23,12 +26,23 @@ o2_chain_up() {
     path: $SP_TOP_BUILDDIR/.libs/oftp2.so"
 	chain_init
 	PARTNER_PORT=$(chain_free_port)
+	ROUTE_PORT=$(chain_free_port)
+	OUT_PORT=$(chain_free_port)
 	CHAIN_CONFIG_OUT=$SP_TMP/next.json chain_config "$PARTNER_PORT" 1
-	python3 - "$SP_TMP/next.json" "$json" <<-'PY' || sp_hard_error "module section"
+	python3 - "$SP_TMP/next.json" "$json" "${O2_ROUTE:-0}" "$ROUTE_PORT" "$OUT_PORT" \
+		"$SP_TMP/pki/ca.pem" "$O2_PARTNER_ID" <<-'PY' || sp_hard_error "module section"
 	import json, sys
-	doc = json.load(open(sys.argv[1]))
-	doc["modules"]["oftp2"] = json.loads(sys.argv[2])
-	json.dump(doc, open(sys.argv[1], "w"))
+	path, mod, route, rport, oport, ca, pid = sys.argv[1:8]
+	doc = json.load(open(path))
+	doc["modules"]["oftp2"] = json.loads(mod)
+	if route == "1":
+	    doc["routes"] = [{
+	        "name": "out", "client_listen": "127.0.0.1:%s" % rport,
+	        "partner_odette_id": pid, "partner_address": "127.0.0.1:%s" % oport,
+	        "source_address": None,
+	        "tls": {"ca_bundle": open(ca).read(), "pins": [],
+	                "client_certificate_chain": None, "client_private_key": None}}]
+	json.dump(doc, open(path, "w"))
 	PY
 	mv "$SP_TMP/next.json" "$SP_TMP/config.json"
 	chain_fake_backend
@@ -36,6 +50,9 @@ o2_chain_up() {
 	chain_start_client
 	chain_wait_log server "revision 1 applied"
 	chain_wait_log client "server applied revision 1"
+	if [ "${O2_ROUTE:-0}" = 1 ]; then
+		chain_wait_log client "route out: inside calls accepted on 127.0.0.1:$ROUTE_PORT"
+	fi
 }
 
 o2_inside() {
