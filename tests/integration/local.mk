@@ -55,3 +55,11 @@ SP_OFTP2_MOD_TESTS = \
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
+
+# Operations (issue 7): log-ignore rules, the event script, session audit and
+# smartproxyctl against the real backend and chain.
+SP_OPS_TESTS = \
+	tests/integration/ops_events.sh \
+	tests/integration/ops_flood.sh
+dist_check_SCRIPTS += $(SP_OPS_TESTS)
+TESTS += $(SP_OPS_TESTS)
