@@ -140,6 +140,7 @@ struct sp_server_conf {
 	char *pairing_file;
 	char *user;
 	char *chroot;     /* NULL: no chroot */
+	int seccomp;      /* enum sp_sandbox_mode (core/sandbox.h) */
 	struct sp_module_conf *modules;  /* chain order */
 	size_t nmodules;
 	struct sp_log_conf logging;

@@ -18,6 +18,7 @@
 
 #include "core/bootstrap.h"
 #include "core/err.h"
+#include "core/sandbox.h"
 
 /* ---- logging (shared) ---- */
 
@@ -202,6 +203,11 @@ static const struct sp_bs_section module_section = {
 
 #define SRV(f) offsetof(struct sp_server_conf, f)
 
+static const struct sp_bs_enum seccomp_values[] = {
+	{ "enforce", SP_SANDBOX_ENFORCE }, { "log", SP_SANDBOX_LOG },
+	{ "off", SP_SANDBOX_OFF }, { NULL, 0 }
+};
+
 static const struct sp_bs_key server_tunnel_keys[] = {
 	{ .name = "listen", .type = SP_BS_ADDR, .flags = SP_BS_REQUIRED,
 	  .offset = offsetof(struct sp_server_conf, tunnel.listen) -
@@ -224,6 +230,8 @@ static const struct sp_bs_key server_keys[] = {
 	{ .name = "user", .type = SP_BS_STRING, .offset = SRV(user),
 	  .max = 32, .def = SP_DEFAULT_USER },
 	{ .name = "chroot", .type = SP_BS_PATH, .offset = SRV(chroot) },
+	{ .name = "seccomp", .type = SP_BS_ENUM, .offset = SRV(seccomp),
+	  .values = seccomp_values, .def = "enforce" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },

@@ -7,6 +7,7 @@
 
 #include "core/bootstrap.h"
 #include "core/err.h"
+#include "core/sandbox.h"
 
 #include <smartproxy/module.h>
 
@@ -35,6 +36,7 @@ START_TEST(server_full)
 	ck_assert_str_eq(c.pairing_file, "/etc/smartproxy/pairing");
 	ck_assert_str_eq(c.user, "smartproxy");
 	ck_assert_str_eq(c.chroot, "/var/lib/smartproxy/empty");
+	ck_assert_int_eq(c.seccomp, SP_SANDBOX_LOG);
 	ck_assert_uint_eq(c.nmodules, 2);
 	ck_assert_str_eq(c.modules[0].name, "oftp2");
 	ck_assert_str_eq(c.modules[0].path,
@@ -84,6 +86,7 @@ START_TEST(server_defaults)
 	ck_assert_str_eq(c.pairing_file, SP_SYSCONFDIR "/smartproxy/pairing");
 	ck_assert_str_eq(c.user, SP_DEFAULT_USER);
 	ck_assert_ptr_null(c.chroot);
+	ck_assert_int_eq(c.seccomp, SP_SANDBOX_ENFORCE);
 	ck_assert_uint_eq(c.nmodules, 0);
 	ck_assert_ptr_null(c.modules);
 	ck_assert_int_eq(c.logging.level, SP_LOG_INFO);
@@ -185,6 +188,8 @@ static const struct {
 	  "enforce|detect, got \"audit\"" },
 	{ "bad-module-item.yaml",
 	  ":4: key 'modules[0]': expected a mapping, got \"oftp2\"" },
+	{ "bad-seccomp.yaml", ":3: key 'seccomp': expected one of "
+	  "enforce|log|off, got \"strict\"" },
 };
 
 START_TEST(bad_file)
