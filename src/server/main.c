@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
+#include "core/sandbox.h"
 #include "tunnel/msg.h"
 
 #include <errno.h>
@@ -263,6 +264,14 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_ERR, "core", "%s", err);
 		goto out;
 	}
+	/* Last: from here on the filter decides (src/core/sandbox.h). */
+	if (sp_sandbox_apply((enum sp_sandbox_mode)srv.conf.seccomp, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "core", "%s", err);
+		goto out;
+	}
+	sp_log(srv.conf.seccomp == SP_SANDBOX_ENFORCE ? SP_LOG_INFO : SP_LOG_WARN, "core",
+	    "seccomp filter: %s%s", sp_sandbox_mode_name((enum sp_sandbox_mode)srv.conf.seccomp),
+	    sp_sandbox_relaxed() ? " (widened for the sanitizer runtime: a test build)" : "");
 	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
 	srv.stopping = true;
 	sessions_end_all(&srv, "stopping");
