@@ -63,3 +63,12 @@ SP_OPS_TESTS = \
 	tests/integration/ops_flood.sh
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
+
+# DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
+# on every server thread with a session through it; as root, the server
+# chrooted into an empty directory as 'nobody' (skipped when not root).
+SP_HARDENING_TESTS = \
+	tests/integration/hardening_seccomp.sh \
+	tests/integration/hardening_chroot.sh
+dist_check_SCRIPTS += $(SP_HARDENING_TESTS)
+TESTS += $(SP_HARDENING_TESTS)
