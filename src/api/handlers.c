@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/decide.h"
 #include "api/ops.h"
 #include "api/pwhash.h"
 #include "core/err.h"
@@ -580,5 +581,8 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/sessions", true, api_h_sessions_list },
 	{ "POST", "/v1/status", true, api_h_status_post },
 	{ "GET", "/v1/status", true, api_h_status_get },
+	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
+	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
+	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
 	{ NULL, NULL, false, NULL }
 };

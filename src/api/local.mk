@@ -14,7 +14,8 @@ libspapi_la_SOURCES = \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/render.c \
 	src/api/conf.c src/api/conf.h \
-	src/api/store_ops.c src/api/store_ops.h
+	src/api/store_ops.c src/api/store_ops.h \
+	src/api/store_decide.c src/api/decide.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
@@ -22,7 +23,7 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c
+	src/api/purge.c src/api/decide.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.

@@ -1,0 +1,78 @@
+/*
+ * store_decide.c - the online blocks of decide.h in the store's database.
+ * Not part of the configuration model: no revision is bumped, renders and
+ * imports never read or replace this table. Ownership: nothing is kept.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "api/decide.h"
+#include "api/store_int.h"
+#include "core/err.h"
+
+static int
+ensure_table(struct sp_store *st)
+{
+	return sp_store_exec(st, "CREATE TABLE IF NOT EXISTS online_blocks ("
+	    "odette_id TEXT PRIMARY KEY, esid_reason TEXT NOT NULL, "
+	    "since TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))");
+}
+
+int
+sp_store_online_block_get(struct sp_store *st, const char *odette_id,
+    bool *blocked, char esid[3])
+{
+	sqlite3_stmt *s;
+	const unsigned char *e;
+	int r;
+
+	*blocked = false;
+	if ((r = ensure_table(st)) != 0)
+		return r;
+	if (sqlite3_prepare_v2(st->db, "SELECT esid_reason FROM online_blocks "
+	    "WHERE odette_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_bind_text(s, 1, odette_id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		e = sqlite3_column_text(s, 0);
+		*blocked = true;
+		snprintf(esid, 3, "%s", e != NULL && strlen((const char *)e) == 2 ?
+		    (const char *)e : "03");
+		r = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+}
+
+int
+sp_store_online_block_set(struct sp_store *st, const char *odette_id,
+    const char *esid)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = ensure_table(st)) != 0)
+		return r;
+	if (sqlite3_prepare_v2(st->db, esid != NULL ?
+	    "INSERT OR REPLACE INTO online_blocks (odette_id, esid_reason) "
+	    "VALUES (?1, ?2)" : "DELETE FROM online_blocks WHERE odette_id = ?1",
+	    -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (sqlite3_bind_text(s, 1, odette_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (esid != NULL &&
+	    sqlite3_bind_text(s, 2, esid, -1, SQLITE_STATIC) != SQLITE_OK)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+}
