@@ -396,6 +396,53 @@ parse_brake(json_object *sec, struct pm_brake_conf *b, char *err, size_t errlen)
 	return SP_OK;
 }
 
+/*
+ * The online decision: a path the client will POST to (it accepts only
+ * "v1/" paths of [a-z0-9/_-], so anything else would fail every session)
+ * and how long to wait. Unknown members are typos, refused like brake's.
+ */
+static int
+parse_online(json_object *sec, struct pm_online_conf *on, char *err,
+    size_t errlen)
+{
+	json_object *o = member(sec, "online");
+	const char *path;
+	size_t n;
+	int r;
+
+	memset(on, 0, sizeof(*on));
+	if (is_null(o))
+		return SP_OK;
+	if (!json_object_is_type(o, json_type_object))
+		return bad(err, errlen, "online", "expected an object or null");
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		char shown[41];
+		size_t i;
+
+		if (strcmp(key, "path") == 0 || strcmp(key, "timeout_ms") == 0)
+			continue;
+		for (i = 0; key[i] != '\0' && i < sizeof(shown) - 1; i++)
+			shown[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+		shown[i] = '\0';
+		return bad(err, errlen, "online", "unknown member '%s' (known: "
+		    "path, timeout_ms)", shown);
+	}
+	if ((r = get_str(o, "path", true, PM_ONLINE_PATH_MAX, &path, "online",
+	    err, errlen)) != 0 ||
+	    (r = get_uint(o, "timeout_ms", PM_ONLINE_TIMEOUT_MS, 100, 60000,
+	    &on->timeout_ms, "online", err, errlen)) != 0)
+		return r;
+	n = strlen(path);
+	if (n <= 3 || strncmp(path, "v1/", 3) != 0 || strstr(path, "..") != NULL ||
+	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") != n)
+		return bad(err, errlen, "online", "path: expected v1/... of a-z, 0-9, "
+		    "'/', '_', '-' (relative to the API root)");
+	memcpy(on->path, path, n + 1);
+	on->on = true;
+	return SP_OK;
+}
+
 static int
 parse_section(json_object *sec, struct pm_config *cfg, char *err, size_t errlen)
 {
@@ -408,6 +455,7 @@ parse_section(json_object *sec, struct pm_config *cfg, char *err, size_t errlen)
 	if (!json_object_is_type(sec, json_type_object))
 		return bad(err, errlen, "", "expected an object or null");
 	if ((r = parse_brake(sec, &cfg->brake, err, errlen)) != 0 ||
+	    (r = parse_online(sec, &cfg->online, err, errlen)) != 0 ||
 	    (r = get_array(sec, "partners", true, PM_PARTNERS_MAX, &a, "",
 	    err, errlen)) != 0)
 		return r;

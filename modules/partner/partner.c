@@ -11,7 +11,9 @@
  *   on_message, the SSID   code known, enabled, within its validity window,
  *                          address and certificate its own (ESID 03), then
  *                          the password (PBKDF2 on a worker thread; ESID 04),
- *                          then its session limit (ESID 08).
+ *                          then its session limit (ESID 08), then, when
+ *                          `online` is configured, the backend's decision
+ *                          (host->backend_ask; no answer in time: ESID 08).
  * The cheap checks of the SSID come before the password on purpose: a guesser
  * from the wrong address or with the wrong certificate learns nothing about
  * the password and costs no PBKDF2. Outgoing sessions (we called the partner):
@@ -25,7 +27,9 @@
  * tables; struct pm_sess (session context, the core's memory) owns a copy of
  * the client certificate, freed in on_close. A password job (struct pm_job)
  * is owned by the run_async machinery from queueing until pm_job_done(),
- * which frees it whether or not the session still exists.
+ * which frees it whether or not the session still exists. An online
+ * question (struct pm_ask) likewise belongs to the backend_ask machinery
+ * until pm_ask_answer() frees it.
  */
 #include <smartproxy/module.h>
 #include <smartproxy/oftp2.h>
@@ -59,6 +63,7 @@ struct pm_sess {
 	bool accepted;
 	bool counted;           /* holds a slot in pm_mod.counts */
 	char partner[PM_ID_MAX + 1];
+	char listener[64];      /* incoming: the listener's name */
 	uint8_t *cert;          /* leaf DER copy, or NULL */
 	size_t certlen;
 	char cert_sha[65];
@@ -74,6 +79,14 @@ struct pm_job {
 	struct pm_brake_conf brake;
 	unsigned max_sessions;
 	int result;             /* of sp_pwhash_verify */
+};
+
+struct pm_ask {
+	struct pm_mod *mod;
+	struct pm_sess *sess;   /* valid only when the answer gets a session */
+	char id[PM_ID_MAX + 1];
+	char addr[PM_ADDR_MAX];
+	unsigned timeout_ms;
 };
 
 /* ---- clocks ---- */
@@ -137,29 +150,60 @@ brake_fail(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc
 }
 
 /*
- * Refuse the partner's SSID: security line, brake, ESID reason. `token` and
- * the detail are the documented line of docs/logging.md.
+ * Refuse the partner's SSID: security line, brake (when `brake`), ESID
+ * reason. `token` and the detail are the documented line of docs/logging.md.
  */
-__attribute__((format(printf, 6, 7)))
+__attribute__((format(printf, 6, 0)))
 static enum sp_verdict
-refuse_ssid(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
-    const char *esid, const char *token, const char *fmt, ...)
+refuse_ssid_v(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, bool brake,
+    va_list ap)
 {
 	const struct pm_config *cfg = m->host->config(ms);
 	char detail[400];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	m->host->security(ms, token, "%s; ESID %s%s", detail, esid, detect_note(m));
-	if (cfg != NULL && strcmp(esid, "08") != 0 && !s->outgoing)
+	if (brake && cfg != NULL && strcmp(esid, "08") != 0 && !s->outgoing)
 		brake_fail(m, ms, &cfg->brake, s->addr);
 	if (detect(m))
 		return SP_CONTINUE;
 	if (m->host->fact_set(ms, "oftp2.esid_reason", esid) != 0)
 		return SP_FAIL;
 	return SP_REJECT;
+}
+
+__attribute__((format(printf, 6, 7)))
+static enum sp_verdict
+refuse_ssid(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, ...)
+{
+	enum sp_verdict v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = refuse_ssid_v(m, ms, s, esid, token, fmt, true, ap);
+	va_end(ap);
+	return v;
+}
+
+/*
+ * The backend's refusals do not feed the brake: the partner has proved its
+ * password by then, so braking its address would slow no guesser, only the
+ * partner (and a backend outage would block every partner that called).
+ */
+__attribute__((format(printf, 6, 7)))
+static enum sp_verdict
+refuse_online(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, ...)
+{
+	enum sp_verdict v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = refuse_ssid_v(m, ms, s, esid, token, fmt, false, ap);
+	va_end(ap);
+	return v;
 }
 
 static enum sp_verdict
@@ -254,6 +298,7 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 		return SP_FAIL;
 	}
 	strcpy(s->addr, peer->addr);
+	snprintf(s->listener, sizeof(s->listener), "%s", peer->route ? peer->route : "");
 	if (s->outgoing)
 		return SP_CONTINUE;     /* we chose whom to call */
 	if ((left = pm_brake_blocked(&m->brake, s->addr, pm_mono_ms())) > 0) {
@@ -341,12 +386,96 @@ pm_job_free(struct pm_job *j)
 	free(j);
 }
 
-/* After the password: its verdict, then the session limit. */
+/* ---- stage 4: the backend's decision (optional) ---- */
+
+static bool
+has_backend_ask(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, backend_ask) +
+	    sizeof(h->backend_ask) && h->backend_ask != NULL;
+}
+
+/* On the session's thread, exactly once; ms NULL if the session ended. */
+static void
+pm_ask_answer(struct sp_msess *ms, void *arg, int status, const char *body)
+{
+	struct pm_ask *a = arg;
+	struct pm_mod *m = a->mod;
+	enum pm_online_verdict ov;
+	enum sp_verdict v;
+	char esid[3], detail[200];
+
+	ov = pm_online_read(status, body, esid, detail, sizeof(detail));
+	if (ms == NULL) {
+		/* Nothing left to decide; its slot went with on_close. */
+		m->host->log(NULL, SP_LEVEL_INFO, "online decision for partner %s from "
+		    "%s came after the session ended: %s", a->id, a->addr, detail);
+		free(a);
+		return;
+	}
+	a->sess->hold = false;
+	if (ov == PM_ONLINE_ALLOW) {
+		m->host->log(ms, SP_LEVEL_INFO, "partner %s %s", a->id, detail);
+		v = accept_partner(m, ms, a->sess, a->id);
+	} else if (ov == PM_ONLINE_REFUSE)
+		v = refuse_online(m, ms, a->sess, esid, "online_refused", "partner %s "
+		    "%s", a->id, detail);
+	else
+		v = refuse_online(m, ms, a->sess, "08", "online_unavailable", "partner "
+		    "%s not decided: %s (online timeout %u ms); failing closed", a->id,
+		    detail, a->timeout_ms);
+	free(a);
+	m->host->resume(ms, v);
+}
+
+/*
+ * Every local check passed: ask the backend, hold the SSID until it answers.
+ * Anything that keeps the question from going out refuses (fail closed).
+ */
+static enum sp_verdict
+ask_online(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct pm_online_conf *on, const char *id)
+{
+	struct pm_ask *a;
+	char *q;
+	int r;
+
+	if (!has_backend_ask(m->host))
+		return refuse_online(m, ms, s, "08", "online_unavailable", "partner %s "
+		    "not decided: this server cannot ask the backend; failing closed",
+		    id);
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SP_FAIL;
+	if ((q = pm_online_question(id, s->addr, s->cert != NULL ? s->cert_sha : NULL,
+	    s->listener[0] ? s->listener : NULL,
+	    m->host->fact_get(ms, "session.id"))) == NULL) {
+		free(a);
+		return SP_FAIL;
+	}
+	a->mod = m;
+	a->sess = s;
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	memcpy(a->addr, s->addr, sizeof(a->addr));
+	a->timeout_ms = on->timeout_ms;
+	s->hold = true;
+	r = m->host->backend_ask(ms, on->path, q, on->timeout_ms, pm_ask_answer, a);
+	free(q);
+	if (r == 0)
+		return SP_HOLD;
+	s->hold = false;
+	free(a);
+	return refuse_online(m, ms, s, "08", "online_unavailable", "partner %s not "
+	    "decided: the question could not be sent to the backend (%d); failing "
+	    "closed", id, r);
+}
+
+/* After the password: its verdict, then the session limit, then online. */
 static enum sp_verdict
 pm_job_finish(struct pm_job *j, struct sp_msess *ms)
 {
 	struct pm_mod *m = j->mod;
 	struct pm_sess *s = j->sess;
+	const struct pm_config *cfg;
 	unsigned open_now;
 	int r;
 
@@ -366,7 +495,11 @@ pm_job_finish(struct pm_job *j, struct sp_msess *ms)
 		    j->max_sessions);
 	if (r != SP_OK)
 		return SP_FAIL;
+	/* The slot is released under this name in on_close, whatever comes. */
 	s->counted = true;
+	snprintf(s->partner, sizeof(s->partner), "%s", j->id);
+	if ((cfg = m->host->config(ms)) != NULL && cfg->online.on)
+		return ask_online(m, ms, s, &cfg->online, j->id);
 	return accept_partner(m, ms, s, j->id);
 }
 
@@ -392,7 +525,8 @@ pm_job_done(struct sp_msess *ms, void *arg)
 	v = pm_job_finish(j, ms);
 	host = j->mod->host;
 	pm_job_free(j);
-	host->resume(ms, v);
+	if (v != SP_HOLD)       /* else the backend's answer resumes */
+		host->resume(ms, v);
 }
 
 static bool

@@ -64,10 +64,21 @@ struct pm_brake_conf {
 	unsigned block_ms;
 };
 
+/* The optional online decision (docs/api.md, modules.partner.online). */
+#define PM_ONLINE_PATH_MAX 200
+#define PM_ONLINE_TIMEOUT_MS 3000u
+
+struct pm_online_conf {
+	bool on;                /* absent or null: off */
+	char path[PM_ONLINE_PATH_MAX + 1];  /* "v1/decisions/ssid" */
+	unsigned timeout_ms;
+};
+
 struct pm_config {
 	struct pm_partner *partners;
 	size_t npartners;
 	struct pm_brake_conf brake;
+	struct pm_online_conf online;
 };
 
 /* ---- config.c ---- */
@@ -142,6 +153,23 @@ void pm_counts_fini(struct pm_counts *c);
 int pm_counts_take(struct pm_counts *c, const char *id, unsigned max,
     unsigned *open_now);
 void pm_counts_release(struct pm_counts *c, const char *id);
+
+/* ---- online.c: the question to the backend and its answer ---- */
+
+enum pm_online_verdict {
+	PM_ONLINE_ALLOW = 0,
+	PM_ONLINE_REFUSE,       /* the backend said no; esid says which ESID */
+	PM_ONLINE_NO_ANSWER     /* no usable answer: the caller fails closed */
+};
+
+/* The question's JSON text (malloc'd, the caller frees), NULL when out of
+ * memory. cert_sha, listener and session may be NULL. Never the password. */
+char *pm_online_question(const char *id, const char *addr, const char *cert_sha,
+    const char *listener, const char *session);
+/* Read the backend's answer (status < 0: none came). REFUSE fills esid
+ * ("03", "04" or "08"); detail gets one printable line for the log. */
+enum pm_online_verdict pm_online_read(int status, const char *body,
+    char esid[3], char *detail, size_t detaillen);
 
 /* ---- clocks (tests replace them) ---- */
 

@@ -3,7 +3,8 @@
  * through a recording host (partner_host.h): configuration validation,
  * address networks, every stage (on_open, on_tls, the SSID) and decision,
  * the password check on run_async and without it, the session limit, the
- * brake, outgoing sessions, detect mode.
+ * brake, outgoing sessions, detect mode, the online decision through the
+ * host's backend_ask (allow, refuse, no answer, session gone meanwhile).
  *
  * The module's sources are compiled into this program, so the tests can set
  * its clocks (pm_wall_now, pm_mono_ms) and call its parser directly.
@@ -979,6 +980,327 @@ START_TEST(detect_mode)
 }
 END_TEST
 
+
+/* ---- the online decision (modules.partner.online) ---- */
+
+#define ONLINE "\"online\":{\"path\":\"v1/decisions/ssid\",\"timeout_ms\":2500}"
+
+START_TEST(config_online)
+{
+	struct pm_config *c;
+
+	c = parse_ok(section(ONLINE, partner("ACME", NULL), NULL));
+	ck_assert(c->online.on);
+	ck_assert_str_eq(c->online.path, "v1/decisions/ssid");
+	ck_assert_uint_eq(c->online.timeout_ms, 2500);
+	MOD->config_free(NULL, c);
+	c = parse_ok(section("\"online\":{\"path\":\"v1/x\"}", NULL));
+	ck_assert(c->online.on);
+	ck_assert_uint_eq(c->online.timeout_ms, PM_ONLINE_TIMEOUT_MS);
+	MOD->config_free(NULL, c);
+	c = parse_ok(section("\"online\":null", NULL));
+	ck_assert(!c->online.on);
+	MOD->config_free(NULL, c);
+	c = parse_ok("null");
+	ck_assert(!c->online.on);
+	MOD->config_free(NULL, c);
+
+	parse_err(section("\"online\":true", NULL), "online: expected an object or null");
+	parse_err(section("\"online\":{}", NULL), "online: path: required");
+	parse_err(section("\"online\":{\"path\":\"v1/x\",\"timeout\":5}", NULL),
+	    "online: unknown member 'timeout'");
+	parse_err(section("\"online\":{\"path\":\"decisions/ssid\"}", NULL), "online: path: expected v1/");
+	parse_err(section("\"online\":{\"path\":\"v1/\"}", NULL), "online: path: expected v1/");
+	parse_err(section("\"online\":{\"path\":\"v1/../config\"}", NULL), "online: path");
+	parse_err(section("\"online\":{\"path\":\"v1/Decisions\"}", NULL), "online: path");
+	parse_err(section("\"online\":{\"path\":\"v1/a?b=1\"}", NULL), "online: path");
+	parse_err(section("\"online\":{\"path\":5}", NULL), "online: path: expected a string");
+	parse_err(section("\"online\":{\"path\":\"v1/x\",\"timeout_ms\":99}", NULL),
+	    "online: timeout_ms: 99 is outside 100..60000");
+	parse_err(section("\"online\":{\"path\":\"v1/x\",\"timeout_ms\":60001}", NULL),
+	    "online: timeout_ms: 60001 is outside");
+}
+END_TEST
+
+START_TEST(online_read_answers)
+{
+	char esid[3], d[200];
+
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":true}", esid, d, sizeof(d)),
+	    PM_ONLINE_ALLOW);
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":false,\"esid_reason\":\"04\"}",
+	    esid, d, sizeof(d)), PM_ONLINE_REFUSE);
+	ck_assert_str_eq(esid, "04");
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":false,\"esid_reason\":\"08\","
+	    "\"reason\":\"busy\\n\\u0001\"}", esid, d, sizeof(d)), PM_ONLINE_REFUSE);
+	ck_assert_str_eq(esid, "08");
+	ck_assert_str_eq(d, "refused by the backend: busy??");
+	/* A refusal naming no ESID we would send is still a refusal: 03. */
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":false,\"esid_reason\":\"00\"}",
+	    esid, d, sizeof(d)), PM_ONLINE_REFUSE);
+	ck_assert_str_eq(esid, "03");
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":false,\"esid_reason\":4}",
+	    esid, d, sizeof(d)), PM_ONLINE_REFUSE);
+	ck_assert_str_eq(esid, "03");
+	/* No decision: status, shape, type. */
+	ck_assert_int_eq(pm_online_read(-1, NULL, esid, d, sizeof(d)), PM_ONLINE_NO_ANSWER);
+	ck_assert_str_eq(esid, "08");
+	ck_assert_int_eq(pm_online_read(500, "{\"allow\":true}", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_str_eq(d, "the backend answered HTTP 500");
+	ck_assert_int_eq(pm_online_read(201, "{\"allow\":true}", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, NULL, esid, d, sizeof(d)), PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "", esid, d, sizeof(d)), PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":tru", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "[true]", esid, d, sizeof(d)), PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":\"yes\"}", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "{\"allow\":1}", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "{\"decision\":\"allow\"}", esid, d, sizeof(d)),
+	    PM_ONLINE_NO_ANSWER);
+	ck_assert_int_eq(pm_online_read(200, "{\"a\":[[[[[[[[[[[[1]]]]]]]]]]]],\"allow\":true}",
+	    esid, d, sizeof(d)), PM_ONLINE_NO_ANSWER);
+}
+END_TEST
+
+/* Open a session from 192.0.2.7 with `client`'s certificate and get its
+ * SSID through the password job: the question to the backend is pending. */
+static void
+online_asked(struct pmh_sess *s, int id)
+{
+	char sid[16];
+
+	ck_assert_int_eq(s_open(s, id, "192.0.2.7", 0), SP_CONTINUE);
+	snprintf(sid, sizeof(sid), "%d", id);
+	pmh_fact_put(s, "session.id", sid);
+	ck_assert_int_eq(s_tls(s, &client), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(s, "ACME", "SECRET1", SP_TO_INSIDE), SP_HOLD);
+	ck_assert_uint_eq(pmh_run_jobs(), 1);
+	/* The password was right; the backend decides now, the SSID waits. */
+	ck_assert_msg(s->nresume == 0, "resumed with %d; last security line: '%s'",
+	    (int)s->resumed, pmh_rec.nsecurity ? pmh_rec.security[pmh_rec.nsecurity - 1] : "");
+	ck_assert_uint_eq(pmh_asks_pending(), 1);
+	ck_assert(pmh_ask_get(0)->s == s);
+}
+
+START_TEST(online_allow)
+{
+	struct pmh_sess s;
+	const struct pmh_ask *a;
+	char want[512];
+
+	cfg = parse_ok(section(ONLINE, partner("ACME", NULL), NULL));
+	online_asked(&s, 17);
+	a = pmh_ask_get(0);
+	ck_assert_str_eq(a->path, "v1/decisions/ssid");
+	ck_assert_uint_eq(a->timeout_ms, 2500);
+	snprintf(want, sizeof(want), "{\"odette_id\":\"ACME\",\"source_address\":"
+	    "\"192.0.2.7\",\"certificate_sha256\":\"%s\",\"listener\":\"partners\","
+	    "\"session\":\"17\"}", client.sha);
+	ck_assert_str_eq(a->json, want);
+	ck_assert(strstr(a->json, "SECRET1") == NULL);
+	/* A second SSID while the backend thinks is a module failure. */
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_FAIL);
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	ck_assert_uint_eq(pmh_answer_asks(200, "{\"allow\":true,\"reason\":\"known\"}"), 1);
+	ck_assert_int_eq(s.nresume, 1);
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "ACME");
+	ck_assert(pmh_fact(&s, "oftp2.esid_reason") == NULL);
+	ck_assert(pmh_log_find("partner ACME allowed by the backend: known") >= 0);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+
+	/* No certificate: null in the question. */
+	ck_assert_int_eq(s_open(&s, 18, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_HOLD);
+	ck_assert_uint_eq(pmh_run_jobs(), 1);
+	ck_assert_uint_eq(pmh_asks_pending(), 1);
+	ck_assert(strstr(pmh_ask_get(0)->json, "\"certificate_sha256\":null") != NULL);
+	ck_assert(strstr(pmh_ask_get(0)->json, "\"session\":null") != NULL);
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+START_TEST(online_refused)
+{
+	struct pmh_sess s;
+	int i;
+
+	/* One failure would brake the address, one session the partner. */
+	cfg = parse_ok(section(ONLINE ",\"brake\":{\"max_failures\":1}",
+	    partner("ACME", "\"max_sessions\":1"), NULL));
+	online_asked(&s, 1);
+	pmh_answer_asks(200, "{\"allow\":false,\"esid_reason\":\"04\",\"reason\":\"blocked\"}");
+	ck_assert_int_eq(s.nresume, 1);
+	ck_assert_int_eq(s.resumed, SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "04");
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("1 online_refused: partner ACME refused by the backend: blocked; ESID 04");
+	/* Neither braked nor holding the partner's one slot. */
+	for (i = 2; i < 4; i++) {
+		online_asked(&s, i);
+		pmh_answer_asks(200, "{\"allow\":false}");
+		ck_assert_int_eq(s.resumed, SP_REJECT);
+		ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "03");
+		s_close(&s, "rejected");
+	}
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	online_asked(&s, 4);
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	s_close(&s, "normal");
+	/* Local refusals never reach the backend. */
+	ck_assert_int_eq(s_open(&s, 5, "192.0.2.8", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "NOBODY", "X", SP_TO_INSIDE), SP_REJECT);
+	s_close(&s, "rejected");
+	ck_assert_int_eq(s_open(&s, 6, "192.0.2.9", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "WRONG"), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "04");
+	s_close(&s, "rejected");
+	ck_assert_uint_eq(pmh_asks_pending(), 0);
+}
+END_TEST
+
+/* Each way of not getting a decision refuses with ESID 08. */
+START_TEST(online_fails_closed)
+{
+	static const struct { int status; const char *body; const char *line; } cases[] = {
+		{ -1, NULL, "1 online_unavailable: partner ACME not decided: no answer from "
+		    "the backend in time, or no tunnel (online timeout 2500 ms); failing "
+		    "closed; ESID 08" },
+		{ 500, "{\"allow\":true}", "2 online_unavailable: partner ACME not decided: "
+		    "the backend answered HTTP 500" },
+		{ 404, "", "3 online_unavailable: partner ACME not decided: the backend "
+		    "answered HTTP 404" },
+		{ 200, "<html>", "4 online_unavailable: partner ACME not decided: the "
+		    "backend's answer is no decision" },
+		{ 200, "{\"allow\":\"true\"}", "5 online_unavailable" },
+	};
+	struct pmh_sess s;
+	struct sp_host noask;
+	size_t i;
+
+	cfg = parse_ok(section(ONLINE ",\"brake\":{\"max_failures\":1}",
+	    partner("ACME", NULL), NULL));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		online_asked(&s, (int)i + 1);
+		pmh_answer_asks(cases[i].status, cases[i].body);
+		ck_assert_int_eq(s.nresume, 1);
+		ck_assert_int_eq(s.resumed, SP_REJECT);
+		ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "08");
+		ck_assert(pmh_fact(&s, "partner") == NULL);
+		s_close(&s, "rejected");
+		ASSERT_SECURITY(cases[i].line);
+	}
+	/* The question cannot even be sent (no tunnel at that moment). */
+	pmh_ask_refuse = true;
+	ck_assert_int_eq(s_open(&s, 10, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "08");
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("10 online_unavailable: partner ACME not decided: the question "
+	    "could not be sent to the backend");
+	pmh_ask_refuse = false;
+	/* A host that cannot ask at all (a core older than backend_ask). */
+	MOD->fini(mctx);
+	noask = pmh_host;
+	noask.struct_size = offsetof(struct sp_host, backend_ask);
+	init_module(&noask, SP_MODE_ENFORCE);
+	ck_assert_int_eq(s_open(&s, 11, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "08");
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("11 online_unavailable: partner ACME not decided: this server "
+	    "cannot ask the backend");
+	ck_assert_uint_eq(pmh_asks_pending(), 0);
+	/* A backend outage brakes nobody. */
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	ck_assert_int_eq(s_open(&s, 12, "192.0.2.7", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+START_TEST(online_session_gone)
+{
+	struct pmh_sess s, t;
+
+	cfg = parse_ok(section(ONLINE, partner("ACME", "\"max_sessions\":1"), NULL));
+	online_asked(&s, 1);
+	/* The partner hangs up while the backend thinks. */
+	s_close(&s, "outside_closed");
+	s.ended = true;
+	ck_assert_uint_eq(pmh_answer_asks(200, "{\"allow\":true}"), 1);
+	ck_assert_int_eq(s.nresume, 0);
+	ck_assert(pmh_log_find("online decision for partner ACME from 192.0.2.7 came "
+	    "after the session ended: allowed by the backend") >= 0);
+	/* Its slot went with it. */
+	online_asked(&t, 2);
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(t.resumed, SP_CONTINUE);
+	s_close(&t, "normal");
+	/* Same for the timeout of a session already gone. */
+	online_asked(&s, 3);
+	s_close(&s, "outside_closed");
+	s.ended = true;
+	pmh_answer_asks(-1, NULL);
+	ck_assert_int_eq(s.nresume, 0);
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+}
+END_TEST
+
+START_TEST(online_sync_and_outgoing)
+{
+	struct pmh_sess s;
+
+	MOD->fini(mctx);
+	init_module(&pmh_host_sync, SP_MODE_ENFORCE);
+	cfg = parse_ok(section(ONLINE, partner("ACME", NULL), NULL));
+	/* The password inline, then the question: the SSID holds at once. */
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid(&s, "ACME", "SECRET1", SP_TO_INSIDE), SP_HOLD);
+	ck_assert_uint_eq(pmh_asks_pending(), 1);
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(s.nresume, 1);
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	s_close(&s, "normal");
+	/* Outgoing: the route chose the partner; nothing to ask. */
+	ck_assert_int_eq(s_open(&s, 2, "198.51.100.7", 1), SP_CONTINUE);
+	pmh_fact_put(&s, "route.partner", "ACME");
+	ck_assert_int_eq(s_ssid(&s, "ACME", "ANY", SP_TO_INSIDE), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert_uint_eq(pmh_asks_pending(), 0);
+}
+END_TEST
+
+START_TEST(online_detect_mode)
+{
+	struct pmh_sess s;
+
+	MOD->fini(mctx);
+	init_module(&pmh_host, SP_MODE_DETECT);
+	cfg = parse_ok(section(ONLINE, partner("ACME", NULL), NULL));
+	online_asked(&s, 1);
+	pmh_answer_asks(200, "{\"allow\":false,\"esid_reason\":\"03\"}");
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	ck_assert(pmh_fact(&s, "oftp2.esid_reason") == NULL);
+	ASSERT_SECURITY("1 online_refused: partner ACME refused by the backend; ESID 03 "
+	    "(detect mode: let through)");
+	s_close(&s, "normal");
+	online_asked(&s, 2);
+	pmh_answer_asks(-1, NULL);
+	ck_assert_int_eq(s.resumed, SP_CONTINUE);
+	ASSERT_SECURITY("2 online_unavailable");
+	s_close(&s, "normal");
+}
+END_TEST
+
 static Suite *
 partner_suite(void)
 {
@@ -1008,6 +1330,14 @@ partner_suite(void)
 	tcase_add_test(tc, brake_off);
 	tcase_add_test(tc, outgoing_route_partner);
 	tcase_add_test(tc, detect_mode);
+	tcase_add_test(tc, config_online);
+	tcase_add_test(tc, online_read_answers);
+	tcase_add_test(tc, online_allow);
+	tcase_add_test(tc, online_refused);
+	tcase_add_test(tc, online_fails_closed);
+	tcase_add_test(tc, online_session_gone);
+	tcase_add_test(tc, online_sync_and_outgoing);
+	tcase_add_test(tc, online_detect_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,12 @@
 
 struct pmh_record pmh_rec;
 bool pmh_async_refuse;
+bool pmh_ask_refuse;
+
+#define PMH_ASKS_MAX 16
+
+static struct pmh_ask asks[PMH_ASKS_MAX];
+static size_t nasks;
 
 #define PMH_JOBS_MAX 64
 
@@ -189,6 +195,52 @@ pmh_run_jobs(void)
 	return n;
 }
 
+static int
+h_backend_ask(struct sp_msess *ms, const char *path, const char *json,
+    unsigned timeout_ms, void (*answer)(struct sp_msess *, void *, int, const char *),
+    void *arg)
+{
+	struct pmh_ask *a;
+
+	if (pmh_ask_refuse || ms == NULL || nasks == PMH_ASKS_MAX)
+		return -1;
+	a = &asks[nasks++];
+	a->s = sess(ms);
+	snprintf(a->path, sizeof(a->path), "%s", path);
+	snprintf(a->json, sizeof(a->json), "%s", json);
+	a->timeout_ms = timeout_ms;
+	a->answer = answer;
+	a->arg = arg;
+	return 0;
+}
+
+size_t
+pmh_asks_pending(void)
+{
+	return nasks;
+}
+
+const struct pmh_ask *
+pmh_ask_get(size_t i)
+{
+	return i < nasks ? &asks[i] : NULL;
+}
+
+size_t
+pmh_answer_asks(int status, const char *body)
+{
+	struct pmh_ask now[PMH_ASKS_MAX];
+	size_t i, n = nasks;
+
+	/* Answers may ask again: take the list first. */
+	memcpy(now, asks, n * sizeof(now[0]));
+	nasks = 0;
+	for (i = 0; i < n; i++)
+		now[i].answer(now[i].s->ended ? NULL : pmh_ms(now[i].s), now[i].arg,
+		    status, body);
+	return n;
+}
+
 #define PMH_TABLE(async) { \
 	.abi_major = SP_MODULE_ABI_MAJOR, .abi_minor = SP_MODULE_ABI_MINOR, \
 	.struct_size = sizeof(struct sp_host), .log = h_log, .security = h_security, \
@@ -196,7 +248,7 @@ pmh_run_jobs(void)
 	.resume = h_resume, .end = h_end, .timer_set = h_timer_set, \
 	.timer_cancel = h_timer_cancel, .fact_get = h_fact_get, \
 	.fact_set = h_fact_set, .config = h_config, .event = h_event, \
-	.run_async = async }
+	.run_async = async, .backend_ask = h_backend_ask }
 
 const struct sp_host pmh_host = PMH_TABLE(h_run_async);
 const struct sp_host pmh_host_sync = PMH_TABLE(NULL);
@@ -206,7 +258,9 @@ pmh_reset(void)
 {
 	memset(&pmh_rec, 0, sizeof(pmh_rec));
 	pmh_async_refuse = false;
+	pmh_ask_refuse = false;
 	njobs = 0;
+	nasks = 0;
 }
 
 int

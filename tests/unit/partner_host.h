@@ -8,7 +8,8 @@
  * `struct sp_msess *` the module sees. Not thread-safe; one recorder per
  * process, reset with pmh_reset(). Ownership: the test owns its sessions
  * (pmh_sess_init / pmh_sess_free); queued jobs belong to the queue until
- * pmh_run_jobs() hands them to the module's done().
+ * pmh_run_jobs() hands them to the module's done(), and questions to the
+ * backend (backend_ask) until pmh_answer_asks() hands them to answer().
  */
 #ifndef SP_TEST_PARTNER_HOST_H
 #define SP_TEST_PARTNER_HOST_H
@@ -45,6 +46,17 @@ extern const struct sp_host pmh_host;       /* with run_async */
 extern const struct sp_host pmh_host_sync;  /* run_async NULL, like ABI 1.0 cores */
 extern struct pmh_record pmh_rec;
 extern bool pmh_async_refuse;               /* run_async returns -1 */
+extern bool pmh_ask_refuse;                 /* backend_ask returns -1 */
+
+/* A question a module asked with backend_ask, kept until answered. */
+struct pmh_ask {
+	struct pmh_sess *s;
+	char path[256];
+	char json[2048];
+	unsigned timeout_ms;
+	void (*answer)(struct sp_msess *, void *, int, const char *);
+	void *arg;
+};
 
 void pmh_reset(void);
 int pmh_sess_init(struct pmh_sess *s, int id, size_t ctx_size, void *config);
@@ -54,6 +66,12 @@ const char *pmh_fact(struct pmh_sess *s, const char *key);
 void pmh_fact_put(struct pmh_sess *s, const char *key, const char *value);
 /* Run every queued job (work, then done); returns how many ran. */
 size_t pmh_run_jobs(void);
+/* Questions asked and not answered yet; the i-th of them. */
+size_t pmh_asks_pending(void);
+const struct pmh_ask *pmh_ask_get(size_t i);
+/* Answer every pending question with status/body (NULL session for those
+ * whose session ended); returns how many were answered. */
+size_t pmh_answer_asks(int status, const char *body);
 /* Index of the first security line containing `needle`, or -1. */
 int pmh_security_find(const char *needle);
 int pmh_log_find(const char *needle);
