@@ -72,3 +72,14 @@ SP_HARDENING_TESTS = \
 	tests/integration/hardening_chroot.sh
 dist_check_SCRIPTS += $(SP_HARDENING_TESTS)
 TESTS += $(SP_HARDENING_TESTS)
+
+# Online decisions and outgoing sessions through the full module chain
+# (issues 6 and 8): the partner module asks the real smartproxy-api per SSID
+# (allowed, blocked with the backend's ESID, backend stopped or gone: ESID 08
+# within the timeout); modules oftp2 and partner on an outgoing route (the
+# right partner passes unchanged, a wrong one gets ESID 03 on both sides).
+SP_ONLINE_TESTS = \
+	tests/integration/partner_online.sh \
+	tests/integration/chain_outgoing_modules.sh
+dist_check_SCRIPTS += $(SP_ONLINE_TESTS)
+TESTS += $(SP_ONLINE_TESTS)
