@@ -187,7 +187,11 @@ accepted(struct run *r, enum o2_side from, const uint8_t *fr, size_t len,
 		s->leg_up[o2_other(from)] = true;
 		return forward(r, o2_dir(from), fr, len) ? H_OK : H_STOP;
 	case A_END:
-		if (!forward(r, o2_dir(from), fr, len) || !flush_fw(r))
+		/* An ESID before the initiator's SSID went on stays here: the
+		 * other side never heard of the session (and an incoming
+		 * session's inside leg is not opened for it). */
+		if (s->leg_up[o2_other(from)] &&
+		    (!forward(r, o2_dir(from), fr, len) || !flush_fw(r)))
 			return H_STOP;
 		s->dead = true;
 		host(s)->end(s->ms, "normal", "ESID exchanged");
@@ -266,8 +270,8 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 		    "%s", cmd.code == OFTP2_EERP ? cmd.u.eerp.dsn : cmd.u.nerp.dsn,
 		    o2_side_name(from), o2_side_name(o2_other(from)),
 		    cmd.code == OFTP2_EERP ? "EERP" : "NERP");
-	if (cmd.code == OFTP2_SSID && from == s->ini)
-		host(s)->timer_cancel(s->ms, O2_T_SSID);
+	if (cmd.code == OFTP2_SSID && from == s->ini)   /* now the responder's */
+		host(s)->timer_set(s->ms, O2_T_SSID, s->cfg->ssid_timeout_ms);
 	if (cmd.code == OFTP2_SSID && from == s->rsp) {
 		host(s)->timer_cancel(s->ms, O2_T_SSID);
 		host(s)->log(s->ms, SP_LEVEL_INFO, "session parameters: buffer %u, "

@@ -13,12 +13,15 @@
  * timers (inside bit).
  *
  * The host aborts if the module hands on a message whose raw octets do not
- * match its type, so a frame forwarded or delivered in pieces is a crash.
+ * match its type. After each session (not in detect mode) what reached each
+ * leg must be whole, parseable OFTP2 frames with well-formed DATA buffers:
+ * the property the module exists for. Anything else aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "oftp2/codec.h"
 #include "o2_host.h"
 
 extern const struct sp_module sp_module_v1;
@@ -26,6 +29,26 @@ extern const struct sp_module sp_module_v1;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void *mctx_enforce, *mctx_detect, *cfg_tolerant;
+
+/* Every octet that reached a leg belongs to a valid frame. */
+static void
+check_wire(const struct o2h_bytes *w, unsigned tol)
+{
+	struct oftp2_frame f;
+	struct oftp2_cmd c;
+	struct oftp2_data_info info;
+	size_t off = 0;
+
+	while (off < w->n) {
+		if (oftp2_frame(w->p + off, w->n - off, tol, &f, NULL) != 0 ||
+		    oftp2_parse(f.oeb, f.oeb_len, tol, &c, NULL) != 0)
+			abort();
+		if (c.code == OFTP2_DATA && oftp2_data_check(c.u.data.buf.ptr,
+		    c.u.data.buf.len, true, &info, NULL) != 0)
+			abort();
+		off += f.consumed;
+	}
+}
 
 static void
 setup_once(void)
@@ -105,6 +128,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(p);
 		}
 		i += len;
+	}
+	if (!(flags & 8)) {
+		check_wire(&o2h.wire[SP_LEG_INSIDE], flags & 2 ? ~0u : 0);
+		check_wire(&o2h.wire[SP_LEG_OUTSIDE], flags & 2 ? ~0u : 0);
 	}
 	o2h_reset();
 	o2h.cfg = NULL;

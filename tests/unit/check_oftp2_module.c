@@ -806,6 +806,19 @@ START_TEST(esid_error_passes_and_ends)
 }
 END_TEST
 
+/* A partner that gives up before its SSID was accepted: the inside leg is
+ * not opened for its ESID. */
+START_TEST(esid_before_ssid_stays)
+{
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(esid(5)), SP_CONTINUE);
+	ck_assert(o2h.ended);
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
+	ck_assert_uint_eq(o2h.forwards[SP_LEG_INSIDE], 0);
+}
+END_TEST
+
 START_TEST(bad_sfpa_count)
 {
 	start_incoming(4096, false, 5);
@@ -1065,6 +1078,21 @@ START_TEST(outgoing_partner_refused)
 }
 END_TEST
 
+/* Outgoing: the partner never greets; the inside's SSID waits, then ESID 09. */
+START_TEST(outgoing_partner_silent)
+{
+	ck_assert_int_eq(o2h_open(1), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 4096, 'B', false, 20, false)), SP_CONTINUE);
+	ck_assert(o2h.timer_armed[T_SSID]);
+	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, 0);
+	ck_assert_int_eq(o2h_timer(T_SSID), SP_ABORT);
+	ck_assert(esid_on(SP_LEG_INSIDE, 9));
+	ck_assert(esid_on(SP_LEG_OUTSIDE, 9));
+	ck_assert(!o2h_wire_has(SP_LEG_OUTSIDE, "X5", 2));
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	static const char *const bad[] = {
@@ -1166,6 +1194,7 @@ suite(void)
 	tcase_add_test(t, bad_esid00_after_solicited_cd);
 	tcase_add_test(t, bad_esid00_by_solicited_speaker);
 	tcase_add_test(t, esid_error_passes_and_ends);
+	tcase_add_test(t, esid_before_ssid_stays);
 	tcase_add_test(t, bad_sfpa_count);
 	tcase_add_test(t, bad_negotiation);
 	tcase_add_test(t, bad_auth_mismatch);
@@ -1183,6 +1212,7 @@ suite(void)
 	tcase_add_test(t, tolerance_efid_no_credit);
 	tcase_add_test(t, outgoing_role);
 	tcase_add_test(t, outgoing_partner_refused);
+	tcase_add_test(t, outgoing_partner_silent);
 	tcase_add_test(t, config_errors);
 	tcase_add_test(t, init_refuses_options);
 	tcase_add_test(t, close_inside_call);

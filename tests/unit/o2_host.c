@@ -31,6 +31,10 @@ bytes_put(struct o2h_bytes *b, const void *p, size_t n)
 
 static void
 line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void
+line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
     const char *fmt, va_list ap)
 {
 	char buf[O2H_LINE];
@@ -45,6 +49,11 @@ line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
 		memcpy(lines[*count], buf, sizeof(buf));
 	(*count)++;
 }
+
+static void h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void
 h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
