@@ -261,14 +261,18 @@ file_open_day(struct target *t, const char *day)
 	/* Second round: the directory may have vanished and come back. */
 	for (i = 0; i < 2 && fd < 0; i++) {
 		if (t->dirfd < 0 || i == 1) {
-			if (t->dirfd >= 0)
-				close(t->dirfd);
-			t->dirfd = open(t->dir,
-			    O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (t->dirfd < 0) {
-				err = errno;
+			/* Keep the old handle unless the path opens again: in a
+			 * chroot the path cannot, and the handle is all we have. */
+			int nd = open(t->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (nd < 0) {
+				if (err == 0)
+					err = errno;
 				continue;
 			}
+			if (t->dirfd >= 0)
+				close(t->dirfd);
+			t->dirfd = nd;
 		}
 		fd = openat(t->dirfd, name, O_WRONLY | O_CREAT | O_APPEND |
 		    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
