@@ -7,6 +7,7 @@ SP_PARTNER_SOURCES = \
 	modules/partner/partner.c modules/partner/partner.h \
 	modules/partner/config.c modules/partner/net.c modules/partner/cert.c \
 	modules/partner/brake.c modules/partner/counts.c modules/partner/online.c \
+	modules/partner/pwcache.c \
 	src/api/pwhash.c src/api/pwhash.h
 EXTRA_DIST += modules/partner/README.md
 SP_PARTNER_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)

@@ -51,6 +51,7 @@ struct pm_mod {
 	enum sp_mode mode;
 	struct pm_brake brake;
 	struct pm_counts counts;
+	struct pm_pwcache pwcache;
 };
 
 struct pm_sess {
@@ -79,6 +80,7 @@ struct pm_job {
 	struct pm_brake_conf brake;
 	unsigned max_sessions;
 	int result;             /* of sp_pwhash_verify */
+	bool cached;            /* result came from the password cache */
 };
 
 struct pm_ask {
@@ -247,6 +249,12 @@ pm_init(const struct sp_host *host, const struct sp_module_args *args,
 		free(m);
 		return -ENOMEM;
 	}
+	if (pm_pwcache_init(&m->pwcache) != 0) {
+		pm_counts_fini(&m->counts);
+		pm_brake_fini(&m->brake);
+		free(m);
+		return -ENOMEM;
+	}
 	*mctx = m;
 	return 0;
 }
@@ -256,6 +264,7 @@ pm_fini(void *mctx)
 {
 	struct pm_mod *m = mctx;
 
+	pm_pwcache_fini(&m->pwcache);
 	pm_counts_fini(&m->counts);
 	pm_brake_fini(&m->brake);
 	free(m);
@@ -488,6 +497,8 @@ pm_job_finish(struct pm_job *j, struct sp_msess *ms)
 		    j->id, j->result);
 		return SP_FAIL;
 	}
+	if (!j->cached)
+		pm_pwcache_put(&m->pwcache, j->id, j->hash, j->password, pm_mono_ms());
 	r = pm_counts_take(&m->counts, j->id, j->max_sessions, &open_now);
 	if (r == SP_ERR_LIMIT)
 		return refuse_ssid(m, ms, s, "08", "session_limit",
@@ -588,6 +599,14 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	j->password[OFTP2_PSWD_LEN] = '\0';
 	j->brake = cfg->brake;
 	j->max_sessions = p->max_sessions;
+	/* The same partner with the same password lately: no second PBKDF2. */
+	if (pm_pwcache_hit(&m->pwcache, j->id, j->hash, j->password, pm_mono_ms())) {
+		j->cached = true;
+		j->result = SP_OK;
+		v = pm_job_finish(j, ms);
+		pm_job_free(j);
+		return v;
+	}
 	if (has_run_async(m->host)) {
 		s->hold = true;
 		if (m->host->run_async(ms, pm_job_work, pm_job_done, j) == 0)

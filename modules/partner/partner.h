@@ -171,6 +171,29 @@ char *pm_online_question(const char *id, const char *addr, const char *cert_sha,
 enum pm_online_verdict pm_online_read(int status, const char *body,
     char esid[3], char *detail, size_t detaillen);
 
+/* ---- pwcache.c: passwords that passed PBKDF2 lately ---- */
+
+#define PM_PWCACHE_TTL_MS (10u * 60 * 1000)
+#define PM_PWCACHE_MAX 4096
+
+struct pm_pwcache_entry;
+
+struct pm_pwcache {
+	pthread_mutex_t lock;
+	unsigned char key[32];          /* random per process */
+	struct pm_pwcache_entry *head;  /* newest first */
+	size_t n;
+};
+
+int pm_pwcache_init(struct pm_pwcache *c);
+void pm_pwcache_fini(struct pm_pwcache *c);
+/* Did this password of partner id, stored as hash, pass PBKDF2 lately? */
+bool pm_pwcache_hit(struct pm_pwcache *c, const char *id, const char *hash,
+    const char *password, uint64_t now_ms);
+/* Remember a password that just passed PBKDF2. */
+void pm_pwcache_put(struct pm_pwcache *c, const char *id, const char *hash,
+    const char *password, uint64_t now_ms);
+
 /* ---- clocks (tests replace them) ---- */
 
 extern time_t (*pm_wall_now)(void);        /* seconds since the epoch */
