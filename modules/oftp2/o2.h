@@ -224,6 +224,8 @@ enum sp_verdict o2_timeout(struct o2_sess *s, const char *what);
 void o2_log_cmd(struct o2_sess *s, enum o2_side from,
     const struct oftp2_cmd *cmd);
 /* The INFO line of a file, with its result ("EFPA", "SFNA 13", ...). */
+/* The file's entry in the session's audit record (fact "oftp2.files"). */
+void o2_audit_file(struct o2_sess *s, const char *result);
 void o2_log_file(struct o2_sess *s, const char *result);
 
 #endif

@@ -9,6 +9,8 @@
  */
 #include "o2.h"
 
+#include <json-c/json.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -227,5 +229,43 @@ o2_log_file(struct o2_sess *s, const char *result)
 	    o2_side_name(f->from), o2_side_name(o2_other(f->from)),
 	    (char)f->format, (unsigned long long)f->octets,
 	    (unsigned long long)f->buffers, f->acnt ? " (restarted)" : "", result);
+	o2_audit_file(s, result);
 	s->file.active = false;
+}
+
+/*
+ * Keep the session's files as a JSON array in the session fact
+ * "oftp2.files": the core puts it into the session's audit record
+ * (docs/api.md, v1/sessions). Bounded, so a session of many tiny files
+ * cannot grow it without end: past the bound, only a count is kept.
+ */
+#define O2_AUDIT_FILES_MAX 1000
+
+void
+o2_audit_file(struct o2_sess *s, const char *result)
+{
+	const struct o2_file *f = &s->file;
+	const char *old = host(s)->fact_get(s->ms, "oftp2.files");
+	json_object *arr = old != NULL ? json_tokener_parse(old) : NULL, *o;
+	char fmt[2] = { (char)f->format, '\0' };
+
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		arr = json_object_new_array();
+	}
+	if (json_object_array_length(arr) >= O2_AUDIT_FILES_MAX) {
+		json_object_put(arr);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(f->dsn));
+	json_object_object_add(o, "direction", json_object_new_string(
+	    f->from == O2_OUT ? "from_partner" : "to_partner"));
+	json_object_object_add(o, "format", json_object_new_string(fmt));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->octets));
+	json_object_object_add(o, "result", json_object_new_string(result));
+	json_object_array_add(arr, o);
+	(void)host(s)->fact_set(s->ms, "oftp2.files",
+	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	json_object_put(arr);
 }
