@@ -198,15 +198,18 @@ o2_config_parse_json(const char *json, struct o2_config *c, char *err,
 		return SP_ERR_CONFIG;
 	}
 	json_object_object_foreach(root, key, v) {
-		if (strcmp(key, "ssid_timeout_ms") == 0)
+		if (strcmp(key, "ssid_timeout_ms") == 0) {
 			r = get_ms(v, key, 100, 600000, &c->ssid_timeout_ms, err, errlen);
-		else if (strcmp(key, "idle_timeout_ms") == 0)
+			c->ssid_set = true;
+		} else if (strcmp(key, "idle_timeout_ms") == 0) {
 			r = get_ms(v, key, 1000, 86400000, &c->idle_timeout_ms, err,
 			    errlen);
-		else if (strcmp(key, "session_max_ms") == 0)
+			c->idle_set = true;
+		} else if (strcmp(key, "session_max_ms") == 0) {
 			r = get_ms(v, key, 1000, 604800000ull, &c->session_max_ms, err,
 			    errlen);
-		else if (strcmp(key, "partners") == 0) {
+			c->max_set = true;
+		} else if (strcmp(key, "partners") == 0) {
 			size_t n;
 			if (!json_object_is_type(v, json_type_array)) {
 				r = bad(err, errlen, "", key, "expected an array");

@@ -130,9 +130,27 @@ greet(struct o2_sess *s)
 		return SP_ABORT;
 	}
 	s->phase = PH_SSID_I;
-	h->timer_set(s->ms, O2_T_SSID, s->cfg->ssid_timeout_ms);
-	h->timer_set(s->ms, O2_T_IDLE, s->cfg->idle_timeout_ms);
+	h->timer_set(s->ms, O2_T_SSID, s->ssid_ms);
+	h->timer_set(s->ms, O2_T_IDLE, s->idle_ms);
 	return SP_CONTINUE;
+}
+
+/*
+ * A timeout: the module's section when it sets one, else the revision's
+ * limit the core publishes as a session fact, else the built-in default.
+ */
+static uint64_t
+effective_ms(const struct sp_host *h, struct sp_msess *ms, const char *fact, bool set,
+    uint64_t configured)
+{
+	const char *v = set ? NULL : h->fact_get(ms, fact);
+	char *end;
+	unsigned long long x;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return configured;
+	x = strtoull(v, &end, 10);
+	return *end == '\0' && x >= 100 ? (uint64_t)x : configured;
 }
 
 static enum sp_verdict
@@ -149,6 +167,12 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	s->cfg = h->config(ms);
 	if (s->cfg == NULL)
 		s->cfg = &m->defaults;
+	s->ssid_ms = effective_ms(h, ms, "limits.ssid_timeout_ms", s->cfg->ssid_set,
+	    s->ssid_ms);
+	s->idle_ms = effective_ms(h, ms, "limits.idle_timeout_ms", s->cfg->idle_set,
+	    s->idle_ms);
+	s->max_ms = effective_ms(h, ms, "limits.session_max_ms", s->cfg->max_set,
+	    s->max_ms);
 	s->outgoing = peer->outgoing != 0;
 	s->ini = s->outgoing ? O2_IN : O2_OUT;
 	s->rsp = o2_other(s->ini);
@@ -162,7 +186,7 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	s->phase = PH_GREET;
 	sp_buf_init(&s->in[O2_OUT], O2_IN_MAX);
 	sp_buf_init(&s->in[O2_IN], O2_IN_MAX);
-	h->timer_set(ms, O2_T_SESSION, s->cfg->session_max_ms);
+	h->timer_set(ms, O2_T_SESSION, s->max_ms);
 	/* on_tls greets the initiator once the outside leg is up. A relay
 	 * core that calls no on_tls for a plain listener gets the greeting
 	 * from this timer right after the hook (for TLS, a greeting queued
@@ -199,7 +223,7 @@ o2_data(void *mctx, struct sp_msess *ms, void *sctx, enum sp_dir dir,
 	if (s->dead || s->closed)
 		return SP_CONTINUE;
 	enter(s);
-	s->mod->host->timer_set(ms, O2_T_IDLE, s->cfg->idle_timeout_ms);
+	s->mod->host->timer_set(ms, O2_T_IDLE, s->idle_ms);
 	v = o2_stream_feed(s, dir == SP_TO_INSIDE ? O2_OUT : O2_IN, p, n);
 	if (v == SP_HOLD)
 		s->data_held[dir] = true;
@@ -247,17 +271,17 @@ o2_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
 		break;
 	case O2_T_SSID:
 		snprintf(what, sizeof(what), "no SSID within %llu ms",
-		    (unsigned long long)s->cfg->ssid_timeout_ms);
+		    (unsigned long long)s->ssid_ms);
 		v = o2_timeout(s, what);
 		break;
 	case O2_T_IDLE:
 		snprintf(what, sizeof(what), "no octet in either direction for "
-		    "%llu ms", (unsigned long long)s->cfg->idle_timeout_ms);
+		    "%llu ms", (unsigned long long)s->idle_ms);
 		v = o2_timeout(s, what);
 		break;
 	case O2_T_SESSION:
 		snprintf(what, sizeof(what), "session longer than %llu ms",
-		    (unsigned long long)s->cfg->session_max_ms);
+		    (unsigned long long)s->max_ms);
 		v = o2_timeout(s, what);
 		break;
 	default:

@@ -66,6 +66,8 @@ struct o2_config {
 	uint64_t ssid_timeout_ms;
 	uint64_t idle_timeout_ms;
 	uint64_t session_max_ms;
+	/* Set in the section: else the revision's limits (session facts) rule. */
+	bool ssid_set, idle_set, max_set;
 	unsigned tol;                /* OFTP2_TOL_* for every partner */
 	bool check_counts;           /* EFID against DATA seen (U/T, no restart) */
 	struct o2_partner_tol *partners;
@@ -143,6 +145,7 @@ struct o2_sess {
 	unsigned tol;                /* effective tolerances (global, then partner) */
 	bool check_counts;
 	bool tol_final;              /* partner tolerances applied */
+	uint64_t ssid_ms, idle_ms, max_ms;  /* effective timeouts */
 
 	enum o2_phase phase;
 	bool rsp_ready;              /* responder's SSRM seen (and swallowed) */

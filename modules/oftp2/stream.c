@@ -98,7 +98,7 @@ pass_held_ssid(struct run *r)
 		s->dead = true;
 		return false;
 	}
-	host(s)->timer_set(s->ms, O2_T_SSID, s->cfg->ssid_timeout_ms);
+	host(s)->timer_set(s->ms, O2_T_SSID, s->ssid_ms);
 	return true;
 }
 
@@ -271,7 +271,7 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 		    o2_side_name(from), o2_side_name(o2_other(from)),
 		    cmd.code == OFTP2_EERP ? "EERP" : "NERP");
 	if (cmd.code == OFTP2_SSID && from == s->ini)   /* now the responder's */
-		host(s)->timer_set(s->ms, O2_T_SSID, s->cfg->ssid_timeout_ms);
+		host(s)->timer_set(s->ms, O2_T_SSID, s->ssid_ms);
 	if (cmd.code == OFTP2_SSID && from == s->rsp) {
 		host(s)->timer_cancel(s->ms, O2_T_SSID);
 		host(s)->log(s->ms, SP_LEVEL_INFO, "session parameters: buffer %u, "

@@ -326,9 +326,19 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 	if ((r = get_uint(limits, "max_sessions", 1000, 1, 100000, &rt->max_sessions, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "max_sessions_per_address", 20, 1, 100000, &rt->max_per_address, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "handshake_timeout_ms", 10000, 100, 600000, &rt->handshake_ms, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "ssid_timeout_ms", 30000, 100, 600000, &rt->ssid_ms, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "idle_timeout_ms", 300000, 1000, 86400000, &rt->idle_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "inside_connect_timeout_ms", 10000, 100, 600000, &rt->inside_connect_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "linger_ms", 5000, 0, 600000, &rt->linger_ms, "limits", err, errlen)) != 0)
 		goto fail;
+	{
+		unsigned max_s;
+
+		if ((r = get_uint(limits, "session_max_ms", 86400000, 1000, 604800000u, &max_s,
+		    "limits", err, errlen)) != 0)
+			goto fail;
+		rt->session_max_ms = max_s;
+	}
 	/* Each module gets its own section and may refuse the whole revision. */
 	mods = sp_json_get(doc, "modules", json_type_object);
 	if (srv->nchain > 0 && (rt->modcfg = calloc(srv->nchain, sizeof(void *))) == NULL) {

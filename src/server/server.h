@@ -73,6 +73,9 @@ struct rtconf {
 	unsigned max_sessions;
 	unsigned max_per_address;
 	unsigned handshake_ms;
+	unsigned ssid_ms;
+	unsigned idle_ms;
+	unsigned long long session_max_ms;
 	unsigned inside_connect_ms;
 	unsigned linger_ms;
 };

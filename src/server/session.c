@@ -150,6 +150,7 @@ destroy(struct session *s)
 		return;
 	s->state = S_DEAD;
 	disarm(s);
+	sp_timer_stop(srv->loop, &s->limit_timer);
 	for (i = 0; i < srv->nchain; i++) {
 		struct mtimer *t = s->ms[i].timers, *next;
 		for (; t != NULL; t = next) {
@@ -468,6 +469,7 @@ leg_readable(struct session *s, enum sp_leg leg)
 			sp_conn_close(s->leg[leg]);
 			return;
 		}
+		s->last_active = sp_loop_now(s->srv->loop);
 		chain_data(s, dir, 0, buf, got);
 	}
 }
@@ -691,10 +693,39 @@ session_find(struct server *srv, uint64_t id)
 }
 
 /* A new session under revision rt, in the server's list. NULL if out of memory. */
+/*
+ * The core's own idle and whole-session limits: a backstop for any chain (a
+ * protocol module may end the session earlier, with its own words), checked
+ * lazily: the timer fires at the earliest deadline and looks at the clock.
+ */
+#define BACKSTOP_SLACK_MS 1000
+
+static void
+limit_check(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct session *s = arg;
+	uint64_t now = sp_loop_now(loop);
+	uint64_t idle_at = s->last_active + s->rt->idle_ms + BACKSTOP_SLACK_MS;
+	uint64_t max_at = s->started_mono + s->rt->session_max_ms + BACKSTOP_SLACK_MS;
+
+	if (s->state == S_ENDING || s->state == S_DEAD)
+		return;
+	if (now >= max_at) {
+		session_end(s, "session_max", "session longer than %llu ms", s->rt->session_max_ms);
+		return;
+	}
+	if (now >= idle_at) {
+		session_end(s, "idle_timeout", "no byte in either direction for %u ms", s->rt->idle_ms);
+		return;
+	}
+	sp_timer_start(loop, t, (idle_at < max_at ? idle_at : max_at) - now);
+}
+
 static struct session *
 session_new(struct server *srv, struct rtconf *rt)
 {
 	struct session *s;
+	char num[24];
 	size_t i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -725,6 +756,18 @@ session_new(struct server *srv, struct rtconf *rt)
 			s->gated = true;
 	}
 	fact_set(s, "session.id", s->idtext);
+	/* The revision's limits, for modules that enforce them themselves
+	 * (the OFTP2 module ends with ESID 09 before the core's backstop). */
+	snprintf(num, sizeof(num), "%u", rt->ssid_ms);
+	fact_set(s, "limits.ssid_timeout_ms", num);
+	snprintf(num, sizeof(num), "%u", rt->idle_ms);
+	fact_set(s, "limits.idle_timeout_ms", num);
+	snprintf(num, sizeof(num), "%llu", rt->session_max_ms);
+	fact_set(s, "limits.session_max_ms", num);
+	s->last_active = s->started_mono = sp_loop_now(srv->loop);
+	sp_timer_init(&s->limit_timer, limit_check, s);
+	sp_timer_start(srv->loop, &s->limit_timer, BACKSTOP_SLACK_MS + (rt->idle_ms < rt->session_max_ms ?
+	    rt->idle_ms : rt->session_max_ms));
 	return s;
 }
 

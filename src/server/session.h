@@ -52,6 +52,9 @@ struct session {
 	struct sp_msess *ms;             /* one per chain entry */
 	struct sp_timer timer;
 	enum session_timer timer_what;
+	struct sp_timer limit_timer;     /* idle and whole-session backstop */
+	uint64_t last_active;            /* loop clock of the last byte read */
+	uint64_t started_mono;           /* loop clock at the start */
 	struct sp_defer reap;
 	char peer[SP_ADDR_TEXT];
 	uint16_t peer_port;

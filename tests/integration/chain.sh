@@ -80,9 +80,11 @@ chain_write_client_conf() {
 # to $SP_TMP/config.json (or $CHAIN_CONFIG_OUT) in one rename.
 chain_config() {
 	local out=${CHAIN_CONFIG_OUT:-$SP_TMP/config.json}
-	python3 - "$SP_TMP/pki" "$1" "${2:-1}" "${CHAIN_MAX_PER_ADDRESS:-20}" >"$out.tmp" <<-'EOF'
+	python3 - "$SP_TMP/pki" "$1" "${2:-1}" "${CHAIN_MAX_PER_ADDRESS:-20}" \
+		"${CHAIN_IDLE_MS:-300000}" "${CHAIN_SESSION_MAX_MS:-86400000}" >"$out.tmp" <<-'EOF'
 	import json, sys
 	pki, port, rev, per_addr = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	idle, session_max = int(sys.argv[5]), int(sys.argv[6])
 	doc = {
 	    "api_version": 1, "revision": rev, "generated": "2026-01-01T00:00:00Z",
 	    "listeners": [{"name": "partners", "address": "127.0.0.1:%s" % port,
@@ -92,7 +94,7 @@ chain_config() {
 	    "routes": [],
 	    "limits": {"max_sessions": 100, "max_sessions_per_address": per_addr,
 	               "handshake_timeout_ms": 5000, "ssid_timeout_ms": 30000,
-	               "idle_timeout_ms": 300000, "session_max_ms": 86400000,
+	               "idle_timeout_ms": idle, "session_max_ms": session_max,
 	               "inside_connect_timeout_ms": 5000, "linger_ms": 2000},
 	    "modules": {},
 	}

@@ -23,6 +23,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_faults.sh \
 	tests/integration/chain_memory.sh \
 	tests/integration/chain_reconfig.sh \
+	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
