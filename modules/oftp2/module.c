@@ -168,11 +168,11 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	if (s->cfg == NULL)
 		s->cfg = &m->defaults;
 	s->ssid_ms = effective_ms(h, ms, "limits.ssid_timeout_ms", s->cfg->ssid_set,
-	    s->ssid_ms);
+	    s->cfg->ssid_timeout_ms);
 	s->idle_ms = effective_ms(h, ms, "limits.idle_timeout_ms", s->cfg->idle_set,
-	    s->idle_ms);
+	    s->cfg->idle_timeout_ms);
 	s->max_ms = effective_ms(h, ms, "limits.session_max_ms", s->cfg->max_set,
-	    s->max_ms);
+	    s->cfg->session_max_ms);
 	s->outgoing = peer->outgoing != 0;
 	s->ini = s->outgoing ? O2_IN : O2_OUT;
 	s->rsp = o2_other(s->ini);

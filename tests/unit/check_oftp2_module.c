@@ -905,6 +905,29 @@ START_TEST(bad_mode_refuses_file)
 }
 END_TEST
 
+START_TEST(timeouts_follow_revision_limits)
+{
+	/* Not set in the section: the revision's limits (facts) rule. */
+	ck_assert_int_eq(o2h_fact_set("limits.ssid_timeout_ms", "1500"), 0);
+	ck_assert_int_eq(o2h_fact_set("limits.idle_timeout_ms", "7000"), 0);
+	ck_assert_int_eq(o2h_fact_set("limits.session_max_ms", "90000"), 0);
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_uint_eq(o2h.timer_delay[T_SSID], 1500);
+	ck_assert_uint_eq(o2h.timer_delay[T_IDLE], 7000);
+	ck_assert_uint_eq(o2h.timer_delay[T_SESSION], 90000);
+	o2h_reset();
+	/* Set in the section: the section wins; a bad fact is ignored. */
+	use_config("{\"ssid_timeout_ms\": 1000}");
+	ck_assert_int_eq(o2h_fact_set("limits.ssid_timeout_ms", "1500"), 0);
+	ck_assert_int_eq(o2h_fact_set("limits.idle_timeout_ms", "soon"), 0);
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_uint_eq(o2h.timer_delay[T_SSID], 1000);
+	ck_assert_uint_eq(o2h.timer_delay[T_IDLE], 300000);
+}
+END_TEST
+
 START_TEST(timeout_ssid)
 {
 	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
@@ -1203,6 +1226,7 @@ suite(void)
 	tcase_add_test(t, bad_auth_order);
 	tcase_add_test(t, bad_mode_refuses_file);
 	tcase_add_test(t, timeout_ssid);
+	tcase_add_test(t, timeouts_follow_revision_limits);
 	tcase_add_test(t, timeout_idle_both_sides);
 	tcase_add_test(t, timeout_session);
 	tcase_add_test(t, detect_mode_lets_through);
