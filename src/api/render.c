@@ -323,8 +323,8 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 	sqlite3_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT revision, generated FROM state "
-	    "WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "SELECT revision, generated, "
+	    "outgoing_source FROM state WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
@@ -334,6 +334,17 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 	json_object_object_add(doc, "api_version", json_object_new_int(1));
 	json_object_object_add(doc, "revision", json_object_new_int64(*rev));
 	json_object_object_add(doc, "generated", col_str(s, 1));
+	/* Optional member: absent while the site sets no default. */
+	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+		json_object *og = json_object_new_object();
+
+		if (og == NULL) {
+			sqlite3_finalize(s);
+			return SP_ERR_NOMEM;
+		}
+		json_object_object_add(og, "source_address", col_str(s, 2));
+		json_object_object_add(doc, "outgoing", og);
+	}
 	sqlite3_finalize(s);
 
 	if ((r = query_array(st, "SELECT name, address, tls, chain_pem, key_pem, "

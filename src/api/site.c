@@ -925,6 +925,24 @@ parse_limits(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	return SP_OK;
 }
 
+/*
+ * outgoing: defaults of outgoing sessions. Only source_address so far (the
+ * address routes without their own bind to); absent or null: unset.
+ */
+static int
+parse_outgoing(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
+    char **source)
+{
+	static const char *const keys[] = { "source_address", NULL };
+	int r;
+
+	if (n == NULL)
+		return SP_OK;
+	if ((r = check_map(c, n, line, keys)) != 0)
+		return r;
+	return get_addr(c, n, n->line, "source_address", OPT, 0, source);
+}
+
 /* ---- module sections: YAML to JSON ---- */
 
 static json_object *
@@ -1189,7 +1207,7 @@ static int
 parse_root(struct ctx *c, const struct sp_yaml_node *root, struct sp_site *s)
 {
 	static const char *const keys[] = { "listeners", "partners", "routes",
-		"limits", "log_ignore", "modules", NULL };
+		"limits", "log_ignore", "modules", "outgoing", NULL };
 	unsigned line = 1;
 	size_t old;
 	int r;
@@ -1211,6 +1229,11 @@ parse_root(struct ctx *c, const struct sp_yaml_node *root, struct sp_site *s)
 	old = push_key(c, "limits");
 	if ((r = parse_limits(c, get(root, "limits", &line), line,
 	    s->limits)) != 0)
+		return r;
+	pop(c, old);
+	old = push_key(c, "outgoing");
+	if ((r = parse_outgoing(c, get(root, "outgoing", &line), line,
+	    &s->outgoing_source)) != 0)
 		return r;
 	pop(c, old);
 	old = push_key(c, "modules");
@@ -1381,6 +1404,7 @@ sp_site_free(struct sp_site *s)
 		free(s->rules[i].valid_until);
 	}
 	free(s->rules);
+	free(s->outgoing_source);
 	if (s->modules != NULL)
 		json_object_put(s->modules);
 	memset(s, 0, sizeof(*s));

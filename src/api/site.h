@@ -112,6 +112,7 @@ struct sp_site {
 	struct sp_site_rule *rules;
 	size_t nrules;
 	long long limits[SP_LIMIT_COUNT];
+	char *outgoing_source;    /* outgoing.source_address, NULL: unset */
 	json_object *modules;     /* object: name -> object; never NULL after parse */
 };
 

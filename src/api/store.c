@@ -107,7 +107,14 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 2") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 3) { ALTER ...; user_version = 3 }`. */
+	/* Version 3: the site's outgoing defaults (outgoing.source_address). */
+	if (version < 3) {
+		if (sp_store_exec(st, "ALTER TABLE state ADD COLUMN "
+		    "outgoing_source TEXT") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 4) { ALTER ...; user_version = 4 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -357,6 +364,15 @@ insert_all(struct sp_store *st, const struct sp_site *site)
 	for (i = 0; i < site->nrules; i++)
 		if ((r = insert_rule(st, &site->rules[i], NULL)) != 0)
 			return r;
+	if (sqlite3_prepare_v2(st->db, "UPDATE state SET outgoing_source = ?1 "
+	    "WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, site->outgoing_source)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = step_done(s)) != 0)
+		return r;
 	if (site->modules != NULL) {
 		json_object_object_foreach(site->modules, name, sec) {
 			text = json_object_to_json_string_ext(sec,
@@ -430,6 +446,50 @@ sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
     int64_t *rev)
 {
 	return in_write(st, w_partner_add, p, NULL, rev);
+}
+
+static int
+w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	const struct sp_site_partner *p = arg;
+	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
+	sqlite3_stmt *s;
+	int r = SP_ERR_SYSTEM;
+
+	if (nets == NULL || pins == NULL) {
+		r = SP_ERR_NOMEM;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET description = ?2, "
+	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
+	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
+	    "valid_from = ?10, valid_until = ?11 WHERE odette_id = ?1", -1, &s,
+	    NULL) != SQLITE_OK)
+		goto out;
+	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
+	    p->description : "") || bind_text(s, 3, p->password_hash) ||
+	    bind_text(s, 4, nets) ||
+	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
+	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
+	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
+		sqlite3_finalize(s);
+		goto out;
+	}
+	if ((r = step_done(s)) == 0 && sqlite3_changes(st->db) != 1)
+		r = SP_ERR_NOT_FOUND;
+out:
+	free(nets);
+	free(pins);
+	return r;
+}
+
+int
+sp_store_partner_replace(struct sp_store *st, const struct sp_site_partner *p,
+    int64_t *rev)
+{
+	return in_write(st, w_partner_replace, p, NULL, rev);
 }
 
 struct enable_arg {

@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 2
+#define SP_STORE_SCHEMA_VERSION 3
 
 struct sp_store;
 
@@ -53,6 +53,12 @@ int sp_store_partner_get(struct sp_store *st, const char *odette_id,
 /* SP_ERR_EXISTS when the ODETTE ID is taken. */
 int sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
     int64_t *rev);
+/*
+ * Replace every field of the partner named p->odette_id (the ODETTE ID
+ * itself stays); SP_ERR_NOT_FOUND when unknown.
+ */
+int sp_store_partner_replace(struct sp_store *st,
+    const struct sp_site_partner *p, int64_t *rev);
 /* SP_ERR_NOT_FOUND when unknown. */
 int sp_store_partner_set_enabled(struct sp_store *st, const char *odette_id,
     bool enabled, int64_t *rev);

@@ -86,7 +86,9 @@ static const char GOOD[] =
 	"  oftp2:\n"
 	"    tolerate_lowercase: true\n"
 	"    depth: 3\n"
-	"    names: [a, \"1\", 2]\n";
+	"    names: [a, \"1\", 2]\n"
+	"outgoing:\n"                                           /* 45 */
+	"  source_address: \"2001:DB8::10\"\n";
 
 START_TEST(good_site)
 {
@@ -129,6 +131,8 @@ START_TEST(good_site)
 	ck_assert_str_eq(s.routes[0].source_address, "192.0.2.10");
 	ck_assert_str_eq(s.routes[0].client_key, KEY);
 	ck_assert_str_eq(s.routes[0].ca_bundle, CERT);
+	/* Normalised like a route's source address. */
+	ck_assert_str_eq(s.outgoing_source, "2001:db8::10");
 
 	ck_assert_int_eq(s.limits[SP_LIMIT_MAX_SESSIONS], 500);
 	ck_assert_int_eq(s.limits[SP_LIMIT_LINGER_MS], 0);
@@ -217,6 +221,16 @@ static const struct bad BAD[] = {
 	{ "listeners: {}\n",
 	  "s.yaml:1: key 'listeners': expected a sequence, got a mapping" },
 	{ "colour: blue\n", "s.yaml:1: key 'colour': unknown key" },
+	{ "outgoing:\n  source_address: \"192.0.2.10:6619\"\n",
+	  "s.yaml:2: key 'outgoing.source_address': expected a numeric address "
+	  "without port" },
+	{ "outgoing:\n  source_address: host.example\n",
+	  "s.yaml:2: key 'outgoing.source_address': expected a numeric address "
+	  "without port" },
+	{ "outgoing:\n  source_adress: 192.0.2.10\n",
+	  "s.yaml:2: key 'outgoing.source_adress': unknown key" },
+	{ "outgoing: [192.0.2.10]\n",
+	  "s.yaml:1: key 'outgoing': expected a mapping, got a sequence" },
 	{ "", "s.yaml: the file is empty" },
 };
 

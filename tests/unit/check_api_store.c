@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,8 @@ START_TEST(import_and_render)
 	ck_assert(json_object_get_boolean(path(doc,
 	    "modules.partner.strict")));
 	ck_assert_ptr_null(path(doc, "routes.0.source_address"));
+	/* No outgoing defaults in the site: the optional member is absent. */
+	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
 	ck_assert_ptr_null(path(doc, "routes.0.tls"));
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "modules.log_ignore.rules.0.match")), "m");
@@ -240,6 +243,112 @@ START_TEST(partners_and_rules)
 }
 END_TEST
 
+/* The site's outgoing.source_address reaches the document; none: absent. */
+START_TEST(outgoing_defaults)
+{
+	struct sp_store *st;
+	struct sp_site s;
+	json_object *doc;
+	int64_t rev;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_ptr_nonnull(s.outgoing_source = strdup("192.0.2.10"));
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc, "outgoing"),
+	    JSON_C_TO_STRING_PLAIN), "{\"source_address\":\"192.0.2.10\"}");
+	/* The route keeps its own null: the server applies the default. */
+	ck_assert(json_object_object_get_ex(path(doc, "routes.0"),
+	    "source_address", NULL));
+	ck_assert_ptr_null(path(doc, "routes.0.source_address"));
+	json_object_put(doc);
+	/* A later import without it drops it. */
+	free(s.outgoing_source);
+	s.outgoing_source = NULL;
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
+	json_object_put(doc);
+	sp_site_free(&s);
+	sp_store_close(st);
+}
+END_TEST
+
+static int
+user_version(const char *file)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int v = -1;
+
+	ck_assert_int_eq(sqlite3_open(file, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
+	    NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * A version-2 database (as the previous release left it: no outgoing
+ * column) is upgraded in place on open, keeping its data and revision.
+ */
+START_TEST(upgrade_from_v2)
+{
+	struct sp_store *st;
+	struct sp_site s;
+	sqlite3 *db;
+	json_object *doc;
+	int64_t rev;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	sp_store_close(st);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
+	    "outgoing_source; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(user_version(dbpath), 2);
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(user_version(dbpath), 3);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_int_eq(rev, 1);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
+	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
+	json_object_put(doc);
+	ck_assert_ptr_nonnull(s.outgoing_source = strdup("2001:db8::10"));
+	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(rev, 2);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "outgoing.source_address")), "2001:db8::10");
+	json_object_put(doc);
+	sp_site_free(&s);
+	sp_store_close(st);
+
+	/* A newer schema than this program's is refused, not touched. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)),
+	    SP_ERR_CONFIG);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -252,6 +361,8 @@ main(void)
 	tcase_add_test(tc, fresh_database);
 	tcase_add_test(tc, import_and_render);
 	tcase_add_test(tc, partners_and_rules);
+	tcase_add_test(tc, outgoing_defaults);
+	tcase_add_test(tc, upgrade_from_v2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
