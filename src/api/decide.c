@@ -15,23 +15,12 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
-
-/* Optional string members of the question: type-checked, bounded. */
-static int
-question_str(json_object *o, const char *key, size_t max, const char **out,
-    struct api_reply *rp)
-{
-	if (member_str(o, key, false, 0, max, out, rp) != 0)
-		return -1;
-	if (*out == NULL)
-		*out = "-";
-	return 0;
-}
 
 static const char *
 member_or_null(json_object *o, const char *key)
@@ -99,32 +88,29 @@ void
 api_h_decide_ssid(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
-	const char *id, *src, *sha, *listener, *session, *why = "";
+	struct sp_body_question q;
+	const char *id, *why = "";
 	json_object *o, *res;
 	bool allow;
-	char esid[3];
+	char esid[3], err[160];
 	int r;
 
 	if ((o = body_object(c, rq, out)) == NULL)
 		return;
-	if (member_str(o, "odette_id", true, 1, 25, &id, out) != 0 ||
-	    question_str(o, "source_address", 64, &src, out) != 0 ||
-	    question_str(o, "certificate_sha256", 64, &sha, out) != 0 ||
-	    question_str(o, "listener", 64, &listener, out) != 0 ||
-	    question_str(o, "session", 64, &session, out) != 0)
+	if (body_verdict(sp_body_question(o, &q, err, sizeof(err)), err,
+	    out) != 0)
 		goto done;
-	if (sp_site_valid_odette_id(id) != 0) {
-		api_error(out, 400, "bad_request", "'odette_id' must be 1 to 25 "
-		    "of A-Z and 0-9");
-		goto done;
-	}
+	id = q.odette_id;
 	if ((r = decide(a, id, &allow, esid, &why)) != 0) {
 		internal(out, "decision", r);
 		goto done;
 	}
 	sp_log(allow ? SP_LOG_INFO : SP_LOG_NOTICE, "decision", "SSID of %s from %s "
-	    "(listener %s, session %s, certificate %s) %s: %s", id, src, listener,
-	    session, sha, allow ? "allowed" : "refused", why);
+	    "(listener %s, session %s, certificate %s) %s: %s", id,
+	    q.source_address ? q.source_address : "-",
+	    q.listener ? q.listener : "-", q.session ? q.session : "-",
+	    q.certificate_sha256 ? q.certificate_sha256 : "-",
+	    allow ? "allowed" : "refused", why);
 	res = json_object_new_object();
 	json_object_object_add(res, "allow", json_object_new_boolean(allow));
 	json_object_object_add(res, "esid_reason",

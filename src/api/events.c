@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/bodies.h"
 #include "api/ops.h"
 #include "api/store_ops.h"
 #include "core/err.h"
@@ -51,7 +52,6 @@
 #define EV_REFILL_MS 2000
 #define EV_OUTPUT_MAX 4096
 #define EV_LOG_OUTPUT 1024
-#define EV_MESSAGE_MAX 2048
 #define EV_TICK_MS 100
 #define EV_LIST_MAX 1000
 
@@ -677,63 +677,31 @@ api_ops_stop(struct api *a)
 
 /* ---- the endpoints ---- */
 
-static bool
-valid_type(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
-}
-
-static bool
-valid_severity(const char *s)
-{
-	int level;
-
-	return sp_log_level_from_name(s, &level) == 0;
-}
-
 void
 api_h_events_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	struct ev_fields f;
+	struct sp_body_event ev;
 	json_object *o, *res;
-	const char *type, *sev, *time, *msg, *partner, *src, *session, *outcome;
-	char now[21];
+	const char *outcome;
+	char now[21], err[160];
 
 	if ((o = body_object(c, rq, out)) == NULL)
 		return;
-	if (member_str(o, "type", true, 1, 64, &type, out) != 0 ||
-	    member_str(o, "severity", false, 1, 16, &sev, out) != 0 ||
-	    member_str(o, "time", false, 1, 40, &time, out) != 0 ||
-	    member_str(o, "message", true, 0, EV_MESSAGE_MAX, &msg, out) != 0 ||
-	    member_str(o, "partner", false, 0, 64, &partner, out) != 0 ||
-	    member_str(o, "source_address", false, 0, 64, &src, out) != 0 ||
-	    member_str(o, "session", false, 0, 64, &session, out) != 0)
+	if (body_verdict(sp_body_event(o, &ev, err, sizeof(err)), err, out) != 0)
 		goto done;
-	if (!valid_type(type)) {
-		api_error(out, 400, "bad_request", "'type' must be 1 to 64 of "
-		    "A-Z a-z 0-9 _ . -");
-		goto done;
-	}
-	if (sev != NULL && !valid_severity(sev)) {
-		api_error(out, 400, "bad_request", "'severity' must be one of "
-		    "debug info notice warn err crit");
-		goto done;
-	}
 	time_now(now);
 	/* The strings stay owned by `o` during submit(), which copies them. */
-	f.type = (char *)type;
-	f.severity = (char *)(sev ? sev : "crit");
-	f.time = (char *)(time ? time : now);
-	f.message = (char *)msg;
-	f.partner = (char *)partner;
-	f.source = (char *)src;
-	f.session = (char *)session;
+	f.type = (char *)ev.type;
+	f.severity = (char *)(ev.severity ? ev.severity : "crit");
+	f.time = (char *)(ev.time ? ev.time : now);
+	f.message = (char *)ev.message;
+	f.partner = (char *)ev.partner;
+	f.source = (char *)ev.source_address;
+	f.session = (char *)ev.session;
 	outcome = submit(a->ops, &f);
-	sp_log(SP_LOG_INFO, "event", "event %s from %s: %s", type, rq->token,
+	sp_log(SP_LOG_INFO, "event", "event %s from %s: %s", ev.type, rq->token,
 	    outcome);
 	res = json_object_new_object();
 	json_object_object_add(res, "script", json_object_new_string(outcome));

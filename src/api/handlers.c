@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
 #include "api/pwhash.h"
@@ -44,9 +45,9 @@ body_object(struct MHD_Connection *c, struct api_req *rq, struct api_reply *out)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	struct json_tokener *tok;
 	json_object *o;
-	size_t len = sp_buf_len(&rq->body), used;
+	char err[160];
+	int r;
 
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
 	    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
@@ -54,64 +55,37 @@ body_object(struct MHD_Connection *c, struct api_req *rq, struct api_reply *out)
 		    "the body must be application/json");
 		return NULL;
 	}
-	if ((tok = json_tokener_new_ex(32)) == NULL) {
-		internal(out, "json", SP_ERR_NOMEM);
-		return NULL;
-	}
-	o = json_tokener_parse_ex(tok, (const char *)sp_buf_ptr(&rq->body),
-	    (int)len);
-	used = (size_t)json_tokener_get_parse_end(tok);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success) {
-		api_error(out, 400, "bad_request", "malformed JSON: %s",
-		    json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(o);
-		o = NULL;
-	} else {
-		for (; used < len; used++)
-			if (strchr(" \t\r\n", sp_buf_ptr(&rq->body)[used]) == NULL)
-				break;
-		if (used < len || !json_object_is_type(o, json_type_object)) {
-			api_error(out, 400, "bad_request",
-			    "the body must be one JSON object");
-			json_object_put(o);
-			o = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	return o;
+	if ((r = sp_body_parse(sp_buf_ptr(&rq->body), sp_buf_len(&rq->body),
+	    &o, err, sizeof(err))) == SP_ERR_INVALID)
+		api_error(out, 400, "bad_request", "%s", err);
+	else if (r != 0)
+		internal(out, "json", r);
+	return r == 0 ? o : NULL;
+}
+
+/* A validator's verdict (bodies.h) as the reply: 400 or 500. */
+int
+body_verdict(int r, const char *err, struct api_reply *rp)
+{
+	if (r == SP_ERR_INVALID)
+		api_error(rp, 400, "bad_request", "%s", err);
+	else if (r != 0)
+		internal(rp, "request body", r);
+	return r == 0 ? 0 : -1;
 }
 
 /*
- * Member `key` of `o` as a string; NULL with a 400 when it is required and
- * missing, or of the wrong type. *missing tells absent/null apart.
+ * Member `key` of `o` as a string (bodies.h sp_body_str); -1 with a 400
+ * reply when it is required and missing, or of the wrong type or length.
  */
 int
 member_str(json_object *o, const char *key, bool req, size_t minlen,
     size_t maxlen, const char **out, struct api_reply *rp)
 {
-	json_object *v;
-	size_t n;
+	char err[160];
 
-	*out = NULL;
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
-		if (req) {
-			api_error(rp, 400, "bad_request", "'%s' is required", key);
-			return -1;
-		}
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string)) {
-		api_error(rp, 400, "bad_request", "'%s' must be a string", key);
-		return -1;
-	}
-	*out = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (n != strlen(*out) || n < minlen || n > maxlen) {
-		api_error(rp, 400, "bad_request", "'%s' must have %zu to %zu "
-		    "characters", key, minlen, maxlen);
-		return -1;
-	}
-	return 0;
+	return body_verdict(sp_body_str(o, key, req, minlen, maxlen, out, err,
+	    sizeof(err)), err, rp);
 }
 
 static int
@@ -419,6 +393,346 @@ done:
 	json_object_put(o);
 }
 
+/* ---- PUT /v1/partners/<id>: change a partner ---- */
+
+/* A partner whose every string and list is owned (freed by change_free). */
+static void
+change_free(struct sp_site_partner *p)
+{
+	free(p->odette_id);
+	free(p->description);
+	free(p->ca_bundle);
+	free_partner(p);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A stored JSON string array (as rendered) into an owned list. */
+static int
+strv_from_json(json_object *arr, struct sp_strv *sv)
+{
+	size_t i, n = arr ? json_object_array_length(arr) : 0;
+
+	if ((sv->v = calloc(n ? n : 1, sizeof(char *))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		if ((sv->v[i] = strdup(json_object_get_string(
+		    json_object_array_get_idx(arr, i)))) == NULL)
+			return SP_ERR_NOMEM;
+		sv->n = i + 1;
+	}
+	return SP_OK;
+}
+
+static char *
+dup_member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	return strdup(json_object_get_string(v));
+}
+
+/* The stored partner (as sp_store_partner_get renders it) as a struct. */
+static int
+change_load(json_object *cur, struct sp_site_partner *p)
+{
+	json_object *tls = NULL, *v;
+
+	memset(p, 0, sizeof(*p));
+	json_object_object_get_ex(cur, "tls", &tls);
+	if ((p->odette_id = dup_member(cur, "odette_id")) == NULL ||
+	    (p->description = dup_member(cur, "description")) == NULL ||
+	    (p->password_hash = dup_member(cur, "password_hash")) == NULL ||
+	    !json_object_object_get_ex(cur, "allowed_networks", &v) ||
+	    strv_from_json(v, &p->networks) != 0 ||
+	    !json_object_object_get_ex(tls, "pins", &v) ||
+	    strv_from_json(v, &p->pins) != 0)
+		return SP_ERR_NOMEM;
+	p->ca_bundle = dup_member(tls, "ca_bundle");
+	p->require_client_cert = json_object_object_get_ex(tls,
+	    "require_client_cert", &v) && json_object_get_boolean(v);
+	p->max_sessions = json_object_object_get_ex(cur, "max_sessions", &v) ?
+	    json_object_get_int(v) : 0;
+	p->enabled = json_object_object_get_ex(cur, "enabled", &v) &&
+	    json_object_get_boolean(v);
+	p->valid_from = dup_member(cur, "valid_from");
+	p->valid_until = dup_member(cur, "valid_until");
+	return SP_OK;
+}
+
+/* What a PUT body asks to change; `has_*` tells given from absent. */
+struct change {
+	const char *description;
+	char hash[SP_PWHASH_TEXT_MAX];          /* "" = password kept */
+	bool has_networks, has_pins, has_rcc, has_ms, has_enabled;
+	bool has_from, has_until;
+	struct sp_strv networks, pins;
+	bool rcc, enabled;
+	int64_t ms;
+	char *valid_from, *valid_until;         /* NULL with has_*: clear */
+};
+
+static void
+change_clear(struct change *ch)
+{
+	struct sp_site_partner tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.networks = ch->networks;
+	tmp.pins = ch->pins;
+	tmp.valid_from = ch->valid_from;
+	tmp.valid_until = ch->valid_until;
+	free_partner(&tmp);
+	explicit_bzero(ch->hash, sizeof(ch->hash));
+}
+
+/* A boolean member, when given. */
+static int
+member_bool(json_object *o, const char *key, const char *name, bool *has,
+    bool *val, struct api_reply *rp)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		api_error(rp, 400, "bad_request", "'%s' must be true or false",
+		    name);
+		return -1;
+	}
+	*has = true;
+	*val = json_object_get_boolean(v);
+	return 0;
+}
+
+/*
+ * The body of PUT: the fields of POST /v1/partners, each optional. A time
+ * given as null clears it; unknown members are refused, so a misspelt
+ * field is not silently ignored.
+ */
+static int
+change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
+    struct api_reply *rp)
+{
+	static const char *const known[] = { "odette_id", "password",
+		"description", "allowed_networks", "tls", "max_sessions",
+		"enabled", "valid_from", "valid_until", NULL };
+	json_object *tls = NULL, *v;
+	const char *s, *pw;
+	size_t i;
+	int r;
+
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		for (i = 0; known[i] != NULL && strcmp(known[i], key) != 0; i++)
+			;
+		if (known[i] == NULL) {
+			api_error(rp, 400, "bad_request", "'%.64s' is not a "
+			    "field of a partner%s", key,
+			    strcmp(key, "password_hash") == 0 ? " (send "
+			    "'password' in clear)" : "");
+			return -1;
+		}
+	}
+	if (member_str(o, "odette_id", false, 1, 25, &s, rp) != 0)
+		return -1;
+	if (s != NULL && strcmp(s, id) != 0) {
+		api_error(rp, 400, "bad_request", "'odette_id' cannot change (it "
+		    "names the partner): remove and add it instead");
+		return -1;
+	}
+	if (member_str(o, "password", false, 1, 8, &pw, rp) != 0 ||
+	    member_str(o, "description", false, 0, 200, &ch->description,
+	    rp) != 0)
+		return -1;
+	if (json_object_object_get_ex(o, "allowed_networks", &v)) {
+		if (v == NULL) {
+			api_error(rp, 400, "bad_request", "'allowed_networks' "
+			    "must be an array (an empty one allows no address)");
+			return -1;
+		}
+		if (member_list(o, "allowed_networks", true, &ch->networks,
+		    rp) != 0)
+			goto nomem;
+		ch->has_networks = true;
+	}
+	if ((ch->has_from = json_object_object_get_ex(o, "valid_from", NULL)) &&
+	    member_time(o, "valid_from", &ch->valid_from, rp) != 0)
+		goto nomem;
+	if ((ch->has_until = json_object_object_get_ex(o, "valid_until",
+	    NULL)) && member_time(o, "valid_until", &ch->valid_until, rp) != 0)
+		goto nomem;
+	if (json_object_object_get_ex(o, "max_sessions", &v)) {
+		if (v == NULL || !json_object_is_type(v, json_type_int) ||
+		    (ch->ms = json_object_get_int64(v)) < 0 || ch->ms > 100000) {
+			api_error(rp, 400, "bad_request", "'max_sessions' must be "
+			    "an integer 0..100000");
+			return -1;
+		}
+		ch->has_ms = true;
+	}
+	if (member_bool(o, "enabled", "enabled", &ch->has_enabled, &ch->enabled,
+	    rp) != 0)
+		return -1;
+	if (json_object_object_get_ex(o, "tls", &tls)) {
+		if (tls == NULL || !json_object_is_type(tls, json_type_object)) {
+			api_error(rp, 400, "bad_request", "'tls' must be an "
+			    "object");
+			return -1;
+		}
+		json_object_object_foreach(tls, tkey, tval) {
+			(void)tval;
+			if (strcmp(tkey, "require_client_cert") != 0 &&
+			    strcmp(tkey, "pins") != 0) {
+				api_error(rp, 400, "bad_request", "'tls.%.64s' "
+				    "cannot be changed here%s", tkey,
+				    strcmp(tkey, "ca_bundle") == 0 ? " (CA "
+				    "bundles: site file)" : "");
+				return -1;
+			}
+		}
+		if (member_bool(tls, "require_client_cert",
+		    "tls.require_client_cert", &ch->has_rcc, &ch->rcc, rp) != 0)
+			return -1;
+		if (json_object_object_get_ex(tls, "pins", &v)) {
+			if (v == NULL) {
+				api_error(rp, 400, "bad_request", "'tls.pins' "
+				    "must be an array");
+				return -1;
+			}
+			if (member_list(tls, "pins", false, &ch->pins, rp) != 0)
+				goto nomem;
+			ch->has_pins = true;
+		}
+	}
+	if (pw != NULL) {
+		for (i = 0; pw[i] != '\0'; i++)
+			if (pw[i] <= 0x20 || pw[i] >= 0x7f) {
+				api_error(rp, 400, "bad_request", "'password' must "
+				    "be printable ASCII without spaces");
+				return -1;
+			}
+		/* Hashed like on POST; the clear text goes no further. */
+		if ((r = sp_pwhash_make(pw, strlen(pw), a->pbkdf2_iterations,
+		    ch->hash, sizeof(ch->hash))) != 0) {
+			internal(rp, "hash", r);
+			return -1;
+		}
+	}
+	return 0;
+nomem:
+	/* The helpers reply themselves, except when memory ran out. */
+	if (rp->status == 0)
+		internal(rp, "partner change", SP_ERR_NOMEM);
+	return -1;
+}
+
+/* Apply `ch` to the stored partner `p`; 400 when the result contradicts
+ * itself. Moves the lists and times out of `ch`. */
+static int
+change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
+{
+	char *d;
+
+	if (ch->description != NULL) {
+		if ((d = strdup(ch->description)) == NULL) {
+			internal(rp, "partner change", SP_ERR_NOMEM);
+			return -1;
+		}
+		free(p->description);
+		p->description = d;
+	}
+	if (ch->hash[0] != '\0') {
+		if ((d = strdup(ch->hash)) == NULL) {
+			internal(rp, "partner change", SP_ERR_NOMEM);
+			return -1;
+		}
+		free(p->password_hash);
+		p->password_hash = d;
+	}
+#define MOVE(has, field, from) do { if (has) { struct sp_site_partner t_; \
+	memset(&t_, 0, sizeof(t_)); t_.field = p->field; free_partner(&t_); \
+	p->field = from; memset(&(from), 0, sizeof(from)); } } while (0)
+	MOVE(ch->has_networks, networks, ch->networks);
+	MOVE(ch->has_pins, pins, ch->pins);
+	MOVE(ch->has_from, valid_from, ch->valid_from);
+	MOVE(ch->has_until, valid_until, ch->valid_until);
+#undef MOVE
+	if (ch->has_rcc)
+		p->require_client_cert = ch->rcc;
+	if (ch->has_ms)
+		p->max_sessions = (int)ch->ms;
+	if (ch->has_enabled)
+		p->enabled = ch->enabled;
+	if (p->require_client_cert && p->pins.n == 0 && p->ca_bundle == NULL) {
+		api_error(rp, 400, "bad_request", "'tls.require_client_cert' "
+		    "needs 'tls.pins' (CA bundles: site file)");
+		return -1;
+	}
+	if (p->valid_from && p->valid_until &&
+	    strcmp(p->valid_from, p->valid_until) >= 0) {
+		api_error(rp, 400, "bad_request", "'valid_until' must be after "
+		    "'valid_from'");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+h_partner_change(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct sp_site_partner p;
+	struct change ch;
+	json_object *o, *cur = NULL, *res = NULL;
+	int64_t rev = 0;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	memset(&ch, 0, sizeof(ch));
+	if (sp_site_valid_odette_id(arg) != 0) {
+		api_error(out, 404, "not_found", "no such partner");
+		return;
+	}
+	if ((o = body_object(c, rq, out)) == NULL)
+		return;
+	if (change_parse(a, o, arg, &ch, out) != 0)
+		goto done;
+	/* Read, merge and write under one lock: no change of this daemon
+	 * slips in between. */
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_get(a->st, arg, &cur);
+	if (r == 0)
+		r = change_load(cur, &p);
+	if (r == 0 && change_apply(&ch, &p, out) != 0)
+		r = 1;
+	if (r == 0)
+		r = sp_store_partner_replace(a->st, &p, &rev);
+	if (r == 0)
+		r = sp_store_partner_get(a->st, arg, &res);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == 1)
+		;   /* change_apply replied */
+	else if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such partner");
+	else if (r != 0)
+		internal(out, "change partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s, "
+		    "revision %lld", arg, rq->token, ch.hash[0] ? " (new "
+		    "password)" : "", (long long)rev);
+		reply_json(out, 200, res);
+	}
+done:
+	json_object_put(cur);
+	change_free(&p);
+	change_clear(&ch);
+	json_object_put(o);
+}
+
 static void
 set_enabled(struct api *a, struct api_req *rq, const char *id, bool on,
     struct api_reply *out)
@@ -570,6 +884,7 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/config", true, h_config },
 	{ "GET", "/v1/partners", true, h_partners_list },
 	{ "POST", "/v1/partners", true, h_partners_add },
+	{ "PUT", "/v1/partners/*", true, h_partner_change },
 	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
 	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
 	{ "GET", "/v1/rules", true, h_rules_list },

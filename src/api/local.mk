@@ -15,7 +15,8 @@ libspapi_la_SOURCES = \
 	src/api/render.c \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
-	src/api/store_decide.c src/api/decide.h
+	src/api/store_decide.c src/api/decide.h \
+	src/api/bodies.c src/api/bodies.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
@@ -51,4 +52,23 @@ tests_fuzz_fuzz_site_libfuzzer_SOURCES = tests/fuzz/fuzz_site.c
 tests_fuzz_fuzz_site_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
 tests_fuzz_fuzz_site_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_site_libfuzzer_LDADD = $(SP_API_LIBS)
+endif
+
+# Fuzz target: the bodies the proxy posts (events, sessions, status,
+# decisions); the first octet of an input picks the endpoint.
+check_PROGRAMS += tests/fuzz/fuzz_api_bodies
+TESTS += tests/fuzz/fuzz_api_bodies
+tests_fuzz_fuzz_api_bodies_SOURCES = tests/fuzz/fuzz_api_bodies.c \
+	$(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_api_bodies_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_api_bodies_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/api_bodies\"
+tests_fuzz_fuzz_api_bodies_LDADD = $(SP_API_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/api_bodies
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_api_bodies_libfuzzer
+tests_fuzz_fuzz_api_bodies_libfuzzer_SOURCES = tests/fuzz/fuzz_api_bodies.c
+tests_fuzz_fuzz_api_bodies_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_api_bodies_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_api_bodies_libfuzzer_LDADD = $(SP_API_LIBS)
 endif

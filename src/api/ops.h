@@ -47,6 +47,8 @@ void api_h_status_get(struct api *a, struct MHD_Connection *c,
 /* The request body as a JSON object; replies 4xx itself on failure. */
 json_object *body_object(struct MHD_Connection *c, struct api_req *rq,
     struct api_reply *out);
+/* A bodies.h validator's result: 0, or -1 with a 400 (500) reply. */
+int body_verdict(int r, const char *err, struct api_reply *rp);
 /* Member `key` as a string of minlen..maxlen; -1 with a 400 reply. */
 int member_str(json_object *o, const char *key, bool req, size_t minlen,
     size_t maxlen, const char **out, struct api_reply *rp);

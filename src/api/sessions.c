@@ -11,81 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/bodies.h"
 #include "api/ops.h"
 #include "api/store_ops.h"
 #include "core/err.h"
 #include "core/log.h"
 
 #define SESSIONS_LIST_MAX 1000
-#define FILES_MAX 10000
-
-static bool
-type_ok(json_object *o, const char *key, json_type t, bool nullable)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return true;
-	if (v == NULL)
-		return nullable;
-	return json_object_is_type(v, t);
-}
-
-/* 0, or -1 with a 400 in `out`. */
-static int
-check_record(json_object *o, struct api_reply *out)
-{
-	static const char *const counters[] = { "bytes_from_partner",
-	    "bytes_to_partner", "duration_ms" };
-	static const char *const texts[] = { "direction", "listener",
-	    "source_address", "tls_version", "tls_cipher", "started",
-	    "end_reason", "end_text" };
-	const char *s;
-	json_object *files, *v;
-	char t[21];
-	size_t i, n;
-
-	if (member_str(o, "session", true, 1, 64, &s, out) != 0 ||
-	    member_str(o, "partner", false, 0, 64, &s, out) != 0 ||
-	    member_str(o, "ended", true, 1, 40, &s, out) != 0)
-		return -1;
-	if (sp_site_time_normalise(s, t) != 0) {
-		api_error(out, 400, "bad_request", "'ended' must be a time "
-		    "YYYY-MM-DDTHH:MM:SSZ");
-		return -1;
-	}
-	json_object_object_add(o, "ended", json_object_new_string(t));
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (!type_ok(o, texts[i], json_type_string, true)) {
-			api_error(out, 400, "bad_request", "'%s' must be a string",
-			    texts[i]);
-			return -1;
-		}
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		if (!type_ok(o, counters[i], json_type_int, false) ||
-		    (json_object_object_get_ex(o, counters[i], &v) &&
-		    json_object_get_int64(v) < 0)) {
-			api_error(out, 400, "bad_request", "'%s' must be an "
-			    "integer >= 0", counters[i]);
-			return -1;
-		}
-	if (!json_object_object_get_ex(o, "files", &files) || files == NULL)
-		return 0;
-	if (!json_object_is_type(files, json_type_array) ||
-	    (n = json_object_array_length(files)) > FILES_MAX) {
-		api_error(out, 400, "bad_request", "'files' must be an array of at "
-		    "most %d objects", FILES_MAX);
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		if (!json_object_is_type(json_object_array_get_idx(files, i),
-		    json_type_object)) {
-			api_error(out, 400, "bad_request", "'files[%zu]' must be "
-			    "an object", i);
-			return -1;
-		}
-	return 0;
-}
 
 void
 api_h_sessions_post(struct api *a, struct MHD_Connection *c,
@@ -93,11 +25,12 @@ api_h_sessions_post(struct api *a, struct MHD_Connection *c,
 {
 	json_object *o, *res;
 	int64_t id = 0;
+	char err[160];
 	int r;
 
 	if ((o = body_object(c, rq, out)) == NULL)
 		return;
-	if (check_record(o, out) != 0)
+	if (body_verdict(sp_body_session(o, err, sizeof(err)), err, out) != 0)
 		goto done;
 	pthread_mutex_lock(&a->dbmu);
 	r = sp_store_session_add(a->st, o, rq->token, &id);

@@ -248,6 +248,150 @@ out:
 	return rc;
 }
 
+/* A list option (--networks, --pin): comma-separated, "" or "none" empties. */
+static int
+list_arg(json_object *arr, const char *in)
+{
+	char *copy, *tok, *save = NULL;
+
+	if (*in == '\0' || strcmp(in, "none") == 0)
+		return 0;
+	if ((copy = strdup(in)) == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		json_object_array_add(arr, json_object_new_string(tok));
+	free(copy);
+	return 0;
+}
+
+/*
+ * partners change ID [options]: PUT /v1/partners/ID with only the fields
+ * given; a time of "none" clears it.
+ */
+static int
+partners_change(const struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "networks", required_argument, NULL, 'n' },
+		{ "max-sessions", required_argument, NULL, 'm' },
+		{ "enable", no_argument, NULL, 'E' },
+		{ "disable", no_argument, NULL, 'D' },
+		{ "valid-from", required_argument, NULL, 'f' },
+		{ "valid-until", required_argument, NULL, 'u' },
+		{ "pin", required_argument, NULL, 'P' },
+		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_object *body = json_object_new_object(), *tls = NULL, *nets = NULL,
+	    *pins = NULL;
+	char *pw = NULL, t[64], *end, *id, path[256];
+	const char *pwfile = NULL;
+	long ms;
+	int ch, rc = CTL_USAGE;
+
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': pwfile = optarg; break;
+		case 'd': json_object_object_add(body, "description", json_object_new_string(optarg)); break;
+		case 'n':
+			if (nets == NULL) {
+				nets = json_object_new_array();
+				json_object_object_add(body, "allowed_networks", nets);
+			}
+			if (list_arg(nets, optarg) != 0)
+				goto out;
+			break;
+		case 'P':
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			if (pins == NULL) {
+				pins = json_object_new_array();
+				json_object_object_add(tls, "pins", pins);
+			}
+			if (list_arg(pins, optarg) != 0)
+				goto out;
+			break;
+		case 'r':
+			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+				ctl_usage_error("--require-client-cert needs yes or no");
+				goto out;
+			}
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			json_object_object_add(tls, "require_client_cert",
+			    json_object_new_boolean(strcmp(optarg, "yes") == 0));
+			break;
+		case 'm':
+			ms = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || ms < 0) {
+				ctl_usage_error("--max-sessions needs a number");
+				goto out;
+			}
+			json_object_object_add(body, "max_sessions", json_object_new_int64(ms));
+			break;
+		case 'E':
+		case 'D':
+			json_object_object_add(body, "enabled", json_object_new_boolean(ch == 'E'));
+			break;
+		case 'f':
+		case 'u':
+			if (strcmp(optarg, "none") == 0) {
+				json_object_object_add(body, ch == 'f' ? "valid_from" :
+				    "valid_until", NULL);
+				break;
+			}
+			if (ctl_time_arg(optarg, t, sizeof(t)) != 0) {
+				ctl_usage_error("bad time '%s' (a time, 'now', +N[smhd], "
+				    "-N[smhd] or 'none')", optarg);
+				goto out;
+			}
+			json_object_object_add(body, ch == 'f' ? "valid_from" : "valid_until",
+			    json_object_new_string(t));
+			break;
+		default:
+			ctl_usage_error("partners change: unknown or incomplete option");
+			goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		ctl_usage_error("usage: partners change ODETTE_ID [--password-file FILE|-] "
+		    "[--description TEXT] [--networks CIDR,...] [options]");
+		goto out;
+	}
+	if (json_object_object_length(body) == 0 && pwfile == NULL) {
+		ctl_usage_error("partners change: nothing to change");
+		goto out;
+	}
+	if (pwfile != NULL) {
+		if ((pw = read_password(pwfile)) == NULL) {
+			fprintf(stderr, "smartproxyctl: cannot read a password from %s\n",
+			    pwfile);
+			goto out;
+		}
+		json_object_object_add(body, "password", json_object_new_string(pw));
+	}
+	if ((id = curl_easy_escape(NULL, argv[optind], 0)) == NULL)
+		goto out;
+	snprintf(path, sizeof(path), "v1/partners/%s", id);
+	curl_free(id);
+	rc = show(c, "PUT", path, body, partner_table);
+out:
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	json_object_put(body);
+	return rc;
+}
+
 int
 ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 {
@@ -258,6 +402,8 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return show(c, "GET", "v1/partners", NULL, partners_table);
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return partners_add(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "change") == 0)
+		return partners_change(c, argc - 1, argv + 1);
 	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 	    strcmp(argv[1], "enable") == 0)) {
 		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
@@ -267,7 +413,8 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		rc = show(c, "POST", path, NULL, partner_table);
 		return rc;
 	}
-	ctl_usage_error("usage: partners list | add ID ... | disable ID | enable ID");
+	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
+	    "disable ID | enable ID");
 	return CTL_USAGE;
 }
 

@@ -1,0 +1,64 @@
+/*
+ * bodies.h - validation of the request bodies smartproxy-api takes from the
+ * proxy (docs/api.md 5.1-5.3 and 5.5): POST /v1/events, /v1/sessions,
+ * /v1/status and /v1/decisions/ssid. The server in the DMZ is assumed
+ * compromisable and the client posts what it is handed, so these bytes are
+ * hostile: they are parsed and checked here, apart from the HTTP daemon, so
+ * that the fuzz target (tests/fuzz/fuzz_api_bodies.c) runs the very code the
+ * handlers run.
+ *
+ * Every function returns SP_OK, or SP_ERR_INVALID with one line for the
+ * 400 answer in `err` (naming the member), or SP_ERR_NOMEM.
+ *
+ * Ownership: sp_body_parse() hands out a new json-c object (the caller puts
+ * it). The strings the validators hand out point into that object and live
+ * as long as it does; sp_body_session() may replace members of the object
+ * (the normalised `ended`).
+ */
+#ifndef SP_API_BODIES_H
+#define SP_API_BODIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define SP_BODY_MAX_DEPTH 32
+#define SP_BODY_EVENT_MESSAGE_MAX 2048
+#define SP_BODY_SESSION_FILES_MAX 10000
+
+/* Exactly one JSON object, nesting at most SP_BODY_MAX_DEPTH, then only
+ * whitespace. */
+int sp_body_parse(const void *data, size_t len, json_object **out, char *err,
+    size_t errlen);
+
+/*
+ * Member `key` of `o` as a string of minlen..maxlen bytes without NUL.
+ * *out is NULL when the member is absent or null (an error when `req`).
+ */
+int sp_body_str(json_object *o, const char *key, bool req, size_t minlen,
+    size_t maxlen, const char **out, char *err, size_t errlen);
+
+/* POST /v1/events: the members the event script sees (NULL: absent). */
+struct sp_body_event {
+	const char *type, *severity, *time, *message, *partner,
+	    *source_address, *session;
+};
+int sp_body_event(json_object *o, struct sp_body_event *ev, char *err,
+    size_t errlen);
+
+/* POST /v1/sessions: checks the record and normalises its `ended`. */
+int sp_body_session(json_object *o, char *err, size_t errlen);
+
+/* POST /v1/status. */
+int sp_body_status(json_object *o, char *err, size_t errlen);
+
+/* POST /v1/decisions/ssid: the question (NULL: absent or null). */
+struct sp_body_question {
+	const char *odette_id, *source_address, *certificate_sha256,
+	    *listener, *session;
+};
+int sp_body_question(json_object *o, struct sp_body_question *q, char *err,
+    size_t errlen);
+
+#endif
