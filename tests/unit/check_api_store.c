@@ -225,15 +225,35 @@ START_TEST(partners_and_rules)
 	ck_assert_uint_eq(json_object_array_length(arr), 2);
 	json_object_put(arr);
 
-	ck_assert_int_eq(sp_store_rule_add(st, &ru, &id, &rev), 0);
+	/* Replace: every field but the ODETTE ID, one revision; unknown: 404. */
+	p.description = "changed";
+	p.max_sessions = 7;
+	p.valid_until = "2031-01-01T00:00:00Z";
+	ck_assert_int_eq(sp_store_partner_replace(st, &p, &rev), 0);
 	ck_assert_int_eq(rev, 4);
+	ck_assert_int_eq(sp_store_partner_get(st, "O0013000000NEW", &o), 0);
+	ck_assert_str_eq(json_object_get_string(path(o, "description")),
+	    "changed");
+	ck_assert_int_eq(json_object_get_int(path(o, "max_sessions")), 7);
+	ck_assert(json_object_get_boolean(path(o, "enabled")));
+	ck_assert_str_eq(json_object_get_string(path(o, "valid_until")),
+	    "2031-01-01T00:00:00Z");
+	json_object_put(o);
+	p.odette_id = "NOPE";
+	ck_assert_int_eq(sp_store_partner_replace(st, &p, &rev),
+	    SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_store_revision(st, &rev), 0);
+	ck_assert_int_eq(rev, 4);
+
+	ck_assert_int_eq(sp_store_rule_add(st, &ru, &id, &rev), 0);
+	ck_assert_int_eq(rev, 5);
 	ck_assert_int_eq(sp_store_rule_get(st, id, &o), 0);
 	ck_assert_str_eq(json_object_get_string(path(o, "valid_until")),
 	    "2030-01-01T00:00:00Z");
 	ck_assert_ptr_null(path(o, "valid_from"));
 	json_object_put(o);
 	ck_assert_int_eq(sp_store_rule_remove(st, id, &rev), 0);
-	ck_assert_int_eq(rev, 5);
+	ck_assert_int_eq(rev, 6);
 	ck_assert_int_eq(sp_store_rule_remove(st, id, &rev), SP_ERR_NOT_FOUND);
 	ck_assert_int_eq(sp_store_rule_get(st, id, &o), SP_ERR_NOT_FOUND);
 	ck_assert_int_eq(sp_store_rules(st, &arr), 0);
