@@ -44,6 +44,14 @@ sp_body_parse(const void *data, size_t len, json_object **out, char *err,
 		return invalid(err, errlen, "the body is too large");
 	if ((tok = json_tokener_new_ex(SP_BODY_MAX_DEPTH)) == NULL)
 		return SP_ERR_NOMEM;
+	/*
+	 * Strict: json-c's lenient mode takes what no other parser does
+	 * (leading zeros like 04, NaN, single quotes, comments) and writes
+	 * such numbers back as it read them, so a posted status or session
+	 * record would make GET /v1/status and /v1/sessions answer text that
+	 * is not JSON to everyone else (found by fuzz_api_bodies).
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, p, (int)len);
 	e = json_tokener_get_error(tok);
 	used = (size_t)json_tokener_get_parse_end(tok);

@@ -27,8 +27,8 @@
 #define SP_BODY_EVENT_MESSAGE_MAX 2048
 #define SP_BODY_SESSION_FILES_MAX 10000
 
-/* Exactly one JSON object, nesting at most SP_BODY_MAX_DEPTH, then only
- * whitespace. */
+/* Exactly one JSON object (strict RFC 8259 syntax), nesting at most
+ * SP_BODY_MAX_DEPTH, then only whitespace. */
 int sp_body_parse(const void *data, size_t len, json_object **out, char *err,
     size_t errlen);
 
