@@ -20,92 +20,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-/* ---- logging: the same keys as the other daemons (docs/logging.md) ---- */
-
-static const struct sp_bs_enum level_values[] = {
-	{ "debug", SP_LOG_DEBUG }, { "info", SP_LOG_INFO },
-	{ "notice", SP_LOG_NOTICE }, { "warn", SP_LOG_WARN },
-	{ "err", SP_LOG_ERR }, { "crit", SP_LOG_CRIT }, { NULL, 0 }
-};
-
-static const struct sp_bs_enum format_values[] = {
-	{ "text", SP_LOG_FORMAT_TEXT }, { "json", SP_LOG_FORMAT_JSON },
-	{ NULL, 0 }
-};
-
-static const struct sp_bs_enum target_values[] = {
-	{ "file", SP_LOG_TARGET_FILE }, { "syslog", SP_LOG_TARGET_SYSLOG },
-	{ "stderr", SP_LOG_TARGET_STDERR }, { NULL, 0 }
-};
-
-static const struct sp_bs_enum facility_values[] = {
-	{ "daemon", LOG_DAEMON }, { "user", LOG_USER }, { "auth", LOG_AUTH },
-	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }, { NULL, 0 }
-};
-
-#define TGT(f) offsetof(struct sp_log_target_conf, f)
-
-static const struct sp_bs_key target_keys[] = {
-	{ .name = "type", .type = SP_BS_ENUM, .flags = SP_BS_REQUIRED,
-	  .offset = TGT(type), .values = target_values },
-	{ .name = "level", .type = SP_BS_ENUM, .offset = TGT(level),
-	  .values = level_values },
-	{ .name = "format", .type = SP_BS_ENUM, .offset = TGT(format),
-	  .values = format_values },
-	{ .name = "dir", .type = SP_BS_PATH, .offset = TGT(dir) },
-	{ .name = "prefix", .type = SP_BS_STRING, .offset = TGT(prefix),
-	  .max = 100 },
-	{ .name = "ident", .type = SP_BS_STRING, .offset = TGT(ident), .max = 64 },
-	{ .name = "facility", .type = SP_BS_ENUM, .offset = TGT(facility),
-	  .values = facility_values },
-	{ .name = NULL }
-};
-
-static void
-target_init(void *obj)
-{
-	struct sp_log_target_conf *t = obj;
-
-	t->level = SP_LOG_INHERIT;
-	t->format = SP_LOG_INHERIT;
-	t->facility = LOG_DAEMON;
-}
-
-static int
-target_finish(void *obj, struct sp_bs_ctx *ctx)
-{
-	struct sp_log_target_conf *t = obj;
-
-	if (t->type == SP_LOG_TARGET_FILE && (t->dir == NULL || t->prefix == NULL))
-		return sp_bs_fail(ctx, t->dir ? "prefix" : "dir",
-		    "required for a file target");
-	if (t->type != SP_LOG_TARGET_FILE && (t->dir != NULL || t->prefix != NULL))
-		return sp_bs_fail(ctx, t->dir ? "dir" : "prefix",
-		    "only for a file target");
-	return SP_OK;
-}
-
-static const struct sp_bs_section target_section = {
-	.keys = target_keys, .item_size = sizeof(struct sp_log_target_conf),
-	.init = target_init, .finish = target_finish,
-};
-
-#define LOGC(f) offsetof(struct sp_log_conf, f)
-
-static const struct sp_bs_key logging_keys[] = {
-	{ .name = "level", .type = SP_BS_ENUM, .offset = LOGC(level),
-	  .values = level_values, .def = "info" },
-	{ .name = "format", .type = SP_BS_ENUM, .offset = LOGC(format),
-	  .values = format_values, .def = "text" },
-	{ .name = "targets", .type = SP_BS_LIST, .offset = LOGC(targets),
-	  .count_offset = LOGC(ntargets), .max = 8, .section = &target_section },
-	{ .name = NULL }
-};
-
-static const struct sp_bs_section logging_section = { .keys = logging_keys };
+/* logging: the same section as the other daemons (core/bootstrap.h). */
 
 /* ---- api.yaml ---- */
 
@@ -174,7 +89,7 @@ static const struct sp_bs_key api_keys[] = {
 	{ .name = "event_script", .type = SP_BS_SECTION,
 	  .offset = API(event_script), .section = &script_section },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = API(logging),
-	  .section = &logging_section },
+	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
 };
 

@@ -164,6 +164,9 @@ struct sp_client_conf {
 	struct sp_log_conf logging;
 };
 
+/* The `logging:` section (docs/logging.md), for any program's schema. */
+extern const struct sp_bs_section sp_bs_logging_section;
+
 extern const struct sp_bs_schema sp_server_schema;
 extern const struct sp_bs_schema sp_client_schema;
 

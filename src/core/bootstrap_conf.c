@@ -158,7 +158,8 @@ logging_finish(void *obj, struct sp_bs_ctx *ctx)
 	return SP_OK;
 }
 
-static const struct sp_bs_section logging_section = {
+/* Shared by every program's bootstrap file (smartproxy-api's api.yaml too). */
+const struct sp_bs_section sp_bs_logging_section = {
 	.keys = logging_keys, .finish = logging_finish,
 };
 
@@ -236,7 +237,7 @@ static const struct sp_bs_key server_keys[] = {
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = SRV(logging),
-	  .section = &logging_section },
+	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
 };
 
@@ -320,7 +321,7 @@ static const struct sp_bs_key client_keys[] = {
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = CLI(logging),
-	  .section = &logging_section },
+	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
 };
 
