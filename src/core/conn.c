@@ -31,8 +31,14 @@ on_pending(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct sp_conn *c = arg;
 
-	if (c->state == SP_CONN_S_OPEN && c->want_read)
-		c->cb(c, SP_CONN_READABLE, c->arg);
+	if (c->state != SP_CONN_S_OPEN || !c->want_read)
+		return;
+	c->cb(c, SP_CONN_READABLE, c->arg);
+	/* The reader may stop before GnuTLS's buffer is empty (it reads a
+	 * bounded amount per turn): epoll will not tell, so come back. */
+	if (c->state == SP_CONN_S_OPEN && c->want_read && c->tls != NULL &&
+	    gnutls_record_check_pending(c->tls) > 0)
+		sp_defer_queue(c->loop, &c->pending);
 }
 
 static void

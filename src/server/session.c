@@ -440,8 +440,8 @@ leg_readable(struct session *s, enum sp_leg leg)
 {
 	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
 	uint8_t buf[SESSION_READ_CHUNK];
-	size_t got;
-	int r, rounds;
+	size_t got, have;
+	int r = SP_OK, rounds;
 
 	/* Bounded per wake so one busy session cannot starve the others; the
 	 * level-triggered fd (or the TLS pending defer) brings us back. */
@@ -450,7 +450,21 @@ leg_readable(struct session *s, enum sp_leg leg)
 			update_reading(s, leg);
 			return;
 		}
-		r = sp_conn_read(s->leg[leg], buf, sizeof(buf), &got);
+		/* Fill the chunk from as many TLS records as are there: one
+		 * pass down the chain and one record out instead of several. */
+		for (have = 0; have < sizeof(buf); have += got) {
+			r = sp_conn_read(s->leg[leg], buf + have, sizeof(buf) - have, &got);
+			if (r != SP_OK)
+				break;
+		}
+		if (have > 0) {
+			s->last_active = sp_loop_now(s->srv->loop);
+			chain_data(s, dir, 0, buf, have);
+			if (s->state != S_RELAY)
+				return;
+		}
+		if (r == SP_OK)
+			continue;
 		if (r == SP_ERR_AGAIN)
 			return;
 		if (r == SP_ERR_CLOSED) {
@@ -462,15 +476,11 @@ leg_readable(struct session *s, enum sp_leg leg)
 			    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
 			return;
 		}
-		if (r != SP_OK) {
-			s->leg_done[leg] = true;
-			session_end(s, "io_error", "%s leg: %s",
-			    leg == SP_LEG_OUTSIDE ? "outside" : "inside", s->leg[leg]->errtext);
-			sp_conn_close(s->leg[leg]);
-			return;
-		}
-		s->last_active = sp_loop_now(s->srv->loop);
-		chain_data(s, dir, 0, buf, got);
+		s->leg_done[leg] = true;
+		session_end(s, "io_error", "%s leg: %s",
+		    leg == SP_LEG_OUTSIDE ? "outside" : "inside", s->leg[leg]->errtext);
+		sp_conn_close(s->leg[leg]);
+		return;
 	}
 }
 
