@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/signals.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -83,13 +84,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Before any thread exists (workers, curl's resolver): every thread
-	 * inherits the mask, so signals reach only the loop's signalfd. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sp_signals_block(&mask, false);
 	if (check)
 		return sp_bootstrap_check(conf_path, &sp_client_schema);
 
@@ -136,8 +131,7 @@ main(int argc, char **argv)
 		    cl.conf.state_dir, cl.id.key_id);
 	if (sp_loop_new(&cl.loop) != 0)
 		goto out;
-	if ((sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    sp_loop_add(cl.loop, sfd, SP_EV_READ, on_signal, &cl) != 0)
+	if (sp_signals_watch(cl.loop, &mask, on_signal, &cl, &sfd) != 0)
 		goto out;
 	if (backend_start(&cl, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "backend", "%s", err);

@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
+#include "core/signals.h"
 #include "core/sandbox.h"
 #include "tunnel/msg.h"
 
@@ -191,14 +192,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Before any thread exists (workers, curl's resolver): every thread
-	 * inherits the mask, so signals reach only the loop's signalfd. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sp_signals_block(&mask, true);
 	if (check)
 		return sp_bootstrap_check(conf_path, &sp_server_schema);
 
@@ -257,8 +251,7 @@ main(int argc, char **argv)
 	}
 	sc.srv = &srv;
 	sc.pairing = pairing;
-	if ((sc.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-	    sp_loop_add(srv.loop, sc.fd, SP_EV_READ, on_signal, &sc) != 0)
+	if (sp_signals_watch(srv.loop, &mask, on_signal, &sc, &sc.fd) != 0)
 		goto out;
 	if (drop_privileges(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
