@@ -90,6 +90,9 @@ sp_start holder "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "
 	--credit 1 --buffer-size 128 --send "$SP_TMP/BIG"
 HOLDER_PID=$SP_LAST_PID
 chain_wait_log server "partner LIMITED accepted"
+# The holder's own SSID reaches the inside a moment later: wait for it, or
+# refused() would count it against the session it refuses.
+chain_wait_log inside "SSID level=.* code='LIMITED'"
 refused limit LIMITED ONEPW 08 session_limit
 kill "$HOLDER_PID" 2>/dev/null
 sp_wait "$HOLDER_PID" 20 || true
