@@ -155,7 +155,9 @@ start=$(date +%s.%N)
 python3 -c 'import sys; t=float(sys.argv[2])-float(sys.argv[1]); assert 0.9 <= t < 5, t' "$start" "$(date +%s.%N)" ||
 	sp_fail "idle long poll did not wait about a second"
 
-# A waiting long poll returns within a second of a second import.
+# A waiting long poll returns soon after a second import: well before its
+# 30 s wait (the bound is loose on purpose: CI machines are loaded, and this
+# checks the wake-up, not a speed).
 ( get "${auth[@]}" -H 'If-None-Match: "rev-1"' "$URL/v1/config?wait=30" >"$D/poll.status"; date +%s.%N >"$D/poll.end" ) &
 POLL=$!
 SP_PIDS="$SP_PIDS $POLL"
@@ -167,8 +169,8 @@ imported=$(date +%s.%N)
 sp_grep "as revision 2" "$D/import2.log"
 sp_wait "$POLL" 10 || sp_fail "long poll client failed"
 [ "$(cat "$D/poll.status")" = 200 ] || sp_fail "long poll status $(cat "$D/poll.status")"
-python3 -c 'import sys; t=float(sys.argv[2])-float(sys.argv[1]); assert t < 1.0, t' "$imported" "$(cat "$D/poll.end")" ||
-	sp_fail "long poll took more than a second after the import"
+python3 -c 'import sys; t=float(sys.argv[2])-float(sys.argv[1]); assert t < 5.0, t' "$imported" "$(cat "$D/poll.end")" ||
+	sp_fail "long poll did not wake within 5 s of the import"
 [ "$(get "${auth[@]}" "$URL/v1/config")" = 200 ] || sp_fail "config after import"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["revision"]==2 and d["limits"]["max_sessions"]==200' "$D/b" ||
 	sp_fail "revision 2 not served"
