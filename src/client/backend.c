@@ -280,18 +280,55 @@ backend_done(struct backend *be, CURLcode res)
 	}
 }
 
+/* The bearer header (and JSON content type for a body); the token copy on
+ * the stack is wiped. */
+static struct curl_slist *
+auth_headers(const struct backend *be, bool json)
+{
+	char auth[TOKEN_MAX + 32];
+	struct curl_slist *h;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
+	h = curl_slist_append(NULL, auth);
+	explicit_bzero(auth, sizeof(auth));
+	if (json && h != NULL)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	return h;
+}
+
+/* What every request to the backend shares: HTTPS only, verified. */
+static void
+easy_common(const struct backend *be, CURL *easy, long timeout_s)
+{
+	const struct client *cl = be->cl;
+
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cl->conf.backend.ca_file != NULL)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
+}
+
+/* Only API paths: the server in the DMZ must not steer us elsewhere. */
+static bool
+api_path_ok(const char *path)
+{
+	return strncmp(path, "v1/", 3) == 0 && strstr(path, "..") == NULL &&
+	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") == strlen(path);
+}
+
 static void
 fetch(struct backend *be)
 {
-	char auth[TOKEN_MAX + 32], inm[sizeof(be->etag) + 20];
+	char inm[sizeof(be->etag) + 20];
 
 	sp_buf_reset(&be->body);
 	be->errbuf[0] = '\0';
 	curl_slist_free_all(be->headers);
-	be->headers = NULL;
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
-	be->headers = curl_slist_append(be->headers, auth);
-	explicit_bzero(auth, sizeof(auth));
+	be->headers = auth_headers(be, false);
 	if (be->etag[0] != '\0' && be->cl->config != NULL) {
 		snprintf(inm, sizeof(inm), "If-None-Match: %s", be->etag);
 		be->headers = curl_slist_append(be->headers, inm);
@@ -312,16 +349,12 @@ static void
 post_next(struct backend *be)
 {
 	struct post *p = be->posts;
-	char auth[TOKEN_MAX + 32];
 
 	if (be->posting || p == NULL)
 		return;
 	snprintf(be->post_url, sizeof(be->post_url), "%s%s", be->root, p->path);
 	curl_slist_free_all(be->post_headers);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
-	be->post_headers = curl_slist_append(NULL, auth);
-	be->post_headers = curl_slist_append(be->post_headers, "Content-Type: application/json");
-	explicit_bzero(auth, sizeof(auth));
+	be->post_headers = auth_headers(be, true);
 	curl_easy_setopt(be->post_easy, CURLOPT_URL, be->post_url);
 	curl_easy_setopt(be->post_easy, CURLOPT_HTTPHEADER, be->post_headers);
 	curl_easy_setopt(be->post_easy, CURLOPT_POSTFIELDS, p->body);
@@ -375,9 +408,7 @@ backend_post(struct client *cl, const char *path, const char *body)
 
 	if (be == NULL)
 		return;
-	/* Only API paths: the server in the DMZ must not steer us elsewhere. */
-	if (strncmp(path, "v1/", 3) != 0 || strstr(path, "..") != NULL ||
-	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") != strlen(path)) {
+	if (!api_path_ok(path)) {
 		sp_log(SP_LOG_WARN, "backend", "server asked to POST to '%.60s': refused", path);
 		return;
 	}
@@ -470,11 +501,9 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 {
 	struct backend *be = cl->be;
 	struct ask *a;
-	char url[2048], auth[TOKEN_MAX + 32];
+	char url[2048];
 
-	if (be == NULL || be->nasks >= ASKS_MAX || strncmp(path, "v1/", 3) != 0 ||
-	    strstr(path, "..") != NULL ||
-	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789/_-") != strlen(path) ||
+	if (be == NULL || be->nasks >= ASKS_MAX || !api_path_ok(path) ||
 	    (a = calloc(1, sizeof(*a))) == NULL) {
 		answer(cl, id, -1, NULL);
 		return;
@@ -483,30 +512,20 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 	a->id = id;
 	sp_buf_init(&a->reply, ASK_BODY_MAX);
 	snprintf(url, sizeof(url), "%s%s", be->root, path);
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", be->token);
 	if ((a->body = strdup(body)) == NULL || (a->easy = curl_easy_init()) == NULL) {
 		ask_free(a);
 		answer(cl, id, -1, NULL);
 		return;
 	}
-	a->headers = curl_slist_append(NULL, auth);
-	a->headers = curl_slist_append(a->headers, "Content-Type: application/json");
-	explicit_bzero(auth, sizeof(auth));
+	a->headers = auth_headers(be, true);
+	easy_common(be, a->easy, (long)cl->conf.backend.timeout);
 	curl_easy_setopt(a->easy, CURLOPT_URL, url);
-	curl_easy_setopt(a->easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(a->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(a->easy, CURLOPT_TIMEOUT, (long)cl->conf.backend.timeout);
-	curl_easy_setopt(a->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(a->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cl->conf.backend.ca_file != NULL)
-		curl_easy_setopt(a->easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
 	curl_easy_setopt(a->easy, CURLOPT_HTTPHEADER, a->headers);
 	curl_easy_setopt(a->easy, CURLOPT_POSTFIELDS, a->body);
 	curl_easy_setopt(a->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(a->body));
 	curl_easy_setopt(a->easy, CURLOPT_WRITEFUNCTION, on_ask_body);
 	curl_easy_setopt(a->easy, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(a->easy, CURLOPT_PRIVATE, a);
-	curl_easy_setopt(a->easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
 	be->nasks++;
 	a->next = be->asks;
 	be->asks = a;
@@ -572,30 +591,16 @@ backend_start(struct client *cl, char *err, size_t errlen)
 	curl_multi_setopt(be->multi, CURLMOPT_SOCKETDATA, be);
 	curl_multi_setopt(be->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(be->multi, CURLMOPT_TIMERDATA, be);
+	easy_common(be, be->easy, (long)(WAIT_S + cl->conf.backend.timeout));
 	curl_easy_setopt(be->easy, CURLOPT_URL, be->url);
-	curl_easy_setopt(be->easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(be->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(be->easy, CURLOPT_TIMEOUT, (long)(WAIT_S + cl->conf.backend.timeout));
 	curl_easy_setopt(be->easy, CURLOPT_CONNECTTIMEOUT, (long)cl->conf.backend.timeout);
 	curl_easy_setopt(be->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(be->easy, CURLOPT_WRITEDATA, be);
 	curl_easy_setopt(be->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(be->easy, CURLOPT_HEADERDATA, be);
 	curl_easy_setopt(be->easy, CURLOPT_ERRORBUFFER, be->errbuf);
-	curl_easy_setopt(be->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(be->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cl->conf.backend.ca_file != NULL)
-		curl_easy_setopt(be->easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
-	curl_easy_setopt(be->easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
-	curl_easy_setopt(be->post_easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(be->post_easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(be->post_easy, CURLOPT_TIMEOUT, (long)cl->conf.backend.timeout);
-	curl_easy_setopt(be->post_easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(be->post_easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	easy_common(be, be->post_easy, (long)cl->conf.backend.timeout);
 	curl_easy_setopt(be->post_easy, CURLOPT_WRITEFUNCTION, discard);
-	if (cl->conf.backend.ca_file != NULL)
-		curl_easy_setopt(be->post_easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
-	curl_easy_setopt(be->post_easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
 	fetch(be);
 	return SP_OK;
 }

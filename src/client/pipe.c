@@ -283,35 +283,48 @@ pipe_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	pipe_destroy(p);
 }
 
-void
-pipe_open(struct client *cl, uint64_t session, const char *listener)
+/* A pipe in the client's list with two unopened connections and its
+ * connect timer running; NULL when out of memory. */
+static struct pipe *
+pipe_new(struct client *cl)
 {
 	struct pipe *p;
-	bool inprog;
-	int fd, i;
+	int i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return;
-	p->cl = cl;
-	p->session = session;
-	sp_timer_init(&p->timer, pipe_timer, p);
-	sp_defer_init(&p->reap, pipe_reap, p);
+		return NULL;
 	for (i = 0; i < 2; i++) {
 		if ((p->c[i] = calloc(1, sizeof(struct sp_conn))) == NULL) {
 			free(p->c[0]);
 			free(p);
-			return;
+			return NULL;
 		}
 		p->c[i]->fd = -1;
 	}
+	p->cl = cl;
+	sp_timer_init(&p->timer, pipe_timer, p);
+	sp_defer_init(&p->reap, pipe_reap, p);
 	p->next = cl->pipes;
 	if (p->next != NULL)
 		p->next->prev = p;
 	cl->pipes = p;
 	cl->npipes++;
+	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
+	return p;
+}
+
+void
+pipe_open(struct client *cl, uint64_t session, const char *listener)
+{
+	struct pipe *p;
+	bool inprog;
+	int fd;
+
+	if ((p = pipe_new(cl)) == NULL)
+		return;
+	p->session = session;
 	sp_log(SP_LOG_INFO, "pipe", "session %llu: opening (listener %s)", (unsigned long long)session,
 	    listener);
-	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
 	/* Inside first: if it is down, the server hears so at once. */
 	if (sp_connect(&cl->inside_addr, NULL, &fd, &inprog) != 0) {
 		char why[160];
@@ -336,33 +349,18 @@ void
 pipe_open_outgoing(struct client *cl, int fd, const char *route)
 {
 	struct pipe *p;
-	int i;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL || (p->route = strdup(route)) == NULL) {
-		free(p);
+	if ((p = pipe_new(cl)) == NULL) {
 		close(fd);
 		return;
 	}
-	p->cl = cl;
-	sp_timer_init(&p->timer, pipe_timer, p);
-	sp_defer_init(&p->reap, pipe_reap, p);
-	for (i = 0; i < 2; i++) {
-		if ((p->c[i] = calloc(1, sizeof(struct sp_conn))) == NULL) {
-			free(p->c[0]);
-			free(p->route);
-			free(p);
-			close(fd);
-			return;
-		}
-		p->c[i]->fd = -1;
+	if ((p->route = strdup(route)) == NULL) {
+		close(fd);
+		p->done[0] = p->done[1] = true;
+		pipe_destroy(p);
+		return;
 	}
-	p->next = cl->pipes;
-	if (p->next != NULL)
-		p->next->prev = p;
-	cl->pipes = p;
-	cl->npipes++;
 	sp_log(SP_LOG_INFO, "pipe", "outgoing call on route %s from the inside", route);
-	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
 	if (sp_conn_init(p->c[P_IN], cl->loop, fd, false, PIPE_OUT_MAX, conn_cb, p) != 0) {
 		close(fd);
 		p->done[0] = p->done[1] = true;

@@ -201,6 +201,18 @@ control_msg(struct tunconn *tc, json_object *msg)
 	}
 }
 
+/*
+ * The connection leaves the tunnel's care for a session: tc goes (deferred),
+ * keeping only its leftover bytes (tc->in) valid until the loop turns.
+ */
+static void
+hand_over(struct tunconn *tc)
+{
+	sp_timer_stop(tc->srv->loop, &tc->timer);
+	tc->c = NULL;
+	tc_close(tc, NULL);
+}
+
 /* Returns false when tc must not be touched any more. */
 static bool
 hello_msg(struct tunconn *tc, json_object *msg)
@@ -262,10 +274,7 @@ hello_msg(struct tunconn *tc, json_object *msg)
 			tc_close(tc, "data connection for no waiting session");
 			return false;
 		}
-		/* Hand the connection over; tc keeps only its leftover bytes. */
-		sp_timer_stop(srv->loop, &tc->timer);
-		tc->c = NULL;
-		tc_close(tc, NULL);
+		hand_over(tc);
 		session_attach_inside(s, c, &tc->in);
 		return false;
 	}
@@ -288,9 +297,7 @@ hello_msg(struct tunconn *tc, json_object *msg)
 			tc_close(tc, "unknown route");
 			return false;
 		}
-		sp_timer_stop(srv->loop, &tc->timer);
-		tc->c = NULL;
-		tc_close(tc, NULL);
+		hand_over(tc);
 		session_outgoing(srv, rt, i, c, &tc->in);
 		return false;
 	}
