@@ -202,6 +202,9 @@ h_config(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		}
 		a->waiting++;
 		waited = 1;
+		/* Tests wait for this line before they change the revision. */
+		sp_log(SP_LOG_DEBUG, "config", "long poll waits up to %d s for a "
+		    "revision after %s", wait, a->etag);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wait;
 		while (!a->stopping && tag_matches(inm, a->etag) &&

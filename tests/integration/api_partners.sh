@@ -20,7 +20,8 @@ sp_init 240
 OFTP2_PEER=$SP_TOP_BUILDDIR/oftp2-peer
 CTL=$SP_TOP_BUILDDIR/smartproxyctl
 sp_require_prog "$SP_API" "$OFTP2_PEER" "$CTL"
-command -v python3 >/dev/null 2>&1 || sp_skip "python3 not found"
+sp_need python3 python3
+sp_need curl curl
 partner_init oftp2 partner
 PKI=$SP_TMP/pki
 PARTNER_PORT=$(chain_free_port)
@@ -94,7 +95,7 @@ print(eval(sys.argv[2]))' "$SP_TMP/list.json" "$1"
 # ---- the chain ----
 start_inside() {
 	mkdir -p "$SP_TMP/inbox"
-	sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout 120 \
+	sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout $(sp_time 120) \
 		--id "$INSIDE_ID" --password INSIDEPW --dir "$SP_TMP/inbox" --partner "ACME:$1"
 	INSIDE_PID=$SP_LAST_PID
 	chain_wait_log inside "listening on" 10
@@ -110,7 +111,7 @@ inside_sessions() { grep -c "SSID level=.* code='" "$SP_TMP/inside.log"; }
 
 send() {
 	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
-		--timeout 30 --id ACME --password "$2" --partner "$INSIDE_ID:INSIDEPW" \
+		--timeout $(sp_time 30) --id ACME --password "$2" --partner "$INSIDE_ID:INSIDEPW" \
 		--send "$SP_TMP/FILE1" 2>"$SP_TMP/$1.log"
 }
 allowed() {

@@ -19,7 +19,7 @@ chain_free_port() {
 }
 
 chain_wait_log() {
-	local name=$1 pattern=$2 limit=${3:-20} i=0
+	local name=$1 pattern=$2 limit=$(sp_time "${3:-20}") i=0
 	until grep -q -e "$pattern" "$SP_TMP/$name.log" 2>/dev/null; do
 		if [ "$i" -ge $((limit * 10)) ]; then
 			sp_dump_logs
@@ -140,9 +140,9 @@ chain_stop() {
 chain_refused_tcp() {
 	python3 - "$1" "$2" <<-'PY' || sp_fail "port $1 did not close a garbage connection"
 	import socket, sys
-	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10 * int(__import__("os").environ["SP_TIME_FACTOR"]))
 	s.sendall(sys.argv[2].encode())
-	s.settimeout(10)
+	s.settimeout(10 * int(__import__("os").environ["SP_TIME_FACTOR"]))
 	try:
 	    while s.recv(4096):
 	        pass

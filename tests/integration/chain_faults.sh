@@ -19,7 +19,7 @@ chain_start_client
 chain_wait_log client "backend answered HTTP 503"
 chain_wait_log server "waiting for the client to deliver a configuration"
 grep -q "opened partner listener" "$SP_TMP/server.log" && sp_fail "listener opened without configuration"
-sp_wait_port 127.0.0.1 "$PARTNER_PORT" 1 && sp_fail "partner port open without configuration"
+sp_connects 127.0.0.1 "$PARTNER_PORT" && sp_fail "partner port open without configuration"
 rm "$SP_TMP/config.json.status"
 chain_wait_log server "revision 1 applied" 30
 
@@ -27,8 +27,11 @@ chain_wait_log server "revision 1 applied" 30
 echo '{"revision": 2, "listeners": [' >"$SP_TMP/config.json"
 chain_wait_log client "not a JSON object with a revision: refused; the previous revision stays"
 # 3. A revision that does not validate: the server names the field and keeps 1.
-chain_config "$PARTNER_PORT" 3
-sed -i 's/"address": "127.0.0.1:[0-9]*"/"address": "localhost:99999"/' "$SP_TMP/config.json"
+# Built aside and moved in whole: the backend must never serve a half-edited
+# revision 3 (a valid one would be applied, and the refusal never comes).
+CHAIN_CONFIG_OUT=$SP_TMP/config3.json chain_config "$PARTNER_PORT" 3
+sed 's/"address": "127.0.0.1:[0-9]*"/"address": "localhost:99999"/' "$SP_TMP/config3.json" >"$SP_TMP/config.json.tmp"
+mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
 chain_wait_log server "revision 3 refused: listeners\[0\].address: expected a numeric host:port; the previous revision stays"
 chain_wait_log client "server refused revision 3"
 sp_wait_port 127.0.0.1 "$PARTNER_PORT" 2 || sp_fail "revision 1's listener did not stay"
@@ -57,7 +60,7 @@ if sp_wait "$PARTNER_PID" 30; then sp_fail "the partner's transfer completed wit
 chain_wait_log server "control connection lost"
 chain_wait_log server "closed partner listener"
 chain_wait_log server "session 1 ended"
-sp_wait_port 127.0.0.1 "$PARTNER_PORT" 1 && sp_fail "partner port still open without a client"
+sp_connects 127.0.0.1 "$PARTNER_PORT" && sp_fail "partner port still open without a client"
 kill -TERM "$INSIDE_PID" 2>/dev/null; sp_wait "$INSIDE_PID" 10
 
 chain_config "$PARTNER_PORT" 4
@@ -88,9 +91,9 @@ inside.bind(("127.0.0.1", int(sys.argv[3])))
 inside.listen(8)
 ctx = ssl.create_default_context(cafile=ca)
 ctx.check_hostname = False
-held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10 * int(__import__("os").environ["SP_TIME_FACTOR"])),
                         server_hostname="localhost") for _ in range(2)]
-third = socket.create_connection(("127.0.0.1", port), timeout=10)
+third = socket.create_connection(("127.0.0.1", port), timeout=10 * int(__import__("os").environ["SP_TIME_FACTOR"]))
 try:
     ctx.wrap_socket(third, server_hostname="localhost")
     sys.exit("third TLS session from one address was accepted")

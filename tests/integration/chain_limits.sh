@@ -33,16 +33,16 @@ partner() {
 import socket, ssl, sys, time
 port, ca, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(cafile=ca); ctx.check_hostname = False
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20),
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20 * int(__import__("os").environ["SP_TIME_FACTOR"])),
                     server_hostname="localhost")
 start = time.time()
 try:
-    while time.time() - start < 15:
+    while time.time() - start < 15 * int(__import__("os").environ["SP_TIME_FACTOR"]):
         if mode == "chatty":
             s.sendall(b"x")
             time.sleep(0.3)
         else:
-            s.settimeout(15)
+            s.settimeout(15 * int(__import__("os").environ["SP_TIME_FACTOR"]))
             if not s.recv(1):
                 break
 except (OSError, ssl.SSLError):

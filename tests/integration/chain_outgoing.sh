@@ -39,7 +39,7 @@ config() {
 # call NAME: the inside OFTP2 server calls the route; status in RC.
 call() {
 	mkdir -p "$SP_TMP/$1-in"
-	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout 20 \
+	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout $(sp_time 20) \
 		--id "$INSIDE_ID" --password INPW --partner "$PARTNER_ID:PARTPW" \
 		--dir "$SP_TMP/$1-in" --send "$SP_TMP/ORDERS.OUT" 2>"$SP_TMP/$1-call.log"
 	RC=$?
@@ -54,7 +54,7 @@ chain_wait_log client "route acme-out: inside calls accepted on 127.0.0.1:$ROUTE
 
 # 1. A real OFTP2 session out to the partner, from 127.0.0.2.
 mkdir -p "$SP_TMP/partner-in" "$SP_TMP/ok-in"
-sp_start partner "$OFTP2_PEER" listen -v --listen "127.0.0.1:$PARTNER_PORT" --once --timeout 20 \
+sp_start partner "$OFTP2_PEER" listen -v --listen "127.0.0.1:$PARTNER_PORT" --once --timeout $(sp_time 20) \
 	--cert "$SP_TMP/pki/server.pem" --key "$SP_TMP/pki/server.key" \
 	--id "$PARTNER_ID" --password PARTPW --partner "$INSIDE_ID:INPW" --dir "$SP_TMP/partner-in"
 PARTNER_PID=$SP_LAST_PID
@@ -70,7 +70,7 @@ chain_wait_log server "outgoing on route acme-out to 127.0.0.1:$PARTNER_PORT fro
 # 2. The partner's certificate is not from the route's CA.
 config 2 rogue-ca.pem 127.0.0.2 "$PARTNER_PORT"
 chain_wait_log server "revision 2 applied"
-sp_start partner2 "$OFTP2_PEER" listen -v --listen "127.0.0.1:$PARTNER_PORT" --once --timeout 10 \
+sp_start partner2 "$OFTP2_PEER" listen -v --listen "127.0.0.1:$PARTNER_PORT" --once --timeout $(sp_time 10) \
 	--cert "$SP_TMP/pki/server.pem" --key "$SP_TMP/pki/server.key" \
 	--id "$PARTNER_ID" --password PARTPW --partner "$INSIDE_ID:INPW" --dir "$SP_TMP/partner-in"
 chain_wait_log partner2 "listening on"

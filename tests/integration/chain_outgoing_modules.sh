@@ -56,7 +56,7 @@ sp_make_file "$SP_TMP/reply.txt" 50000 runs
 partner() {
 	mkdir -p "$SP_TMP/$1-partner-in"
 	sp_start "$1-partner" "$OFTP2_PEER" listen -v --listen "127.0.0.1:$OUT_PORT" --once \
-		--timeout 20 --cert "$SP_TMP/pki/server.pem" --key "$SP_TMP/pki/server.key" \
+		--timeout $(sp_time 20) --cert "$SP_TMP/pki/server.pem" --key "$SP_TMP/pki/server.key" \
 		--id "$2" --password PARTPW --partner "$INSIDE_ID:INPW" \
 		--dir "$SP_TMP/$1-partner-in" --send "$SP_TMP/reply.txt"
 	PARTNER_PID=$SP_LAST_PID
@@ -67,7 +67,7 @@ partner() {
 # expects the route's partner, whoever answers.
 call() {
 	mkdir -p "$SP_TMP/$1-inside-in"
-	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout 20 \
+	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout $(sp_time 20) \
 		--id "$INSIDE_ID" --password INPW --partner "$PARTNER_ID:PARTPW" \
 		--dir "$SP_TMP/$1-inside-in" \
 		--send "$SP_TMP/ORDERS.OUT" 2>"$SP_TMP/$1-call.log"

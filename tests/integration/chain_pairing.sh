@@ -18,9 +18,15 @@ echo "0000000000000000000000000000000000000000000000000000000000000000 other" >>
 chain_start_server
 chain_start_client
 chain_wait_log server "refused client key $CLIENT_KEY from 127.0.0.1: not in the pairing file"
-sleep 1
+# The client retries: a second refusal means its first attempt is over, and
+# that attempt is the only way a configuration could have come in.
+i=0
+until [ "$(grep -c "refused client key $CLIENT_KEY" "$SP_TMP/server.log")" -ge 2 ]; do
+	[ "$i" -ge $(($(sp_time 30) * 10)) ] && { sp_dump_logs; sp_fail "the unpaired client did not try again"; }
+	sleep 0.1; i=$((i + 1))
+done
 grep -q "revision 1" "$SP_TMP/server.log" && sp_fail "an unpaired client delivered a configuration"
-sp_wait_port 127.0.0.1 "$PARTNER_PORT" 1 && sp_fail "partner port open for an unpaired client"
+sp_connects 127.0.0.1 "$PARTNER_PORT" && sp_fail "partner port open for an unpaired client"
 chain_stop client "$CLIENT_PID"
 
 # Pairing the key and reloading (SIGHUP) lets the same client in.

@@ -26,7 +26,7 @@ chain_wait_log partner paused
 chain_config "$PORT_B" 2
 chain_wait_log server "revision 2 applied" 30
 chain_wait_log server "closed partner listener partners on 127.0.0.1:$PORT_A"
-sp_wait_port 127.0.0.1 "$PORT_A" 1 && sp_fail "old port $PORT_A still open"
+sp_connects 127.0.0.1 "$PORT_A" && sp_fail "old port $PORT_A still open"
 sp_wait_port 127.0.0.1 "$PORT_B" 5 || sp_fail "new port $PORT_B not open"
 
 touch "$SP_TMP/go-on"

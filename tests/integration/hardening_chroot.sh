@@ -17,7 +17,7 @@
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 sp_init 180
 
-[ "$(id -u)" = 0 ] || sp_skip "needs root (chroot and a change of user)"
+sp_need_root
 getent passwd nobody >/dev/null || sp_skip "no user 'nobody' on this host"
 NOBODY_UID=$(id -u nobody)
 

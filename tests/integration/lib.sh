@@ -14,6 +14,16 @@
 # exactly those PIDs (never by name) and removes $SP_TMP, so a failed or
 # timed-out test leaves nothing behind. Exit status follows automake:
 # 0 pass, 77 skip, 99 hard error (setup, timeout), anything else a failure.
+#
+# Time limits are safety nets against a hang, never assertions: every limit
+# the harness applies (sp_init, sp_wait*, sp_time) is multiplied by
+# SP_TIME_FACTOR (a whole number, default 2), so a heavily loaded machine
+# runs the same tests with SP_TIME_FACTOR=10. A test waits for a positive
+# signal (a log line, a file, an exit), never for time to pass.
+#
+# A skip is a failure where everything must run: under CI (CI=true) and
+# whenever SP_NO_SKIP=1 (contrib/quickstart test sets it after installing
+# every tool the tests call). sp_need names the Debian package of a tool.
 
 set -u
 
@@ -22,6 +32,11 @@ set -u
 OFTP2_PEER=${OFTP2_PEER:-$SP_TOP_BUILDDIR/oftp2-peer}
 
 SP_TEST_NAME=$(basename "$0" .sh)
+SP_TIME_FACTOR=${SP_TIME_FACTOR:-2}
+case $SP_TIME_FACTOR in
+''|*[!0-9]*|0) echo "SP_TIME_FACTOR must be a whole number >= 1, not '$SP_TIME_FACTOR'" >&2; exit 99 ;;
+esac
+export SP_TIME_FACTOR
 SP_TMP=
 SP_PIDS=
 SP_LAST_PID=
@@ -32,8 +47,35 @@ sp_log() { printf '%s: %s\n' "$SP_TEST_NAME" "$*" >&2; }
 # Fail the test with a message (exit status 1).
 sp_fail() { sp_log "FAIL: $*"; exit 1; }
 
-# Skip the test (automake exit status 77).
-sp_skip() { sp_log "SKIP: $*"; exit 77; }
+# Skip the test (automake exit status 77); a failure where nothing may skip.
+sp_skip() {
+	if [ "${CI:-}" = true ] || [ "${SP_NO_SKIP:-0}" = 1 ]; then
+		sp_log "FAIL: would skip, but nothing may skip here (CI=${CI:-} SP_NO_SKIP=${SP_NO_SKIP:-0}): $*"
+		exit 1
+	fi
+	sp_log "SKIP: $*"
+	exit 77
+}
+
+# sp_need CMD PACKAGE: skip (a failure under CI) unless CMD is installed.
+# Every PACKAGE named here belongs in `contrib/quickstart deps`.
+sp_need() {
+	command -v "$1" >/dev/null 2>&1 ||
+		sp_skip "$1 not found (Debian: apt-get install $2; contrib/quickstart deps lists it)"
+}
+
+# sp_need_root: skip unless root (chroot, a change of user). Not a missing
+# tool: a developer may run the suite unprivileged; CI runs as root, where a
+# skip is a failure.
+sp_need_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	[ "${CI:-}" = true ] && sp_fail "needs root, and CI runs as root"
+	sp_log "SKIP: needs root"
+	exit 77
+}
+
+# sp_time SECONDS: a time limit scaled by SP_TIME_FACTOR.
+sp_time() { printf '%s\n' $(($1 * SP_TIME_FACTOR)); }
 
 # Setup error, neither pass nor fail (automake exit status 99).
 sp_hard_error() { sp_log "ERROR: $*"; exit 99; }
@@ -61,9 +103,10 @@ sp_cleanup() {
 }
 
 # sp_init [SECONDS]: temp dir, cleanup trap and an overall time limit
-# (default 120 s). On expiry the test ends with status 99.
+# (default 120 s, times SP_TIME_FACTOR). On expiry the test ends with
+# status 99.
 sp_init() {
-	local limit=${1:-120} main=$$
+	local limit=$(sp_time "${1:-120}") main=$$
 	SP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-$SP_TEST_NAME.XXXXXX") ||
 		sp_hard_error "mktemp failed"
 	trap 'sp_cleanup' EXIT
@@ -99,9 +142,9 @@ sp_forget_pid() {
 }
 
 # sp_wait PID [SECONDS]: exit status of a started process; kills it and
-# returns 124 if it does not end within SECONDS (default 60).
+# returns 124 if it does not end within SECONDS (default 60, scaled).
 sp_wait() {
-	local pid=$1 limit=${2:-60} i=0 rc
+	local pid=$1 limit=$(sp_time "${2:-60}") i=0 rc
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$i" -ge $((limit * 10)) ]; then
 			sp_log "PID $pid still running after ${limit}s, killing it"
@@ -131,9 +174,10 @@ sp_run() {
 	return "$rc"
 }
 
-# sp_wait_file FILE [SECONDS]: wait until FILE exists and is not empty.
+# sp_wait_file FILE [SECONDS]: wait until FILE exists and is not empty
+# (default 20 s, scaled).
 sp_wait_file() {
-	local f=$1 limit=${2:-20} i=0
+	local f=$1 limit=$(sp_time "${2:-20}") i=0
 	while [ ! -s "$f" ]; do
 		[ "$i" -ge $((limit * 10)) ] && return 1
 		sleep 0.1
@@ -144,7 +188,7 @@ sp_wait_file() {
 
 # sp_wait_port_file FILE [SECONDS]: print the port written to FILE.
 sp_wait_port_file() {
-	sp_wait_file "$1" "${2:-20}" || sp_hard_error "no port in $1 after ${2:-20}s"
+	sp_wait_file "$1" "${2:-20}" || sp_hard_error "no port in $1 after $(sp_time "${2:-20}")s"
 	local port
 	read -r port <"$1"
 	case $port in
@@ -153,15 +197,23 @@ sp_wait_port_file() {
 	printf '%s\n' "$port"
 }
 
-# sp_wait_port HOST PORT [SECONDS]: wait until a TCP connect succeeds.
+# sp_wait_port HOST PORT [SECONDS]: wait until a TCP connect succeeds
+# (default 20 s, scaled).
 sp_wait_port() {
-	local host=$1 port=$2 limit=${3:-20} i=0
+	local host=$1 port=$2 limit=$(sp_time "${3:-20}") i=0
 	until (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; do
 		[ "$i" -ge $((limit * 10)) ] && return 1
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 0
+}
+
+# sp_connects HOST PORT: one TCP connect, now. For "this port is closed"
+# after a positive signal (the log line that says it was closed): a closed
+# loopback port refuses at once, so no waiting is needed or wanted.
+sp_connects() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
 # sp_cmp EXPECTED ACTUAL: fail unless the files are equal byte for byte.
@@ -198,8 +250,7 @@ sp_dump_logs() {
 #                                    client certificate it issued
 make_certs() {
 	local d=$1 name
-	command -v certtool >/dev/null 2>&1 ||
-		sp_skip "certtool not found (Debian: apt-get install gnutls-bin)"
+	sp_need certtool gnutls-bin
 	mkdir -p "$d" || sp_hard_error "mkdir $d"
 	cat >"$d/ca.tmpl" <<-'EOF'
 	cn = "smartproxy test CA"

@@ -7,7 +7,7 @@
 . "${SP_TOP_SRCDIR:?}/tests/integration/lib.sh"
 DRIVE=$SP_TOP_BUILDDIR/tests/integration/module_drive
 sp_require_prog "$DRIVE"
-command -v pkg-config >/dev/null || sp_skip "pkg-config not installed"
+sp_need pkg-config pkg-config
 sp_init 120
 
 stage=$SP_TMP/stage

@@ -13,12 +13,16 @@ ESID), never a byte of the bad input. Exit 0 when every case passed; one line
 per case on stderr.
 """
 import queue
+import os
 import socket
 import ssl
 import struct
 import sys
 import threading
 import time
+
+# Safety nets only: lib.sh scales every time limit by SP_TIME_FACTOR.
+TIME_FACTOR = int(os.environ.get("SP_TIME_FACTOR", "1"))
 
 I_ID = b"O0013000000INSIDE"
 P_ID = b"O0013000000ACME"
@@ -109,7 +113,7 @@ class Inside:
 
     def serve(self, c):
         frames, window, credit = [], 64, 64
-        c.settimeout(20)
+        c.settimeout(20 * TIME_FACTOR)
         try:
             c.sendall(SSRM)
             while True:
@@ -144,7 +148,7 @@ class Inside:
 
 def partner(port, ca):
     ctx = ssl.create_default_context(cafile=ca)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=20 * TIME_FACTOR)
     s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
     if recv_frame(s) != SSRM:
         raise ValueError("the proxy did not greet with SSRM")
@@ -210,7 +214,7 @@ def run_case(port, ca, inside, case):
         pending = b""
     # Read to the end: the last frame must be the ESID with our reason.
     buf = pending
-    s.settimeout(15)
+    s.settimeout(15 * TIME_FACTOR)
     try:
         while True:
             part = s.recv(4096)
@@ -226,7 +230,7 @@ def run_case(port, ca, inside, case):
     if want not in buf:
         raise ValueError("%s: no ESID %02d from the proxy (got %r)" % (name, reason, buf[-40:]))
     if leg:
-        frames = inside.done.get(timeout=15)
+        frames = inside.done.get(timeout=15 * TIME_FACTOR)
         # The valid prefix, then at most the proxy's ESID, nothing else.
         expect = [f for f, _ in prefix]
         if frames[:len(expect)] != expect:

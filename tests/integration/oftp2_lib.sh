@@ -60,7 +60,7 @@ o2_inside() {
 	shift
 	mkdir -p "$SP_TMP/$n/in-inside" "$SP_TMP/$n/in-partner"
 	sp_start "$n-inside" "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" \
-		--once --timeout 20 --id "$O2_INSIDE_ID" --password INPW \
+		--once --timeout $(sp_time 20) --id "$O2_INSIDE_ID" --password INPW \
 		--partner "$O2_PARTNER_ID:PARTPW" --dir "$SP_TMP/$n/in-inside" "$@"
 	INSIDE_PID=$SP_LAST_PID
 	chain_wait_log "$n-inside" "listening on"
@@ -69,7 +69,7 @@ o2_inside() {
 o2_send() {
 	local n=$1
 	shift
-	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --timeout 20 \
+	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --timeout $(sp_time 20) \
 		--ca "$SP_TMP/pki/ca.pem" --id "$O2_PARTNER_ID" --password PARTPW \
 		--partner "$O2_INSIDE_ID:INPW" --dir "$SP_TMP/$n/in-partner" "$@" \
 		2>"$SP_TMP/$n-send.log"

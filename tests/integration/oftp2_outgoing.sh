@@ -17,13 +17,13 @@ sp_make_file "$SP_TMP/reply.txt" 50000 runs
 mkdir -p "$SP_TMP/partner-in" "$SP_TMP/inside-in"
 
 # 1. Valid: files both ways, compression, EERP.
-sp_start partner "$OFTP2_PEER" listen -v --listen "127.0.0.1:$OUT_PORT" --once --timeout 20 \
+sp_start partner "$OFTP2_PEER" listen -v --listen "127.0.0.1:$OUT_PORT" --once --timeout $(sp_time 20) \
 	--cert "$SP_TMP/pki/server.pem" --key "$SP_TMP/pki/server.key" \
 	--id "$O2_PARTNER_ID" --password PARTPW --partner "$O2_INSIDE_ID:INPW" \
 	--dir "$SP_TMP/partner-in" --send "$SP_TMP/reply.txt" --compress --eerp
 PARTNER_PID=$SP_LAST_PID
 chain_wait_log partner "listening on"
-sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout 20 \
+sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout $(sp_time 20) \
 	--id "$O2_INSIDE_ID" --password INPW --partner "$O2_PARTNER_ID:PARTPW" \
 	--dir "$SP_TMP/inside-in" --send "$SP_TMP/ORDERS.OUT" --compress --wait-eerp \
 	2>"$SP_TMP/inside-call.log" ||
@@ -52,7 +52,7 @@ python3 - "$OUT_PORT" "$SP_TMP/pki/server.pem" "$SP_TMP/pki/server.key" \
 	print("listening", flush=True)
 	c, _ = ls.accept()
 	s = ctx.wrap_socket(c, server_side=True)
-	s.settimeout(15)
+	s.settimeout(15 * int(__import__("os").environ["SP_TIME_FACTOR"]))
 	def frame(oeb):
 	    return bytes([0x10]) + (len(oeb) + 4).to_bytes(3, "big") + oeb
 	s.sendall(frame(b"IODETTE FTP READY \r"))
@@ -78,7 +78,7 @@ python3 - "$OUT_PORT" "$SP_TMP/pki/server.pem" "$SP_TMP/pki/server.key" \
 BADP=$!
 SP_PIDS="$SP_PIDS $BADP"
 chain_wait_log bad-partner listening
-"$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout 10 \
+"$OFTP2_PEER" send -v --connect "127.0.0.1:$ROUTE_PORT" --timeout $(sp_time 10) \
 	--id "$O2_INSIDE_ID" --password INPW --partner "$O2_PARTNER_ID:PARTPW" \
 	--dir "$SP_TMP/inside-in" --send "$SP_TMP/ORDERS.OUT" 2>"$SP_TMP/inside-bad.log" &&
 	sp_fail "the inside's call succeeded against a level-4 partner"

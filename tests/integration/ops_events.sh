@@ -26,7 +26,7 @@ sp_require_prog "$SP_SERVER" "$SP_CLIENT" "$SP_API" "$OFTP2_PEER" "$CTL"
 for m in log_ignore event_script; do
 	[ -f "$LIBS/$m.so" ] || sp_hard_error "module $m.so not built"
 done
-command -v python3 >/dev/null 2>&1 || sp_skip "python3 not found"
+sp_need python3 python3
 PARTNER_ID=O0013000000ACME
 INSIDE_ID=O0013000000INSIDE
 
@@ -64,7 +64,7 @@ EOF
 sp_start syslogd python3 "$SP_TMP/syslog.py" "$SP_TMP/devlog" "$SP_TMP/syslog.txt"
 i=0
 until [ -S "$SP_TMP/devlog" ]; do
-	[ "$i" -ge 100 ] && sp_hard_error "no syslog socket"
+	[ "$i" -ge $(($(sp_time 10) * 10)) ] && sp_hard_error "no syslog socket"
 	sleep 0.1; i=$((i + 1))
 done
 # smartproxy-api sees our socket as /dev/log; the rest of /dev is bound in.
@@ -142,7 +142,7 @@ runs() { ls "$SP_TMP/runs" | grep -c '^run\.[0-9]*$'; }
 applied() {
 	local n=$1 i=0
 	until [ "$(grep -c 'revision [0-9]* applied' "$SP_TMP/server.log")" -ge "$n" ]; do
-		[ "$i" -ge 300 ] && { sp_dump_logs; sp_fail "server applied fewer than $n revisions"; }
+		[ "$i" -ge $(($(sp_time 30) * 10)) ] && { sp_dump_logs; sp_fail "server applied fewer than $n revisions"; }
 		sleep 0.1; i=$((i + 1))
 	done
 }
@@ -153,7 +153,7 @@ lose_tunnel() {
 	nlost=$((nlost + 1))
 	local i=0
 	until [ "$(grep -c 'control connection lost' "$SP_TMP/server.log")" -ge "$nlost" ]; do
-		[ "$i" -ge 200 ] && { sp_dump_logs; sp_fail "server did not notice the lost client"; }
+		[ "$i" -ge $(($(sp_time 20) * 10)) ] && { sp_dump_logs; sp_fail "server did not notice the lost client"; }
 		sleep 0.1; i=$((i + 1))
 	done
 	mv "$SP_TMP/client.log" "$SP_TMP/client.$nlost.log"
@@ -163,14 +163,14 @@ lose_tunnel() {
 wait_runs() {
 	local i=0
 	until [ "$(runs)" -ge "$1" ]; do
-		[ "$i" -ge 300 ] && { sp_dump_logs; sp_fail "fewer than $1 event script runs"; }
+		[ "$i" -ge $(($(sp_time 30) * 10)) ] && { sp_dump_logs; sp_fail "fewer than $1 event script runs"; }
 		sleep 0.1; i=$((i + 1))
 	done
 }
 
 # ---- the chain ----
 mkdir -p "$SP_TMP/inbox"
-sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --once --timeout 60 \
+sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --once --timeout $(sp_time 60) \
 	--id "$INSIDE_ID" --password INSIDEPW --partner "$PARTNER_ID:ACMEPW" --dir "$SP_TMP/inbox"
 INSIDE_PID=$SP_LAST_PID
 chain_wait_log inside "listening on" 10
@@ -182,7 +182,7 @@ chain_wait_log server "opened partner listener"
 # 1. audit of a real transfer
 sp_make_file "$SP_TMP/INVOIC.OPS" 300000
 sp_run "$OFTP2_PEER" send --connect "127.0.0.1:$PARTNER_PORT" --ca "$SP_TMP/pki/ca.pem" \
-	--timeout 60 --id "$PARTNER_ID" --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" \
+	--timeout $(sp_time 60) --id "$PARTNER_ID" --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" \
 	--send "$SP_TMP/INVOIC.OPS" 2>"$SP_TMP/partner.log" ||
 	{ sp_dump_logs; sp_fail "the partner's session failed"; }
 sp_wait "$INSIDE_PID" 30 || { sp_dump_logs; sp_fail "the inside OFTP2 server failed"; }
@@ -192,7 +192,7 @@ i=0
 until "$CTL" --json sessions >"$SP_TMP/sessions.json" 2>&1 &&
 	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["sessions"] else 1)' \
 		"$SP_TMP/sessions.json"; do
-	[ "$i" -ge 100 ] && { cat "$SP_TMP/sessions.json"; sp_dump_logs; sp_fail "no audit record"; }
+	[ "$i" -ge $(($(sp_time 10) * 10)) ] && { cat "$SP_TMP/sessions.json"; sp_dump_logs; sp_fail "no audit record"; }
 	sleep 0.1; i=$((i + 1))
 done
 python3 - "$SP_TMP/sessions.json" "$PARTNER_ID" 300000 "$LIBS" <<'EOF' || { sp_dump_logs; sp_fail "audit record"; }
@@ -249,16 +249,16 @@ chain_wait_log api "exit 0 after [0-9]* ms; output (.*): event script saw log.tu
 RULE=$(awk 'NR == 2 { print $1 }' "$SP_TMP/rule.txt")
 case $RULE in ''|*[!0-9]*) sp_fail "no rule id in: $(cat "$SP_TMP/rule.txt")" ;; esac
 applied 3
-sleep 11    # past the de-duplication window of the first event
-before=$(runs)
-posts=$(grep -c 'POST /v1/events' "$SP_TMP/api.log")
+delivered=$(grep -c 'delivered [0-9]* queued document(s) to the backend' "$SP_TMP/server.log")
 lose_tunnel
 chain_wait_log server "INFO tunnel \[control_lost\] control connection lost .*tag=\"ignore-rule=$RULE\""
 applied 4
-sleep 2
-[ "$(runs)" -eq "$before" ] || sp_fail "a silenced record ran the event script"
-[ "$(grep -c 'POST /v1/events' "$SP_TMP/api.log")" -eq "$posts" ] ||
-	sp_fail "a silenced record was posted as an event"
+# The record was made while the tunnel was down, so the server's outbox was
+# its only way to the backend; the server empties the outbox when the client
+# says hello, before it applies the client's revision. So once revision 4 is
+# applied, the count of deliveries is final for this outage.
+[ "$(grep -c 'delivered [0-9]* queued document(s) to the backend' "$SP_TMP/server.log")" -eq "$delivered" ] ||
+	sp_fail "a silenced record was queued for the backend"
 "$CTL" rules remove "$RULE" || sp_fail "smartproxyctl rules remove"
 applied 5
 
@@ -273,6 +273,12 @@ RULE2=$(awk 'NR == 2 { print $1 }' "$SP_TMP/rule2.txt")
 applied 7
 chain_wait_log api "log-ignore rule $RULE2 purged: expired at" 15
 applied 8
+# Identical events within 10 s of the last run are only counted (that is the
+# de-duplication under test in ops_flood.sh): wait out that window from the
+# run of section 2, so that this record must run the script.
+before=$(runs)
+last_run=$(stat -c %Y "$SP_TMP/runs/$(ls -t "$SP_TMP/runs" | head -1)")
+while [ "$(date +%s)" -le $((last_run + 11)) ]; do sleep 0.2; done
 lose_tunnel
 chain_wait_log server "CRIT tunnel \[control_lost\] control connection lost (.*)"
 applied 9

@@ -98,10 +98,7 @@ _partner_refusals() {
 
 partner_fail2ban() {
 	local log=$1 filter=$SP_TOP_SRCDIR/contrib/fail2ban/filter.d/smartproxy.conf
-	if ! command -v fail2ban-regex >/dev/null 2>&1; then
-		sp_log "fail2ban-regex not installed (Debian: fail2ban): filter not checked"
-		return 0
-	fi
+	sp_need fail2ban-regex fail2ban
 	# Only the server's own lines: sanitizer or peer output has no timestamp.
 	grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$log" >"$SP_TMP/f2b-input.log"
 	_partner_refusals "$SP_TMP/f2b-input.log" >"$SP_TMP/f2b-want"

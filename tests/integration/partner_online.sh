@@ -18,9 +18,10 @@ sp_init 240
 
 OFTP2_PEER=$SP_TOP_BUILDDIR/oftp2-peer
 sp_require_prog "$SP_API" "$OFTP2_PEER"
-command -v python3 >/dev/null 2>&1 || sp_skip "python3 not found"
+sp_need python3 python3
 partner_init oftp2 partner
 PKI=$SP_TMP/pki
+sp_need curl curl
 PARTNER_PORT=$(chain_free_port)
 INSIDE_ID=O0013000000INSIDE
 ONLINE_MS=4000
@@ -84,7 +85,7 @@ api() {
 
 # ---- the chain ----
 mkdir -p "$SP_TMP/inbox"
-sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout 120 \
+sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout $(sp_time 120) \
 	--id "$INSIDE_ID" --password INSIDEPW --dir "$SP_TMP/inbox" --partner ACME:ACMEPW
 chain_wait_log inside "listening on" 10
 chain_start_server
@@ -99,7 +100,7 @@ questions() { grep -c "SSID of ACME from 127.0.0.1" "$SP_TMP/api.log"; }
 send() {
 	local name=$1 pw=$2
 	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
-		--timeout 30 --id ACME --password "$pw" --partner "$INSIDE_ID:INSIDEPW" \
+		--timeout $(sp_time 30) --id ACME --password "$pw" --partner "$INSIDE_ID:INSIDEPW" \
 		--send "$SP_TMP/FILE1" 2>"$SP_TMP/$name.log"
 }
 
@@ -154,22 +155,21 @@ kill -STOP "$API_PID"
 refused stopped 08 online_unavailable "no answer from the backend in time, or no tunnel (online timeout $ONLINE_MS ms); failing closed"
 kill -CONT "$API_PID"
 [ "$TOOK" -ge "$ONLINE_MS" ] || sp_fail "refused after $TOOK ms, before the online timeout"
-[ "$TOOK" -lt $((ONLINE_MS + 3000)) ] || sp_fail "refused only after $TOOK ms"
+[ "$TOOK" -lt $((ONLINE_MS + $(sp_time 3000))) ] || sp_fail "refused only after $TOOK ms"
 allowed resumed
 
 # ... and a backend that is gone: refused at once, still within the timeout.
 kill -TERM "$API_PID"
 sp_wait "$API_PID" 20 || { sp_dump_logs; sp_fail "smartproxy-api did not stop"; }
 refused killed 08 online_unavailable "failing closed"
-[ "$TOOK" -lt $((ONLINE_MS + 3000)) ] || sp_fail "refused only after $TOOK ms"
+[ "$TOOK" -lt $((ONLINE_MS + $(sp_time 3000))) ] || sp_fail "refused only after $TOOK ms"
 
 # None of these refusals is an attack: the fail2ban filter matches none.
-if command -v fail2ban-regex >/dev/null 2>&1; then
-	grep -E 'online_(refused|unavailable) from' "$SP_TMP/server.log" >"$SP_TMP/online.log"
-	fail2ban-regex -o ip "$SP_TMP/online.log" \
-		"$SP_TOP_SRCDIR/contrib/fail2ban/filter.d/smartproxy.conf" >"$SP_TMP/f2b" 2>/dev/null
-	[ -s "$SP_TMP/f2b" ] && sp_fail "the fail2ban filter matches online refusals"
-fi
+sp_need fail2ban-regex fail2ban
+grep -E 'online_(refused|unavailable) from' "$SP_TMP/server.log" >"$SP_TMP/online.log"
+fail2ban-regex -o ip "$SP_TMP/online.log" \
+	"$SP_TOP_SRCDIR/contrib/fail2ban/filter.d/smartproxy.conf" >"$SP_TMP/f2b" 2>/dev/null
+[ -s "$SP_TMP/f2b" ] && sp_fail "the fail2ban filter matches online refusals"
 chain_stop client "$CLIENT_PID"
 chain_stop server "$SERVER_PID"
 exit 0

@@ -11,9 +11,13 @@ Prints one word: closed-before-tls (no TLS byte came back), tls-failed
 (the handshake broke), closed-after-tls (handshake done, then closed), or
 open (still open after 5 s). Exit 0 in every case; the caller compares.
 """
+import os
 import socket
 import ssl
 import sys
+
+# Safety nets only: lib.sh scales every time limit by SP_TIME_FACTOR.
+TIME_FACTOR = int(os.environ.get("SP_TIME_FACTOR", "1"))
 
 src, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 cert = sys.argv[4] if len(sys.argv) > 5 else None
@@ -21,13 +25,13 @@ key = sys.argv[5] if len(sys.argv) > 5 else None
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.bind((src, 0))
-sock.settimeout(10)
+sock.settimeout(10 * TIME_FACTOR)
 sock.connect(("127.0.0.1", port))
 
 if mode == "garbage":
     try:
         sock.sendall(b"GET / HTTP/1.0\r\n\r\n" * 20)
-        sock.settimeout(5)
+        sock.settimeout(5 * TIME_FACTOR)
         while sock.recv(4096):
             pass
         print("closed")
@@ -53,7 +57,7 @@ except (ssl.SSLError, OSError) as e:
     sys.exit(0)
 # TLS 1.3: the server sees the client certificate only now; a refusal in
 # on_tls closes the connection right after the handshake.
-tls.settimeout(5)
+tls.settimeout(5 * TIME_FACTOR)
 try:
     while tls.recv(4096):
         pass

@@ -29,7 +29,7 @@ partner_config "$PARTNER_PORT" \
 chain_fake_backend
 mkdir -p "$SP_TMP/inbox"
 # The inside OFTP2 server knows every partner, so any refusal is the proxy's.
-sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout 60 \
+sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --timeout $(sp_time 60) \
 	--id "$INSIDE_ID" --password INSIDEPW --dir "$SP_TMP/inbox" \
 	--partner ACME:ACMEPW --partner FARAWAY:FARPW --partner PINNED:PINPW \
 	--partner DISABLED:OFFPW --partner LIMITED:ONEPW --partner GUESSED:GPW --partner NOBODY:NOPW
@@ -46,7 +46,7 @@ send() {
 	local name=$1 id=$2 pw=$3
 	shift 3
 	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
-		--timeout 30 --id "$id" --password "$pw" --partner "$INSIDE_ID:INSIDEPW" \
+		--timeout $(sp_time 30) --id "$id" --password "$pw" --partner "$INSIDE_ID:INSIDEPW" \
 		"$@" 2>"$SP_TMP/$name.log"
 }
 
@@ -86,7 +86,7 @@ rm -f "$SP_TMP/inbox/FILE1"
 # a second session of LIMITED gets ESID 08.
 sp_make_file "$SP_TMP/BIG" $((8 * 1024 * 1024))
 sp_start holder "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
-	--timeout 60 --id LIMITED --password ONEPW --partner "$INSIDE_ID:INSIDEPW" \
+	--timeout $(sp_time 60) --id LIMITED --password ONEPW --partner "$INSIDE_ID:INSIDEPW" \
 	--credit 1 --buffer-size 128 --send "$SP_TMP/BIG"
 HOLDER_PID=$SP_LAST_PID
 chain_wait_log server "partner LIMITED accepted"
@@ -101,7 +101,7 @@ sp_wait "$HOLDER_PID" 20 || true
 sp_make_file "$SP_TMP/FILE2" $((4 * 1024 * 1024))
 start=$(date +%s.%N)
 sp_start valid2 "$OFTP2_PEER" send --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
-	--timeout 120 --id ACME --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" --send "$SP_TMP/FILE2"
+	--timeout $(sp_time 120) --id ACME --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" --send "$SP_TMP/FILE2"
 VALID_PID=$SP_LAST_PID
 cat >"$SP_TMP/burst.py" <<-'PY'
 	# 200 SSIDs with wrong passwords from 127.0.0.9, 8 at a time.
@@ -120,7 +120,7 @@ cat >"$SP_TMP/burst.py" <<-'PY'
 	    try:
 	        s = socket.socket()
 	        s.bind(("127.0.0.9", 0))
-	        s.settimeout(20)
+	        s.settimeout(20 * int(__import__("os").environ["SP_TIME_FACTOR"]))
 	        s.connect(("127.0.0.1", port))
 	        t = ctx.wrap_socket(s)
 	        t.recv(4096)                      # SSRM

@@ -21,11 +21,11 @@ if [ -x /usr/bin/time ]; then
 fi
 
 sp_start listen "${ltime[@]}" "$OFTP2_PEER" listen -v --listen 127.0.0.1:0 --port-file "$SP_TMP/port" \
-	--once --timeout 30 --id "$B_ID" --password BPASS --partner "$A_ID:APASS" \
+	--once --timeout $(sp_time 30) --id "$B_ID" --password BPASS --partner "$A_ID:APASS" \
 	--dir "$SP_TMP/in-l" --buffer-size 99999 --credit 999 --send "$SP_TMP/back.bin"
 lpid=$SP_LAST_PID
 port=$(sp_wait_port_file "$SP_TMP/port")
-sp_run "${stime[@]}" "$OFTP2_PEER" send -v --connect "127.0.0.1:$port" --timeout 30 \
+sp_run "${stime[@]}" "$OFTP2_PEER" send -v --connect "127.0.0.1:$port" --timeout $(sp_time 30) \
 	--id "$A_ID" --password APASS --partner "$B_ID:BPASS" --dir "$SP_TMP/in-s" \
 	--buffer-size 99999 --credit 999 --send "$SP_TMP/large.bin" 2>"$SP_TMP/send.log"
 rc=$?

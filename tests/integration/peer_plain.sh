@@ -21,12 +21,12 @@ run_case() {
 	sopts=("$@")
 	mkdir -p "$SP_TMP/$c/in-l" "$SP_TMP/$c/in-s"
 	sp_start "$c-listen" "$OFTP2_PEER" listen -v --listen 127.0.0.1:0 \
-		--port-file "$SP_TMP/$c/port" --once --timeout 20 \
+		--port-file "$SP_TMP/$c/port" --once --timeout $(sp_time 20) \
 		--id "$B_ID" --password BPASS --partner "$A_ID:APASS" \
 		--dir "$SP_TMP/$c/in-l" "${lopts[@]}"
 	local lpid=$SP_LAST_PID
 	port=$(sp_wait_port_file "$SP_TMP/$c/port")
-	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$port" --timeout 20 \
+	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$port" --timeout $(sp_time 20) \
 		--id "$A_ID" --password APASS --partner "$B_ID:BPASS" \
 		--dir "$SP_TMP/$c/in-s" "${sopts[@]}" 2>"$SP_TMP/$c-send.log"
 	rc=$?

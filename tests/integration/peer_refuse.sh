@@ -20,7 +20,7 @@ session() {
 	shift
 	mkdir -p "$SP_TMP/$n"
 	sp_start "$n-listen" "$OFTP2_PEER" listen --listen 127.0.0.1:0 \
-		--port-file "$SP_TMP/$n/port" --once --dir "$SP_TMP/$n" --timeout 10 \
+		--port-file "$SP_TMP/$n/port" --once --dir "$SP_TMP/$n" --timeout $(sp_time 10) \
 		"${lopts[@]}"
 	local lpid=$SP_LAST_PID
 	port=$(sp_wait_port_file "$SP_TMP/$n/port")
@@ -35,7 +35,7 @@ listener_b=(--id "$B_ID" --password BPASS --partner "$A_ID:APASS")
 
 # 1. Initiator sends a wrong password: the responder answers ESID 04.
 session badpw "${listener_b[@]}" -- \
-	--id "$A_ID" --password WRONG --partner "$B_ID:BPASS" --timeout 10
+	--id "$A_ID" --password WRONG --partner "$B_ID:BPASS" --timeout $(sp_time 10)
 [ "$RC" -ne 0 ] || sp_fail "badpw: sender exit 0"
 [ "$LRC" -ne 0 ] || sp_fail "badpw: listener exit 0"
 sp_grep 'ESID 04 invalid password' "$SP_TMP/badpw-send.log"
@@ -44,14 +44,14 @@ sp_grep 'wrong password (answering ESID 04)' "$SP_TMP/badpw-listen.log"
 
 # 2. Unknown initiator code: ESID 03.
 session badid "${listener_b[@]}" -- \
-	--id O0013000000OTHER --password APASS --partner "$B_ID:BPASS" --timeout 10
+	--id O0013000000OTHER --password APASS --partner "$B_ID:BPASS" --timeout $(sp_time 10)
 [ "$RC" -ne 0 ] || sp_fail "badid: sender exit 0"
 sp_grep 'ESID 03 user code not known' "$SP_TMP/badid-send.log"
 
 # 3. The responder presents a password the initiator does not expect: the
 #    initiator ends the session with ESID 04 and both fail.
 session badresp "${listener_b[@]}" -- \
-	--id "$A_ID" --password APASS --partner "$B_ID:NOTB" --timeout 10
+	--id "$A_ID" --password APASS --partner "$B_ID:NOTB" --timeout $(sp_time 10)
 [ "$RC" -ne 0 ] || sp_fail "badresp: sender exit 0"
 [ "$LRC" -ne 0 ] || sp_fail "badresp: listener exit 0"
 sp_grep 'wrong password (answering ESID 04)' "$SP_TMP/badresp-send.log"
@@ -67,18 +67,18 @@ session silent "${listener_b[@]}" --cert "$pki/server.pem" --key "$pki/server.ke
 [ "$RC" -ne 0 ] || sp_fail "silent: sender exit 0"
 [ "$LRC" -ne 0 ] || sp_fail "silent: listener exit 0"
 sp_grep 'timed out after 2 s waiting for SSRM' "$SP_TMP/silent-send.log"
-[ $(( $(date +%s) - start )) -lt 15 ] || sp_fail "silent: timeouts took too long"
+[ $(( $(date +%s) - start )) -lt $(sp_time 15) ] || sp_fail "silent: timeouts took too long"
 
 # 5. Nobody listening.
 sp_run "$OFTP2_PEER" send --connect "127.0.0.1:$(cat "$SP_TMP/badpw/port")" \
-	--id "$A_ID" --password APASS --partner "$B_ID:BPASS" --timeout 5 \
+	--id "$A_ID" --password APASS --partner "$B_ID:BPASS" --timeout $(sp_time 5) \
 	--send "$SP_TMP/f.bin" 2>"$SP_TMP/closed.log" && sp_fail "closed: exit 0"
 sp_grep 'cannot connect to 127.0.0.1:' "$SP_TMP/closed.log"
 
 # 6. F records that do not divide the file: not sent, the session still ends
 #    normally, but the exit status says the file did not get through.
 session frec "${listener_b[@]}" -- \
-	--id "$A_ID" --password APASS --partner "$B_ID:BPASS" --timeout 10 \
+	--id "$A_ID" --password APASS --partner "$B_ID:BPASS" --timeout $(sp_time 10) \
 	--format F --record-length 300
 [ "$RC" -ne 0 ] || sp_fail "frec: sender exit 0"
 [ "$LRC" -eq 0 ] || sp_fail "frec: listener exit $LRC"

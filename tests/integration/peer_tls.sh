@@ -18,7 +18,7 @@ start_listener() {
 	shift
 	mkdir -p "$SP_TMP/$n/in-l" "$SP_TMP/$n/in-s"
 	sp_start "$n-listen" "$OFTP2_PEER" listen -v --listen 127.0.0.1:0 \
-		--port-file "$SP_TMP/$n/port" --once --timeout 20 \
+		--port-file "$SP_TMP/$n/port" --once --timeout $(sp_time 20) \
 		--cert "$pki/server.pem" --key "$pki/server.key" --ca "$pki/ca.pem" \
 		--require-client-cert \
 		--id "$B_ID" --password BPASS --partner "$A_ID:APASS" \
@@ -31,7 +31,7 @@ start_listener() {
 send_to() {
 	local n=$1
 	shift
-	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PORT" --timeout 20 \
+	sp_run "$OFTP2_PEER" send -v --connect "127.0.0.1:$PORT" --timeout $(sp_time 20) \
 		--id "$A_ID" --password APASS --partner "$B_ID:BPASS" \
 		--dir "$SP_TMP/$n/in-s" "$@" 2>"$SP_TMP/$n-send.log"
 	RC=$?

@@ -27,6 +27,9 @@ import ssl
 import struct
 import sys
 
+# Safety nets only: lib.sh scales every time limit by SP_TIME_FACTOR.
+TIME_FACTOR = int(os.environ.get("SP_TIME_FACTOR", "1"))
+
 CHUNK = 65536
 
 
@@ -82,7 +85,7 @@ def main():
         host, port, ca, in_file, out_file = sys.argv[2:7]
         ctx = ssl.create_default_context(cafile=ca)
         ctx.check_hostname = False
-        raw = socket.create_connection((host, int(port)), timeout=60)
+        raw = socket.create_connection((host, int(port)), timeout=60 * TIME_FACTOR)
         sock = ctx.wrap_socket(raw, server_hostname="localhost")
         send_file(sock, in_file)
         recv_file(sock, out_file)
@@ -106,7 +109,7 @@ def main():
         host, port, ca, size = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
         ctx = ssl.create_default_context(cafile=ca)
         ctx.check_hostname = False
-        sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=60),
+        sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=60 * TIME_FACTOR),
                                server_hostname="localhost")
         pause = sys.argv[6] if len(sys.argv) > 6 else None
         block = bytearray(os.urandom(1 << 20))
