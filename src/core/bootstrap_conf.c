@@ -59,6 +59,8 @@ static const struct sp_bs_key target_keys[] = {
 	{ .name = "dir", .type = SP_BS_PATH, .offset = TGT(dir) },
 	{ .name = "prefix", .type = SP_BS_STRING, .offset = TGT(prefix),
 	  .max = 100 },
+	{ .name = "keep_days", .type = SP_BS_INT, .offset = TGT(keep_days),
+	  .min = 0, .max = 36500 },
 	{ .name = "ident", .type = SP_BS_STRING, .offset = TGT(ident),
 	  .max = 64 },
 	{ .name = "facility", .type = SP_BS_ENUM, .offset = TGT(facility),
@@ -106,6 +108,9 @@ target_finish(void *obj, struct sp_bs_ctx *ctx)
 			return sp_bs_fail(ctx, "dir", "only for a file target");
 		if (t->prefix != NULL)
 			return sp_bs_fail(ctx, "prefix",
+			    "only for a file target");
+		if (t->keep_days != 0)
+			return sp_bs_fail(ctx, "keep_days",
 			    "only for a file target");
 	}
 	if (t->type == SP_LOG_TARGET_SYSLOG) {

@@ -11,11 +11,13 @@
 
 #include "core/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -37,9 +39,11 @@ struct target {
 	/* file */
 	char *dir;
 	char *prefix;
+	int keep_days;    /* 0: keep every daily file */
 	int dirfd;
 	int fd;
 	char day[11];     /* "YYYY-MM-DD" of fd */
+	int link_failing; /* the current-file link could not be made; reported */
 	time_t retry_at;  /* after a failed open, not before this second */
 	int failing;      /* failure reported, not yet recovered */
 	/* syslog */
@@ -303,6 +307,104 @@ day_of(time_t sec, char day[11])
 	day[10] = '\0';
 }
 
+/*
+ * "<prefix>.log" -> "<prefix>-<day>.log", replaced in one rename so a reader
+ * of the fixed name never finds it missing. A regular file of that name is
+ * the operator's, never replaced.
+ */
+static void
+file_link(struct target *t, const char *day)
+{
+	char name[300], tmp[310], dest[300];
+	struct stat st;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.log", t->prefix) >= sizeof(name) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.log.new", t->prefix) >= sizeof(tmp) ||
+	    (size_t)snprintf(dest, sizeof(dest), "%s-%s.log", t->prefix, day) >= sizeof(dest))
+		return;
+	if (fstatat(t->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISLNK(st.st_mode)) {
+		if (!t->link_failing)
+			report("smartproxy: log: %s/%s is not a symbolic link: "
+			    "not replaced (the current-file link is off)\n",
+			    t->dir, name);
+		t->link_failing = 1;
+		return;
+	}
+	(void)unlinkat(t->dirfd, tmp, 0);
+	if (symlinkat(dest, t->dirfd, tmp) != 0 ||
+	    renameat(t->dirfd, tmp, t->dirfd, name) != 0) {
+		if (!t->link_failing)
+			report("smartproxy: log: cannot point %s/%s at %s: %s "
+			    "(reported once)\n", t->dir, name, dest,
+			    strerror(errno));
+		t->link_failing = 1;
+		(void)unlinkat(t->dirfd, tmp, 0);
+		return;
+	}
+	t->link_failing = 0;
+}
+
+/* True for "<prefix>-YYYY-MM-DD.log"; its day into day[11]. */
+static int
+daily_name(const struct target *t, const char *name, char day[11])
+{
+	size_t pl = strlen(t->prefix), i;
+
+	if (strncmp(name, t->prefix, pl) != 0 || name[pl] != '-' ||
+	    strlen(name + pl + 1) != 14 || strcmp(name + pl + 11, ".log") != 0)
+		return 0;
+	for (i = 0; i < 10; i++) {
+		char c = name[pl + 1 + i];
+
+		if ((i == 4 || i == 7) ? c != '-' : (c < '0' || c > '9'))
+			return 0;
+	}
+	memcpy(day, name + pl + 1, 10);
+	day[10] = '\0';
+	return 1;
+}
+
+/* Retention: remove this target's daily files older than keep_days. */
+static void
+file_prune(struct target *t, time_t now_sec)
+{
+	char cutoff[11], day[11];
+	struct dirent *de;
+	size_t removed = 0;
+	DIR *d;
+	int fd;
+
+	if (t->keep_days <= 0)
+		return;
+	day_of(now_sec - (time_t)t->keep_days * 86400, cutoff);
+	if ((fd = openat(t->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		/* ISO dates compare as strings. */
+		if (daily_name(t, de->d_name, day) && strcmp(day, cutoff) < 0 &&
+		    unlinkat(t->dirfd, de->d_name, 0) == 0)
+			removed++;
+	closedir(d);
+	if (removed > 0)
+		report("smartproxy: log: removed %zu daily file(s) of %s/%s "
+		    "from before %s (keep_days %d)\n", removed, t->dir,
+		    t->prefix, cutoff, t->keep_days);
+}
+
+/* A day's file was opened: the link follows it, old days go. */
+static void
+file_opened(struct target *t, const char *day, time_t now_sec)
+{
+	memcpy(t->day, day, sizeof(t->day));
+	file_link(t, day);
+	file_prune(t, now_sec);
+}
+
 static void
 file_write(struct target *t, const struct timespec *ts, const char *line,
     size_t len)
@@ -324,7 +426,7 @@ file_write(struct target *t, const struct timespec *ts, const char *line,
 			t->retry_at = ts->tv_sec + 1;
 			return;
 		}
-		memcpy(t->day, day, sizeof(t->day));
+		file_opened(t, day, ts->tv_sec);
 	}
 	/* One write per line: O_APPEND keeps concurrent writers' lines whole. */
 	do
@@ -556,6 +658,7 @@ sp_log_configure(const struct sp_log_conf *conf)
 			    conf->format : tc->format;
 			t->dir = dup_or_null(tc->dir, &fail);
 			t->prefix = dup_or_null(tc->prefix, &fail);
+			t->keep_days = tc->keep_days;
 			t->facility = tc->facility;
 			if (tc->type == SP_LOG_TARGET_SYSLOG)
 				t->ident = dup_or_null(tc->ident ? tc->ident :
@@ -578,7 +681,7 @@ sp_log_configure(const struct sp_log_conf *conf)
 				file_failed(t, day, errno);
 				t->retry_at = ts.tv_sec + 1;
 			} else
-				memcpy(t->day, day, sizeof(t->day));
+				file_opened(t, day, ts.tv_sec);
 		}
 	}
 	for (i = 0; i < L.n; i++)

@@ -11,7 +11,9 @@
  * Targets (several at once, each with its own minimum level and format):
  * stderr, syslog, and daily files "<dir>/<prefix>-YYYY-MM-DD.log" (UTC date)
  * that roll by themselves at midnight UTC, checked against the clock at each
- * write. Files are opened O_APPEND|O_CLOEXEC, mode 0640, and every line is one
+ * write. "<dir>/<prefix>.log" is kept as a symbolic link to the current
+ * day's file, so a reader with a fixed path (fail2ban, tail -F) follows the
+ * roll; at each roll, daily files older than keep_days are removed. Files are opened O_APPEND|O_CLOEXEC, mode 0640, and every line is one
  * write(2), so several processes may append to the same file without lines
  * interleaving. A failing target (full disk, vanished directory) is reported
  * once on stderr and logging goes on.
@@ -97,6 +99,7 @@ struct sp_log_target_conf {
 	int format;   /* enum sp_log_format, or SP_LOG_INHERIT */
 	char *dir;    /* file: directory */
 	char *prefix; /* file: file name before "-YYYY-MM-DD.log" */
+	int keep_days; /* file: remove daily files older than this; 0 keeps all */
 	char *ident;  /* syslog: ident; NULL = program name */
 	int facility; /* syslog: LOG_DAEMON, LOG_LOCAL0, ... */
 };

@@ -32,3 +32,9 @@ tests_fuzz_fuzz_bootstrap_libfuzzer_SOURCES = tests/fuzz/fuzz_bootstrap.c
 tests_fuzz_fuzz_bootstrap_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_bootstrap_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+
+# The logger's file target under a clock the test sets (a day change read by
+# a real fail2ban-server: tests/integration/log_fail2ban.sh).
+check_PROGRAMS += tests/integration/log_drive
+tests_integration_log_drive_SOURCES = tests/integration/log_drive.c
+tests_integration_log_drive_LDADD = $(SP_CORE_LIBS)

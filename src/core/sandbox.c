@@ -303,8 +303,13 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 		__NR_brk, __NR_munmap, __NR_mremap, __NR_madvise,
 		/* descriptors made after the drop: loops, worker wake-ups */
 		__NR_epoll_create1, __NR_eventfd2,
-		/* daily log files through the directory fd, pairing reload */
-		__NR_openat,
+		/* daily log files through the directory fd, pairing reload;
+		 * at the daily roll the current-file link is swapped and old
+		 * days are removed (unlinkat below: files only) */
+		__NR_openat, __NR_getdents64, __NR_symlinkat, __NR_renameat,
+#ifdef __NR_renameat2
+		__NR_renameat2,
+#endif
 #ifdef __NR_open
 		__NR_open,
 #endif
@@ -324,7 +329,7 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 #if SP_RELAXED
 		/* LeakSanitizer at exit: the tracer reads /proc/self/task and
 		 * maps, attaches to each thread and reads its registers. */
-		__NR_ptrace, __NR_wait4, __NR_prctl, __NR_getdents64,
+		__NR_ptrace, __NR_wait4, __NR_prctl,
 #ifdef __NR_getdents
 		__NR_getdents,
 #endif
@@ -341,6 +346,7 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 		rule(p, plain[i], SECCOMP_RET_ALLOW);
 	rule_arg_clear(p, __NR_mmap, 2, PROT_EXEC, deny);
 	rule_arg_clear(p, __NR_mprotect, 2, PROT_EXEC, deny);
+	rule_arg_clear(p, __NR_unlinkat, 2, AT_REMOVEDIR, deny);
 	rule_arg_in(p, __NR_ioctl, 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0]), deny);
 	rule_socket(p, SECCOMP_RET_KILL_PROCESS);
 	rule_clone(p, SECCOMP_RET_KILL_PROCESS);

@@ -174,6 +174,8 @@ static const struct {
 	  ":6: key 'logging.targets[1].dir': required for a file target" },
 	{ "bad-target-key.yaml",
 	  ":6: key 'logging.targets[0].facility': only for a syslog target" },
+	{ "bad-keep-days.yaml",
+	  ":6: key 'logging.targets[0].keep_days': only for a file target" },
 	{ "bad-two-syslog.yaml",
 	  ":7: key 'logging.targets[2]': only one syslog target is possible" },
 	{ "bad-module-duplicate.yaml", ":6: key 'modules[2].name': module "

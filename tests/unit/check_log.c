@@ -265,6 +265,121 @@ START_TEST(daily_roll)
 }
 END_TEST
 
+/* Target of dir/name as a symbolic link ("" if it is none). */
+static const char *
+link_of(const char *name)
+{
+	static char target[256];
+	char path[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = readlink(path, target, sizeof(target) - 1);
+	target[n < 0 ? 0 : n] = '\0';
+	return target;
+}
+
+static void
+touch(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static int
+exists(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+/* A reader of the fixed name (fail2ban, tail -F) follows the daily roll. */
+START_TEST(current_link_follows_roll)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+	char *cur;
+
+	set_now(2026, 11, 25, 23, 59, 59, 0);
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	ck_assert_str_eq(link_of("srv.log"), "srv-2026-11-25.log");
+	set_now(2026, 11, 26, 0, 0, 1, 0);
+	sp_log(SP_LOG_INFO, "core", "new day");
+	ck_assert_str_eq(link_of("srv.log"), "srv-2026-11-26.log");
+	cur = slurp("srv.log");
+	ck_assert_ptr_nonnull(strstr(cur, "new day"));
+	ck_assert_int_eq(exists("srv.log.new"), 0);
+	free(cur);
+}
+END_TEST
+
+/* An operator's regular file of that name is never replaced. */
+START_TEST(current_link_spares_regular_file)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+	char *kept;
+
+	touch("srv.log");
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	sp_log(SP_LOG_INFO, "core", "line");
+	ck_assert_str_eq(link_of("srv.log"), "");
+	kept = slurp("srv.log");
+	ck_assert_str_eq(kept, "");
+	free(kept);
+}
+END_TEST
+
+/* keep_days: older daily files of this prefix go at the roll, nothing else. */
+START_TEST(retention_removes_old_days)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+
+	t.keep_days = 3;
+	touch("srv-2026-11-20.log");       /* older than 3 days: removed */
+	touch("srv-2026-11-22.log");       /* the cutoff day itself: kept */
+	touch("srv-2026-11-21.log");       /* removed */
+	touch("other-2026-11-01.log");     /* another prefix */
+	touch("srv-2026-11-01.log.gz");    /* not a daily file of ours */
+	touch("srv-extra-2026-11-01.log"); /* not a date after the prefix */
+	set_now(2026, 11, 25, 12, 0, 0, 0);
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	ck_assert_int_eq(exists("srv-2026-11-20.log"), 0);
+	ck_assert_int_eq(exists("srv-2026-11-21.log"), 0);
+	ck_assert_int_eq(exists("srv-2026-11-22.log"), 1);
+	ck_assert_int_eq(exists("srv-2026-11-25.log"), 1);
+	ck_assert_int_eq(exists("other-2026-11-01.log"), 1);
+	ck_assert_int_eq(exists("srv-2026-11-01.log.gz"), 1);
+	ck_assert_int_eq(exists("srv-extra-2026-11-01.log"), 1);
+	/* The next roll moves the cutoff on by a day. */
+	set_now(2026, 11, 26, 0, 0, 0, 0);
+	sp_log(SP_LOG_INFO, "core", "roll");
+	ck_assert_int_eq(exists("srv-2026-11-22.log"), 0);
+	ck_assert_int_eq(exists("srv-2026-11-25.log"), 1);
+}
+END_TEST
+
+/* keep_days 0 (the default) keeps every day. */
+START_TEST(retention_off_keeps_all)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+
+	touch("srv-2001-01-01.log");
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	ck_assert_int_eq(exists("srv-2001-01-01.log"), 1);
+}
+END_TEST
+
 #define WRITERS 4
 #define LINES_EACH 400
 
@@ -611,6 +726,10 @@ main(void)
 	tcase_add_test(tc, json_line);
 	tcase_add_test(tc, levels_and_targets);
 	tcase_add_test(tc, daily_roll);
+	tcase_add_test(tc, current_link_follows_roll);
+	tcase_add_test(tc, current_link_spares_regular_file);
+	tcase_add_test(tc, retention_removes_old_days);
+	tcase_add_test(tc, retention_off_keeps_all);
 	tcase_add_test(tc, several_writers);
 	tcase_add_test(tc, filter_and_sink);
 	tcase_add_test(tc, hooks_bounded);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/sandbox.h"
 
 #include <arpa/inet.h>
@@ -301,6 +302,72 @@ do_x32_call(void)
 #endif
 }
 
+/* The logger's daily roll as the running server meets it: configured
+ * before the filter (as at startup), then midnight passes under it: a new
+ * file, the current-file link swapped, an old day removed (keep_days). */
+static time_t roll_now;
+
+static void
+roll_clock(struct timespec *ts)
+{
+	ts->tv_sec = roll_now;
+	ts->tv_nsec = 0;
+}
+
+START_TEST(log_roll_under_filter)
+{
+	struct sp_log_target_conf t;
+	struct sp_log_conf c;
+	char path[128], target[64], err[256];
+	ssize_t n;
+	pid_t pid;
+	int st, fd;
+
+	snprintf(path, sizeof(path), "%s/srv-2026-01-01.log", logdir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		memset(&t, 0, sizeof(t));
+		t.type = SP_LOG_TARGET_FILE;
+		t.level = t.format = SP_LOG_INHERIT;
+		t.dir = logdir;
+		t.prefix = (char *)"srv";
+		t.keep_days = 7;
+		c.level = SP_LOG_INFO;
+		c.format = SP_LOG_FORMAT_TEXT;
+		c.targets = &t;
+		c.ntargets = 1;
+		roll_now = 1767225600 + 86400 - 1; /* 2026-01-01T23:59:59Z */
+		sp_log_set_clock(roll_clock);
+		if (sp_log_configure(&c) != SP_OK)
+			_exit(1);
+		if (sp_sandbox_apply(SP_SANDBOX_ENFORCE, err, sizeof(err)) != 0)
+			_exit(2);
+		roll_now += 7 * 86400 + 1;          /* 2026-01-09T00:00:00Z */
+		sp_log(SP_LOG_INFO, "core", "after midnight");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	assert_exit0(st);
+	snprintf(path, sizeof(path), "%s/srv.log", logdir);
+	n = readlink(path, target, sizeof(target) - 1);
+	ck_assert_int_gt(n, 0);
+	target[n] = '\0';
+	ck_assert_str_eq(target, "srv-2026-01-09.log");
+	snprintf(path, sizeof(path), "%s/srv-2026-01-01.log", logdir);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/srv-2026-01-09.log", logdir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/srv.log", logdir);
+	unlink(path);
+}
+END_TEST
+
 /* An unlisted harmless call: umask. */
 static int
 do_umask(void)
@@ -426,6 +493,7 @@ sandbox_suite(void)
 	tcase_add_checked_fixture(tc, logdir_setup, logdir_teardown);
 
 	tcase_add_test(tc, allowed_calls_work);
+	tcase_add_test(tc, log_roll_under_filter);
 	tcase_add_loop_test(tc, forbidden_call_kills, 0,
 	    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
 	tcase_add_test(tc, log_mode);
