@@ -24,7 +24,7 @@ PKI=$SP_TMP/pki
 sp_need curl curl
 PARTNER_PORT=$(chain_free_port)
 INSIDE_ID=O0013000000INSIDE
-ONLINE_MS=4000
+ONLINE_MS=$((2000 * SP_TIME_FACTOR))
 
 # ---- the real backend ----
 cp "$SP_TMP/token" "$SP_TMP/api-client.token"
