@@ -58,6 +58,7 @@ struct api_req {
 	struct sp_buf body;
 	bool too_large;
 	const char *token;    /* name of the token used, NULL: none */
+	enum sp_role role;    /* its role (0: no token) */
 };
 
 /* What a handler answers; the dispatcher turns it into an MHD response. */

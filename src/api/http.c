@@ -99,11 +99,27 @@ send_reply(struct MHD_Connection *c, struct api_reply *rp)
 	return ret;
 }
 
+/* 403 naming the token's role, also as a member for programs. */
+static void
+forbidden(struct api_reply *rp, const struct sp_api_token *tok,
+    const char *method, const char *pattern)
+{
+	json_object *e;
+
+	api_error(rp, MHD_HTTP_FORBIDDEN, "forbidden", "token '%s' has role "
+	    "'%s', which may not %s %s", tok->name, sp_role_name(tok->role),
+	    method, pattern);
+	if (rp->body != NULL && json_object_object_get_ex(rp->body, "error", &e))
+		json_object_object_add(e, "role",
+		    json_object_new_string(sp_role_name(tok->role)));
+}
+
 static void
 dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *method, const char *url, struct api_reply *rp)
 {
 	const struct api_route *rt, *hit = NULL;
+	const struct sp_api_token *tok;
 	char arg[128], allow[64] = "";
 	const char *auth;
 	int path_known = 0;
@@ -134,9 +150,17 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (hit->auth) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
-		if ((rq->token = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
+		if ((tok = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
 			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 			    "missing or invalid bearer token");
+			return;
+		}
+		rq->token = tok->name;
+		rq->role = tok->role;
+		/* The table in surface.c, not the handler, decides: an
+		 * endpoint nobody listed there is admin-only. */
+		if (!sp_surface_allows(tok->role, method, hit->pattern + 1)) {
+			forbidden(rp, tok, method, hit->pattern);
 			return;
 		}
 	}
