@@ -60,7 +60,7 @@ report_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
 }
 
 static void
-refuse(struct client *cl, const char *what, const char *why)
+dmz_refuse(struct client *cl, const char *what, const char *why)
 {
 	uint64_t now = sp_loop_now(cl->loop);
 
@@ -85,7 +85,7 @@ dmz_post(struct client *cl, const char *path, const char *body)
 
 	if (sp_surface_dmz_check(SP_DMZ_POST, path, body, err,
 	    sizeof(err)) != 0) {
-		refuse(cl, "document dropped", err);
+		dmz_refuse(cl, "document dropped", err);
 		return;
 	}
 	backend_post(cl, path, body);
@@ -98,7 +98,7 @@ dmz_ask(struct client *cl, long long id, const char *path, const char *body)
 
 	if (sp_surface_dmz_check(SP_DMZ_ASK, path, body, err,
 	    sizeof(err)) != 0) {
-		refuse(cl, "question not asked", err);
+		dmz_refuse(cl, "question not asked", err);
 		backend_answer(cl, id, -1, NULL);
 		return;
 	}

@@ -36,6 +36,12 @@ SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
 
+# The DMZ->backend surface (issue 11): a fake server on the tunnel asks the
+# real client to change the real backend; refused, logged, reported.
+dist_check_SCRIPTS += tests/integration/dmz_surface.sh
+TESTS += tests/integration/dmz_surface.sh
+EXTRA_DIST += tests/integration/fake_dmz.py
+
 # The partner module (modules/partner) in the chain: refusals before TLS and
 # at the certificate, the brake, SSID decisions with the OFTP2 module, a
 # brute-force burst beside a valid transfer; each also checks the fail2ban
