@@ -23,7 +23,7 @@ sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
 smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
-	src/api/http.c src/api/handlers.c src/api/watch.c \
+	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
 	src/api/purge.c src/api/decide.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread

@@ -32,7 +32,8 @@ EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
 	tests/integration/relay_peer.py
 
 # smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
-SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh
+SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
+	tests/integration/api_limits.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
 
