@@ -269,7 +269,8 @@ backend_done(struct backend *be, CURLcode res)
 		break;
 	case 401:
 	case 403:
-		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file", status);
+		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file (its role must be proxy)",
+		    status);
 		be->failures = 8;
 		retry_later(be);
 		break;
