@@ -234,6 +234,7 @@ h_partners_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	json_object *arr = NULL, *o;
+	size_t i;
 	int r;
 
 	pthread_mutex_lock(&a->dbmu);
@@ -243,6 +244,12 @@ h_partners_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "partners", r);
 		return;
 	}
+	/* Password hashes are secret material (an 8-character password
+	 * falls to an offline search): only admin tokens see them. */
+	for (i = 0; rq->role != SP_ROLE_ADMIN &&
+	    i < json_object_array_length(arr); i++)
+		json_object_object_del(json_object_array_get_idx(arr, i),
+		    "password_hash");
 	o = json_object_new_object();
 	json_object_object_add(o, "partners", arr);
 	reply_json(out, 200, o);

@@ -252,6 +252,7 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	}
 	if (api_watcher_start(&a, err, sizeof(err)) != 0 ||
 	    api_ops_start(&a, err, sizeof(err)) != 0 ||
+	    api_guard_start(&a, err, sizeof(err)) != 0 ||
 	    api_http_start(&a, fd, cert, key, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "api", "%s", err);
 		close(fd);
@@ -278,6 +279,7 @@ out:
 	pthread_cond_broadcast(&a.cv);
 	pthread_mutex_unlock(&a.mu);
 	api_http_stop(&a);
+	api_guard_stop(&a);
 	api_ops_stop(&a);
 	sp_store_close(a.st);
 	sp_api_tokens_free(&a.tokens);

@@ -269,7 +269,8 @@ backend_done(struct backend *be, CURLcode res)
 		break;
 	case 401:
 	case 403:
-		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file", status);
+		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file (its role must be proxy)",
+		    status);
 		be->failures = 8;
 		retry_later(be);
 		break;
@@ -432,8 +433,8 @@ backend_post(struct client *cl, const char *path, const char *body)
 	post_next(be);
 }
 
-static void
-answer(struct client *cl, long long id, long status, const char *body)
+void
+backend_answer(struct client *cl, long long id, long status, const char *body)
 {
 	json_object *m = json_object_new_object();
 
@@ -492,7 +493,7 @@ ask_done(struct backend *be, CURL *easy, CURLcode res)
 		sp_log(SP_LOG_WARN, "backend", "question %lld to the backend failed: %s", a->id,
 		    curl_easy_strerror(res));
 	}
-	answer(be->cl, a->id, status, status >= 0 ? (const char *)sp_buf_ptr(&a->reply) : NULL);
+	backend_answer(be->cl, a->id, status, status >= 0 ? (const char *)sp_buf_ptr(&a->reply) : NULL);
 	ask_free(a);
 }
 
@@ -505,7 +506,7 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 
 	if (be == NULL || be->nasks >= ASKS_MAX || !api_path_ok(path) ||
 	    (a = calloc(1, sizeof(*a))) == NULL) {
-		answer(cl, id, -1, NULL);
+		backend_answer(cl, id, -1, NULL);
 		return;
 	}
 	a->be = be;
@@ -514,7 +515,7 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 	snprintf(url, sizeof(url), "%s%s", be->root, path);
 	if ((a->body = strdup(body)) == NULL || (a->easy = curl_easy_init()) == NULL) {
 		ask_free(a);
-		answer(cl, id, -1, NULL);
+		backend_answer(cl, id, -1, NULL);
 		return;
 	}
 	a->headers = auth_headers(be, true);

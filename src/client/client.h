@@ -53,6 +53,13 @@ struct client {
 	long long applied;             /* revision the server acknowledged, or -1 */
 
 	struct backend *be;
+
+	/* server requests refused by dmz.c, not yet reported as an event */
+	unsigned long dmz_refused;
+	uint64_t dmz_reported_at;      /* loop clock of the last report, 0: none */
+	char dmz_last[256];
+	struct sp_timer dmz_timer;
+
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
@@ -69,10 +76,20 @@ int control_send(struct client *cl, json_object *msg);
 /* backend.c */
 int backend_start(struct client *cl, char *err, size_t errlen);
 void backend_stop(struct client *cl);
-/* POST a document the server sent for the backend (queued, in order). */
+/* POST a document for the backend (queued, in order): the client's own, or
+ * one of the server's that dmz_post() let through. */
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+/* Answer question `id` of the server (status -1: not asked, body NULL). */
+void backend_answer(struct client *cl, long long id, long status, const char *body);
+
+/* dmz.c: the server's requests for the backend, checked against the DMZ
+ * surface (src/api/surface.h) before backend_post / backend_ask. */
+void dmz_start(struct client *cl);
+void dmz_stop(struct client *cl);
+void dmz_post(struct client *cl, const char *path, const char *body);
+void dmz_ask(struct client *cl, long long id, const char *path, const char *body);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

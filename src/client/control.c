@@ -193,10 +193,10 @@ handle(struct client *cl, json_object *msg)
 		json_object_object_add(m, "type", json_object_new_string("pong"));
 		control_send(cl, m);
 	} else if (strcmp(type, "ask") == 0) {
-		backend_ask(cl, sp_json_int(msg, "id", 0), sp_json_str(msg, "path", ""),
+		dmz_ask(cl, sp_json_int(msg, "id", 0), sp_json_str(msg, "path", ""),
 		    sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "backend_post") == 0) {
-		backend_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
+		dmz_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "config_ack") == 0) {
 		cl->applied = sp_json_int(msg, "revision", -1);
 		sp_log(SP_LOG_NOTICE, "config", "server applied revision %lld", cl->applied);

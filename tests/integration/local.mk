@@ -32,9 +32,16 @@ EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
 	tests/integration/relay_peer.py
 
 # smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
-SP_API_TESTS = tests/integration/api_config.sh
+SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
+	tests/integration/api_limits.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
+
+# The DMZ->backend surface (issue 11): a fake server on the tunnel asks the
+# real client to change the real backend; refused, logged, reported.
+dist_check_SCRIPTS += tests/integration/dmz_surface.sh
+TESTS += tests/integration/dmz_surface.sh
+EXTRA_DIST += tests/integration/fake_dmz.py
 
 # The partner module (modules/partner) in the chain: refusals before TLS and
 # at the certificate, the brake, SSID decisions with the OFTP2 module, a
