@@ -99,3 +99,8 @@ TESTS += $(SP_API_PARTNER_TESTS)
 # link; tests/integration/log_drive sets the logger's clock).
 dist_check_SCRIPTS += tests/integration/log_fail2ban.sh
 TESTS += tests/integration/log_fail2ban.sh
+
+# Issue 12: the installed manual pages render clean, every option of a
+# program's --help is in its page, --version and --help exit 0.
+dist_check_SCRIPTS += tests/integration/man_pages.sh
+TESTS += tests/integration/man_pages.sh
