@@ -33,7 +33,15 @@ usage(FILE *f)
 	    "       smartproxy-api --config api.yaml --import site.yaml\n"
 	    "       smartproxy-api --config api.yaml --check\n"
 	    "       smartproxy-api --check-site site.yaml\n"
-	    "       smartproxy-api --hash-token < token-file\n");
+	    "       smartproxy-api --hash-token < token-file\n"
+	    "  -c, --config FILE     api.yaml (listen address, TLS, database, tokens)\n"
+	    "  -p, --port-file FILE  write the bound port to FILE once listening\n"
+	    "  -i, --import FILE     replace the data model with the site file FILE\n"
+	    "      --check           validate api.yaml and exit\n"
+	    "  -s, --check-site FILE validate the site file FILE and exit\n"
+	    "  -H, --hash-token      print the SHA-256 of the token read on stdin\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n");
 }
 
 static char *
@@ -302,6 +310,7 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'C' },
 		{ "check-site", required_argument, NULL, 's' },
 		{ "hash-token", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -311,7 +320,7 @@ main(int argc, char **argv)
 	char err[SP_BOOTSTRAP_ERR_MAX];
 	int ch, check = 0, hash = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:p:i:Cs:Hh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:i:Cs:HVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'p': port_file = optarg; break;
@@ -319,6 +328,7 @@ main(int argc, char **argv)
 		case 'C': check = 1; break;
 		case 's': check_site = optarg; break;
 		case 'H': hash = 1; break;
+		case 'V': printf("smartproxy-api %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -30,7 +30,8 @@ usage(FILE *f)
 	    "  -c, --config FILE   bootstrap file (default " DEFAULT_CONF ")\n"
 	    "  -p, --pairing-line  print the line to add to the server's pairing file and exit\n"
 	    "      --check         validate the bootstrap file and exit\n"
-	    "  -V, --version       print the version and exit\n");
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          print this help and exit\n");
 }
 
 static void

@@ -143,7 +143,7 @@ get_enum(struct px *c, const char *field, const char *set, const char *what,
 static int
 get_yn(struct px *c, const char *field, bool *v)
 {
-	uint8_t x;
+	uint8_t x = 0;
 	int r;
 
 	if ((r = get_enum(c, field, "YN", "is not Y or N", &x)) != 0)

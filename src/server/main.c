@@ -42,7 +42,8 @@ usage(FILE *f)
 	    "                      else " DEFAULT_PAIRING ")\n"
 	    "  -L, --proxy-id      print this server's Proxy ID and exit\n"
 	    "      --check         validate the bootstrap file and exit\n"
-	    "  -V, --version       print the version and exit\n");
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          print this help and exit\n");
 }
 
 struct sigctx {

@@ -106,3 +106,9 @@ TESTS += $(SP_API_PARTNER_TESTS)
 # link; tests/integration/log_drive sets the logger's clock).
 dist_check_SCRIPTS += tests/integration/log_fail2ban.sh
 TESTS += tests/integration/log_fail2ban.sh
+
+# Issue 12: the installed manual pages (render clean, every --help option in
+# its page, --version/--help exit 0) and the hardening of the installed DMZ
+# daemon (PIE, full RELRO, stack protector, FORTIFY).
+dist_check_SCRIPTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
+TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh

@@ -26,6 +26,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: smartproxyctl [--url URL] [--token-file FILE] [--ca FILE] [--json]\n"
 	    "                     [--timeout S] COMMAND ...\n"
+	    "       smartproxyctl --version | --help\n"
 	    "commands (the token's role they need, docs/api.md 1.1):\n"
 	    "  partners list                                              read\n"
 	    "  partners add ODETTE_ID --password-file FILE|- --network CIDR [--network ...]\n"
@@ -173,6 +174,7 @@ main(int argc, char **argv)
 		{ "ca", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -184,7 +186,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.timeout = 30;
 	/* '+': options end at the command; the command parses its own. */
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': set(&c.url, optarg); break;
 		case 't': set(&c.token_file, optarg); break;
@@ -198,6 +200,7 @@ main(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'V': printf("smartproxyctl %s\n", PACKAGE_VERSION); rc = CTL_OK; goto out;
 		case 'h': usage(stdout); rc = CTL_OK; goto out;
 		default: usage(stderr); goto out;
 		}
