@@ -65,7 +65,7 @@ chain_write_client_conf() {
 	  url: https://127.0.0.1:${BACKEND_PORT:-1}/
 	  token_file: $SP_TMP/token
 	  ca_file: $SP_TMP/pki/ca.pem
-	  timeout: 5
+	  timeout: ${CHAIN_BACKEND_TIMEOUT:-5}
 	inside:
 	  address: 127.0.0.1:$INSIDE_PORT
 	state_dir: $SP_TMP/client-state
