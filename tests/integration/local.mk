@@ -114,6 +114,7 @@ dist_check_SCRIPTS += tests/integration/man_pages.sh tests/integration/hardening
 TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
 
 # Service manager integration: READY=1/STOPPING=1 on $NOTIFY_SOCKET.
-dist_check_SCRIPTS += tests/integration/svc_notify.sh
-TESTS += tests/integration/svc_notify.sh
+# ... and the units make install ships (verify, security rating, examples).
+dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
+TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 EXTRA_DIST += tests/integration/notify_listen.py

@@ -58,6 +58,7 @@ tls:
 database: $SP_TMP/api.db
 tokens:
   - name: client
+    role: proxy
     file: $SP_TMP/api.token
 logging:
   level: info
