@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/notify.h"
 #include "core/tls.h"
 
 static void
@@ -274,11 +275,15 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	}
 	sp_log(SP_LOG_NOTICE, "api", "listening on port %u, revision %lld",
 	    sp_addr_port(&bound), (long long)a.rev);
+	if (sp_notify_open() != 0)
+		sp_log(SP_LOG_WARN, "api", "NOTIFY_SOCKET: %s", strerror(errno));
+	sp_notify("READY=1");
 	do {
 		if (sigwait(&sigs, &sig) != 0)
 			break;
 	} while (sig == SIGHUP);
 	sp_log(SP_LOG_NOTICE, "api", "stopping (signal %d)", sig);
+	sp_notify("STOPPING=1");
 	rc = 0;
 out:
 	api_watcher_stop(&a);

@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "tunnel/msg.h"
 
 #include <errno.h>
@@ -120,6 +121,7 @@ ctl_drop(struct client *cl, const char *why)
 		cl->ctl_state = CTL_IDLE;
 		cl->applied = -1;
 		report_status(cl, "disconnected");
+		sp_notify_status("control connection to %s lost, reconnecting", cl->server_text);
 	} else
 		sp_log(SP_LOG_WARN, "tunnel", "cannot connect to %s: %s", cl->server_text, why);
 	sp_conn_close(cl->ctl);
@@ -184,6 +186,9 @@ handle(struct client *cl, json_object *msg)
 		push_config(cl);
 		warm_start(cl);
 		report_status(cl, "connected");
+		/* The service is ready when the DMZ can reach the inside. */
+		sp_notify("READY=1");
+		sp_notify_status("connected to server %s", cl->server_text);
 		return;
 	}
 	if (strcmp(type, "open") == 0) {

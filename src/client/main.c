@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/signals.h"
 
 #include <errno.h>
@@ -130,6 +131,8 @@ main(int argc, char **argv)
 	if (created)
 		sp_log(SP_LOG_NOTICE, "core", "created identity key in %s; add this line to the server's pairing file: %s",
 		    cl.conf.state_dir, cl.id.key_id);
+	if (sp_notify_open() != 0)
+		sp_log(SP_LOG_WARN, "core", "NOTIFY_SOCKET: %s", strerror(errno));
 	if (sp_loop_new(&cl.loop) != 0)
 		goto out;
 	if (sp_signals_watch(cl.loop, &mask, on_signal, &cl, &sfd) != 0)
@@ -144,6 +147,7 @@ main(int argc, char **argv)
 	sp_log(SP_LOG_NOTICE, "core", "smartproxy-client %s: server %s, inside %s:%u", PACKAGE_VERSION,
 	    cl.server_text, cl.conf.inside.address.host, cl.conf.inside.address.port);
 	rc = sp_loop_run(cl.loop) == 0 ? 0 : 1;
+	sp_notify("STOPPING=1");
 out:
 	if (cl.loop != NULL) {
 		routes_close(&cl);

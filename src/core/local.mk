@@ -13,3 +13,4 @@ libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h
 libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
 libsmartproxy_la_LIBADD = -lpthread
 libsmartproxy_la_SOURCES += src/core/signals.c src/core/signals.h
+libsmartproxy_la_SOURCES += src/core/notify.c src/core/notify.h

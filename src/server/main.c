@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
+#include "core/notify.h"
 #include "core/signals.h"
 #include "core/sandbox.h"
 #include "tunnel/msg.h"
@@ -206,6 +207,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
+	/* Before the chroot: the socket is reached by path (core/notify.h). */
+	if (!print_id && sp_notify_open() != 0)
+		fprintf(stderr, "smartproxy-server: NOTIFY_SOCKET: %s\n", strerror(errno));
 	if (pairing == NULL)
 		pairing = srv.conf.pairing_file ? srv.conf.pairing_file : DEFAULT_PAIRING;
 	if (sp_log_configure(&srv.conf.logging) != 0) {
@@ -266,7 +270,11 @@ main(int argc, char **argv)
 	sp_log(srv.conf.seccomp == SP_SANDBOX_ENFORCE ? SP_LOG_INFO : SP_LOG_WARN, "core",
 	    "seccomp filter: %s%s", sp_sandbox_mode_name((enum sp_sandbox_mode)srv.conf.seccomp),
 	    sp_sandbox_relaxed() ? " (widened for the sanitizer runtime: a test build)" : "");
+	/* Ready only now: the tunnel port listens and the sandbox holds. */
+	sp_notify("READY=1");
+	sp_notify_status("waiting for a paired client on the tunnel port");
 	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
+	sp_notify("STOPPING=1");
 	srv.stopping = true;
 	sessions_end_all(&srv, "stopping");
 	listeners_close(&srv);

@@ -112,3 +112,9 @@ TESTS += tests/integration/log_fail2ban.sh
 # daemon (PIE, full RELRO, stack protector, FORTIFY).
 dist_check_SCRIPTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
 TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
+
+# Service manager integration: READY=1/STOPPING=1 on $NOTIFY_SOCKET.
+# ... and the units make install ships (verify, security rating, examples).
+dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
+TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
+EXTRA_DIST += tests/integration/notify_listen.py
