@@ -55,3 +55,26 @@ tests_fuzz_fuzz_rtconf_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_
 tests_fuzz_fuzz_rtconf_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_rtconf_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+
+# PROXY protocol headers (what a load balancer puts before the partner's
+# bytes) and the trusted networks: unit tests and a fuzz target.
+check_PROGRAMS += tests/unit/check_proxyhdr
+TESTS += tests/unit/check_proxyhdr
+tests_unit_check_proxyhdr_SOURCES = tests/unit/check_proxyhdr.c
+tests_unit_check_proxyhdr_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_proxyhdr_LDADD = $(SP_CHECK_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/proxyhdr
+check_PROGRAMS += tests/fuzz/fuzz_proxyhdr
+TESTS += tests/fuzz/fuzz_proxyhdr
+tests_fuzz_fuzz_proxyhdr_SOURCES = tests/fuzz/fuzz_proxyhdr.c $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_proxyhdr_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/proxyhdr\"
+tests_fuzz_fuzz_proxyhdr_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_proxyhdr_LDADD = $(SP_CORE_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_proxyhdr_libfuzzer
+tests_fuzz_fuzz_proxyhdr_libfuzzer_SOURCES = tests/fuzz/fuzz_proxyhdr.c
+tests_fuzz_fuzz_proxyhdr_libfuzzer_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_proxyhdr_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_proxyhdr_libfuzzer_LDADD = $(SP_CORE_LIBS)
+endif

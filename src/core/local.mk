@@ -14,3 +14,5 @@ libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
 libsmartproxy_la_LIBADD = -lpthread
 libsmartproxy_la_SOURCES += src/core/signals.c src/core/signals.h
 libsmartproxy_la_SOURCES += src/core/notify.c src/core/notify.h
+# PROXY protocol headers from a load balancer, and the networks trusted to send them.
+libsmartproxy_la_SOURCES += src/core/proxyhdr.c src/core/proxyhdr.h src/core/cidr.c src/core/cidr.h

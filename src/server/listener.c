@@ -37,7 +37,16 @@ on_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 			    strerror(errno));
 			return;
 		}
-		session_accept(pl, fd, &peer);
+		if (pl->srv->nsessions + pl->srv->npwait >= pl->rt->max_sessions &&
+		    pl->rt->listeners[pl->idx].proxy_protocol) {
+			/* Headers still to come count as sessions (session_accept checks the rest). */
+			sp_log(SP_LOG_WARN, "session", "refused a connection on %s: %u sessions is the limit",
+			    pl->name, pl->rt->max_sessions);
+			close(fd);
+		} else if (pl->rt->listeners[pl->idx].proxy_protocol)
+			proxywait_start(pl->srv, pl->rt, pl->idx, fd, &peer);
+		else
+			session_accept(pl->srv, pl->rt, pl->idx, fd, &peer, NULL);
 	}
 }
 
@@ -61,6 +70,8 @@ listeners_close(struct server *srv)
 {
 	size_t i;
 
+	/* Connections still waiting for their PROXY header go with them. */
+	proxywait_drop_all(srv);
 	for (i = 0; i < srv->npl; i++)
 		pl_close(srv, &srv->pl[i]);
 	free(srv->pl);

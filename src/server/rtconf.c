@@ -17,6 +17,7 @@
 #define MAX_LISTENERS 32
 #define MAX_ROUTES 256
 #define MAX_PINS 16
+#define MAX_TRUSTED 64
 
 struct rtconf *
 rtconf_ref(struct rtconf *rt)
@@ -34,6 +35,7 @@ rtconf_unref(struct rtconf *rt)
 		return;
 	for (i = 0; i < rt->nlisteners; i++) {
 		free(rt->listeners[i].name);
+		free(rt->listeners[i].trusted);
 		sp_identity_free(&rt->listeners[i].tls);
 	}
 	free(rt->listeners);
@@ -77,6 +79,40 @@ get_uint(json_object *o, const char *key, unsigned def, unsigned min, unsigned m
 		return SP_ERR_CONFIG;
 	}
 	*out = (unsigned)x;
+	return SP_OK;
+}
+
+/* "proxy_protocol": null (absent) or {"trusted": ["CIDR", ...]} (1..MAX_TRUSTED). */
+static int
+parse_proxy_protocol(json_object *o, const char *path, struct rt_listener *l, char *err,
+    size_t errlen)
+{
+	json_object *pp, *tr, *v;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(o, "proxy_protocol", &pp) ||
+	    json_object_is_type(pp, json_type_null))
+		return SP_OK;
+	if (!json_object_is_type(pp, json_type_object) ||
+	    (tr = sp_json_get(pp, "trusted", json_type_array)) == NULL ||
+	    (n = json_object_array_length(tr)) < 1 || n > MAX_TRUSTED) {
+		snprintf(err, errlen, "%s.proxy_protocol: expected {\"trusted\": [1 to %d networks]} or null",
+		    path, MAX_TRUSTED);
+		return SP_ERR_CONFIG;
+	}
+	if ((l->trusted = calloc(n, sizeof(*l->trusted))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(tr, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    sp_cidr_parse(json_object_get_string(v), &l->trusted[i]) != 0) {
+			snprintf(err, errlen, "%s.proxy_protocol.trusted[%zu]: expected a numeric network "
+			    "(192.0.2.0/24, 2001:db8::/32 or an address)", path, i);
+			return SP_ERR_CONFIG;
+		}
+	}
+	l->ntrusted = n;
+	l->proxy_protocol = true;
 	return SP_OK;
 }
 
@@ -124,6 +160,8 @@ parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_
 		l->request_client_cert = json_object_get_boolean(
 		    sp_json_get(tls, "request_client_cert", json_type_boolean));
 	}
+	if ((r = parse_proxy_protocol(o, path, l, err, errlen)) != 0)
+		return r;
 	if ((l->name = strdup(name)) == NULL)
 		return SP_ERR_NOMEM;
 	return SP_OK;

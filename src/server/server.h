@@ -17,6 +17,7 @@
 #include <smartproxy/module.h>
 
 #include "core/bootstrap.h"
+#include "core/cidr.h"
 #include "core/conn.h"
 #include "core/loop.h"
 #include "core/net.h"
@@ -25,6 +26,7 @@
 
 struct session;
 struct tunconn;
+struct pwait;
 
 /* A module in the chain, as the relay core calls it. */
 struct chain_entry {
@@ -43,6 +45,10 @@ struct rt_listener {
 	bool plain;                 /* no TLS: plain TCP */
 	bool require_client_cert;
 	bool request_client_cert;
+	/* PROXY protocol: a header is required, and only from these networks. */
+	bool proxy_protocol;
+	struct sp_cidr *trusted;
+	size_t ntrusted;
 };
 
 /* An outgoing route: the inside calls a partner through the DMZ. */
@@ -108,6 +114,8 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	struct pwait *pwaits;       /* connections waiting for their PROXY header */
+	unsigned npwait;
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
@@ -149,9 +157,20 @@ void rtconf_unref(struct rtconf *rt);
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
 
+/* proxywait.c: read the PROXY header, then session_accept(). Takes the fd. */
+void proxywait_start(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+    const struct sp_addr *from);
+void proxywait_drop_all(struct server *srv);
+
 /* session.c */
 extern const struct sp_host server_host;
-void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
+/*
+ * A partner connection on listener `lidx` of `rt`, from `peer` (the address a
+ * PROXY header carried when `balancer` is not NULL: the balancer's address).
+ * Takes the fd.
+ */
+void session_accept(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+    const struct sp_addr *peer, const char *balancer);
 /* The client brought an outgoing call for route `ri` on data connection c. */
 void session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
     struct sp_buf *early);

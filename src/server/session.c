@@ -810,17 +810,16 @@ open_modules(struct session *s, const struct sp_peer *info)
 }
 
 void
-session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+session_accept(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+    const struct sp_addr *peer, const char *balancer)
 {
-	struct server *srv = pl->srv;
-	struct rtconf *rt = pl->rt;
-	const struct rt_listener *l = &rt->listeners[pl->idx];
+	const struct rt_listener *l = &rt->listeners[lidx];
 	struct session *s;
 	struct sp_addr local;
 	struct sp_peer info;
 	gnutls_session_t tls;
 
-	if (srv->nsessions >= rt->max_sessions) {
+	if (srv->nsessions + srv->npwait >= rt->max_sessions) {
 		char a[SP_ADDR_TEXT];
 		sp_addr_host(peer, a, sizeof(a));
 		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", a, rt->max_sessions);
@@ -848,7 +847,7 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		close(fd);
 		return;
 	}
-	s->lidx = pl->idx;
+	s->lidx = lidx;
 	s->via = l->name;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(peer);
@@ -858,6 +857,8 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	}
 	fact_set(s, "peer.addr", s->peer);
 	fact_set(s, "listener", l->name);
+	if (balancer != NULL)
+		fact_set(s, "peer.balancer", balancer);
 	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
 		close(fd);
@@ -869,8 +870,9 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		destroy(s);
 		return;
 	}
-	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s", s->idtext,
-	    s->peer, s->peer_port, l->name);
+	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s%s%s", s->idtext,
+	    s->peer, s->peer_port, l->name, balancer != NULL ? " through balancer " : "",
+	    balancer != NULL ? balancer : "");
 
 	/* on_open: before a single TLS byte is processed. */
 	memset(&info, 0, sizeof(info));
