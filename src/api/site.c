@@ -682,9 +682,11 @@ static int
 parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
     struct sp_site_listener *l)
 {
-	static const char *const keys[] = { "name", "address", "tls", NULL };
+	static const char *const keys[] = { "name", "address", "tls",
+		"proxy_protocol", NULL };
 	static const char *const tkeys[] = { "certificate_chain", "private_key",
 		"require_client_cert", NULL };
+	static const char *const pkeys[] = { "trusted", NULL };
 	const struct sp_yaml_node *t;
 	unsigned tline = line;
 	size_t old;
@@ -693,6 +695,22 @@ parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = check_map(c, n, line, keys)) != 0)
 		return r;
 	line = n->line;
+	/* The balancers allowed to put a PROXY header before the partner's bytes. */
+	if ((t = get(n, "proxy_protocol", &tline)) != NULL) {
+		old = push_key(c, "proxy_protocol");
+		if ((r = check_map(c, t, tline, pkeys)) != 0 ||
+		    (r = get_list(c, t, t->line, "trusted", LIST_CIDR,
+		    &l->proxy_trusted)) != 0)
+			return r;
+		if (l->proxy_trusted.n == 0) {
+			(void)push_key(c, "trusted");
+			return fail(c, t->line, "expected at least one network of "
+			    "trusted balancers");
+		}
+		l->proxy_protocol = true;
+		pop(c, old);
+		tline = line;
+	}
 	if ((r = get_str(c, n, line, "name", REQ, 1, 64, &l->name)) != 0)
 		return r;
 	if (!valid_name(l->name)) {
@@ -1368,6 +1386,7 @@ sp_site_free(struct sp_site *s)
 		free(s->listeners[i].address);
 		free(s->listeners[i].chain_pem);
 		free_secret(s->listeners[i].key_pem);
+		strv_free(&s->listeners[i].proxy_trusted);
 	}
 	free(s->listeners);
 	for (i = 0; i < s->npartners; i++) {

@@ -46,6 +46,8 @@ struct sp_site_listener {
 	char *chain_pem;
 	char *key_pem;            /* secret */
 	bool require_client_cert;
+	bool proxy_protocol;      /* a PROXY header is required ... */
+	struct sp_strv proxy_trusted;  /* ... from these networks (CIDR, normalised) */
 };
 
 struct sp_site_partner {

@@ -114,7 +114,14 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 4) { ALTER ...; user_version = 4 }`. */
+	/* Version 4: the listeners' PROXY protocol balancers (JSON array or NULL). */
+	if (version < 4) {
+		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
+		    "proxy_trusted TEXT") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 5) { ALTER ...; user_version = 5 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -302,18 +309,28 @@ insert_all(struct sp_store *st, const struct sp_site *site)
 
 	for (i = 0; i < site->nlisteners; i++) {
 		const struct sp_site_listener *l = &site->listeners[i];
+		char *trusted = NULL;
 
+		if (l->proxy_protocol &&
+		    (trusted = strv_json(&l->proxy_trusted)) == NULL)
+			return SP_ERR_NOMEM;
 		if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
-		    "address, tls, chain_pem, key_pem, require_client_cert) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &s, NULL) != SQLITE_OK)
+		    "address, tls, chain_pem, key_pem, require_client_cert, "
+		    "proxy_trusted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &s,
+		    NULL) != SQLITE_OK) {
+			free(trusted);
 			return SP_ERR_SYSTEM;
+		}
 		if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
 		    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
 		    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
-		    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK) {
+		    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK ||
+		    bind_text(s, 7, trusted)) {
+			free(trusted);
 			sqlite3_finalize(s);
 			return SP_ERR_SYSTEM;
 		}
+		free(trusted);
 		if ((r = step_done(s)) != 0)
 			return r;
 	}
