@@ -1,7 +1,8 @@
 /*
  * status.c - POST/GET /v1/status: the latest proxy status as the client
  * reports it (connected or not, server address, Proxy ID, revision applied,
- * sessions), kept as one document that each report replaces (docs/api.md 5).
+ * sessions), kept as one document that each report replaces (docs/api.md 5),
+ * and one per DMZ node: the token its client reports with names the node.
  */
 #include "config.h"
 
@@ -43,14 +44,16 @@ void
 api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
-	json_object *st = NULL, *o;
+	json_object *st = NULL, *nodes = NULL, *o;
 	int64_t rev;
 	int r;
 
 	pthread_mutex_lock(&a->dbmu);
-	r = sp_store_status_get(a->st, &st);
+	if ((r = sp_store_status_get(a->st, &st)) == 0)
+		r = sp_store_node_status(a->st, &nodes);
 	pthread_mutex_unlock(&a->dbmu);
 	if (r != 0) {
+		json_object_put(st);
 		internal(out, "status", r);
 		return;
 	}
@@ -60,6 +63,7 @@ api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_int64(rev));
 	json_object_object_add(o, "proxy", st);
+	json_object_object_add(o, "nodes", nodes);
 	out->status = 200;
 	out->body = o;
 }

@@ -114,10 +114,15 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
 			goto sqlerr;
 	}
-	/* Version 4: the listeners' PROXY protocol balancers (JSON array or NULL). */
+	/*
+	 * Version 4: the listeners' PROXY protocol balancers (JSON array or
+	 * NULL); the status of each DMZ node, by the token its client uses.
+	 */
 	if (version < 4) {
 		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
 		    "proxy_trusted TEXT") != 0 ||
+		    sp_store_exec(st, "CREATE TABLE node_status (token TEXT "
+		    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
 		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
 			goto sqlerr;
 	}

@@ -89,6 +89,27 @@ report_status(struct client *cl, const char *event)
 	json_object_put(doc);
 }
 
+/*
+ * The DMZ node this client serves went away: an event, so the backend's
+ * event script hears of it (with several DMZ nodes behind a balancer the
+ * partners still get through, and nobody would notice otherwise).
+ */
+static void
+report_node_lost(struct client *cl, const char *why)
+{
+	json_object *ev = json_object_new_object();
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "DMZ node %s (Proxy ID %.16s...) lost: %s; its running "
+	    "sessions ended, reconnecting", cl->server_text, cl->conf.server.proxy_id, why);
+	json_object_object_add(ev, "type", json_object_new_string("node_lost"));
+	json_object_object_add(ev, "severity", json_object_new_string("crit"));
+	json_object_object_add(ev, "message", json_object_new_string(msg));
+	json_object_object_add(ev, "source_address", json_object_new_string(cl->server_text));
+	backend_post(cl, "v1/events", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	json_object_put(ev);
+}
+
 static void
 ctl_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
@@ -121,6 +142,7 @@ ctl_drop(struct client *cl, const char *why)
 		cl->ctl_state = CTL_IDLE;
 		cl->applied = -1;
 		report_status(cl, "disconnected");
+		report_node_lost(cl, why);
 		sp_notify_status("control connection to %s lost, reconnecting", cl->server_text);
 	} else
 		sp_log(SP_LOG_WARN, "tunnel", "cannot connect to %s: %s", cl->server_text, why);

@@ -140,6 +140,11 @@ struct sp_server_conf {
 	char *pairing_file;
 	char *user;
 	char *chroot;     /* NULL: no chroot */
+	/*
+	 * NULL, or the numeric host every partner listener of a revision binds
+	 * on instead of the revision's own (several DMZ nodes, one revision).
+	 */
+	char *partner_host;
 	int seccomp;      /* enum sp_sandbox_mode (core/sandbox.h) */
 	struct sp_module_conf *modules;  /* chain order */
 	size_t nmodules;

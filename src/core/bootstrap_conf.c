@@ -18,6 +18,7 @@
 
 #include "core/bootstrap.h"
 #include "core/err.h"
+#include "core/net.h"
 #include "core/sandbox.h"
 
 /* ---- logging (shared) ---- */
@@ -236,6 +237,8 @@ static const struct sp_bs_key server_keys[] = {
 	{ .name = "user", .type = SP_BS_STRING, .offset = SRV(user),
 	  .max = 32, .def = SP_DEFAULT_USER },
 	{ .name = "chroot", .type = SP_BS_PATH, .offset = SRV(chroot) },
+	{ .name = "partner_host", .type = SP_BS_STRING,
+	  .offset = SRV(partner_host), .max = 45 },
 	{ .name = "seccomp", .type = SP_BS_ENUM, .offset = SRV(seccomp),
 	  .values = seccomp_values, .def = "enforce" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
@@ -250,8 +253,13 @@ static int
 server_finish(void *obj, struct sp_bs_ctx *ctx)
 {
 	const struct sp_server_conf *c = obj;
+	struct sp_addr a;
 	char rel[40];
 	size_t i, j;
+
+	if (c->partner_host != NULL && sp_addr_parse_host(c->partner_host, &a) != 0)
+		return sp_bs_fail(ctx, "partner_host",
+		    "expected a numeric IPv4 or IPv6 address, got \"%s\"", c->partner_host);
 
 	for (i = 1; i < c->nmodules; i++)
 		for (j = 0; j < i; j++)

@@ -34,7 +34,6 @@ struct pwait {
 	struct rtconf *rt;
 	size_t lidx;
 	int fd;
-	struct sp_addr balancer;
 	char btext[SP_ADDR_TEXT];
 	struct sp_buf hdr;           /* the header so far, at most SP_PROXYHDR_MAX */
 	struct sp_timer timer;
@@ -101,19 +100,28 @@ pw_done(struct pwait *pw, const struct sp_proxyhdr *h)
 {
 	struct server *srv = pw->srv;
 	struct rtconf *rt = rtconf_ref(pw->rt);
-	struct sp_addr peer = h->local ? pw->balancer : h->src;
+	struct sp_addr peer = h->src;
 	char btext[SP_ADDR_TEXT];
 	size_t lidx = pw->lidx;
 	int fd = pw->fd;
 
+	if (h->local) {
+		/*
+		 * LOCAL (v2) or UNKNOWN (v1): the balancer's own health check,
+		 * no partner behind it. Closed quietly: as a session it would be
+		 * refused with the balancer's address in a security line, and a
+		 * fail2ban watching those would lock every partner out.
+		 */
+		sp_log(SP_LOG_DEBUG, "listener", "%s: PROXY header without a partner (health check) "
+		    "on %s: closed", pw->btext, lname(pw));
+		rtconf_unref(rt);
+		pw_free(pw);
+		return;
+	}
 	memcpy(btext, pw->btext, sizeof(btext));
 	sp_loop_del(srv->loop, fd);
 	pw->fd = -1;
 	pw_free(pw);
-	/*
-	 * LOCAL (v2) and UNKNOWN (v1) carry no partner: the balancer speaks for
-	 * itself, and its own address is what the checks see.
-	 */
 	session_accept(srv, rt, lidx, fd, &peer, btext);
 	rtconf_unref(rt);
 }
@@ -149,8 +157,8 @@ pw_readable(struct sp_loop *loop, int fd, unsigned events, void *arg)
 		n = read(fd, dst, need);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		if (n == 0 && sp_buf_len(&pw->hdr) == 0) {
-			/* A plain TCP health check: connect, close. Not an attack. */
+		if (n <= 0 && sp_buf_len(&pw->hdr) == 0) {
+			/* A plain TCP health check: connect, close or reset. Not an attack. */
 			sp_log(SP_LOG_DEBUG, "listener", "%s closed before sending anything on %s",
 			    pw->btext, lname(pw));
 			pw_free(pw);
@@ -191,7 +199,6 @@ proxywait_start(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	pw->rt = rtconf_ref(rt);
 	pw->lidx = lidx;
 	pw->fd = fd;
-	pw->balancer = *from;
 	sp_addr_host(from, pw->btext, sizeof(pw->btext));
 	sp_buf_init(&pw->hdr, SP_PROXYHDR_MAX);
 	sp_timer_init(&pw->timer, pw_timeout, pw);

@@ -116,6 +116,21 @@ parse_proxy_protocol(json_object *o, const char *path, struct rt_listener *l, ch
 	return SP_OK;
 }
 
+/* Bootstrap partner_host: this node's own address, the revision's port. */
+static int
+rebind_host(struct rt_listener *l, const char *host, char *err, size_t errlen)
+{
+	uint16_t port = sp_addr_port(&l->addr);
+
+	if (sp_addr_parse_host(host, &l->addr) != 0) {
+		snprintf(err, errlen, "partner_host: '%s' is not a numeric address", host);
+		return SP_ERR_CONFIG;
+	}
+	sp_addr_set_port(&l->addr, port);
+	sp_addr_format(&l->addr, l->addr_text, sizeof(l->addr_text));
+	return SP_OK;
+}
+
 static int
 parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_t errlen)
 {
@@ -311,6 +326,9 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 	for (i = 0; i < rt->nlisteners; i++) {
 		if ((r = parse_listener(json_object_array_get_idx(ls, i), i, &rt->listeners[i],
 		    err, errlen)) != 0)
+			goto fail;
+		if (srv->conf.partner_host != NULL &&
+		    (r = rebind_host(&rt->listeners[i], srv->conf.partner_host, err, errlen)) != 0)
 			goto fail;
 		for (j = 0; j < i; j++) {
 			if (strcmp(rt->listeners[j].name, rt->listeners[i].name) == 0) {
