@@ -118,3 +118,9 @@ TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
 dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 EXTRA_DIST += tests/integration/notify_listen.py
+
+# High availability: HAProxy (send-proxy-v2) in front of two DMZ nodes fed by
+# one backend (docs/deployment.md).
+dist_check_SCRIPTS += tests/integration/ha_balancer.sh
+TESTS += tests/integration/ha_balancer.sh
+EXTRA_DIST += tests/integration/ha_hold.py
