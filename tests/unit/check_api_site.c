@@ -231,6 +231,21 @@ static const struct bad BAD[] = {
 	  "s.yaml:2: key 'outgoing.source_adress': unknown key" },
 	{ "outgoing: [192.0.2.10]\n",
 	  "s.yaml:1: key 'outgoing': expected a mapping, got a sequence" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol: {trusted: []}\n",
+	  "s.yaml:4: key 'listeners[0].proxy_protocol.trusted': expected at "
+	  "least one network of trusted balancers" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol:\n      trusted: [lb.example]\n",
+	  "s.yaml:5: key 'listeners[0].proxy_protocol.trusted[0]': expected a "
+	  "network like 192.0.2.0/24 or 2001:db8::/32 (host bits zero)" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol:\n      trust: [10.0.0.1]\n",
+	  "s.yaml:5: key 'listeners[0].proxy_protocol.trust': unknown key" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol: true\n",
+	  "s.yaml:4: key 'listeners[0].proxy_protocol': expected a mapping, got "
+	  "a scalar" },
 	{ "", "s.yaml: the file is empty" },
 };
 

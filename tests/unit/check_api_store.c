@@ -56,6 +56,7 @@ static const char SITE[] =
 	"    tls: {certificate_chain: c.pem, private_key: key.pem}\n"
 	"  - name: plain\n"
 	"    address: \"0.0.0.0:3305\"\n"
+	"    proxy_protocol: {trusted: [10.0.0.10, 10.1.0.0/16]}\n"
 	"partners:\n"
 	"  - odette_id: O0013000000ACME\n"
 	"    password: SECRET1\n"
@@ -164,6 +165,13 @@ START_TEST(import_and_render)
 	ck_assert(json_object_object_get_ex(path(doc, "listeners.1"), "tls",
 	    NULL));
 	ck_assert_ptr_null(path(doc, "listeners.1.tls"));
+	/* PROXY protocol: null where not set, the normalised networks where set. */
+	ck_assert(json_object_object_get_ex(path(doc, "listeners.0"),
+	    "proxy_protocol", NULL));
+	ck_assert_ptr_null(path(doc, "listeners.0.proxy_protocol"));
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
+	    "listeners.1.proxy_protocol.trusted"), JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
 	ck_assert_int_eq(sp_pwhash_verify("SECRET1", 7, json_object_get_string(
@@ -317,7 +325,8 @@ user_version(const char *file)
 
 /*
  * A version-2 database (as the previous release left it: no outgoing
- * column) is upgraded in place on open, keeping its data and revision.
+ * column, no PROXY protocol column, no per-node status) is upgraded in place
+ * on open, keeping its data and revision.
  */
 START_TEST(upgrade_from_v2)
 {
@@ -335,13 +344,14 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
-	    "outgoing_source; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    "outgoing_source; ALTER TABLE listeners DROP COLUMN proxy_trusted; "
+	    "DROP TABLE node_status; PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 3);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_int_eq(rev, 1);
 	ck_assert_str_eq(json_object_get_string(path(doc,
