@@ -344,6 +344,11 @@ until nodes_ok "dmz-a:down:" "dmz-b:up:$ra"; do
 	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { cat "$D/status.json" >&2; sp_fail "status: node a down, b up"; }
 	sleep 0.1; i=$((i + 1))
 done
+SMARTPROXYCTL_URL=https://127.0.0.1:$BACKEND_PORT/ SMARTPROXYCTL_TOKEN_FILE=$D/read.token \
+	SMARTPROXYCTL_CA=$D/pki/ca.pem SMARTPROXYCTL_RC=/dev/null \
+	"$SP_TOP_BUILDDIR/smartproxyctl" status >"$D/ctl-status.txt" 2>&1 || sp_fail "smartproxyctl status"
+sp_grep '^node dmz-a  *connected false' "$D/ctl-status.txt"
+sp_grep "^node dmz-b  *connected true, server 127.0.0.1:[0-9]*, revision $ra," "$D/ctl-status.txt"
 i=0
 until api_get "v1/events" >"$D/events.json" && grep -q '"type": *"node_lost"' "$D/events.json"; do
 	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { cat "$D/events.json" >&2; sp_fail "no node_lost event"; }

@@ -663,6 +663,22 @@ status_table(json_object *ans)
 	printf("Proxy ID:          %s\n", s_of(st, "proxy_id"));
 	printf("revision applied:  %s\n", s_of(st, "revision_applied"));
 	printf("sessions:          %s\n", s_of(st, "sessions"));
+	/* Several DMZ nodes: one line each, by the token its client reports with. */
+	if (json_object_object_get_ex(ans, "nodes", &p) &&
+	    json_object_is_type(p, json_type_array) && json_object_array_length(p) > 1) {
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(p); i++) {
+			json_object *n = json_object_array_get_idx(p, i);
+
+			if (!json_object_object_get_ex(n, "status", &st))
+				st = NULL;
+			printf("node %-12s connected %s, server %s, revision %s, sessions %s, "
+			    "reported %s\n", s_of(n, "node"), s_of(st, "connected"),
+			    s_of(st, "server"), s_of(st, "revision_applied"), s_of(st, "sessions"),
+			    s_of(n, "received"));
+		}
+	}
 }
 
 int
