@@ -263,6 +263,16 @@ if by != {"dmz-a": int(sys.argv[2]), "dmz-b": int(sys.argv[3])}:
     sys.exit("records by node: %r" % by)
 PY
 
+# Optional (HA_BENCH_SECONDS=S): the set-up rate through the balancer with
+# bench-load, concurrent OFTP2 starts and ends from 127.0.0.7 (a measurement
+# for docs/deployment.md, not an assertion).
+if [ -n "${HA_BENCH_SECONDS:-}" ] && [ -x "$SP_TOP_BUILDDIR/bench/bench-load" ]; then
+	"$SP_TOP_BUILDDIR/bench/bench-load" rate --connect "127.0.0.1:$LB_PORT" --ca "$D/pki/ca.pem" \
+		--conns "${HA_BENCH_CONNS:-4}" --seconds "$HA_BENCH_SECONDS" --oftp2 "$PARTNER_ID:ACMEPW" \
+		--bind 127.0.0.7 >"$D/bench.out" 2>&1 || { cat "$D/bench.out" >&2; sp_fail "bench-load rate"; }
+	sp_log "figure: bench-load rate through the balancer: $(tail -1 "$D/bench.out")"
+fi
+
 # The partner from an address it is not allowed from: refused on the real one.
 sp_make_file "$D/X" 100
 send 127.0.0.8 "$D/X" && sp_fail "a transfer from 127.0.0.8 got through"
