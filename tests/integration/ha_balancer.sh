@@ -348,6 +348,12 @@ done
 fail_ms=$(python3 -c "print(int(($tf - $tk) * 1000))")
 sp_log "figure: node a killed with $held_a sessions of $((held_a + held_b)) running; $held_b on node b stayed open;" \
 	"first transfer after the kill completed in $fail_ms ms; $M of $M on node b"
+if [ -n "${HA_BENCH_SECONDS:-}" ] && [ -x "$SP_TOP_BUILDDIR/bench/bench-load" ]; then
+	"$SP_TOP_BUILDDIR/bench/bench-load" rate --connect "127.0.0.1:$LB_PORT" --ca "$D/pki/ca.pem" \
+		--conns "${HA_BENCH_CONNS:-4}" --seconds "$HA_BENCH_SECONDS" --oftp2 "$PARTNER_ID:ACMEPW" \
+		--bind 127.0.0.7 >"$D/bench1.out" 2>&1 || { cat "$D/bench1.out" >&2; sp_fail "bench-load rate"; }
+	sp_log "figure: bench-load rate through the balancer, node b alone: $(tail -1 "$D/bench1.out")"
+fi
 # The backend hears of it: node a disconnected, a node_lost event.
 i=0
 until nodes_ok "dmz-a:down:" "dmz-b:up:$ra"; do
