@@ -13,7 +13,8 @@
 #  3. the listener refuses what did not come through the balancer: a direct
 #     connection from 127.0.0.9 (proxy_untrusted), a trusted one without a
 #     header (TLS at once: proxy_header_bad) and a silent one
-#     (proxy_header_missing, closed after the handshake timeout);
+#     (proxy_header_missing, closed after the handshake timeout); a v1 and
+#     a v2 header sent in pieces are read without eating the ClientHello;
 #  4. with sessions running on both nodes, node A is killed (SIGKILL): only
 #     A's sessions end, B's stay open, new transfers all go to B, and the
 #     backend hears of it (node A disconnected in /v1/status, node_lost event).
@@ -307,6 +308,29 @@ except (ssl.SSLError, OSError):
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.connect((host, port))
 closed_by_peer(s, 30 * tf)
 PY
+# A header that arrives in pieces (v1 in three, v2 byte by byte) is read
+# without taking a byte of the ClientHello behind it: TLS and the SSRM follow.
+python3 - "${HOST[a]}" "$PARTNER_PORT" "$D/pki/ca.pem" <<'PY' || sp_fail "PROXY header in pieces"
+import os, socket, ssl, struct, sys, time
+host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tf = int(os.environ.get("SP_TIME_FACTOR", "1"))
+v1 = b"PROXY TCP4 127.0.0.7 %s 40001 %d\r\n" % (host.encode(), port)
+v2 = (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c" + socket.inet_aton("127.0.0.7") +
+      socket.inet_aton(host) + struct.pack(">HH", 40002, port))
+for pieces in ([v1[:5], v1[5:20], v1[20:]], [v2[i:i + 1] for i in range(len(v2))]):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.settimeout(20 * tf)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.connect((host, port))
+    for p in pieces:
+        s.sendall(p)
+        time.sleep(0.005)   # pacing only: separate segments, not a wait for anything
+    t = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="127.0.0.1")
+    if not t.recv(64):
+        sys.exit("no SSRM after the header")
+    t.close()
+PY
+sp_grep 'connection from 127.0.0.7:40001 on partners through balancer 127.0.0.1' "$D/server-a.log"
+sp_grep 'connection from 127.0.0.7:40002 on partners through balancer 127.0.0.1' "$D/server-a.log"
 sp_grep 'WARN security .*proxy_untrusted from 127.0.0.9: not a trusted balancer of listener partners' "$D/server-a.log"
 sp_grep 'WARN security .*proxy_header_bad from 127.0.0.1: not a valid PROXY header on listener partners' "$D/server-a.log"
 sp_grep 'WARN security .*proxy_header_missing from 127.0.0.1: no complete PROXY header within 4000 ms' "$D/server-a.log"
