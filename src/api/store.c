@@ -115,18 +115,20 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 			goto sqlerr;
 	}
 	/*
-	 * Version 4: the listeners' PROXY protocol balancers (JSON array or
+	 * Version 5: the listeners' PROXY protocol balancers (JSON array or
 	 * NULL); the status of each DMZ node, by the token its client uses.
+	 * (Numbered 5 because version 4 is taken on main by partners.cert_bind;
+	 * on a branch without it, 3 goes straight to 5.)
 	 */
-	if (version < 4) {
+	if (version < 5) {
 		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
 		    "proxy_trusted TEXT") != 0 ||
 		    sp_store_exec(st, "CREATE TABLE node_status (token TEXT "
 		    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
+		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 5) { ALTER ...; user_version = 5 }`. */
+	/* Later versions: `if (version < 6) { ALTER ...; user_version = 6 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;

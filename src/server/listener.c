@@ -37,16 +37,12 @@ on_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 			    strerror(errno));
 			return;
 		}
-		if (pl->srv->nsessions + pl->srv->npwait >= pl->rt->max_sessions &&
-		    pl->rt->listeners[pl->idx].proxy_protocol) {
-			/* Headers still to come count as sessions (session_accept checks the rest). */
-			sp_log(SP_LOG_WARN, "session", "refused a connection on %s: %u sessions is the limit",
-			    pl->name, pl->rt->max_sessions);
-			close(fd);
-		} else if (pl->rt->listeners[pl->idx].proxy_protocol)
-			proxywait_start(pl->srv, pl->rt, pl->idx, fd, &peer);
-		else
-			session_accept(pl->srv, pl->rt, pl->idx, fd, &peer, NULL);
+		if (pl->rt->listeners[pl->idx].proxy_protocol) {
+			/* Behind a balancer: the PROXY header first (proxywait.c). */
+			proxywait_accept(pl, fd, &peer);
+			continue;
+		}
+		session_accept(pl, fd, &peer);
 	}
 }
 

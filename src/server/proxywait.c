@@ -2,7 +2,7 @@
  * proxywait.c - the PROXY protocol stage of a partner connection that came
  * through a load balancer (listener option proxy_protocol, docs/api.md).
  *
- * Between accept and session_accept(): the connection must come from one of
+ * Between accept and session_accept_from(): the connection must come from one of
  * the listener's trusted networks, and its first bytes must be a PROXY v2 (or
  * v1) header, read before a single TLS byte and within the handshake timeout
  * (a balancer that connects and sends nothing must not hold a slot). The
@@ -14,7 +14,7 @@
  *
  * Ownership: a struct pwait owns its fd, its header buffer and one reference
  * to the revision it was accepted under, until it hands the fd to
- * session_accept() or closes it. The server's list (srv->pwaits) owns the
+ * session_accept_from() or closes it. The server's list (srv->pwaits) owns the
  * structs; listeners_close() drops them all (fail closed).
  */
 #include "server/server.h"
@@ -122,7 +122,7 @@ pw_done(struct pwait *pw, const struct sp_proxyhdr *h)
 	sp_loop_del(srv->loop, fd);
 	pw->fd = -1;
 	pw_free(pw);
-	session_accept(srv, rt, lidx, fd, &peer, btext);
+	session_accept_from(srv, rt, lidx, fd, &peer, btext);
 	rtconf_unref(rt);
 }
 
@@ -174,12 +174,21 @@ pw_readable(struct sp_loop *loop, int fd, unsigned events, void *arg)
 }
 
 void
-proxywait_start(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
-    const struct sp_addr *from)
+proxywait_accept(struct plistener *pl, int fd, const struct sp_addr *from)
 {
+	struct server *srv = pl->srv;
+	struct rtconf *rt = pl->rt;
+	size_t lidx = pl->idx;
 	const struct rt_listener *l = &rt->listeners[lidx];
 	struct pwait *pw;
 
+	if (srv->nsessions + srv->npwait >= rt->max_sessions) {
+		/* Headers still to come count as sessions. */
+		sp_log(SP_LOG_WARN, "session", "refused a connection on %s: %u sessions is the limit",
+		    l->name, rt->max_sessions);
+		close(fd);
+		return;
+	}
 	if (!sp_cidr_match_any(l->trusted, l->ntrusted, from)) {
 		char a[SP_ADDR_TEXT];
 

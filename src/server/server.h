@@ -157,19 +157,20 @@ void rtconf_unref(struct rtconf *rt);
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
 
-/* proxywait.c: read the PROXY header, then session_accept(). Takes the fd. */
-void proxywait_start(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
-    const struct sp_addr *from);
+/* proxywait.c: read the PROXY header, then session_accept_from(). Takes the fd. */
+void proxywait_accept(struct plistener *pl, int fd, const struct sp_addr *from);
 void proxywait_drop_all(struct server *srv);
 
 /* session.c */
 extern const struct sp_host server_host;
+void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
 /*
  * A partner connection on listener `lidx` of `rt`, from `peer` (the address a
  * PROXY header carried when `balancer` is not NULL: the balancer's address).
- * Takes the fd.
+ * Takes the fd. For the PROXY stage, whose listener slot may have been
+ * replaced by a newer revision's meanwhile.
  */
-void session_accept(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+void session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
     const struct sp_addr *peer, const char *balancer);
 /* The client brought an outgoing call for route `ri` on data connection c. */
 void session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,

@@ -810,7 +810,7 @@ open_modules(struct session *s, const struct sp_peer *info)
 }
 
 void
-session_accept(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
     const struct sp_addr *peer, const char *balancer)
 {
 	const struct rt_listener *l = &rt->listeners[lidx];
@@ -895,6 +895,12 @@ session_accept(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	}
 	sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
 	arm(s, T_HANDSHAKE, rt->handshake_ms);
+}
+
+void
+session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+{
+	session_accept_from(pl->srv, pl->rt, pl->idx, fd, peer, NULL);
 }
 
 void
