@@ -86,6 +86,7 @@ START_TEST(server_defaults)
 	ck_assert_str_eq(c.pairing_file, SP_SYSCONFDIR "/smartproxy/pairing");
 	ck_assert_str_eq(c.user, SP_DEFAULT_USER);
 	ck_assert_ptr_null(c.chroot);
+	ck_assert_ptr_null(c.partner_host);
 	ck_assert_int_eq(c.seccomp, SP_SANDBOX_ENFORCE);
 	ck_assert_uint_eq(c.nmodules, 0);
 	ck_assert_ptr_null(c.modules);
@@ -192,6 +193,8 @@ static const struct {
 	  ":4: key 'modules[0]': expected a mapping, got \"oftp2\"" },
 	{ "bad-seccomp.yaml", ":3: key 'seccomp': expected one of "
 	  "enforce|log|off, got \"strict\"" },
+	{ "bad-partner-host.yaml", ":3: key 'partner_host': expected a numeric "
+	  "IPv4 or IPv6 address, got \"dmz-a.example\"" },
 };
 
 START_TEST(bad_file)
