@@ -1,6 +1,10 @@
 /*
  * cert.c - may this partner present this client certificate: a pin (SHA-256
- * of the leaf's DER) or a chain to one of its CAs, checked against its CRLs.
+ * of the leaf's DER) or a chain to one of its CAs, checked against its CRLs,
+ * that names this partner (tls.bind: subject CN, a DNS-name SAN or the exact
+ * subject DN). A CA such as Odette's issues certificates to every one of its
+ * customers: without the binding, any of them would pass the certificate step
+ * of every partner that trusts it.
  *
  * The core hands modules the leaf only, so a partner's ca_bundle must hold
  * every CA up to the one that issued the leaf (intermediates included); each
@@ -16,6 +20,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static size_t
 count_pem(const char *pem, const char *label)
@@ -107,6 +112,99 @@ chains(const struct pm_partner *p, const uint8_t *der, size_t derlen)
 	return ok;
 }
 
+const char *
+pm_bind_name(enum pm_bind b)
+{
+	switch (b) {
+	case PM_BIND_CN: return "cn";
+	case PM_BIND_SAN: return "san";
+	case PM_BIND_DN: return "dn";
+	case PM_BIND_NONE: return "none";
+	}
+	return "?";
+}
+
+/* Some CN of the subject is the ID, exactly (IDs are A-Z 0-9: no case games). */
+static bool
+cn_names(gnutls_x509_crt_t crt, const char *id)
+{
+	char buf[256];
+	size_t n;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < 16; i++) {
+		n = sizeof(buf);
+		r = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, i,
+		    0, buf, &n);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return false;
+		/* A CN longer than buf or with an embedded NUL is no ODETTE ID. */
+		if (r == 0 && n == strlen(buf) && strcmp(buf, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Some DNS-name SAN is the ID; DNS names compare without case. */
+static bool
+san_names(gnutls_x509_crt_t crt, const char *id)
+{
+	char buf[256];
+	size_t n;
+	unsigned i;
+	int r;
+
+	for (i = 0; i < 64; i++) {
+		n = sizeof(buf) - 1;
+		r = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &n, NULL);
+		if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return false;
+		if (r != GNUTLS_SAN_DNSNAME)
+			continue;
+		buf[n] = '\0';
+		if (n == strlen(buf) && strcasecmp(buf, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+dn_is(gnutls_x509_crt_t crt, const char *want)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	bool ok;
+
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0)
+		return false;
+	ok = dn.size == strlen(want) && memcmp(dn.data, want, dn.size) == 0;
+	gnutls_free(dn.data);
+	return ok;
+}
+
+bool
+pm_cert_bound(const struct pm_partner *p, const uint8_t *der, size_t derlen)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
+	bool ok = false;
+
+	if (p->bind == PM_BIND_NONE)
+		return true;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0) {
+		switch (p->bind) {
+		case PM_BIND_CN: ok = cn_names(crt, p->id); break;
+		case PM_BIND_SAN: ok = san_names(crt, p->id); break;
+		case PM_BIND_DN: ok = p->bind_dn != NULL && dn_is(crt, p->bind_dn); break;
+		case PM_BIND_NONE: ok = true; break;
+		}
+	}
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
 enum pm_cert_verdict
 pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
     const char *sha256)
@@ -117,7 +215,7 @@ pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
 		return PM_CERT_MISSING;
 	if (p->npins > 0 && pinned(p, der, derlen, sha256))
 		return PM_CERT_OK;
-	if (chains(p, der, derlen))
-		return PM_CERT_OK;
-	return PM_CERT_NO_MATCH;
+	if (!chains(p, der, derlen))
+		return PM_CERT_NO_MATCH;
+	return pm_cert_bound(p, der, derlen) ? PM_CERT_OK : PM_CERT_UNBOUND;
 }
