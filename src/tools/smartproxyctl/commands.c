@@ -283,6 +283,8 @@ partners_change(const struct ctl *c, int argc, char **argv)
 		{ "valid-until", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "bind-dn", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_object *body = json_object_new_object(), *tls = NULL, *nets = NULL,
@@ -328,6 +330,20 @@ partners_change(const struct ctl *c, int argc, char **argv)
 			}
 			json_object_object_add(tls, "require_client_cert",
 			    json_object_new_boolean(strcmp(optarg, "yes") == 0));
+			break;
+		case 'b':
+		case 'B':
+			/* What a CA-issued client certificate must name; the API
+			 * checks the values (docs/api.md, tls.bind). */
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			json_object_object_add(tls, "bind",
+			    json_object_new_string(ch == 'B' ? "dn" : optarg));
+			if (ch == 'B')
+				json_object_object_add(tls, "bind_dn",
+				    json_object_new_string(optarg));
 			break;
 		case 'm':
 			ms = strtol(optarg, &end, 10);

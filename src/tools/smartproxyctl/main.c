@@ -35,6 +35,7 @@ usage(FILE *f)
 	    "               [--networks CIDR,...|none] [--max-sessions N]\n"
 	    "               [--enable|--disable] [--valid-from T|none] [--valid-until T|none]\n"
 	    "               [--pin SHA256 ...|none] [--require-client-cert yes|no]\n"
+	    "               [--bind cn|san|none | --bind-dn DN]\n"
 	    "  partners disable ODETTE_ID | partners enable ODETTE_ID\n"
 	    "  rules list\n"
 	    "  rules add --match TEXT --description TEXT [--from T] [--until T]\n"
