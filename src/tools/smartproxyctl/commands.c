@@ -543,10 +543,18 @@ sessions_table(json_object *ans)
 	for (i = 0; i < len_of(a); i++) {
 		json_object *s = json_object_array_get_idx(a, i);
 
+		json_object *esid = NULL;
+		char end[96];
+
+		/* The ESID that ended it and who sent it, e.g. "esid:04/inside". */
+		if (json_object_object_get_ex(s, "esid", &esid) && esid != NULL)
+			snprintf(end, sizeof(end), "%s:%s/%s", s_of(s, "end_reason"),
+			    s_of(s, "esid"), s_of(s, "esid_from"));
+		else
+			snprintf(end, sizeof(end), "%s", s_of(s, "end_reason"));
 		printf("%-20s %-8s %-16s %-22s %12s %12s %-10s ", s_of(s, "ended"),
 		    s_of(s, "session"), s_of(s, "partner"), s_of(s, "source_address"),
-		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"),
-		    s_of(s, "end_reason"));
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"), end);
 		files = list_of(s, "files");
 		for (j = 0; j < len_of(files); j++) {
 			f = json_object_array_get_idx(files, j);
