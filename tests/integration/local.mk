@@ -53,7 +53,8 @@ EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.p
 SP_OFTP2_MOD_TESTS = \
 	tests/integration/oftp2_valid.sh \
 	tests/integration/oftp2_bad.sh \
-	tests/integration/oftp2_outgoing.sh
+	tests/integration/oftp2_outgoing.sh \
+	tests/integration/oftp2_ends.sh
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
