@@ -294,7 +294,8 @@ o2_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
 /*
  * The core ends a session the module did not end (a leg lost, the proxy
  * stopping, its own backstop timers): which ESID the sides still there get
- * instead of a bare close (docs/oftp2-module.md §4). 0: none, the reason is
+ * instead of a bare close (docs/oftp2-module.md §1, "How a session ends").
+ * 0: none, the reason is
  * another module's policy (it says its own last word) or not known here.
  */
 static unsigned

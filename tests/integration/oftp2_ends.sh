@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# oftp2_ends.sh - sessions end truthfully (docs/oftp2-module.md §4), through
+# oftp2_ends.sh - sessions end truthfully (docs/oftp2-module.md §1), through
 # the real smartproxy-api, server (modules oftp2, partner), client and
 # oftp2-peer on both sides:
 #
