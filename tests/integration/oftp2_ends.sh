@@ -11,6 +11,7 @@
 #  2. the inside OFTP2 server is killed in the middle of a file: the partner
 #     receives ESID 08 (resources not available, retry later) from the proxy
 #     instead of a bare close; the audit names inside_closed, ESID 08, proxy;
+#     the same when the client (the way inside) stops mid-file;
 #  3. the server is stopped in the middle of a file: the partner receives
 #     ESID 05 (local site emergency close down).
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
@@ -152,6 +153,32 @@ chain_wait_log server "session ended by the proxy (inside_closed): ESID 08 to th
 sid=$(ended_session "inside_closed")
 audit_of "$sid" 'r["end_reason"] == "inside_closed" and r["esid"] == "08" and r["esid_from"] == "proxy"'
 sp_log "cut: inside killed mid-file, the partner got ESID 08; session $sid audited as inside_closed, esid 08 from the proxy"
+
+# 2b. The client (the way inside) stopped mid-file: ESID 08 too.
+start_inside inside2b ACMEPW
+sp_start lost "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$PKI/ca.pem" \
+	--timeout $(sp_time 60) --id ACME --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" \
+	--credit 1 --buffer-size 128 --send "$SP_TMP/BIG"
+LOST_PID=$SP_LAST_PID
+chain_wait_log inside2b "SFID dsn='BIG'"
+opened=$(grep -c "opened partner listener" "$SP_TMP/server.log")
+chain_stop client "$CLIENT_PID"
+sp_wait "$LOST_PID" 60 && sp_fail "lost: the partner's transfer succeeded"
+grep -q "ESID reason=08" "$SP_TMP/lost.log" ||
+	{ tail -5 "$SP_TMP/lost.log" | sed 's/^/  | /' >&2; sp_dump_logs; sp_fail "lost: the partner got no ESID 08"; }
+sp_log "lost: the client stopped mid-file, the partner got ESID 08"
+kill -TERM "$INSIDE_PID" 2>/dev/null
+sp_wait "$INSIDE_PID" 20 || true
+# The client back: the server opens its listener again (closed while no
+# client was there).
+mv "$SP_TMP/client.log" "$SP_TMP/client-1.log"
+chain_start_client
+i=0
+until [ "$(grep -c "opened partner listener" "$SP_TMP/server.log")" -gt "$opened" ]; do
+	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { sp_dump_logs; sp_fail "the listener did not reopen"; }
+	sleep 0.1
+	i=$((i + 1))
+done
 
 # 3. The server stopped mid-file: ESID 05.
 start_inside inside3 ACMEPW
