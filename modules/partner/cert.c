@@ -93,23 +93,31 @@ pinned(const struct pm_partner *p, const uint8_t *der, size_t derlen,
 }
 
 static bool
-chains(const struct pm_partner *p, const uint8_t *der, size_t derlen)
+chains(const struct pm_partner *p, gnutls_x509_crt_t crt)
 {
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
 	gnutls_typed_vdata_st purpose = {
 		GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0
 	};
 	unsigned status = 1;
-	bool ok;
 
-	if (p->trust == NULL || gnutls_x509_crt_init(&crt) < 0)
-		return false;
-	ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0 &&
-	    gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1, 0,
-	    &status, NULL) >= 0 && status == 0;
-	gnutls_x509_crt_deinit(crt);
-	return ok;
+	return gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1,
+	    0, &status, NULL) >= 0 && status == 0;
+}
+
+/* The leaf, imported once for the chain and the binding; NULL if unusable. */
+static gnutls_x509_crt_t
+import(const uint8_t *der, size_t derlen)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
 }
 
 const char *
@@ -182,25 +190,29 @@ dn_is(gnutls_x509_crt_t crt, const char *want)
 	return ok;
 }
 
+static bool
+bound(const struct pm_partner *p, gnutls_x509_crt_t crt)
+{
+	switch (p->bind) {
+	case PM_BIND_CN: return cn_names(crt, p->id);
+	case PM_BIND_SAN: return san_names(crt, p->id);
+	case PM_BIND_DN: return p->bind_dn != NULL && dn_is(crt, p->bind_dn);
+	case PM_BIND_NONE: return true;
+	}
+	return false;
+}
+
 bool
 pm_cert_bound(const struct pm_partner *p, const uint8_t *der, size_t derlen)
 {
 	gnutls_x509_crt_t crt;
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
-	bool ok = false;
+	bool ok;
 
 	if (p->bind == PM_BIND_NONE)
 		return true;
-	if (gnutls_x509_crt_init(&crt) < 0)
+	if ((crt = import(der, derlen)) == NULL)
 		return false;
-	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0) {
-		switch (p->bind) {
-		case PM_BIND_CN: ok = cn_names(crt, p->id); break;
-		case PM_BIND_SAN: ok = san_names(crt, p->id); break;
-		case PM_BIND_DN: ok = p->bind_dn != NULL && dn_is(crt, p->bind_dn); break;
-		case PM_BIND_NONE: ok = true; break;
-		}
-	}
+	ok = bound(p, crt);
 	gnutls_x509_crt_deinit(crt);
 	return ok;
 }
@@ -209,13 +221,19 @@ enum pm_cert_verdict
 pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
     const char *sha256)
 {
+	gnutls_x509_crt_t crt;
+	enum pm_cert_verdict v;
+
 	if (!p->require_cert)
 		return PM_CERT_OK;
 	if (der == NULL || derlen == 0)
 		return PM_CERT_MISSING;
 	if (p->npins > 0 && pinned(p, der, derlen, sha256))
 		return PM_CERT_OK;
-	if (!chains(p, der, derlen))
+	if (p->trust == NULL || (crt = import(der, derlen)) == NULL)
 		return PM_CERT_NO_MATCH;
-	return pm_cert_bound(p, der, derlen) ? PM_CERT_OK : PM_CERT_UNBOUND;
+	v = !chains(p, crt) ? PM_CERT_NO_MATCH : bound(p, crt) ? PM_CERT_OK :
+	    PM_CERT_UNBOUND;
+	gnutls_x509_crt_deinit(crt);
+	return v;
 }
