@@ -10,7 +10,8 @@
 #     nothing; CERT with its own certificate passes;
 #  3. smartproxyctl binds CERT to the exact subject DN of TEST's certificate
 #     (--bind-dn): the new revision lets that certificate in as CERT, the
-#     file arrives; bad bind values are refused by the API naming the field;
+#     file arrives; bad bind values are refused by the API naming the field,
+#     a new partner (POST) may name its binding;
 #  4. the fail2ban filter matches exactly the refused attempt.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
@@ -180,6 +181,15 @@ python3 -c 'import json,sys
 p = {p["odette_id"]: p for p in json.load(open(sys.argv[1]))["partners"]}["O0013000000CERT"]
 assert p["tls"]["bind"] == "cn" and p["tls"]["bind_dn"] is None, p["tls"]' "$SP_TMP/list.json" ||
 	sp_fail "--bind cn did not restore the default"
+
+# A new partner may name its binding too.
+status=$(api POST v1/partners '{"odette_id":"O0013000000NEW","password":"NEWPW","allowed_networks":[],"tls":{"require_client_cert":false,"pins":[],"bind":"san"}}')
+[ "$status" = 201 ] || { cat "$SP_TMP/api-answer" >&2; sp_fail "POST with tls.bind: $status"; }
+python3 -c 'import json,sys; t = json.load(open(sys.argv[1]))["tls"]; assert t["bind"] == "san" and t["bind_dn"] is None, t' \
+	"$SP_TMP/api-answer" || sp_fail "POST: the binding is not shown"
+status=$(api POST v1/partners '{"odette_id":"O0013000000BAD","password":"X","allowed_networks":[],"tls":{"bind":"dn"}}')
+[ "$status" = 400 ] && grep -q "'tls.bind_dn: required with bind dn" "$SP_TMP/api-answer" ||
+	{ cat "$SP_TMP/api-answer" >&2; sp_fail "POST bind dn without bind_dn: $status"; }
 
 # 4. fail2ban sees the refused attempt and nothing else.
 partner_fail2ban "$SP_TMP/server.log"
