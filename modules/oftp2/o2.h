@@ -161,6 +161,7 @@ struct o2_sess {
 	bool efid_at_zero;           /* tolerance: EFID sent while credit 0 */
 	bool cdt_crossing;           /* tolerance: one CDT after it allowed */
 	struct o2_file file;
+	unsigned end_reason;         /* ESIDREAS of a valid ESID that passed */
 
 	struct sp_buf in[2];         /* partial (or held-back) input by side */
 	bool paused;                 /* a delivery is pending: process nothing */
@@ -210,8 +211,17 @@ const char *o2_phase_name(enum o2_phase ph);
 const char *o2_side_name(enum o2_side side);
 
 /* ---- report.c ---- */
-/* Build and send one ESID to a side (if its leg is up). */
-void o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason);
+/* Build and send one ESID to a side (if its leg is up): 0 when it went
+ * out, <0 when the side never heard from us or the leg is gone. */
+int o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason);
+/*
+ * The ESID that ends the session, for the audit record and the session line
+ * (facts oftp2.end_esid "NN" and oftp2.end_esid_from): `from` is "partner",
+ * "inside" or "proxy". The first one noted stays.
+ */
+void o2_note_end(struct o2_sess *s, unsigned reason, const char *from);
+/* "partner" / "inside" as the audit names a side. */
+const char *o2_side_who(enum o2_side side);
 /* Build and send the proxy's SSRM to a side. 0 or <0. */
 int o2_send_ssrm(struct o2_sess *s, enum o2_side to);
 /*

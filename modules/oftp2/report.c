@@ -36,22 +36,42 @@ send_cmd(struct o2_sess *s, enum o2_side to, const struct oftp2_cmd *cmd)
 	return r;
 }
 
-void
+int
 o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason)
 {
 	struct oftp2_cmd c;
 	const char *text = oftp2_esid_text(reason);
+	int r;
 
 	if (!s->leg_up[to] || s->closed)
-		return;
+		return SP_ERR_CLOSED;
 	memset(&c, 0, sizeof(c));
 	c.code = OFTP2_ESID;
 	c.u.esid.reason = (uint8_t)reason;
 	c.u.esid.text.ptr = (const uint8_t *)(text != NULL ? text : "");
 	c.u.esid.text.len = text != NULL ? strlen(text) : 0;
-	if (send_cmd(s, to, &c) == 0)
+	if ((r = send_cmd(s, to, &c)) == 0)
 		host(s)->log(s->ms, SP_LEVEL_DEBUG, "proxy -> %s: ESID %02u %s",
 		    o2_side_name(to), reason, text != NULL ? text : "");
+	return r;
+}
+
+const char *
+o2_side_who(enum o2_side side)
+{
+	return side == O2_OUT ? "partner" : "inside";
+}
+
+void
+o2_note_end(struct o2_sess *s, unsigned reason, const char *from)
+{
+	char code[4];
+
+	if (host(s)->fact_get(s->ms, "oftp2.end_esid") != NULL)
+		return;
+	snprintf(code, sizeof(code), "%02u", reason % 100);
+	(void)host(s)->fact_set(s->ms, "oftp2.end_esid", code);
+	(void)host(s)->fact_set(s->ms, "oftp2.end_esid_from", from);
 }
 
 int
@@ -92,6 +112,7 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	if (s->file.active)
 		o2_log_file(s, "aborted (protocol violation)");
 	/* The side that kept the rules first, then the offender. */
+	o2_note_end(s, err->esid, "proxy");
 	o2_send_esid(s, o2_other(side), err->esid);
 	o2_send_esid(s, side, err->esid);
 	s->phase = PH_END;
@@ -114,6 +135,7 @@ o2_timeout(struct o2_sess *s, const char *what)
 		return SP_CONTINUE;
 	if (s->file.active)
 		o2_log_file(s, "aborted (timeout)");
+	o2_note_end(s, OFTP2_ESID_TIMEOUT, "proxy");
 	o2_send_esid(s, s->ini, OFTP2_ESID_TIMEOUT);
 	o2_send_esid(s, s->rsp, OFTP2_ESID_TIMEOUT);
 	s->phase = PH_END;

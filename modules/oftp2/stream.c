@@ -150,6 +150,7 @@ refused(struct o2_sess *s, enum o2_side from, int code, enum sp_verdict v)
 	host(s)->log(s->ms, SP_LEVEL_INFO, "%s", text);
 	if (s->file.active)
 		o2_log_file(s, "refused");
+	o2_note_end(s, reason, "proxy");
 	o2_send_esid(s, from, reason);
 	o2_send_esid(s, o2_other(from), reason);
 	s->phase = PH_END;
@@ -194,7 +195,19 @@ accepted(struct run *r, enum o2_side from, const uint8_t *fr, size_t len,
 		    (!forward(r, o2_dir(from), fr, len) || !flush_fw(r)))
 			return H_STOP;
 		s->dead = true;
-		host(s)->end(s->ms, "normal", "ESID exchanged");
+		/* Say who ended it and why: an ESID 04 from the inside (a password
+		 * changed there) is no normal end. */
+		o2_note_end(s, s->end_reason, o2_side_who(from));
+		if (s->end_reason == OFTP2_ESID_NORMAL) {
+			host(s)->end(s->ms, "normal", "ESID exchanged");
+		} else {
+			char text[160];
+			const char *why = oftp2_esid_text(s->end_reason);
+			snprintf(text, sizeof(text), "ESID %02u (%s) from the %s",
+			    s->end_reason, why != NULL ? why : "unknown reason",
+			    o2_side_who(from));
+			host(s)->end(s->ms, "esid", text);
+		}
 		r->verdict = SP_CONTINUE;
 		return H_STOP;
 	}
@@ -283,6 +296,8 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	}
 	if (cmd.code == OFTP2_SSID && from == O2_OUT)
 		host(s)->fact_set(s->ms, "oftp2.partner_code", cmd.u.ssid.code);
+	if (cmd.code == OFTP2_ESID)
+		s->end_reason = cmd.u.esid.reason;
 	if (act == A_SWALLOW) {
 		/* The responder's SSRM is answered by the proxy's own: the
 		 * initiator's SSID may now go on if it waited for it. */

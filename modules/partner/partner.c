@@ -582,6 +582,11 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 			return refuse_ssid(m, ms, s, "03", "certificate_refused",
 			    "partner %s requires a client certificate, none was presented",
 			    p->id);
+		if (cv == PM_CERT_UNBOUND)
+			return refuse_ssid(m, ms, s, "03", "certificate_refused",
+			    "client certificate sha256=%s from a CA of partner %s does "
+			    "not name it (bind %s)", s->cert_sha, p->id,
+			    pm_bind_name(p->bind));
 		return refuse_ssid(m, ms, s, "03", "certificate_refused",
 		    "client certificate sha256=%s matches no pin and no CA of partner %s",
 		    s->cert_sha, p->id);

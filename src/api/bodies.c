@@ -186,6 +186,18 @@ sp_body_session(json_object *o, char *err, size_t errlen)
 		if (!typed(o, texts[i], json_type_string, true))
 			return invalid(err, errlen, "'%s' must be a string",
 			    texts[i]);
+	/* The ESID that ended the session (optional, both or neither). */
+	if ((r = sp_body_str(o, "esid", false, 2, 2, &s, err, errlen)) != 0)
+		return r;
+	if (s != NULL && (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9'))
+		return invalid(err, errlen, "'esid' must be two digits");
+	if ((r = sp_body_str(o, "esid_from", s != NULL, 1, 8, &s, err,
+	    errlen)) != 0)
+		return r;
+	if (s != NULL && strcmp(s, "partner") != 0 && strcmp(s, "inside") != 0 &&
+	    strcmp(s, "proxy") != 0)
+		return invalid(err, errlen, "'esid_from' must be partner, inside "
+		    "or proxy");
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		if (!typed(o, counters[i], json_type_int, false) ||
 		    (json_object_object_get_ex(o, counters[i], &v) &&

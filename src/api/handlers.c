@@ -269,6 +269,41 @@ free_partner(struct sp_site_partner *p)
 	free(p->password_hash);
 	free(p->valid_from);
 	free(p->valid_until);
+	free(p->bind);
+	free(p->bind_dn);
+}
+
+/* tls.bind / tls.bind_dn of a partner once applied: the site file's rule. */
+static int
+bind_verdict(const struct sp_site_partner *p, struct api_reply *rp)
+{
+	const char *why;
+
+	if (sp_site_check_bind(p->bind, p->bind_dn, &why) == 0)
+		return 0;
+	api_error(rp, 400, "bad_request", "'tls.%s", why);
+	return -1;
+}
+
+/* tls.bind and tls.bind_dn members, when given (null: absent), copied. */
+static int
+member_bind(json_object *tls, bool *has_bind, char **bind, bool *has_dn,
+    char **bind_dn, struct api_reply *rp)
+{
+	const char *b = NULL, *dn = NULL;
+
+	*has_bind = json_object_object_get_ex(tls, "bind", NULL);
+	*has_dn = json_object_object_get_ex(tls, "bind_dn", NULL);
+	if (member_str(tls, "bind", false, 1, 8, &b, rp) != 0 ||
+	    member_str(tls, "bind_dn", false, 1, SP_SITE_BIND_DN_MAX, &dn,
+	    rp) != 0)
+		return -1;
+	if ((b != NULL && (*bind = strdup(b)) == NULL) ||
+	    (dn != NULL && (*bind_dn = strdup(dn)) == NULL)) {
+		internal(rp, "partner", SP_ERR_NOMEM);
+		return -1;
+	}
+	return 0;
 }
 
 /* A JSON array of strings into a normalised list (CIDR or pins). */
@@ -320,6 +355,7 @@ h_partners_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	const char *pw, *id, *desc;
 	char hash[SP_PWHASH_TEXT_MAX];
 	int64_t rev, ms = 0;
+	bool has_b, has_dn;
 	size_t i;
 	int r;
 
@@ -367,6 +403,9 @@ h_partners_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		}
 		p.require_client_cert = !is_false(tls, "require_client_cert",
 		    false);
+		if (member_bind(tls, &has_b, &p.bind, &has_dn, &p.bind_dn,
+		    out) != 0 || bind_verdict(&p, out) != 0)
+			goto done;
 		if (p.require_client_cert && p.pins.n == 0) {
 			api_error(out, 400, "bad_request", "'tls.require_client_"
 			    "cert' needs 'tls.pins' (CA bundles: site file)");
@@ -460,6 +499,8 @@ change_load(json_object *cur, struct sp_site_partner *p)
 	    strv_from_json(v, &p->pins) != 0)
 		return SP_ERR_NOMEM;
 	p->ca_bundle = dup_member(tls, "ca_bundle");
+	p->bind = dup_member(tls, "bind");
+	p->bind_dn = dup_member(tls, "bind_dn");
 	p->require_client_cert = json_object_object_get_ex(tls,
 	    "require_client_cert", &v) && json_object_get_boolean(v);
 	p->max_sessions = json_object_object_get_ex(cur, "max_sessions", &v) ?
@@ -476,8 +517,9 @@ struct change {
 	const char *description;
 	char hash[SP_PWHASH_TEXT_MAX];          /* "" = password kept */
 	bool has_networks, has_pins, has_rcc, has_ms, has_enabled;
-	bool has_from, has_until;
+	bool has_from, has_until, has_bind, has_bind_dn;
 	struct sp_strv networks, pins;
+	char *bind, *bind_dn;                   /* NULL with has_*: default / clear */
 	bool rcc, enabled;
 	int64_t ms;
 	char *valid_from, *valid_until;         /* NULL with has_*: clear */
@@ -493,6 +535,8 @@ change_clear(struct change *ch)
 	tmp.pins = ch->pins;
 	tmp.valid_from = ch->valid_from;
 	tmp.valid_until = ch->valid_until;
+	tmp.bind = ch->bind;
+	tmp.bind_dn = ch->bind_dn;
 	free_partner(&tmp);
 	explicit_bzero(ch->hash, sizeof(ch->hash));
 }
@@ -594,7 +638,8 @@ change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
 		json_object_object_foreach(tls, tkey, tval) {
 			(void)tval;
 			if (strcmp(tkey, "require_client_cert") != 0 &&
-			    strcmp(tkey, "pins") != 0) {
+			    strcmp(tkey, "pins") != 0 && strcmp(tkey, "bind") != 0 &&
+			    strcmp(tkey, "bind_dn") != 0) {
 				api_error(rp, 400, "bad_request", "'tls.%.64s' "
 				    "cannot be changed here%s", tkey,
 				    strcmp(tkey, "ca_bundle") == 0 ? " (CA "
@@ -603,7 +648,9 @@ change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
 			}
 		}
 		if (member_bool(tls, "require_client_cert",
-		    "tls.require_client_cert", &ch->has_rcc, &ch->rcc, rp) != 0)
+		    "tls.require_client_cert", &ch->has_rcc, &ch->rcc, rp) != 0 ||
+		    member_bind(tls, &ch->has_bind, &ch->bind, &ch->has_bind_dn,
+		    &ch->bind_dn, rp) != 0)
 			return -1;
 		if (json_object_object_get_ex(tls, "pins", &v)) {
 			if (v == NULL) {
@@ -668,7 +715,17 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 	MOVE(ch->has_pins, pins, ch->pins);
 	MOVE(ch->has_from, valid_from, ch->valid_from);
 	MOVE(ch->has_until, valid_until, ch->valid_until);
+	MOVE(ch->has_bind, bind, ch->bind);
+	MOVE(ch->has_bind_dn, bind_dn, ch->bind_dn);
+	/* Leaving "dn" drops its DN unless the body names one (then refused). */
+	if (ch->has_bind && !ch->has_bind_dn &&
+	    (p->bind == NULL || strcmp(p->bind, "dn") != 0)) {
+		free(p->bind_dn);
+		p->bind_dn = NULL;
+	}
 #undef MOVE
+	if (bind_verdict(p, rp) != 0)
+		return -1;
 	if (ch->has_rcc)
 		p->require_client_cert = ch->rcc;
 	if (ch->has_ms)

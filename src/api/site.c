@@ -325,6 +325,31 @@ sp_site_valid_odette_id(const char *s)
 	return 0;
 }
 
+int
+sp_site_check_bind(const char *bind, const char *bind_dn, const char **why)
+{
+	bool dn = bind != NULL && strcmp(bind, "dn") == 0;
+
+	if (bind != NULL && !dn && strcmp(bind, "cn") != 0 &&
+	    strcmp(bind, "san") != 0 && strcmp(bind, "none") != 0) {
+		*why = "bind: expected cn, san, dn or none";
+		return -1;
+	}
+	if (dn && (bind_dn == NULL || bind_dn[0] == '\0')) {
+		*why = "bind_dn: required with bind dn (the subject DN, RFC 4514)";
+		return -1;
+	}
+	if (!dn && bind_dn != NULL) {
+		*why = "bind_dn: only with bind dn";
+		return -1;
+	}
+	if (bind_dn != NULL && strlen(bind_dn) > SP_SITE_BIND_DN_MAX) {
+		*why = "bind_dn: longer than 1024 characters";
+		return -1;
+	}
+	return 0;
+}
+
 static int
 valid_name(const char *s)
 {
@@ -755,8 +780,9 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		"password", "allowed_networks", "tls", "max_sessions", "enabled",
 		"valid_from", "valid_until", NULL };
 	static const char *const tkeys[] = { "require_client_cert", "pins",
-		"ca_bundle", NULL };
+		"ca_bundle", "bind", "bind_dn", NULL };
 	const struct sp_yaml_node *t;
+	const char *why;
 	unsigned tline;
 	size_t old;
 	int r;
@@ -803,8 +829,13 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		    &p->require_client_cert)) != 0 ||
 		    (r = get_list(c, t, t->line, "pins", LIST_PIN, &p->pins)) != 0 ||
 		    (r = get_pem(c, t, t->line, "ca_bundle", OPT, "CERTIFICATE",
-		    &p->ca_bundle)) != 0)
+		    &p->ca_bundle)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind", OPT, 1, 8, &p->bind)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind_dn", OPT, 1,
+		    SP_SITE_BIND_DN_MAX, &p->bind_dn)) != 0)
 			return r;
+		if (sp_site_check_bind(p->bind, p->bind_dn, &why) != 0)
+			return fail(c, t->line, "%s", why);
 		if (p->require_client_cert && p->pins.n == 0 &&
 		    p->ca_bundle == NULL)
 			return fail(c, t->line, "require_client_cert needs pins "
@@ -1379,6 +1410,8 @@ sp_site_free(struct sp_site *s)
 		strv_free(&p->networks);
 		strv_free(&p->pins);
 		free(p->ca_bundle);
+		free(p->bind);
+		free(p->bind_dn);
 		free(p->valid_from);
 		free(p->valid_until);
 	}

@@ -56,6 +56,8 @@ struct sp_site_partner {
 	bool require_client_cert;
 	struct sp_strv pins;      /* 64 lowercase hex */
 	char *ca_bundle;          /* PEM or NULL */
+	char *bind;               /* "cn", "san", "dn", "none"; NULL: "cn" */
+	char *bind_dn;            /* with bind "dn" only */
 	int max_sessions;         /* 0: no own limit */
 	bool enabled;
 	char *valid_from;         /* RFC 3339 UTC or NULL */
@@ -144,6 +146,10 @@ void sp_site_free(struct sp_site *site);
 int sp_site_valid_odette_id(const char *s);
 /* "a.b.c.d/n", "v6/n" or a bare address; normalised into out. */
 int sp_site_cidr_normalise(const char *s, char *out, size_t outlen);
+/* tls.bind and tls.bind_dn of a partner (bind NULL: the default, "cn"):
+ * 0, or -1 with *why naming the member and the rule. */
+#define SP_SITE_BIND_DN_MAX 1024
+int sp_site_check_bind(const char *bind, const char *bind_dn, const char **why);
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" into the latter form (21 bytes). */
 int sp_site_time_normalise(const char *s, char out[21]);
 

@@ -114,7 +114,17 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 4) { ALTER ...; user_version = 4 }`. */
+	/* Version 4: what a partner's client certificate must name (tls.bind,
+	 * tls.bind_dn); NULL is the default, the subject CN. */
+	if (version < 4) {
+		if (sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
+		    "cert_bind TEXT") != 0 ||
+		    sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
+		    "cert_bind_dn TEXT") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 5) { ALTER ...; user_version = 5 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -249,9 +259,12 @@ insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 		r = SP_ERR_NOMEM;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &s, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners (odette_id, "
+	    "description, password_hash, networks, require_client_cert, pins, "
+	    "ca_bundle, max_sessions, enabled, valid_from, valid_until, "
+	    "cert_bind, cert_bind_dn) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", -1, &s,
+	    NULL) != SQLITE_OK)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
 	    p->description : "") || bind_text(s, 3, p->password_hash) ||
@@ -260,7 +273,8 @@ insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
 	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
-	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
+	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
 		sqlite3_finalize(s);
 		goto out;
 	}
@@ -463,7 +477,8 @@ w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
 	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET description = ?2, "
 	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
 	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
-	    "valid_from = ?10, valid_until = ?11 WHERE odette_id = ?1", -1, &s,
+	    "valid_from = ?10, valid_until = ?11, cert_bind = ?12, "
+	    "cert_bind_dn = ?13 WHERE odette_id = ?1", -1, &s,
 	    NULL) != SQLITE_OK)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
@@ -473,7 +488,8 @@ w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
 	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
 	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
-	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
+	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
 		sqlite3_finalize(s);
 		goto out;
 	}

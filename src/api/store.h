@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 3
+#define SP_STORE_SCHEMA_VERSION 4
 
 struct sp_store;
 

@@ -209,6 +209,13 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 	json_object_object_add(doc, "bytes_to_partner", json_object_new_int64(o ? (int64_t)o->bytes_out : 0));
 	json_object_object_add(doc, "end_reason", json_object_new_string(s->reason));
 	json_object_object_add(doc, "end_text", json_object_new_string(s->reason_text));
+	/* The ESID that ended the session, when a protocol module saw one:
+	 * its code and who sent it (partner, inside or the proxy itself). */
+	if (fact(s, "oftp2.end_esid") != NULL && fact(s, "oftp2.end_esid_from") != NULL) {
+		json_object_object_add(doc, "esid", json_object_new_string(fact(s, "oftp2.end_esid")));
+		json_object_object_add(doc, "esid_from",
+		    json_object_new_string(fact(s, "oftp2.end_esid_from")));
+	}
 	/* The OFTP2 module keeps the files it saw as a JSON array fact. */
 	if (ftext != NULL)
 		files = json_tokener_parse(ftext);
@@ -232,16 +239,23 @@ audit(struct session *s)
 	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)(o ? o->bytes_in : 0));
 	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)(in ? in->bytes_in : 0));
 	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
-	sp_logkv(SP_LOG_INFO, "session", SP_LOG_KV(
-	    { "session", s->idtext }, { "src", s->peer },
-	    { s->outgoing ? "route" : "listener", s->via },
-	    { "partner", partner ? partner : "" },
-	    { "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
-	    { "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
-	    { "bytes_from_outside", bin }, { "bytes_from_inside", bout },
-	    { "duration_ms", dur }, { "reason", s->reason }),
-	    "session %s ended: %s%s%s", s->idtext, s->reason,
-	    s->reason_text[0] ? ": " : "", s->reason_text);
+	{
+		const char *esid = fact(s, "oftp2.end_esid"), *from = fact(s, "oftp2.end_esid_from");
+		struct sp_log_field f[] = {
+			{ "session", s->idtext }, { "src", s->peer },
+			{ s->outgoing ? "route" : "listener", s->via },
+			{ "partner", partner ? partner : "" },
+			{ "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
+			{ "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
+			{ "bytes_from_outside", bin }, { "bytes_from_inside", bout },
+			{ "duration_ms", dur }, { "reason", s->reason },
+			/* Cut off here when no ESID was seen. */
+			{ esid && from ? "esid" : NULL, esid }, { "esid_from", from },
+			{ NULL, NULL }
+		};
+		sp_logkv(SP_LOG_INFO, "session", f, "session %s ended: %s%s%s", s->idtext, s->reason,
+		    s->reason_text[0] ? ": " : "", s->reason_text);
+	}
 	post_audit(s, partner, o, in);
 }
 

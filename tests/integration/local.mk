@@ -49,7 +49,8 @@ EXTRA_DIST += tests/integration/fake_dmz.py
 # filter of contrib/fail2ban against the log it produced.
 SP_PARTNER_TESTS = \
 	tests/integration/partner_open.sh \
-	tests/integration/partner_ssid.sh
+	tests/integration/partner_ssid.sh \
+	tests/integration/partner_bind.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
@@ -59,7 +60,8 @@ EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.p
 SP_OFTP2_MOD_TESTS = \
 	tests/integration/oftp2_valid.sh \
 	tests/integration/oftp2_bad.sh \
-	tests/integration/oftp2_outgoing.sh
+	tests/integration/oftp2_outgoing.sh \
+	tests/integration/oftp2_ends.sh
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py

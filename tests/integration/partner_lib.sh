@@ -6,7 +6,7 @@
 #                                 for client certificates, modules.partner from
 #                                 SPEC lines "ID PASSWORD NETWORKS [key=value...]"
 #                                 (NETWORKS comma-separated; keys: pin=CERTFILE,
-#                                 ca=CAFILE, enabled=false, max=N,
+#                                 ca=CAFILE, bind=cn|san|none, enabled=false, max=N,
 #                                 from=TIME, until=TIME); PARTNER_BRAKE may hold
 #                                 the brake object as JSON
 #   partner_fail2ban LOG          the contrib/fail2ban filter must match every
@@ -57,6 +57,8 @@ partner_config() {
 	        elif k == "ca":
 	            p["tls"]["require_client_cert"] = True
 	            p["tls"]["ca_bundle"] = open(v).read()
+	        elif k == "bind":
+	            p["tls"]["bind"] = v
 	        elif k == "enabled":
 	            p["enabled"] = v == "true"
 	        elif k == "max":

@@ -19,7 +19,7 @@ PARTNER_PORT=$(chain_free_port)
 PARTNER_BRAKE='{"max_failures": 3, "window_ms": 60000, "block_ms": 60000}' \
 partner_config "$PARTNER_PORT" \
 	"PINNED SECRET1 127.0.0.5/32 pin=$PKI/client.pem" \
-	"BYCA SECRET1 127.0.0.7/32 ca=$PKI/ca.pem" \
+	"O0013000000TEST SECRET1 127.0.0.7/32 ca=$PKI/ca.pem" \
 	"OPEN SECRET1 127.0.0.6/32" \
 	"OFF SECRET1 127.0.0.8/32 enabled=false"
 chain_fake_backend
@@ -51,7 +51,8 @@ want=closed-before-tls probe 127.0.0.8 tls
 chain_wait_log server "address_not_allowed from 127.0.0.3: no enabled partner allows this address; connection closed before TLS .*src=127.0.0.3 "
 chain_wait_log server "address_not_allowed from 127.0.0.8: "
 
-# 2. Certificates: PINNED wants client.pem exactly, BYCA anything its CA issued.
+# 2. Certificates: PINNED wants client.pem exactly, O0013000000TEST anything
+#    its CA issued that names it (client.pem has CN O0013000000TEST).
 want=closed-after-tls probe 127.0.0.5 tls
 chain_wait_log server "certificate_refused from 127.0.0.5: no client certificate; no partner allowed from this address accepts it"
 want=closed-after-tls probe 127.0.0.5 tls "$PKI/rogue-client.pem" "$PKI/rogue-client.key"

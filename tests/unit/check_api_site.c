@@ -202,6 +202,16 @@ static const struct bad BAD[] = {
 	  "s.yaml:6: key 'partners[0].tls': require_client_cert needs pins or "
 	  "ca_bundle" },
 	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind: subject\n",
+	  "s.yaml:6: key 'partners[0].tls': bind: expected cn, san, dn or none" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind: dn\n",
+	  "s.yaml:6: key 'partners[0].tls': bind_dn: required with bind dn (the subject DN, "
+	  "RFC 4514)" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind_dn: CN=O1\n",
+	  "s.yaml:6: key 'partners[0].tls': bind_dn: only with bind dn" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
 	  "    password: y\n",
 	  "s.yaml:5: key 'partners[0].password': given twice (first on line 3)" },
 	{ "routes:\n  - name: r\n    client_listen: \"127.0.0.1:1\"\n"
@@ -233,6 +243,30 @@ static const struct bad BAD[] = {
 	  "s.yaml:1: key 'outgoing': expected a mapping, got a sequence" },
 	{ "", "s.yaml: the file is empty" },
 };
+
+/* tls.bind and tls.bind_dn: what a CA-issued certificate must name. */
+START_TEST(partner_bind)
+{
+	static const char site[] =
+	    "partners:\n"
+	    "  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	    "  - odette_id: O2\n    password: x\n    allowed_networks: []\n"
+	    "    tls:\n      bind: san\n"
+	    "  - odette_id: O3\n    password: x\n    allowed_networks: []\n"
+	    "    tls:\n      bind: dn\n      bind_dn: \"CN=O3,O=Example\\\\, Inc.\"\n";
+	struct sp_site s;
+	char err[512] = "";
+
+	ck_assert_msg(sp_site_parse("s.yaml", site, strlen(site), &OPTS, &s, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(s.partners[0].bind);
+	ck_assert_str_eq(s.partners[1].bind, "san");
+	ck_assert_ptr_null(s.partners[1].bind_dn);
+	ck_assert_str_eq(s.partners[2].bind, "dn");
+	ck_assert_str_eq(s.partners[2].bind_dn, "CN=O3,O=Example\\, Inc.");
+	sp_site_free(&s);
+}
+END_TEST
 
 START_TEST(bad_site)
 {
@@ -370,6 +404,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, good_site);
+	tcase_add_test(tc, partner_bind);
 	tcase_add_loop_test(tc, bad_site, 0, (int)(sizeof(BAD) / sizeof(BAD[0])));
 	tcase_add_test(tc, yaml_syntax_error);
 	tcase_add_test(tc, load_from_disk);

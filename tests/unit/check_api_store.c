@@ -317,7 +317,7 @@ user_version(const char *file)
 
 /*
  * A version-2 database (as the previous release left it: no outgoing
- * column) is upgraded in place on open, keeping its data and revision.
+ * column, no certificate binding) is upgraded in place on open, keeping its data and revision.
  */
 START_TEST(upgrade_from_v2)
 {
@@ -335,17 +335,22 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
-	    "outgoing_source; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    "outgoing_source; ALTER TABLE partners DROP COLUMN cert_bind; "
+	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 3);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_int_eq(rev, 1);
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
+	/* Version 4: partners of before bind by the CN, the default. */
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.bind")), "cn");
 	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
 	json_object_put(doc);
 	ck_assert_ptr_nonnull(s.outgoing_source = strdup("2001:db8::10"));

@@ -236,6 +236,18 @@ esid_on(enum sp_leg leg, unsigned r)
 	return o2h_wire_has(leg, pat, 3);
 }
 
+/* The ESID the audit record names (facts oftp2.end_esid / _from). */
+static void
+assert_end_esid(const char *code, const char *from)
+{
+	const char *c = o2h_host.fact_get(NULL, "oftp2.end_esid");
+	const char *f = o2h_host.fact_get(NULL, "oftp2.end_esid_from");
+
+	ck_assert_msg(c != NULL && f != NULL, "no end ESID noted (end: %s)", o2h.end_text);
+	ck_assert_str_eq(c, code);
+	ck_assert_str_eq(f, from);
+}
+
 static void
 setup(void)
 {
@@ -291,6 +303,11 @@ assert_violation(unsigned reason, bool inside_up)
 {
 	ck_assert_msg(o2h.ended, "session did not end");
 	ck_assert_str_eq(o2h.end_reason, "protocol");
+	{
+		char code[4];
+		snprintf(code, sizeof(code), "%02u", reason);
+		assert_end_esid(code, "proxy");
+	}
 	ck_assert_msg(esid_on(SP_LEG_OUTSIDE, reason), "no ESID %02u to the partner "
 	    "(end: %s)", reason, o2h.end_text);
 	if (inside_up)
@@ -369,6 +386,7 @@ valid_session(bool bytewise)
 	}
 	ck_assert(o2h.ended);
 	ck_assert_str_eq(o2h.end_reason, "normal");
+	assert_end_esid("00", "partner");
 	ck_assert_int_ge(o2h_log_find("file 'INVOIC.TEST' partner -> inside, format U, "
 	    "350 octets in 3 DATA buffers: EFPA"), 0);
 	ck_assert_int_lt(o2h_log_find("SECRET"), 0);
@@ -444,7 +462,9 @@ START_TEST(chain_holds_ssid)
 	/* The ESID 08 the partner sent meanwhile follows the SSID and ends it. */
 	ck_assert(esid_on(SP_LEG_INSIDE, 8));
 	ck_assert(o2h.ended);
-	ck_assert_str_eq(o2h.end_reason, "normal");
+	ck_assert_str_eq(o2h.end_reason, "esid");
+	ck_assert_str_eq(o2h.end_text, "ESID 08 (resources not available) from the partner");
+	assert_end_esid("08", "partner");
 }
 END_TEST
 
@@ -802,7 +822,92 @@ START_TEST(esid_error_passes_and_ends)
 	start_incoming(4096, false, 5);
 	ck_assert_int_eq(I(esid(99)), SP_CONTINUE);
 	ck_assert(esid_on(SP_LEG_OUTSIDE, 99));
-	ck_assert_str_eq(o2h.end_reason, "normal");
+	/* Not "normal": the audit says who ended it and why. */
+	ck_assert_str_eq(o2h.end_reason, "esid");
+	ck_assert_str_eq(o2h.end_text, "ESID 99 (unspecified abort code) from the inside");
+	assert_end_esid("99", "inside");
+}
+END_TEST
+
+/* The inside server refuses the partner's password (changed there): the
+ * ESID 04 reaches the partner and the end says so. */
+START_TEST(esid_04_from_inside)
+{
+	struct fr s = ssid(P_ID, 4096, 'B', false, 5, false);
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(esid(4)), SP_CONTINUE);
+	ck_assert(esid_on(SP_LEG_OUTSIDE, 4));
+	ck_assert_str_eq(o2h.end_reason, "esid");
+	ck_assert_str_eq(o2h.end_text, "ESID 04 (invalid password) from the inside");
+	assert_end_esid("04", "inside");
+}
+END_TEST
+
+/* The core ends the session underneath (a leg lost, the proxy stopping):
+ * whoever is left gets an ESID instead of a bare close. */
+START_TEST(close_inside_lost_mid_file)
+{
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	o2h_wire_clear();
+	o2h_close("inside_closed");
+	ck_assert(esid_on(SP_LEG_OUTSIDE, 8));
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
+	assert_end_esid("08", "proxy");
+	ck_assert_int_ge(o2h_log_find("session ended by the proxy (inside_closed): "
+	    "ESID 08 to the partner"), 0);
+	ck_assert_int_ge(o2h_log_find("aborted (session inside_closed)"), 0);
+}
+END_TEST
+
+START_TEST(close_partner_lost)
+{
+	start_incoming(4096, false, 5);
+	o2h_wire_clear();
+	o2h_close("outside_closed");
+	ck_assert(esid_on(SP_LEG_INSIDE, 8));
+	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, 0);
+	assert_end_esid("08", "proxy");
+}
+END_TEST
+
+START_TEST(close_proxy_stopping)
+{
+	start_incoming(4096, false, 5);
+	o2h_wire_clear();
+	o2h_close("stopping");
+	ck_assert(esid_on(SP_LEG_OUTSIDE, 5));
+	ck_assert(esid_on(SP_LEG_INSIDE, 5));
+	assert_end_esid("05", "proxy");
+}
+END_TEST
+
+/* Another module's policy speaks for itself; before the SSID went inside
+ * only the partner has heard of the session. */
+START_TEST(close_no_last_word)
+{
+	start_incoming(4096, false, 5);
+	o2h_wire_clear();
+	o2h_close("rejected");
+	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, 0);
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
+	ck_assert_ptr_null(o2h_host.fact_get(NULL, "oftp2.end_esid"));
+}
+END_TEST
+
+START_TEST(close_before_ssid)
+{
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	o2h_wire_clear();
+	o2h_close("inside_closed");
+	ck_assert(esid_on(SP_LEG_OUTSIDE, 8));
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
 }
 END_TEST
 
@@ -1189,6 +1294,12 @@ suite(void)
 	tcase_add_test(t, session_one_octet_at_a_time);
 	tcase_add_test(t, coalesced_forward);
 	tcase_add_test(t, chain_holds_ssid);
+	tcase_add_test(t, esid_04_from_inside);
+	tcase_add_test(t, close_inside_lost_mid_file);
+	tcase_add_test(t, close_partner_lost);
+	tcase_add_test(t, close_proxy_stopping);
+	tcase_add_test(t, close_no_last_word);
+	tcase_add_test(t, close_before_ssid);
 	tcase_add_test(t, chain_rejects_ssid);
 	tcase_add_test(t, chain_rejects_held_ssid_default_03);
 	tcase_add_test(t, chain_holds_data);

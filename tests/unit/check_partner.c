@@ -51,6 +51,7 @@ struct cert {
 	char *subject;
 };
 static struct cert ca, client, revoked, rogue_ca, rogue, crl;
+static struct cert bound, stranger;   /* CN O0013000000TEST (+SAN), CN O0013000000CERT */
 
 static char *
 read_file(const char *name)
@@ -131,6 +132,8 @@ global_setup(void)
 	load_cert(&rogue_ca, "rogue-ca.pem", true);
 	load_cert(&rogue, "rogue-client.pem", true);
 	load_cert(&crl, "crl.pem", false);
+	load_cert(&bound, "bound.pem", true);
+	load_cert(&stranger, "other.pem", true);
 	pm_wall_now = clock_wall;
 	pm_mono_ms = clock_mono;
 }
@@ -151,6 +154,8 @@ global_teardown(void)
 	free_cert(&rogue_ca);
 	free_cert(&rogue);
 	free_cert(&crl);
+	free_cert(&bound);
+	free_cert(&stranger);
 }
 
 /* ---- configuration builders ---- */
@@ -417,6 +422,18 @@ START_TEST(config_errors)
 	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
 	    "\"ca_bundle\":%s,\"crl\":%s}", rogue_ca.pem_json, crl.pem_json), NULL),
 	    "partners[0].tls: crl");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":\"CN\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind: expected \"cn\", \"san\", \"dn\" or \"none\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":\"dn\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind_dn: required with bind \"dn\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind_dn\":\"CN=A\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind_dn: only with bind \"dn\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":5}", ca.pem_json), NULL),
+	    "partners[0].tls: bind: expected a string");
 	parse_err(section(NULL, partner("A", "\"tls\":7"), NULL), "partners[0]: tls");
 	parse_err(section(NULL, partner("A", "\"max_sessions\":-1"), NULL),
 	    "partners[0]: max_sessions: -1 is outside");
@@ -578,7 +595,8 @@ START_TEST(tls_certificates)
 	cfg = parse_ok(section(NULL,
 	    partner("PINNED", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}", client.sha),
 	    partner("BYCA", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
-	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl.pem_json),
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,\"bind\":\"none\"}",
+	    ca.pem_json, crl.pem_json),
 	    partner("OPEN", "\"allowed_networks\":[\"203.0.113.0/24\"]"), NULL));
 
 	/* 192.0.2.x: only PINNED is allowed, it wants exactly `client`. */
@@ -616,6 +634,95 @@ START_TEST(tls_certificates)
 	ck_assert_int_eq(s_tls(&s, &rogue), SP_CONTINUE);
 	s_close(&s, "normal");
 	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
+}
+END_TEST
+
+/* ---- the certificate names the partner (tls.bind) ---- */
+
+/* pm_cert_check for partner `id` trusting `ca` with `tls` extra members. */
+__attribute__((format(printf, 3, 4)))
+static enum pm_cert_verdict
+bind_check(const char *id, const struct cert *c, const char *tls_fmt, ...)
+{
+	char tls[256];
+	struct pm_config *pc;
+	enum pm_cert_verdict v;
+	va_list ap;
+
+	va_start(ap, tls_fmt);
+	vsnprintf(tls, sizeof(tls), tls_fmt, ap);
+	va_end(ap);
+	pc = parse_ok(section(NULL, partner(id, "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s%s%s}", ca.pem_json, tls[0] ? "," : "", tls), NULL));
+	v = pm_cert_check(&pc->partners[0], c->der, c->derlen, c->sha);
+	MOD->config_free(NULL, pc);
+	return v;
+}
+
+START_TEST(cert_binding)
+{
+	/* Default: the subject CN is the ODETTE ID, exactly. */
+	ck_assert_int_eq(bind_check("O0013000000TEST", &bound, "%s", ""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "%s", ""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &stranger, "%s", ""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000TES", &bound, "%s", ""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("ACME", &client, "\"bind\":\"cn\""), PM_CERT_UNBOUND);
+	/* A DNS-name SAN, without case (the certificate has it in lower case);
+	 * the CN does not count there. */
+	ck_assert_int_eq(bind_check("O0013000000ALT", &bound, "\"bind\":\"san\""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000TEST", &bound, "\"bind\":\"san\""),
+	    PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &stranger, "\"bind\":\"san\""),
+	    PM_CERT_UNBOUND);
+	/* The exact subject DN, whatever the ID. */
+	ck_assert_int_eq(bind_check("ANY", &bound, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST\""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("ANY", &stranger, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST\""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("ANY", &bound, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST,O=X\""), PM_CERT_UNBOUND);
+	/* Opted out: any certificate of the CA, as before the binding. */
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "\"bind\":\"none\""), PM_CERT_OK);
+	/* The binding never makes a foreign CA's certificate acceptable... */
+	ck_assert_int_eq(bind_check("O0013000000TEST", &rogue, "%s", ""), PM_CERT_NO_MATCH);
+	/* ...and a pin is bound by itself: pins work as before. */
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "\"pins\":[\"%s\"]", bound.sha),
+	    PM_CERT_OK);
+}
+END_TEST
+
+/* The SSID names a partner whose CA issued the certificate to someone else. */
+START_TEST(ssid_unbound_certificate)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("O0013000000TEST", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s}", ca.pem_json),
+	    partner("O0013000000CERT", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s}", ca.pem_json), NULL));
+	/* TEST's certificate passes the handshake stage (TEST accepts it)... */
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &bound), SP_CONTINUE);
+	/* ...but cannot log in as CERT. */
+	ck_assert_int_eq(s_ssid(&s, "O0013000000CERT", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "03");
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("1 certificate_refused: client certificate sha256=");
+	ASSERT_SECURITY("from a CA of partner O0013000000CERT does not name it (bind cn); ESID 03");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 0);
+	/* As itself it goes on to the password. */
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &bound), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "O0013000000TEST", "SECRET1"), SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "O0013000000TEST");
+	s_close(&s, "normal");
+	/* A CA certificate that names no partner allowed here: refused at TLS. */
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("3 certificate_refused: client certificate sha256=");
 }
 END_TEST
 
@@ -1356,6 +1463,8 @@ partner_suite(void)
 	tcase_add_test(tc, open_no_config);
 	tcase_add_test(tc, init_options);
 	tcase_add_test(tc, tls_certificates);
+	tcase_add_test(tc, cert_binding);
+	tcase_add_test(tc, ssid_unbound_certificate);
 	tcase_add_test(tc, ssid_decisions);
 	tcase_add_test(tc, ssid_missing_certificate);
 	tcase_add_test(tc, ssid_other_messages);

@@ -283,6 +283,8 @@ partners_change(const struct ctl *c, int argc, char **argv)
 		{ "valid-until", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "bind-dn", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_object *body = json_object_new_object(), *tls = NULL, *nets = NULL,
@@ -328,6 +330,20 @@ partners_change(const struct ctl *c, int argc, char **argv)
 			}
 			json_object_object_add(tls, "require_client_cert",
 			    json_object_new_boolean(strcmp(optarg, "yes") == 0));
+			break;
+		case 'b':
+		case 'B':
+			/* What a CA-issued client certificate must name; the API
+			 * checks the values (docs/api.md, tls.bind). */
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			json_object_object_add(tls, "bind",
+			    json_object_new_string(ch == 'B' ? "dn" : optarg));
+			if (ch == 'B')
+				json_object_object_add(tls, "bind_dn",
+				    json_object_new_string(optarg));
 			break;
 		case 'm':
 			ms = strtol(optarg, &end, 10);
@@ -527,10 +543,18 @@ sessions_table(json_object *ans)
 	for (i = 0; i < len_of(a); i++) {
 		json_object *s = json_object_array_get_idx(a, i);
 
+		json_object *esid = NULL;
+		char end[96];
+
+		/* The ESID that ended it and who sent it, e.g. "esid:04/inside". */
+		if (json_object_object_get_ex(s, "esid", &esid) && esid != NULL)
+			snprintf(end, sizeof(end), "%s:%s/%s", s_of(s, "end_reason"),
+			    s_of(s, "esid"), s_of(s, "esid_from"));
+		else
+			snprintf(end, sizeof(end), "%s", s_of(s, "end_reason"));
 		printf("%-20s %-8s %-16s %-22s %12s %12s %-10s ", s_of(s, "ended"),
 		    s_of(s, "session"), s_of(s, "partner"), s_of(s, "source_address"),
-		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"),
-		    s_of(s, "end_reason"));
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"), end);
 		files = list_of(s, "files");
 		for (j = 0; j < len_of(files); j++) {
 			f = json_object_array_get_idx(files, j);
