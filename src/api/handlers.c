@@ -781,6 +781,40 @@ h_partner_enable(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	set_enabled(a, rq, arg, true, out);
 }
 
+/*
+ * DELETE /v1/partners/<id>: one new revision. A partner a route still
+ * names is kept (409): the document would name a partner it lacks.
+ */
+static void
+h_partner_remove(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	int64_t rev;
+	int r;
+
+	if (sp_site_valid_odette_id(arg) != 0) {
+		api_error(out, 404, "not_found", "no such partner");
+		return;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_remove(a->st, arg, &rev);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such partner");
+	else if (r == SP_ERR_EXISTS)
+		api_error(out, 409, "conflict", "a route names partner %s: "
+		    "change the route in the site file first", arg);
+	else if (r != 0)
+		internal(out, "remove partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s removed by %s, "
+		    "revision %lld", arg, rq->token, (long long)rev);
+		out->status = 204;
+	}
+}
+
 /* ---- log-ignore rules ---- */
 
 static void
@@ -888,6 +922,7 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/partners", true, h_partners_list },
 	{ "POST", "/v1/partners", true, h_partners_add },
 	{ "PUT", "/v1/partners/*", true, h_partner_change },
+	{ "DELETE", "/v1/partners/*", true, h_partner_remove },
 	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
 	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
 	{ "GET", "/v1/rules", true, h_rules_list },

@@ -13,6 +13,7 @@ libspapi_la_SOURCES = \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/render.c \
+	src/api/export.c src/api/export.h \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \

@@ -8,6 +8,9 @@
  *
  * Exit codes: CTL_OK 0, CTL_API 1 (the API refused: its message is printed),
  * CTL_USAGE 2, CTL_UNREACHABLE 3 (no answer: connection, TLS, timeout).
+ * With --json, an error is also printed on stdout as the API's error
+ * document ({"error": {"code", "message"}}; code "unreachable" or "usage"
+ * for the two that are not the API's), so a script reads one stream.
  *
  * Ownership: struct ctl owns its strings (freed by main); a JSON answer
  * handed out by ctl_request() belongs to the caller.
@@ -21,6 +24,13 @@
 
 enum { CTL_OK = 0, CTL_API = 1, CTL_USAGE = 2, CTL_UNREACHABLE = 3 };
 
+/* An API field name and the option of the running command that sets it:
+ * error messages name what the operator typed. */
+struct ctl_name {
+	const char *field;    /* as the API quotes it, without [index] */
+	const char *option;   /* "--network" */
+};
+
 struct ctl {
 	char *url;        /* API root, ends with '/' */
 	char *token_file;
@@ -28,6 +38,7 @@ struct ctl {
 	char *token;      /* read from token_file; wiped at exit */
 	bool json;        /* print the API's JSON instead of tables */
 	long timeout;     /* seconds */
+	const struct ctl_name *names;  /* NULL-terminated, or NULL */
 };
 
 /*
@@ -50,5 +61,9 @@ int ctl_cmd_status(const struct ctl *c, int argc, char **argv);
  * "-2h" (ago), or passed on as is for the API to check. */
 int ctl_time_arg(const char *in, char *out, size_t outlen);
 void ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The error document of --json mode on stdout. */
+void ctl_json_error(const char *code, const char *msg, long status);
+/* Whether --json is on (for errors found before a request). */
+extern bool ctl_json_mode;
 
 #endif

@@ -41,9 +41,61 @@ collect(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static void
-print_api_error(long status, const char *text)
+void
+ctl_json_error(const char *code, const char *msg, long status)
 {
+	json_object *doc = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	if (status > 0)
+		json_object_object_add(e, "http_status",
+		    json_object_new_int64(status));
+	json_object_object_add(doc, "error", e);
+	printf("%s\n", json_object_to_json_string_ext(doc,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(doc);
+}
+
+/*
+ * The API quotes fields ('allowed_networks[0]', 'tls.pins'); the operator
+ * typed options. Each quoted field the command maps is written as its
+ * option; everything else is left as it came.
+ */
+static void
+name_options(const struct ctl_name *names, const char *in, char *out,
+    size_t outlen)
+{
+	size_t o = 0, flen, i;
+	const char *q, *end;
+
+	while (*in != '\0' && o + 1 < outlen) {
+		if (names != NULL && *in == '\'' && (end = strchr(in + 1, '\''))
+		    != NULL) {
+			q = in + 1;
+			flen = strcspn(q, "[\'");
+			for (i = 0; names[i].field != NULL; i++)
+				if (strlen(names[i].field) == flen &&
+				    strncmp(names[i].field, q, flen) == 0)
+					break;
+			if (names[i].field != NULL) {
+				o += (size_t)snprintf(out + o, outlen - o, "%s",
+				    names[i].option);
+				if (o >= outlen)
+					o = outlen - 1;
+				in = end + 1;
+				continue;
+			}
+		}
+		out[o++] = *in++;
+	}
+	out[o] = '\0';
+}
+
+static void
+print_api_error(const struct ctl *c, long status, const char *text)
+{
+	char named[1024];
 	json_object *doc = text ? json_tokener_parse(text) : NULL, *e, *v;
 	const char *code = "", *msg = "";
 
@@ -53,10 +105,15 @@ print_api_error(long status, const char *text)
 		if (json_object_object_get_ex(e, "message", &v))
 			msg = json_object_get_string(v);
 	}
+	name_options(c->names, msg, named, sizeof(named));
 	if (*msg != '\0')
-		fprintf(stderr, "smartproxyctl: %s (HTTP %ld %s)\n", msg, status, code);
+		fprintf(stderr, "smartproxyctl: %s (HTTP %ld %s)\n", named, status,
+		    code);
 	else
 		fprintf(stderr, "smartproxyctl: the API answered HTTP %ld\n", status);
+	if (c->json)
+		ctl_json_error(*code ? code : "http", *msg ? named :
+		    "the API answered with an error", status);
 	json_object_put(doc);
 }
 
@@ -107,12 +164,14 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && a.too_big)) {
 		fprintf(stderr, "smartproxyctl: %s: %s\n", c->url, curl_easy_strerror(res));
+		if (c->json)
+			ctl_json_error("unreachable", curl_easy_strerror(res), 0);
 	} else if (a.too_big) {
 		fprintf(stderr, "smartproxyctl: the answer is larger than %u bytes\n",
 		    ANSWER_MAX);
 		rc = CTL_API;
 	} else if (status < 200 || status >= 300) {
-		print_api_error(status, a.p);
+		print_api_error(c, status, a.p);
 		rc = CTL_API;
 	} else if (a.n > 0 && (*out = json_tokener_parse(a.p)) == NULL) {
 		fprintf(stderr, "smartproxyctl: the API's answer is not JSON\n");

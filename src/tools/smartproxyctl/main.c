@@ -35,9 +35,14 @@ usage(FILE *f)
 	    "               [--networks CIDR,...|none] [--max-sessions N]\n"
 	    "               [--enable|--disable] [--valid-from T|none] [--valid-until T|none]\n"
 	    "               [--pin SHA256 ...|none] [--require-client-cert yes|no]\n"
+	    "               [--ca-bundle FILE|none]\n"
 	    "  partners disable ODETTE_ID | partners enable ODETTE_ID\n"
+	    "  partners remove ODETTE_ID\n"
+	    "  listeners list\n"
+	    "  listeners set-certificate NAME --chain FILE --key FILE\n"
+	    "  blocks\n"
 	    "  rules list\n"
-	    "  rules add --match TEXT --description TEXT [--from T] [--until T]\n"
+	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever\n"
 	    "  rules remove ID\n"
 	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]\n"
 	    "  events [--since T] [--limit N]\n"
@@ -45,7 +50,13 @@ usage(FILE *f)
 	    "times T: YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD, now, +N or -N with s m h d\n"
 	    "settings: options > SMARTPROXYCTL_URL / _TOKEN_FILE / _CA > rc file\n"
 	    "          ($SMARTPROXYCTL_RC or ~/.smartproxyctlrc: url, token_file, ca)\n"
-	    "exit: 0 ok, 1 the API refused, 2 usage, 3 backend unreachable\n");
+	    "--json (before or after the command): the API's JSON on stdout, errors\n"
+	    "          too as {\"error\": {\"code\", \"message\"}}\n"
+	    "exit status:\n"
+	    "  0  done\n"
+	    "  1  the API refused or failed (HTTP 4xx/5xx; its message is printed)\n"
+	    "  2  usage: a wrong command or option, nothing was sent\n"
+	    "  3  the backend is unreachable (connection, TLS, timeout)\n");
 }
 
 static int
@@ -204,6 +215,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	/* --json also after the command (smartproxyctl partners list --json). */
+	{
+		int i, j;
+
+		for (i = j = optind; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0) {
+				c.json = true;
+				continue;
+			}
+			argv[j++] = argv[i];
+		}
+		argc = j;
+	}
+	ctl_json_mode = c.json;
 	set(&c.url, getenv("SMARTPROXYCTL_URL"));
 	set(&c.token_file, getenv("SMARTPROXYCTL_TOKEN_FILE"));
 	set(&c.ca, getenv("SMARTPROXYCTL_CA"));
