@@ -265,8 +265,12 @@ export_modules(struct exp *x, json_object *mods)
 	json_object_object_foreach(mods, name, sec) {
 		if (sec == NULL || !json_object_is_type(sec, json_type_object))
 			continue;
-		if (json_object_deep_copy(sec, &copy, NULL) != 0)
+		copy = NULL;   /* json-c wants an empty slot */
+		if (json_object_deep_copy(sec, &copy, NULL) != 0) {
+			snprintf(x->err, x->errlen, "modules.%s: cannot copy",
+			    name);
 			return SP_ERR_NOMEM;
+		}
 		if (strcmp(name, "partner") == 0)
 			json_object_object_del(copy, "partners");
 		if (strcmp(name, "log_ignore") == 0)
@@ -396,9 +400,12 @@ sp_export_write(struct sp_store *st, const char *path,
 		json_object_put(doc);
 		return SP_ERR_NOMEM;
 	}
+	err[0] = '\0';
 	r = export_doc(&x, doc, rev);
 	if (fclose(x.f) != 0 && r == 0)
 		r = SP_ERR_NOMEM;
+	if (r != 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", sp_strerror(r));
 	if (r == 0)
 		r = write_private(path, text, len, err, errlen);
 	if (text != NULL) {

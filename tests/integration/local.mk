@@ -94,6 +94,14 @@ SP_API_PARTNER_TESTS = tests/integration/api_partners.sh
 dist_check_SCRIPTS += $(SP_API_PARTNER_TESTS)
 TESTS += $(SP_API_PARTNER_TESTS)
 
+# The site file next to daily work with smartproxyctl (smartproxy-api
+# --import merges, --replace backs up first, --export round-trips into a
+# fresh database); partners remove; smartproxyctl's refusals, --json and
+# exit codes.
+SP_API_IMPORT_TESTS = tests/integration/api_import.sh
+dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
+TESTS += $(SP_API_IMPORT_TESTS)
+
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file
 # link; tests/integration/log_drive sets the logger's clock).
