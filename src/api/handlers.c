@@ -16,6 +16,7 @@
 #include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
+#include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -469,7 +470,8 @@ struct change {
 	const char *description;
 	char hash[SP_PWHASH_TEXT_MAX];          /* "" = password kept */
 	bool has_networks, has_pins, has_rcc, has_ms, has_enabled;
-	bool has_from, has_until;
+	bool has_from, has_until, has_ca;
+	char *ca_bundle;                        /* NULL with has_ca: remove */
 	struct sp_strv networks, pins;
 	bool rcc, enabled;
 	int64_t ms;
@@ -487,6 +489,7 @@ change_clear(struct change *ch)
 	tmp.valid_from = ch->valid_from;
 	tmp.valid_until = ch->valid_until;
 	free_partner(&tmp);
+	free(ch->ca_bundle);
 	explicit_bzero(ch->hash, sizeof(ch->hash));
 }
 
@@ -587,12 +590,32 @@ change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
 		json_object_object_foreach(tls, tkey, tval) {
 			(void)tval;
 			if (strcmp(tkey, "require_client_cert") != 0 &&
-			    strcmp(tkey, "pins") != 0) {
+			    strcmp(tkey, "pins") != 0 &&
+			    strcmp(tkey, "ca_bundle") != 0) {
 				api_error(rp, 400, "bad_request", "'tls.%.64s' "
-				    "cannot be changed here%s", tkey,
-				    strcmp(tkey, "ca_bundle") == 0 ? " (CA "
-				    "bundles: site file)" : "");
+				    "is not a field of a partner's tls", tkey);
 				return -1;
+			}
+		}
+		/* A CA bundle rotates here without an import: PEM checked by
+		 * GnuTLS like the site file's, null removes it. */
+		if (json_object_object_get_ex(tls, "ca_bundle", &v)) {
+			char why[300];
+
+			ch->has_ca = true;
+			if (v != NULL) {
+				if (!json_object_is_type(v, json_type_string) ||
+				    sp_api_pem_certs_check(json_object_get_string(v),
+				    why, sizeof(why)) != 0) {
+					api_error(rp, 400, "bad_request",
+					    "'tls.ca_bundle' %s", json_object_is_type(v,
+					    json_type_string) ? why : "must be PEM "
+					    "text or null");
+					return -1;
+				}
+				if ((ch->ca_bundle = strdup(json_object_get_string(
+				    v))) == NULL)
+					goto nomem;
 			}
 		}
 		if (member_bool(tls, "require_client_cert",
@@ -662,6 +685,11 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 	MOVE(ch->has_from, valid_from, ch->valid_from);
 	MOVE(ch->has_until, valid_until, ch->valid_until);
 #undef MOVE
+	if (ch->has_ca) {
+		free(p->ca_bundle);
+		p->ca_bundle = ch->ca_bundle;
+		ch->ca_bundle = NULL;
+	}
 	if (ch->has_rcc)
 		p->require_client_cert = ch->rcc;
 	if (ch->has_ms)
@@ -670,7 +698,7 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 		p->enabled = ch->enabled;
 	if (p->require_client_cert && p->pins.n == 0 && p->ca_bundle == NULL) {
 		api_error(rp, 400, "bad_request", "'tls.require_client_cert' "
-		    "needs 'tls.pins' (CA bundles: site file)");
+		    "needs 'tls.pins' or 'tls.ca_bundle'");
 		return -1;
 	}
 	if (p->valid_from && p->valid_until &&
@@ -724,9 +752,10 @@ h_partner_change(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	else if (r != 0)
 		internal(out, "change partner", r);
 	else {
-		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s, "
+		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s%s, "
 		    "revision %lld", arg, rq->token, ch.hash[0] ? " (new "
-		    "password)" : "", (long long)rev);
+		    "password)" : "", ch.has_ca ? " (new CA bundle)" : "",
+		    (long long)rev);
 		reply_json(out, 200, res);
 	}
 done:
@@ -925,6 +954,8 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/v1/partners/*", true, h_partner_remove },
 	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
 	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
+	{ "GET", "/v1/listeners", true, api_h_listeners_list },
+	{ "PUT", "/v1/listeners/*/tls", true, api_h_listener_set_tls },
 	{ "GET", "/v1/rules", true, h_rules_list },
 	{ "POST", "/v1/rules", true, h_rules_add },
 	{ "DELETE", "/v1/rules/*", true, h_rules_remove },

@@ -89,6 +89,21 @@ int sp_store_partner_remove(struct sp_store *st, const char *odette_id,
 int sp_store_partner_set_enabled(struct sp_store *st, const char *odette_id,
     bool enabled, int64_t *rev);
 
+/* ---- listeners (store_tls.c) ---- */
+/* As rendered, without private keys, with tls.certificate_sha256. */
+int sp_store_listeners(struct sp_store *st, json_object **arr);
+int sp_store_listener_get(struct sp_store *st, const char *name,
+    json_object **obj);
+/*
+ * New certificate chain and key for the listener `name` (checked by the
+ * caller, pem.h); require_client_cert -1 keeps it. One new revision; the
+ * server serves the new certificate to new sessions, running ones keep
+ * theirs. SP_ERR_NOT_FOUND when unknown.
+ */
+int sp_store_listener_set_tls(struct sp_store *st, const char *name,
+    const char *chain, const char *key, int require_client_cert,
+    int64_t *rev);
+
 /* ---- log-ignore rules ---- */
 int sp_store_rules(struct sp_store *st, json_object **arr);
 int sp_store_rule_add(struct sp_store *st, const struct sp_site_rule *ru,

@@ -236,6 +236,41 @@ static const struct ctl_name CHANGE_NAMES[] = {
 	{ NULL, NULL }
 };
 
+/* A PEM file's text (at most 256 KiB), or NULL with a message. */
+static char *
+read_pem(const char *opt, const char *file)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 256 * 1024;
+	FILE *f = fopen(file, "r");
+
+	if (f == NULL || (buf = malloc(cap + 1)) == NULL) {
+		fprintf(stderr, "smartproxyctl: %s %s: cannot read\n", opt, file);
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, cap + 1, f);
+	fclose(f);
+	if (n > cap) {
+		fprintf(stderr, "smartproxyctl: %s %s: larger than 256 KiB\n", opt,
+		    file);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 static char *
 read_password(const char *file)
 {
@@ -366,10 +401,12 @@ partners_change(const struct ctl *c, int argc, char **argv)
 		{ "valid-until", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ "ca-bundle", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_object *body = json_object_new_object(), *tls = NULL, *nets = NULL,
 	    *pins = NULL;
+	char *pem;
 	char *pw = NULL, t[64], *end, *id, path[256];
 	const char *pwfile = NULL;
 	long ms;
@@ -399,6 +436,21 @@ partners_change(const struct ctl *c, int argc, char **argv)
 			}
 			if (list_arg(pins, optarg) != 0)
 				goto out;
+			break;
+		case 'C':
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			if (strcmp(optarg, "none") == 0) {
+				json_object_object_add(tls, "ca_bundle", NULL);
+				break;
+			}
+			if ((pem = read_pem("--ca-bundle", optarg)) == NULL)
+				goto out;
+			json_object_object_add(tls, "ca_bundle",
+			    json_object_new_string(pem));
+			free(pem);
 			break;
 		case 'r':
 			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
@@ -509,6 +561,123 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 	}
 	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
 	    "disable ID | enable ID | remove ID");
+	return CTL_USAGE;
+}
+
+/* ---- listeners ---- */
+
+static void
+listener_row(json_object *l, int unused)
+{
+	json_object *tls;
+
+	(void)unused;
+	if (!json_object_object_get_ex(l, "tls", &tls))
+		tls = NULL;
+	printf("%-20s %-24s %-6s %-8s %s\n", s_of(l, "name"), s_of(l, "address"),
+	    tls ? "tls" : "plain", tls ? s_of(tls, "require_client_cert") : "-",
+	    tls ? s_of(tls, "certificate_sha256") : "-");
+}
+
+static void
+listeners_head(void)
+{
+	printf("%-20s %-24s %-6s %-8s %s\n", "NAME", "ADDRESS", "TLS",
+	    "REQ.CERT", "CERTIFICATE SHA-256");
+}
+
+static void
+listeners_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "listeners");
+	size_t i;
+
+	listeners_head();
+	for (i = 0; i < len_of(a); i++)
+		listener_row(json_object_array_get_idx(a, i), 0);
+}
+
+static void
+listener_table(json_object *ans)
+{
+	listeners_head();
+	listener_row(ans, 0);
+}
+
+/* listeners set-certificate NAME --chain FILE --key FILE: the certificate
+ * rotates; new sessions get it once the proxy applied the revision. */
+static int
+listeners_set_cert(const struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "chain", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct ctl_name names[] = {
+		{ "certificate_chain", "--chain" }, { "private_key", "--key" },
+		{ "require_client_cert", "--require-client-cert" },
+		{ NULL, NULL }
+	};
+	json_object *body = json_object_new_object();
+	const char *chainf = NULL, *keyf = NULL;
+	char *chain = NULL, *key = NULL, *name, path[256];
+	int ch, rc = CTL_USAGE;
+
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': chainf = optarg; break;
+		case 'k': keyf = optarg; break;
+		case 'r':
+			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
+				ctl_usage_error("--require-client-cert needs yes or no");
+				goto out;
+			}
+			json_object_object_add(body, "require_client_cert",
+			    json_object_new_boolean(strcmp(optarg, "yes") == 0));
+			break;
+		default:
+			ctl_usage_error("listeners set-certificate: unknown or "
+			    "incomplete option");
+			goto out;
+		}
+	}
+	if (optind + 1 != argc || chainf == NULL || keyf == NULL) {
+		ctl_usage_error("usage: listeners set-certificate NAME --chain FILE "
+		    "--key FILE [--require-client-cert yes|no]");
+		goto out;
+	}
+	if ((chain = read_pem("--chain", chainf)) == NULL ||
+	    (key = read_pem("--key", keyf)) == NULL) {
+		rc = CTL_USAGE;
+		goto out;
+	}
+	json_object_object_add(body, "certificate_chain",
+	    json_object_new_string(chain));
+	json_object_object_add(body, "private_key", json_object_new_string(key));
+	if ((name = curl_easy_escape(NULL, argv[optind], 0)) == NULL)
+		goto out;
+	snprintf(path, sizeof(path), "v1/listeners/%s/tls", name);
+	curl_free(name);
+	rc = show_named(c, names, "PUT", path, body, listener_table, NULL);
+out:
+	free(chain);
+	free_secret(key);
+	json_object_put(body);
+	return rc;
+}
+
+int
+ctl_cmd_listeners(const struct ctl *c, int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return show(c, "GET", "v1/listeners", NULL, listeners_table);
+	if (argc >= 2 && strcmp(argv[1], "set-certificate") == 0)
+		return listeners_set_cert(c, argc - 1, argv + 1);
+	ctl_usage_error("usage: listeners list | set-certificate NAME --chain FILE "
+	    "--key FILE");
 	return CTL_USAGE;
 }
 

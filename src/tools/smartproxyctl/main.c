@@ -40,6 +40,7 @@ usage(FILE *f)
 	    "  partners remove ODETTE_ID\n"
 	    "  listeners list\n"
 	    "  listeners set-certificate NAME --chain FILE --key FILE\n"
+	    "               [--require-client-cert yes|no]\n"
 	    "  blocks\n"
 	    "  rules list\n"
 	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever\n"
@@ -251,6 +252,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "partners") == 0)
 		rc = ctl_cmd_partners(&c, argc, argv);
+	else if (strcmp(cmd, "listeners") == 0)
+		rc = ctl_cmd_listeners(&c, argc, argv);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = ctl_cmd_rules(&c, argc, argv);
 	else if (strcmp(cmd, "sessions") == 0)
