@@ -5,7 +5,9 @@
  * and intrusion detection act on, and counts towards the per-address brake.
  *
  * Stages, each deciding as early as it can:
- *   on_open  (before TLS)  braked address, or no active partner allows it;
+ *   on_open  (before TLS)  braked address, or no active partner allows it
+ *                          (an inactive partner's own address: its own
+ *                          line, not one fail2ban bans on);
  *   on_tls                 no partner allowed from here accepts this client
  *                          certificate situation;
  *   on_message, the SSID   code known, enabled, within its validity window,
@@ -124,6 +126,28 @@ static bool
 active(const struct pm_partner *p, time_t now)
 {
 	return p->enabled && in_window(p, now);
+}
+
+/*
+ * Why an inactive partner is inactive, for the log: "is disabled", "is not
+ * valid before T", "is not valid since T".
+ */
+static void
+inactive_why(const struct pm_partner *p, time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+	char when[32];
+	time_t t;
+
+	if (!p->enabled) {
+		snprintf(out, outlen, "is disabled");
+		return;
+	}
+	t = p->has_from && now < p->valid_from ? p->valid_from : p->valid_until;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, outlen, "is not valid %s %s", p->has_from &&
+	    now < p->valid_from ? "before" : "since", when);
 }
 
 static bool
@@ -320,6 +344,21 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 		if (active(&cfg->partners[i], now) &&
 		    pm_partner_allows(&cfg->partners[i], s->family, s->addrb))
 			return SP_CONTINUE;
+	/*
+	 * A disabled or expired partner calling from its own address is no
+	 * attacker: its own line, which the fail2ban filter does not match,
+	 * so switching a partner off does not get its address banned.
+	 */
+	for (i = 0; cfg != NULL && i < cfg->npartners; i++)
+		if (pm_partner_allows(&cfg->partners[i], s->family, s->addrb)) {
+			char why[80];
+
+			inactive_why(&cfg->partners[i], now, why, sizeof(why));
+			m->host->security(ms, "partner_inactive", "partner %s %s "
+			    "and this is its address; connection closed before "
+			    "TLS%s", cfg->partners[i].id, why, detect_note(m));
+			return detect(m) ? SP_CONTINUE : SP_REJECT;
+		}
 	m->host->security(ms, "address_not_allowed", "no enabled partner allows this "
 	    "address; connection closed before TLS%s", detect_note(m));
 	return detect(m) ? SP_CONTINUE : SP_REJECT;

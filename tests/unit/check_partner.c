@@ -526,13 +526,22 @@ START_TEST(open_address)
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("3 address_not_allowed: no enabled partner allows this address; "
 	    "connection closed before TLS");
-	/* Only a disabled, an expired and a not yet valid partner allow these. */
+	/* Only a disabled, an expired and a not yet valid partner allow these:
+	 * their own line, not address_not_allowed (which fail2ban bans). */
 	ck_assert_int_eq(s_open(&s, 4, "198.51.100.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("4 partner_inactive: partner OFF is disabled and this is "
+	    "its address; connection closed before TLS");
 	ck_assert_int_eq(s_open(&s, 5, "203.0.113.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("5 partner_inactive: partner OLD is not valid since "
+	    "2025-06-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_int_eq(s_open(&s, 6, "2001:db8::1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("6 partner_inactive: partner SOON is not valid before "
+	    "2027-01-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
 	/* ...until the window opens. */
 	fake_wall = 1798761600 + 1;
