@@ -162,17 +162,51 @@ detect_note(const struct pm_mod *m)
 	return detect(m) ? " (detect mode: let through)" : "";
 }
 
-/* Count a failure for the brake; log the moment a block starts. */
+static bool
+has_backend_post(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, backend_post) +
+	    sizeof(h->backend_post) && h->backend_post != NULL;
+}
+
+/*
+ * Tell the backend a block started (POST v1/blocks, docs/api.md 5.6), so
+ * operators see the blocks in force without reading the DMZ's log. Fire and
+ * forget: the rate_limited line stays the record.
+ */
+static void
+report_block(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
+    const char *addr)
+{
+	time_t until = pm_wall_now() + (time_t)(bc->block_ms / 1000);
+	char when[32], doc[256];
+	struct tm tm;
+
+	if (!has_backend_post(m->host))
+		return;
+	gmtime_r(&until, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* addr is numeric (pm_addr_parse accepted it): no escaping needed. */
+	snprintf(doc, sizeof(doc), "{\"address\":\"%s\",\"blocked_until\":\"%s\","
+	    "\"failures\":%u,\"window_ms\":%u,\"block_ms\":%u}", addr, when,
+	    bc->max_failures, bc->window_ms, bc->block_ms);
+	(void)m->host->backend_post(ms, "v1/blocks", doc);
+}
+
+/* Count a failure for the brake; log and report the moment a block starts. */
 static void
 brake_fail(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
     const char *addr)
 {
 	unsigned n;
 
-	if (pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n) && ms != NULL)
+	if (!pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n))
+		return;
+	if (ms != NULL)
 		m->host->security(ms, "rate_limited", "%u failures within %u s: "
 		    "address blocked for %u s", bc->max_failures, bc->window_ms / 1000,
 		    bc->block_ms / 1000);
+	report_block(m, ms, bc, addr);
 }
 
 /*
@@ -564,8 +598,7 @@ pm_job_done(struct sp_msess *ms, void *arg)
 		/* The partner hung up while we hashed: a wrong guess still counts,
 		 * or closing right after the SSID would dodge the brake. */
 		if (j->result == SP_ERR_DENIED) {
-			unsigned n;
-			pm_brake_fail(&j->mod->brake, &j->brake, j->addr, pm_mono_ms(), &n);
+			brake_fail(j->mod, NULL, &j->brake, j->addr);
 			j->mod->host->log(NULL, SP_LEVEL_WARN, "bad_password from %s for "
 			    "partner %s (session already closed)", j->addr, j->id);
 		}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/blocks.h"
 #include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
@@ -968,5 +969,7 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
+	{ "POST", "/v1/blocks", true, api_h_blocks_post },
+	{ "GET", "/v1/blocks", true, api_h_blocks_list },
 	{ NULL, NULL, false, NULL }
 };

@@ -11,7 +11,10 @@
 #     commits nothing;
 #  3. a partner's CA bundle rotates: a client certificate of the new CA is
 #     refused before the change and accepted after it, the old CA's is
-#     refused after it.
+#     refused after it;
+#  4. smartproxyctl blocks lists the brake block the proxy reported (a new
+#     data path: the partner module posts v1/blocks when a block starts)
+#     and the online blocks set with partners block / unblock.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/partner_lib.sh"
@@ -70,6 +73,9 @@ partners:
     tls:
       require_client_cert: true
       ca_bundle: pki/ca.pem
+modules:
+  partner:
+    brake: {max_failures: 4, window_ms: 60000, block_ms: 300000}
 YAML
 "$SP_API" --config "$SP_TMP/api.yaml" --import "$SP_TMP/site.yaml" >"$SP_TMP/import.log" 2>&1 ||
 	{ cat "$SP_TMP/import.log" >&2; sp_fail "site import failed"; }
@@ -151,3 +157,29 @@ rc=0
 [ "$rc" -eq 1 ] || sp_fail "a key as CA bundle: exit $rc"
 sp_grep "\-\-ca-bundle holds no PEM CERTIFICATE" "$SP_TMP/ca-bad.err"
 sp_log "CA bundle: the new CA's certificate passes, the old one's is refused, no import"
+
+# ---- 4. the blocks in force ----
+for i in 1 2 3 4; do
+	sp_run python3 "$SP_IT/partner_probe.py" 127.0.0.9 "$PARTNER_PORT" garbage >/dev/null
+done
+chain_wait_log server "rate_limited from 127.0.0.9: 4 failures within 60 s: address blocked for 300 s"
+chain_wait_log api "the proxy blocked 127.0.0.9 until "
+"$CTL" partners block ACME --esid 04 >"$SP_TMP/block.out" 2>&1 || { cat "$SP_TMP/block.out" >&2; sp_fail "partners block"; }
+sp_grep "partner ACME blocked" "$SP_TMP/block.out"
+"$CTL" blocks >"$SP_TMP/blocks.out" || sp_fail "blocks"
+grep -q "^brake .*127\.0\.0\.9 .*4 failures" "$SP_TMP/blocks.out" || { cat "$SP_TMP/blocks.out" >&2; sp_fail "no brake block listed"; }
+grep -q "^online .*ACME .*ESID 04" "$SP_TMP/blocks.out" || { cat "$SP_TMP/blocks.out" >&2; sp_fail "no online block listed"; }
+"$CTL" blocks --json >"$SP_TMP/blocks.json" || sp_fail "blocks --json"
+python3 - "$SP_TMP/blocks.json" <<'PY' || sp_fail "blocks --json: $(cat "$SP_TMP/blocks.json")"
+import json, sys, time
+d = json.load(open(sys.argv[1]))
+b = [x for x in d["brake"] if x["address"] == "127.0.0.9"]
+assert len(b) == 1 and b[0]["block_ms"] == 300000 and b[0]["reported_by"] == "client", d
+assert b[0]["blocked_until"] > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), b
+assert d["online"] == [{"odette_id": "ACME", "esid_reason": "04", "since": d["online"][0]["since"]}], d
+PY
+"$CTL" partners unblock ACME >/dev/null || sp_fail "partners unblock"
+"$CTL" --json blocks >"$SP_TMP/blocks.json" || sp_fail "blocks --json"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["online"]==[]' "$SP_TMP/blocks.json" ||
+	sp_fail "the online block was not lifted"
+sp_log "blocks: the brake block the proxy reported and the online block are listed"

@@ -872,6 +872,12 @@ START_TEST(brake_blocks_and_expires)
 	ck_assert_int_eq(s_ssid_async(&s, "ACME", "GUESS"), SP_REJECT);
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("20 rate_limited: 3 failures within 10 s: address blocked for 60 s");
+	/* ...and reported to the backend once, for GET /v1/blocks. */
+	ck_assert_uint_eq(pmh_rec.nposts, 1);
+	ck_assert_msg(strncmp(pmh_rec.post[0], "v1/blocks {\"address\":\"192.0.2.7\","
+	    "\"blocked_until\":\"20", 45) == 0 && strstr(pmh_rec.post[0],
+	    "\"failures\":3,\"window_ms\":10000,\"block_ms\":60000}") != NULL,
+	    "%s", pmh_rec.post[0]);
 	/* Refused at accept now, before TLS; other addresses are not. */
 	ck_assert_int_eq(s_open(&s, 21, "192.0.2.7", 0), SP_REJECT);
 	s_close(&s, "rejected");

@@ -528,6 +528,79 @@ out:
 	return rc;
 }
 
+/* ---- blocks ---- */
+
+static void
+blocks_table(json_object *ans)
+{
+	json_object *b = list_of(ans, "brake"), *o = list_of(ans, "online");
+	size_t i;
+
+	printf("%-7s %-40s %-20s %s\n", "KIND", "ADDRESS / PARTNER", "UNTIL",
+	    "DETAIL");
+	for (i = 0; i < len_of(b); i++) {
+		json_object *e = json_object_array_get_idx(b, i);
+
+		printf("%-7s %-40s %-20s %s failures, reported %s\n", "brake",
+		    s_of(e, "address"), s_of(e, "blocked_until"),
+		    s_of(e, "failures"), s_of(e, "reported"));
+	}
+	for (i = 0; i < len_of(o); i++) {
+		json_object *e = json_object_array_get_idx(o, i);
+
+		printf("%-7s %-40s %-20s ESID %s, since %s\n", "online",
+		    s_of(e, "odette_id"), "(lifted by hand)", s_of(e, "esid_reason"),
+		    s_of(e, "since"));
+	}
+}
+
+int
+ctl_cmd_blocks(const struct ctl *c, int argc, char **argv)
+{
+	if (argc != 1) {
+		ctl_usage_error("usage: blocks");
+		return CTL_USAGE;
+	}
+	return show(c, "GET", "v1/blocks", NULL, blocks_table);
+}
+
+/* partners block ID [--esid 03|04|08] / partners unblock ID. */
+static int
+partners_block(const struct ctl *c, int argc, char **argv, bool on)
+{
+	json_object *body = NULL;
+	char path[256], done[128], *id;
+	const char *esid = NULL;
+	int rc;
+
+	if (on && argc == 4 && strcmp(argv[2], "--esid") == 0)
+		esid = argv[3];
+	else if (argc != 2) {
+		ctl_usage_error("usage: partners block ID [--esid 03|04|08] | "
+		    "partners unblock ID");
+		return CTL_USAGE;
+	}
+	if (esid != NULL && strcmp(esid, "03") != 0 && strcmp(esid, "04") != 0 &&
+	    strcmp(esid, "08") != 0) {
+		ctl_usage_error("--esid must be 03, 04 or 08");
+		return CTL_USAGE;
+	}
+	if ((id = curl_easy_escape(NULL, argv[1], 0)) == NULL)
+		return CTL_USAGE;
+	snprintf(path, sizeof(path), "v1/partners/%s/online_block", id);
+	curl_free(id);
+	if (esid != NULL) {
+		body = json_object_new_object();
+		json_object_object_add(body, "esid_reason",
+		    json_object_new_string(esid));
+	}
+	snprintf(done, sizeof(done), "partner %.64s %s", argv[1], on ?
+	    "blocked" : "unblocked");
+	rc = show_named(c, NULL, on ? "POST" : "DELETE", path, body, NULL, done);
+	json_object_put(body);
+	return rc;
+}
+
 int
 ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 {
@@ -549,6 +622,10 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		rc = show(c, "POST", path, NULL, partner_table);
 		return rc;
 	}
+	if (argc >= 3 && (strcmp(argv[1], "block") == 0 ||
+	    strcmp(argv[1], "unblock") == 0))
+		return partners_block(c, argc - 1, argv + 1,
+		    strcmp(argv[1], "block") == 0);
 	if (argc == 3 && strcmp(argv[1], "remove") == 0) {
 		char done[128];
 
@@ -560,7 +637,7 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return show_named(c, NULL, "DELETE", path, NULL, NULL, done);
 	}
 	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
-	    "disable ID | enable ID | remove ID");
+	    "disable ID | enable ID | remove ID | block ID | unblock ID");
 	return CTL_USAGE;
 }
 

@@ -52,6 +52,7 @@ int ctl_request(const struct ctl *c, const char *method, const char *path,
 
 /* Commands: argv[0] is the command name. */
 int ctl_cmd_partners(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_blocks(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_listeners(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_rules(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_sessions(const struct ctl *c, int argc, char **argv);

@@ -38,10 +38,11 @@ usage(FILE *f)
 	    "               [--ca-bundle FILE|none]\n"
 	    "  partners disable ODETTE_ID | partners enable ODETTE_ID\n"
 	    "  partners remove ODETTE_ID\n"
+	    "  partners block ODETTE_ID [--esid 03|04|08] | partners unblock ODETTE_ID\n"
 	    "  listeners list\n"
 	    "  listeners set-certificate NAME --chain FILE --key FILE\n"
 	    "               [--require-client-cert yes|no]\n"
-	    "  blocks\n"
+	    "  blocks      the brake's address blocks the proxy reported, online blocks\n"
 	    "  rules list\n"
 	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever\n"
 	    "  rules remove ID\n"
@@ -252,6 +253,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "partners") == 0)
 		rc = ctl_cmd_partners(&c, argc, argv);
+	else if (strcmp(cmd, "blocks") == 0)
+		rc = ctl_cmd_blocks(&c, argc, argv);
 	else if (strcmp(cmd, "listeners") == 0)
 		rc = ctl_cmd_listeners(&c, argc, argv);
 	else if (strcmp(cmd, "rules") == 0)
