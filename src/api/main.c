@@ -32,7 +32,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: smartproxy-api --config api.yaml [--port-file FILE]\n"
-	    "       smartproxy-api --config api.yaml --import site.yaml [--replace]\n"
+	    "       smartproxy-api --config api.yaml --import site.yaml [--replace] [--progress]\n"
 	    "       smartproxy-api --config api.yaml --export site.yaml\n"
 	    "       smartproxy-api --config api.yaml --check\n"
 	    "       smartproxy-api --check-site site.yaml\n"
@@ -227,7 +227,8 @@ print_tally(const char *name, const struct sp_store_tally *t)
 }
 
 static int
-cmd_import(const struct sp_api_conf *conf, const char *path, bool replace)
+cmd_import(const struct sp_api_conf *conf, const char *path, bool replace,
+    bool progress)
 {
 	struct sp_store *st = NULL;
 	struct sp_store_import_stats stats;
@@ -238,7 +239,7 @@ cmd_import(const struct sp_api_conf *conf, const char *path, bool replace)
 	int r, shown = 0;
 
 	memset(&opts, 0, sizeof(opts));
-	if (isatty(STDERR_FILENO)) {
+	if (progress || isatty(STDERR_FILENO)) {
 		opts.progress = import_progress;
 		opts.progress_arg = &shown;
 	}
@@ -397,6 +398,7 @@ main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "import", required_argument, NULL, 'i' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "progress", no_argument, NULL, 'g' },
 		{ "export", required_argument, NULL, 'e' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "check-site", required_argument, NULL, 's' },
@@ -406,17 +408,18 @@ main(int argc, char **argv)
 	};
 	const char *config = NULL, *port_file = NULL, *import = NULL,
 	    *check_site = NULL, *export = NULL;
-	bool replace = false;
+	bool replace = false, progress = false;
 	struct sp_api_conf conf;
 	char err[SP_BOOTSTRAP_ERR_MAX];
 	int ch, check = 0, hash = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:p:i:Re:Cs:Hh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:i:Rge:Cs:Hh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'p': port_file = optarg; break;
 		case 'i': import = optarg; break;
 		case 'R': replace = true; break;
+		case 'g': progress = true; break;
 		case 'e': export = optarg; break;
 		case 'C': check = 1; break;
 		case 's': check_site = optarg; break;
@@ -445,7 +448,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (import != NULL)
-		rc = cmd_import(&conf, import, replace);
+		rc = cmd_import(&conf, import, replace, progress);
 	else if (export != NULL)
 		rc = cmd_export(&conf, export);
 	else if (sp_log_configure(&conf.logging) != 0) {

@@ -15,7 +15,9 @@
 #     restored by copying brings back what the replace dropped;
 #  6. --json everywhere (also after the command, also for errors) and the
 #     exit codes of smartproxyctl --help: 0, 1, 2, 3; the NETWORKS column
-#     lines up.
+#     lines up;
+#  7. progress: --import --progress counts the partners of a long file,
+#     smartproxyctl --progress reports the transfer of a listing.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 sp_init 120
 
@@ -254,3 +256,21 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["error"]["code"
 "$CTL" --help >"$D/help.out" || sp_fail "--help"
 sp_grep "3  the backend is unreachable" "$D/help.out"
 sp_log "exit codes 0/1/2/3 and --json errors as documented"
+
+# ---- 7. progress: a long site file and a listing ----
+api_conf "$D/big.yaml" "$D/big.db"
+{
+	echo "partners:"
+	for i in $(seq -w 1 25); do
+		printf '  - odette_id: P%s\n    password: PW%s\n    allowed_networks: [192.0.2.0/24]\n' "$i" "$i"
+	done
+} >"$D/big-site.yaml"
+"$API" --config "$D/big.yaml" --import "$D/big-site.yaml" --progress >"$D/big.out" 2>"$D/big.err" ||
+	{ cat "$D/big.out" "$D/big.err" >&2; sp_fail "import with --progress"; }
+sp_grep "reading partners: 10 of 25" "$D/big.err"
+sp_grep "reading partners: 25 of 25" "$D/big.err"
+sp_grep "partners 25 new, 0 updated" "$D/big.out"
+ctl_rc 0 --progress partners list
+sp_grep "^smartproxyctl: received [0-9]* bytes in [0-9.]* s$" "$D/err"
+sp_grep "^ACME " "$D/out"
+sp_log "progress: the import counts partners, a listing reports its transfer"

@@ -37,6 +37,8 @@ struct ctl {
 	char *ca;         /* NULL: the system's CAs */
 	char *token;      /* read from token_file; wiped at exit */
 	bool json;        /* print the API's JSON instead of tables */
+	bool progress;    /* --progress: always report a transfer on stderr */
+	bool tty;         /* stderr is a terminal: report slow transfers */
 	long timeout;     /* seconds */
 	const struct ctl_name *names;  /* NULL-terminated, or NULL */
 };

@@ -19,7 +19,58 @@ struct answer {
 	char *p;
 	size_t n;
 	bool too_big;
+	const struct ctl *c;
+	double last;      /* seconds since the start of the last report */
+	bool shown;       /* a progress line is on stderr */
+	CURL *e;
 };
+
+/*
+ * Progress of a long answer (a thousand audit records): on a terminal once
+ * the transfer took half a second, at most five times a second; with
+ * --progress always. On a terminal the line is rewritten in place and ended
+ * by report_end; into a file each report is a line.
+ */
+static int
+progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct answer *a = arg;
+	double t = a->last;
+
+	(void)dltotal;
+	(void)ultotal;
+	(void)ulnow;
+	if (a->c->progress || a->c->tty) {
+		curl_off_t us = 0;
+
+		if (a->e != NULL &&
+		    curl_easy_getinfo(a->e, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+			t = (double)us / 1e6;
+		if ((a->c->progress || t >= 0.5) && t - a->last >= 0.2) {
+			/* A terminal gets one line rewritten, a file lines. */
+			fprintf(stderr, a->c->tty ? "\rsmartproxyctl: received "
+			    "%lld KiB" : "smartproxyctl: received %lld KiB\n",
+			    (long long)(dlnow / 1024));
+			a->last = t;
+			a->shown = true;
+		}
+	}
+	return 0;
+}
+
+static void
+report_end(struct answer *a)
+{
+	curl_off_t us = 0;
+
+	if (!a->shown && !a->c->progress)
+		return;
+	if (a->e != NULL)
+		curl_easy_getinfo(a->e, CURLINFO_TOTAL_TIME_T, &us);
+	fprintf(stderr, "%ssmartproxyctl: received %zu bytes in %.1f s\n",
+	    a->shown && a->c->tty ? "\r" : "", a->n, (double)us / 1e6);
+}
 
 static size_t
 collect(char *data, size_t size, size_t nmemb, void *arg)
@@ -122,7 +173,7 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
     json_object *body, json_object **out)
 {
 	struct curl_slist *h = NULL;
-	struct answer a = { NULL, 0, false };
+	struct answer a = { NULL, 0, false, c, 0, false, NULL };
 	char url[4096], auth[300];
 	const char *text = NULL;
 	long status = 0;
@@ -154,6 +205,12 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
+	a.e = e;
+	if (c->progress || c->tty) {
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, &a);
+	}
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout < 10 ? c->timeout : 10L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -161,6 +218,8 @@ ctl_request(const struct ctl *c, const char *method, const char *path,
 	if (c->ca != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
 	res = curl_easy_perform(e);
+	if (res == CURLE_OK)
+		report_end(&a);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && a.too_big)) {
 		fprintf(stderr, "smartproxyctl: %s: %s\n", c->url, curl_easy_strerror(res));

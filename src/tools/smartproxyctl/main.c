@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -25,7 +26,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: smartproxyctl [--url URL] [--token-file FILE] [--ca FILE] [--json]\n"
-	    "                     [--timeout S] COMMAND ...\n"
+	    "                     [--progress] [--timeout S] COMMAND ...\n"
 	    "commands:\n"
 	    "  partners list\n"
 	    "  partners add ODETTE_ID --password-file FILE|- --network CIDR [--network ...]\n"
@@ -54,6 +55,7 @@ usage(FILE *f)
 	    "          ($SMARTPROXYCTL_RC or ~/.smartproxyctlrc: url, token_file, ca)\n"
 	    "--json (before or after the command): the API's JSON on stdout, errors\n"
 	    "          too as {\"error\": {\"code\", \"message\"}}\n"
+	    "--progress: report every transfer on stderr (on a terminal: slow ones)\n"
 	    "exit status:\n"
 	    "  0  done\n"
 	    "  1  the API refused or failed (HTTP 4xx/5xx; its message is printed)\n"
@@ -183,6 +185,7 @@ main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 't' },
 		{ "ca", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -201,6 +204,7 @@ main(int argc, char **argv)
 		case 't': set(&c.token_file, optarg); break;
 		case 'c': set(&c.ca, optarg); break;
 		case 'j': c.json = true; break;
+		case 'P': c.progress = true; break;
 		case 'T':
 			c.timeout = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || c.timeout < 1 ||
@@ -231,6 +235,7 @@ main(int argc, char **argv)
 		argc = j;
 	}
 	ctl_json_mode = c.json;
+	c.tty = isatty(STDERR_FILENO) != 0;
 	set(&c.url, getenv("SMARTPROXYCTL_URL"));
 	set(&c.token_file, getenv("SMARTPROXYCTL_TOKEN_FILE"));
 	set(&c.ca, getenv("SMARTPROXYCTL_CA"));
