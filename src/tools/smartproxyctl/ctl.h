@@ -4,7 +4,8 @@
  *
  * main.c reads options, the environment and the rc file and dispatches;
  * http.c makes one HTTPS request with libcurl and parses the JSON answer;
- * commands.c holds the commands and their table output.
+ * commands.c holds the commands and their table output, listeners.c the
+ * listeners and blocks commands.
  *
  * Exit codes: CTL_OK 0, CTL_API 1 (the API refused: its message is printed),
  * CTL_USAGE 2, CTL_UNREACHABLE 3 (no answer: connection, TLS, timeout).
@@ -19,6 +20,7 @@
 #define SP_CTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <json-c/json.h>
 
@@ -60,6 +62,31 @@ int ctl_cmd_rules(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_sessions(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_events(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(const struct ctl *c, int argc, char **argv);
+
+/* ---- shared by the command files (commands.c) ---- */
+
+/* Member `key` as text, "-" when absent or null. */
+const char *s_of(json_object *o, const char *key);
+/* The array member `key` of an answer, or NULL; its length (0 for NULL). */
+json_object *list_of(json_object *o, const char *key);
+size_t len_of(json_object *a);
+int print_json(json_object *o);
+/*
+ * Run a request and print the answer: --json as JSON, else through `table`,
+ * or `done` for an answer without a body. `names` maps the API's field
+ * names to the command's options in error messages (NULL: none).
+ */
+int show_named(const struct ctl *c, const struct ctl_name *names,
+    const char *method, const char *path, json_object *body,
+    void (*table)(json_object *), const char *done);
+int show(const struct ctl *c, const char *method, const char *path,
+    json_object *body, void (*table)(json_object *));
+/* Before getopt_long over a sub-command's arguments. */
+void reset_getopt(void);
+/* A PEM file (at most 256 KiB) as text, or NULL with a message naming
+ * `opt`; the caller frees it (free_secret for keys: zeroed first). */
+char *read_pem(const char *opt, const char *file);
+void free_secret(char *s);
 
 /* A time argument: "now", "+90s", "+30m", "+2h", "+7d" (from now on),
  * "-2h" (ago), or passed on as is for the API to check. */
