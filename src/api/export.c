@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -294,6 +295,38 @@ export_modules(struct exp *x, json_object *mods)
 
 /* ---- the file ---- */
 
+/*
+ * PEM files an earlier export left in FILE.d that this one may not write
+ * again (a listener since removed): a stale private key must not stay
+ * behind. Only names of our own pattern are removed.
+ */
+static void
+sweep_dir(const char *dir)
+{
+	static const char *const prefixes[] = { "listener-", "partner-",
+		"route-" };
+	struct dirent *de;
+	size_t i, n;
+	DIR *d;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n < 5 || strcmp(de->d_name + n - 4, ".pem") != 0)
+			continue;
+		for (i = 0; i < 3; i++)
+			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])) == 0)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 typedef int (*item_fn)(struct exp *, json_object *);
 
 static int
@@ -391,6 +424,7 @@ sp_export_write(struct sp_store *st, const char *path,
 		    strerror(errno));
 		return SP_ERR_SYSTEM;
 	}
+	sweep_dir(x.dir);
 	if ((r = sp_store_render(st, &doc, &rev)) != 0) {
 		snprintf(err, errlen, "cannot read the configuration: %s",
 		    sp_store_errmsg(st));

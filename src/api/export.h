@@ -8,7 +8,10 @@
  * "FILE.d/" next to it and names them relatively. Passwords exist only as
  * hashes, so partners get `password_hash`. The file, the directory and
  * every PEM file are private (0600 / 0700): they hold private keys and
- * password hashes, like the database.
+ * password hashes, like the database. Exporting again into the same FILE
+ * first removes the PEM files an earlier export wrote there (names
+ * listener-*, partner-*, route-* ending .pem; nothing else), so no key of a
+ * removed listener stays behind.
  *
  * Each section of the document has one function in export.c
  * (export_listener, export_partner, export_route, export_rule,

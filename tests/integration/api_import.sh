@@ -178,6 +178,11 @@ for f in "$D"/export.yaml.d/*; do
 	[ "$(stat -c %a "$f")" = 600 ] || sp_fail "$f mode $(stat -c %a "$f")"
 done
 grep -q "SECRET1\|PW2" "$D/export.yaml" && sp_fail "a clear password in the export"
+# Exporting again into the same place leaves no stale PEM file behind.
+touch "$D/export.yaml.d/listener-gone-key.pem" "$D/export.yaml.d/notes.txt"
+"$API" --config "$D/api.yaml" --export "$D/export.yaml" >"$D/export.out" 2>&1 || sp_fail "second --export"
+[ -e "$D/export.yaml.d/listener-gone-key.pem" ] && sp_fail "a stale key file survived the export"
+[ -e "$D/export.yaml.d/notes.txt" ] || sp_fail "the export removed a file that is not its own"
 "$API" --check-site "$D/export.yaml" >"$D/check.out" 2>&1 || { cat "$D/check.out" >&2; sp_fail "export does not pass --check-site"; }
 "$API" --config "$D/fresh.yaml" --import "$D/export.yaml" >"$D/import3.out" 2>&1 ||
 	{ cat "$D/import3.out" >&2; sp_fail "import of the export"; }
