@@ -681,12 +681,17 @@ sp_store_partner_replace(struct sp_store *st, const struct sp_site_partner *p,
 	return in_write(st, w_partner_replace, p, NULL, rev);
 }
 
+/* In the transaction: a route still naming the partner would make the
+ * document name a partner it lacks, so the partner stays (SP_ERR_EXISTS). */
 static int
 w_partner_remove(struct sp_store *st, const void *arg, int64_t *unused)
 {
 	sqlite3_stmt *s;
 	int r;
 
+	if ((r = row_exists(st, "SELECT 1 FROM routes WHERE "
+	    "partner_odette_id = ?1", arg)) != 0)
+		return r < 0 ? r : SP_ERR_EXISTS;
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM partners WHERE "
 	    "odette_id = ?1", -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
@@ -703,14 +708,6 @@ int
 sp_store_partner_remove(struct sp_store *st, const char *odette_id,
     int64_t *rev)
 {
-	int r;
-
-	/* A route still naming the partner would make the document invalid. */
-	if ((r = row_exists(st, "SELECT 1 FROM routes WHERE "
-	    "partner_odette_id = ?1", odette_id)) < 0)
-		return r;
-	if (r == 1)
-		return SP_ERR_EXISTS;
 	return in_write(st, w_partner_remove, odette_id, NULL, rev);
 }
 
