@@ -748,6 +748,14 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 			    "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
 			    "(docs/api.md)");
 		}
+		/* The shape is checked: digits up to the next '$'. */
+		if (strtoul(p->password_hash + strlen("pbkdf2-sha256$"), NULL,
+		    10) < SP_PWHASH_MIN_ITERATIONS) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "at least %u iterations (the partner module "
+			    "refuses fewer)", SP_PWHASH_MIN_ITERATIONS);
+		}
 		return SP_OK;
 	}
 	if ((r = lookup(c, n, line, "password", REQ, &v, &old)) != 0)

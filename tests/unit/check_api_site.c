@@ -262,6 +262,10 @@ static const struct bad BAD[] = {
 	  "    password_hash: \"pbkdf2-sha256$10000$abc$def\"\n",
 	  "s.yaml:4: key 'partners[0].password_hash': expected "
 	  "pbkdf2-sha256$ITERATIONS$SALT$HASH (docs/api.md)" },
+	{ "partners:\n  - odette_id: O1\n    allowed_networks: []\n"
+	  "    password_hash: \"pbkdf2-sha256$9999$" HEX32 "$" HEX32 HEX32 "\"\n",
+	  "s.yaml:4: key 'partners[0].password_hash': at least 10000 iterations "
+	  "(the partner module refuses fewer)" },
 	{ "", "s.yaml: the file is empty" },
 };
 
