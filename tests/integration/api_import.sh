@@ -122,8 +122,8 @@ ctl_rc() {
 printf 'PW2\n' >"$D/pw"
 ctl_rc 2 partners add NEW --password-file "$D/pw"
 sp_grep "give at least one --network CIDR (a partner without a network could never connect)" "$D/err"
-ctl_rc 1 partners add NEW --password-file "$D/pw" --network 10.0.0.1/8
-sp_grep "\-\-network" "$D/err"
+ctl_rc 1 partners add NEW --password-file "$D/pw" --network 192.0.2.0/24 --network 10.0.0.1/8
+sp_grep "smartproxyctl: --network #2 is not a valid network (HTTP 400 bad_request)" "$D/err"
 grep -q "allowed_networks" "$D/err" && { cat "$D/err" >&2; sp_fail "the error names the API field, not the option"; }
 ctl_rc 2 rules add --match "tls alert" --description "nightly probe"
 sp_grep "give --until T, or --forever for a rule that never ends" "$D/err"

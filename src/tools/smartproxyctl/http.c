@@ -130,8 +130,12 @@ name_options(const struct ctl_name *names, const char *in, char *out,
 				    strncmp(names[i].field, q, flen) == 0)
 					break;
 			if (names[i].field != NULL) {
+				/* 'allowed_networks[0]': the first --network given. */
 				o += (size_t)snprintf(out + o, outlen - o, "%s",
 				    names[i].option);
+				if (q[flen] == '[' && o < outlen)
+					o += (size_t)snprintf(out + o, outlen - o,
+					    " #%ld", strtol(q + flen + 1, NULL, 10) + 1);
 				if (o >= outlen)
 					o = outlen - 1;
 				in = end + 1;
