@@ -20,6 +20,20 @@
 bool ctl_json_mode;
 
 void
+ctl_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "smartproxyctl: %s\n", msg);
+	if (ctl_json_mode)
+		ctl_json_error("usage", msg, 0);
+}
+
+void
 ctl_usage_error(const char *fmt, ...)
 {
 	char msg[512];
@@ -246,7 +260,7 @@ read_pem(const char *opt, const char *file)
 	FILE *f = fopen(file, "r");
 
 	if (f == NULL || (buf = malloc(cap + 1)) == NULL) {
-		fprintf(stderr, "smartproxyctl: %s %s: cannot read\n", opt, file);
+		ctl_error("%s %s: cannot read", opt, file);
 		if (f != NULL)
 			fclose(f);
 		return NULL;
@@ -254,8 +268,7 @@ read_pem(const char *opt, const char *file)
 	n = fread(buf, 1, cap + 1, f);
 	fclose(f);
 	if (n > cap) {
-		fprintf(stderr, "smartproxyctl: %s %s: larger than 256 KiB\n", opt,
-		    file);
+		ctl_error("%s %s: larger than 256 KiB", opt, file);
 		free(buf);
 		return NULL;
 	}
@@ -351,7 +364,7 @@ partners_add(const struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	if ((pw = read_password(pwfile)) == NULL) {
-		fprintf(stderr, "smartproxyctl: cannot read a password from %s\n", pwfile);
+		ctl_error("--password-file %s: cannot read a password", pwfile);
 		goto out;
 	}
 	json_object_object_add(body, "odette_id", json_object_new_string(argv[optind]));
@@ -508,7 +521,7 @@ partners_change(const struct ctl *c, int argc, char **argv)
 	}
 	if (pwfile != NULL) {
 		if ((pw = read_password(pwfile)) == NULL) {
-			fprintf(stderr, "smartproxyctl: cannot read a password from %s\n",
+			ctl_error("--password-file %s: cannot read a password",
 			    pwfile);
 			goto out;
 		}

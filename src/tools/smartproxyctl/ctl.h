@@ -92,6 +92,9 @@ void free_secret(char *s);
  * "-2h" (ago), or passed on as is for the API to check. */
 int ctl_time_arg(const char *in, char *out, size_t outlen);
 void ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A failure before any request (a file, the token): one line, and with
+ * --json the error document (code "usage"); exit with CTL_USAGE. */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The error document of --json mode on stdout. */
 void ctl_json_error(const char *code, const char *msg, long status);
 /* Whether --json is on (for errors found before a request). */

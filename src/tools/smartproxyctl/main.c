@@ -134,8 +134,7 @@ read_token(struct ctl *c)
 	size_t n;
 
 	if (f == NULL) {
-		fprintf(stderr, "smartproxyctl: token file %s: %s\n", c->token_file,
-		    strerror(errno));
+		ctl_error("token file %s: %s", c->token_file, strerror(errno));
 		return -1;
 	}
 	if (fgets(buf, sizeof(buf), f) == NULL)
@@ -144,8 +143,8 @@ read_token(struct ctl *c)
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n < 16 || n > 256 || strchr(buf, ' ') != NULL) {
-		fprintf(stderr, "smartproxyctl: token file %s: the first line must "
-		    "be a token of 16 to 256 characters\n", c->token_file);
+		ctl_error("token file %s: the first line must be a token of 16 to "
+		    "256 characters", c->token_file);
 		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}
@@ -162,7 +161,7 @@ normalise_url(struct ctl *c)
 	char *u;
 
 	if (strncmp(c->url, "https://", 8) != 0) {
-		fprintf(stderr, "smartproxyctl: the URL must start with https://\n");
+		ctl_error("the URL must start with https://");
 		return -1;
 	}
 	if (n > 0 && c->url[n - 1] == '/')
