@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,14 @@ listeners_set_cert(const struct ctl *c, int argc, char **argv)
 out:
 	free(chain);
 	free_secret(key);
+	/* The key's copy in the body (json-c does not wipe what it frees). */
+	{
+		json_object *k;
+
+		if (json_object_object_get_ex(body, "private_key", &k) && k != NULL)
+			explicit_bzero((char *)(uintptr_t)json_object_get_string(k),
+			    (size_t)json_object_get_string_len(k));
+	}
 	json_object_put(body);
 	return rc;
 }
