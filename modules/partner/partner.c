@@ -5,7 +5,9 @@
  * and intrusion detection act on, and counts towards the per-address brake.
  *
  * Stages, each deciding as early as it can:
- *   on_open  (before TLS)  braked address, or no active partner allows it;
+ *   on_open  (before TLS)  braked address, or no active partner allows it
+ *                          (an inactive partner's own address: its own
+ *                          line, not one fail2ban bans on);
  *   on_tls                 no partner allowed from here accepts this client
  *                          certificate situation;
  *   on_message, the SSID   code known, enabled, within its validity window,
@@ -126,6 +128,28 @@ active(const struct pm_partner *p, time_t now)
 	return p->enabled && in_window(p, now);
 }
 
+/*
+ * Why an inactive partner is inactive, for the log: "is disabled", "is not
+ * valid before T", "is not valid since T".
+ */
+static void
+inactive_why(const struct pm_partner *p, time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+	char when[32];
+	time_t t;
+
+	if (!p->enabled) {
+		snprintf(out, outlen, "is disabled");
+		return;
+	}
+	t = p->has_from && now < p->valid_from ? p->valid_from : p->valid_until;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, outlen, "is not valid %s %s", p->has_from &&
+	    now < p->valid_from ? "before" : "since", when);
+}
+
 static bool
 detect(const struct pm_mod *m)
 {
@@ -138,17 +162,51 @@ detect_note(const struct pm_mod *m)
 	return detect(m) ? " (detect mode: let through)" : "";
 }
 
-/* Count a failure for the brake; log the moment a block starts. */
+static bool
+has_backend_post(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, backend_post) +
+	    sizeof(h->backend_post) && h->backend_post != NULL;
+}
+
+/*
+ * Tell the backend a block started (POST v1/blocks, docs/api.md 5.6), so
+ * operators see the blocks in force without reading the DMZ's log. Fire and
+ * forget: the rate_limited line stays the record.
+ */
+static void
+report_block(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
+    const char *addr)
+{
+	time_t until = pm_wall_now() + (time_t)(bc->block_ms / 1000);
+	char when[32], doc[256];
+	struct tm tm;
+
+	if (!has_backend_post(m->host))
+		return;
+	gmtime_r(&until, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* addr is numeric (pm_addr_parse accepted it): no escaping needed. */
+	snprintf(doc, sizeof(doc), "{\"address\":\"%s\",\"blocked_until\":\"%s\","
+	    "\"failures\":%u,\"window_ms\":%u,\"block_ms\":%u}", addr, when,
+	    bc->max_failures, bc->window_ms, bc->block_ms);
+	(void)m->host->backend_post(ms, "v1/blocks", doc);
+}
+
+/* Count a failure for the brake; log and report the moment a block starts. */
 static void
 brake_fail(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
     const char *addr)
 {
 	unsigned n;
 
-	if (pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n) && ms != NULL)
+	if (!pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n))
+		return;
+	if (ms != NULL)
 		m->host->security(ms, "rate_limited", "%u failures within %u s: "
 		    "address blocked for %u s", bc->max_failures, bc->window_ms / 1000,
 		    bc->block_ms / 1000);
+	report_block(m, ms, bc, addr);
 }
 
 /*
@@ -320,6 +378,21 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 		if (active(&cfg->partners[i], now) &&
 		    pm_partner_allows(&cfg->partners[i], s->family, s->addrb))
 			return SP_CONTINUE;
+	/*
+	 * A disabled or expired partner calling from its own address is no
+	 * attacker: its own line, which the fail2ban filter does not match,
+	 * so switching a partner off does not get its address banned.
+	 */
+	for (i = 0; cfg != NULL && i < cfg->npartners; i++)
+		if (pm_partner_allows(&cfg->partners[i], s->family, s->addrb)) {
+			char why[80];
+
+			inactive_why(&cfg->partners[i], now, why, sizeof(why));
+			m->host->security(ms, "partner_inactive", "partner %s %s "
+			    "and this is its address; connection closed before "
+			    "TLS%s", cfg->partners[i].id, why, detect_note(m));
+			return detect(m) ? SP_CONTINUE : SP_REJECT;
+		}
 	m->host->security(ms, "address_not_allowed", "no enabled partner allows this "
 	    "address; connection closed before TLS%s", detect_note(m));
 	return detect(m) ? SP_CONTINUE : SP_REJECT;
@@ -525,8 +598,7 @@ pm_job_done(struct sp_msess *ms, void *arg)
 		/* The partner hung up while we hashed: a wrong guess still counts,
 		 * or closing right after the SSID would dodge the brake. */
 		if (j->result == SP_ERR_DENIED) {
-			unsigned n;
-			pm_brake_fail(&j->mod->brake, &j->brake, j->addr, pm_mono_ms(), &n);
+			brake_fail(j->mod, NULL, &j->brake, j->addr);
 			j->mod->host->log(NULL, SP_LEVEL_WARN, "bad_password from %s for "
 			    "partner %s (session already closed)", j->addr, j->id);
 		}

@@ -267,3 +267,40 @@ sp_body_question(json_object *o, struct sp_body_question *q, char *err,
 		    "and 0-9");
 	return SP_OK;
 }
+
+/* ---- POST /v1/blocks ---- */
+
+int
+sp_body_block(json_object *o, struct sp_body_block *b, char *err,
+    size_t errlen)
+{
+	static const char *const counters[] = { "failures", "window_ms",
+		"block_ms" };
+	int64_t *outs[] = { &b->failures, &b->window_ms, &b->block_ms };
+	json_object *v;
+	const char *until;
+	size_t i;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if ((r = sp_body_str(o, "address", true, 1, 45, &b->address, err,
+	    errlen)) != 0 ||
+	    (r = sp_body_str(o, "blocked_until", true, 1, 32, &until, err,
+	    errlen)) != 0)
+		return r;
+	/* A numeric address of the proxy's own making: nothing else. */
+	if (strspn(b->address, "0123456789abcdefABCDEF.:") != strlen(b->address))
+		return invalid(err, errlen, "'address' must be a numeric address");
+	if (sp_site_time_normalise(until, b->blocked_until) != 0)
+		return invalid(err, errlen, "'blocked_until' must be a time "
+		    "YYYY-MM-DDTHH:MM:SSZ");
+	for (i = 0; i < 3; i++) {
+		if (!json_object_object_get_ex(o, counters[i], &v) || v == NULL)
+			continue;
+		if (!json_object_is_type(v, json_type_int) ||
+		    (*outs[i] = json_object_get_int64(v)) < 0)
+			return invalid(err, errlen, "'%s' must be an integer >= 0",
+			    counters[i]);
+	}
+	return SP_OK;
+}

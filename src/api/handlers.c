@@ -13,9 +13,11 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/blocks.h"
 #include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
+#include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -517,7 +519,8 @@ struct change {
 	const char *description;
 	char hash[SP_PWHASH_TEXT_MAX];          /* "" = password kept */
 	bool has_networks, has_pins, has_rcc, has_ms, has_enabled;
-	bool has_from, has_until, has_bind, has_bind_dn;
+	bool has_from, has_until, has_bind, has_bind_dn, has_ca;
+	char *ca_bundle;                        /* NULL with has_ca: remove */
 	struct sp_strv networks, pins;
 	char *bind, *bind_dn;                   /* NULL with has_*: default / clear */
 	bool rcc, enabled;
@@ -538,6 +541,7 @@ change_clear(struct change *ch)
 	tmp.bind = ch->bind;
 	tmp.bind_dn = ch->bind_dn;
 	free_partner(&tmp);
+	free(ch->ca_bundle);
 	explicit_bzero(ch->hash, sizeof(ch->hash));
 }
 
@@ -639,12 +643,32 @@ change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
 			(void)tval;
 			if (strcmp(tkey, "require_client_cert") != 0 &&
 			    strcmp(tkey, "pins") != 0 && strcmp(tkey, "bind") != 0 &&
-			    strcmp(tkey, "bind_dn") != 0) {
+			    strcmp(tkey, "bind_dn") != 0 &&
+			    strcmp(tkey, "ca_bundle") != 0) {
 				api_error(rp, 400, "bad_request", "'tls.%.64s' "
-				    "cannot be changed here%s", tkey,
-				    strcmp(tkey, "ca_bundle") == 0 ? " (CA "
-				    "bundles: site file)" : "");
+				    "is not a field of a partner's tls", tkey);
 				return -1;
+			}
+		}
+		/* A CA bundle rotates here without an import: PEM checked by
+		 * GnuTLS like the site file's, null removes it. */
+		if (json_object_object_get_ex(tls, "ca_bundle", &v)) {
+			char why[300];
+
+			ch->has_ca = true;
+			if (v != NULL) {
+				if (!json_object_is_type(v, json_type_string) ||
+				    sp_api_pem_certs_check(json_object_get_string(v),
+				    why, sizeof(why)) != 0) {
+					api_error(rp, 400, "bad_request",
+					    "'tls.ca_bundle' %s", json_object_is_type(v,
+					    json_type_string) ? why : "must be PEM "
+					    "text or null");
+					return -1;
+				}
+				if ((ch->ca_bundle = strdup(json_object_get_string(
+				    v))) == NULL)
+					goto nomem;
 			}
 		}
 		if (member_bool(tls, "require_client_cert",
@@ -724,6 +748,11 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 		p->bind_dn = NULL;
 	}
 #undef MOVE
+	if (ch->has_ca) {
+		free(p->ca_bundle);
+		p->ca_bundle = ch->ca_bundle;
+		ch->ca_bundle = NULL;
+	}
 	if (bind_verdict(p, rp) != 0)
 		return -1;
 	if (ch->has_rcc)
@@ -734,7 +763,7 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 		p->enabled = ch->enabled;
 	if (p->require_client_cert && p->pins.n == 0 && p->ca_bundle == NULL) {
 		api_error(rp, 400, "bad_request", "'tls.require_client_cert' "
-		    "needs 'tls.pins' (CA bundles: site file)");
+		    "needs 'tls.pins' or 'tls.ca_bundle'");
 		return -1;
 	}
 	if (p->valid_from && p->valid_until &&
@@ -788,9 +817,10 @@ h_partner_change(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	else if (r != 0)
 		internal(out, "change partner", r);
 	else {
-		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s, "
+		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s%s, "
 		    "revision %lld", arg, rq->token, ch.hash[0] ? " (new "
-		    "password)" : "", (long long)rev);
+		    "password)" : "", ch.has_ca ? " (new CA bundle)" : "",
+		    (long long)rev);
 		reply_json(out, 200, res);
 	}
 done:
@@ -843,6 +873,40 @@ h_partner_enable(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	set_enabled(a, rq, arg, true, out);
+}
+
+/*
+ * DELETE /v1/partners/<id>: one new revision. A partner a route still
+ * names is kept (409): the document would name a partner it lacks.
+ */
+static void
+h_partner_remove(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	int64_t rev;
+	int r;
+
+	if (sp_site_valid_odette_id(arg) != 0) {
+		api_error(out, 404, "not_found", "no such partner");
+		return;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_remove(a->st, arg, &rev);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such partner");
+	else if (r == SP_ERR_EXISTS)
+		api_error(out, 409, "conflict", "a route names partner %s: "
+		    "change the route in the site file first", arg);
+	else if (r != 0)
+		internal(out, "remove partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s removed by %s, "
+		    "revision %lld", arg, rq->token, (long long)rev);
+		out->status = 204;
+	}
 }
 
 /* ---- log-ignore rules ---- */
@@ -952,8 +1016,11 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/partners", true, h_partners_list },
 	{ "POST", "/v1/partners", true, h_partners_add },
 	{ "PUT", "/v1/partners/*", true, h_partner_change },
+	{ "DELETE", "/v1/partners/*", true, h_partner_remove },
 	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
 	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
+	{ "GET", "/v1/listeners", true, api_h_listeners_list },
+	{ "PUT", "/v1/listeners/*/tls", true, api_h_listener_set_tls },
 	{ "GET", "/v1/rules", true, h_rules_list },
 	{ "POST", "/v1/rules", true, h_rules_add },
 	{ "DELETE", "/v1/rules/*", true, h_rules_remove },
@@ -966,5 +1033,7 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
+	{ "POST", "/v1/blocks", true, api_h_blocks_post },
+	{ "GET", "/v1/blocks", true, api_h_blocks_list },
 	{ NULL, NULL, false, NULL }
 };

@@ -13,6 +13,9 @@ libspapi_la_SOURCES = \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/render.c \
+	src/api/export.c src/api/export.h \
+	src/api/store_tls.c src/api/pem.c src/api/pem.h \
+	src/api/store_blocks.c src/api/blocks.h \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \
@@ -25,7 +28,7 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c
+	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "api/ops.h"
 #include "api/pwhash.h"
 #include "api/site.h"
@@ -31,13 +33,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: smartproxy-api --config api.yaml [--port-file FILE]\n"
-	    "       smartproxy-api --config api.yaml --import site.yaml\n"
+	    "       smartproxy-api --config api.yaml --import site.yaml [--replace] [--progress]\n"
+	    "       smartproxy-api --config api.yaml --export site.yaml\n"
 	    "       smartproxy-api --config api.yaml --check\n"
 	    "       smartproxy-api --check-site site.yaml\n"
 	    "       smartproxy-api --hash-token < token-file\n"
 	    "  -c, --config FILE     api.yaml (listen address, TLS, database, tokens)\n"
 	    "  -p, --port-file FILE  write the bound port to FILE once listening\n"
-	    "  -i, --import FILE     replace the data model with the site file FILE\n"
+	    "  -i, --import FILE     merge the site file FILE into the data model\n"
+	    "  -R, --replace         with --import: replace instead, after a backup\n"
+	    "  -g, --progress        with --import: report progress\n"
+	    "  -e, --export FILE     write the whole configuration as a site file\n"
 	    "      --check           validate api.yaml and exit\n"
 	    "  -s, --check-site FILE validate the site file FILE and exit\n"
 	    "  -H, --hash-token      print the SHA-256 of the token read on stdin\n"
@@ -182,16 +188,76 @@ cmd_check_site(const char *path)
 	return 0;
 }
 
+/* Progress of a long site file on a terminal: one line, rewritten. */
+static void
+import_progress(void *arg, const char *section, size_t done, size_t total)
+{
+	int *shown = arg;
+
+	if (total < 20 || (done % 10 != 0 && done != total))
+		return;
+	fprintf(stderr, "\rreading %s: %zu of %zu", section, done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	*shown = 1;
+}
+
+/*
+ * The backup a --replace writes first: next to the database, named by the
+ * time, never over an older one.
+ */
 static int
-cmd_import(const struct sp_api_conf *conf, const char *path)
+backup_first(struct sp_store *st, const char *db, char *out, size_t outlen)
+{
+	char err[512], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i, r = SP_ERR_EXISTS;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < 100 && r != 0; i++) {
+		if (i == 0)
+			snprintf(out, outlen, "%s.backup-%s", db, stamp);
+		else
+			snprintf(out, outlen, "%s.backup-%s-%d", db, stamp, i);
+		if (access(out, F_OK) == 0)
+			continue;
+		if ((r = sp_store_backup(st, out, err, sizeof(err))) != 0) {
+			fprintf(stderr, "smartproxy-api: %s; nothing imported\n",
+			    err);
+			return r;
+		}
+	}
+	return r;
+}
+
+static void
+print_tally(const char *name, const struct sp_store_tally *t)
+{
+	printf(" %s %u new, %u updated;", name, t->created, t->updated);
+}
+
+static int
+cmd_import(const struct sp_api_conf *conf, const char *path, bool replace,
+    bool progress)
 {
 	struct sp_store *st = NULL;
+	struct sp_store_import_stats stats;
+	struct sp_site_opts opts;
 	struct sp_site site;
-	char err[SP_BOOTSTRAP_ERR_MAX];
+	char err[SP_BOOTSTRAP_ERR_MAX], bak[4200];
 	int64_t rev;
-	int r;
+	int r, shown = 0;
 
-	if (sp_site_load(path, NULL, &site, err, sizeof(err)) != 0) {
+	memset(&opts, 0, sizeof(opts));
+	if (progress || isatty(STDERR_FILENO)) {
+		opts.progress = import_progress;
+		opts.progress_arg = &shown;
+	}
+	if (sp_site_load(path, &opts, &site, err, sizeof(err)) != 0) {
+		if (shown)
+			fputc('\n', stderr);
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -204,15 +270,52 @@ cmd_import(const struct sp_api_conf *conf, const char *path)
 		sp_site_free(&site);
 		return 1;
 	}
-	r = sp_store_import(st, &site, &rev);
-	if (r != 0)
+	if (replace && (r = backup_first(st, conf->database, bak,
+	    sizeof(bak))) != 0)
+		goto out;
+	if (replace)
+		printf("backup of the database before the replace: %s\n", bak);
+	r = sp_store_import(st, &site, replace, &stats, &rev);
+	if (r != 0) {
 		fprintf(stderr, "smartproxy-api: import failed: %s\n",
 		    sp_store_errmsg(st));
-	else
-		printf("imported %s as revision %lld\n", path, (long long)rev);
+		goto out;
+	}
+	printf("imported %s as revision %lld (%s):", path, (long long)rev,
+	    replace ? "replaced" : "merged");
+	print_tally("listeners", &stats.listeners);
+	print_tally("partners", &stats.partners);
+	print_tally("routes", &stats.routes);
+	printf(" rules %u new, %u already there\n", stats.rules.created,
+	    stats.rules.updated);
+out:
 	sp_store_close(st);
 	sp_site_free(&site);
 	return r == 0 ? 0 : 1;
+}
+
+static int
+cmd_export(const struct sp_api_conf *conf, const char *path)
+{
+	struct sp_export_stats stats;
+	struct sp_store *st = NULL;
+	char err[SP_BOOTSTRAP_ERR_MAX];
+	int r;
+
+	if ((r = sp_store_open(conf->database, &st, err, sizeof(err))) != 0) {
+		fprintf(stderr, "smartproxy-api: %s\n", err);
+		return 1;
+	}
+	r = sp_export_write(st, path, &stats, err, sizeof(err));
+	sp_store_close(st);
+	if (r != 0) {
+		fprintf(stderr, "smartproxy-api: export failed: %s\n", err);
+		return 1;
+	}
+	printf("exported %u listeners, %u partners, %u routes, %u rules to %s "
+	    "(%u PEM files in %s.d/)\n", stats.listeners, stats.partners,
+	    stats.routes, stats.rules, path, stats.files, path);
+	return 0;
 }
 
 static int
@@ -312,6 +415,9 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "import", required_argument, NULL, 'i' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "progress", no_argument, NULL, 'g' },
+		{ "export", required_argument, NULL, 'e' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "check-site", required_argument, NULL, 's' },
 		{ "hash-token", no_argument, NULL, 'H' },
@@ -320,16 +426,20 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *port_file = NULL, *import = NULL,
-	    *check_site = NULL;
+	    *check_site = NULL, *export = NULL;
+	bool replace = false, progress = false;
 	struct sp_api_conf conf;
 	char err[SP_BOOTSTRAP_ERR_MAX];
 	int ch, check = 0, hash = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:p:i:Cs:HVh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:i:Rge:Cs:HVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'p': port_file = optarg; break;
 		case 'i': import = optarg; break;
+		case 'R': replace = true; break;
+		case 'g': progress = true; break;
+		case 'e': export = optarg; break;
 		case 'C': check = 1; break;
 		case 's': check_site = optarg; break;
 		case 'H': hash = 1; break;
@@ -338,7 +448,8 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (replace && import == NULL) ||
+	    (import != NULL && export != NULL)) {
 		usage(stderr);
 		return 2;
 	}
@@ -357,7 +468,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (import != NULL)
-		rc = cmd_import(&conf, import);
+		rc = cmd_import(&conf, import, replace, progress);
+	else if (export != NULL)
+		rc = cmd_export(&conf, export);
 	else if (sp_log_configure(&conf.logging) != 0) {
 		fprintf(stderr, "smartproxy-api: invalid logging configuration\n");
 		rc = 2;

@@ -744,6 +744,11 @@ parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	return SP_OK;
 }
 
+/*
+ * The partner's password: `password` in clear (hashed at once), or
+ * `password_hash` as stored (what --export writes, since the store keeps
+ * only the hash). Exactly one of the two.
+ */
 static int
 parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
     struct sp_site_partner *p)
@@ -753,6 +758,31 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	size_t old, i;
 	int r;
 
+	if (get(n, "password_hash", NULL) != NULL) {
+		if (get(n, "password", NULL) != NULL) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "give either password or password_hash, not both");
+		}
+		if ((r = get_str(c, n, line, "password_hash", REQ, 1,
+		    SP_PWHASH_TEXT_MAX - 1, &p->password_hash)) != 0)
+			return r;
+		if (sp_pwhash_check_format(p->password_hash) != 0) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
+			    "(docs/api.md)");
+		}
+		/* The shape is checked: digits up to the next '$'. */
+		if (strtoul(p->password_hash + strlen("pbkdf2-sha256$"), NULL,
+		    10) < SP_PWHASH_MIN_ITERATIONS) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "at least %u iterations (the partner module "
+			    "refuses fewer)", SP_PWHASH_MIN_ITERATIONS);
+		}
+		return SP_OK;
+	}
 	if ((r = lookup(c, n, line, "password", REQ, &v, &old)) != 0)
 		return r;
 	if ((r = want_scalar(c, v, "a password")) != 0)
@@ -777,8 +807,8 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
     struct sp_site_partner *p)
 {
 	static const char *const keys[] = { "odette_id", "description",
-		"password", "allowed_networks", "tls", "max_sessions", "enabled",
-		"valid_from", "valid_until", NULL };
+		"password", "password_hash", "allowed_networks", "tls",
+		"max_sessions", "enabled", "valid_from", "valid_until", NULL };
 	static const char *const tkeys[] = { "require_client_cert", "pins",
 		"ca_bundle", "bind", "bind_dn", NULL };
 	const struct sp_yaml_node *t;
@@ -929,7 +959,7 @@ parse_rule(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 
 static int
 parse_limits(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
-    long long *limits)
+    long long *limits, unsigned *given)
 {
 	const char *keys[SP_LIMIT_COUNT + 1];
 	const struct sp_yaml_node *v;
@@ -951,6 +981,8 @@ parse_limits(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		if (v != NULL && (r = int_val(c, v, sp_limit_defs[i].min,
 		    sp_limit_defs[i].max, &limits[i])) != 0)
 			return r;
+		if (v != NULL)
+			*given |= 1u << i;
 		pop(c, old);
 	}
 	return SP_OK;
@@ -1139,6 +1171,9 @@ parse_seq(struct ctx *c, const struct sp_yaml_node *root, const char *name,
 		    (char *)*arr + i * item_size)) != 0)
 			return r;
 		pop(c, old2);
+		if (c->opts != NULL && c->opts->progress != NULL)
+			c->opts->progress(c->opts->progress_arg, name, i + 1,
+			    v->n);
 	}
 	pop(c, old);
 	return SP_OK;
@@ -1259,7 +1294,7 @@ parse_root(struct ctx *c, const struct sp_yaml_node *root, struct sp_site *s)
 		return r;
 	old = push_key(c, "limits");
 	if ((r = parse_limits(c, get(root, "limits", &line), line,
-	    s->limits)) != 0)
+	    s->limits, &s->limits_given)) != 0)
 		return r;
 	pop(c, old);
 	old = push_key(c, "outgoing");

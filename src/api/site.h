@@ -51,7 +51,8 @@ struct sp_site_listener {
 struct sp_site_partner {
 	char *odette_id;
 	char *description;        /* "" when not given */
-	char *password_hash;      /* pwhash.h format */
+	char *password_hash;      /* pwhash.h format: from `password` (hashed
+	                             at once) or `password_hash` (as exported) */
 	struct sp_strv networks;  /* CIDR, normalised "a.b.c.d/n" */
 	bool require_client_cert;
 	struct sp_strv pins;      /* 64 lowercase hex */
@@ -113,7 +114,9 @@ struct sp_site {
 	size_t nroutes;
 	struct sp_site_rule *rules;
 	size_t nrules;
-	long long limits[SP_LIMIT_COUNT];
+	long long limits[SP_LIMIT_COUNT];  /* defaults filled in */
+	unsigned limits_given;    /* bit i: limits[i] was in the file (a merge
+	                             import changes only those) */
 	char *outgoing_source;    /* outgoing.source_address, NULL: unset */
 	json_object *modules;     /* object: name -> object; never NULL after parse */
 };
@@ -132,6 +135,11 @@ struct sp_site_opts {
 	const char *basedir;      /* NULL: "." */
 	sp_site_read_fn read_file; /* NULL: read from disk */
 	unsigned pbkdf2_iterations; /* 0: SP_PWHASH_ITERATIONS */
+	/* Called after each entry of a list section (hashing passwords takes
+	 * a tenth of a second per partner); NULL: none. */
+	void (*progress)(void *arg, const char *section, size_t done,
+	    size_t total);
+	void *progress_arg;
 };
 
 int sp_site_load(const char *path, const struct sp_site_opts *opts,

@@ -103,6 +103,18 @@ SP_API_PARTNER_TESTS = tests/integration/api_partners.sh
 dist_check_SCRIPTS += $(SP_API_PARTNER_TESTS)
 TESTS += $(SP_API_PARTNER_TESTS)
 
+# The site file next to daily work with smartproxyctl (smartproxy-api
+# --import merges, --replace backs up first, --export round-trips into a
+# fresh database); partners remove; smartproxyctl's refusals, --json and
+# exit codes. api_certs: a listener certificate and a partner's CA bundle
+# change through smartproxyctl while the chain runs (a session in flight
+# keeps going, a new one gets the new certificate).
+SP_API_IMPORT_TESTS = tests/integration/api_import.sh \
+	tests/integration/api_certs.sh
+dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
+EXTRA_DIST += tests/integration/rotate_probe.py
+TESTS += $(SP_API_IMPORT_TESTS)
+
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file
 # link; tests/integration/log_drive sets the logger's clock).

@@ -543,13 +543,22 @@ START_TEST(open_address)
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("3 address_not_allowed: no enabled partner allows this address; "
 	    "connection closed before TLS");
-	/* Only a disabled, an expired and a not yet valid partner allow these. */
+	/* Only a disabled, an expired and a not yet valid partner allow these:
+	 * their own line, not address_not_allowed (which fail2ban bans). */
 	ck_assert_int_eq(s_open(&s, 4, "198.51.100.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("4 partner_inactive: partner OFF is disabled and this is "
+	    "its address; connection closed before TLS");
 	ck_assert_int_eq(s_open(&s, 5, "203.0.113.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("5 partner_inactive: partner OLD is not valid since "
+	    "2025-06-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_int_eq(s_open(&s, 6, "2001:db8::1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("6 partner_inactive: partner SOON is not valid before "
+	    "2027-01-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
 	/* ...until the window opens. */
 	fake_wall = 1798761600 + 1;
@@ -970,6 +979,12 @@ START_TEST(brake_blocks_and_expires)
 	ck_assert_int_eq(s_ssid_async(&s, "ACME", "GUESS"), SP_REJECT);
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("20 rate_limited: 3 failures within 10 s: address blocked for 60 s");
+	/* ...and reported to the backend once, for GET /v1/blocks. */
+	ck_assert_uint_eq(pmh_rec.nposts, 1);
+	ck_assert_msg(strncmp(pmh_rec.post[0], "v1/blocks {\"address\":\"192.0.2.7\","
+	    "\"blocked_until\":\"20", 45) == 0 && strstr(pmh_rec.post[0],
+	    "\"failures\":3,\"window_ms\":10000,\"block_ms\":60000}") != NULL,
+	    "%s", pmh_rec.post[0]);
 	/* Refused at accept now, before TLS; other addresses are not. */
 	ck_assert_int_eq(s_open(&s, 21, "192.0.2.7", 0), SP_REJECT);
 	s_close(&s, "rejected");
