@@ -89,7 +89,10 @@ main(int argc, char **argv)
 		return sp_bootstrap_check(conf_path, &sp_client_schema);
 
 	memset(&cl, 0, sizeof(cl));
-	if (sp_client_conf_load(conf_path, &cl.conf, err, sizeof(err)) != 0) {
+	/* Checked before any connection, as --check does. */
+	if ((pairing_line ? sp_client_conf_load(conf_path, &cl.conf, err, sizeof(err)) :
+	    sp_bootstrap_load_checked(conf_path, &sp_client_schema, &cl.conf, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}

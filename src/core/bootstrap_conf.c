@@ -17,6 +17,7 @@
 #include <smartproxy/module.h>
 
 #include "core/bootstrap.h"
+#include "core/bootstrap_verify.h"
 #include "core/err.h"
 #include "core/sandbox.h"
 
@@ -131,6 +132,7 @@ target_finish(void *obj, struct sp_bs_ctx *ctx)
 static const struct sp_bs_section target_section = {
 	.keys = target_keys, .item_size = sizeof(struct sp_log_target_conf),
 	.init = target_init, .finish = target_finish,
+	.verify = sp_bsv_log_target,
 };
 
 #define LOGC(f) offsetof(struct sp_log_conf, f)
@@ -204,7 +206,7 @@ module_finish(void *obj, struct sp_bs_ctx *ctx)
 
 static const struct sp_bs_section module_section = {
 	.keys = module_keys, .item_size = sizeof(struct sp_module_conf),
-	.finish = module_finish,
+	.finish = module_finish, .verify = sp_bsv_module,
 };
 
 #define SRV(f) offsetof(struct sp_server_conf, f)
@@ -265,7 +267,7 @@ server_finish(void *obj, struct sp_bs_ctx *ctx)
 }
 
 static const struct sp_bs_section server_section = {
-	.keys = server_keys, .finish = server_finish,
+	.keys = server_keys, .finish = server_finish, .verify = sp_bsv_server,
 };
 
 const struct sp_bs_schema sp_server_schema = {
@@ -331,7 +333,7 @@ static const struct sp_bs_key client_keys[] = {
 };
 
 static const struct sp_bs_section client_section = {
-	.keys = client_keys,
+	.keys = client_keys, .verify = sp_bsv_client,
 };
 
 const struct sp_bs_schema sp_client_schema = {

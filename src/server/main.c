@@ -201,7 +201,11 @@ main(int argc, char **argv)
 	srv.tunnel_fd = -1;
 	srv.host = &server_host;
 	srv.conf_path = conf_path;
-	if (sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) != 0) {
+	/* Checked before any socket opens: a start that would fail later (no
+	 * user, no chroot, a missing module) fails here, as --check does. */
+	if ((print_id ? sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) :
+	    sp_bootstrap_load_checked(conf_path, &sp_server_schema, &srv.conf, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}

@@ -50,6 +50,7 @@ chain_init() {
 	PROXY_ID=$("$SP_SERVER" -c "$SP_TMP/server.yaml" -L | sed -n 's/^Proxy ID: //p')
 	[ ${#PROXY_ID} -eq 64 ] || sp_hard_error "no Proxy ID from smartproxy-server -L"
 	echo "test-token-0123456789abcdef" >"$SP_TMP/token"
+	chmod 600 "$SP_TMP/token"   # a secret: the client refuses one readable by everyone
 	INSIDE_PORT=${INSIDE_PORT:-$(chain_free_port)}
 	chain_write_client_conf "$PROXY_ID"
 	"$SP_CLIENT" -c "$SP_TMP/client.yaml" --pairing-line >"$SP_TMP/pairing" ||
