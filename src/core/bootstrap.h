@@ -158,6 +158,7 @@ struct sp_server_conf {
 	char *user;
 	char *chroot;     /* NULL: no chroot */
 	int seccomp;      /* enum sp_sandbox_mode (core/sandbox.h) */
+	int drain_timeout; /* s: SIGTERM lets sessions finish this long */
 	struct sp_module_conf *modules;  /* chain order */
 	size_t nmodules;
 	struct sp_log_conf logging;
@@ -178,6 +179,7 @@ struct sp_client_conf {
 		struct sp_hostport address;
 	} inside;
 	char *state_dir;
+	int drain_timeout;       /* s: SIGTERM lets sessions finish this long */
 	struct sp_log_conf logging;
 };
 

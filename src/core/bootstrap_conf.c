@@ -240,6 +240,8 @@ static const struct sp_bs_key server_keys[] = {
 	{ .name = "chroot", .type = SP_BS_PATH, .offset = SRV(chroot) },
 	{ .name = "seccomp", .type = SP_BS_ENUM, .offset = SRV(seccomp),
 	  .values = seccomp_values, .def = "enforce" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = SRV(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },
@@ -327,6 +329,8 @@ static const struct sp_bs_key client_keys[] = {
 	  .offset = CLI(inside), .section = &client_inside_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = CLI(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = CLI(logging),
 	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
