@@ -32,8 +32,8 @@ reload(struct server_sig *ss)
 
 	nlog = sp_log_reopen();
 	if (pairing_load(srv, NULL, err, sizeof(err)) == 0)
-		sp_log(SP_LOG_NOTICE, "core", "SIGHUP: pairing file %s reloaded: %zu client key(s); "
-		    "%d log file(s) reopened%s", srv->pairing_path, srv->npairing, nlog < 0 ? -nlog : nlog,
+		sp_log(SP_LOG_NOTICE, "core", "SIGHUP: pairing file reloaded: %zu client key(s) from %s; "
+		    "%d log file(s) reopened%s", srv->npairing, srv->pairing_path, nlog < 0 ? -nlog : nlog,
 		    nlog < 0 ? " FAILED (see stderr)" : "");
 	else
 		sp_log(SP_LOG_ERR, "core", "SIGHUP: pairing file not reloaded, the %zu key(s) read "

@@ -22,7 +22,7 @@ sp_wait_file "$SP_TMP/logs/smartproxy-server-$today.log"
 mv "$SP_TMP/logs/smartproxy-server-$today.log" "$SP_TMP/logs/rotated.log"
 printf '%064d second-client\n' 7 >>"$SP_TMP/pairing"
 kill -HUP "$SERVER_PID"
-chain_wait_log server "SIGHUP: pairing file $SP_TMP/pairing reloaded: 2 client key(s); 1 log file(s) reopened"
+chain_wait_log server "SIGHUP: pairing file reloaded: 2 client key(s) from $SP_TMP/pairing; 1 log file(s) reopened"
 kill -0 "$SERVER_PID" || sp_fail "the server died on SIGHUP"
 sp_grep "SIGHUP: pairing file" "$SP_TMP/logs/smartproxy-server-$today.log"
 [ "$(readlink "$SP_TMP/logs/smartproxy-server.log")" = "smartproxy-server-$today.log" ] ||
