@@ -45,7 +45,7 @@ sp_cmp "$SP_TMP/small.bin" "$SP_TMP/hup/in-inside/SMALL.BIN"
 # ---- SIGTERM drains ----
 # Small buffers and credit 1: the transfer takes many round trips, so it is
 # still running when the signals come (the test waits for its SFPA first).
-sp_make_file "$SP_TMP/big.bin" 8000000
+sp_make_file "$SP_TMP/big.bin" 4000000
 big_send() { # NAME
 	mkdir -p "$SP_TMP/$1/in-partner"
 	sp_start "$1-send" "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" \
