@@ -134,7 +134,10 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (hit->auth) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
-		if ((rq->token = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
+		pthread_mutex_lock(&a->tokmu);
+		rq->token = sp_api_tokens_check(&a->tokens, auth);
+		pthread_mutex_unlock(&a->tokmu);
+		if (rq->token == NULL) {
 			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 			    "missing or invalid bearer token");
 			return;

@@ -68,7 +68,8 @@ TESTS += $(SP_OPS_TESTS)
 # Signals (issue 13): SIGHUP reloads and reopens logs, SIGTERM drains.
 SP_SIGNAL_TESTS = \
 	tests/integration/ops_server_signals.sh \
-	tests/integration/ops_client_signals.sh
+	tests/integration/ops_client_signals.sh \
+	tests/integration/ops_api_signals.sh
 dist_check_SCRIPTS += $(SP_SIGNAL_TESTS)
 TESTS += $(SP_SIGNAL_TESTS)
 
