@@ -72,6 +72,19 @@ check_state_dir(struct sp_bs_ctx *ctx, const char *rel, const char *path)
 }
 
 int
+sp_bsv_file(struct sp_bs_ctx *ctx, const char *rel, const char *path,
+    bool secret)
+{
+	return check_path(ctx, rel, path, WANT_FILE, secret);
+}
+
+int
+sp_bsv_dir(struct sp_bs_ctx *ctx, const char *rel, const char *path)
+{
+	return check_path(ctx, rel, path, WANT_DIR, false);
+}
+
+int
 sp_bsv_log_target(void *obj, struct sp_bs_ctx *ctx)
 {
 	const struct sp_log_target_conf *t = obj;

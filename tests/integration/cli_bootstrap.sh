@@ -60,6 +60,18 @@ expect_error run-client-token "$want" "$SP_CLIENT" -c "$SP_TMP/open-token.yaml"
 chmod 600 "$SP_TMP/token"
 [ "$("$SP_CLIENT" --check -c "$SP_TMP/open-token.yaml")" = ok ] || sp_fail "client file with a 0600 token not ok"
 
+# smartproxy-api: a missing TLS key file, with --check and at start (the
+# port file is never written: nothing listened).
+SP_API=${SP_API:-$SP_TOP_BUILDDIR/smartproxy-api}
+printf '%s\n' abcdefghijklmnop0123456789 >"$SP_TMP/api.token"
+printf 'listen: "127.0.0.1:0"\ntls:\n  certificate: %s/api.token\n  key: %s/nokey.pem\ndatabase: %s/api.db\ntokens:\n  - name: client\n    file: %s/api.token\n' \
+	"$SP_TMP" "$SP_TMP" "$SP_TMP" "$SP_TMP" >"$SP_TMP/api.yaml"
+want="$SP_TMP/api.yaml:4: key 'tls.key': $SP_TMP/nokey.pem: No such file or directory"
+expect_error check-api "$want" "$SP_API" --check -c "$SP_TMP/api.yaml"
+expect_error run-api "$want" "$SP_API" -c "$SP_TMP/api.yaml" --port-file "$SP_TMP/api.port"
+[ ! -e "$SP_TMP/api.port" ] || sp_fail "smartproxy-api listened with a missing key file"
+[ ! -e "$SP_TMP/api.db" ] || sp_fail "smartproxy-api created its database with a missing key file"
+
 printf 'tunnel:\n  listen: 127.0.0.1:7443\nstate_dir: %s/state\nuser: %s\n' "$SP_TMP" "$(id -un)" >"$SP_TMP/good-server.yaml"
 [ "$("$SP_SERVER" --check -c "$SP_TMP/good-server.yaml")" = ok ] || sp_fail "good file not ok"
 id=$("$SP_SERVER" -L -c "$SP_TMP/good-server.yaml")
