@@ -51,7 +51,7 @@ big_send() { # NAME
 	sp_start "$1-send" "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" \
 		--timeout $(sp_time 60) --ca "$SP_TMP/pki/ca.pem" --id "$O2_PARTNER_ID" \
 		--password PARTPW --partner "$O2_INSIDE_ID:INPW" --dir "$SP_TMP/$1/in-partner" \
-		--buffer-size 128 --credit 1 --send "$SP_TMP/big.bin"
+		--buffer-size 128 --credit 1 --send "${2:-$SP_TMP/big.bin}"
 	SEND_PID=$SP_LAST_PID
 	chain_wait_log "$1-send" "SFPA"
 }
@@ -82,5 +82,22 @@ sp_grep "ESID reason=05" "$SP_TMP/second-send.log"
 sp_wait "$INSIDE_PID" 30 || true
 sp_grep "ESID reason=05" "$SP_TMP/second-inside.log"
 sp_wait "$SERVER_PID" 30 || sp_fail "the server did not exit 0 after the second SIGTERM"
+
+# ---- drain_timeout ends the rest ----
+# A file far too big for one second: the drain cannot outrun the timeout.
+sed -i 's/^drain_timeout: .*/drain_timeout: 1/' "$SP_TMP/server.yaml"
+sp_make_file "$SP_TMP/huge.bin" 40000000
+chain_start_server
+chain_wait_log server "revision 1 applied" 60
+o2_inside third --buffer-size 128 --credit 1 --timeout $(sp_time 60)
+big_send third "$SP_TMP/huge.bin"
+kill -TERM "$SERVER_PID"
+chain_wait_log server "drain_timeout of 1 s reached: ending 1 session(s) now (ESID 05); stopping"
+rc=0
+sp_wait "$SEND_PID" 30 || rc=$?
+[ "$rc" -ne 0 ] || sp_fail "the partner's transfer succeeded past drain_timeout"
+sp_grep "ESID reason=05" "$SP_TMP/third-send.log"
+sp_wait "$INSIDE_PID" 30 || true
+sp_wait "$SERVER_PID" 30 || sp_fail "the server did not exit 0 after drain_timeout"
 chain_stop client "$CLIENT_PID"
 exit 0

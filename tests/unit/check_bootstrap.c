@@ -89,6 +89,7 @@ START_TEST(server_defaults)
 	ck_assert_str_eq(c.user, SP_DEFAULT_USER);
 	ck_assert_ptr_null(c.chroot);
 	ck_assert_int_eq(c.seccomp, SP_SANDBOX_ENFORCE);
+	ck_assert_int_eq(c.drain_timeout, 300);
 	ck_assert_uint_eq(c.nmodules, 0);
 	ck_assert_ptr_null(c.modules);
 	ck_assert_int_eq(c.logging.level, SP_LOG_INFO);
@@ -98,6 +99,24 @@ START_TEST(server_defaults)
 	ck_assert_int_eq(sp_log_configure(&c.logging), SP_OK);
 	sp_log_reset();
 	sp_server_conf_free(&c);
+}
+END_TEST
+
+/* drain_timeout: 0 (end at once) to a day, in seconds. */
+START_TEST(drain_timeout_range)
+{
+	static const char ok[] = "tunnel:\n  listen: 127.0.0.1:7443\ndrain_timeout: 0\n";
+	static const char bad[] = "tunnel:\n  listen: 127.0.0.1:7443\ndrain_timeout: 86401\n";
+	struct sp_server_conf c;
+
+	ck_assert_int_eq(sp_bootstrap_parse("t.yaml", ok, sizeof(ok) - 1,
+	    &sp_server_schema, &c, errline, sizeof(errline)), SP_OK);
+	ck_assert_int_eq(c.drain_timeout, 0);
+	sp_server_conf_free(&c);
+	ck_assert_int_eq(sp_bootstrap_parse("t.yaml", bad, sizeof(bad) - 1,
+	    &sp_server_schema, &c, errline, sizeof(errline)), SP_ERR_CONFIG);
+	ck_assert_str_eq(errline, "t.yaml:3: key 'drain_timeout': expected an "
+	    "integer from 0 to 86400, got \"86401\"");
 }
 END_TEST
 
@@ -585,6 +604,7 @@ main(void)
 
 	tcase_add_test(tc, server_full);
 	tcase_add_test(tc, server_defaults);
+	tcase_add_test(tc, drain_timeout_range);
 	tcase_add_test(tc, client_full);
 	tcase_add_loop_test(tc, bad_file, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, size_bound);
