@@ -49,6 +49,9 @@ end_now(struct client_sig *cs, const char *why)
 {
 	struct client *cl = cs->cl;
 
+	/* Done with draining: neither timer may speak after this line. */
+	sp_timer_stop(cl->loop, &cs->poll);
+	sp_timer_stop(cl->loop, &cs->drain);
 	sp_log(SP_LOG_NOTICE, "core", "%s: closing %u session pipe(s) now; stopping", why, cl->npipes);
 	pipes_close_all(cl);
 	sp_loop_stop(cl->loop);
@@ -60,6 +63,7 @@ drain_poll(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	struct client_sig *cs = arg;
 
 	if (cs->cl->npipes == 0) {
+		sp_timer_stop(loop, &cs->drain);
 		sp_log(SP_LOG_NOTICE, "core", "drained: every session pipe has closed; stopping");
 		sp_loop_stop(loop);
 		return;

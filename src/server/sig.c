@@ -46,6 +46,9 @@ end_now(struct server_sig *ss, const char *why)
 {
 	struct server *srv = ss->srv;
 
+	/* Done with draining: neither timer may speak after this line. */
+	sp_timer_stop(srv->loop, &ss->poll);
+	sp_timer_stop(srv->loop, &ss->drain);
 	sp_log(SP_LOG_NOTICE, "core", "%s: ending %u session(s) now (ESID 05); stopping", why,
 	    srv->nsessions);
 	sessions_end_all(srv, "shutdown");
@@ -58,6 +61,7 @@ drain_poll(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	struct server_sig *ss = arg;
 
 	if (ss->srv->nsessions == 0) {
+		sp_timer_stop(loop, &ss->drain);
 		sp_log(SP_LOG_NOTICE, "core", "drained: every session has ended; stopping");
 		sp_loop_stop(loop);
 		return;
