@@ -32,6 +32,7 @@ enum ctl_state { CTL_IDLE, CTL_CONNECTING, CTL_HELLO, CTL_UP };
 struct client {
 	struct sp_loop *loop;
 	struct sp_client_conf conf;
+	const char *conf_path;         /* argv's: SIGHUP re-reads its logging */
 	struct sp_identity id;
 	struct sp_addr server_addr;
 	struct sp_addr inside_addr;

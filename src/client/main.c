@@ -80,6 +80,7 @@ main(int argc, char **argv)
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&sig, 0, sizeof(sig));
+	cl.conf_path = conf_path;
 	/* Checked before any connection, as --check does. */
 	if ((pairing_line ? sp_client_conf_load(conf_path, &cl.conf, err, sizeof(err)) :
 	    sp_bootstrap_load_checked(conf_path, &sp_client_schema, &cl.conf, err,

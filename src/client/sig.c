@@ -3,8 +3,8 @@
  * "Reload" and "Drain").
  *
  * SIGHUP re-reads the backend token file (a bad one keeps the token read
- * before), reopens the log files (logrotate) and says what it did; it never
- * stops the process. SIGTERM or SIGINT drains: the route listeners close (the
+ * before) and the bootstrap file's logging section (files opened anew: the
+ * reopen logrotate wants), and says what it did; it never stops the process. SIGTERM or SIGINT drains: the route listeners close (the
  * inside server's outgoing calls are refused) and the control connection is
  * closed, so the server stops taking partner sessions (it fails closed, as
  * for any lost client) and asks for no new data connection; the running
@@ -25,23 +25,56 @@
 /* How often the drain looks whether the last pipe has closed. */
 #define DRAIN_POLL_MS 100
 
+/*
+ * The logging section of the bootstrap file, applied anew (levels, formats,
+ * targets; files opened again, which is the reopen logrotate wants). The
+ * logger belongs to the loop thread and the client has no other thread that
+ * logs, so replacing the targets here is safe. Other keys need a restart.
+ * Returns the reopen count as sp_log_reopen() does.
+ */
+static int
+reload_logging(struct client *cl, char *what, size_t whatlen)
+{
+	struct sp_client_conf nc;
+	char err[512];
+	size_t i;
+	int n = 0;
+
+	if (sp_bootstrap_load(cl->conf_path, &sp_client_schema, &nc, err, sizeof(err)) != 0) {
+		snprintf(what, whatlen, " (logging section not re-read: %s)", err);
+		return sp_log_reopen();
+	}
+	if (sp_log_configure(&nc.logging) != 0) {
+		snprintf(what, whatlen, " (logging section of %s refused by the logger)",
+		    cl->conf_path);
+		sp_client_conf_free(&nc);
+		return sp_log_reopen();
+	}
+	for (i = 0; i < nc.logging.ntargets; i++)
+		n += nc.logging.targets[i].type == SP_LOG_TARGET_FILE;
+	snprintf(what, whatlen, " (logging section re-read from %s: %zu target(s))",
+	    cl->conf_path, nc.logging.ntargets ? nc.logging.ntargets : 1);
+	sp_client_conf_free(&nc);
+	return n;
+}
+
 static void
 reload(struct client_sig *cs)
 {
 	struct client *cl = cs->cl;
-	char err[512];
+	char err[512], what[700];
 	int nlog, ntok;
 
-	nlog = sp_log_reopen();
+	nlog = reload_logging(cl, what, sizeof(what));
 	ntok = backend_reload_token(cl, err, sizeof(err));
 	if (ntok == 0)
 		sp_log(SP_LOG_NOTICE, "core", "SIGHUP: backend token reloaded from %s; %d log file(s) "
-		    "reopened%s", cl->conf.backend.token_file, nlog < 0 ? -nlog : nlog,
-		    nlog < 0 ? " FAILED (see stderr)" : "");
+		    "reopened%s%s", cl->conf.backend.token_file, nlog < 0 ? -nlog : nlog,
+		    nlog < 0 ? " FAILED (see stderr)" : "", what);
 	else
 		sp_log(SP_LOG_ERR, "core", "SIGHUP: backend token not reloaded, the one read before "
-		    "stays: %s; %d log file(s) reopened%s", err, nlog < 0 ? -nlog : nlog,
-		    nlog < 0 ? " FAILED (see stderr)" : "");
+		    "stays: %s; %d log file(s) reopened%s%s", err, nlog < 0 ? -nlog : nlog,
+		    nlog < 0 ? " FAILED (see stderr)" : "", what);
 }
 
 static void

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ops_client_signals.sh - smartproxy-client on signals. SIGHUP: the client
 # stays up (it used to die), re-reads the token file (an empty one is
-# refused and the old token stays), reopens its log file after a logrotate
-# moved it, says so, and a session works afterwards. SIGTERM with a transfer
+# refused and the old token stays) and the logging section (a target added
+# gets the reload line), reopens its log file after a logrotate moved it,
+# says so, and a session works afterwards. SIGTERM with a transfer
 # in flight: the control connection closes (the server closes the partner
 # port), the file completes byte for byte, then the client exits 0. A second
 # SIGTERM while draining closes the session's pipe at once.
@@ -20,15 +21,18 @@ o2_chain_up
 today=$(date -u +%F)
 sp_wait_file "$SP_TMP/logs/smartproxy-client-$today.log"
 mv "$SP_TMP/logs/smartproxy-client-$today.log" "$SP_TMP/logs/rotated.log"
+printf '    - type: file\n      dir: %s\n      prefix: extra\n' "$SP_TMP/logs" >>"$SP_TMP/client.yaml"
 cp "$SP_TMP/token" "$SP_TMP/token.good"
 : >"$SP_TMP/token"
 kill -HUP "$CLIENT_PID"
-chain_wait_log client "SIGHUP: backend token not reloaded, the one read before stays: backend.token_file $SP_TMP/token: empty; 1 log file(s) reopened"
+chain_wait_log client "SIGHUP: backend token not reloaded, the one read before stays: backend.token_file $SP_TMP/token: empty; 2 log file(s) reopened"
 cp "$SP_TMP/token.good" "$SP_TMP/token"
 kill -HUP "$CLIENT_PID"
-chain_wait_log client "SIGHUP: backend token reloaded from $SP_TMP/token; 1 log file(s) reopened"
+chain_wait_log client "SIGHUP: backend token reloaded from $SP_TMP/token; 2 log file(s) reopened"
 kill -0 "$CLIENT_PID" || sp_fail "the client died on SIGHUP"
 sp_grep "SIGHUP: backend token reloaded" "$SP_TMP/logs/smartproxy-client-$today.log"
+sp_grep "SIGHUP: backend token reloaded .*(logging section re-read from $SP_TMP/client.yaml: 3 target(s))" \
+	"$SP_TMP/logs/extra-$today.log"
 grep -q "SIGHUP" "$SP_TMP/logs/rotated.log" && sp_fail "the moved file got lines after the reopen"
 
 sp_make_file "$SP_TMP/small.bin" 20000
