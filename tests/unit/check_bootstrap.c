@@ -474,6 +474,12 @@ START_TEST(check_mode)
 	ck_assert_str_eq(out, "");
 	ck_assert_str_eq(err, DATA "/bad-address.yaml:2: key 'tunnel.listen': "
 	    "expected host:port, got \"7443\"\n");
+	/* a module that loads with this ABI passes (opened and closed again) */
+	host_file(path, sizeof(path), dir, "modules:\n  - name: good\n    path: "
+	    SP_TEST_MODDIR "/good.so\n", NULL);
+	ck_assert_int_eq(capture_check(path, out, sizeof(out), err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
 	unlink(path);
 	rmdir(dir);
 }
