@@ -33,7 +33,13 @@
 
 struct api {
 	const struct sp_api_conf *conf;
+	/* The bearer tokens; SIGHUP swaps them under tokmu. A request keeps the
+	 * name of its token (a pointer into the array), so replaced arrays are
+	 * kept in `retired` until exit. */
+	pthread_mutex_t tokmu;
 	struct sp_api_tokens tokens;
+	struct sp_api_tokens *retired;
+	size_t nretired;
 	unsigned pbkdf2_iterations;
 
 	pthread_mutex_t mu;

@@ -152,7 +152,10 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (hit->auth) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
-		if ((tok = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
+		pthread_mutex_lock(&a->tokmu);
+		tok = sp_api_tokens_check(&a->tokens, auth);
+		pthread_mutex_unlock(&a->tokmu);
+		if (tok == NULL) {
 			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 			    "missing or invalid bearer token");
 			return;

@@ -294,6 +294,40 @@ out:
 	return r == 0 ? 0 : 1;
 }
 
+/*
+ * SIGHUP: the token files again (all or nothing: a bad file keeps every
+ * token read before) and the log files reopened (logrotate); the process
+ * goes on in any case.
+ */
+static void
+reload(struct api *a)
+{
+	struct sp_api_tokens fresh, *r;
+	char err[512];
+	int nlog = sp_log_reopen();
+	const char *lf = nlog < 0 ? " FAILED (see stderr)" : "";
+
+	if (nlog < 0)
+		nlog = -nlog;
+	if (sp_api_tokens_load(a->conf, &fresh, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded, the %zu read before "
+		    "stay: %s; %d log file(s) reopened%s", a->tokens.n, err, nlog, lf);
+		return;
+	}
+	if ((r = realloc(a->retired, (a->nretired + 1) * sizeof(*r))) == NULL) {
+		sp_api_tokens_free(&fresh);
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded: out of memory");
+		return;
+	}
+	a->retired = r;
+	pthread_mutex_lock(&a->tokmu);
+	a->retired[a->nretired++] = a->tokens;
+	a->tokens = fresh;
+	pthread_mutex_unlock(&a->tokmu);
+	sp_log(SP_LOG_NOTICE, "api", "SIGHUP: %zu token(s) reloaded; %d log file(s) reopened%s",
+	    fresh.n, nlog, lf);
+}
+
 static int
 cmd_export(const struct sp_api_conf *conf, const char *path)
 {
@@ -325,13 +359,14 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	struct sp_addr addr, bound;
 	char err[512], *cert = NULL, *key = NULL;
 	sigset_t sigs;
-	int fd = -1, sig, rc = 1;
+	int fd = -1, sig = 0, rc = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_cond_init(&a.cv, NULL);
 	pthread_mutex_init(&a.dbmu, NULL);
+	pthread_mutex_init(&a.tokmu, NULL);
 
 	/* Threads inherit this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -381,10 +416,8 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	if (sp_notify_open() != 0)
 		sp_log(SP_LOG_WARN, "api", "NOTIFY_SOCKET: %s", strerror(errno));
 	sp_notify("READY=1");
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload(&a);
 	sp_log(SP_LOG_NOTICE, "api", "stopping (signal %d)", sig);
 	sp_notify("STOPPING=1");
 	rc = 0;
@@ -399,6 +432,10 @@ out:
 	api_ops_stop(&a);
 	sp_store_close(a.st);
 	sp_api_tokens_free(&a.tokens);
+	while (a.nretired > 0)
+		sp_api_tokens_free(&a.retired[--a.nretired]);
+	free(a.retired);
+	pthread_mutex_destroy(&a.tokmu);
 	free(cert);
 	free_secret(key);
 	free_secret(a.doc);

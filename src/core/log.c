@@ -701,6 +701,40 @@ sp_log_configure(const struct sp_log_conf *conf)
 	return SP_OK;
 }
 
+int
+sp_log_reopen(void)
+{
+	struct timespec ts;
+	struct target *t;
+	char day[11];
+	size_t i;
+	int nfd, done = 0, failed = 0;
+
+	now(&ts);
+	day_of(ts.tv_sec, day);
+	for (i = 0; i < L.n; i++) {
+		t = &L.t[i];
+		if (t->type != SP_LOG_TARGET_FILE)
+			continue;
+		if ((nfd = file_open_day(t, day)) < 0) {
+			t->failing = 0;   /* report this one, even after an earlier */
+			file_failed(t, day, errno);
+			t->retry_at = ts.tv_sec + 1;
+			failed++;
+			continue;
+		}
+		if (t->fd >= 0) {
+			(void)dup3(nfd, t->fd, O_CLOEXEC);
+			close(nfd);
+		} else
+			t->fd = nfd;
+		t->failing = 0;
+		file_opened(t, day, ts.tv_sec);
+		done++;
+	}
+	return failed > 0 ? -failed : done;
+}
+
 void
 sp_log_reset(void)
 {

@@ -119,6 +119,17 @@ struct sp_log_conf {
  */
 int sp_log_configure(const struct sp_log_conf *conf);
 
+/*
+ * Reopen every file target's current file by its name, for SIGHUP after a
+ * logrotate moved it away: a new file of that name is created through the
+ * directory handle kept since start (so it works in a chroot). The new
+ * descriptor replaces the old one with dup3(), so another thread writing at
+ * that moment writes to one file or the other, never to a closed or reused
+ * descriptor. Returns how many files were reopened, or the negative count of
+ * those that could not be (reported on stderr; retried at the next write).
+ */
+int sp_log_reopen(void);
+
 /* Back to the initial state: stderr, text, INFO; no filters, sinks or clock. */
 void sp_log_reset(void);
 

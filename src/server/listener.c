@@ -87,6 +87,12 @@ listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen)
 	size_t i, j;
 	int r;
 
+	/* Stopping gracefully: a new revision is taken, no port opens again. */
+	if (srv->draining) {
+		listeners_close(srv);
+		sp_log(SP_LOG_NOTICE, "listener", "draining: the partner listeners stay closed");
+		return SP_OK;
+	}
 	npl = rt->nlisteners ? calloc(rt->nlisteners, sizeof(*npl)) : NULL;
 	if (rt->nlisteners && npl == NULL)
 		return SP_ERR_NOMEM;

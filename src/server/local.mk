@@ -2,7 +2,7 @@
 sbin_PROGRAMS += smartproxy-server
 smartproxy_server_SOURCES = \
 	src/server/main.c src/server/server.h \
-	src/server/pairing.c src/server/tunnel.c \
+	src/server/pairing.c src/server/sig.c src/server/tunnel.c \
 	src/server/rtconf.c src/server/listener.c \
 	src/server/session.c src/server/session.h
 smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)

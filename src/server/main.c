@@ -47,33 +47,6 @@ usage(FILE *f)
 	    "  -h, --help          print this help and exit\n");
 }
 
-struct sigctx {
-	struct server *srv;
-	int fd;
-	const char *pairing;
-};
-
-static void
-on_signal(struct sp_loop *loop, int fd, unsigned events, void *arg)
-{
-	struct sigctx *sc = arg;
-	struct signalfd_siginfo si;
-	char err[512];
-
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			if (pairing_load(sc->srv, sc->pairing, err, sizeof(err)) == 0)
-				sp_log(SP_LOG_NOTICE, "core", "pairing file reloaded: %zu client key(s)",
-				    sc->srv->npairing);
-			else
-				sp_log(SP_LOG_ERR, "core", "pairing file not reloaded: %s", err);
-			continue;
-		}
-		sp_log(SP_LOG_NOTICE, "core", "signal %u: stopping", si.ssi_signo);
-		sp_loop_stop(loop);
-	}
-}
-
 static int
 ensure_dir(const char *path, char *err, size_t errlen)
 {
@@ -172,7 +145,7 @@ main(int argc, char **argv)
 	};
 	struct server srv;
 	struct sp_module_set *set = NULL;
-	struct sigctx sc;
+	struct server_sig sig;
 	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
 	bool print_id = false, check = false, created;
 	char err[1024];
@@ -201,9 +174,15 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	server_self = &srv;
 	srv.tunnel_fd = -1;
+	srv.pairing_dirfd = -1;
+	memset(&sig, 0, sizeof(sig));
 	srv.host = &server_host;
 	srv.conf_path = conf_path;
-	if (sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) != 0) {
+	/* Checked before any socket opens: a start that would fail later (no
+	 * user, no chroot, a missing module) fails here, as --check does. */
+	if ((print_id ? sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) :
+	    sp_bootstrap_load_checked(conf_path, &sp_server_schema, &srv.conf, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -254,9 +233,7 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_ERR, "core", "%s", err);
 		goto out;
 	}
-	sc.srv = &srv;
-	sc.pairing = pairing;
-	if (sp_signals_watch(srv.loop, &mask, on_signal, &sc, &sc.fd) != 0)
+	if (server_signals_start(&srv, &mask, &sig) != 0)
 		goto out;
 	if (drop_privileges(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
@@ -276,15 +253,15 @@ main(int argc, char **argv)
 	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
 	sp_notify("STOPPING=1");
 	srv.stopping = true;
-	sessions_end_all(&srv, "stopping");
+	sessions_end_all(&srv, "shutdown");
 	listeners_close(&srv);
 	tunnel_stop(&srv);
 	/* Let deferred frees and goodbyes run. */
 	for (c = 0; c < 50 && (srv.sessions != NULL); c++)
 		sp_loop_once(srv.loop, 20);
 	sp_loop_once(srv.loop, 0);
-	close(sc.fd);
 out:
+	server_signals_stop(&sig);
 	while (srv.sessions != NULL && srv.loop != NULL)
 		sp_loop_once(srv.loop, 10);
 	if (srv.loop != NULL)
@@ -297,7 +274,7 @@ out:
 	rtconf_unref(srv.rt);
 	free(srv.chain);
 	sp_modules_unload(set);
-	free(srv.pairing);
+	pairing_close(&srv);
 	sp_identity_free(&srv.id);
 	sp_loop_free(srv.loop);
 	sp_server_conf_free(&srv.conf);

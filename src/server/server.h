@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <json-c/json.h>
 #include <smartproxy/module.h>
@@ -98,6 +99,10 @@ struct server {
 	struct sp_identity id;
 	char (*pairing)[SP_KEY_ID_HEX];
 	size_t npairing;
+	int pairing_dirfd;          /* the pairing file's directory, opened
+	                               before the chroot (-1: not yet) */
+	char *pairing_path;         /* as given, for log lines */
+	char *pairing_name;         /* its name in that directory */
 	int tunnel_fd;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
@@ -112,13 +117,31 @@ struct server {
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
 	bool stopping;
+	bool draining;              /* SIGTERM: no new sessions, see main.c */
 };
 
 /* main.c: the one server of this process, for host calls without a session. */
 extern struct server *server_self;
 
+/* sig.c: SIGHUP reloads, SIGTERM/SIGINT drains (see sig.c). */
+struct server_sig {
+	struct server *srv;
+	int fd;                     /* signalfd, owned */
+	struct sp_timer poll;       /* draining: has the last session ended? */
+	struct sp_timer drain;      /* draining: drain_timeout */
+};
+int server_signals_start(struct server *srv, const sigset_t *mask, struct server_sig *ss);
+void server_signals_stop(struct server_sig *ss);
+
 /* pairing.c */
+/*
+ * Read the pairing file. The first call opens its directory and keeps the
+ * handle; later calls (SIGHUP) read the file through it, so a reload works
+ * in the chroot and picks up a file an editor replaced. `path` is only used
+ * by the first call. pairing_close() releases the handle and the keys.
+ */
 int pairing_load(struct server *srv, const char *path, char *err, size_t errlen);
+void pairing_close(struct server *srv);
 bool pairing_allows(const struct server *srv, const char *key_id);
 
 /* tunnel.c */

@@ -317,7 +317,7 @@ sessions_end_all(struct server *srv, const char *reason)
 
 	for (; s != NULL; s = next) {
 		next = s->next;
-		session_end(s, reason, "server stopping");
+		session_end(s, reason, "the server is stopping");
 	}
 }
 
@@ -924,6 +924,13 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	bool inprog;
 	int fd;
 
+	if (srv->draining) {
+		sp_log(SP_LOG_NOTICE, "session", "outgoing call on route %s refused: the server is stopping",
+		    rr->name);
+		sp_conn_close(c);
+		free(c);
+		return;
+	}
 	if (srv->nsessions >= rt->max_sessions || (s = session_new(srv, rt)) == NULL) {
 		sp_log(SP_LOG_WARN, "session", "outgoing call on route %s refused: %u sessions is the limit",
 		    rr->name, rt->max_sessions);

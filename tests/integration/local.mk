@@ -74,6 +74,14 @@ SP_OPS_TESTS = \
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
 
+# Signals (issue 13): SIGHUP reloads and reopens logs, SIGTERM drains.
+SP_SIGNAL_TESTS = \
+	tests/integration/ops_server_signals.sh \
+	tests/integration/ops_client_signals.sh \
+	tests/integration/ops_api_signals.sh
+dist_check_SCRIPTS += $(SP_SIGNAL_TESTS)
+TESTS += $(SP_SIGNAL_TESTS)
+
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
 # chrooted into an empty directory as 'nobody' (skipped when not root).

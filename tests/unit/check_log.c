@@ -321,6 +321,45 @@ START_TEST(current_link_follows_roll)
 }
 END_TEST
 
+/*
+ * SIGHUP after logrotate: the day's file was moved away; sp_log_reopen()
+ * makes a new one of that name, the link points at it, the moved file keeps
+ * what was written before and gets nothing more, and the descriptor number
+ * is the old one (dup3), so no other thread can write to a reused number.
+ */
+START_TEST(reopen_after_move)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+	char from[256], to[256], *old, *cur;
+
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	sp_log(SP_LOG_INFO, "core", "before the move");
+	snprintf(from, sizeof(from), "%s/srv-2026-11-25.log", dir);
+	snprintf(to, sizeof(to), "%s/rotated.1", dir);
+	ck_assert_int_eq(rename(from, to), 0);
+	sp_log(SP_LOG_INFO, "core", "still into the moved file");
+	ck_assert_int_eq(exists("srv-2026-11-25.log"), 0);
+	ck_assert_int_eq(sp_log_reopen(), 1);
+	sp_log(SP_LOG_INFO, "core", "after the reopen");
+	old = slurp("rotated.1");
+	cur = slurp("srv-2026-11-25.log");
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_nonnull(cur);
+	ck_assert_ptr_nonnull(strstr(old, "before the move"));
+	ck_assert_ptr_nonnull(strstr(old, "still into the moved file"));
+	ck_assert_ptr_null(strstr(old, "after the reopen"));
+	ck_assert_int_eq((int)count_lines(cur), 1);
+	ck_assert_ptr_nonnull(strstr(cur, "after the reopen"));
+	ck_assert_str_eq(link_of("srv.log"), "srv-2026-11-25.log");
+	free(old);
+	free(cur);
+	/* nothing to reopen: no file target */
+	sp_log_reset();
+	ck_assert_int_eq(sp_log_reopen(), 0);
+}
+END_TEST
+
 /* An operator's regular file of that name is never replaced. */
 START_TEST(current_link_spares_regular_file)
 {
@@ -728,6 +767,7 @@ main(void)
 	tcase_add_test(tc, daily_roll);
 	tcase_add_test(tc, current_link_follows_roll);
 	tcase_add_test(tc, current_link_spares_regular_file);
+	tcase_add_test(tc, reopen_after_move);
 	tcase_add_test(tc, retention_removes_old_days);
 	tcase_add_test(tc, retention_off_keeps_all);
 	tcase_add_test(tc, several_writers);
