@@ -64,7 +64,7 @@ chmod 600 "$SP_TMP/token"
 # port file is never written: nothing listened).
 SP_API=${SP_API:-$SP_TOP_BUILDDIR/smartproxy-api}
 printf '%s\n' abcdefghijklmnop0123456789 >"$SP_TMP/api.token"
-printf 'listen: "127.0.0.1:0"\ntls:\n  certificate: %s/api.token\n  key: %s/nokey.pem\ndatabase: %s/api.db\ntokens:\n  - name: client\n    file: %s/api.token\n' \
+printf 'listen: "127.0.0.1:0"\ntls:\n  certificate: %s/api.token\n  key: %s/nokey.pem\ndatabase: %s/api.db\ntokens:\n  - name: client\n    role: proxy\n    file: %s/api.token\n' \
 	"$SP_TMP" "$SP_TMP" "$SP_TMP" "$SP_TMP" >"$SP_TMP/api.yaml"
 want="$SP_TMP/api.yaml:4: key 'tls.key': $SP_TMP/nokey.pem: No such file or directory"
 expect_error check-api "$want" "$SP_API" --check -c "$SP_TMP/api.yaml"

@@ -25,6 +25,7 @@ tls:
 database: $D/api.db
 tokens:
   - name: client
+    role: proxy
     file: $D/client.token
 logging:
   level: debug
