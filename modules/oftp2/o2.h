@@ -151,6 +151,9 @@ struct o2_sess {
 	bool rsp_ready;              /* responder's SSRM seen (and swallowed) */
 	bool leg_up[2];              /* a side has seen bytes from us */
 	bool ssid_seen[2];
+	bool legacy[2];              /* side spoke OFTP 1.x: ESID in its layout */
+	unsigned dev_seen;           /* deviations already logged (OFTP2_TOL_* |
+	                                OFTP2_DEV_*): one line per rule */
 	struct oftp2_ssid ssid[2];   /* by side */
 	struct oftp2_session_params params;
 	bool negotiated;
@@ -205,6 +208,11 @@ int o2_state_early(struct o2_sess *s, enum o2_side from, uint8_t code,
 int o2_state_apply(struct o2_sess *s, enum o2_side from,
     const struct oftp2_cmd *cmd, const uint8_t *oeb, size_t oeb_len,
     enum o2_act *act, struct oftp2_err *err);
+/* An SSID below level 5 (OFTP 1.x, whose layout differs): 0 if oeb is not
+ * one, else ESID 10 with err filled and the side marked legacy, so that
+ * its ESID goes out in the 1.x layout. Called before the OFTP2 parse. */
+int o2_state_legacy(struct o2_sess *s, enum o2_side from, const uint8_t *oeb,
+    size_t oeb_len, struct oftp2_err *err);
 const char *o2_phase_name(enum o2_phase ph);
 /* "partner" / "inside" */
 const char *o2_side_name(enum o2_side side);
@@ -223,6 +231,10 @@ int o2_send_ssrm(struct o2_sess *s, enum o2_side to);
 enum sp_verdict o2_violation(struct o2_sess *s, int from,
     const struct oftp2_err *err);
 enum sp_verdict o2_timeout(struct o2_sess *s, const char *what);
+/* One `oftp2_deviation` security line and event per rule and session for
+ * what the codec or the state machine admitted from `from`. */
+void o2_deviations(struct o2_sess *s, enum o2_side from,
+    const struct oftp2_dev *dev);
 /* The dialogue line (DEBUG) of one command; never the password. */
 void o2_log_cmd(struct o2_sess *s, enum o2_side from,
     const struct oftp2_cmd *cmd);

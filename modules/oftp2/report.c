@@ -44,6 +44,16 @@ o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason)
 
 	if (!s->leg_up[to] || s->closed)
 		return;
+	if (s->legacy[to]) {
+		/* OFTP 1.x layout: 'F', the reason, CR; no text (RFC 2204). */
+		uint8_t old[8] = { OFTP2_STH_OCTET0, 0, 0, 8, 'F',
+		    (uint8_t)('0' + reason / 10 % 10), (uint8_t)('0' + reason % 10),
+		    OFTP2_CR };
+		if (host(s)->send(s->ms, (enum sp_leg)to, old, sizeof(old)) == 0)
+			host(s)->log(s->ms, SP_LEVEL_DEBUG, "proxy -> %s: ESID "
+			    "%02u in the OFTP 1.x layout", o2_side_name(to), reason);
+		return;
+	}
 	memset(&c, 0, sizeof(c));
 	c.code = OFTP2_ESID;
 	c.u.esid.reason = (uint8_t)reason;
@@ -98,6 +108,32 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	s->dead = true;
 	host(s)->end(s->ms, "protocol", detail);
 	return SP_ABORT;
+}
+
+void
+o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
+{
+	unsigned bit, fresh = dev->bits & ~s->dev_seen;
+	const char *rule, *code = s->ssid_seen[O2_OUT] ? s->ssid[O2_OUT].code :
+	    "";
+
+	s->dev_seen |= dev->bits;
+	/* One line per rule and session: a partner that pads every DATA
+	 * buffer is named once, not once a buffer. */
+	for (bit = 1; bit != 0 && fresh != 0; bit <<= 1) {
+		if (!(fresh & bit))
+			continue;
+		fresh &= ~bit;
+		if ((rule = oftp2_dev_rule(bit)) == NULL)
+			continue;
+		host(s)->security(s->ms, "oftp2_deviation", "%s code=%s rule=%s "
+		    "field=%s admitted (%s)", o2_side_name(from), code, rule,
+		    oftp2_dev_field(dev, bit), (bit & OFTP2_DEV_RESERVED) ?
+		    "the RFC says should, not must" : "per-partner switch");
+		host(s)->event(s->ms, SP_LEVEL_INFO, "oftp2_deviation",
+		    "%s code=%s rule=%s field=%s", o2_side_name(from), code, rule,
+		    oftp2_dev_field(dev, bit));
+	}
 }
 
 enum sp_verdict

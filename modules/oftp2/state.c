@@ -229,9 +229,15 @@ apply_ssid(struct o2_sess *s, enum o2_side from, const struct oftp2_ssid *id,
 {
 	int r;
 
-	if (id->level != OFTP2_LEVEL_OFTP2)
+	/* RFC 5024 §5.3.2: levels above 5 are future revisions and the
+	 * lowest level is selected, so an initiator may offer more; the
+	 * responder's answer is the session's level and must be 5. */
+	if (id->level < OFTP2_LEVEL_OFTP2 ||
+	    (from == s->rsp && id->level != OFTP2_LEVEL_OFTP2))
 		return fail(err, OFTP2_ESID_MODE, OFTP2_SSID, "SSIDLEV",
-		    "level %u; only OFTP 2.0 (5) crosses this proxy", id->level);
+		    "level %u; only OFTP 2.0 (5) crosses this proxy%s",
+		    id->level, from == s->rsp ? " (the responder answers 5)" :
+		    "");
 	s->ssid[from] = *id;
 	s->ssid_seen[from] = true;
 	if (from == s->ini) {
@@ -330,6 +336,22 @@ apply_efid(struct o2_sess *s, const struct oftp2_efid *e, struct oftp2_err *err)
 	s->credit = 0;
 	s->phase = PH_WF_EFANS;
 	return 0;
+}
+
+int
+o2_state_legacy(struct o2_sess *s, enum o2_side from, const uint8_t *oeb,
+    size_t oeb_len, struct oftp2_err *err)
+{
+	if (oeb_len < 2 || oeb[0] != OFTP2_SSID || oeb[1] < '0' ||
+	    oeb[1] >= '0' + OFTP2_LEVEL_OFTP2)
+		return 0;
+	/* Its layout is not OFTP2's (no SSIDAUTH, shorter file commands),
+	 * so it is refused before the OFTP2 parser could misread it, and
+	 * answered in the layout it can read. */
+	s->legacy[from] = true;
+	return fail(err, OFTP2_ESID_MODE, OFTP2_SSID, "SSIDLEV",
+	    "level %c (OFTP 1.x); OFTP 1.x sessions are not relayed",
+	    (char)oeb[1]);
 }
 
 int

@@ -236,6 +236,7 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	size_t oeb_len = len - OFTP2_STH_LEN;
 	struct oftp2_cmd cmd, *pc = &cmd;
 	struct oftp2_err err;
+	struct oftp2_dev dev;
 	enum o2_act act;
 	enum sp_verdict v;
 	bool check;
@@ -251,7 +252,9 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 		s->check_counts = check;
 		s->tol_final = true;
 	}
-	rc = oftp2_parse(oeb, oeb_len, s->tol, &cmd, &err);
+	rc = o2_state_legacy(s, from, oeb, oeb_len, &err);
+	if (rc == 0)
+		rc = oftp2_parse_dev(oeb, oeb_len, s->tol, &cmd, &err, &dev);
 	if (rc == 0)
 		rc = o2_state_apply(s, from, &cmd, oeb, oeb_len, &act, &err);
 	if (rc != 0) {
@@ -263,6 +266,8 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 		return H_STOP;
 	}
 	s->frames[from]++;
+	if (dev.bits != 0)
+		o2_deviations(s, from, &dev);
 	if (cmd.code != OFTP2_DATA && cmd.code != OFTP2_CDT)
 		o2_log_cmd(s, from, &cmd);
 	if (cmd.code == OFTP2_EERP || cmd.code == OFTP2_NERP)

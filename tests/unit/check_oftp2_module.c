@@ -597,6 +597,102 @@ START_TEST(bad_level_4)
 }
 END_TEST
 
+/* OFTP 1.x cannot read the OFTP2 ESID: it gets 'F', reason 10, CR. */
+START_TEST(level_1x_refused_in_its_layout)
+{
+	static const uint8_t legacy[] = { 0x10, 0, 0, 8, 'F', '1', '0', '\r' };
+	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	o2h_wire_clear();
+	s.b[5] = '4';
+	s.b[4 + 47] = ' ';   /* 1.x: SSIDRSV1 where OFTP2 has SSIDAUTH */
+	ck_assert_int_eq(P(s), SP_ABORT);
+	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, sizeof(legacy));
+	ck_assert(o2h_wire_has(SP_LEG_OUTSIDE, legacy, sizeof(legacy)));
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
+	ck_assert_int_ge(o2h_security_find("OFTP 1.x sessions are not relayed"), 0);
+}
+END_TEST
+
+/* RFC 5024 §5.3.2: a future level from the initiator is valid; the
+ * responder answers 5, anything else from it is ESID 10. */
+START_TEST(level_future_from_initiator)
+{
+	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false), r;
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	s.b[5] = '7';
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 4096, 'B', false, 64, false)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_eq(o2h_security_find(""), -1);
+
+	o2h_reset();
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	r = ssid(I_ID, 4096, 'B', false, 64, false);
+	r.b[5] = '7';
+	ck_assert_int_eq(I(r), SP_ABORT);
+	assert_violation(10, true);
+}
+END_TEST
+
+/* Reserved fields "should" be spaces: anything else passes, unchanged,
+ * and is named once per session in an oftp2_deviation line. */
+START_TEST(reserved_fields_admitted)
+{
+	struct fr s = ssid(P_ID, 4096, 'B', false, 1, false), f, c, e;
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	memcpy(s.b + 4 + 48, "0000", 4);
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_ge(o2h_security_find("oftp2_deviation"), 0);
+	ck_assert_int_ge(o2h_security_find("rule=reserved_not_spaces "
+	    "field=SSIDRSV1"), 0);
+	ck_assert_int_ge(o2h_security_find("code=" P_ID), 0);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 4096, 'B', false, 1, false)), SP_CONTINUE);
+	f = sfid("A", 'U');
+	memcpy(f.b + 4 + 27, "XYZ", 3);
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, f));
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, false)), SP_CONTINUE);
+	c = simple(OFTP2_CDT);
+	memcpy(c.b + 4 + 1, "00", 2);
+	ck_assert_int_eq(o2h_data(SP_TO_OUTSIDE, c.b, c.n), SP_CONTINUE);
+	e = efid(0, 3);
+	ck_assert_int_eq(P(e), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_lt(o2h_security_find("oftp2_violation"), 0);
+	/* One line per rule and session, not one per frame. */
+	ck_assert_uint_eq(o2h.nsecurity, 1);
+}
+END_TEST
+
+/* SFIDSIGN=Y with suite 00: the receiver answers an unsigned EERP when it
+ * cannot sign (RFC 5024 §3.3.5 note 3), so it is valid. */
+START_TEST(signed_eerp_request_without_suite)
+{
+	struct fr f = sfid("A", 'U');
+
+	start_incoming(4096, false, 2);
+	f.b[4 + 161] = 'Y';
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, f));
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
 START_TEST(bad_field_characters)
 {
 	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
@@ -1200,6 +1296,10 @@ suite(void)
 	tcase_add_test(t, bad_wrong_state);
 	tcase_add_test(t, bad_before_ssrm);
 	tcase_add_test(t, bad_level_4);
+	tcase_add_test(t, level_1x_refused_in_its_layout);
+	tcase_add_test(t, level_future_from_initiator);
+	tcase_add_test(t, reserved_fields_admitted);
+	tcase_add_test(t, signed_eerp_request_without_suite);
 	tcase_add_test(t, bad_field_characters);
 	tcase_add_test(t, bad_credit_overrun);
 	tcase_add_test(t, bad_cdt_with_credit);
