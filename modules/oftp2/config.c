@@ -38,11 +38,16 @@ static const struct {
 void
 o2_config_defaults(struct o2_config *c)
 {
+	size_t i;
+
 	memset(c, 0, sizeof(*c));
 	c->ssid_timeout_ms = O2_SSID_TIMEOUT_DEFAULT;
 	c->idle_timeout_ms = O2_IDLE_TIMEOUT_DEFAULT;
 	c->session_max_ms = O2_SESSION_MAX_DEFAULT;
 	c->check_counts = true;
+	/* RFC 5024 §10.2 (01, 02) and ODETTE's list (03-06); 00 is "none". */
+	for (i = 0; i <= 6; i++)
+		c->cipher_ok[i] = true;
 }
 
 void
@@ -127,6 +132,31 @@ get_switch(json_object *v, const char *where, const char *key, unsigned *set,
 	return 1;
 }
 
+/* `cipher_suites`: the SFIDCIPH values 01..99 accepted; 00 always is. */
+static int
+get_ciphers(json_object *v, struct o2_config *c, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return bad(err, errlen, "", "cipher_suites",
+		    "expected an array of integers 1..99");
+	memset(c->cipher_ok, 0, sizeof(c->cipher_ok));
+	c->cipher_ok[0] = true;
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		int64_t x;
+
+		if (!json_object_is_type(e, json_type_int) ||
+		    (x = json_object_get_int64(e)) < 1 || x > 99)
+			return bad(err, errlen, "", "cipher_suites",
+			    "expected an array of integers 1..99");
+		c->cipher_ok[x] = true;
+	}
+	return 0;
+}
+
 static bool
 valid_id(const char *s, size_t n)
 {
@@ -209,6 +239,8 @@ o2_config_parse_json(const char *json, struct o2_config *c, char *err,
 			r = get_ms(v, key, 1000, 604800000ull, &c->session_max_ms, err,
 			    errlen);
 			c->max_set = true;
+		} else if (strcmp(key, "cipher_suites") == 0) {
+			r = get_ciphers(v, c, err, errlen);
 		} else if (strcmp(key, "partners") == 0) {
 			size_t n;
 			if (!json_object_is_type(v, json_type_array)) {

@@ -69,6 +69,7 @@ struct o2_config {
 	/* Set in the section: else the revision's limits (session facts) rule. */
 	bool ssid_set, idle_set, max_set;
 	unsigned tol;                /* OFTP2_TOL_* for every partner */
+	bool cipher_ok[100];         /* SFIDCIPH values accepted (00 always) */
 	bool check_counts;           /* EFID against DATA seen (U/T, no restart) */
 	struct o2_partner_tol *partners;
 	size_t npartners;
@@ -121,6 +122,9 @@ struct o2_file {
 	uint64_t rest;               /* SFIDREST */
 	uint64_t acnt;               /* SFPAACNT */
 	bool secured;                /* SEC/COMP set: travels as U */
+	bool records_checked;        /* F/V not secured: records checked */
+	uint32_t lrecl;              /* SFIDLRECL */
+	uint64_t rec_len;            /* octets of the record still open */
 	uint64_t octets;             /* file octets of all DATA so far */
 	uint64_t records;
 	uint64_t buffers;

@@ -274,6 +274,10 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 		return fail(err, OFTP2_ESID_PROTOCOL, OFTP2_SFID, NULL,
 		    "the %s may not send files in this session (modes %c/%c)",
 		    o2_side_name(from), (char)sm, (char)lm);
+	if (f->ciph >= sizeof(s->cfg->cipher_ok) || !s->cfg->cipher_ok[f->ciph])
+		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_SFID, "SFIDCIPH",
+		    "cipher suite %02u is not one this proxy accepts "
+		    "(modules.oftp2.cipher_suites)", f->ciph);
 	if (f->rest != 0 && !s->params.restart)
 		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_SFID, "SFIDREST",
 		    "restart position %llu but restart was not agreed",
@@ -285,8 +289,51 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 	s->file.format = f->format;
 	s->file.rest = f->rest;
 	s->file.secured = f->sec != OFTP2_SEC_NONE || f->comp != OFTP2_COMP_NONE;
+	/* Secured or compressed files travel as U (RFC 5024 §5.3.3 SFIDFMT):
+	 * their record boundaries are not visible here. */
+	s->file.records_checked = !s->file.secured &&
+	    (f->format == OFTP2_FMT_FIXED || f->format == OFTP2_FMT_VARIABLE);
+	s->file.lrecl = f->lrecl;
 	s->phase = PH_WF_SFANS;
 	s->cdind = false;
+	return 0;
+}
+
+/*
+ * F and V records (RFC 5024 §5.3.3 SFIDLRECL, §7.2): a record may span
+ * buffers, so its length so far is carried in s->file.rec_len. V: no
+ * record longer than SFIDLRECL; F: every record exactly SFIDLRECL.
+ */
+static int
+check_records(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
+    struct oftp2_err *err)
+{
+	struct oftp2_subrec sr;
+	struct sp_rd rd;
+	uint64_t nrec = s->file.records;
+	bool fixed = s->file.format == OFTP2_FMT_FIXED;
+
+	sp_rd_init(&rd, oeb + 1, oeb_len - 1);
+	/* oftp2_data_check() already passed: only SP_ERR_SHORT ends this. */
+	while (oftp2_data_next(&rd, s->params.compression, &sr, NULL) == 0) {
+		s->file.rec_len += sr.count;
+		if (s->file.rec_len > s->file.lrecl)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_DATA,
+			    "DATABUF", "record %llu is longer than SFIDLRECL %u "
+			    "(format %c)", (unsigned long long)nrec + 1,
+			    (unsigned)s->file.lrecl, (char)s->file.format);
+		if (!sr.eor)
+			continue;
+		if (fixed && s->file.rec_len != s->file.lrecl)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_DATA,
+			    "DATABUF", "record %llu has %llu octets; format F "
+			    "needs exactly SFIDLRECL %u",
+			    (unsigned long long)nrec + 1,
+			    (unsigned long long)s->file.rec_len,
+			    (unsigned)s->file.lrecl);
+		s->file.rec_len = 0;
+		nrec++;
+	}
 	return 0;
 }
 
@@ -308,6 +355,9 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 			err->esid = OFTP2_ESID_INVALID_DATA;
 		return err->esid;
 	}
+	if (s->file.records_checked &&
+	    (r = check_records(s, oeb, oeb_len, err)) != 0)
+		return r;
 	s->credit--;
 	s->file.octets += info.octets;
 	s->file.records += info.records;
@@ -325,12 +375,36 @@ apply_efid(struct o2_sess *s, const struct oftp2_efid *e, struct oftp2_err *err)
 		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID, "EFIDRCNT",
 		    "record count %llu for a %c file (must be 0)",
 		    (unsigned long long)e->rcnt, (char)s->file.format);
-	if (ut && s->check_counts && s->file.acnt == 0 &&
-	    e->ucnt != s->file.octets)
-		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID, "EFIDUCNT",
-		    "octet count %llu, but the DATA buffers carried %llu",
-		    (unsigned long long)e->ucnt,
-		    (unsigned long long)s->file.octets);
+	/* RFC 5024 §5.3.8: both counts are totals, even after a restart.
+	 * SFPAACNT is where the transfer resumed: KiB for U/T (and for
+	 * secured files), records for F/V. */
+	if (ut && s->check_counts) {
+		uint64_t before = s->file.acnt <= UINT64_MAX / 1024 ?
+		    s->file.acnt * 1024 : UINT64_MAX;
+		if (before > UINT64_MAX - s->file.octets ||
+		    e->ucnt != before + s->file.octets)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDUCNT", "octet count %llu, but the DATA buffers "
+			    "carried %llu after a restart at %llu KiB",
+			    (unsigned long long)e->ucnt,
+			    (unsigned long long)s->file.octets,
+			    (unsigned long long)s->file.acnt);
+	}
+	if (s->file.records_checked && s->check_counts) {
+		if (e->rcnt != s->file.acnt + s->file.records)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDRCNT", "record count %llu, but %llu records "
+			    "were sent after a restart at record %llu",
+			    (unsigned long long)e->rcnt,
+			    (unsigned long long)s->file.records,
+			    (unsigned long long)s->file.acnt);
+		if (s->file.acnt == 0 ? e->ucnt != s->file.octets :
+		    e->ucnt < s->file.octets)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDUCNT", "octet count %llu, but the DATA buffers "
+			    "carried %llu", (unsigned long long)e->ucnt,
+			    (unsigned long long)s->file.octets);
+	}
 	s->efid_at_zero = s->credit == 0;
 	s->cdt_crossing = s->efid_at_zero;
 	s->credit = 0;

@@ -42,7 +42,7 @@ check_wire(const struct o2h_bytes *w, unsigned tol)
 	while (off < w->n) {
 		/* The ESID the module sends an OFTP 1.x peer in its own layout
 		 * ('F', reason, CR) is the last thing on that leg. */
-		if (w->n - off == 8 && memcmp(w->p + off, "\x10\x00\x00\x08F",
+		if (w->n - off == 8 && memcmp(w->p + off, "\x10\x00\x00\x08" "F",
 		    5) == 0 && w->p[off + 7] == '\r')
 			break;
 		if (oftp2_frame(w->p + off, w->n - off, tol, &f, NULL) != 0 ||

@@ -811,6 +811,178 @@ START_TEST(bad_efid_counts)
 }
 END_TEST
 
+static struct fr
+sfidx(char fmt, unsigned lrecl, uint64_t rest, unsigned sec, unsigned ciph)
+{
+	struct oftp2_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.code = OFTP2_SFID;
+	snprintf(c.u.sfid.dsn, sizeof(c.u.sfid.dsn), "REC");
+	c.u.sfid.date = 20240315;
+	c.u.sfid.time = 1430000001;
+	snprintf(c.u.sfid.dest, sizeof(c.u.sfid.dest), "%s", I_ID);
+	snprintf(c.u.sfid.orig, sizeof(c.u.sfid.orig), "%s", P_ID);
+	c.u.sfid.format = (enum oftp2_format)fmt;
+	c.u.sfid.lrecl = lrecl;
+	c.u.sfid.rest = rest;
+	c.u.sfid.sec = (uint8_t)sec;
+	c.u.sfid.ciph = (uint8_t)ciph;
+	c.u.sfid.env = sec ? OFTP2_ENV_CMS : OFTP2_ENV_NONE;
+	c.u.sfid.fsiz = 1;
+	return build(&c);
+}
+
+/* One DATA buffer of records: lens[i] octets each, every one with EoR. */
+static struct fr
+records(const unsigned *lens, size_t n)
+{
+	struct fr f;
+	size_t o = 5, i;
+
+	f.b[4] = 'D';
+	for (i = 0; i < n; i++) {
+		f.b[o++] = (uint8_t)(0x80 | lens[i]);
+		memset(f.b + o, 'R', lens[i]);
+		o += lens[i];
+	}
+	f.b[0] = 0x10;
+	f.b[1] = 0;
+	f.b[2] = (uint8_t)(o >> 8);
+	f.b[3] = (uint8_t)o;
+	f.n = o;
+	return f;
+}
+
+/* RFC 5024 §5.3.3, §5.3.8: F records are SFIDLRECL long, V records not
+ * longer; EFIDRCNT is the exact record count. */
+START_TEST(records_checked)
+{
+	static const unsigned v_ok[] = { 10, 3, 0 }, v_long[] = { 10, 11 },
+	    f_ok[] = { 10, 10 }, f_short[] = { 10, 9 };
+
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(v_ok, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(10, true)), SP_CONTINUE);   /* record 4 */
+	ck_assert_int_eq(P(efid(4, 23)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(v_long, 2)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("record 2 is longer than SFIDLRECL"),
+	    0);
+
+	/* A record across two buffers counts as one, with both parts. */
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(6, false)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(5, true)), SP_ABORT);
+	assert_violation(6, true);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_ok, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_short, 2)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("needs exactly SFIDLRECL 10"), 0);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_ok, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(3, 20)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("EFIDRCNT"), 0);
+
+	/* Secured files travel as U: their records are not looked at. */
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 1, 2)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_short, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(7, 19)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* §5.3.8: after a restart the counts are still the file's totals. */
+START_TEST(counts_after_restart)
+{
+	struct fr si = ssid(P_ID, 4096, 'B', false, 5, false);
+	struct fr sr = ssid(I_ID, 4096, 'B', false, 5, false);
+
+	si.b[4 + 42] = 'Y';
+	sr.b[4 + 42] = 'Y';
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(si), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(sr), SP_CONTINUE);
+	ck_assert_int_eq(P(sfidx('U', 0, 2, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(2)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(100, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 100)), SP_ABORT);   /* not the total */
+	assert_violation(6, true);
+
+	o2h_reset();
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(si), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(sr), SP_CONTINUE);
+	ck_assert_int_eq(P(sfidx('U', 0, 2, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(2)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(100, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 2148)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* SFIDCIPH: only the configured suites (default 01-06, RFC and Odette). */
+START_TEST(cipher_suites_configured)
+{
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 7)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("cipher suite 07"), 0);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 6)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	use_config("{\"cipher_suites\": [4, 7]}");
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 7)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* A compressed subrecord of count 0 is malformed (ESID 06). */
+START_TEST(bad_compressed_count_0)
+{
+	static const uint8_t d[] = { 0x10, 0, 0, 8, 'D', 0x01, 'A', 0x40 };
+
+	start_incoming(4096, true, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(o2h_data(SP_TO_INSIDE, d, sizeof(d)), SP_ABORT);
+	assert_violation(6, true);
+}
+END_TEST
+
 START_TEST(efid_counts_check_off)
 {
 	use_config("{\"check_efid_counts\": false}");
@@ -1310,6 +1482,10 @@ suite(void)
 	tcase_add_test(t, compressed_with_agreement);
 	tcase_add_test(t, bad_efid_counts);
 	tcase_add_test(t, efid_counts_check_off);
+	tcase_add_test(t, records_checked);
+	tcase_add_test(t, counts_after_restart);
+	tcase_add_test(t, cipher_suites_configured);
+	tcase_add_test(t, bad_compressed_count_0);
 	tcase_add_test(t, bad_efid_record_count_for_u);
 	tcase_add_test(t, bad_cd_ping_pong);
 	tcase_add_test(t, solicited_cd_may_be_answered);
