@@ -32,6 +32,9 @@ static const struct {
 	{ "tolerate_sr_any", OFTP2_TOL_SR_ANY },
 	{ "tolerate_restart_and", OFTP2_TOL_REST_AND },
 	{ "tolerate_efid_no_credit", OFTP2_TOL_EFID_NO_CREDIT },
+	{ "tolerate_lf_trailer", OFTP2_TOL_LF_TRAILER },
+	{ "tolerate_data_padding", OFTP2_TOL_DATA_PAD },
+	{ "tolerate_esid_early", OFTP2_TOL_ESID_EARLY },
 };
 #define NTOL (sizeof(tolerances) / sizeof(tolerances[0]))
 
@@ -58,12 +61,25 @@ o2_config_release(struct o2_config *c)
 	c->npartners = 0;
 }
 
+const char *
+o2_config_switch_name(unsigned flag)
+{
+	size_t i;
+
+	for (i = 0; i < NTOL; i++)
+		if (tolerances[i].flag == flag)
+			return tolerances[i].key;
+	return NULL;
+}
+
 unsigned
-o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts)
+o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts,
+    bool *detect)
 {
 	size_t i;
 
 	*check_counts = c->check_counts;
+	*detect = false;
 	if (id == NULL || id[0] == '\0')
 		return c->tol;
 	for (i = 0; i < c->npartners; i++) {
@@ -72,6 +88,7 @@ o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts)
 			continue;
 		if (p->check_counts >= 0)
 			*check_counts = p->check_counts != 0;
+		*detect = p->detect;
 		return (c->tol & ~p->set) | (p->val & p->set);
 	}
 	return c->tol;
@@ -187,6 +204,14 @@ parse_partner(json_object *o, size_t idx, struct o2_partner_tol *p, char *err,
 	json_object_object_foreach(o, key, v) {
 		if (strcmp(key, "odette_id") == 0) {
 			id = v;
+			continue;
+		}
+		if (strcmp(key, "detect") == 0) {
+			/* Onboarding: log what would be refused, refuse nothing. */
+			if (!json_object_is_type(v, json_type_boolean))
+				return bad(err, errlen, where, key,
+				    "expected true or false");
+			p->detect = json_object_get_boolean(v);
 			continue;
 		}
 		r = get_switch(v, where, key, &p->set, &p->val, &p->check_counts,

@@ -59,6 +59,7 @@ struct o2_partner_tol {
 	unsigned set;
 	unsigned val;
 	int check_counts;            /* -1: as global, else 0/1 */
+	bool detect;                 /* detect mode for this partner only */
 };
 
 /* The parsed `modules.oftp2` section. */
@@ -148,7 +149,10 @@ struct o2_sess {
 	enum o2_side ini, rsp;       /* initiator / responder side */
 	unsigned tol;                /* effective tolerances (global, then partner) */
 	bool check_counts;
+	bool detect;                 /* this partner is in detect mode */
 	bool tol_final;              /* partner tolerances applied */
+	unsigned state_dev;          /* deviations the state machine admitted in
+	                                the frame at hand (OFTP2_TOL_*) */
 	uint64_t ssid_ms, idle_ms, max_ms;  /* effective timeouts */
 
 	enum o2_phase phase;
@@ -189,7 +193,10 @@ int o2_config_parse_json(const char *json, struct o2_config *c, char *err,
 void o2_config_release(struct o2_config *c);
 /* Tolerances and count check for a partner code ("" or NULL: global). */
 unsigned o2_config_tol(const struct o2_config *c, const char *odette_id,
-    bool *check_counts);
+    bool *check_counts, bool *detect);
+/* The configuration key of one OFTP2_TOL_* flag ("tolerate_lf_trailer"),
+ * NULL for a deviation no switch governs. */
+const char *o2_config_switch_name(unsigned flag);
 
 /* ---- stream.c ---- */
 /* Take bytes from a side; returns the verdict for on_data. */

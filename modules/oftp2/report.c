@@ -86,7 +86,7 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	const char *name = err->cmd ? oftp2_cmd_name(err->cmd) : NULL;
 	char detail[320];
 	enum o2_side side = from == O2_IN ? O2_IN : O2_OUT;
-	bool detect = s->mod->mode == SP_MODE_DETECT;
+	bool detect = s->mod->mode == SP_MODE_DETECT || s->detect;
 
 	snprintf(detail, sizeof(detail), "%s %s from the %s in state %s: %s "
 	    "(ESID %02u)%s", name != NULL ? name : "buffer",
@@ -114,8 +114,8 @@ void
 o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
 {
 	unsigned bit, fresh = dev->bits & ~s->dev_seen;
-	const char *rule, *code = s->ssid_seen[O2_OUT] ? s->ssid[O2_OUT].code :
-	    "";
+	const char *rule, *sw, *code = s->ssid_seen[O2_OUT] ?
+	    s->ssid[O2_OUT].code : "";
 
 	s->dev_seen |= dev->bits;
 	/* One line per rule and session: a partner that pads every DATA
@@ -126,10 +126,11 @@ o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
 		fresh &= ~bit;
 		if ((rule = oftp2_dev_rule(bit)) == NULL)
 			continue;
+		sw = o2_config_switch_name(bit);
 		host(s)->security(s->ms, "oftp2_deviation", "%s code=%s rule=%s "
-		    "field=%s admitted (%s)", o2_side_name(from), code, rule,
-		    oftp2_dev_field(dev, bit), (bit & OFTP2_DEV_RESERVED) ?
-		    "the RFC says should, not must" : "per-partner switch");
+		    "field=%s admitted (%s%s)", o2_side_name(from), code, rule,
+		    oftp2_dev_field(dev, bit), sw != NULL ? "switch " :
+		    "the RFC says should, not must", sw != NULL ? sw : "");
 		host(s)->event(s->ms, SP_LEVEL_INFO, "oftp2_deviation",
 		    "%s code=%s rule=%s field=%s", o2_side_name(from), code, rule,
 		    oftp2_dev_field(dev, bit));
@@ -139,7 +140,7 @@ o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
 enum sp_verdict
 o2_timeout(struct o2_sess *s, const char *what)
 {
-	bool detect = s->mod->mode == SP_MODE_DETECT;
+	bool detect = s->mod->mode == SP_MODE_DETECT || s->detect;
 	char detail[200];
 
 	snprintf(detail, sizeof(detail), "%s in state %s (ESID 09)%s", what,

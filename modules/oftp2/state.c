@@ -34,7 +34,11 @@ max_oeb(const struct o2_sess *s, uint8_t code)
 	case OFTP2_SFNA: return 7 + OFTP2_TEXT_MAX;
 	case OFTP2_EFNA: return 6 + OFTP2_TEXT_MAX;
 	case OFTP2_ESID: return 7 + OFTP2_TEXT_MAX;
-	case OFTP2_DATA: return s->negotiated ? s->params.sdeb : OFTP2_SDEB_MAX;
+	case OFTP2_DATA:
+		if (!s->negotiated)
+			return OFTP2_SDEB_MAX;
+		return s->params.sdeb + ((s->tol & OFTP2_TOL_DATA_PAD) ?
+		    OFTP2_DATA_PAD_MAX : 0);
 	default: return OFTP2_OEB_MAX;   /* AUCH, EERP, NERP: STH-bounded */
 	}
 }
@@ -227,6 +231,7 @@ static int
 apply_ssid(struct o2_sess *s, enum o2_side from, const struct oftp2_ssid *id,
     enum o2_act *act, struct oftp2_err *err)
 {
+	struct oftp2_session_params tmp;
 	int r;
 
 	/* RFC 5024 §5.3.2: levels above 5 are future revisions and the
@@ -251,6 +256,13 @@ apply_ssid(struct o2_sess *s, enum o2_side from, const struct oftp2_ssid *id,
 			err->esid = OFTP2_ESID_MODE;
 		return err->esid;
 	}
+	/* Name the tolerance that made the negotiation pass, if one did. */
+	if (oftp2_negotiate(&s->ssid[s->ini], id, s->tol & ~OFTP2_TOL_SR_ANY,
+	    &tmp, NULL) != 0)
+		s->state_dev |= OFTP2_TOL_SR_ANY;
+	if (oftp2_negotiate(&s->ssid[s->ini], id, s->tol & ~OFTP2_TOL_REST_AND,
+	    &tmp, NULL) != 0)
+		s->state_dev |= OFTP2_TOL_REST_AND;
 	s->negotiated = true;
 	s->speaker = s->ini;
 	s->cdind = false;
@@ -337,6 +349,32 @@ check_records(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 	return 0;
 }
 
+/*
+ * OFTP2_TOL_DATA_PAD: a buffer at most OFTP2_DATA_PAD_MAX octets over the
+ * negotiated size, where every octet past it is a zero after the last
+ * subrecord that carries anything (zero octets read as empty subrecords,
+ * so the file's content is unchanged). Nothing else over the size passes.
+ */
+static bool
+padded(const struct o2_sess *s, const uint8_t *oeb, size_t oeb_len)
+{
+	struct oftp2_subrec sr;
+	struct sp_rd rd;
+	size_t end = 1, i;
+
+	if (!(s->tol & OFTP2_TOL_DATA_PAD) ||
+	    oeb_len > (size_t)s->params.sdeb + OFTP2_DATA_PAD_MAX)
+		return false;
+	for (i = s->params.sdeb; i < oeb_len; i++)
+		if (oeb[i] != 0)
+			return false;
+	sp_rd_init(&rd, oeb + 1, oeb_len - 1);
+	while (oftp2_data_next(&rd, s->params.compression, &sr, NULL) == 0)
+		if (sr.count > 0 || sr.eor || sr.cf)
+			end = 1 + sp_rd_pos(&rd);
+	return end <= s->params.sdeb;
+}
+
 static int
 apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
     struct oftp2_err *err)
@@ -344,7 +382,7 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 	struct oftp2_data_info info;
 	int r;
 
-	if (oeb_len > s->params.sdeb)
+	if (oeb_len > s->params.sdeb && !padded(s, oeb, oeb_len))
 		return fail(err, OFTP2_ESID_BUFFER_SIZE, OFTP2_DATA, NULL,
 		    "buffer of %zu octets exceeds the negotiated %u", oeb_len,
 		    (unsigned)s->params.sdeb);
@@ -355,6 +393,8 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 			err->esid = OFTP2_ESID_INVALID_DATA;
 		return err->esid;
 	}
+	if (oeb_len > s->params.sdeb)
+		s->state_dev |= OFTP2_TOL_DATA_PAD;
 	if (s->file.records_checked &&
 	    (r = check_records(s, oeb, oeb_len, err)) != 0)
 		return r;
@@ -406,10 +446,24 @@ apply_efid(struct o2_sess *s, const struct oftp2_efid *e, struct oftp2_err *err)
 			    (unsigned long long)s->file.octets);
 	}
 	s->efid_at_zero = s->credit == 0;
+	if (s->efid_at_zero)
+		s->state_dev |= OFTP2_TOL_EFID_NO_CREDIT;
 	s->cdt_crossing = s->efid_at_zero;
 	s->credit = 0;
 	s->phase = PH_WF_EFANS;
 	return 0;
+}
+
+/* OFTP2_TOL_ESID_EARLY: the speaker ends the session normally right after
+ * its EFID, before the EFPA or the CD the RFC waits for. */
+static bool
+esid_early(struct o2_sess *s, enum o2_side from)
+{
+	if (!(s->tol & OFTP2_TOL_ESID_EARLY) || from != s->speaker ||
+	    (s->phase != PH_WF_EFANS && s->phase != PH_WF_CD))
+		return false;
+	s->state_dev |= OFTP2_TOL_ESID_EARLY;
+	return true;
 }
 
 int
@@ -446,7 +500,8 @@ o2_state_apply(struct o2_sess *s, enum o2_side from, const struct oftp2_cmd *cmd
 		return apply_ssid(s, from, &cmd->u.ssid, act, err);
 	case OFTP2_ESID:
 		if (cmd->u.esid.reason == OFTP2_ESID_NORMAL &&
-		    !(s->phase == PH_IDLE && from == s->speaker && s->cdind))
+		    !(s->phase == PH_IDLE && from == s->speaker && s->cdind) &&
+		    !esid_early(s, from))
 			return fail(err, OFTP2_ESID_PROTOCOL, OFTP2_ESID, "ESIDREAS",
 			    "normal end (00) only from the speaker right after an "
 			    "unsolicited CD");

@@ -248,10 +248,12 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	if (from == O2_OUT && oeb[0] == OFTP2_SSID && !s->tol_final &&
 	    s->cfg->npartners > 0 &&
 	    oftp2_parse(oeb, oeb_len, ~0u, &cmd, NULL) == 0) {
-		s->tol = o2_config_tol(s->cfg, cmd.u.ssid.code, &check);
+		s->tol = o2_config_tol(s->cfg, cmd.u.ssid.code, &check,
+		    &s->detect);
 		s->check_counts = check;
 		s->tol_final = true;
 	}
+	s->state_dev = 0;
 	rc = o2_state_legacy(s, from, oeb, oeb_len, &err);
 	if (rc == 0)
 		rc = oftp2_parse_dev(oeb, oeb_len, s->tol, &cmd, &err, &dev);
@@ -266,6 +268,9 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 		return H_STOP;
 	}
 	s->frames[from]++;
+	dev.bits |= s->state_dev;
+	if (fr[0] != OFTP2_STH_OCTET0)
+		dev.bits |= OFTP2_TOL_STH_OCTET0;
 	if (dev.bits != 0)
 		o2_deviations(s, from, &dev);
 	if (cmd.code != OFTP2_DATA && cmd.code != OFTP2_CDT)

@@ -64,7 +64,9 @@ setup_once(void)
 	    "\"tolerate_lowercase\": true, \"tolerate_x_charset\": true, "
 	    "\"tolerate_time_counter0\": true, \"tolerate_sth_octet0\": true, "
 	    "\"tolerate_sr_any\": true, \"tolerate_restart_and\": true, "
-	    "\"tolerate_efid_no_credit\": true, \"partners\": [{\"odette_id\": "
+	    "\"tolerate_efid_no_credit\": true, \"tolerate_lf_trailer\": true, "
+	    "\"tolerate_data_padding\": true, \"tolerate_esid_early\": true, "
+	    "\"partners\": [{\"odette_id\": "
 	    "\"O0013000000ACME\", \"tolerate_lowercase\": false, "
 	    "\"check_efid_counts\": false}]}";
 	char err[256];

@@ -1231,6 +1231,170 @@ START_TEST(timeout_session)
 }
 END_TEST
 
+/* Incoming session up to IDLE with the partner's SSID as given. */
+static void
+start_with(struct fr pssid, unsigned credit)
+{
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(pssid), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 128, 'B', false, credit, false)),
+	    SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+
+#define PARTNER_SWITCH(k) "{\"partners\": [{\"odette_id\": \"" P_ID "\", " \
+	"\"" k "\": true}]}"
+
+/* tolerate_lf_trailer: an LF where the CR belongs, only when switched on
+ * for the partner, and named. */
+START_TEST(switch_lf_trailer)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	s.b[s.n - 1] = '\n';
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(s), SP_ABORT);
+	assert_violation(6, false);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_lf_trailer"));
+	start_with(s, 5);
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_ge(o2h_security_find("code=" P_ID " rule=lf_trailer "
+	    "field=SSIDCR"), 0);
+}
+END_TEST
+
+/* A DATA buffer of 128 + n octets whose excess is zero padding. */
+static struct fr
+padded_data(size_t over, uint8_t pad)
+{
+	struct fr f = data(120, true);   /* 4 + 1 + 2 headers + 120 = 127 */
+	size_t o = f.n;
+
+	while (o < 4 + 128 + over)
+		f.b[o++] = 0;
+	f.b[o - 1] = pad;
+	f.b[1] = 0;
+	f.b[2] = (uint8_t)(o >> 8);
+	f.b[3] = (uint8_t)o;
+	f.n = o;
+	return f;
+}
+
+/* tolerate_data_padding: a few zero octets over SSIDSDEB after the last
+ * subrecord; never more than OFTP2_DATA_PAD_MAX, never anything but zero. */
+START_TEST(switch_data_padding)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0)), SP_ABORT);
+	assert_violation(7, true);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_data_padding"));
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0)), SP_CONTINUE);
+	ck_assert_int_ge(o2h_security_find("rule=data_padding"), 0);
+	ck_assert_int_eq(P(padded_data(OFTP2_DATA_PAD_MAX, 0)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 240)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(OFTP2_DATA_PAD_MAX + 1, 0)), SP_ABORT);
+	assert_violation(7, true);
+
+	o2h_reset();
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0x01)), SP_ABORT);
+	assert_violation(7, true);
+}
+END_TEST
+
+/* tolerate_esid_early: ESID 00 from the speaker right after its EFID. */
+START_TEST(switch_esid_early)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(esid(0)), SP_ABORT);
+	assert_violation(2, true);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_esid_early"));
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(esid(0)), SP_CONTINUE);
+	ck_assert(o2h.ended);
+	ck_assert_str_eq(o2h.end_reason, "normal");
+	ck_assert(wire_has(SP_LEG_INSIDE, esid(0)));
+	ck_assert_int_ge(o2h_security_find("rule=esid_early"), 0);
+}
+END_TEST
+
+/* Existing switches name what they admit too. */
+START_TEST(switches_named)
+{
+	struct fr s = ssid(P_ID, 128, 'S', false, 5, false), f;
+
+	use_config("{\"partners\": [{\"odette_id\": \"" P_ID "\", "
+	    "\"tolerate_sr_any\": true, \"tolerate_time_counter0\": true, "
+	    "\"tolerate_lowercase\": true}]}");
+	memcpy(s.b + 4 + 52, "user", 4);
+	start_with(s, 5);
+	ck_assert_int_ge(o2h_security_find("rule=sr_any"), 0);
+	ck_assert_int_ge(o2h_security_find("rule=lowercase field=SSIDUSER"), 0);
+	f = sfid("A", 'U');
+	memcpy(f.b + 4 + 44, "0000", 4);
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert_int_ge(o2h_security_find("rule=time_counter0 field=SFIDTIME"),
+	    0);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* detect for one partner: what would be refused is logged, not refused;
+ * another partner is still enforced. */
+START_TEST(detect_per_partner)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false), o;
+
+	use_config("{\"partners\": [{\"odette_id\": \"" P_ID "\", "
+	    "\"detect\": true}]}");
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfpa(0)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_ge(o2h_security_find("detect mode: let through"), 0);
+	ck_assert(wire_has(SP_LEG_INSIDE, sfpa(0)));
+
+	o2h_reset();
+	o = ssid("O0013000000OTHER", 128, 'B', false, 5, false);
+	start_with(o, 5);
+	ck_assert_int_eq(P(sfpa(0)), SP_ABORT);
+	assert_violation(2, true);
+}
+END_TEST
+
 START_TEST(detect_mode_lets_through)
 {
 	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
@@ -1506,6 +1670,11 @@ suite(void)
 	tcase_add_test(t, timeout_idle_both_sides);
 	tcase_add_test(t, timeout_session);
 	tcase_add_test(t, detect_mode_lets_through);
+	tcase_add_test(t, switch_lf_trailer);
+	tcase_add_test(t, switch_data_padding);
+	tcase_add_test(t, switch_esid_early);
+	tcase_add_test(t, switches_named);
+	tcase_add_test(t, detect_per_partner);
 	tcase_add_test(t, tolerance_missing_cr);
 	tcase_add_test(t, tolerance_missing_cr_partner);
 	tcase_add_test(t, tolerance_bare_cdt_global);
