@@ -153,6 +153,8 @@ struct o2_sess {
 	bool tol_final;              /* partner tolerances applied */
 	unsigned state_dev;          /* deviations the state machine admitted in
 	                                the frame at hand (OFTP2_TOL_*) */
+	unsigned admit;              /* the switch that would admit the refusal
+	                                being reported (o2_admit), 0 if none */
 	uint64_t ssid_ms, idle_ms, max_ms;  /* effective timeouts */
 
 	enum o2_phase phase;
@@ -227,6 +229,12 @@ int o2_state_legacy(struct o2_sess *s, enum o2_side from, const uint8_t *oeb,
 const char *o2_phase_name(enum o2_phase ph);
 /* "partner" / "inside" */
 const char *o2_side_name(enum o2_side side);
+
+/* ---- admit.c ---- */
+/* The OFTP2_TOL_* switch that would have admitted this refusal, 0 if none
+ * (oeb NULL when only the STH and command octet were seen). */
+unsigned o2_admit(const struct o2_sess *s, enum o2_side from,
+    const uint8_t *oeb, size_t oeb_len, const struct oftp2_err *err);
 
 /* ---- report.c ---- */
 /* Build and send one ESID to a side (if its leg is up). */

@@ -84,15 +84,23 @@ enum sp_verdict
 o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 {
 	const char *name = err->cmd ? oftp2_cmd_name(err->cmd) : NULL;
-	char detail[320];
+	char detail[400];
 	enum o2_side side = from == O2_IN ? O2_IN : O2_OUT;
 	bool detect = s->mod->mode == SP_MODE_DETECT || s->detect;
 
+	const char *sw = o2_config_switch_name(s->admit);
+	const char *code = s->ssid_seen[O2_OUT] ? s->ssid[O2_OUT].code :
+	    host(s)->fact_get(s->ms, "oftp2.partner_code");
+
+	/* code= and admit= are for `partners diagnose`: which partner, and
+	 * the switch that would have let this through (none: not tolerable). */
 	snprintf(detail, sizeof(detail), "%s %s from the %s in state %s: %s "
-	    "(ESID %02u)%s", name != NULL ? name : "buffer",
+	    "(ESID %02u) code=%s admit=%s%s", name != NULL ? name : "buffer",
 	    err->field != NULL ? err->field : "-", o2_side_name(side),
 	    o2_phase_name(s->phase), err->text, err->esid,
+	    code != NULL && code[0] != '\0' ? code : "-", sw != NULL ? sw : "-",
 	    detect ? " (detect mode: let through)" : "");
+	s->admit = 0;
 	host(s)->security(s->ms, "oftp2_violation", "%s", detail);
 	host(s)->event(s->ms, SP_LEVEL_WARN, "oftp2_violation", "%s", detail);
 	if (detect) {

@@ -264,6 +264,14 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 			return H_STOP;
 		if (err.esid == 0)
 			err.esid = OFTP2_ESID_INVALID_DATA;
+		s->admit = o2_admit(s, from, oeb, oeb_len, &err);
+		/* A refused SSID still names its partner, if a lenient parse
+		 * finds the code: diagnose needs to know whose it was. */
+		if (from == O2_OUT && oeb[0] == OFTP2_SSID &&
+		    !s->ssid_seen[O2_OUT] &&
+		    oftp2_parse(oeb, oeb_len, ~0u, &cmd, NULL) == 0)
+			host(s)->fact_set(s->ms, "oftp2.partner_code",
+			    cmd.u.ssid.code);
 		r->verdict = o2_violation(s, (int)from, &err);
 		return H_STOP;
 	}
@@ -377,6 +385,7 @@ look(struct run *r, const uint8_t *p, size_t n, struct oftp2_frame *f)
 		return -1;
 	if (err.esid == 0)
 		err.esid = OFTP2_ESID_INVALID_DATA;
+	s->admit = o2_admit(s, r->side, NULL, f->oeb_len, &err);
 	r->verdict = o2_violation(s, (int)r->side, &err);
 	return -1;
 }

@@ -877,6 +877,8 @@ START_TEST(records_checked)
 	assert_violation(6, true);
 	ck_assert_int_ge(o2h_security_find("record 2 is longer than SFIDLRECL"),
 	    0);
+	/* No switch makes a record length tolerable. */
+	ck_assert_int_ge(o2h_security_find("admit=-"), 0);
 
 	/* A record across two buffers counts as one, with both parts. */
 	o2h_reset();
@@ -1258,6 +1260,9 @@ START_TEST(switch_lf_trailer)
 	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
 	ck_assert_int_eq(P(s), SP_ABORT);
 	assert_violation(6, false);
+	/* diagnose reads whose it was and what would admit it */
+	ck_assert_int_ge(o2h_security_find("code=" P_ID
+	    " admit=tolerate_lf_trailer"), 0);
 
 	o2h_reset();
 	use_config(PARTNER_SWITCH("tolerate_lf_trailer"));
@@ -1296,6 +1301,7 @@ START_TEST(switch_data_padding)
 	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
 	ck_assert_int_eq(P(padded_data(4, 0)), SP_ABORT);
 	assert_violation(7, true);
+	ck_assert_int_ge(o2h_security_find("admit=tolerate_data_padding"), 0);
 
 	o2h_reset();
 	use_config(PARTNER_SWITCH("tolerate_data_padding"));
@@ -1336,6 +1342,7 @@ START_TEST(switch_esid_early)
 	ck_assert_int_eq(P(efid(0, 3)), SP_CONTINUE);
 	ck_assert_int_eq(P(esid(0)), SP_ABORT);
 	assert_violation(2, true);
+	ck_assert_int_ge(o2h_security_find("admit=tolerate_esid_early"), 0);
 
 	o2h_reset();
 	use_config(PARTNER_SWITCH("tolerate_esid_early"));
