@@ -118,6 +118,24 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	return SP_ABORT;
 }
 
+/* The session's audit record lists the rules admitted (fact
+ * "oftp2.deviations", a JSON array): partners diagnose reads it. */
+static void
+audit_dev(struct o2_sess *s, const char *rule)
+{
+	const char *old = host(s)->fact_get(s->ms, "oftp2.deviations");
+	json_object *arr = old != NULL ? json_tokener_parse(old) : NULL;
+
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		arr = json_object_new_array();
+	}
+	json_object_array_add(arr, json_object_new_string(rule));
+	(void)host(s)->fact_set(s->ms, "oftp2.deviations",
+	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	json_object_put(arr);
+}
+
 void
 o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
 {
@@ -142,6 +160,7 @@ o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
 		host(s)->event(s->ms, SP_LEVEL_INFO, "oftp2_deviation",
 		    "%s code=%s rule=%s field=%s", o2_side_name(from), code, rule,
 		    oftp2_dev_field(dev, bit));
+		audit_dev(s, rule);
 	}
 }
 

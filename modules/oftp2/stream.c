@@ -114,6 +114,12 @@ hold_copy(struct o2_sess *s, enum o2_side from, const uint8_t *fr, size_t len,
 	if ((copy = malloc(len)) == NULL)
 		return SP_ERR_NOMEM;
 	memcpy(copy, fr, len);
+	/* An SSID admitted with an LF trailer goes on with the CR the other
+	 * side expects: same length, so the STH stays; the quirk is the
+	 * partner's, the inside need not share it. */
+	if (len == OFTP2_STH_LEN + 61 && copy[OFTP2_STH_LEN] == OFTP2_SSID &&
+	    copy[len - 1] == 0x0a && (s->tol & OFTP2_TOL_LF_TRAILER))
+		copy[len - 1] = OFTP2_CR;
 	free(s->held.raw);
 	s->held.raw = copy;
 	s->held.raw_len = len;

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "api/bodies.h"
 #include "api/decide.h"
+#include "api/oftp2.h"
 #include "api/ops.h"
 #include "api/pwhash.h"
 #include "core/err.h"
@@ -902,5 +903,8 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
+	{ "GET", "/v1/partners/*/oftp2", true, api_h_oftp2_get },
+	{ "PUT", "/v1/partners/*/oftp2", true, api_h_oftp2_set },
+	{ "GET", "/v1/partners/*/diagnose", true, api_h_diagnose },
 	{ NULL, NULL, false, NULL }
 };

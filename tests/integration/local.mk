@@ -94,6 +94,14 @@ SP_API_PARTNER_TESTS = tests/integration/api_partners.sh
 dist_check_SCRIPTS += $(SP_API_PARTNER_TESTS)
 TESTS += $(SP_API_PARTNER_TESTS)
 
+# A partner's OFTP2 quirk from refusal to admission (issue 14): the refusal
+# names the switch, smartproxyctl partners diagnose reads it from the real
+# smartproxy-api, partners oftp2 sets it (one revision), the quirk passes
+# and is named in an oftp2_deviation line.
+dist_check_SCRIPTS += tests/integration/oftp2_diagnose.sh
+TESTS += tests/integration/oftp2_diagnose.sh
+EXTRA_DIST += tests/integration/oftp2_lf.py
+
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file
 # link; tests/integration/log_drive sets the logger's clock).
