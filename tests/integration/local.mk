@@ -57,6 +57,12 @@ dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
 
+# The conformance suite as data (tests/conformance/*.case, RFC section,
+# expected result, both sides' frames), replayed by one runner.
+dist_check_SCRIPTS += tests/integration/oftp2_conformance.sh
+TESTS += tests/integration/oftp2_conformance.sh
+EXTRA_DIST += tests/conformance
+
 # Operations (issue 7): log-ignore rules, the event script, session audit and
 # smartproxyctl against the real backend and chain.
 SP_OPS_TESTS = \
