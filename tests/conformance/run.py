@@ -21,7 +21,7 @@ Case file (one item a line, '#' starts a comment line):
 A FRAME is the exchange buffer (its STH is added) written as a Python bytes
 literal body ("X5...\\r", "\\x80AB"), or one of the templates @ssid / @issid
 (the partner's / the inside's SSID) with KEY=VALUE options (sdeb, mode,
-cmpr, rest, cred, lev, tail, rsv, pswd) or @sfid (the partner's file to the
+cmpr, rest, cred, lev, tail, rsv, pswd, auth) or @sfid (the partner's file to the
 inside: dsn, rsv, date, time, fmt, lrecl, rest, sec, ciph, comp, env, sign);
 values are bytes-literal bodies without spaces ("\x20" for a space). "raw:HEX" is sent as is, STH included.
 
@@ -52,10 +52,10 @@ SSRM = sth(b"IODETTE FTP READY \r")
 
 def ssid(code, opts):
     o = {"sdeb": "04096", "mode": "B", "cmpr": "N", "rest": "N", "cred": "064",
-         "lev": "5", "tail": "\r", "rsv": "    ", "pswd": "SECRET"}
+         "lev": "5", "tail": "\r", "rsv": "    ", "pswd": "SECRET", "auth": "N"}
     o.update(opts)
     return ("X" + o["lev"] + code.ljust(25) + o["pswd"].ljust(8) + o["sdeb"] +
-            o["mode"] + o["cmpr"] + o["rest"] + "N" + o["cred"] + "N" + o["rsv"] +
+            o["mode"] + o["cmpr"] + o["rest"] + "N" + o["cred"] + o["auth"] + o["rsv"] +
             " " * 8 + o["tail"]).encode("latin-1")
 
 

@@ -11,7 +11,8 @@
 #     same SSID now passes and one oftp2_deviation line names partner and
 #     rule; diagnose lists the admitted deviation;
 #  4. `partners oftp2 ACME tolerate_lf_trailer=default` and bad keys: the
-#     switch is gone again, a typo is 400 and commits nothing.
+#     switch is gone again (the one the site file set stays), a typo is 400
+#     and commits nothing.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/partner_lib.sh"
@@ -59,6 +60,11 @@ partners:
     allowed_networks: [127.0.0.0/8]
 limits:
   handshake_timeout_ms: 5000
+modules:
+  oftp2:
+    partners:
+      - odette_id: ACME
+        tolerate_time_counter0: true
 YAML
 "$SP_API" --config "$SP_TMP/api.yaml" --import "$SP_TMP/site.yaml" >"$SP_TMP/import.log" 2>&1 ||
 	{ cat "$SP_TMP/import.log" >&2; sp_fail "site import failed"; }
@@ -114,6 +120,8 @@ rev=$(revision)
 "$CTL" partners oftp2 ACME tolerate_lf_trailer=on >"$SP_TMP/on.out" 2>&1 ||
 	{ cat "$SP_TMP/on.out" >&2; sp_fail "partners oftp2 ... =on"; }
 grep -q "tolerate_lf_trailer  *on" "$SP_TMP/on.out" || { cat "$SP_TMP/on.out" >&2; sp_fail "switch not shown"; }
+grep -q "tolerate_time_counter0  *on" "$SP_TMP/on.out" ||
+	{ cat "$SP_TMP/on.out" >&2; sp_fail "the site file's switch was lost by the merge"; }
 new=$(revision)
 [ "$new" -eq $((rev + 1)) ] || sp_fail "revision $rev -> $new, expected one"
 chain_wait_log server "revision $new applied"
@@ -133,7 +141,9 @@ sp_log "tolerate_lf_trailer=on: admitted and named"
 # 4. Back to the global value; bad requests commit nothing.
 "$CTL" partners oftp2 ACME tolerate_lf_trailer=default >"$SP_TMP/def.out" 2>&1 ||
 	{ cat "$SP_TMP/def.out" >&2; sp_fail "=default"; }
-grep -q "no switch of its own" "$SP_TMP/def.out" || { cat "$SP_TMP/def.out" >&2; sp_fail "=default kept the switch"; }
+grep -q "tolerate_lf_trailer" "$SP_TMP/def.out" && { cat "$SP_TMP/def.out" >&2; sp_fail "=default kept the switch"; }
+grep -q "tolerate_time_counter0  *on" "$SP_TMP/def.out" ||
+	{ cat "$SP_TMP/def.out" >&2; sp_fail "=default lost the site file's switch"; }
 rev=$(revision)
 "$CTL" partners oftp2 ACME tolerate_lf_trailr=on 2>"$SP_TMP/typo.err" && sp_fail "a typo was accepted"
 grep -q "'tolerate_lf_trailr' is not a switch" "$SP_TMP/typo.err" || { cat "$SP_TMP/typo.err" >&2; sp_fail "typo: no message"; }
