@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/bodies.h"
+#include "api/oftp2.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -253,5 +254,26 @@ sp_body_question(json_object *o, struct sp_body_question *q, char *err,
 	if (sp_site_valid_odette_id(q->odette_id) != 0)
 		return invalid(err, errlen, "'odette_id' must be 1 to 25 of A-Z "
 		    "and 0-9");
+	return SP_OK;
+}
+
+/* ---- PUT /v1/partners/<id>/oftp2 ---- */
+
+int
+sp_body_oftp2_switches(json_object *o, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!json_object_is_type(o, json_type_object))
+		return invalid(err, errlen, "expected a JSON object");
+	/* Checked whole: the module refuses a revision with a bad key, which
+	 * would stop every later change from reaching the proxy. */
+	json_object_object_foreach(o, key, v) {
+		if ((why = sp_oftp2_switch_problem(key)) != NULL)
+			return invalid(err, errlen, "'%.64s' %s", key, why);
+		if (v != NULL && !json_object_is_type(v, json_type_boolean))
+			return invalid(err, errlen, "'%.64s' must be true, false "
+			    "or null", key);
+	}
 	return SP_OK;
 }

@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "api/bodies.h"
 #include "api/oftp2.h"
 #include "api/ops.h"
 #include "api/site.h"
@@ -75,26 +76,16 @@ api_h_oftp2_set(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	json_object *o, *e = NULL;
-	const char *why;
+	char err[160];
 	int64_t rev = 0;
 	int r;
 
 	if (known(a, arg, out) != 0 || (o = body_object(c, rq, out)) == NULL)
 		return;
-	/* Checked here, whole: the module refuses a revision with a bad key,
-	 * which would stop every later change from reaching the proxy. */
-	json_object_object_foreach(o, key, v) {
-		if ((why = sp_oftp2_switch_problem(key)) != NULL) {
-			api_error(out, 400, "bad_request", "'%s' %s", key, why);
-			json_object_put(o);
-			return;
-		}
-		if (v != NULL && !json_object_is_type(v, json_type_boolean)) {
-			api_error(out, 400, "bad_request", "'%s' must be true, "
-			    "false or null", key);
-			json_object_put(o);
-			return;
-		}
+	if (body_verdict(sp_body_oftp2_switches(o, err, sizeof(err)), err,
+	    out) != 0) {
+		json_object_put(o);
+		return;
 	}
 	pthread_mutex_lock(&a->dbmu);
 	r = sp_store_oftp2_switches_set(a->st, arg, o, &e, &rev);

@@ -1571,6 +1571,14 @@ START_TEST(config_errors)
 		"{\"partners\": [{\"odette_id\": \"A\"}, {\"odette_id\": \"A\"}]}",
 		"[1]",
 		"{",
+		"{\"cipher_suites\": [0]}",
+		"{\"cipher_suites\": [100]}",
+		"{\"cipher_suites\": 4}",
+		"{\"cipher_suites\": [\"04\"]}",
+		"{\"tolerate_lf_trailr\": true}",
+		"{\"detect\": true}",
+		"{\"partners\": [{\"odette_id\": \"A\", \"detect\": 1}]}",
+		"{\"partners\": [{\"odette_id\": \"A\", \"cipher_suites\": [1]}]}",
 	};
 	char err[256];
 	void *cfg;
@@ -1590,6 +1598,11 @@ START_TEST(config_errors)
 	    "\"session_max_ms\": 5000, \"tolerate_lowercase\": true, \"partners\": "
 	    "[{\"odette_id\": \"O0013\", \"tolerate_lowercase\": false, "
 	    "\"check_efid_counts\": false}]}", &cfg, err, sizeof(err)), 0);
+	MOD->config_free(o2h.mctx, cfg);
+	ck_assert_int_eq(MOD->config_parse(o2h.mctx, "{\"cipher_suites\": [], "
+	    "\"tolerate_lf_trailer\": true, \"tolerate_data_padding\": false, "
+	    "\"partners\": [{\"odette_id\": \"A\", \"detect\": true, "
+	    "\"tolerate_esid_early\": true}]}", &cfg, err, sizeof(err)), 0);
 	MOD->config_free(o2h.mctx, cfg);
 }
 END_TEST
