@@ -6,7 +6,8 @@
  * Files: module.c (descriptor, hooks, timers, delivery), config.c (the
  * `modules.oftp2` section), stream.c (STH reassembly per direction, frame
  * dispatch, forwarding), state.c (the session state machine of wire reference
- * §5.2-5.5 for both roles), report.c (violations, ESID, dialogue and file log).
+ * §5.2-5.5 for both roles), report.c (violations, deviations, ESID, dialogue
+ * and file log), admit.c (the switch that would admit a refusal).
  *
  * Ownership: struct o2_mod belongs to the module (init/fini). struct
  * o2_config is made by config_parse and freed by config_free; sessions only
