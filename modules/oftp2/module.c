@@ -180,7 +180,7 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	partner = s->outgoing ? h->fact_get(ms, "route.partner") : NULL;
 	if (s->outgoing && partner == NULL)
 		partner = h->fact_get(ms, "partner");
-	s->tol = o2_config_tol(s->cfg, partner, &check);
+	s->tol = o2_config_tol(s->cfg, partner, &check, &s->detect);
 	s->check_counts = check;
 	s->tol_final = partner != NULL;
 	s->phase = PH_GREET;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/bodies.h"
+#include "api/oftp2.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -301,6 +302,27 @@ sp_body_block(json_object *o, struct sp_body_block *b, char *err,
 		    (*outs[i] = json_object_get_int64(v)) < 0)
 			return invalid(err, errlen, "'%s' must be an integer >= 0",
 			    counters[i]);
+	}
+	return SP_OK;
+}
+
+/* ---- PUT /v1/partners/<id>/oftp2 ---- */
+
+int
+sp_body_oftp2_switches(json_object *o, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!json_object_is_type(o, json_type_object))
+		return invalid(err, errlen, "expected a JSON object");
+	/* Checked whole: the module refuses a revision with a bad key, which
+	 * would stop every later change from reaching the proxy. */
+	json_object_object_foreach(o, key, v) {
+		if ((why = sp_oftp2_switch_problem(key)) != NULL)
+			return invalid(err, errlen, "'%.64s' %s", key, why);
+		if (v != NULL && !json_object_is_type(v, json_type_boolean))
+			return invalid(err, errlen, "'%.64s' must be true, false "
+			    "or null", key);
 	}
 	return SP_OK;
 }

@@ -71,4 +71,8 @@ struct sp_body_block {
 int sp_body_block(json_object *o, struct sp_body_block *b, char *err,
     size_t errlen);
 
+/* PUT /v1/partners/<id>/oftp2: switch names of the oftp2 module (api/oftp2.h)
+ * each true, false or null. */
+int sp_body_oftp2_switches(json_object *o, char *err, size_t errlen);
+
 #endif

@@ -16,6 +16,7 @@
 #include "api/blocks.h"
 #include "api/bodies.h"
 #include "api/decide.h"
+#include "api/oftp2.h"
 #include "api/ops.h"
 #include "api/pem.h"
 #include "api/pwhash.h"
@@ -1035,5 +1036,9 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
 	{ "POST", "/v1/blocks", true, api_h_blocks_post },
 	{ "GET", "/v1/blocks", true, api_h_blocks_list },
+
+	{ "GET", "/v1/partners/*/oftp2", true, api_h_oftp2_get },
+	{ "PUT", "/v1/partners/*/oftp2", true, api_h_oftp2_set },
+	{ "GET", "/v1/partners/*/diagnose", true, api_h_diagnose },
 	{ NULL, NULL, false, NULL }
 };

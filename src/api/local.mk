@@ -19,6 +19,7 @@ libspapi_la_SOURCES = \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \
+	src/api/store_oftp2.c src/api/oftp2.h src/api/oftp2_switches.c \
 	src/api/bodies.c src/api/bodies.h \
 	src/api/surface.c src/api/surface.h
 
@@ -28,7 +29,8 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c
+	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
+	src/api/oftp2.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.

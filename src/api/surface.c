@@ -24,6 +24,10 @@ const struct sp_surface_line sp_surface[] = {
 	{ "POST", "v1/partners", 0, SP_DMZ_NONE },
 	{ "PUT", "v1/partners/*", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/partners/*", 0, SP_DMZ_NONE },
+	/* The OFTP2 module's per-partner switches and what would admit a refusal. */
+	{ "GET", "v1/partners/*/oftp2", READ, SP_DMZ_NONE },
+	{ "PUT", "v1/partners/*/oftp2", 0, SP_DMZ_NONE },
+	{ "GET", "v1/partners/*/diagnose", READ, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/disable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/enable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/online_block", 0, SP_DMZ_NONE },

@@ -224,6 +224,14 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 		files = json_object_new_array();
 	}
 	json_object_object_add(doc, "files", files);
+	/* The OFTP2 deviations admitted (rule tokens), for partners diagnose. */
+	if ((ftext = fact(s, "oftp2.deviations")) != NULL &&
+	    (files = json_tokener_parse(ftext)) != NULL) {
+		if (json_object_is_type(files, json_type_array))
+			json_object_object_add(doc, "oftp2_deviations", files);
+		else
+			json_object_put(files);
+	}
 	(void)in;
 	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);

@@ -66,6 +66,12 @@ dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
 
+# The conformance suite as data (tests/conformance/*.case, RFC section,
+# expected result, both sides' frames), replayed by one runner.
+dist_check_SCRIPTS += tests/integration/oftp2_conformance.sh
+TESTS += tests/integration/oftp2_conformance.sh
+EXTRA_DIST += tests/conformance
+
 # Operations (issue 7): log-ignore rules, the event script, session audit and
 # smartproxyctl against the real backend and chain.
 SP_OPS_TESTS = \
@@ -122,6 +128,14 @@ SP_API_IMPORT_TESTS = tests/integration/api_import.sh \
 dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
 EXTRA_DIST += tests/integration/rotate_probe.py
 TESTS += $(SP_API_IMPORT_TESTS)
+
+# A partner's OFTP2 quirk from refusal to admission (issue 14): the refusal
+# names the switch, smartproxyctl partners diagnose reads it from the real
+# smartproxy-api, partners oftp2 sets it (one revision), the quirk passes
+# and is named in an oftp2_deviation line.
+dist_check_SCRIPTS += tests/integration/oftp2_diagnose.sh
+TESTS += tests/integration/oftp2_diagnose.sh
+EXTRA_DIST += tests/integration/oftp2_lf.py
 
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file

@@ -608,6 +608,10 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return partners_add(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "change") == 0)
 		return partners_change(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "oftp2") == 0)
+		return ctl_partners_oftp2(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "diagnose") == 0)
+		return ctl_partners_diagnose(c, argc - 1, argv + 1);
 	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 	    strcmp(argv[1], "enable") == 0)) {
 		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
@@ -632,7 +636,8 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return show_named(c, NULL, "DELETE", path, NULL, NULL, done);
 	}
 	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
-	    "disable ID | enable ID | remove ID | block ID | unblock ID");
+	    "disable ID | enable ID | remove ID | block ID | unblock ID | "
+	    "oftp2 ID [KEY=on|off|default...] | diagnose ID [--limit N]");
 	return CTL_USAGE;
 }
 
