@@ -310,7 +310,9 @@ last_word(const char *reason, bool to[2])
 	to[O2_OUT] = to[O2_IN] = true;
 	if (reason == NULL)
 		return 0;
-	if (strcmp(reason, "stopping") == 0)
+	/* The server stops without waiting for this session (drain over, or a
+	 * second SIGTERM): both sides hear why. */
+	if (strcmp(reason, "shutdown") == 0)
 		return OFTP2_ESID_EMERGENCY;
 	if (strcmp(reason, "idle_timeout") == 0 || strcmp(reason, "session_max") == 0)
 		return OFTP2_ESID_TIMEOUT;
@@ -340,13 +342,6 @@ o2_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *inf
 	(void)ms;
 	if (s->mod == NULL)
 		return;   /* on_open never ran far enough to set up */
-	/* The server stops without waiting for this session (drain over, or a
-	 * second SIGTERM): both sides hear why, while the legs are still up. */
-	if (!s->dead && info != NULL && info->reason != NULL &&
-	    strcmp(info->reason, "shutdown") == 0) {
-		o2_send_esid(s, O2_OUT, OFTP2_ESID_EMERGENCY);
-		o2_send_esid(s, O2_IN, OFTP2_ESID_EMERGENCY);
-	}
 	if (s->file.active && !s->dead) {
 		char res[64];
 		snprintf(res, sizeof(res), "aborted (session %s)",

@@ -1150,7 +1150,7 @@ START_TEST(close_proxy_stopping)
 {
 	start_incoming(4096, false, 5);
 	o2h_wire_clear();
-	o2h_close("stopping");
+	o2h_close("shutdown");
 	ck_assert(esid_on(SP_LEG_OUTSIDE, 5));
 	ck_assert(esid_on(SP_LEG_INSIDE, 5));
 	assert_end_esid("05", "proxy");
