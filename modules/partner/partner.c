@@ -16,8 +16,10 @@
  *                          (host->backend_ask; no answer in time: ESID 08).
  * The cheap checks of the SSID come before the password on purpose: a guesser
  * from the wrong address or with the wrong certificate learns nothing about
- * the password and costs no PBKDF2. Outgoing sessions (we called the partner):
- * the answering SSID must name the route's partner (fact "route.partner").
+ * the password and costs no PBKDF2. The brake also counts a handshake that
+ * failed or never finished, an SSID that never came and a protocol violation
+ * before acceptance, and each password check from the moment it starts
+ * (brake.c). Outgoing sessions (we called the partner): the answering SSID must name the route's partner (fact "route.partner").
  *
  * Refusing an SSID: fact "oftp2.esid_reason" = "03" / "04" / "08" and
  * SP_REJECT; the OFTP2 module sends that ESID. Accepting: fact "partner" =
