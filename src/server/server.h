@@ -72,6 +72,8 @@ struct rtconf {
 	struct server *srv;
 	unsigned max_sessions;
 	unsigned max_per_address;
+	unsigned max_unverified;            /* sessions before the partner is verified */
+	unsigned max_unverified_per_address;
 	unsigned handshake_ms;
 	unsigned ssid_ms;
 	unsigned idle_ms;
@@ -108,6 +110,7 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	unsigned nunverified;       /* incoming, inside not asked for yet */
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
@@ -148,6 +151,10 @@ void rtconf_unref(struct rtconf *rt);
 /* listener.c */
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
+
+/* admit.c: may a connection from addr (text) start a session? SP_OK, or
+ * SP_ERR_LIMIT after logging why (the caller closes it). */
+int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
 
 /* session.c */
 extern const struct sp_host server_host;
