@@ -72,6 +72,17 @@ on_signal(struct sp_loop *loop, int fd, unsigned events, void *arg)
 	}
 }
 
+/* Summaries of security-line floods are due when their window ends, even
+ * if nothing else is logged then (core/log.h, sp_log_tick). */
+#define LOG_TICK_MS 1000
+
+static void
+on_log_tick(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	sp_log_tick();
+	sp_timer_start(loop, t, LOG_TICK_MS);
+}
+
 static int
 ensure_dir(const char *path, char *err, size_t errlen)
 {
@@ -171,6 +182,7 @@ main(int argc, char **argv)
 	struct server srv;
 	struct sp_module_set *set = NULL;
 	struct sigctx sc;
+	struct sp_timer log_tick;
 	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
 	bool print_id = false, check = false, created;
 	char err[1024];
@@ -265,7 +277,10 @@ main(int argc, char **argv)
 	sp_log(srv.conf.seccomp == SP_SANDBOX_ENFORCE ? SP_LOG_INFO : SP_LOG_WARN, "core",
 	    "seccomp filter: %s%s", sp_sandbox_mode_name((enum sp_sandbox_mode)srv.conf.seccomp),
 	    sp_sandbox_relaxed() ? " (widened for the sanitizer runtime: a test build)" : "");
+	sp_timer_init(&log_tick, on_log_tick, NULL);
+	sp_timer_start(srv.loop, &log_tick, LOG_TICK_MS);
 	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
+	sp_timer_stop(srv.loop, &log_tick);
 	srv.stopping = true;
 	sessions_end_all(&srv, "stopping");
 	listeners_close(&srv);
