@@ -5,7 +5,8 @@ smartproxy_server_SOURCES = \
 	src/server/pairing.c src/server/tunnel.c \
 	src/server/rtconf.c src/server/listener.c \
 	src/server/session.c src/server/session.h \
-	src/server/admit.c
+	src/server/admit.c \
+	src/server/acceptor.c src/server/acceptor.h
 smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 smartproxy_server_LDADD = $(SP_CORE_LIBS)
 smartproxy_server_SOURCES += src/server/bridge.c

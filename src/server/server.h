@@ -22,6 +22,7 @@
 #include "core/net.h"
 #include "core/tls.h"
 #include "core/workers.h"
+#include "server/acceptor.h"
 
 struct session;
 struct tunconn;
@@ -91,6 +92,7 @@ struct plistener {
 	char addr_text[SP_ADDR_TEXT];
 	struct rtconf *rt;          /* revision whose credentials it uses */
 	size_t idx;                 /* index in rt->listeners */
+	struct acceptor acc;        /* its watch in the loop */
 };
 
 struct server {
@@ -101,6 +103,7 @@ struct server {
 	char (*pairing)[SP_KEY_ID_HEX];
 	size_t npairing;
 	int tunnel_fd;
+	struct acceptor tunnel_acc;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
 	struct rtconf *rt;          /* current revision or NULL */

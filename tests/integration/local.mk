@@ -49,8 +49,10 @@ EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.p
 
 # Attacks before authentication (issue 11): silent TLS connections held from
 # several addresses, a fill of max_unverified, protocol violations and
-# wrong passwords sent all at once; driven by preauth_drive.py.
-SP_PREAUTH_TESTS = tests/integration/preauth_flood.sh
+# wrong passwords sent all at once; out of descriptors on the partner port
+# and a flood of silent connections on the tunnel port; driven by
+# preauth_drive.py.
+SP_PREAUTH_TESTS = tests/integration/preauth_flood.sh tests/integration/preauth_fds.sh
 dist_check_SCRIPTS += $(SP_PREAUTH_TESTS)
 TESTS += $(SP_PREAUTH_TESTS)
 EXTRA_DIST += tests/integration/preauth_drive.py

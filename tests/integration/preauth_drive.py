@@ -19,6 +19,11 @@ usage:
       COUNT SSIDs for partner ID with wrong passwords, PARALLEL at a time;
       a connection refused before TLS is tried again up to 5 times, 0.2 s
       apart. Prints "esid04=N esid08=M refused=K closed=L".
+  preauth_drive.py hold PORT COUNT READY RELEASE SRC...
+      COUNT plain TCP connections spread over the SRC addresses, sending
+      nothing; READY is written ("connected=N failed=M") once all are made
+      (or failed), then they are held until the file RELEASE exists (at
+      most 120 s), and closed.
 
 Exit 0 in every case; the caller compares the server's log with the counts.
 """
@@ -182,12 +187,37 @@ def guess(port, src, count, parallel, ident):
         res.count("closed")))
 
 
+def hold(port, count, ready, release, srcs):
+    socks = []
+    failed = 0
+    for i in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((srcs[i % len(srcs)], 0))
+            s.settimeout(10 * TF)
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+        except OSError:
+            s.close()
+            failed += 1
+    with open(ready + ".tmp", "w") as f:
+        f.write("connected=%d failed=%d\n" % (len(socks), failed))
+    os.rename(ready + ".tmp", ready)
+    deadline = time.monotonic() + 120 * TF
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for s in socks:
+        s.close()
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == "fill":
         fill(int(a[1]), int(a[2]), int(a[3]), a[4], a[5:])
     elif a[0] == "badssid":
         badssid(int(a[1]), a[2], int(a[3]), int(a[4]))
+    elif a[0] == "hold":
+        hold(int(a[1]), int(a[2]), a[3], a[4], a[5:])
     elif a[0] == "guess":
         guess(int(a[1]), a[2], int(a[3]), int(a[4]), a[5])
     else:
