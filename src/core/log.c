@@ -123,13 +123,15 @@ now(struct timespec *ts)
 /* ---- security lines of one source, summarised (log_burst.h) ---- */
 
 static void
-burst_report(const char *src, unsigned suppressed, unsigned window_s, void *arg)
+burst_report(const char *src, const char *event, unsigned suppressed, unsigned window_s,
+    void *arg)
 {
 	char n[16];
 
 	snprintf(n, sizeof(n), "%u", suppressed);
 	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "suppressed" }, { "src", src },
-	    { "count", n }), "%u more from %s in %u s", suppressed, src, window_s);
+	    { "of", event }, { "count", n }), "%u more from %s in %u s: %s", suppressed, src,
+	    window_s, event[0] != '\0' ? event : "-");
 }
 
 /* Write the summaries of windows that ended; false when this record is a
@@ -139,16 +141,21 @@ burst_admit(const struct timespec *ts, const char *category,
     const struct sp_log_field *fields)
 {
 	int64_t ms = (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+	const char *src = NULL, *event = NULL;
 	bool write = true;
 
 	L.in_burst++;
 	sp_log_burst_expire(ms, burst_report, NULL);
-	if (strcmp(category, "security") == 0)
-		for (; fields != NULL && fields->key != NULL; fields++)
-			if (strcmp(fields->key, "src") == 0) {
-				write = sp_log_burst_admit(fields->value, ms);
-				break;
-			}
+	if (strcmp(category, "security") == 0) {
+		for (; fields != NULL && fields->key != NULL; fields++) {
+			if (strcmp(fields->key, "src") == 0)
+				src = fields->value;
+			else if (strcmp(fields->key, "event") == 0)
+				event = fields->value;
+		}
+		if (src != NULL)
+			write = sp_log_burst_admit(src, event, ms);
+	}
 	L.in_burst--;
 	return write;
 }

@@ -124,9 +124,9 @@ void sp_log_reset(void);
 
 /*
  * Security lines (category "security" with a "src" field) are summarised per
- * source after the first SP_LOG_BURST_FIRST in a window of 10 s
+ * source and event after the first SP_LOG_BURST_FIRST in a window of 10 s
  * (core/log_burst.h): the rest are counted, and when the window has ended
- * one line "N more from ADDR in 10 s" (event=suppressed) is written, at the
+ * one line "N more from ADDR in 10 s: EVENT" (event=suppressed) is written, at the
  * next record or at the next sp_log_tick(). Daemons call sp_log_tick() about
  * once a second so a summary never waits for the next record.
  */

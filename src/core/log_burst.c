@@ -11,6 +11,7 @@
 
 #define BUCKETS 1024u           /* power of two */
 #define SRC_MAX 64              /* longer than any numeric address text */
+#define EVENT_MAX 32
 
 struct burst {
 	struct burst *hnext;    /* hash chain */
@@ -18,6 +19,7 @@ struct burst {
 	int64_t start_ms;
 	unsigned written, suppressed;
 	char src[SRC_MAX];
+	char event[EVENT_MAX];
 };
 
 static struct {
@@ -27,12 +29,15 @@ static struct {
 } B;
 
 static unsigned
-hash(const char *s)
+hash(const char *src, const char *event)
 {
-	uint32_t h = 2166136261u;       /* FNV-1a */
+	uint32_t h = 2166136261u;       /* FNV-1a over "src event" */
 
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
+	for (; *src != '\0'; src++)
+		h = (h ^ (uint8_t)*src) * 16777619u;
+	h = (h ^ ' ') * 16777619u;
+	for (; *event != '\0'; event++)
+		h = (h ^ (uint8_t)*event) * 16777619u;
 	return h & (BUCKETS - 1);
 }
 
@@ -53,12 +58,12 @@ table_init(void)
 }
 
 static struct burst *
-find(const char *src)
+find(const char *src, const char *event)
 {
 	struct burst *b;
 
-	for (b = B.bucket[hash(src)]; b != NULL; b = b->hnext)
-		if (strcmp(b->src, src) == 0)
+	for (b = B.bucket[hash(src, event)]; b != NULL; b = b->hnext)
+		if (strcmp(b->src, src) == 0 && strcmp(b->event, event) == 0)
 			return b;
 	return NULL;
 }
@@ -66,7 +71,7 @@ find(const char *src)
 static void
 unhash(struct burst *b)
 {
-	struct burst **pp = &B.bucket[hash(b->src)];
+	struct burst **pp = &B.bucket[hash(b->src, b->event)];
 
 	for (; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == b) {
@@ -94,7 +99,7 @@ sp_log_burst_expire(int64_t now_ms, sp_log_burst_report_fn *report, void *arg)
 			B.tail = NULL;
 		unhash(b);
 		if (b->suppressed > 0 && report != NULL) {
-			report(b->src, b->suppressed, SP_LOG_BURST_WINDOW_MS / 1000, arg);
+			report(b->src, b->event, b->suppressed, SP_LOG_BURST_WINDOW_MS / 1000, arg);
 			n++;
 		}
 		b->fnext = B.free;
@@ -104,13 +109,16 @@ sp_log_burst_expire(int64_t now_ms, sp_log_burst_report_fn *report, void *arg)
 }
 
 bool
-sp_log_burst_admit(const char *src, int64_t now_ms)
+sp_log_burst_admit(const char *src, const char *event, int64_t now_ms)
 {
 	struct burst *b;
 
-	if (src == NULL || src[0] == '\0' || strlen(src) >= SRC_MAX || !table_init())
+	if (event == NULL)
+		event = "";
+	if (src == NULL || src[0] == '\0' || strlen(src) >= SRC_MAX ||
+	    strlen(event) >= EVENT_MAX || !table_init())
 		return true;
-	if ((b = find(src)) != NULL && !over(b, now_ms)) {
+	if ((b = find(src, event)) != NULL && !over(b, now_ms)) {
 		if (b->written < SP_LOG_BURST_FIRST) {
 			b->written++;
 			return true;
@@ -125,10 +133,11 @@ sp_log_burst_admit(const char *src, int64_t now_ms)
 	B.free = b->fnext;
 	memset(b, 0, sizeof(*b));
 	strcpy(b->src, src);
+	strcpy(b->event, event);
 	b->start_ms = now_ms;
 	b->written = 1;
-	b->hnext = B.bucket[hash(src)];
-	B.bucket[hash(src)] = b;
+	b->hnext = B.bucket[hash(src, event)];
+	B.bucket[hash(src, event)] = b;
 	if (B.tail != NULL)
 		B.tail->fnext = b;
 	else

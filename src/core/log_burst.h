@@ -1,11 +1,13 @@
 /*
  * log_burst.h - security lines from one source, summarised after the first
  * few in a window: a flood from one address writes SP_LOG_BURST_FIRST lines
- * (enough for fail2ban's jail to act, contrib/fail2ban), then one line
- * "N more from ADDR in 10 s" when the window ends, instead of a line per
- * attempt that would fill the disk and drown everything else.
+ * of each event (enough for fail2ban's jail to act, contrib/fail2ban), then
+ * one line "N more from ADDR in 10 s: EVENT" when the window ends, instead of
+ * a line per attempt that would fill the disk and drown everything else.
  *
- * A window starts with a source's first line and lasts SP_LOG_BURST_WINDOW_MS;
+ * Windows are per source and event: the rare line that says a block started
+ * is not lost among a flood of refusals of another kind from the same
+ * address. A window starts with its first line and lasts SP_LOG_BURST_WINDOW_MS;
  * the next line after it starts a new one. At most SP_LOG_BURST_SOURCES
  * sources are tracked at once; beyond that lines are written unsummarised
  * (never lost). Times are the logger's clock, in milliseconds.
@@ -26,10 +28,10 @@
 
 /* A security line from src at now_ms: true to write it, false when it is
  * only counted for the window's summary. */
-bool sp_log_burst_admit(const char *src, int64_t now_ms);
+bool sp_log_burst_admit(const char *src, const char *event, int64_t now_ms);
 
-typedef void sp_log_burst_report_fn(const char *src, unsigned suppressed,
-    unsigned window_s, void *arg);
+typedef void sp_log_burst_report_fn(const char *src, const char *event,
+    unsigned suppressed, unsigned window_s, void *arg);
 
 /* End the windows over by now_ms (or from the future: a clock set back);
  * report each that counted lines. Returns the number reported. */

@@ -121,6 +121,11 @@ sp_log "phase 2: $nblocked addresses blocked $(elapsed "$t0" "$(now)") s after t
 sp_run python3 "$DRIVE" badssid "$PARTNER_PORT" 127.0.0.31 3000 15 >"$SP_TMP/bad.out" ||
 	sp_fail "phase 3: driver failed"
 nviol=$(grep -c "oftp2_violation from 127\.0\.0\.31: " "$SP_TMP/server.log")
+# The flood's security lines: the first 20 per 10 s, then a count.
+chain_wait_log server "[0-9]* more from 127\.0\.0\.31 in 10 s" 30
+sp_log "phase 3: $(grep -c "WARN security .*127\.0\.0\.31" "$SP_TMP/server.log") security lines" \
+	"from 127.0.0.31 ($(grep "WARN security .*127\.0\.0\.31" "$SP_TMP/server.log" | wc -c) bytes)," \
+	"summaries: $(grep -o "[0-9]* more from 127\.0\.0\.31 in 10 s" "$SP_TMP/server.log" | tr '\n' ' ')"
 sp_log "phase 3: $(cat "$SP_TMP/bad.out"); $nviol violations logged"
 blocked 127.0.0.31 || sp_fail "phase 3: protocol violations were not braked"
 [ "$nviol" -le 10 ] || sp_fail "phase 3: $nviol violations from one address, max_failures 10"
