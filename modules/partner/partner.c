@@ -751,7 +751,8 @@ pm_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message 
 static bool
 preauth_failure(const struct pm_sess *s, const char *reason)
 {
-	if (s->accepted)
+	/* counted: the password was right, only the backend's word is missing. */
+	if (s->accepted || s->counted)
 		return false;
 	if (!s->tls_seen)
 		return strcmp(reason, "tls_failed") == 0 ||

@@ -1161,6 +1161,13 @@ START_TEST(online_refused)
 		s_close(&s, "rejected");
 	}
 	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The SSID timer ends a session waiting for the backend: the partner
+	 * proved its password, no failure either. */
+	online_asked(&s, 7);
+	s_close(&s, "timeout");
+	s.ended = true;
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
 	online_asked(&s, 4);
 	pmh_answer_asks(200, "{\"allow\":true}");
 	ck_assert_int_eq(s.resumed, SP_CONTINUE);
