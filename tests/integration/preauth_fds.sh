@@ -99,7 +99,7 @@ for a in 127.0.0.5 127.0.0.6 127.0.0.7; do
 done
 held=$(nfds)
 sp_log "phase 2: $(cat "$SP_TMP/hold2.ready"); server descriptors $base before, $held while held"
-[ "$held" -le $((base + 3 * 32 + 8)) ] || sp_fail "phase 2: $((held - base)) descriptors for silent tunnel connections"
+[ "$held" -le $((base + 3 * 32 + 24)) ] || sp_fail "phase 2: $((held - base)) descriptors for silent tunnel connections"
 # The security lines of each address: the first 20, then one summary.
 for a in 127.0.0.5 127.0.0.6 127.0.0.7; do
 	chain_wait_log server "WARN security \[burst_report\] [0-9]* more from $a in 10 s" 30
