@@ -127,8 +127,9 @@ void sp_log_reset(void);
  * source and event after the first SP_LOG_BURST_FIRST in a window of 10 s
  * (core/log_burst.h): the rest are counted, and when the window has ended
  * one line "N more from ADDR in 10 s: EVENT" (event=suppressed) is written, at the
- * next record or at the next sp_log_tick(). Daemons call sp_log_tick() about
- * once a second so a summary never waits for the next record.
+ * next record or at the next sp_log_tick(). smartproxy-server calls
+ * sp_log_tick() once a second so a summary never waits for the next record
+ * (the other programs write no security lines with a source).
  */
 void sp_log_tick(void);
 
