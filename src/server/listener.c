@@ -133,14 +133,14 @@ listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen)
 	srv->pl = npl;
 	srv->npl = rt->nlisteners;
 	for (i = 0; i < srv->npl; i++) {
+		char what[SP_ADDR_TEXT + 96];
+
 		if (srv->pl[i].name == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return SP_ERR_NOMEM;
 		}
 		/* The loop may still hold the fd from the old slot's pointer. */
 		sp_loop_del(srv->loop, srv->pl[i].fd);
-		char what[SP_ADDR_TEXT + 96];
-
 		snprintf(what, sizeof(what), "partner listener %s on %s", srv->pl[i].name,
 		    srv->pl[i].addr_text);
 		if ((r = acceptor_start(&srv->pl[i].acc, srv->loop, srv->pl[i].fd, on_accept,

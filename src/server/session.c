@@ -119,8 +119,8 @@ disarm(struct session *s)
 
 /* ---- lifetime ---- */
 
-/* The chain let the session through to the inside (or it ends): it leaves the limits of
- * unverified sessions (admit.c). */
+/* The chain let the session through to the inside (or it ends): it leaves
+ * the limits of unverified sessions (admit.c). */
 static void
 verified(struct session *s)
 {
@@ -129,7 +129,6 @@ verified(struct session *s)
 		s->srv->nunverified--;
 	}
 }
-
 
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
