@@ -157,6 +157,14 @@ uint64_t pm_brake_blocked(struct pm_brake *b, const char *addr, uint64_t now_ms)
 /* Count one failure; returns true when this failure started a block. */
 bool pm_brake_fail(struct pm_brake *b, const struct pm_brake_conf *c,
     const char *addr, uint64_t now_ms, unsigned *failures);
+/* A password check starts: false (nothing counted) when the address's
+ * failures in the window and the checks still in flight fill max_failures;
+ * the caller then refuses without checking and counts a failure. */
+bool pm_brake_begin(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms);
+/* The check begun ends; a wrong password (`failed`) counts as pm_brake_fail. */
+bool pm_brake_end(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms, bool failed, unsigned *failures);
 
 /* ---- counts.c: open sessions per ODETTE ID, across revisions ---- */
 

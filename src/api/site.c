@@ -30,6 +30,8 @@ const struct sp_limit_def sp_limit_defs[SP_LIMIT_COUNT] = {
 	{ "session_max_ms", 86400000, 1000, 604800000 },
 	{ "inside_connect_timeout_ms", 10000, 100, 600000 },
 	{ "linger_ms", 5000, 0, 600000 },
+	{ "max_unverified", 128, 1, 100000 },
+	{ "max_unverified_per_address", 8, 1, 100000 },
 };
 
 struct ctx {

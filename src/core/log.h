@@ -133,6 +133,17 @@ int sp_log_reopen(void);
 /* Back to the initial state: stderr, text, INFO; no filters, sinks or clock. */
 void sp_log_reset(void);
 
+/*
+ * Security lines (category "security" with a "src" field) are summarised per
+ * source and event after the first SP_LOG_BURST_FIRST in a window of 10 s
+ * (core/log_burst.h): the rest are counted, and when the window has ended
+ * one line "N more from ADDR in 10 s: EVENT" (event=suppressed) is written, at the
+ * next record or at the next sp_log_tick(). smartproxy-server calls
+ * sp_log_tick() once a second so a summary never waits for the next record
+ * (the other programs write no security lines with a source).
+ */
+void sp_log_tick(void);
+
 /* Names used in configuration and in lines: "debug".."crit" / "DEBUG".."CRIT". */
 int sp_log_level_from_name(const char *name, int *level);
 const char *sp_log_level_name(int level);

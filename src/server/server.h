@@ -23,6 +23,7 @@
 #include "core/net.h"
 #include "core/tls.h"
 #include "core/workers.h"
+#include "server/acceptor.h"
 
 struct session;
 struct tunconn;
@@ -73,6 +74,8 @@ struct rtconf {
 	struct server *srv;
 	unsigned max_sessions;
 	unsigned max_per_address;
+	unsigned max_unverified;            /* sessions before the partner is verified */
+	unsigned max_unverified_per_address;
 	unsigned handshake_ms;
 	unsigned ssid_ms;
 	unsigned idle_ms;
@@ -90,6 +93,7 @@ struct plistener {
 	char addr_text[SP_ADDR_TEXT];
 	struct rtconf *rt;          /* revision whose credentials it uses */
 	size_t idx;                 /* index in rt->listeners */
+	struct acceptor acc;        /* its watch in the loop */
 };
 
 struct server {
@@ -104,6 +108,7 @@ struct server {
 	char *pairing_path;         /* as given, for log lines */
 	char *pairing_name;         /* its name in that directory */
 	int tunnel_fd;
+	struct acceptor tunnel_acc;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
 	struct rtconf *rt;          /* current revision or NULL */
@@ -113,6 +118,7 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	unsigned nunverified;       /* incoming, inside not asked for yet */
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
@@ -171,6 +177,10 @@ void rtconf_unref(struct rtconf *rt);
 /* listener.c */
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
+
+/* admit.c: may a connection from addr (text) start a session? SP_OK, or
+ * SP_ERR_LIMIT after logging why (the caller closes it). */
+int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
 
 /* session.c */
 extern const struct sp_host server_host;

@@ -119,6 +119,17 @@ disarm(struct session *s)
 
 /* ---- lifetime ---- */
 
+/* The chain let the session through to the inside (or it ends): it leaves
+ * the limits of unverified sessions (admit.c). */
+static void
+verified(struct session *s)
+{
+	if (s->unverified) {
+		s->unverified = false;
+		s->srv->nunverified--;
+	}
+}
+
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
@@ -170,6 +181,7 @@ destroy(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	srv->nsessions--;
+	verified(s);     /* leaves the count, whatever it was */
 	sp_defer_queue(srv->loop, &s->reap);
 }
 
@@ -378,6 +390,7 @@ request_inside(struct session *s)
 	if (s->inside_requested || s->state == S_ENDING || s->state == S_DEAD)
 		return;
 	s->inside_requested = true;
+	verified(s);
 	if (tunnel_request_inside(s->srv, s) != 0) {
 		session_end(s, "no_client", "no tunnel client to reach the inside");
 		return;
@@ -842,26 +855,11 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	struct sp_peer info;
 	gnutls_session_t tls;
 
-	if (srv->nsessions >= rt->max_sessions) {
-		char a[SP_ADDR_TEXT];
-		sp_addr_host(peer, a, sizeof(a));
-		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", a, rt->max_sessions);
-		close(fd);
-		return;
-	}
 	{
-		/* Cheap and before TLS: how many sessions this address holds. */
 		char a[SP_ADDR_TEXT];
-		struct session *o;
-		unsigned n = 0;
 
 		sp_addr_host(peer, a, sizeof(a));
-		for (o = srv->sessions; o != NULL; o = o->next)
-			n += !o->outgoing && strcmp(o->peer, a) == 0;
-		if (n >= rt->max_per_address) {
-			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "address_limit" }, { "src", a }),
-			    "address_limit from %s: %u sessions from this address is the limit", a,
-			    rt->max_per_address);
+		if (admit_incoming(srv, rt, a) != 0) {
 			close(fd);
 			return;
 		}
@@ -872,6 +870,8 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	}
 	s->lidx = pl->idx;
 	s->via = l->name;
+	s->unverified = true;
+	srv->nunverified++;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(peer);
 	if (sp_sock_local(fd, &local) == 0) {

@@ -55,6 +55,16 @@ dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
 
+# Attacks before authentication (issue 11): silent TLS connections held from
+# several addresses, a fill of max_unverified, protocol violations and
+# wrong passwords sent all at once; out of descriptors on the partner port
+# and a flood of silent connections on the tunnel port; driven by
+# preauth_drive.py.
+SP_PREAUTH_TESTS = tests/integration/preauth_flood.sh tests/integration/preauth_fds.sh
+dist_check_SCRIPTS += $(SP_PREAUTH_TESTS)
+TESTS += $(SP_PREAUTH_TESTS)
+EXTRA_DIST += tests/integration/preauth_drive.py
+
 # The OFTP2 module (modules/oftp2) in the chain: valid exchanges pass
 # unchanged, the bad-input corpus ends with the specified ESID.
 SP_OFTP2_MOD_TESTS = \

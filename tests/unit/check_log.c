@@ -752,6 +752,74 @@ START_TEST(conf_checks)
 }
 END_TEST
 
+/* A flood of security lines from one source: the first 20 of a 10 s window
+ * are written, the rest summarised in one line when the window ends. */
+static size_t
+count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; s != NULL && (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
+START_TEST(security_burst)
+{
+	struct sp_log_target_conf t[1] = { file_target("sec", SP_LOG_INFO, SP_LOG_INHERIT) };
+	char *a;
+	int i;
+
+	configure(t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	for (i = 0; i < 25; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited" },
+		    { "src", "192.0.2.7" }), "rate_limited from 192.0.2.7: try %d", i);
+	for (i = 0; i < 3; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "bad_password" },
+		    { "src", "192.0.2.8" }), "bad_password from 192.0.2.8: try %d", i);
+	/* Other categories and lines without a source are never held back;
+	 * nor is another event of the same source (a block that starts). */
+	for (i = 0; i < 30; i++)
+		sp_log(SP_LOG_WARN, "session", "refused %d", i);
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited_start" },
+	    { "src", "192.0.2.7" }), "block starts");
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_uint_eq(count_str(a, "rate_limited from 192.0.2.7: try"), 20);
+	ck_assert_ptr_nonnull(strstr(a, "try 19 event=rate_limited"));
+	ck_assert_ptr_null(strstr(a, "try 20 "));
+	ck_assert_uint_eq(count_str(a, "bad_password from 192.0.2.8"), 3);
+	ck_assert_uint_eq(count_str(a, "WARN session"), 30);
+	ck_assert_ptr_nonnull(strstr(a, "block starts"));
+	ck_assert_ptr_null(strstr(a, "more from"));
+	free(a);
+	/* Not yet over: still counted. */
+	fake_now.tv_sec += 9;
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited" },
+	    { "src", "192.0.2.7" }), "late");
+	/* Over: the next record, of any kind, writes the summary first. */
+	fake_now.tv_sec += 1;
+	sp_log(SP_LOG_INFO, "core", "later");
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_ptr_nonnull(strstr(a, " WARN security [burst_report] 6 more from 192.0.2.7 "
+	    "in 10 s: rate_limited event=suppressed src=192.0.2.7 of=rate_limited count=6\n"));
+	ck_assert_ptr_null(strstr(a, "more from 192.0.2.7 in 10 s: rate_limited_start"));
+	ck_assert_ptr_null(strstr(a, "from 192.0.2.8 in"));
+	ck_assert(strstr(a, "6 more from") < strstr(a, "later"));
+	ck_assert_ptr_null(strstr(a, "late\n"));
+	free(a);
+	/* A new window for the same source; the tick writes its summary. */
+	for (i = 0; i < 22; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "src", "192.0.2.7" }), "again %d", i);
+	/* (no event field: a window of its own) */
+	fake_now.tv_sec += 10;
+	sp_log_tick();
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_uint_eq(count_str(a, "again "), 20);
+	ck_assert_ptr_nonnull(strstr(a, "2 more from 192.0.2.7 in 10 s: -"));
+	free(a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -776,6 +844,7 @@ main(void)
 	tcase_add_test(tc, line_bound);
 	tcase_add_test(tc, unwritable_dir);
 	tcase_add_test(tc, stderr_target);
+	tcase_add_test(tc, security_burst);
 	tcase_add_test(tc, conf_checks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

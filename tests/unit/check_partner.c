@@ -1283,6 +1283,13 @@ START_TEST(online_refused)
 		s_close(&s, "rejected");
 	}
 	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The SSID timer ends a session waiting for the backend: the partner
+	 * proved its password, no failure either. */
+	online_asked(&s, 7);
+	s_close(&s, "timeout");
+	s.ended = true;
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
 	online_asked(&s, 4);
 	pmh_answer_asks(200, "{\"allow\":true}");
 	ck_assert_int_eq(s.resumed, SP_CONTINUE);
@@ -1461,6 +1468,124 @@ START_TEST(password_cache)
 }
 END_TEST
 
+/* Before a partner was accepted, an SSID that never came and a protocol
+ * violation are failed attempts; after it, a timeout is none. */
+START_TEST(brake_counts_preauth_ends)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	/* Accepted, then idle: no failure. Ordinary ends: none either. */
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 4, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "outside_closed");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The third: the core's idle backstop when no module timed the SSID. */
+	ck_assert_int_eq(s_open(&s, 5, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "idle_timeout");
+	ASSERT_SECURITY("5 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s, 6, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	/* Outgoing sessions never brake the partner we called. */
+	ck_assert_int_eq(s_open(&s, 7, "192.0.2.8", 1), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	ck_assert_int_eq(s_open(&s, 8, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 9, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 10, "192.0.2.8", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+/* Guesses sent all at once: at most max_failures are checked. */
+START_TEST(brake_counts_checks_in_flight)
+{
+	struct pmh_sess s[6];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "GUESS", SP_TO_INSIDE), SP_HOLD);
+	}
+	/* Three checks run: the fourth and fifth are refused unchecked. */
+	for (i = 3; i < 5; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+		ck_assert_str_eq(pmh_fact(&s[i], "oftp2.esid_reason"), "08");
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("3 rate_limited: 3 password checks failed or running within 60 s, "
+	    "max_failures 3; not checked; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	ck_assert_int_eq(pmh_security_find("address blocked for"), -1);
+	/* Opened before the block starts, its SSID comes after. */
+	ck_assert_int_eq(s_open(&s[5], 5, "192.0.2.7", 0), SP_CONTINUE);
+	/* Their answers: the first wrong one starts the block. */
+	ck_assert_uint_eq(pmh_run_jobs(), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s[i].resumed, SP_REJECT);
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("0 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s[0], 10, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s[0], "rejected");
+	/* No PBKDF2 for an SSID from a blocked address, even the right one. */
+	ck_assert_int_eq(s_ssid(&s[5], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s[5], "oftp2.esid_reason"), "08");
+	s_close(&s[5], "rejected");
+	ASSERT_SECURITY("5 rate_limited: address blocked for another 300 s after repeated "
+	    "failures; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	/* The block ends: checks run again. */
+	fake_mono += 300000;
+	ck_assert_int_eq(s_open(&s[0], 11, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s[0], "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s[0], "normal");
+}
+END_TEST
+
+/* Right passwords give their place back: a partner never brakes itself. */
+START_TEST(brake_right_passwords_free)
+{
+	struct pmh_sess s[2];
+	char id[16];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":2}", partner("P0", NULL),
+	    partner("P1", NULL), partner("P2", NULL), partner("P3", NULL),
+	    partner("P4", NULL), partner("P5", NULL), NULL));
+	/* Different partners: no password cache hit, every one a PBKDF2. */
+	for (i = 0; i < 6; i += 2) {
+		snprintf(id, sizeof(id), "P%d", i);
+		ck_assert_int_eq(s_open(&s[0], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[0], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		snprintf(id, sizeof(id), "P%d", i + 1);
+		ck_assert_int_eq(s_open(&s[1], i + 1, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[1], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		ck_assert_uint_eq(pmh_run_jobs(), 2);
+		ck_assert_int_eq(s[0].resumed, SP_CONTINUE);
+		ck_assert_int_eq(s[1].resumed, SP_CONTINUE);
+		s_close(&s[0], "normal");
+		s_close(&s[1], "normal");
+	}
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+}
+END_TEST
+
 static Suite *
 partner_suite(void)
 {
@@ -1490,6 +1615,9 @@ partner_suite(void)
 	tcase_add_test(tc, brake_blocks_and_expires);
 	tcase_add_test(tc, brake_counts_tls_failures);
 	tcase_add_test(tc, brake_off);
+	tcase_add_test(tc, brake_counts_preauth_ends);
+	tcase_add_test(tc, brake_counts_checks_in_flight);
+	tcase_add_test(tc, brake_right_passwords_free);
 	tcase_add_test(tc, outgoing_route_partner);
 	tcase_add_test(tc, detect_mode);
 	tcase_add_test(tc, config_online);
