@@ -17,6 +17,7 @@
 #include "api/bodies.h"
 #include "api/decide.h"
 #include "api/ops.h"
+#include "api/panel.h"
 #include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
@@ -1035,5 +1036,11 @@ const struct api_route api_routes[] = {
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
 	{ "POST", "/v1/blocks", true, api_h_blocks_post },
 	{ "GET", "/v1/blocks", true, api_h_blocks_list },
+	/* The admin panel (panel.h): its files and its logins. */
+	{ "GET", "/", false, api_h_panel_file },
+	{ "GET", "/panel/*", false, api_h_panel_file },
+	{ "POST", "/v1/panel/login", false, api_h_panel_login },
+	{ "POST", "/v1/panel/logout", false, api_h_panel_logout },
+	{ "GET", "/v1/panel/session", false, api_h_panel_session },
 	{ NULL, NULL, false, NULL }
 };

@@ -20,7 +20,8 @@ libspapi_la_SOURCES = \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \
 	src/api/bodies.c src/api/bodies.h \
-	src/api/surface.c src/api/surface.h
+	src/api/surface.c src/api/surface.h \
+	src/api/users.c src/api/users.h src/api/store_users.c
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
@@ -28,8 +29,15 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c
+	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
+	src/api/panel.c src/api/panel.h
+smartproxy_api_CPPFLAGS = $(AM_CPPFLAGS) -DSP_PANEL_DIR=\"$(pkgdatadir)/panel\"
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
+
+# The admin panel's files (panel.h): plain HTML, JS and CSS, no build step.
+paneldir = $(pkgdatadir)/panel
+dist_panel_DATA = src/api/panel/index.html src/api/panel/app.js \
+	src/api/panel/style.css
 
 # Unit tests.
 check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store \
@@ -99,4 +107,22 @@ tests_fuzz_fuzz_dmz_surface_libfuzzer_SOURCES = tests/fuzz/fuzz_dmz_surface.c
 tests_fuzz_fuzz_dmz_surface_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
 tests_fuzz_fuzz_dmz_surface_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_dmz_surface_libfuzzer_LDADD = $(SP_API_LIBS)
+endif
+
+# Fuzz target: the panel's parsers of outside bytes (users.c): the Cookie
+# header, the session id and the login body; the first octet picks.
+check_PROGRAMS += tests/fuzz/fuzz_panel
+TESTS += tests/fuzz/fuzz_panel
+tests_fuzz_fuzz_panel_SOURCES = tests/fuzz/fuzz_panel.c $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_panel_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_panel_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/panel\"
+tests_fuzz_fuzz_panel_LDADD = $(SP_API_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/panel
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_panel_libfuzzer
+tests_fuzz_fuzz_panel_libfuzzer_SOURCES = tests/fuzz/fuzz_panel.c
+tests_fuzz_fuzz_panel_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_panel_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_panel_libfuzzer_LDADD = $(SP_API_LIBS)
 endif

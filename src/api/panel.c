@@ -1,0 +1,553 @@
+/*
+ * panel.c - logins, sessions, CSRF and static files of the admin panel
+ * (panel.h).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+
+#include "api/ops.h"
+#include "api/panel.h"
+#include "api/pwhash.h"
+#include "api/users.h"
+#include "core/err.h"
+#include "core/log.h"
+
+#ifndef SP_PANEL_DIR
+#define SP_PANEL_DIR "/usr/local/share/smartproxy/panel"
+#endif
+
+#define SESSIONS_MAX 64
+#define BRAKES_MAX 256
+/* The brake: after FAILS_FREE failures of one address or one user name
+ * within BRAKE_WINDOW seconds, each further attempt waits BRAKE_LOCK
+ * seconds after the last failure. With PBKDF2 at 100000 rounds per try,
+ * that leaves a guesser a few hundred tries a day. */
+#define FAILS_FREE 5
+#define BRAKE_WINDOW 900
+#define BRAKE_LOCK 60
+/* A login ends after this long whatever it does. */
+#define SESSION_MAX_AGE (12 * 3600)
+
+struct panel_session {
+	bool used;
+	char sid_hash[65];            /* SHA-256 of the cookie's value */
+	char csrf[SP_PANEL_SID_LEN + 1];
+	char user[SP_USER_NAME_MAX + 1];
+	enum sp_role role;
+	time_t created, last;         /* CLOCK_MONOTONIC seconds */
+};
+
+struct panel_brake {
+	char key[SP_USER_NAME_MAX + 8]; /* "a:<address>" or "u:<user>" */
+	unsigned fails;
+	time_t first, last;
+};
+
+struct panel_file {
+	const char *name, *ctype;
+	char *text;                   /* owned */
+};
+
+struct api_panel {
+	pthread_mutex_t mu;
+	struct panel_session sess[SESSIONS_MAX];
+	struct panel_brake brake[BRAKES_MAX];
+	struct panel_file files[3];
+	unsigned idle;
+	/* A hash of a random password: unknown users cost one PBKDF2 too, so
+	 * the time of a refusal does not tell which names exist. */
+	char dummy[SP_PWHASH_TEXT_MAX];
+};
+
+static time_t
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static char *
+read_file(const char *dir, const char *name)
+{
+	char path[4096], *buf;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > 1024 * 1024 || (buf = malloc((size_t)st.st_size +
+	    1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size &&
+	    (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	return buf;
+}
+
+int
+api_panel_start(struct api *a, char *err, size_t errlen)
+{
+	static const struct { const char *name, *ctype; } names[3] = {
+		{ "index.html", "text/html; charset=utf-8" },
+		{ "app.js", "text/javascript; charset=utf-8" },
+		{ "style.css", "text/css; charset=utf-8" },
+	};
+	const char *dir = a->conf->panel.directory ?
+	    a->conf->panel.directory : SP_PANEL_DIR;
+	struct api_panel *p;
+	uint8_t rnd[32];
+	char hex[65];
+	size_t i;
+	int r;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return SP_ERR_NOMEM;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	p->idle = (unsigned)a->conf->panel.idle_timeout;
+	a->panel = p;
+	if (gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd)) != 0) {
+		snprintf(err, errlen, "no random numbers");
+		return SP_ERR_TLS;
+	}
+	sp_hex_encode(rnd, sizeof(rnd), hex);
+	if ((r = sp_pwhash_make(hex, 64, a->pbkdf2_iterations, p->dummy,
+	    sizeof(p->dummy))) != 0) {
+		snprintf(err, errlen, "panel: cannot hash: %s", sp_strerror(r));
+		return r;
+	}
+	for (i = 0; i < 3; i++) {
+		p->files[i].name = names[i].name;
+		p->files[i].ctype = names[i].ctype;
+		p->files[i].text = read_file(dir, names[i].name);
+		if (p->files[i].text == NULL)
+			sp_log(SP_LOG_WARN, "api", "panel: cannot read %s/%s: "
+			    "%s; the panel is not served", dir, names[i].name,
+			    strerror(errno));
+	}
+	return SP_OK;
+}
+
+void
+api_panel_stop(struct api *a)
+{
+	struct api_panel *p = a->panel;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < 3; i++)
+		free(p->files[i].text);
+	explicit_bzero(p->sess, sizeof(p->sess));
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	a->panel = NULL;
+}
+
+/* ---- helpers ---- */
+
+static void
+client_address(struct MHD_Connection *c, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, outlen, "?");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, out, (socklen_t)outlen);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, out, (socklen_t)outlen);
+}
+
+/* The session of the request's cookie (p->mu held), or NULL. */
+static struct panel_session *
+find_session(struct api_panel *p, struct MHD_Connection *c, bool *had_cookie)
+{
+	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_COOKIE);
+	char sid[SP_PANEL_SID_LEN + 2], h[65];
+	struct panel_session *s, *hit = NULL;
+	time_t now = now_mono();
+	size_t i;
+	int r;
+
+	*had_cookie = false;
+	if ((r = sp_panel_cookie(hdr, SP_PANEL_COOKIE, sid, sizeof(sid))) ==
+	    SP_ERR_NOT_FOUND)
+		return NULL;
+	*had_cookie = true;
+	if (r != 0 || sp_panel_sid_valid(sid) != 0 ||
+	    sp_sha256_hex(sid, SP_PANEL_SID_LEN, h) != 0)
+		return NULL;
+	for (i = 0; i < SESSIONS_MAX; i++) {
+		s = &p->sess[i];
+		if (!s->used)
+			continue;
+		if (now - s->last > (time_t)p->idle ||
+		    now - s->created > SESSION_MAX_AGE) {
+			sp_log(SP_LOG_INFO, "api", "panel: login of %s expired",
+			    s->user);
+			memset(s, 0, sizeof(*s));
+			continue;
+		}
+		if (sp_ct_equal(s->sid_hash, h, 64))
+			hit = s;
+	}
+	explicit_bzero(sid, sizeof(sid));
+	if (hit != NULL)
+		hit->last = now;
+	return hit;
+}
+
+/* Does the request carry the session's CSRF token, and (when the browser
+ * names one) come from our own origin? */
+static bool
+csrf_ok(struct MHD_Connection *c, const struct panel_session *s)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-CSRF-Token");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Origin");
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	char want[300];
+
+	if (origin != NULL) {
+		snprintf(want, sizeof(want), "https://%s", host ? host : "");
+		if (host == NULL || strcmp(origin, want) != 0)
+			return false;
+	}
+	return tok != NULL && strlen(tok) == SP_PANEL_SID_LEN &&
+	    sp_ct_equal(tok, s->csrf, SP_PANEL_SID_LEN);
+}
+
+static bool
+changes(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+int
+api_panel_auth(struct api *a, struct MHD_Connection *c, const char *method,
+    struct api_req *rq, struct api_reply *rp)
+{
+	struct api_panel *p = a->panel;
+	struct panel_session *s;
+	char addr[64];
+	bool had;
+
+	if (p == NULL)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	s = find_session(p, c, &had);
+	if (s == NULL) {
+		pthread_mutex_unlock(&p->mu);
+		if (!had)
+			return 0;
+		api_error(rp, 401, "unauthorized", "not logged in (or the "
+		    "login expired)");
+		return -1;
+	}
+	if (changes(method) && !csrf_ok(c, s)) {
+		snprintf(rq->who, sizeof(rq->who), "panel:%s", s->user);
+		pthread_mutex_unlock(&p->mu);
+		client_address(c, addr, sizeof(addr));
+		sp_log(SP_LOG_WARN, "security", "panel_csrf_refused %s by %s "
+		    "from %s: no valid CSRF token or a foreign Origin "
+		    "event=panel_csrf_refused src=%s", method, rq->who, addr,
+		    addr);
+		rq->token = rq->who;
+		api_error(rp, 403, "csrf", "a change through the panel needs "
+		    "the session's X-CSRF-Token from the panel's own origin");
+		return -1;
+	}
+	snprintf(rq->who, sizeof(rq->who), "panel:%s", s->user);
+	rq->role = s->role;
+	rq->token = rq->who;
+	pthread_mutex_unlock(&p->mu);
+	return 1;
+}
+
+/* ---- the brake (p->mu held) ---- */
+
+static struct panel_brake *
+brake_find(struct api_panel *p, const char *key, bool make, time_t now)
+{
+	struct panel_brake *b, *old = NULL;
+	size_t i;
+
+	for (i = 0; i < BRAKES_MAX; i++) {
+		b = &p->brake[i];
+		if (b->key[0] != '\0' && now - b->last > BRAKE_WINDOW)
+			memset(b, 0, sizeof(*b));
+		if (b->key[0] != '\0' && strcmp(b->key, key) == 0)
+			return b;
+		if (old == NULL || b->key[0] == '\0' ||
+		    (old->key[0] != '\0' && b->last < old->last))
+			old = b;
+	}
+	if (!make)
+		return NULL;
+	memset(old, 0, sizeof(*old));
+	snprintf(old->key, sizeof(old->key), "%s", key);
+	old->first = now;
+	return old;
+}
+
+/* Seconds to wait before the next try of `key`, 0: go ahead. */
+static unsigned
+brake_wait(struct api_panel *p, const char *key, time_t now)
+{
+	struct panel_brake *b = brake_find(p, key, false, now);
+
+	if (b == NULL || b->fails < FAILS_FREE || now - b->last >= BRAKE_LOCK)
+		return 0;
+	return (unsigned)(BRAKE_LOCK - (now - b->last));
+}
+
+static void
+brake_fail(struct api_panel *p, const char *key, time_t now)
+{
+	struct panel_brake *b = brake_find(p, key, true, now);
+
+	b->fails++;
+	b->last = now;
+}
+
+static void
+brake_clear(struct api_panel *p, const char *key, time_t now)
+{
+	struct panel_brake *b = brake_find(p, key, false, now);
+
+	if (b != NULL)
+		memset(b, 0, sizeof(*b));
+}
+
+/* ---- endpoints ---- */
+
+static json_object *
+session_doc(const struct api_panel *p, const struct panel_session *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "user", json_object_new_string(s->user));
+	json_object_object_add(o, "role",
+	    json_object_new_string(sp_role_name(s->role)));
+	json_object_object_add(o, "csrf", json_object_new_string(s->csrf));
+	json_object_object_add(o, "idle_timeout",
+	    json_object_new_int((int)p->idle));
+	return o;
+}
+
+/* A new session for `user` in the table (p->mu held); its cookie value
+ * into sid. The oldest login gives way when the table is full. */
+static int
+session_new(struct api_panel *p, const char *user, enum sp_role role,
+    char sid[SP_PANEL_SID_LEN + 1], struct panel_session **out)
+{
+	struct panel_session *s = NULL;
+	uint8_t rnd[64];
+	size_t i;
+
+	for (i = 0; i < SESSIONS_MAX; i++)
+		if (!p->sess[i].used) {
+			s = &p->sess[i];
+			break;
+		} else if (s == NULL || p->sess[i].last < s->last)
+			s = &p->sess[i];
+	if (gnutls_rnd(GNUTLS_RND_KEY, rnd, sizeof(rnd)) != 0)
+		return SP_ERR_TLS;
+	memset(s, 0, sizeof(*s));
+	sp_hex_encode(rnd, 32, sid);
+	sp_hex_encode(rnd + 32, 32, s->csrf);
+	explicit_bzero(rnd, sizeof(rnd));
+	if (sp_sha256_hex(sid, SP_PANEL_SID_LEN, s->sid_hash) != 0)
+		return SP_ERR_TLS;
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	s->role = role;
+	s->created = s->last = now_mono();
+	s->used = true;
+	*out = s;
+	return SP_OK;
+}
+
+void
+api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct api_panel *p = a->panel;
+	struct panel_session *s;
+	const char *user, *pw;
+	char err[160], hash[SP_PWHASH_TEXT_MAX], addr[64], ka[80], ku[80];
+	char sid[SP_PANEL_SID_LEN + 1];
+	enum sp_role role = 0;
+	json_object *o;
+	unsigned wait;
+	time_t now;
+	int r, found;
+
+	if ((o = body_object(c, rq, out)) == NULL)
+		return;
+	if (body_verdict(sp_panel_login_body(o, &user, &pw, err, sizeof(err)),
+	    err, out) != 0)
+		goto done;
+	client_address(c, addr, sizeof(addr));
+	snprintf(ka, sizeof(ka), "a:%s", addr);
+	snprintf(ku, sizeof(ku), "u:%s", user);
+	snprintf(rq->who, sizeof(rq->who), "panel:%s", user);
+	rq->token = rq->who;
+	now = now_mono();
+	pthread_mutex_lock(&p->mu);
+	wait = brake_wait(p, ka, now);
+	if (wait == 0)
+		wait = brake_wait(p, ku, now);
+	pthread_mutex_unlock(&p->mu);
+	if (wait > 0) {
+		sp_log(SP_LOG_WARN, "security", "panel_login_braked user %s from "
+		    "%s: too many failed logins, next try in %u s "
+		    "event=panel_login_braked src=%s", user, addr, wait, addr);
+		api_error(out, 429, "too_many_requests", "too many failed "
+		    "logins: try again in %u seconds", wait);
+		out->retry_after = wait;
+		goto done;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_user_get(a->st, user, &role, hash, sizeof(hash));
+	pthread_mutex_unlock(&a->dbmu);
+	if (r != 0 && r != SP_ERR_NOT_FOUND) {
+		internal(out, "panel user", r);
+		goto done;
+	}
+	found = r == 0;
+	/* Outside every lock: a PBKDF2 takes a while. */
+	r = sp_pwhash_verify(pw, strlen(pw), found ? hash : p->dummy);
+	pthread_mutex_lock(&p->mu);
+	if (r != 0 || !found) {
+		brake_fail(p, ka, now);
+		brake_fail(p, ku, now);
+		pthread_mutex_unlock(&p->mu);
+		sp_log(SP_LOG_WARN, "security", "panel_login_failed user %s from "
+		    "%s: %s event=panel_login_failed src=%s", user, addr,
+		    found ? "wrong password" : "no such user", addr);
+		api_error(out, 401, "unauthorized", "wrong user or password");
+		goto done;
+	}
+	brake_clear(p, ka, now);
+	brake_clear(p, ku, now);
+	if ((r = session_new(p, user, role, sid, &s)) != 0) {
+		pthread_mutex_unlock(&p->mu);
+		internal(out, "panel session", r);
+		goto done;
+	}
+	out->body = session_doc(p, s);
+	pthread_mutex_unlock(&p->mu);
+	/* No Max-Age: the browser forgets it when it closes; the api
+	 * forgets it after idle_timeout. */
+	snprintf(out->cookie, sizeof(out->cookie), "%s=%s; Path=/; Secure; "
+	    "HttpOnly; SameSite=Strict", SP_PANEL_COOKIE, sid);
+	explicit_bzero(sid, sizeof(sid));
+	out->status = 200;
+	sp_log(SP_LOG_NOTICE, "api", "panel: %s logged in from %s (role %s)",
+	    user, addr, sp_role_name(role));
+done:
+	explicit_bzero(hash, sizeof(hash));
+	json_object_put(o);
+}
+
+void
+api_h_panel_logout(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct api_panel *p = a->panel;
+	struct panel_session *s;
+	bool had;
+
+	pthread_mutex_lock(&p->mu);
+	s = find_session(p, c, &had);
+	if (s != NULL && !csrf_ok(c, s)) {
+		pthread_mutex_unlock(&p->mu);
+		api_error(out, 403, "csrf", "logging out needs the session's "
+		    "X-CSRF-Token");
+		return;
+	}
+	if (s != NULL) {
+		snprintf(rq->who, sizeof(rq->who), "panel:%s", s->user);
+		rq->token = rq->who;
+		sp_log(SP_LOG_NOTICE, "api", "panel: %s logged out", s->user);
+		memset(s, 0, sizeof(*s));
+	}
+	pthread_mutex_unlock(&p->mu);
+	snprintf(out->cookie, sizeof(out->cookie), "%s=; Path=/; Secure; "
+	    "HttpOnly; SameSite=Strict; Max-Age=0", SP_PANEL_COOKIE);
+	out->status = 204;
+}
+
+void
+api_h_panel_session(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out)
+{
+	struct api_panel *p = a->panel;
+	struct panel_session *s;
+	bool had;
+
+	pthread_mutex_lock(&p->mu);
+	if ((s = find_session(p, c, &had)) == NULL) {
+		pthread_mutex_unlock(&p->mu);
+		api_error(out, 401, "unauthorized", "not logged in");
+		return;
+	}
+	snprintf(rq->who, sizeof(rq->who), "panel:%s", s->user);
+	rq->token = rq->who;
+	out->body = session_doc(p, s);
+	out->status = 200;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* GET / and GET /panel/<file>: only the files loaded at start. */
+void
+api_h_panel_file(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	struct api_panel *p = a->panel;
+	const char *name = arg[0] != '\0' ? arg : "index.html";
+	size_t i;
+
+	for (i = 0; p != NULL && i < 3; i++)
+		if (strcmp(p->files[i].name, name) == 0 &&
+		    p->files[i].text != NULL) {
+			if ((out->raw = strdup(p->files[i].text)) == NULL) {
+				internal(out, "panel", SP_ERR_NOMEM);
+				return;
+			}
+			out->ctype = p->files[i].ctype;
+			out->status = 200;
+			return;
+		}
+	api_error(out, 404, "not_found", "no such file");
+}
