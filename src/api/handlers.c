@@ -1042,5 +1042,6 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/panel/login", false, api_h_panel_login },
 	{ "POST", "/v1/panel/logout", false, api_h_panel_logout },
 	{ "GET", "/v1/panel/session", false, api_h_panel_session },
+	{ "GET", "/v1/settings", true, api_h_settings },
 	{ NULL, NULL, false, NULL }
 };

@@ -551,3 +551,29 @@ api_h_panel_file(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		}
 	api_error(out, 404, "not_found", "no such file");
 }
+
+/* GET /v1/settings: what api.yaml says about the event script and the
+ * panel (read-only: they change with api.yaml and a restart). */
+void
+api_h_settings(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	json_object *o = json_object_new_object(), *es, *pn;
+
+	es = json_object_new_object();
+	json_object_object_add(es, "path", a->conf->event_script.path ?
+	    json_object_new_string(a->conf->event_script.path) : NULL);
+	json_object_object_add(es, "timeout",
+	    json_object_new_int(a->conf->event_script.timeout));
+	/* The runner's fixed bounds (events.c, docs/operations.md 3). */
+	json_object_object_add(es, "rate_limit", json_object_new_string(
+	    "bursts of 10 runs, then 1 every 2 s, 4 scripts at a time; equal "
+	    "events within 10 s run once more with their count"));
+	json_object_object_add(o, "event_script", es);
+	pn = json_object_new_object();
+	json_object_object_add(pn, "idle_timeout",
+	    json_object_new_int(a->conf->panel.idle_timeout));
+	json_object_object_add(o, "panel", pn);
+	out->status = 200;
+	out->body = o;
+}

@@ -45,6 +45,9 @@ void api_h_panel_logout(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_panel_session(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
+/* GET /v1/settings (a bearer token or a panel login, role read). */
+void api_h_settings(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_panel_file(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 
