@@ -10,7 +10,7 @@
 # is shown next to the field), find it by search, change its password; add
 # a log-ignore rule with a validity window, and one that expires at once
 # and is shown purged; a transfer by the new partner with the *new*
-# password is held mid-session (SIGSTOP of the sender) while the dashboard
+# password is held mid-file (SIGSTOP of the inside server) while the dashboard
 # shows it live, or "not available" where the backend has no live
 # sessions; it ends in the audit list (filtered by partner, date and
 # result) with its file; the event-script settings; a listener
@@ -118,7 +118,7 @@ chain_write_client_conf "$PROXY_ID"
 
 # ---- the chain ----
 mkdir -p "$SP_TMP/inbox"
-sp_start inside "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PORT" --once --timeout $(sp_time 120) \
+sp_start inside "$OFTP2_PEER" listen -vv --listen "127.0.0.1:$INSIDE_PORT" --once --timeout $(sp_time 120) \
 	--id "$INSIDE_ID" --password INSIDEPW --partner "$PARTNER_ID:NEWPW1" --dir "$SP_TMP/inbox"
 INSIDE_PID=$SP_LAST_PID
 chain_wait_log inside "listening on" 10
@@ -178,22 +178,27 @@ until [ -s "$SP_TMP/step.transfer" ]; do
 done
 REV=$(cat "$SP_TMP/step.transfer")
 chain_wait_log server "revision $REV applied" 30
-sp_make_file "$SP_TMP/INVOIC.OPS" 300000
+sp_make_file "$SP_TMP/INVOIC.OPS" 8000000
 sp_start sender "$OFTP2_PEER" send -v --connect "127.0.0.1:$PARTNER_PORT" --ca "$SP_TMP/pki/ca.pem" \
 	--timeout $(sp_time 120) --id "$PARTNER_ID" --password NEWPW1 --partner "$INSIDE_ID:INSIDEPW" \
 	--send "$SP_TMP/INVOIC.OPS"
 SENDER_PID=$SP_LAST_PID
-# Held once the session reached the inside: it stays live until SIGCONT.
-chain_wait_log server "session 1: inside leg attached" 30
-kill -STOP "$SENDER_PID"
+# Held mid-file: once data reaches the inside, the inside server is
+# stopped; without its credit and its EFPA the session cannot end, so it
+# stays live until SIGCONT.
+chain_wait_log inside "DATA [0-9]* octets" 60
+kill -STOP "$INSIDE_PID"
+grep -q "> EFPA" "$SP_TMP/inside.log" &&
+	{ kill -CONT "$INSIDE_PID"; sp_hard_error "the transfer ended before it was held (a larger file?)"; }
 touch "$SP_TMP/step.running"
 i=0
 until [ -e "$SP_TMP/step.watched" ]; do
-	kill -0 "$BROWSER_PID" 2>/dev/null || { kill -CONT "$SENDER_PID"; sp_dump_logs; sp_fail "the browser half ended early"; }
-	[ "$i" -ge $(($(sp_time 60) * 10)) ] && { kill -CONT "$SENDER_PID"; sp_dump_logs; sp_fail "the browser did not watch"; }
+	kill -0 "$BROWSER_PID" 2>/dev/null || { kill -CONT "$INSIDE_PID"; sp_dump_logs; sp_fail "the browser half ended early"; }
+	[ "$i" -ge $(($(sp_time 60) * 10)) ] && { kill -CONT "$INSIDE_PID"; sp_dump_logs; sp_fail "the browser did not watch"; }
 	sleep 0.1; i=$((i + 1))
 done
-kill -CONT "$SENDER_PID"
+grep -q "session 1 ended" "$SP_TMP/server.log" && sp_fail "the session ended while the inside was stopped"
+kill -CONT "$INSIDE_PID"
 sp_wait "$SENDER_PID" 60 || { sp_dump_logs; sp_fail "the partner's transfer failed (new password not in force?)"; }
 sp_wait "$INSIDE_PID" 30 || { sp_dump_logs; sp_fail "the inside OFTP2 server failed"; }
 sp_cmp "$SP_TMP/INVOIC.OPS" "$SP_TMP/inbox/INVOIC.OPS"
@@ -201,7 +206,7 @@ chain_wait_log server "session 1 ended: normal" 30
 touch "$SP_TMP/step.done"
 
 sp_wait "$BROWSER_PID" 200 || { sp_dump_logs; sp_fail "the browser half failed"; }
-grep 'screenshot' "$SP_TMP/browser.log" >&2
+grep -e 'screenshot' -e 'live sessions' "$SP_TMP/browser.log" >&2
 
 # What the api logged: the changes by alice through the same handlers as a
 # token's, the refused forgeries, the failed and braked logins.

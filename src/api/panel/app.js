@@ -233,6 +233,7 @@
     }
     if (refreshTimer) clearInterval(refreshTimer);
     refreshTimer = null;
+    $('status').textContent = '';
     var page = $('page');
     page.textContent = '';
     page.setAttribute('data-page', name);
