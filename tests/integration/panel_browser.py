@@ -93,7 +93,7 @@ def set_file(page, selector, path):
 
 # ---- the browser ----
 
-b = Browser("/usr/bin/chromium", os.path.join(D, "profile"),
+b = Browser(os.environ.get("CHROMIUM", "/usr/bin/chromium"), os.path.join(D, "profile"),
             ["--ignore-certificate-errors-spki-list=" + SPKI, "--window-size=1280,1000",
              "--lang=en-US"], timeout=T)
 try:
@@ -164,8 +164,7 @@ try:
     wait_file("step.running", 4 * T)
     page.wait("(function () { var t = document.getElementById('dash').innerText;"
               " return t.indexOf('Live sessions: not available') >= 0 ||"
-              " (document.getElementById('live-table') || {innerText: ''}).innerText.indexOf(%s) >= 0; })()"
-              % js(PID), T, "the running session (or 'not available') on the dashboard")
+              " document.querySelectorAll('#live-table tbody tr').length >= 1; })()", T, "the running session (or 'not available') on the dashboard")
     live = page.eval("!!document.getElementById('live-table')")
     log("live sessions:", "shown" if live else "not available on this backend")
     shot(page, "dashboard-live")

@@ -165,7 +165,7 @@ SPKI=$(certtool --pubkey-info --load-certificate "$SP_TMP/pki/server.pem" --outd
 	python3 -c 'import sys, hashlib, base64; print(base64.b64encode(hashlib.sha256(sys.stdin.buffer.read()).digest()).decode())')
 
 # ---- the browser ----
-sp_start browser python3 "$SP_TOP_SRCDIR/tests/integration/panel_browser.py" "$SP_TMP" "$BACKEND_PORT" \
+CHROMIUM=$(command -v chromium) sp_start browser python3 "$SP_TOP_SRCDIR/tests/integration/panel_browser.py" "$SP_TMP" "$BACKEND_PORT" \
 	"$EVIL_PORT" "$SPKI" "$PARTNER_ID"
 BROWSER_PID=$SP_LAST_PID
 

@@ -308,7 +308,7 @@
                   'aria-label': 'progress of session ' + x.session }, Math.round(100 * done / total) + ' %');
               else prog = fmt(done !== undefined ? done + ' octets' : null);
               var file = x.file && typeof x.file === 'object' ? x.file.name : x.file;
-              return [x.session, x.partner, x.source_address, x.started, file, prog];
+              return [x.session || x.id, x.partner || x.odette_id, x.source_address, x.started, file, prog];
             }))).setAttribute('id', 'live-table');
         }
         // Recent security events.

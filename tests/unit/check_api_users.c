@@ -1,0 +1,164 @@
+/*
+ * check_api_users.c - unit tests of the panel's users and parsers
+ * (src/api/users.c, src/api/store_users.c): the Cookie header (first
+ * occurrence, spaces, quotes, malformed parts, a value too long), the
+ * session id, the login body, user names and passwords, and the users
+ * table (created on first use, stored hash verifies, role changes, proxy
+ * refused as a person's role).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/bodies.h"
+#include "api/pwhash.h"
+#include "api/store.h"
+#include "api/users.h"
+#include "core/err.h"
+
+#define SID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+START_TEST(cookie)
+{
+	char v[SP_PANEL_SID_LEN + 2];
+
+	ck_assert_int_eq(sp_panel_cookie("sp_session=" SID, SP_PANEL_COOKIE, v,
+	    sizeof(v)), SP_OK);
+	ck_assert_str_eq(v, SID);
+	ck_assert_int_eq(sp_panel_cookie("a=b;  sp_session=" SID " ; c=d",
+	    SP_PANEL_COOKIE, v, sizeof(v)), SP_OK);
+	ck_assert_str_eq(v, SID);
+	/* The first occurrence wins. */
+	ck_assert_int_eq(sp_panel_cookie("sp_session=x; sp_session=y",
+	    SP_PANEL_COOKIE, v, sizeof(v)), SP_OK);
+	ck_assert_str_eq(v, "x");
+	/* A name that only ends or starts like ours is another cookie. */
+	ck_assert_int_eq(sp_panel_cookie("xsp_session=1; sp_session2=2",
+	    SP_PANEL_COOKIE, v, sizeof(v)), SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_panel_cookie(NULL, SP_PANEL_COOKIE, v, sizeof(v)),
+	    SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_panel_cookie("", SP_PANEL_COOKIE, v, sizeof(v)),
+	    SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_panel_cookie("sp_session", SP_PANEL_COOKIE, v,
+	    sizeof(v)), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_panel_cookie("sp_session=a b", SP_PANEL_COOKIE, v,
+	    sizeof(v)), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_panel_cookie("sp_session=" SID "0",
+	    SP_PANEL_COOKIE, v, sizeof(v) - 1), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_panel_cookie("sp_session=", SP_PANEL_COOKIE, v,
+	    sizeof(v)), SP_OK);
+	ck_assert_str_eq(v, "");
+}
+END_TEST
+
+START_TEST(sid_and_names)
+{
+	ck_assert_int_eq(sp_panel_sid_valid(SID), SP_OK);
+	ck_assert_int_eq(sp_panel_sid_valid(SID "0"), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_panel_sid_valid("0123"), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_panel_sid_valid("0123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef"), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_user_name_valid("alice.ops@example-1_x"), SP_OK);
+	ck_assert_int_eq(sp_user_name_valid(""), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_user_name_valid("a b"), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_user_name_valid("a/b"), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_user_password_valid("correct horse", 13), SP_OK);
+	ck_assert_int_eq(sp_user_password_valid("short", 5), SP_ERR_INVALID);
+	ck_assert_int_eq(sp_user_password_valid("tab\there!!", 10),
+	    SP_ERR_INVALID);
+}
+END_TEST
+
+static int
+parse(const char *text, json_object **o, char *err, size_t errlen)
+{
+	return sp_body_parse(text, strlen(text), o, err, errlen);
+}
+
+START_TEST(login_body)
+{
+	const char *u, *p;
+	json_object *o;
+	char err[160];
+
+	ck_assert_int_eq(parse("{\"user\":\"alice\",\"password\":\"pw\"}",
+	    &o, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_panel_login_body(o, &u, &p, err, sizeof(err)), SP_OK);
+	ck_assert_str_eq(u, "alice");
+	ck_assert_str_eq(p, "pw");
+	json_object_put(o);
+	ck_assert_int_eq(parse("{\"user\":\"a/b\",\"password\":\"pw\"}",
+	    &o, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_panel_login_body(o, &u, &p, err, sizeof(err)),
+	    SP_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "'user'"));
+	json_object_put(o);
+	ck_assert_int_eq(parse("{\"user\":\"alice\"}", &o, err,
+	    sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_panel_login_body(o, &u, &p, err, sizeof(err)),
+	    SP_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err, "'password'"));
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(store)
+{
+	char dir[] = "/tmp/check_api_users.XXXXXX", path[300], err[256];
+	char hash[SP_PWHASH_TEXT_MAX], got[SP_PWHASH_TEXT_MAX];
+	struct sp_store *st;
+	enum sp_role role;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/api.db", dir);
+	ck_assert_int_eq(sp_store_open(path, &st, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_store_user_get(st, "alice", &role, got,
+	    sizeof(got)), SP_ERR_NOT_FOUND);
+	ck_assert_int_eq(sp_pwhash_make("correct horse", 13, 1000, hash,
+	    sizeof(hash)), SP_OK);
+	ck_assert_int_eq(sp_store_user_set(st, "alice", SP_ROLE_READ, hash),
+	    SP_OK);
+	ck_assert_int_eq(sp_store_user_get(st, "alice", &role, got,
+	    sizeof(got)), SP_OK);
+	ck_assert_int_eq(role, SP_ROLE_READ);
+	ck_assert_int_eq(sp_pwhash_verify("correct horse", 13, got), SP_OK);
+	ck_assert_int_eq(sp_pwhash_verify("wrong horse!!", 13, got),
+	    SP_ERR_DENIED);
+	/* The same name again: role and hash replaced. */
+	ck_assert_int_eq(sp_store_user_set(st, "alice", SP_ROLE_ADMIN, hash),
+	    SP_OK);
+	ck_assert_int_eq(sp_store_user_get(st, "alice", &role, got,
+	    sizeof(got)), SP_OK);
+	ck_assert_int_eq(role, SP_ROLE_ADMIN);
+	/* A machine's role is no person's. */
+	ck_assert_int_eq(sp_store_user_set(st, "bot", SP_ROLE_PROXY, hash),
+	    SP_ERR_INVALID);
+	sp_store_close(st);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("api_users");
+	TCase *tc = tcase_create("users");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, cookie);
+	tcase_add_test(tc, sid_and_names);
+	tcase_add_test(tc, login_body);
+	tcase_add_test(tc, store);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
