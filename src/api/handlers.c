@@ -1043,5 +1043,6 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/panel/logout", false, api_h_panel_logout },
 	{ "GET", "/v1/panel/session", false, api_h_panel_session },
 	{ "GET", "/v1/settings", true, api_h_settings },
+	{ "GET", "/v1/routes", true, api_h_routes_list },
 	{ NULL, NULL, false, NULL }
 };

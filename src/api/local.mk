@@ -30,7 +30,7 @@ smartproxy_api_SOURCES = \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
 	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
-	src/api/panel.c src/api/panel.h
+	src/api/panel.c src/api/panel.h src/api/routes.c
 smartproxy_api_CPPFLAGS = $(AM_CPPFLAGS) -DSP_PANEL_DIR=\"$(pkgdatadir)/panel\"
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 

@@ -48,6 +48,9 @@ void api_h_panel_session(struct api *a, struct MHD_Connection *c,
 /* GET /v1/settings (a bearer token or a panel login, role read). */
 void api_h_settings(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
+/* routes.c: GET /v1/routes, the routes without private keys. */
+void api_h_routes_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_panel_file(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 

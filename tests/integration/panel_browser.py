@@ -194,7 +194,7 @@ try:
     set_file(page, "#cf-private_key", os.path.join(D, "pki", "server.key"))
     click(page, "cert-save")
     page.wait(text_of(page, "status") + ".indexOf('New certificate for partners') >= 0", T, "the upload")
-    page.wait(text_of(page, "route-list") + ".length > 0", T, "the routes part")
+    page.wait(text_of(page, "route-list") + ".indexOf('panel-out') >= 0", T, "the route")
     shot(page, "listeners")
 
     # A CSRF attempt from another origin (same site: the cookie goes along)
@@ -283,6 +283,10 @@ if st != 200 or any("password_hash" in p for p in body["partners"]):
 st, _, body = call("POST", "/v1/partners", {"odette_id": "X"}, {"Cookie": ck, "X-CSRF-Token": doc["csrf"]})
 if st != 403 or body["error"].get("role") != "read" or "user 'bob'" not in body["error"]["message"]:
     bad.append("bob adding a partner: %d %s" % (st, body))
+# Routes for a read user, without any private key.
+st, _, body = call("GET", "/v1/routes", headers={"Cookie": ck})
+if st != 200 or [r["name"] for r in body["routes"]] != ["panel-out"] or "PRIVATE KEY" in json.dumps(body):
+    bad.append("bob's routes: %d %s" % (st, str(body)[:300]))
 # The brake: five wrong passwords, then even the right one waits.
 for i in range(5):
     st, body, _, _ = login("mallory", "guess number %d" % i)

@@ -93,6 +93,15 @@ partners:
   - odette_id: O0013000000OTHER
     password: OTHERPW
     allowed_networks: [127.0.0.0/8]
+routes:
+  - name: panel-out
+    client_listen: "127.0.0.1:$(chain_free_port)"
+    partner_odette_id: O0013000000OTHER
+    partner_address: "127.0.0.1:$(chain_free_port)"
+    tls:
+      ca_bundle: pki/ca.pem
+      client_certificate_chain: pki/client.pem
+      client_private_key: pki/client.key
 limits:
   handshake_timeout_ms: 5000
 YAML

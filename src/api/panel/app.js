@@ -566,18 +566,17 @@
     }
     page.appendChild(el('h3', { text: 'Routes' }));
     page.appendChild(routes);
-    api('GET', '/v1/config').then(function (res) {
-      if (res.status !== 200) {
-        routes.appendChild(na('Routes are in the configuration document, which carries secret material: ' +
-          errText(res)));
-        return;
-      }
+    api('GET', '/v1/routes').then(function (res) {
+      if (res.status !== 200) { routes.appendChild(na('Routes: ' + errText(res))); return; }
       var rs = res.body.routes || [];
-      if (!rs.length) routes.appendChild(el('p', { text: 'No route.' }));
-      else routes.appendChild(table(['name', 'partner', 'direction', 'target'], rs.map(function (r) {
-        return [r.name, r.partner, r.direction || (r.outgoing ? 'outgoing' : 'incoming'),
-          r.target || r.inside || r.address || r.connect];
-      })));
+      if (!rs.length) routes.appendChild(el('p', { id: 'route-none', text: 'No route.' }));
+      else routes.appendChild(table(['name', 'partner', 'partner address', 'inside connects to', 'source address', 'TLS'],
+        rs.map(function (r) {
+          var tls = r.tls;
+          return [r.name, r.partner_odette_id, r.partner_address, r.client_listen, r.source_address,
+            !tls ? 'plain' : ((tls.pins || []).length + ' pin(s)' + (tls.ca_bundle ? ', CA bundle' : '') +
+              (tls.client_certificate_chain ? ', our client certificate' : ''))];
+        })));
     });
     load();
   };
