@@ -420,8 +420,6 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	client_address(c, addr, sizeof(addr));
 	snprintf(ka, sizeof(ka), "a:%s", addr);
 	snprintf(ku, sizeof(ku), "u:%s", user);
-	snprintf(rq->who, sizeof(rq->who), "panel:%s", user);
-	rq->token = rq->who;
 	now = now_mono();
 	pthread_mutex_lock(&p->mu);
 	wait = brake_wait(p, ka, now);
@@ -473,6 +471,9 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	    "HttpOnly; SameSite=Strict", SP_PANEL_COOKIE, sid);
 	explicit_bzero(sid, sizeof(sid));
 	out->status = 200;
+	/* Only now is the request alice's (the request log names it). */
+	snprintf(rq->who, sizeof(rq->who), "panel:%s", user);
+	rq->token = rq->who;
 	sp_log(SP_LOG_NOTICE, "api", "panel: %s logged in from %s (role %s)",
 	    user, addr, sp_role_name(role));
 done:
