@@ -154,5 +154,19 @@ class Page:
             f.write(base64.b64decode(data))
         return path
 
+    def accept_dialog(self, timeout):
+        """Wait for a JavaScript dialog (confirm) of this page, accept it."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                ev = self.b.events.get(timeout=max(0.1, end - time.monotonic()))
+            except queue.Empty:
+                raise CDPError("no dialog within %ss" % timeout)
+            if ev.get("method") == "Page.javascriptDialogOpening" and ev.get("sessionId") == self.s:
+                self.send("Page.handleJavaScriptDialog", {"accept": True})
+                return ev["params"].get("message")
+            if time.monotonic() > end:
+                raise CDPError("no dialog within %ss" % timeout)
+
     def cookies(self, url):
         return self.send("Network.getCookies", {"urls": [url]})["cookies"]

@@ -132,6 +132,26 @@ try:
     page.wait("document.querySelectorAll('#partner-list tbody tr').length === 1", T, "one search hit")
     shot(page, "partners")
 
+    # Online block and lift, disable and enable: each shown in the list.
+    fill(page, {"partner-search": ""})
+    page.eval("document.getElementById('partner-search').dispatchEvent(new Event('input'))")
+    click(page, "block-" + PID)
+    page.wait("!!document.getElementById('block-%s') && document.getElementById('block-%s').textContent"
+              " === 'Lift online block'" % (PID, PID), T, "the online block shown")
+    click(page, "block-" + PID)
+    page.wait("!!document.getElementById('block-%s') && document.getElementById('block-%s').textContent"
+              " === 'Block online'" % (PID, PID), T, "the block lifted")
+    click(page, "disable-" + PID)
+    page.wait("!!document.getElementById('enable-%s')" % PID, T, "the partner disabled")
+    click(page, "enable-" + PID)
+    page.wait("!!document.getElementById('disable-%s')" % PID, T, "the partner enabled again")
+    # Removing a partner a route names: confirmed, then refused (409),
+    # and the refusal is shown.
+    page.eval("setTimeout(function () { document.getElementById('remove-O0013000000OTHER').click(); }, 0)")
+    msg = page.accept_dialog(T)
+    assert "O0013000000OTHER" in msg, msg
+    page.wait(text_of(page, "status") + ".indexOf('a route names partner') >= 0", T, "the 409 shown")
+
     # Change its password.
     click(page, "edit-" + PID)
     page.wait("!!document.getElementById('pf-password')", T, "the change form")

@@ -7,7 +7,9 @@
 #
 # In the browser (panel_browser.py): log in (a wrong password first), the
 # dashboard shows the tunnel; add a partner (a bad network first: the 400
-# is shown next to the field), find it by search, change its password; add
+# is shown next to the field), find it by search, block and lift its
+# online decisions, disable and enable it, try to remove a partner a route
+# names (confirmed, refused 409, shown), change its password; add
 # a log-ignore rule with a validity window, and one that expires at once
 # and is shown purged; a transfer by the new partner with the *new*
 # password is held mid-file (SIGSTOP of the inside server) while the dashboard
