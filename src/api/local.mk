@@ -21,7 +21,8 @@ libspapi_la_SOURCES = \
 	src/api/store_decide.c src/api/decide.h \
 	src/api/bodies.c src/api/bodies.h \
 	src/api/surface.c src/api/surface.h \
-	src/api/users.c src/api/users.h src/api/store_users.c
+	src/api/users.c src/api/users.h src/api/store_users.c \
+	src/api/login_brake.c src/api/login_brake.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
@@ -30,7 +31,7 @@ smartproxy_api_SOURCES = \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
 	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
-	src/api/panel.c src/api/panel.h src/api/routes.c
+	src/api/panel.c src/api/panel.h src/api/panel_files.c src/api/routes.c
 smartproxy_api_CPPFLAGS = $(AM_CPPFLAGS) -DSP_PANEL_DIR=\"$(pkgdatadir)/panel\"
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 

@@ -1,23 +1,20 @@
 /*
- * panel.c - logins, sessions, CSRF and static files of the admin panel
- * (panel.h).
+ * panel.c - logins, sessions and CSRF of the admin panel (panel.h); its
+ * files are served by panel_files.c, the brake is login_brake.c.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <gnutls/crypto.h>
 
 #include "api/ops.h"
+#include "api/login_brake.h"
 #include "api/panel.h"
 #include "api/pwhash.h"
 #include "api/users.h"
@@ -29,14 +26,6 @@
 #endif
 
 #define SESSIONS_MAX 64
-#define BRAKES_MAX 256
-/* The brake: after FAILS_FREE failures of one address or one user name
- * within BRAKE_WINDOW seconds, each further attempt waits BRAKE_LOCK
- * seconds after the last failure. With PBKDF2 at 100000 rounds per try,
- * that leaves a guesser a few hundred tries a day. */
-#define FAILS_FREE 5
-#define BRAKE_WINDOW 900
-#define BRAKE_LOCK 60
 /* A login ends after this long whatever it does. */
 #define SESSION_MAX_AGE (12 * 3600)
 
@@ -49,22 +38,11 @@ struct panel_session {
 	time_t created, last;         /* CLOCK_MONOTONIC seconds */
 };
 
-struct panel_brake {
-	char key[SP_USER_NAME_MAX + 8]; /* "a:<address>" or "u:<user>" */
-	unsigned fails;
-	time_t first, last;
-};
-
-struct panel_file {
-	const char *name, *ctype;
-	char *text;                   /* owned */
-};
-
 struct api_panel {
 	pthread_mutex_t mu;
 	struct panel_session sess[SESSIONS_MAX];
-	struct panel_brake brake[BRAKES_MAX];
-	struct panel_file files[3];
+	struct sp_login_brake brake;
+	struct api_panel_files *files;  /* panel_files.c */
 	unsigned idle;
 	/* A hash of a random password: unknown users cost one PBKDF2 too, so
 	 * the time of a refusal does not tell which names exist. */
@@ -80,46 +58,14 @@ now_mono(void)
 	return ts.tv_sec;
 }
 
-static char *
-read_file(const char *dir, const char *name)
-{
-	char path[4096], *buf;
-	struct stat st;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > 1024 * 1024 || (buf = malloc((size_t)st.st_size +
-	    1)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	return buf;
-}
-
 int
 api_panel_start(struct api *a, char *err, size_t errlen)
 {
-	static const struct { const char *name, *ctype; } names[3] = {
-		{ "index.html", "text/html; charset=utf-8" },
-		{ "app.js", "text/javascript; charset=utf-8" },
-		{ "style.css", "text/css; charset=utf-8" },
-	};
 	const char *dir = a->conf->panel.directory ?
 	    a->conf->panel.directory : SP_PANEL_DIR;
 	struct api_panel *p;
 	uint8_t rnd[32];
 	char hex[65];
-	size_t i;
 	int r;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -139,28 +85,27 @@ api_panel_start(struct api *a, char *err, size_t errlen)
 		snprintf(err, errlen, "panel: cannot hash: %s", sp_strerror(r));
 		return r;
 	}
-	for (i = 0; i < 3; i++) {
-		p->files[i].name = names[i].name;
-		p->files[i].ctype = names[i].ctype;
-		p->files[i].text = read_file(dir, names[i].name);
-		if (p->files[i].text == NULL)
-			sp_log(SP_LOG_WARN, "api", "panel: cannot read %s/%s: "
-			    "%s; the panel is not served", dir, names[i].name,
-			    strerror(errno));
+	if ((p->files = api_panel_files_load(dir)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return SP_ERR_NOMEM;
 	}
 	return SP_OK;
+}
+
+const struct api_panel_files *
+api_panel_files(const struct api *a)
+{
+	return a->panel != NULL ? a->panel->files : NULL;
 }
 
 void
 api_panel_stop(struct api *a)
 {
 	struct api_panel *p = a->panel;
-	size_t i;
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < 3; i++)
-		free(p->files[i].text);
+	api_panel_files_free(p->files);
 	explicit_bzero(p->sess, sizeof(p->sess));
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -294,61 +239,6 @@ api_panel_auth(struct api *a, struct MHD_Connection *c, const char *method,
 	return 1;
 }
 
-/* ---- the brake (p->mu held) ---- */
-
-static struct panel_brake *
-brake_find(struct api_panel *p, const char *key, bool make, time_t now)
-{
-	struct panel_brake *b, *old = NULL;
-	size_t i;
-
-	for (i = 0; i < BRAKES_MAX; i++) {
-		b = &p->brake[i];
-		if (b->key[0] != '\0' && now - b->last > BRAKE_WINDOW)
-			memset(b, 0, sizeof(*b));
-		if (b->key[0] != '\0' && strcmp(b->key, key) == 0)
-			return b;
-		if (old == NULL || b->key[0] == '\0' ||
-		    (old->key[0] != '\0' && b->last < old->last))
-			old = b;
-	}
-	if (!make)
-		return NULL;
-	memset(old, 0, sizeof(*old));
-	snprintf(old->key, sizeof(old->key), "%s", key);
-	old->first = now;
-	return old;
-}
-
-/* Seconds to wait before the next try of `key`, 0: go ahead. */
-static unsigned
-brake_wait(struct api_panel *p, const char *key, time_t now)
-{
-	struct panel_brake *b = brake_find(p, key, false, now);
-
-	if (b == NULL || b->fails < FAILS_FREE || now - b->last >= BRAKE_LOCK)
-		return 0;
-	return (unsigned)(BRAKE_LOCK - (now - b->last));
-}
-
-static void
-brake_fail(struct api_panel *p, const char *key, time_t now)
-{
-	struct panel_brake *b = brake_find(p, key, true, now);
-
-	b->fails++;
-	b->last = now;
-}
-
-static void
-brake_clear(struct api_panel *p, const char *key, time_t now)
-{
-	struct panel_brake *b = brake_find(p, key, false, now);
-
-	if (b != NULL)
-		memset(b, 0, sizeof(*b));
-}
-
 /* ---- endpoints ---- */
 
 static json_object *
@@ -404,7 +294,8 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	struct api_panel *p = a->panel;
 	struct panel_session *s;
 	const char *user, *pw;
-	char err[160], hash[SP_PWHASH_TEXT_MAX], addr[64], ka[80], ku[80];
+	char err[160], hash[SP_PWHASH_TEXT_MAX], addr[64];
+	char ka[SP_LOGIN_KEY_MAX], ku[SP_LOGIN_KEY_MAX];
 	char sid[SP_PANEL_SID_LEN + 1];
 	enum sp_role role = 0;
 	json_object *o;
@@ -422,9 +313,9 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	snprintf(ku, sizeof(ku), "u:%s", user);
 	now = now_mono();
 	pthread_mutex_lock(&p->mu);
-	wait = brake_wait(p, ka, now);
+	wait = sp_login_brake_wait(&p->brake, ka, now);
 	if (wait == 0)
-		wait = brake_wait(p, ku, now);
+		wait = sp_login_brake_wait(&p->brake, ku, now);
 	pthread_mutex_unlock(&p->mu);
 	if (wait > 0) {
 		sp_log(SP_LOG_WARN, "security", "panel_login_braked user %s from "
@@ -447,8 +338,8 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	r = sp_pwhash_verify(pw, strlen(pw), found ? hash : p->dummy);
 	pthread_mutex_lock(&p->mu);
 	if (r != 0 || !found) {
-		brake_fail(p, ka, now);
-		brake_fail(p, ku, now);
+		sp_login_brake_fail(&p->brake, ka, now);
+		sp_login_brake_fail(&p->brake, ku, now);
 		pthread_mutex_unlock(&p->mu);
 		sp_log(SP_LOG_WARN, "security", "panel_login_failed user %s from "
 		    "%s: %s event=panel_login_failed src=%s", user, addr,
@@ -456,8 +347,8 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		api_error(out, 401, "unauthorized", "wrong user or password");
 		goto done;
 	}
-	brake_clear(p, ka, now);
-	brake_clear(p, ku, now);
+	sp_login_brake_clear(&p->brake, ka, now);
+	sp_login_brake_clear(&p->brake, ku, now);
 	if ((r = session_new(p, user, role, sid, &s)) != 0) {
 		pthread_mutex_unlock(&p->mu);
 		internal(out, "panel session", r);
@@ -528,53 +419,4 @@ api_h_panel_session(struct api *a, struct MHD_Connection *c,
 	out->body = session_doc(p, s);
 	out->status = 200;
 	pthread_mutex_unlock(&p->mu);
-}
-
-/* GET / and GET /panel/<file>: only the files loaded at start. */
-void
-api_h_panel_file(struct api *a, struct MHD_Connection *c, struct api_req *rq,
-    const char *arg, struct api_reply *out)
-{
-	struct api_panel *p = a->panel;
-	const char *name = arg[0] != '\0' ? arg : "index.html";
-	size_t i;
-
-	for (i = 0; p != NULL && i < 3; i++)
-		if (strcmp(p->files[i].name, name) == 0 &&
-		    p->files[i].text != NULL) {
-			if ((out->raw = strdup(p->files[i].text)) == NULL) {
-				internal(out, "panel", SP_ERR_NOMEM);
-				return;
-			}
-			out->ctype = p->files[i].ctype;
-			out->status = 200;
-			return;
-		}
-	api_error(out, 404, "not_found", "no such file");
-}
-
-/* GET /v1/settings: what api.yaml says about the event script and the
- * panel (read-only: they change with api.yaml and a restart). */
-void
-api_h_settings(struct api *a, struct MHD_Connection *c, struct api_req *rq,
-    const char *arg, struct api_reply *out)
-{
-	json_object *o = json_object_new_object(), *es, *pn;
-
-	es = json_object_new_object();
-	json_object_object_add(es, "path", a->conf->event_script.path ?
-	    json_object_new_string(a->conf->event_script.path) : NULL);
-	json_object_object_add(es, "timeout",
-	    json_object_new_int(a->conf->event_script.timeout));
-	/* The runner's fixed bounds (events.c, docs/operations.md 3). */
-	json_object_object_add(es, "rate_limit", json_object_new_string(
-	    "bursts of 10 runs, then 1 every 2 s, 4 scripts at a time; equal "
-	    "events within 10 s run once more with their count"));
-	json_object_object_add(o, "event_script", es);
-	pn = json_object_new_object();
-	json_object_object_add(pn, "idle_timeout",
-	    json_object_new_int(a->conf->panel.idle_timeout));
-	json_object_object_add(o, "panel", pn);
-	out->status = 200;
-	out->body = o;
 }

@@ -38,6 +38,13 @@ void api_panel_stop(struct api *a);
 int api_panel_auth(struct api *a, struct MHD_Connection *c,
     const char *method, struct api_req *rq, struct api_reply *rp);
 
+/* panel_files.c: the files, read once from `dir` (a missing one only
+ * logs); NULL when out of memory. The panel owns them (api_panel_files). */
+struct api_panel_files;
+struct api_panel_files *api_panel_files_load(const char *dir);
+void api_panel_files_free(struct api_panel_files *f);
+const struct api_panel_files *api_panel_files(const struct api *a);
+
 /* Endpoints (route table in handlers.c); none takes a bearer token. */
 void api_h_panel_login(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);

@@ -4,7 +4,9 @@
  * occurrence, spaces, quotes, malformed parts, a value too long), the
  * session id, the login body, user names and passwords, and the users
  * table (created on first use, stored hash verifies, role changes, proxy
- * refused as a person's role).
+ * refused as a person's role); the login brake (five free failures, then a
+ * minute after the last one, keys apart, a success clears, a quiet window
+ * forgets, a full table gives way).
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/bodies.h"
+#include "api/login_brake.h"
 #include "api/pwhash.h"
 #include "api/store.h"
 #include "api/users.h"
@@ -143,6 +146,56 @@ START_TEST(store)
 }
 END_TEST
 
+START_TEST(brake)
+{
+	static struct sp_login_brake b;
+	char key[32];
+	int i;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < SP_LOGIN_FAILS_FREE; i++) {
+		ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1000 + i),
+		    0);
+		sp_login_brake_fail(&b, "a:192.0.2.7", 1000 + i);
+	}
+	/* Braked for a minute after the last failure (t = 1004). */
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1004),
+	    SP_LOGIN_LOCK);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1034), 30);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1064), 0);
+	/* Another key is not braked. */
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.8", 1010), 0);
+	/* One more failure after the lock: braked again at once. */
+	sp_login_brake_fail(&b, "a:192.0.2.7", 1064);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1065), 59);
+	/* A success clears it. */
+	sp_login_brake_clear(&b, "a:192.0.2.7", 1065);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "a:192.0.2.7", 1065), 0);
+	/* A quiet window forgets the failures. */
+	for (i = 0; i < SP_LOGIN_FAILS_FREE; i++)
+		sp_login_brake_fail(&b, "u:alice", 2000);
+	ck_assert_uint_gt(sp_login_brake_wait(&b, "u:alice", 2001), 0);
+	/* After a quiet window, one more failure starts a new count. */
+	sp_login_brake_fail(&b, "u:alice", 2000 + SP_LOGIN_WINDOW + 1);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "u:alice",
+	    2000 + SP_LOGIN_WINDOW + 2), 0);
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < SP_LOGIN_FAILS_FREE; i++)
+		sp_login_brake_fail(&b, "u:bob", 3000);
+	ck_assert_uint_eq(sp_login_brake_wait(&b, "u:bob",
+	    3000 + SP_LOGIN_WINDOW + 1), 0);
+	/* A full table: the key idle longest gives way, the rest stay. */
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < SP_LOGIN_KEYS + 1; i++) {
+		snprintf(key, sizeof(key), "a:10.0.%d.%d", i / 256, i % 256);
+		sp_login_brake_fail(&b, key, 4000 + i);
+	}
+	for (i = 0; i < SP_LOGIN_FAILS_FREE; i++)
+		sp_login_brake_fail(&b, "a:10.0.1.0", 4300);
+	ck_assert_uint_gt(sp_login_brake_wait(&b, "a:10.0.1.0", 4300), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -155,6 +208,7 @@ main(void)
 	tcase_add_test(tc, sid_and_names);
 	tcase_add_test(tc, login_body);
 	tcase_add_test(tc, store);
+	tcase_add_test(tc, brake);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -249,6 +249,31 @@
 
   function na(text) { return el('p', { 'class': 'na', text: text }); }
 
+  // The heartbeat's age, wherever GET /v1/status carries it (its own
+  // member, the proxy's, or the status's): null when it does not.
+  function heartbeat(doc) {
+    var spots = [doc, doc.proxy, doc.proxy && doc.proxy.status], i, k, v;
+    for (i = 0; i < spots.length; i++) {
+      if (!spots[i] || typeof spots[i] !== 'object') continue;
+      for (k in spots[i]) {
+        if (k.indexOf('heartbeat') < 0) continue;
+        v = spots[i][k];
+        if (v === null || v === undefined) continue;
+        if (typeof v === 'object') {
+          if (typeof v.age_ms === 'number') return Math.round(v.age_ms / 1000) + ' s old';
+          if (typeof v.age_s === 'number') return v.age_s + ' s old';
+          var t = v.last || v.received || v.time || v.at;
+          if (t) return age(t) + ' (' + t + ')';
+          return JSON.stringify(v);
+        }
+        if (typeof v === 'number') return /_ms$/.test(k) ? Math.round(v / 1000) + ' s' : v + ' s';
+        if (!isNaN(Date.parse(v))) return age(v) + ' (' + v + ')';
+        return String(v);
+      }
+    }
+    return null;
+  }
+
   // Dashboard: proxy status and heartbeat, tunnel, live sessions, recent
   // security events, revision applied. Refreshed every 2 seconds.
   pages.dashboard = function (page) {
@@ -273,12 +298,9 @@
             text: s.connected ? 'connected' : 'not connected' }),
             s.server ? ' to ' + s.server : ''));
           c1.appendChild(el('p', { text: 'Last report: ' + age(p.received) + ' (' + p.received + ')' }));
-          var hb = st.body.heartbeat || (p && p.heartbeat) || (s && s.heartbeat);
-          if (hb !== undefined && hb !== null)
-            c1.appendChild(el('p', { id: 'dash-heartbeat', text: 'Heartbeat: ' +
-              (typeof hb === 'object' ? (hb.age_ms !== undefined ? Math.round(hb.age_ms / 1000) + ' s old' :
-                hb.last ? age(hb.last) : JSON.stringify(hb)) : String(hb)) }));
-          else c1.appendChild(el('p', { 'class': 'na', id: 'dash-heartbeat', text: 'Heartbeat: not available' }));
+          var hb = heartbeat(st.body);
+          c1.appendChild(el('p', hb === null ? { 'class': 'na', id: 'dash-heartbeat', text: 'Heartbeat: not available' } :
+            { id: 'dash-heartbeat', text: 'Heartbeat: ' + hb }));
           if (s.proxy_id) c1.appendChild(el('p', { text: 'Proxy ID: ' + s.proxy_id.slice(0, 16) + '…' }));
         }
         cards.appendChild(c1);
