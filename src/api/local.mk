@@ -22,7 +22,8 @@ libspapi_la_SOURCES = \
 	src/api/bodies.c src/api/bodies.h \
 	src/api/surface.c src/api/surface.h \
 	src/api/users.c src/api/users.h src/api/store_users.c \
-	src/api/login_brake.c src/api/login_brake.h
+	src/api/login_brake.c src/api/login_brake.h \
+	src/api/panel_sessions.c src/api/panel_sessions.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)

@@ -16,6 +16,7 @@
 #include "api/ops.h"
 #include "api/login_brake.h"
 #include "api/panel.h"
+#include "api/panel_sessions.h"
 #include "api/pwhash.h"
 #include "api/users.h"
 #include "core/err.h"
@@ -25,22 +26,12 @@
 #define SP_PANEL_DIR "/usr/local/share/smartproxy/panel"
 #endif
 
-#define SESSIONS_MAX 64
 /* A login ends after this long whatever it does. */
 #define SESSION_MAX_AGE (12 * 3600)
 
-struct panel_session {
-	bool used;
-	char sid_hash[65];            /* SHA-256 of the cookie's value */
-	char csrf[SP_PANEL_SID_LEN + 1];
-	char user[SP_USER_NAME_MAX + 1];
-	enum sp_role role;
-	time_t created, last;         /* CLOCK_MONOTONIC seconds */
-};
-
 struct api_panel {
 	pthread_mutex_t mu;
-	struct panel_session sess[SESSIONS_MAX];
+	struct sp_panel_sessions sess;  /* CLOCK_MONOTONIC seconds */
 	struct sp_login_brake brake;
 	struct api_panel_files *files;  /* panel_files.c */
 	unsigned idle;
@@ -74,6 +65,8 @@ api_panel_start(struct api *a, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	p->idle = (unsigned)a->conf->panel.idle_timeout;
+	p->sess.idle = p->idle;
+	p->sess.max_age = SESSION_MAX_AGE;
 	a->panel = p;
 	if (gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd)) != 0) {
 		snprintf(err, errlen, "no random numbers");
@@ -106,7 +99,7 @@ api_panel_stop(struct api *a)
 	if (p == NULL)
 		return;
 	api_panel_files_free(p->files);
-	explicit_bzero(p->sess, sizeof(p->sess));
+	explicit_bzero(&p->sess, sizeof(p->sess));
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	a->panel = NULL;
@@ -130,16 +123,14 @@ client_address(struct MHD_Connection *c, char *out, size_t outlen)
 		    sa)->sin6_addr, out, (socklen_t)outlen);
 }
 
-/* The session of the request's cookie (p->mu held), or NULL. */
-static struct panel_session *
+/* The login of the request's cookie (p->mu held), or NULL. */
+static struct sp_panel_session *
 find_session(struct api_panel *p, struct MHD_Connection *c, bool *had_cookie)
 {
 	const char *hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_COOKIE);
-	char sid[SP_PANEL_SID_LEN + 2], h[65];
-	struct panel_session *s, *hit = NULL;
-	time_t now = now_mono();
-	size_t i;
+	struct sp_panel_session *s;
+	char sid[SP_PANEL_SID_LEN + 2];
 	int r;
 
 	*had_cookie = false;
@@ -147,33 +138,15 @@ find_session(struct api_panel *p, struct MHD_Connection *c, bool *had_cookie)
 	    SP_ERR_NOT_FOUND)
 		return NULL;
 	*had_cookie = true;
-	if (r != 0 || sp_panel_sid_valid(sid) != 0 ||
-	    sp_sha256_hex(sid, SP_PANEL_SID_LEN, h) != 0)
-		return NULL;
-	for (i = 0; i < SESSIONS_MAX; i++) {
-		s = &p->sess[i];
-		if (!s->used)
-			continue;
-		if (now - s->last > (time_t)p->idle ||
-		    now - s->created > SESSION_MAX_AGE) {
-			sp_log(SP_LOG_INFO, "api", "panel: login of %s expired",
-			    s->user);
-			memset(s, 0, sizeof(*s));
-			continue;
-		}
-		if (sp_ct_equal(s->sid_hash, h, 64))
-			hit = s;
-	}
+	s = r == 0 ? sp_panel_session_find(&p->sess, sid, now_mono()) : NULL;
 	explicit_bzero(sid, sizeof(sid));
-	if (hit != NULL)
-		hit->last = now;
-	return hit;
+	return s;
 }
 
 /* Does the request carry the session's CSRF token, and (when the browser
  * names one) come from our own origin? */
 static bool
-csrf_ok(struct MHD_Connection *c, const struct panel_session *s)
+csrf_ok(struct MHD_Connection *c, const struct sp_panel_session *s)
 {
 	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    "X-CSRF-Token");
@@ -188,8 +161,7 @@ csrf_ok(struct MHD_Connection *c, const struct panel_session *s)
 		if (host == NULL || strcmp(origin, want) != 0)
 			return false;
 	}
-	return tok != NULL && strlen(tok) == SP_PANEL_SID_LEN &&
-	    sp_ct_equal(tok, s->csrf, SP_PANEL_SID_LEN);
+	return sp_panel_session_csrf_ok(s, tok);
 }
 
 static bool
@@ -203,7 +175,7 @@ api_panel_auth(struct api *a, struct MHD_Connection *c, const char *method,
     struct api_req *rq, struct api_reply *rp)
 {
 	struct api_panel *p = a->panel;
-	struct panel_session *s;
+	struct sp_panel_session *s;
 	char addr[64];
 	bool had;
 
@@ -242,7 +214,7 @@ api_panel_auth(struct api *a, struct MHD_Connection *c, const char *method,
 /* ---- endpoints ---- */
 
 static json_object *
-session_doc(const struct api_panel *p, const struct panel_session *s)
+session_doc(const struct api_panel *p, const struct sp_panel_session *s)
 {
 	json_object *o = json_object_new_object();
 
@@ -255,44 +227,12 @@ session_doc(const struct api_panel *p, const struct panel_session *s)
 	return o;
 }
 
-/* A new session for `user` in the table (p->mu held); its cookie value
- * into sid. The oldest login gives way when the table is full. */
-static int
-session_new(struct api_panel *p, const char *user, enum sp_role role,
-    char sid[SP_PANEL_SID_LEN + 1], struct panel_session **out)
-{
-	struct panel_session *s = NULL;
-	uint8_t rnd[64];
-	size_t i;
-
-	for (i = 0; i < SESSIONS_MAX; i++)
-		if (!p->sess[i].used) {
-			s = &p->sess[i];
-			break;
-		} else if (s == NULL || p->sess[i].last < s->last)
-			s = &p->sess[i];
-	if (gnutls_rnd(GNUTLS_RND_KEY, rnd, sizeof(rnd)) != 0)
-		return SP_ERR_TLS;
-	memset(s, 0, sizeof(*s));
-	sp_hex_encode(rnd, 32, sid);
-	sp_hex_encode(rnd + 32, 32, s->csrf);
-	explicit_bzero(rnd, sizeof(rnd));
-	if (sp_sha256_hex(sid, SP_PANEL_SID_LEN, s->sid_hash) != 0)
-		return SP_ERR_TLS;
-	snprintf(s->user, sizeof(s->user), "%s", user);
-	s->role = role;
-	s->created = s->last = now_mono();
-	s->used = true;
-	*out = s;
-	return SP_OK;
-}
-
 void
 api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	struct api_panel *p = a->panel;
-	struct panel_session *s;
+	struct sp_panel_session *s;
 	const char *user, *pw;
 	char err[160], hash[SP_PWHASH_TEXT_MAX], addr[64];
 	char ka[SP_LOGIN_KEY_MAX], ku[SP_LOGIN_KEY_MAX];
@@ -349,7 +289,8 @@ api_h_panel_login(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	}
 	sp_login_brake_clear(&p->brake, ka, now);
 	sp_login_brake_clear(&p->brake, ku, now);
-	if ((r = session_new(p, user, role, sid, &s)) != 0) {
+	if ((r = sp_panel_session_new(&p->sess, user, role, now_mono(),
+	    sid, &s)) != 0) {
 		pthread_mutex_unlock(&p->mu);
 		internal(out, "panel session", r);
 		goto done;
@@ -377,7 +318,7 @@ api_h_panel_logout(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	struct api_panel *p = a->panel;
-	struct panel_session *s;
+	struct sp_panel_session *s;
 	bool had;
 
 	pthread_mutex_lock(&p->mu);
@@ -392,7 +333,7 @@ api_h_panel_logout(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		snprintf(rq->who, sizeof(rq->who), "panel:%s", s->user);
 		rq->token = rq->who;
 		sp_log(SP_LOG_NOTICE, "api", "panel: %s logged out", s->user);
-		memset(s, 0, sizeof(*s));
+		sp_panel_session_end(s);
 	}
 	pthread_mutex_unlock(&p->mu);
 	snprintf(out->cookie, sizeof(out->cookie), "%s=; Path=/; Secure; "
@@ -405,7 +346,7 @@ api_h_panel_session(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out)
 {
 	struct api_panel *p = a->panel;
-	struct panel_session *s;
+	struct sp_panel_session *s;
 	bool had;
 
 	pthread_mutex_lock(&p->mu);

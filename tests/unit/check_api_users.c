@@ -6,7 +6,9 @@
  * table (created on first use, stored hash verifies, role changes, proxy
  * refused as a person's role); the login brake (five free failures, then a
  * minute after the last one, keys apart, a success clears, a quiet window
- * forgets, a full table gives way).
+ * forgets, a full table gives way); the table of logins (the cookie
+ * value finds its login and nothing else, idle expiry and maximum age,
+ * CSRF token, logout, a full table drops the login idle longest).
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 
 #include "api/bodies.h"
 #include "api/login_brake.h"
+#include "api/panel_sessions.h"
 #include "api/pwhash.h"
 #include "api/store.h"
 #include "api/users.h"
@@ -196,6 +199,77 @@ START_TEST(brake)
 }
 END_TEST
 
+START_TEST(sessions)
+{
+	static struct sp_panel_sessions t;
+	struct sp_panel_session *s, *s2;
+	char sid[SP_PANEL_SID_LEN + 1], sid2[SP_PANEL_SID_LEN + 1];
+	char other[SP_PANEL_SID_LEN + 1], user[16];
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	t.idle = 900;
+	t.max_age = 43200;
+	ck_assert_int_eq(sp_panel_session_new(&t, "alice", SP_ROLE_ADMIN, 100,
+	    sid, &s), SP_OK);
+	ck_assert_int_eq(sp_panel_sid_valid(sid), SP_OK);
+	ck_assert_int_eq(sp_panel_sid_valid(s->csrf), SP_OK);
+	ck_assert_str_ne(sid, s->csrf);
+	/* Only the hash is kept. */
+	ck_assert_ptr_null(memmem(&t, sizeof(t), sid, SP_PANEL_SID_LEN));
+	ck_assert_ptr_eq(sp_panel_session_find(&t, sid, 200), s);
+	ck_assert_str_eq(s->user, "alice");
+	ck_assert_int_eq(s->role, SP_ROLE_ADMIN);
+	/* Another value, a malformed one: nothing. */
+	memcpy(other, sid, sizeof(other));
+	other[0] = other[0] == 'a' ? 'b' : 'a';
+	ck_assert_ptr_null(sp_panel_session_find(&t, other, 200));
+	ck_assert_ptr_null(sp_panel_session_find(&t, "", 200));
+	ck_assert_ptr_null(sp_panel_session_find(&t, s->csrf, 200));
+	/* CSRF token. */
+	ck_assert(sp_panel_session_csrf_ok(s, s->csrf));
+	ck_assert(!sp_panel_session_csrf_ok(s, NULL));
+	ck_assert(!sp_panel_session_csrf_ok(s, sid));
+	ck_assert(!sp_panel_session_csrf_ok(s, "abc"));
+	/* Idle: each request moves the deadline; 901 s of silence end it. */
+	ck_assert_ptr_eq(sp_panel_session_find(&t, sid, 1000), s);
+	ck_assert_ptr_eq(sp_panel_session_find(&t, sid, 1900), s);
+	ck_assert_ptr_null(sp_panel_session_find(&t, sid, 2801));
+	ck_assert_ptr_null(sp_panel_session_find(&t, sid, 2802));
+	/* Maximum age, however busy. */
+	ck_assert_int_eq(sp_panel_session_new(&t, "bob", SP_ROLE_READ, 0, sid,
+	    &s), SP_OK);
+	for (i = 1; i <= 48; i++)
+		ck_assert_ptr_nonnull(sp_panel_session_find(&t, sid, i * 900));
+	ck_assert_ptr_null(sp_panel_session_find(&t, sid, 43201));
+	/* Logout. */
+	ck_assert_int_eq(sp_panel_session_new(&t, "bob", SP_ROLE_READ, 10, sid,
+	    &s), SP_OK);
+	ck_assert_int_eq(sp_panel_session_new(&t, "carol", SP_ROLE_READ, 10,
+	    sid2, &s2), SP_OK);
+	sp_panel_session_end(s);
+	ck_assert_ptr_null(sp_panel_session_find(&t, sid, 11));
+	ck_assert_ptr_eq(sp_panel_session_find(&t, sid2, 11), s2);
+	/* Full: the login idle longest gives way; carol, made first but just
+	 * seen, stays. */
+	memset(&t, 0, sizeof(t));
+	t.idle = 900;
+	t.max_age = 43200;
+	ck_assert_int_eq(sp_panel_session_new(&t, "carol", SP_ROLE_READ, 11,
+	    sid2, &s2), SP_OK);
+	for (i = 1; i < SP_PANEL_SESSIONS_MAX; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		ck_assert_int_eq(sp_panel_session_new(&t, user, SP_ROLE_READ,
+		    20 + i, sid, &s), SP_OK);
+	}
+	ck_assert_ptr_nonnull(sp_panel_session_find(&t, sid2, 100));
+	ck_assert_int_eq(sp_panel_session_new(&t, "dave", SP_ROLE_READ, 101,
+	    sid, &s), SP_OK);
+	ck_assert_ptr_nonnull(sp_panel_session_find(&t, sid2, 102));
+	ck_assert_ptr_eq(sp_panel_session_find(&t, sid, 102), s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -209,6 +283,7 @@ main(void)
 	tcase_add_test(tc, login_body);
 	tcase_add_test(tc, store);
 	tcase_add_test(tc, brake);
+	tcase_add_test(tc, sessions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
