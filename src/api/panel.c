@@ -1,6 +1,7 @@
 /*
- * panel.c - logins, sessions and CSRF of the admin panel (panel.h); its
- * files are served by panel_files.c, the brake is login_brake.c.
+ * panel.c - logins, logouts and the cookie check with its CSRF token of the
+ * admin panel (panel.h). The table of logins is panel_sessions.c, the
+ * brake login_brake.c, the files panel_files.c.
  */
 #include "config.h"
 

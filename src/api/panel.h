@@ -12,8 +12,9 @@
  * when the browser sends Origin, come from the api's own origin.
  *
  * Sessions live in memory only (a restart logs everybody out): the cookie
- * holds 32 random octets, the table only their SHA-256. The login is
- * braked per source address and per user name.
+ * holds 32 random octets, the table only their SHA-256 (panel_sessions.h).
+ * The login is braked per source address and per user name
+ * (login_brake.h).
  *
  * Threads: every function may be called from any request thread; the
  * panel has its own mutex and never takes a->dbmu while holding it.
