@@ -526,6 +526,9 @@
         if (until.value.trim()) body.valid_until = until.value.trim();
         api('POST', '/v1/rules', body).then(function (res) {
           if (res.status === 201) {
+            // Known from the answer: a rule that ends within seconds may be
+            // purged before the next listing, and is then shown purged.
+            seenRules[res.body.id] = res.body;
             f.reset();
             say('Rule ' + res.body.id + ' added');
             load();
