@@ -83,7 +83,7 @@ def click(page, elem_id):
 
 
 def text_of(page, elem_id):
-    return "(document.getElementById(%s) || {}).innerText || ''" % js(elem_id)
+    return "((document.getElementById(%s) || {}).innerText || '')" % js(elem_id)
 
 
 def set_file(page, selector, path):

@@ -223,7 +223,9 @@ grep -e 'screenshot' -e 'live sessions' "$SP_TMP/browser.log" >&2
 # token's, the refused forgeries, the failed and braked logins.
 sp_grep "partner $PARTNER_ID added by panel:alice" "$SP_TMP/api.log"
 sp_grep "partner $PARTNER_ID changed by panel:alice (new password)" "$SP_TMP/api.log"
-sp_grep "log-ignore rule [0-9]* added by panel:alice" "$SP_TMP/api.log"
+[ "$(grep -c "log-ignore rule [0-9]* added by panel:alice" "$SP_TMP/api.log")" -eq 2 ] ||
+	sp_fail "not both rules added by panel:alice"
+sp_grep "log-ignore rule [0-9]* purged: expired" "$SP_TMP/api.log"
 sp_grep "security.*panel_csrf_refused POST by panel:alice" "$SP_TMP/api.log"
 sp_grep "security.*panel_login_failed user alice from 127.0.0.1: wrong password" "$SP_TMP/api.log"
 sp_grep "security.*panel_login_braked user mallory" "$SP_TMP/api.log"
