@@ -85,6 +85,17 @@ static const struct sp_bs_key script_keys[] = {
 
 static const struct sp_bs_section script_section = { .keys = script_keys };
 
+static const struct sp_bs_key panel_keys[] = {
+	{ .name = "directory", .type = SP_BS_PATH,
+	  .offset = IN(panel, directory) },
+	{ .name = "idle_timeout", .type = SP_BS_INT,
+	  .offset = IN(panel, idle_timeout), .min = 60, .max = 86400,
+	  .def = "900" },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section panel_section = { .keys = panel_keys };
+
 static const struct sp_bs_key limits_keys[] = {
 	{ .name = "max_connections", .type = SP_BS_INT,
 	  .offset = LIM(max_connections), .min = 2, .max = 10000,
@@ -137,6 +148,8 @@ static const struct sp_bs_key api_keys[] = {
 	  .section = &token_section },
 	{ .name = "event_script", .type = SP_BS_SECTION,
 	  .offset = API(event_script), .section = &script_section },
+	{ .name = "panel", .type = SP_BS_SECTION, .offset = API(panel),
+	  .section = &panel_section },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = API(logging),
 	  .section = &sp_bs_logging_section },
 	{ .name = NULL }

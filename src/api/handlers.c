@@ -18,6 +18,7 @@
 #include "api/decide.h"
 #include "api/oftp2.h"
 #include "api/ops.h"
+#include "api/panel.h"
 #include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
@@ -1040,5 +1041,13 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/partners/*/oftp2", true, api_h_oftp2_get },
 	{ "PUT", "/v1/partners/*/oftp2", true, api_h_oftp2_set },
 	{ "GET", "/v1/partners/*/diagnose", true, api_h_diagnose },
+	/* The admin panel (panel.h): its files and its logins. */
+	{ "GET", "/", false, api_h_panel_file },
+	{ "GET", "/panel/*", false, api_h_panel_file },
+	{ "POST", "/v1/panel/login", false, api_h_panel_login },
+	{ "POST", "/v1/panel/logout", false, api_h_panel_logout },
+	{ "GET", "/v1/panel/session", false, api_h_panel_session },
+	{ "GET", "/v1/settings", true, api_h_settings },
+	{ "GET", "/v1/routes", true, api_h_routes_list },
 	{ NULL, NULL, false, NULL }
 };

@@ -46,6 +46,10 @@ const struct sp_surface_line sp_surface[] = {
 	{ "GET", "v1/sessions", READ, SP_DMZ_NONE },
 	{ "POST", "v1/sessions", PROXY, SP_DMZ_POST },
 	{ "GET", "v1/status", READ, SP_DMZ_NONE },
+	/* api.yaml's event script and panel settings: no secret in them. */
+	{ "GET", "v1/settings", READ, SP_DMZ_NONE },
+	/* Routes of the document without their private keys. */
+	{ "GET", "v1/routes", READ, SP_DMZ_NONE },
 	/* The client's own report: the DMZ must not speak for it. */
 	{ "POST", "v1/status", PROXY, SP_DMZ_NONE },
 	{ "POST", "v1/decisions/ssid", PROXY, SP_DMZ_ASK },

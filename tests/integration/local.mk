@@ -37,6 +37,12 @@ SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
 
+# The admin panel in Debian's Chromium, headless, over the DevTools pipe
+# (issue 15): logins, partners, rules, a live transfer, audit, CSRF.
+dist_check_SCRIPTS += tests/integration/panel_browser.sh
+TESTS += tests/integration/panel_browser.sh
+EXTRA_DIST += tests/integration/cdp.py tests/integration/panel_browser.py
+
 # The DMZ->backend surface (issue 11): a fake server on the tunnel asks the
 # real client to change the real backend; refused, logged, reported.
 dist_check_SCRIPTS += tests/integration/dmz_surface.sh
@@ -164,3 +170,9 @@ TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
 dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 EXTRA_DIST += tests/integration/notify_listen.py
+
+# panel_browser.sh keeps its screenshots beside its log.
+clean-local: clean-panel-screens
+clean-panel-screens:
+	rm -rf tests/integration/panel_browser.screens
+.PHONY: clean-panel-screens
