@@ -23,10 +23,21 @@ const struct sp_surface_line sp_surface[] = {
 	{ "GET", "v1/partners", READ, SP_DMZ_NONE },
 	{ "POST", "v1/partners", 0, SP_DMZ_NONE },
 	{ "PUT", "v1/partners/*", 0, SP_DMZ_NONE },
+	{ "DELETE", "v1/partners/*", 0, SP_DMZ_NONE },
+	/* The OFTP2 module's per-partner switches and what would admit a refusal. */
+	{ "GET", "v1/partners/*/oftp2", READ, SP_DMZ_NONE },
+	{ "PUT", "v1/partners/*/oftp2", 0, SP_DMZ_NONE },
+	{ "GET", "v1/partners/*/diagnose", READ, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/disable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/enable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/online_block", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/partners/*/online_block", 0, SP_DMZ_NONE },
+	/* Listed without private keys. */
+	{ "GET", "v1/listeners", READ, SP_DMZ_NONE },
+	{ "PUT", "v1/listeners/*/tls", 0, SP_DMZ_NONE },
+	/* Brake blocks the partner module reports through the client. */
+	{ "GET", "v1/blocks", READ, SP_DMZ_NONE },
+	{ "POST", "v1/blocks", PROXY, SP_DMZ_POST },
 	{ "GET", "v1/rules", READ, SP_DMZ_NONE },
 	{ "POST", "v1/rules", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/rules/*", 0, SP_DMZ_NONE },
@@ -35,6 +46,10 @@ const struct sp_surface_line sp_surface[] = {
 	{ "GET", "v1/sessions", READ, SP_DMZ_NONE },
 	{ "POST", "v1/sessions", PROXY, SP_DMZ_POST },
 	{ "GET", "v1/status", READ, SP_DMZ_NONE },
+	/* api.yaml's event script and panel settings: no secret in them. */
+	{ "GET", "v1/settings", READ, SP_DMZ_NONE },
+	/* Routes of the document without their private keys. */
+	{ "GET", "v1/routes", READ, SP_DMZ_NONE },
 	/* The client's own report: the DMZ must not speak for it. */
 	{ "POST", "v1/status", PROXY, SP_DMZ_NONE },
 	{ "POST", "v1/decisions/ssid", PROXY, SP_DMZ_ASK },
@@ -86,6 +101,14 @@ v_event(json_object *o, char *err, size_t errlen)
 }
 
 static int
+v_block(json_object *o, char *err, size_t errlen)
+{
+	struct sp_body_block b;
+
+	return sp_body_block(o, &b, err, errlen);
+}
+
+static int
 v_question(json_object *o, char *err, size_t errlen)
 {
 	struct sp_body_question q;
@@ -117,6 +140,8 @@ sp_surface_dmz_check(enum sp_dmz_kind kind, const char *path,
 			r = v_event(o, why, sizeof(why));
 		else if (strcmp(path, "v1/sessions") == 0)
 			r = sp_body_session(o, why, sizeof(why));
+		else if (strcmp(path, "v1/blocks") == 0)
+			r = v_block(o, why, sizeof(why));
 		else if (strcmp(path, "v1/decisions/ssid") == 0)
 			r = v_question(o, why, sizeof(why));
 		else {

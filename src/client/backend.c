@@ -561,6 +561,21 @@ read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 }
 
 int
+backend_reload_token(struct client *cl, char *err, size_t errlen)
+{
+	struct backend *be = cl->be;
+	char tok[TOKEN_MAX];
+	int r;
+
+	if (be == NULL)
+		return SP_ERR_INVALID;
+	if ((r = read_token(cl->conf.backend.token_file, tok, sizeof(tok), err, errlen)) == 0)
+		memcpy(be->token, tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
+	return r;
+}
+
+int
 backend_start(struct client *cl, char *err, size_t errlen)
 {
 	struct backend *be;

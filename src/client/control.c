@@ -385,6 +385,7 @@ control_stop(struct client *cl)
 		free(cl->ctl);
 		cl->ctl = NULL;
 	}
+	cl->ctl_state = CTL_IDLE;   /* nothing is pushed, nothing re-dials */
 	sp_buf_free(&cl->ctl_in);
 	sp_defer_cancel(cl->loop, &cl->ctl_reap);
 	free(cl->ctl_dead);

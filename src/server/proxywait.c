@@ -182,10 +182,22 @@ proxywait_accept(struct plistener *pl, int fd, const struct sp_addr *from)
 	const struct rt_listener *l = &rt->listeners[lidx];
 	struct pwait *pw;
 
+	/*
+	 * The totals only (admit.c's per-address limits need the partner's
+	 * address, known once the header is read: session_accept_from() calls
+	 * admit_incoming() with it). Headers still to come count as sessions
+	 * without a verified partner. No security line: the address here is
+	 * the balancer's.
+	 */
 	if (srv->nsessions + srv->npwait >= rt->max_sessions) {
-		/* Headers still to come count as sessions. */
 		sp_log(SP_LOG_WARN, "session", "refused a connection on %s: %u sessions is the limit",
 		    l->name, rt->max_sessions);
+		close(fd);
+		return;
+	}
+	if (srv->nunverified + srv->npwait >= rt->max_unverified) {
+		sp_log(SP_LOG_WARN, "session", "refused a connection on %s: %u sessions without a "
+		    "verified partner is the limit", l->name, rt->max_unverified);
 		close(fd);
 		return;
 	}

@@ -40,12 +40,14 @@ START_TEST(roles)
 			ck_assert(sp_surface_allows(SP_ROLE_PROXY, l->method,
 			    l->pattern));
 	}
-	ck_assert_int_eq(nproxy, 5);
+	ck_assert_int_eq(nproxy, 6);
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "GET", "v1/config"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/events"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/sessions"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/status"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/decisions/ssid"));
+	/* The brake blocks the partner module reports through the client. */
+	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/blocks"));
 	ck_assert(!sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/partners"));
 	ck_assert(!sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/rules"));
 	ck_assert_str_eq(sp_role_name(SP_ROLE_READ), "read");

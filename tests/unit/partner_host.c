@@ -241,6 +241,17 @@ pmh_answer_asks(int status, const char *body)
 	return n;
 }
 
+static int
+h_backend_post(struct sp_msess *ms, const char *path, const char *json)
+{
+	(void)ms;
+	if (pmh_rec.nposts < PMH_LINES_MAX)
+		snprintf(pmh_rec.post[pmh_rec.nposts], PMH_LINE_MAX, "%s %s", path,
+		    json);
+	pmh_rec.nposts++;
+	return 0;
+}
+
 #define PMH_TABLE(async) { \
 	.abi_major = SP_MODULE_ABI_MAJOR, .abi_minor = SP_MODULE_ABI_MINOR, \
 	.struct_size = sizeof(struct sp_host), .log = h_log, .security = h_security, \
@@ -248,7 +259,8 @@ pmh_answer_asks(int status, const char *body)
 	.resume = h_resume, .end = h_end, .timer_set = h_timer_set, \
 	.timer_cancel = h_timer_cancel, .fact_get = h_fact_get, \
 	.fact_set = h_fact_set, .config = h_config, .event = h_event, \
-	.run_async = async, .backend_ask = h_backend_ask }
+	.run_async = async, .backend_post = h_backend_post, \
+	.backend_ask = h_backend_ask }
 
 const struct sp_host pmh_host = PMH_TABLE(h_run_async);
 const struct sp_host pmh_host_sync = PMH_TABLE(NULL);

@@ -40,6 +40,8 @@ struct pmh_record {
 	size_t nsecurity;
 	char security[PMH_LINES_MAX][PMH_LINE_MAX]; /* "<session> <event>: <text>" */
 	size_t njobs_queued;
+	size_t nposts;                              /* backend_post calls */
+	char post[PMH_LINES_MAX][PMH_LINE_MAX];     /* "<path> <json>" */
 };
 
 extern const struct sp_host pmh_host;       /* with run_async */
