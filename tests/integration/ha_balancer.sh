@@ -6,15 +6,18 @@
 # to listeners with `proxy_protocol: {trusted: [127.0.0.1/32]}`.
 #
 #  1. both nodes apply the same revision; GET /v1/status lists both nodes;
-#  2. transfers from a partner at 127.0.0.7 (the only address it is allowed
-#     from) spread over both nodes; every audit record carries the node and
-#     the partner's real address; the same partner from 127.0.0.8 is refused
+#  2. transfers from a partner at 127.0.0.7 (allowed from it and from
+#     192.0.2.0/24 only, which only step 3's headers carry) spread over
+#     both nodes; every audit record carries the node and the partner's
+#     real address; the same partner from 127.0.0.8 is refused
 #     (address_not_allowed src=127.0.0.8): the checks see the real source;
 #  3. the listener refuses what did not come through the balancer: a direct
 #     connection from 127.0.0.9 (proxy_untrusted), a trusted one without a
 #     header (TLS at once: proxy_header_bad) and a silent one
 #     (proxy_header_missing, closed after the handshake timeout); a v1 and
 #     a v2 header sent in pieces are read without eating the ClientHello;
+#     the per-address pre-auth limit counts the address the header carries
+#     (the 9th unverified session for 192.0.2.10 refused, 192.0.2.11 let in);
 #  4. with sessions running on both nodes, node A is killed (SIGKILL): only
 #     A's sessions end, B's stay open, new transfers all go to B, and the
 #     backend hears of it (node A disconnected in /v1/status, node_lost event).
@@ -79,7 +82,7 @@ partners:
   - odette_id: $PARTNER_ID
     description: ACME
     password: ACMEPW
-    allowed_networks: [127.0.0.7/32]
+    allowed_networks: [127.0.0.7/32, 192.0.2.0/24]
 limits:
   handshake_timeout_ms: 4000
   ssid_timeout_ms: 300000
@@ -334,6 +337,36 @@ sp_grep 'connection from 127.0.0.7:40002 on partners through balancer 127.0.0.1'
 sp_grep 'WARN security .*proxy_untrusted from 127.0.0.9: not a trusted balancer of listener partners' "$D/server-a.log"
 sp_grep 'WARN security .*proxy_header_bad from 127.0.0.1: not a valid PROXY header on listener partners' "$D/server-a.log"
 sp_grep 'WARN security .*proxy_header_missing from 127.0.0.1: no complete PROXY header within 4000 ms' "$D/server-a.log"
+# Admission (admit.c) counts the address the header carries, not the
+# balancer's: 8 (max_unverified_per_address) sessions held at the SSRM for
+# 192.0.2.10, the 9th for it is refused before TLS; one for 192.0.2.11 still
+# gets through, though all of them come from the one balancer 127.0.0.1.
+python3 - "${HOST[a]}" "$PARTNER_PORT" "$D/pki/ca.pem" <<'PY' || { sp_dump_logs; sp_fail "admission by carried address"; }
+import os, socket, ssl, sys
+host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tf = int(os.environ.get("SP_TIME_FACTOR", "1"))
+ctx = ssl.create_default_context(cafile=ca)
+def session(src, sport):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.settimeout(20 * tf)
+    s.connect((host, port))
+    s.sendall(b"PROXY TCP4 %s %s %d %d\r\n" % (src.encode(), host.encode(), sport, port))
+    t = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+    if not t.recv(64):
+        raise OSError("no SSRM")
+    return t
+held = [session("192.0.2.10", 41000 + k) for k in range(8)]
+try:
+    session("192.0.2.10", 41008)
+    sys.exit("a 9th session for 192.0.2.10 was admitted")
+except (ssl.SSLError, OSError):
+    pass
+held.append(session("192.0.2.11", 41009))
+for t in held:
+    t.close()
+PY
+sp_grep 'WARN security .*address_limit from 192.0.2.10: 8 sessions from this address without a verified partner is the limit' "$D/server-a.log"
+sp_grep 'connection from 192.0.2.11:41009 on partners through balancer 127.0.0.1' "$D/server-a.log"
+grep -q 'address_limit from 127.0.0.1' "$D/server-a.log" && sp_fail "a limit counted the balancer's address"
 
 # 4. sessions running on both nodes; node a dies.
 python3 "$SP_IT/ha_hold.py" 127.0.0.7 "$LB_PORT" "$D/pki/ca.pem" 6 "$D/held" "$D/go" "$D/held.out" \
