@@ -323,6 +323,24 @@ START_TEST(merge_replace_remove)
 	    77);
 	json_object_put(doc);
 
+	/* The update path writes proxy_protocol too: moved from the second
+	 * listener to the first, the merge leaves it on the first only. */
+	s.listeners[0].proxy_protocol = true;
+	s.listeners[0].proxy_trusted = s.listeners[1].proxy_trusted;
+	s.listeners[1].proxy_protocol = false;
+	ck_assert_int_eq(sp_store_import(st, &s, false, &stx, &rev), 0);
+	ck_assert_uint_eq(stx.listeners.updated, 2);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
+	    "listeners.0.proxy_protocol.trusted"), JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
+	ck_assert_ptr_null(path(doc, "listeners.1.proxy_protocol"));
+	json_object_put(doc);
+	s.listeners[1].proxy_protocol = true;
+	s.listeners[0].proxy_protocol = false;
+	memset(&s.listeners[0].proxy_trusted, 0, sizeof(s.listeners[0].proxy_trusted));
+
 	/* A backup is a private copy that opens as a store. */
 	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
 	ck_assert_int_eq(sp_store_backup(st, bak, err, sizeof(err)), 0);
