@@ -49,9 +49,16 @@ o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason)
 	c.u.esid.reason = (uint8_t)reason;
 	c.u.esid.text.ptr = (const uint8_t *)(text != NULL ? text : "");
 	c.u.esid.text.len = text != NULL ? strlen(text) : 0;
-	if (send_cmd(s, to, &c) == 0)
+	if (send_cmd(s, to, &c) == 0) {
+		char code[4];
+
 		host(s)->log(s->ms, SP_LEVEL_DEBUG, "proxy -> %s: ESID %02u %s",
 		    o2_side_name(to), reason, text != NULL ? text : "");
+		/* The proxy's own ending, counted by reason (metrics). */
+		snprintf(code, sizeof(code), "%02u", reason % 100);
+		if (host(s)->fact_get(s->ms, "oftp2.esid_sent") == NULL)
+			(void)host(s)->fact_set(s->ms, "oftp2.esid_sent", code);
+	}
 }
 
 int
@@ -231,6 +238,24 @@ o2_log_file(struct o2_sess *s, const char *result)
 	    (unsigned long long)f->buffers, f->acnt ? " (restarted)" : "", result);
 	o2_audit_file(s, result);
 	s->file.active = false;
+	(void)host(s)->fact_set(s->ms, "oftp2.file", "");
+}
+
+void
+o2_file_progress(struct o2_sess *s)
+{
+	const struct o2_file *f = &s->file;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(f->dsn));
+	json_object_object_add(o, "direction", json_object_new_string(
+	    f->from == O2_OUT ? "from_partner" : "to_partner"));
+	json_object_object_add(o, "size_kib", json_object_new_int64((int64_t)f->size_kib));
+	json_object_object_add(o, "restart_offset", json_object_new_int64((int64_t)f->rest));
+	json_object_object_add(o, "octets", json_object_new_int64((int64_t)f->octets));
+	(void)host(s)->fact_set(s->ms, "oftp2.file",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 }
 
 /*

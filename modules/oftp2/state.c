@@ -279,6 +279,8 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 	s->file.format = f->format;
 	s->file.rest = f->rest;
 	s->file.secured = f->sec != OFTP2_SEC_NONE || f->comp != OFTP2_COMP_NONE;
+	s->file.size_kib = f->osiz != 0 ? f->osiz : f->fsiz;
+	o2_file_progress(s);
 	s->phase = PH_WF_SFANS;
 	s->cdind = false;
 	return 0;
@@ -303,7 +305,11 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 		return err->esid;
 	}
 	s->credit--;
-	s->file.octets += info.octets;
+	if ((s->file.octets + info.octets) / O2_PROGRESS_STEP != s->file.octets / O2_PROGRESS_STEP) {
+		s->file.octets += info.octets;
+		o2_file_progress(s);
+	} else
+		s->file.octets += info.octets;
 	s->file.records += info.records;
 	s->file.buffers++;
 	return 0;

@@ -52,6 +52,10 @@ struct api {
 	struct MHD_Daemon *mhd;
 	struct api_ops *ops;  /* events, event script, purge (ops.h) */
 	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */
+
+	/* the proxy's heartbeat as this process received it (live.c), under mu */
+	int64_t hb_at_ms;     /* wall clock of the last report; 0: none yet */
+	int64_t hb_period_ms; /* its heartbeat_ms; 0: the client sends none */
 };
 
 /* Per request (MHD con_cls). */
@@ -69,6 +73,7 @@ struct api_reply {
 	char *raw;            /* owned; pre-rendered body instead of `body` */
 	char etag[32];        /* "" = none */
 	char allow[64];       /* for 405; "" = none */
+	const char *ctype;    /* static; NULL: application/json */
 };
 
 typedef void (*api_handler)(struct api *a, struct MHD_Connection *c,

@@ -88,7 +88,8 @@ send_reply(struct MHD_Connection *c, struct api_reply *rp)
 	if (resp == NULL)
 		return MHD_NO;
 	if (rp->status != MHD_HTTP_NOT_MODIFIED && rp->status != 204)
-		MHD_add_response_header(resp, "Content-Type", "application/json");
+		MHD_add_response_header(resp, "Content-Type",
+		    rp->ctype != NULL ? rp->ctype : "application/json");
 	if (rp->etag[0] != '\0')
 		MHD_add_response_header(resp, "ETag", rp->etag);
 	if (rp->allow[0] != '\0')

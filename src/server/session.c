@@ -16,6 +16,7 @@
  * that looks at it agreed.
  */
 #include "server/session.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -66,8 +67,8 @@ src_leg(enum sp_dir dir)
 	return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
 }
 
-static const char *
-fact(struct session *s, const char *key)
+const char *
+session_fact(struct session *s, const char *key)
 {
 	size_t i;
 
@@ -75,6 +76,12 @@ fact(struct session *s, const char *key)
 		if (strcmp(s->facts[i].key, key) == 0)
 			return s->facts[i].value;
 	return NULL;
+}
+
+static const char *
+fact(struct session *s, const char *key)
+{
+	return session_fact(s, key);
 }
 
 static int
@@ -242,6 +249,7 @@ audit(struct session *s)
 	    { "duration_ms", dur }, { "reason", s->reason }),
 	    "session %s ended: %s%s%s", s->idtext, s->reason,
 	    s->reason_text[0] ? ": " : "", s->reason_text);
+	stats_session_ended(s->srv, s);
 	post_audit(s, partner, o, in);
 }
 
@@ -759,6 +767,7 @@ session_new(struct server *srv, struct rtconf *rt)
 		s->next->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	stats_session_started(srv);
 	for (i = 0; i < srv->nchain; i++) {
 		s->ms[i].s = s;
 		s->ms[i].idx = i;
