@@ -72,6 +72,14 @@ SP_OPS_TESTS = \
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
 
+# Live state and metrics (issue 15): a transfer held half-way by
+# pause_relay.py in `smartproxyctl sessions --live` and in GET /metrics
+# (promtool), the client stopped mid-transfer: stale within three heartbeats.
+SP_LIVE_TESTS = tests/integration/live_metrics.sh
+dist_check_SCRIPTS += $(SP_LIVE_TESTS)
+TESTS += $(SP_LIVE_TESTS)
+EXTRA_DIST += tests/integration/pause_relay.py
+
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
 # chrooted into an empty directory as 'nobody' (skipped when not root).
