@@ -426,6 +426,21 @@ backend_post(struct client *cl, const char *path, const char *body)
 		sp_log(SP_LOG_WARN, "backend", "server asked to POST to '%.60s': refused", path);
 		return;
 	}
+	/* Each status report replaces the previous one: while the backend is
+	 * away, heartbeats must not pile up in front of events and audits.
+	 * The head is left alone while in flight (curl reads its body). */
+	if (strcmp(path, "v1/status") == 0) {
+		for (p = be->posting && be->posts != NULL ? be->posts->next : be->posts;
+		    p != NULL; p = p->next) {
+			char *b;
+
+			if (strcmp(p->path, path) != 0 || (b = strdup(body)) == NULL)
+				continue;
+			free(p->body);
+			p->body = b;
+			return;
+		}
+	}
 	if (be->nposts >= POSTS_MAX) {
 		sp_log(SP_LOG_ERR, "backend", "backend unreachable and %d documents waiting: dropped one for %s",
 		    POSTS_MAX, path);

@@ -97,6 +97,8 @@ matrix = [("GET",    "/v1/config",                        {"proxy"}),
           ("GET",    "/v1/sessions",                      {"read"}),
           ("POST",   "/v1/sessions",                      {"proxy"}),
           ("GET",    "/v1/status",                        {"read"}),
+          ("GET",    "/v1/sessions/live",                 {"read"}),
+          ("GET",    "/metrics",                          {"read"}),
           ("POST",   "/v1/status",                        {"proxy"}),
           ("POST",   "/v1/decisions/ssid",                {"proxy"})]
 def call(method, path, role, body=None):
