@@ -30,9 +30,9 @@ smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.
 check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store \
-	tests/unit/check_api_surface
+	tests/unit/check_api_surface tests/unit/check_api_live
 TESTS += tests/unit/check_api_site tests/unit/check_api_store \
-	tests/unit/check_api_surface
+	tests/unit/check_api_surface tests/unit/check_api_live
 tests_unit_check_api_site_SOURCES = tests/unit/check_api_site.c
 tests_unit_check_api_site_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_site_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
@@ -42,6 +42,9 @@ tests_unit_check_api_store_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_surface_SOURCES = tests/unit/check_api_surface.c
 tests_unit_check_api_surface_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_surface_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+tests_unit_check_api_live_SOURCES = tests/unit/check_api_live.c
+tests_unit_check_api_live_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_live_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 
 # Fuzz target: the site-file parser.
 check_PROGRAMS += tests/fuzz/fuzz_site
