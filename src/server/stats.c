@@ -28,13 +28,16 @@ count(struct stats_named *t, const char *name, uint64_t n)
 			t->n[i] += n;
 			return;
 		}
-	if (t->len == STATS_NAMES_MAX - 1 || strlen(name) >= STATS_NAME_LEN)
+	/* The last slot is kept for "other". */
+	if (t->len >= STATS_NAMES_MAX - 1 || strlen(name) >= STATS_NAME_LEN)
 		name = "other";
 	for (i = 0; i < t->len; i++)
 		if (strcmp(t->name[i], name) == 0) {
 			t->n[i] += n;
 			return;
 		}
+	if (t->len >= STATS_NAMES_MAX)
+		return;
 	snprintf(t->name[t->len], STATS_NAME_LEN, "%s", name);
 	t->n[t->len++] = n;
 }
