@@ -17,12 +17,20 @@
 #include <time.h>
 
 static void
-count(struct stats_named *t, const char *name, uint64_t n)
+count(struct stats_named *t, const char *raw, uint64_t n)
 {
+	char name[STATS_NAME_LEN + 1];
 	size_t i;
 
-	if (name == NULL || name[0] == '\0')
-		name = "unknown";
+	/* The client refuses a whole snapshot with a name outside
+	 * [A-Za-z0-9_.-] (docs/api.md 5.3): a module's odd event name must
+	 * not cost the report, so it is mended here. */
+	snprintf(name, sizeof(name), "%s", raw != NULL && raw[0] != '\0' ? raw : "unknown");
+	for (i = 0; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' || name[i] == '-' ||
+		    name[i] == '.'))
+			name[i] = '_';
 	for (i = 0; i < t->len; i++)
 		if (strcmp(t->name[i], name) == 0) {
 			t->n[i] += n;
@@ -30,7 +38,7 @@ count(struct stats_named *t, const char *name, uint64_t n)
 		}
 	/* The last slot is kept for "other". */
 	if (t->len >= STATS_NAMES_MAX - 1 || strlen(name) >= STATS_NAME_LEN)
-		name = "other";
+		snprintf(name, sizeof(name), "other");
 	for (i = 0; i < t->len; i++)
 		if (strcmp(t->name[i], name) == 0) {
 			t->n[i] += n;
