@@ -143,7 +143,12 @@ chain_start_client
 chain_wait_log server "opened partner listener" 30
 until_ok "status never said connected" 20 status_says "connected: *true"
 grep -q "heartbeat: *1000 ms" "$SP_TMP/status.txt" || sp_fail "status: no heartbeat: $(cat "$SP_TMP/status.txt")"
-metrics "$SP_TMP/m0"
+# The report at connect carries no snapshot yet; the first heartbeat does.
+at_rest() {
+	metrics "$SP_TMP/m0" && [ -n "$(value "$SP_TMP/m0" smartproxy_sessions_active)" ] &&
+		[ "$(value "$SP_TMP/m0" smartproxy_proxy_stale)" = 0 ]
+}
+until_ok "no heartbeat with the server's snapshot" 20 at_rest
 [ "$(value "$SP_TMP/m0" smartproxy_proxy_stale)" = 0 ] || sp_fail "stale before anything happened"
 [ "$(value "$SP_TMP/m0" smartproxy_tunnel_up)" = 1 ] || sp_fail "tunnel_up not 1"
 [ "$(value "$SP_TMP/m0" smartproxy_sessions_active)" = 0 ] || sp_fail "sessions_active not 0 at rest"
