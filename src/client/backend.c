@@ -414,6 +414,12 @@ post_done(struct backend *be, CURLcode res)
 	post_next(be);
 }
 
+size_t
+backend_pending(struct client *cl)
+{
+	return cl->be != NULL ? cl->be->nposts : 0;
+}
+
 void
 backend_post(struct client *cl, const char *path, const char *body)
 {

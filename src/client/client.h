@@ -69,6 +69,7 @@ struct client {
 	bool hb_waiting;               /* live_get sent, no answer yet */
 	json_object *live;             /* the server's last checked snapshot */
 	uint64_t tunnel_connects;      /* control connections that came up */
+	bool stopping;                 /* the last report says "not connected" */
 	uint64_t be_count, be_sum_ms, be_failures;
 	uint64_t be_counts[BACKEND_BUCKETS];  /* per bucket, not cumulative */
 
@@ -93,6 +94,8 @@ void backend_stop(struct client *cl);
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+/* Documents still waiting to be posted. */
+size_t backend_pending(struct client *cl);
 /* Answer question `id` of the server (status -1: not asked, body NULL). */
 void backend_answer(struct client *cl, long long id, long status, const char *body);
 
@@ -105,6 +108,10 @@ void status_report(struct client *cl, const char *event);
 void heartbeat_live(struct client *cl, json_object *msg);
 /* The control connection went: forget the snapshot. */
 void heartbeat_lost(struct client *cl);
+/* On the way out: report "stopping" (not connected) and give the backend
+ * up to GOODBYE_MS to take it, so status says so at once, not only after
+ * three periods. */
+void heartbeat_goodbye(struct client *cl);
 /* One finished backend request (POST or question), for the histogram. */
 void backend_latency_note(struct client *cl, uint64_t ms, bool ok);
 

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#define GOODBYE_MS 2000
+
 const unsigned backend_buckets_ms[BACKEND_BUCKETS] = {
 	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
 };
@@ -74,7 +76,7 @@ void
 status_report(struct client *cl, const char *event)
 {
 	json_object *doc = json_object_new_object(), *n;
-	bool up = cl->ctl_state == CTL_UP;
+	bool up = cl->ctl_state == CTL_UP && !cl->stopping;
 	char t[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -147,6 +149,19 @@ beat(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("live_get"));
 	cl->hb_waiting = control_send(cl, m) == 0;
+}
+
+void
+heartbeat_goodbye(struct client *cl)
+{
+	uint64_t until = sp_loop_now(cl->loop) + GOODBYE_MS;
+
+	cl->stopping = true;
+	sp_timer_stop(cl->loop, &cl->hb_timer);
+	status_report(cl, "stopping");
+	/* Bounded: a backend that is away must not hold up the stop. */
+	while (backend_pending(cl) > 0 && sp_loop_now(cl->loop) < until)
+		sp_loop_once(cl->loop, 50);
 }
 
 void

@@ -149,6 +149,7 @@ main(int argc, char **argv)
 	    cl.server_text, cl.conf.inside.address.host, cl.conf.inside.address.port);
 	rc = sp_loop_run(cl.loop) == 0 ? 0 : 1;
 	sp_notify("STOPPING=1");
+	heartbeat_goodbye(&cl);
 out:
 	if (cl.loop != NULL) {
 		routes_close(&cl);

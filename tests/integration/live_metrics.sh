@@ -10,9 +10,10 @@
 #  2. GET /metrics (read token) passes `promtool check metrics`, and its
 #     byte, session and latency figures move with the transfer;
 #  3. after SIGTERM to the client during the transfer, `smartproxyctl
-#     status` says stale, the live list is empty and marked stale, /metrics
-#     says smartproxy_proxy_stale 1, and the backend raised a proxy_stale
-#     event;
+#     status` says disconnected (the client's last report) and the live list
+#     is empty; three heartbeats later status says stale, the live list is
+#     marked stale, /metrics says smartproxy_proxy_stale 1, and the backend
+#     raised a proxy_stale event;
 #  4. the client back: status fresh again (proxy_resumed), the ended session
 #     counted by its end reason, and a refused password counted as a
 #     refusal (ESID 04 and the security event).
@@ -193,15 +194,26 @@ n2=$(value "$SP_TMP/m2" smartproxy_backend_request_duration_seconds_count)
 	sp_fail "backend request count did not move"
 sp_log "live: file octets $octets1 then $octets2; bytes from partner $b0 -> $b1 -> $b2"
 
-# 3. SIGTERM the client in the middle of the transfer
+# 3. SIGTERM the client in the middle of the transfer: its last report says
+#    "not connected" at once; its silence makes it stale after three beats.
 t0=$(date +%s%N)
 chain_stop client "$CLIENT_PID"
-until_ok "status never said stale after the client stopped" 20 status_says "connected: *stale"
+until_ok "status never said disconnected after the client stopped" 20 \
+	status_says "connected: *\(false\|stale\)"
 t1=$(date +%s%N)
-sp_log "stale reported $(((t1 - t0) / 1000000)) ms after SIGTERM to the client (heartbeat 1 s)"
-grep -q "sessions: *unknown (stale)" "$SP_TMP/status.txt" || sp_fail "status: $(cat "$SP_TMP/status.txt")"
 live_json || sp_fail "sessions --live failed: $(cat "$SP_TMP/live.err")"
 python3 - "$SP_TMP/live.json" <<'PY' || { cat "$SP_TMP/live.json" >&2; sp_fail "live list after the client stopped"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["connected"] is False and d["sessions"] == [] and d["sessions_total"] is None, d
+PY
+until_ok "status never said stale after the client stopped" 20 status_says "connected: *stale"
+t2=$(date +%s%N)
+sp_log "after SIGTERM to the client: disconnected in $(((t1 - t0) / 1000000)) ms," \
+	"stale in $(((t2 - t0) / 1000000)) ms (heartbeat 1 s)"
+grep -q "sessions: *unknown (stale)" "$SP_TMP/status.txt" || sp_fail "status: $(cat "$SP_TMP/status.txt")"
+live_json || sp_fail "sessions --live failed: $(cat "$SP_TMP/live.err")"
+python3 - "$SP_TMP/live.json" <<'PY' || { cat "$SP_TMP/live.json" >&2; sp_fail "live list once stale"; }
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["stale"] is True and d["connected"] is False and d["sessions"] == [], d
