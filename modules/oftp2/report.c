@@ -54,10 +54,13 @@ o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason)
 
 		host(s)->log(s->ms, SP_LEVEL_DEBUG, "proxy -> %s: ESID %02u %s",
 		    o2_side_name(to), reason, text != NULL ? text : "");
-		/* The proxy's own ending, counted by reason (metrics). */
+		/* The proxy's own ending, counted by reason (metrics); the
+		 * names of main's audit facts, the first one noted stays. */
 		snprintf(code, sizeof(code), "%02u", reason % 100);
-		if (host(s)->fact_get(s->ms, "oftp2.esid_sent") == NULL)
-			(void)host(s)->fact_set(s->ms, "oftp2.esid_sent", code);
+		if (host(s)->fact_get(s->ms, "oftp2.end_esid") == NULL) {
+			(void)host(s)->fact_set(s->ms, "oftp2.end_esid", code);
+			(void)host(s)->fact_set(s->ms, "oftp2.end_esid_from", "proxy");
+		}
 	}
 }
 

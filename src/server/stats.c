@@ -111,7 +111,8 @@ void
 stats_session_ended(struct server *srv, struct session *s)
 {
 	struct server_stats *st = srv->stats;
-	const char *esid = session_fact(s, "oftp2.esid_sent"),
+	const char *esid = session_fact(s, "oftp2.end_esid"),
+	    *from = session_fact(s, "oftp2.end_esid_from"),
 	    *files = session_fact(s, "oftp2.files");
 	json_object *arr;
 	size_t i, n;
@@ -119,7 +120,8 @@ stats_session_ended(struct server *srv, struct session *s)
 	if (st == NULL)
 		return;
 	count(&st->ended, s->reason, 1);
-	if (esid != NULL)
+	/* A refusal is an ESID the proxy sent, not one a side sent. */
+	if (esid != NULL && from != NULL && strcmp(from, "proxy") == 0)
 		count(&st->esid, esid, 1);
 	st->bytes_from_partner += leg_in(s);
 	st->bytes_to_partner += leg_out(s);

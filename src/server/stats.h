@@ -34,7 +34,8 @@ struct stats_named {
 struct server_stats {
 	uint64_t started;            /* sessions accepted or called */
 	struct stats_named ended;    /* by end reason */
-	struct stats_named esid;     /* by ESID code the proxy sent ("04") */
+	struct stats_named esid;     /* by ESID code the proxy sent ("04"):
+	                                facts oftp2.end_esid(_from) = "proxy" */
 	struct stats_named security; /* by security event name */
 	struct stats_named files;    /* by direction (from/to_partner) */
 	uint64_t bytes_from_partner; /* of ended sessions */
