@@ -1,5 +1,5 @@
 /*
- * live.c - the proxy's heartbeat in smartproxy-api (docs/api.md 5.3, 5.6):
+ * live.c - the proxy's heartbeat in smartproxy-api (docs/api.md 5.3, 5.7):
  * how fresh the last status report is, the watcher that turns a missing
  * heartbeat into an event, and GET /v1/sessions/live.
  *

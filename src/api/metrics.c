@@ -1,6 +1,6 @@
 /*
  * metrics.c - GET /metrics: Prometheus text format (version 0.0.4) for a
- * `read` token (docs/api.md 5.6, docs/operations.md 6).
+ * `read` token (docs/api.md 5.8, docs/operations.md 12).
  *
  * The DMZ opens no port for it: the proxy's numbers come with the client's
  * heartbeat (the last stored status report, checked by sp_body_live on the
