@@ -178,7 +178,8 @@ copy_counters(json_object *from, json_object *to, char *err, size_t errlen)
 	    (r = copy_named(v, c, "sessions_ended", err, errlen)) != 0 ||
 	    (r = copy_named(v, c, "esid_sent", err, errlen)) != 0 ||
 	    (r = copy_named(v, c, "security_events", err, errlen)) != 0 ||
-	    (r = copy_named(v, c, "files", err, errlen)) != 0)
+	    (r = copy_named(v, c, "files", err, errlen)) != 0 ||
+	    (r = copy_named(v, c, "files_failed", err, errlen)) != 0)
 		return r;
 	return SP_OK;
 }

@@ -146,8 +146,12 @@ render(FILE *f, struct api *a, json_object *st, int64_t rev)
 	    num(c, "bytes_from_partner"));
 	fprintf(f, "smartproxy_bytes_total{direction=\"to_partner\"} %" PRId64 "\n",
 	    num(c, "bytes_to_partner"));
-	family(f, "smartproxy_files_total", "counter", "Files of ended sessions, by direction");
+	family(f, "smartproxy_files_total", "counter",
+	    "Files transferred (EFPA) in ended sessions, by direction");
 	table(f, "smartproxy_files_total", "direction", member(c, "files"), NULL);
+	family(f, "smartproxy_files_failed_total", "counter",
+	    "Files refused or cut off in ended sessions, by direction");
+	table(f, "smartproxy_files_failed_total", "direction", member(c, "files_failed"), NULL);
 	family(f, "smartproxy_refusals_total", "counter",
 	    "Refusals: ESID codes the proxy sent (kind esid), security events (kind security)");
 	table(f, "smartproxy_refusals_total", "reason", member(c, "esid_sent"), "kind=\"esid\",");

@@ -129,9 +129,13 @@ stats_session_ended(struct server *srv, struct session *s)
 		return;
 	n = json_object_is_type(arr, json_type_array) ?
 	    json_object_array_length(arr) : 0;
-	for (i = 0; i < n; i++)
-		count(&st->files, sp_json_str(json_object_array_get_idx(arr, i),
-		    "direction", "unknown"), 1);
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+
+		/* Only a positive end-to-end answer makes a file done. */
+		count(strcmp(sp_json_str(f, "result", ""), "EFPA") == 0 ? &st->files :
+		    &st->files_failed, sp_json_str(f, "direction", "unknown"), 1);
+	}
 	json_object_put(arr);
 }
 
@@ -234,6 +238,7 @@ stats_live(struct server *srv)
 	json_object_object_add(c, "esid_sent", named(&st->esid));
 	json_object_object_add(c, "security_events", named(&st->security));
 	json_object_object_add(c, "files", named(&st->files));
+	json_object_object_add(c, "files_failed", named(&st->files_failed));
 	json_object_object_add(c, "bytes_from_partner",
 	    json_object_new_int64((int64_t)(st->bytes_from_partner + bin)));
 	json_object_object_add(c, "bytes_to_partner",

@@ -37,7 +37,8 @@ struct server_stats {
 	struct stats_named esid;     /* by ESID code the proxy sent ("04"):
 	                                facts oftp2.end_esid(_from) = "proxy" */
 	struct stats_named security; /* by security event name */
-	struct stats_named files;    /* by direction (from/to_partner) */
+	struct stats_named files;    /* done (EFPA), by direction (from/to_partner) */
+	struct stats_named files_failed;  /* refused or cut off, by direction */
 	uint64_t bytes_from_partner; /* of ended sessions */
 	uint64_t bytes_to_partner;
 };

@@ -136,6 +136,7 @@ mkdir -p "$SP_TMP/inbox" "$SP_TMP/relay"
 sp_start inside "$OFTP2_PEER" listen -v --listen 127.0.0.1:0 --port-file "$SP_TMP/inside.port" \
 	--once --timeout $(sp_time 120) --id "$INSIDE_ID" --password INSIDEPW \
 	--partner "$PARTNER_ID:ACMEPW" --dir "$SP_TMP/inbox"
+INSIDE_PID=$SP_LAST_PID
 INSIDE_PEER_PORT=$(sp_wait_port_file "$SP_TMP/inside.port")
 sp_start relay python3 "$SP_IT/pause_relay.py" "$INSIDE_PORT" "$INSIDE_PEER_PORT" "$SP_TMP/relay" $MIB
 sp_wait_file "$SP_TMP/relay/ready" || sp_hard_error "pause_relay.py did not start"
@@ -231,6 +232,20 @@ mv "$SP_TMP/client.log" "$SP_TMP/client.1.log"
 chain_start_client
 until_ok "status never fresh again" 20 status_says "connected: *true"
 until_ok "no proxy_resumed event" 20 sh -c '"$0" events >"$1" 2>&1 && grep -q proxy_resumed "$1"' "$CTL" "$SP_TMP/events.txt"
+# A whole file through a new inside server behind the same relay (far below
+# its first hold): counted as a file and a normal end.
+sp_wait "$INSIDE_PID" 30 >/dev/null 2>&1 || true
+sp_start inside2 "$OFTP2_PEER" listen -v --listen "127.0.0.1:$INSIDE_PEER_PORT" \
+	--once --timeout $(sp_time 60) --id "$INSIDE_ID" --password INSIDEPW \
+	--partner "$PARTNER_ID:ACMEPW" --dir "$SP_TMP/inbox"
+INSIDE_PID=$SP_LAST_PID
+chain_wait_log inside2 "listening on" 10
+sp_make_file "$SP_TMP/SMALL.DAT" 100000
+sp_run "$OFTP2_PEER" send --connect "127.0.0.1:$PARTNER_PORT" --ca "$SP_TMP/pki/ca.pem" \
+	--timeout $(sp_time 60) --id "$PARTNER_ID" --password ACMEPW --partner "$INSIDE_ID:INSIDEPW" \
+	--send "$SP_TMP/SMALL.DAT" 2>"$SP_TMP/small.log" || { sp_dump_logs; sp_fail "the small transfer failed"; }
+sp_wait "$INSIDE_PID" 30 || { sp_dump_logs; sp_fail "the second inside server failed"; }
+sp_cmp "$SP_TMP/SMALL.DAT" "$SP_TMP/inbox/SMALL.DAT"
 sp_run "$OFTP2_PEER" send --connect "127.0.0.1:$PARTNER_PORT" --ca "$SP_TMP/pki/ca.pem" \
 	--timeout $(sp_time 30) --id "$PARTNER_ID" --password WRONGPW --partner "$INSIDE_ID:INSIDEPW" \
 	--send "$SP_TMP/BIG.DAT" 2>"$SP_TMP/refused.log" && sp_fail "a wrong password was let in"
@@ -241,8 +256,16 @@ refusals() {
 	[ "$(value "$SP_TMP/m4" smartproxy_sessions_active)" = 0 ]
 }
 until_ok "the refusal was not counted: $(grep refusals "$SP_TMP/m4" 2>/dev/null)" 20 refusals
-grep -q '^smartproxy_sessions_ended_total{result=' "$SP_TMP/m4" || sp_fail "no ended session counted"
-[ "$(value "$SP_TMP/m4" smartproxy_sessions_started_total)" -ge 2 ] || sp_fail "sessions_started below 2"
+[ "$(value "$SP_TMP/m4" 'smartproxy_sessions_ended_total{result="normal"}')" = 1 ] ||
+	sp_fail "the whole transfer not counted as a normal end: $(grep ended_total "$SP_TMP/m4")"
+[ "$(value "$SP_TMP/m4" 'smartproxy_files_total{direction="from_partner"}')" = 1 ] ||
+	sp_fail "the file not counted: $(grep files_total "$SP_TMP/m4")"
+[ "$(value "$SP_TMP/m4" 'smartproxy_files_failed_total{direction="from_partner"}')" = 1 ] ||
+	sp_fail "the cut file not counted as failed: $(grep files_failed "$SP_TMP/m4")"
+[ "$(value "$SP_TMP/m4" smartproxy_sessions_started_total)" -ge 3 ] || sp_fail "sessions_started below 3"
+# proxy_stale and proxy_resumed went to the event runner (no script here).
+[ "$(value "$SP_TMP/m4" 'smartproxy_event_script_runs_total{outcome="no_script"}')" -ge 2 ] ||
+	sp_fail "event runs not counted: $(grep event_script "$SP_TMP/m4")"
 [ "$(value "$SP_TMP/m4" smartproxy_tunnel_reconnects_total)" = 0 ] ||
 	sp_fail "a new client process counts its own reconnects from 0"
 
