@@ -279,10 +279,11 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 	s->file.format = f->format;
 	s->file.rest = f->rest;
 	s->file.secured = f->sec != OFTP2_SEC_NONE || f->comp != OFTP2_COMP_NONE;
-	s->file.size_kib = f->osiz != 0 ? f->osiz : f->fsiz;
-	o2_file_progress(s);
 	s->phase = PH_WF_SFANS;
 	s->cdind = false;
+	/* For the live list: the announced size, and the file from now on. */
+	s->file.size_kib = f->osiz != 0 ? f->osiz : f->fsiz;
+	o2_file_progress(s);
 	return 0;
 }
 
