@@ -16,7 +16,7 @@ libspapi_la_SOURCES = \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \
-	src/api/bodies.c src/api/bodies.h src/api/live_body.c \
+	src/api/bodies.c src/api/bodies.h \
 	src/api/surface.c src/api/surface.h
 
 sbin_PROGRAMS += smartproxy-api
@@ -25,7 +25,7 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c src/api/live.c src/api/metrics.c
+	src/api/purge.c src/api/decide.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.
@@ -45,6 +45,11 @@ tests_unit_check_api_surface_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_live_SOURCES = tests/unit/check_api_live.c
 tests_unit_check_api_live_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_live_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+
+# The proxy's heartbeat (issue 15): the check of its live part, staleness,
+# the live list and GET /metrics.
+libspapi_la_SOURCES += src/api/live_body.c
+smartproxy_api_SOURCES += src/api/live.c src/api/metrics.c
 
 # Fuzz target: the site-file parser.
 check_PROGRAMS += tests/fuzz/fuzz_site

@@ -249,7 +249,6 @@ audit(struct session *s)
 	    { "duration_ms", dur }, { "reason", s->reason }),
 	    "session %s ended: %s%s%s", s->idtext, s->reason,
 	    s->reason_text[0] ? ": " : "", s->reason_text);
-	stats_session_ended(s->srv, s);
 	post_audit(s, partner, o, in);
 }
 
@@ -258,6 +257,7 @@ maybe_done(struct session *s)
 {
 	if (s->state == S_ENDING && s->leg_done[0] && s->leg_done[1]) {
 		audit(s);
+		stats_session_ended(s->srv, s);
 		destroy(s);
 	}
 }

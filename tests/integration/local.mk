@@ -72,13 +72,6 @@ SP_OPS_TESTS = \
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
 
-# Live state and metrics (issue 15): a transfer held half-way by
-# pause_relay.py in `smartproxyctl sessions --live` and in GET /metrics
-# (promtool), the client stopped mid-transfer: stale within three heartbeats.
-SP_LIVE_TESTS = tests/integration/live_metrics.sh
-dist_check_SCRIPTS += $(SP_LIVE_TESTS)
-TESTS += $(SP_LIVE_TESTS)
-EXTRA_DIST += tests/integration/pause_relay.py
 
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
@@ -88,6 +81,14 @@ SP_HARDENING_TESTS = \
 	tests/integration/hardening_chroot.sh
 dist_check_SCRIPTS += $(SP_HARDENING_TESTS)
 TESTS += $(SP_HARDENING_TESTS)
+
+# Live state and metrics (issue 15): a transfer held half-way by
+# pause_relay.py in `smartproxyctl sessions --live` and in GET /metrics
+# (promtool), the client stopped mid-transfer: stale within three heartbeats.
+SP_LIVE_TESTS = tests/integration/live_metrics.sh
+dist_check_SCRIPTS += $(SP_LIVE_TESTS)
+TESTS += $(SP_LIVE_TESTS)
+EXTRA_DIST += tests/integration/pause_relay.py
 
 # Online decisions and outgoing sessions through the full module chain
 # (issues 6 and 8): the partner module asks the real smartproxy-api per SSID
