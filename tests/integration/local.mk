@@ -72,7 +72,6 @@ SP_OPS_TESTS = \
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
 
-
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
 # chrooted into an empty directory as 'nobody' (skipped when not root).
