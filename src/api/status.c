@@ -2,6 +2,7 @@
  * status.c - POST/GET /v1/status: the latest proxy status as the client
  * reports it (connected or not, server address, Proxy ID, revision applied,
  * sessions), kept as one document that each report replaces (docs/api.md 5).
+ * GET adds how fresh it is (live.c): "stale" and "age_ms".
  */
 #include "config.h"
 
@@ -13,6 +14,15 @@
 #include "api/store_ops.h"
 #include "core/err.h"
 #include "core/log.h"
+
+static int64_t
+sp_json_int64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v != NULL ?
+	    json_object_get_int64(v) : 0;
+}
 
 void
 api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -34,6 +44,7 @@ api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "status", r);
 		goto done;
 	}
+	api_live_note(a, sp_json_int64(o, "heartbeat_ms"));
 	out->status = 204;
 done:
 	json_object_put(o);
@@ -57,6 +68,7 @@ api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	pthread_mutex_lock(&a->mu);
 	rev = a->rev;
 	pthread_mutex_unlock(&a->mu);
+	(void)api_live_judge(a, st);
 	o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_int64(rev));
 	json_object_object_add(o, "proxy", st);
