@@ -128,6 +128,7 @@ struct o2_file {
 	uint32_t lrecl;              /* SFIDLRECL */
 	uint64_t rec_len;            /* octets of the record still open */
 	uint64_t octets;             /* file octets of all DATA so far */
+	uint64_t size_kib;           /* SFIDOSIZ, else SFIDFSIZ (announced) */
 	uint64_t records;
 	uint64_t buffers;
 };
@@ -272,5 +273,10 @@ void o2_log_cmd(struct o2_sess *s, enum o2_side from,
 /* The file's entry in the session's audit record (fact "oftp2.files"). */
 void o2_audit_file(struct o2_sess *s, const char *result);
 void o2_log_file(struct o2_sess *s, const char *result);
+/* The file in transfer as the session fact "oftp2.file" (JSON), for the
+ * live list (docs/api.md 5.3): at SFID, then each time DATA crosses another
+ * O2_PROGRESS_STEP octets; "" once the file ended. */
+#define O2_PROGRESS_STEP (64u * 1024)
+void o2_file_progress(struct o2_sess *s);
 
 #endif

@@ -317,6 +317,24 @@ o2_log_file(struct o2_sess *s, const char *result)
 	    (unsigned long long)f->buffers, f->acnt ? " (restarted)" : "", result);
 	o2_audit_file(s, result);
 	s->file.active = false;
+	(void)host(s)->fact_set(s->ms, "oftp2.file", "");
+}
+
+void
+o2_file_progress(struct o2_sess *s)
+{
+	const struct o2_file *f = &s->file;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(f->dsn));
+	json_object_object_add(o, "direction", json_object_new_string(
+	    f->from == O2_OUT ? "from_partner" : "to_partner"));
+	json_object_object_add(o, "size_kib", json_object_new_int64((int64_t)f->size_kib));
+	json_object_object_add(o, "restart_offset", json_object_new_int64((int64_t)f->rest));
+	json_object_object_add(o, "octets", json_object_new_int64((int64_t)f->octets));
+	(void)host(s)->fact_set(s->ms, "oftp2.file",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 }
 
 /*

@@ -308,6 +308,9 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 	s->file.lrecl = f->lrecl;
 	s->phase = PH_WF_SFANS;
 	s->cdind = false;
+	/* For the live list: the announced size, and the file from now on. */
+	s->file.size_kib = f->osiz != 0 ? f->osiz : f->fsiz;
+	o2_file_progress(s);
 	return 0;
 }
 
@@ -399,7 +402,11 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 	    (r = check_records(s, oeb, oeb_len, err)) != 0)
 		return r;
 	s->credit--;
-	s->file.octets += info.octets;
+	if ((s->file.octets + info.octets) / O2_PROGRESS_STEP != s->file.octets / O2_PROGRESS_STEP) {
+		s->file.octets += info.octets;
+		o2_file_progress(s);
+	} else
+		s->file.octets += info.octets;
 	s->file.records += info.records;
 	s->file.buffers++;
 	return 0;

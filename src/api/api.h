@@ -59,6 +59,10 @@ struct api {
 	struct api_ops *ops;  /* events, event script, purge (ops.h) */
 	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */
 	struct api_panel *panel;  /* logins and files of the panel (panel.h) */
+
+	/* the proxy's heartbeat as this process received it (live.c), under mu */
+	int64_t hb_at_ms;     /* wall clock of the last report; 0: none yet */
+	int64_t hb_period_ms; /* its heartbeat_ms; 0: the client sends none */
 };
 
 /* Per request (MHD con_cls). */

@@ -240,6 +240,26 @@ sp_body_status(json_object *o, char *err, size_t errlen)
 	    !typed(o, "since", json_type_string, true))
 		return invalid(err, errlen, "'revision_applied' and 'sessions' "
 		    "must be integers or null, 'since' a string");
+	if (!typed(o, "heartbeat_ms", json_type_int, true) ||
+	    (json_object_object_get_ex(o, "heartbeat_ms", &v) && v != NULL &&
+	    (json_object_get_int64(v) < 1000 || json_object_get_int64(v) > 300000)))
+		return invalid(err, errlen, "'heartbeat_ms' must be an integer "
+		    "of 1000..300000 or null");
+	/* The DMZ's snapshot and the client's counters: clean copies only. */
+	if (json_object_object_get_ex(o, "live", &v) && v != NULL) {
+		json_object *clean;
+
+		if ((r = sp_body_live(v, &clean, err, errlen)) != 0)
+			return r;
+		json_object_object_add(o, "live", clean);
+	}
+	if (json_object_object_get_ex(o, "client", &v) && v != NULL) {
+		json_object *clean;
+
+		if ((r = sp_body_client_counters(v, &clean, err, errlen)) != 0)
+			return r;
+		json_object_object_add(o, "client", clean);
+	}
 	return SP_OK;
 }
 

@@ -1030,6 +1030,8 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/events", true, api_h_events_list },
 	{ "POST", "/v1/sessions", true, api_h_sessions_post },
 	{ "GET", "/v1/sessions", true, api_h_sessions_list },
+	{ "GET", "/v1/sessions/live", true, api_h_sessions_live },
+	{ "GET", "/metrics", true, api_h_metrics },
 	{ "POST", "/v1/status", true, api_h_status_post },
 	{ "GET", "/v1/status", true, api_h_status_get },
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },

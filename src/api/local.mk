@@ -45,9 +45,9 @@ dist_panel_DATA = src/api/panel/index.html src/api/panel/app.js \
 
 # Unit tests.
 check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store \
-	tests/unit/check_api_surface
+	tests/unit/check_api_surface tests/unit/check_api_live
 TESTS += tests/unit/check_api_site tests/unit/check_api_store \
-	tests/unit/check_api_surface
+	tests/unit/check_api_surface tests/unit/check_api_live
 tests_unit_check_api_site_SOURCES = tests/unit/check_api_site.c
 tests_unit_check_api_site_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_site_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
@@ -62,6 +62,14 @@ tests_unit_check_api_users_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_surface_SOURCES = tests/unit/check_api_surface.c
 tests_unit_check_api_surface_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_surface_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+tests_unit_check_api_live_SOURCES = tests/unit/check_api_live.c
+tests_unit_check_api_live_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_live_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+
+# The proxy's heartbeat (issue 15): the check of its live part, staleness,
+# the live list and GET /metrics.
+libspapi_la_SOURCES += src/api/live_body.c
+smartproxy_api_SOURCES += src/api/live.c src/api/metrics.c
 
 # Fuzz target: the site-file parser.
 check_PROGRAMS += tests/fuzz/fuzz_site

@@ -3,6 +3,7 @@
  * reports it (connected or not, server address, Proxy ID, revision applied,
  * sessions), kept as one document that each report replaces (docs/api.md 5),
  * and one per DMZ node: the token its client reports with names the node.
+ * GET adds how fresh each is (live.c): "stale" and "age_ms".
  */
 #include "config.h"
 
@@ -14,6 +15,15 @@
 #include "api/store_ops.h"
 #include "core/err.h"
 #include "core/log.h"
+
+static int64_t
+sp_json_int64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v != NULL ?
+	    json_object_get_int64(v) : 0;
+}
 
 void
 api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -35,6 +45,7 @@ api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "status", r);
 		goto done;
 	}
+	api_live_note(a, sp_json_int64(o, "heartbeat_ms"));
 	out->status = 204;
 done:
 	json_object_put(o);
@@ -60,6 +71,13 @@ api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	pthread_mutex_lock(&a->mu);
 	rev = a->rev;
 	pthread_mutex_unlock(&a->mu);
+	(void)api_live_judge(a, st);
+	if (nodes != NULL) {
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(nodes); i++)
+			(void)api_live_judge_node(json_object_array_get_idx(nodes, i));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_int64(rev));
 	json_object_object_add(o, "proxy", st);

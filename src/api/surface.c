@@ -50,6 +50,9 @@ const struct sp_surface_line sp_surface[] = {
 	{ "GET", "v1/settings", READ, SP_DMZ_NONE },
 	/* Routes of the document without their private keys. */
 	{ "GET", "v1/routes", READ, SP_DMZ_NONE },
+	{ "GET", "v1/sessions/live", READ, SP_DMZ_NONE },
+	/* Prometheus scrapes with a `read` token; the DMZ opens no port. */
+	{ "GET", "metrics", READ, SP_DMZ_NONE },
 	/* The client's own report: the DMZ must not speak for it. */
 	{ "POST", "v1/status", PROXY, SP_DMZ_NONE },
 	{ "POST", "v1/decisions/ssid", PROXY, SP_DMZ_ASK },

@@ -370,6 +370,18 @@ post_retry_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	post_next(arg);
 }
 
+/* Request latency for the metrics; the config long poll waits on purpose
+ * and is left out. */
+static void
+note_latency(struct backend *be, CURL *easy, bool ok)
+{
+	curl_off_t us = 0;
+
+	if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us) != CURLE_OK || us < 0)
+		us = 0;
+	backend_latency_note(be->cl, (uint64_t)us / 1000, ok);
+}
+
 static void
 post_done(struct backend *be, CURLcode res)
 {
@@ -377,6 +389,7 @@ post_done(struct backend *be, CURLcode res)
 	long status = 0;
 
 	curl_easy_getinfo(be->post_easy, CURLINFO_RESPONSE_CODE, &status);
+	note_latency(be, be->post_easy, res == CURLE_OK && status >= 200 && status < 300);
 	curl_multi_remove_handle(be->multi, be->post_easy);
 	be->posting = false;
 	if (p == NULL)
@@ -401,6 +414,12 @@ post_done(struct backend *be, CURLcode res)
 	post_next(be);
 }
 
+size_t
+backend_pending(struct client *cl)
+{
+	return cl->be != NULL ? cl->be->nposts : 0;
+}
+
 void
 backend_post(struct client *cl, const char *path, const char *body)
 {
@@ -412,6 +431,21 @@ backend_post(struct client *cl, const char *path, const char *body)
 	if (!api_path_ok(path)) {
 		sp_log(SP_LOG_WARN, "backend", "server asked to POST to '%.60s': refused", path);
 		return;
+	}
+	/* Each status report replaces the previous one: while the backend is
+	 * away, heartbeats must not pile up in front of events and audits.
+	 * The head is left alone while in flight (curl reads its body). */
+	if (strcmp(path, "v1/status") == 0) {
+		for (p = be->posting && be->posts != NULL ? be->posts->next : be->posts;
+		    p != NULL; p = p->next) {
+			char *b;
+
+			if (strcmp(p->path, path) != 0 || (b = strdup(body)) == NULL)
+				continue;
+			free(p->body);
+			p->body = b;
+			return;
+		}
 	}
 	if (be->nposts >= POSTS_MAX) {
 		sp_log(SP_LOG_ERR, "backend", "backend unreachable and %d documents waiting: dropped one for %s",
@@ -484,8 +518,10 @@ ask_done(struct backend *be, CURL *easy, CURLcode res)
 	if (a == NULL)
 		return;
 	be->nasks--;
-	if (res == CURLE_OK) {
+	if (res == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	note_latency(be, easy, status >= 200 && status < 300);
+	if (res == CURLE_OK) {
 		/* Answer text for the module: NUL-terminated, bounded. */
 		if (sp_buf_put_u8(&a->reply, 0) != 0)
 			status = -1;

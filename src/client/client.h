@@ -23,6 +23,10 @@
 /* Output buffer bound of a pipe's connections (allocated lazily). */
 #define SP_PIPE_OUT_MAX (512u * 1024)
 
+/* Backend request latency buckets (ms), heartbeat.c. */
+#define BACKEND_BUCKETS 11
+extern const unsigned backend_buckets_ms[BACKEND_BUCKETS];
+
 struct backend;
 struct pipe;
 struct route_listener;
@@ -62,6 +66,15 @@ struct client {
 	char dmz_last[256];
 	struct sp_timer dmz_timer;
 
+	/* heartbeat (heartbeat.c) and the client's own counters */
+	struct sp_timer hb_timer;
+	bool hb_waiting;               /* live_get sent, no answer yet */
+	json_object *live;             /* the server's last checked snapshot */
+	uint64_t tunnel_connects;      /* control connections that came up */
+	bool stopping;                 /* the last report says "not connected" */
+	uint64_t be_count, be_sum_ms, be_failures;
+	uint64_t be_counts[BACKEND_BUCKETS];  /* per bucket, not cumulative */
+
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
@@ -96,8 +109,26 @@ int backend_reload_token(struct client *cl, char *err, size_t errlen);
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+/* Documents still waiting to be posted. */
+size_t backend_pending(struct client *cl);
 /* Answer question `id` of the server (status -1: not asked, body NULL). */
 void backend_answer(struct client *cl, long long id, long status, const char *body);
+
+/* heartbeat.c: the status report (POST /v1/status) and its timer. */
+void heartbeat_start(struct client *cl);
+void heartbeat_stop(struct client *cl);
+/* Report now; `event` says why ("connected", "heartbeat", ...). */
+void status_report(struct client *cl, const char *event);
+/* The server's answer to live_get (the message; not taken). */
+void heartbeat_live(struct client *cl, json_object *msg);
+/* The control connection went: forget the snapshot. */
+void heartbeat_lost(struct client *cl);
+/* On the way out: report "stopping" (not connected) and give the backend
+ * up to GOODBYE_MS to take it, so status says so at once, not only after
+ * three periods. */
+void heartbeat_goodbye(struct client *cl);
+/* One finished backend request (POST or question), for the histogram. */
+void backend_latency_note(struct client *cl, uint64_t ms, bool ok);
 
 /* dmz.c: the server's requests for the backend, checked against the DMZ
  * surface (src/api/surface.h) before backend_post / backend_ask. */

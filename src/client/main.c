@@ -139,14 +139,17 @@ main(int argc, char **argv)
 	}
 	dmz_start(&cl);
 	control_start(&cl);
+	heartbeat_start(&cl);
 	sp_log(SP_LOG_NOTICE, "core", "smartproxy-client %s: server %s, inside %s:%u", PACKAGE_VERSION,
 	    cl.server_text, cl.conf.inside.address.host, cl.conf.inside.address.port);
 	rc = sp_loop_run(cl.loop) == 0 ? 0 : 1;
 	sp_notify("STOPPING=1");
+	heartbeat_goodbye(&cl);
 out:
 	if (cl.loop != NULL) {
 		routes_close(&cl);
 		pipes_close_all(&cl);
+		heartbeat_stop(&cl);
 		control_stop(&cl);
 		dmz_stop(&cl);
 		backend_stop(&cl);

@@ -179,6 +179,7 @@ struct sp_client_conf {
 		char *token_file;
 		char *ca_file;           /* NULL: system trust store */
 		int timeout;             /* seconds */
+		int heartbeat;           /* seconds between status reports */
 	} backend;
 	struct {
 		struct sp_hostport address;

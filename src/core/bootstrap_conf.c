@@ -311,6 +311,9 @@ static const struct sp_bs_key client_backend_keys[] = {
 	{ .name = "ca_file", .type = SP_BS_PATH, .offset = IN(backend, ca_file) },
 	{ .name = "timeout", .type = SP_BS_INT, .offset = IN(backend, timeout),
 	  .min = 1, .max = 600, .def = "30" },
+	/* The backend calls the proxy stale after three periods without one. */
+	{ .name = "heartbeat", .type = SP_BS_INT, .offset = IN(backend, heartbeat),
+	  .min = 1, .max = 300, .def = "10" },
 	{ .name = NULL }
 };
 

@@ -7,6 +7,7 @@
  * delivered a configuration revision. See docs/architecture.md.
  */
 #include "server/server.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
@@ -239,7 +240,9 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (bridge_start(&srv) != 0)
+	/* Before the bridge: security lines are counted before a filter
+	 * module lowers them. */
+	if (stats_start(&srv) != 0 || bridge_start(&srv) != 0)
 		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
@@ -283,6 +286,7 @@ out:
 		sp_loop_once(srv.loop, 0);
 	sp_workers_free(srv.workers);
 	bridge_stop(&srv);
+	stats_stop(&srv);
 	for (c = 0; c < (int)srv.nchain; c++)
 		if (srv.chain[c].m->config_apply != NULL)
 			srv.chain[c].m->config_apply(srv.chain[c].mctx, NULL);

@@ -29,6 +29,7 @@
 struct session;
 struct tunconn;
 struct pwait;
+struct server_stats;
 
 /* A module in the chain, as the relay core calls it. */
 struct chain_entry {
@@ -130,6 +131,7 @@ struct server {
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
+	struct server_stats *stats;   /* counters (stats.h) */
 	bool stopping;
 	bool draining;              /* SIGTERM: no new sessions, see main.c */
 };
@@ -216,5 +218,7 @@ void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *
 /* The client could not reach the inside server for s. */
 void session_inside_failed(struct session *s, const char *why);
 void sessions_end_all(struct server *srv, const char *reason);
+/* A session fact (owned by the session), or NULL. */
+const char *session_fact(struct session *s, const char *key);
 
 #endif

@@ -16,6 +16,7 @@
  * that looks at it agreed.
  */
 #include "server/session.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -66,8 +67,8 @@ src_leg(enum sp_dir dir)
 	return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
 }
 
-static const char *
-fact(struct session *s, const char *key)
+const char *
+session_fact(struct session *s, const char *key)
 {
 	size_t i;
 
@@ -75,6 +76,12 @@ fact(struct session *s, const char *key)
 		if (strcmp(s->facts[i].key, key) == 0)
 			return s->facts[i].value;
 	return NULL;
+}
+
+static const char *
+fact(struct session *s, const char *key)
+{
+	return session_fact(s, key);
 }
 
 static int
@@ -284,6 +291,7 @@ maybe_done(struct session *s)
 {
 	if (s->state == S_ENDING && s->leg_done[0] && s->leg_done[1]) {
 		audit(s);
+		stats_session_ended(s->srv, s);
 		destroy(s);
 	}
 }
@@ -794,6 +802,7 @@ session_new(struct server *srv, struct rtconf *rt)
 		s->next->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	stats_session_started(srv);
 	for (i = 0; i < srv->nchain; i++) {
 		s->ms[i].s = s;
 		s->ms[i].idx = i;

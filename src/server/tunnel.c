@@ -11,6 +11,7 @@
  */
 #include "server/server.h"
 #include "server/session.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "tunnel/msg.h"
@@ -197,6 +198,10 @@ control_msg(struct tunconn *tc, json_object *msg)
 		send_msg(tc, m);
 	} else if (strcmp(type, "pong") == 0) {
 		/* last_rx is enough */
+	} else if (strcmp(type, "live_get") == 0) {
+		/* The client's heartbeat: it reports our sessions and counters
+		 * to the backend after checking them (docs/api.md 5.3). */
+		send_msg(tc, stats_live(tc->srv));
 	} else if (strcmp(type, "answer") == 0) {
 		bridge_answer(tc->srv, msg);
 	} else if (strcmp(type, "open_failed") == 0) {

@@ -99,6 +99,8 @@ matrix = [("GET",    "/v1/config",                        {"proxy"}),
           ("GET",    "/v1/status",                        {"read"}),
           ("GET",    "/v1/settings",                      {"read"}),
           ("GET",    "/v1/routes",                        {"read"}),
+          ("GET",    "/v1/sessions/live",                 {"read"}),
+          ("GET",    "/metrics",                          {"read"}),
           ("POST",   "/v1/status",                        {"proxy"}),
           ("POST",   "/v1/decisions/ssid",                {"proxy"})]
 def call(method, path, role, body=None):

@@ -76,6 +76,7 @@ chain_write_client_conf() {
 	  token_file: $SP_TMP/token
 	  ca_file: $SP_TMP/pki/ca.pem
 	  timeout: ${CHAIN_BACKEND_TIMEOUT:-5}
+	  heartbeat: ${CHAIN_HEARTBEAT:-10}
 	inside:
 	  address: 127.0.0.1:$INSIDE_PORT
 	state_dir: $SP_TMP/client-state

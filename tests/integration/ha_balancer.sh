@@ -5,7 +5,8 @@
 # client and Proxy ID), one smartproxy-api behind both clients, `send-proxy-v2`
 # to listeners with `proxy_protocol: {trusted: [127.0.0.1/32]}`.
 #
-#  1. both nodes apply the same revision; GET /v1/status lists both nodes;
+#  1. both nodes apply the same revision; GET /v1/status lists both nodes,
+#     each with its own heartbeat freshness (stale false, age_ms);
 #  2. transfers from a partner at 127.0.0.7 (allowed from it and from
 #     192.0.2.0/24 only, which only step 3's headers carry) spread over
 #     both nodes; every audit record carries the node and the partner's
@@ -163,10 +164,13 @@ nodes_ok() {
 	import json, sys
 	doc = json.load(open(sys.argv[1]))
 	nodes = {n["node"]: n["status"] for n in doc.get("nodes") or []}
+	fresh = {n["node"]: n.get("stale") is False and n.get("age_ms", -1) >= 0
+	         for n in doc.get("nodes") or []}
 	for want in sys.argv[2:]:
 	    name, connected, rev = want.split(":")
 	    st = nodes.get(name)
-	    if st is None or st.get("connected") != (connected == "up"):
+	    # Each node's report judged on its own (heartbeat): a live client's is fresh.
+	    if st is None or st.get("connected") != (connected == "up") or not fresh[name]:
 	        sys.exit(1)
 	    if rev and st.get("revision_applied") != int(rev):
 	        sys.exit(1)

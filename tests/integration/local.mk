@@ -113,6 +113,14 @@ SP_HARDENING_TESTS = \
 dist_check_SCRIPTS += $(SP_HARDENING_TESTS)
 TESTS += $(SP_HARDENING_TESTS)
 
+# Live state and metrics (issue 15): a transfer held half-way by
+# pause_relay.py in `smartproxyctl sessions --live` and in GET /metrics
+# (promtool), the client stopped mid-transfer: stale within three heartbeats.
+SP_LIVE_TESTS = tests/integration/live_metrics.sh
+dist_check_SCRIPTS += $(SP_LIVE_TESTS)
+TESTS += $(SP_LIVE_TESTS)
+EXTRA_DIST += tests/integration/pause_relay.py
+
 # Online decisions and outgoing sessions through the full module chain
 # (issues 6 and 8): the partner module asks the real smartproxy-api per SSID
 # (allowed, blocked with the backend's ESID, backend stopped or gone: ESID 08

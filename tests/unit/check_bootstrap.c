@@ -136,6 +136,7 @@ START_TEST(client_full)
 	ck_assert_str_eq(c.backend.token_file, "/etc/smartproxy/token");
 	ck_assert_str_eq(c.backend.ca_file, "/etc/smartproxy/ca.pem");
 	ck_assert_int_eq(c.backend.timeout, 600);
+	ck_assert_int_eq(c.backend.heartbeat, 2);
 	ck_assert_str_eq(c.inside.address.host, "10.0.0.5");
 	ck_assert_uint_eq(c.inside.address.port, 3305);
 	ck_assert_str_eq(c.state_dir, "/var/lib/smartproxy-client");
@@ -171,6 +172,8 @@ static const struct {
 	  ":2: key 'tunnel.listen': expected host:port, got \"::1:7443\"" },
 	{ "client-bad-range.yaml", ":7: key 'backend.timeout': expected an "
 	  "integer from 1 to 600, got \"601\"" },
+	{ "client-bad-heartbeat.yaml", ":7: key 'backend.heartbeat': expected an "
+	  "integer from 1 to 300, got \"0\"" },
 	{ "client-bad-proxy-id.yaml", ":3: key 'server.proxy_id': expected 64 "
 	  "hex digits, got \"0123456789abcdef0123456789abcdef01234567...\"" },
 	{ "client-bad-url.yaml", ":5: key 'backend.url': expected an https:// "

@@ -854,11 +854,48 @@ bad:
 	return -1;
 }
 
+/* The live list (GET /v1/sessions/live): what runs now, with progress. */
+static void
+live_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "sessions"), *st, *f;
+	size_t i;
+
+	if (json_object_object_get_ex(ans, "stale", &st) && json_object_get_boolean(st))
+		printf("proxy stale: no heartbeat for %s ms; no live sessions known\n",
+		    s_of(ans, "age_ms"));
+	else if (json_object_object_get_ex(ans, "connected", &st) && !json_object_get_boolean(st))
+		printf("proxy not connected: no live sessions known\n");
+	printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s %s\n", "SESSION",
+	    "DIR", "VIA", "PARTNER", "SOURCE", "STATE", "STARTED", "FROM PARTNER",
+	    "TO PARTNER", "FILE");
+	for (i = 0; i < len_of(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+
+		printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s ", s_of(s, "session"),
+		    s_of(s, "direction"), s_of(s, "via"), s_of(s, "partner"),
+		    s_of(s, "source_address"), s_of(s, "state"), s_of(s, "started"),
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"));
+		if (json_object_object_get_ex(s, "file", &f) && f != NULL)
+			printf("%s %s %s octets of %s KiB\n", s_of(f, "name"),
+			    s_of(f, "direction"), s_of(f, "octets"), s_of(f, "size_kib"));
+		else
+			printf("-\n");
+	}
+}
+
 int
 ctl_cmd_sessions(const struct ctl *c, int argc, char **argv)
 {
 	char q[1024] = "v1/sessions";
 
+	if (argc >= 2 && strcmp(argv[1], "--live") == 0) {
+		if (argc != 2) {
+			ctl_usage_error("usage: sessions --live (no other option)");
+			return CTL_USAGE;
+		}
+		return show(c, "GET", "v1/sessions/live", NULL, live_table);
+	}
 	if (list_query(argc, argv, true, q, sizeof(q)) != 0)
 		return CTL_USAGE;
 	return show(c, "GET", q, NULL, sessions_table);
@@ -895,7 +932,7 @@ ctl_cmd_events(const struct ctl *c, int argc, char **argv)
 static void
 status_table(json_object *ans)
 {
-	json_object *p, *st;
+	json_object *p, *st, *v;
 
 	printf("backend revision:  %s\n", s_of(ans, "revision"));
 	if (!json_object_object_get_ex(ans, "proxy", &p) || p == NULL) {
@@ -904,12 +941,22 @@ status_table(json_object *ans)
 	}
 	if (!json_object_object_get_ex(p, "status", &st))
 		st = NULL;
-	printf("reported:          %s by %s\n", s_of(p, "received"), s_of(p, "reported_by"));
-	printf("connected:         %s\n", s_of(st, "connected"));
+	printf("reported:          %s by %s (%s ms ago)\n", s_of(p, "received"),
+	    s_of(p, "reported_by"), s_of(p, "age_ms"));
+	/* A stale report no longer says how the proxy stands. */
+	if (json_object_object_get_ex(p, "stale", &v) && json_object_get_boolean(v))
+		printf("connected:         stale (no heartbeat for %s ms, heartbeat every %s ms)\n",
+		    s_of(p, "age_ms"), s_of(st, "heartbeat_ms"));
+	else
+		printf("connected:         %s\n", s_of(st, "connected"));
 	printf("server:            %s\n", s_of(st, "server"));
 	printf("Proxy ID:          %s\n", s_of(st, "proxy_id"));
 	printf("revision applied:  %s\n", s_of(st, "revision_applied"));
-	printf("sessions:          %s\n", s_of(st, "sessions"));
+	if (json_object_object_get_ex(p, "stale", &v) && json_object_get_boolean(v))
+		printf("sessions:          unknown (stale)\n");
+	else
+		printf("sessions:          %s\n", s_of(st, "sessions"));
+	printf("heartbeat:         %s ms\n", s_of(st, "heartbeat_ms"));
 	/* Several DMZ nodes: one line each, by the token its client reports with. */
 	if (json_object_object_get_ex(ans, "nodes", &p) &&
 	    json_object_is_type(p, json_type_array) && json_object_array_length(p) > 1) {
@@ -921,9 +968,9 @@ status_table(json_object *ans)
 			if (!json_object_object_get_ex(n, "status", &st))
 				st = NULL;
 			printf("node %-12s connected %s, server %s, revision %s, sessions %s, "
-			    "reported %s\n", s_of(n, "node"), s_of(st, "connected"),
+			    "reported %s, stale %s\n", s_of(n, "node"), s_of(st, "connected"),
 			    s_of(st, "server"), s_of(st, "revision_applied"), s_of(st, "sessions"),
-			    s_of(n, "received"));
+			    s_of(n, "received"), s_of(n, "stale"));
 		}
 	}
 }

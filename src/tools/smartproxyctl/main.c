@@ -49,6 +49,7 @@ usage(FILE *f)
 	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever  admin\n"
 	    "  rules remove ID                                            admin\n"
 	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]  read\n"
+	    "  sessions --live                                            read\n"
 	    "  events [--since T] [--limit N]                             read\n"
 	    "  status                                                     read\n"
 	    "  (admin may do everything; read sees partners without password hashes;\n"
