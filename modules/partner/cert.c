@@ -32,14 +32,16 @@ count_pem(const char *pem, const char *label)
 
 int
 pm_trust_load(const char *ca_pem, const char *crl_pem,
-    gnutls_x509_trust_list_t *out, char *err, size_t errlen)
+    gnutls_x509_trust_list_t *out, struct sp_crl_set *crl, char *err, size_t errlen)
 {
 	gnutls_x509_trust_list_t tl;
 	gnutls_datum_t ca = { (unsigned char *)(uintptr_t)ca_pem, (unsigned)strlen(ca_pem) };
+	gnutls_x509_crl_t *crls;
 	size_t want;
 	int r;
 
 	*out = NULL;
+	memset(crl, 0, sizeof(*crl));
 	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
 		return SP_ERR_NOMEM;
 	want = count_pem(ca_pem, "-----BEGIN CERTIFICATE-----");
@@ -51,17 +53,20 @@ pm_trust_load(const char *ca_pem, const char *crl_pem,
 		return SP_ERR_CONFIG;
 	}
 	if (crl_pem != NULL) {
-		gnutls_datum_t crl = { (unsigned char *)(uintptr_t)crl_pem,
-			(unsigned)strlen(crl_pem) };
-		/* Only CRLs signed by a CA of the bundle are taken; a CRL we drop
-		 * silently would let revoked certificates through, so refuse. */
-		want = count_pem(crl_pem, "-----BEGIN X509 CRL-----");
-		r = gnutls_x509_trust_list_add_trust_mem(tl, NULL, &crl,
-		    GNUTLS_X509_FMT_PEM, GNUTLS_TL_VERIFY_CRL, 0);
-		if (want == 0 || r < 0 || (size_t)r != want) {
-			snprintf(err, errlen, "crl: expected PEM CRLs issued by a CA of "
-			    "ca_bundle");
+		/* Only CRLs signed by a CA of the bundle: a CRL we dropped silently
+		 * would let revoked certificates through, so refuse. An expired one
+		 * is kept (with its nextUpdate): the partner's policy decides. */
+		if ((r = sp_crl_load(ca_pem, crl_pem, crl, err, errlen)) != SP_OK) {
 			gnutls_x509_trust_list_deinit(tl, 1);
+			return r;
+		}
+		crls = sp_crl_set_take(crl);
+		r = gnutls_x509_trust_list_add_crls(tl, crls, (unsigned)crl->n, 0, 0);
+		gnutls_free(crls);      /* the list took the CRLs, not the array */
+		if (r < 0 || (size_t)r != crl->n) {
+			snprintf(err, errlen, "crl: not taken into the trust list");
+			gnutls_x509_trust_list_deinit(tl, 1);
+			sp_crl_set_free(crl);
 			return SP_ERR_CONFIG;
 		}
 	}
@@ -87,37 +92,54 @@ pinned(const struct pm_partner *p, const uint8_t *der, size_t derlen,
 	return hit;
 }
 
-static bool
-chains(const struct pm_partner *p, const uint8_t *der, size_t derlen)
+/* GnuTLS status of the leaf against the partner's CAs and CRLs; 0 = good.
+ * The nextUpdate of a CRL is not looked at here (GnuTLS does not either). */
+static unsigned
+chain_status(const struct pm_partner *p, const uint8_t *der, size_t derlen)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)derlen };
 	gnutls_typed_vdata_st purpose = {
 		GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0
 	};
-	unsigned status = 1;
-	bool ok;
+	unsigned status = GNUTLS_CERT_INVALID;
 
 	if (p->trust == NULL || gnutls_x509_crt_init(&crt) < 0)
-		return false;
-	ok = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) >= 0 &&
+		return GNUTLS_CERT_INVALID;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0 ||
 	    gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1, 0,
-	    &status, NULL) >= 0 && status == 0;
+	    &status, NULL) < 0)
+		status = GNUTLS_CERT_INVALID;
 	gnutls_x509_crt_deinit(crt);
-	return ok;
+	return status;
 }
 
 enum pm_cert_verdict
 pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
-    const char *sha256)
+    const char *sha256, const struct sp_crl_info **stale)
 {
+	const struct sp_crl_info *ci;
+	unsigned status;
+
+	if (stale != NULL)
+		*stale = NULL;
 	if (!p->require_cert)
 		return PM_CERT_OK;
 	if (der == NULL || derlen == 0)
 		return PM_CERT_MISSING;
 	if (p->npins > 0 && pinned(p, der, derlen, sha256))
 		return PM_CERT_OK;
-	if (chains(p, der, derlen))
-		return PM_CERT_OK;
-	return PM_CERT_NO_MATCH;
+	status = chain_status(p, der, derlen);
+	if (status & GNUTLS_CERT_REVOKED)
+		return PM_CERT_REVOKED;
+	if (status != 0)
+		return PM_CERT_NO_MATCH;
+	ci = sp_crl_for_cert(&p->crl, der, derlen);
+	if (sp_crl_expired(ci, time(NULL))) {
+		if (stale != NULL)
+			*stale = ci;
+		if (!p->crl_fail_open)
+			return PM_CERT_CRL_EXPIRED;
+	}
+	return PM_CERT_OK;
 }

@@ -9,6 +9,7 @@ libsmartproxy_la_SOURCES += \
 	src/core/conn.c src/core/conn.h \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
+libsmartproxy_la_SOURCES += src/core/crl.c src/core/crl.h
 libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h
 libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
 libsmartproxy_la_LIBADD = -lpthread

@@ -1315,6 +1315,18 @@ h_backend_ask(struct sp_msess *ms, const char *path, const char *json, unsigned 
 	return bridge_ask(ms->s->srv, ms->s, ms->idx, path, json, timeout_ms, answer, arg);
 }
 
+static void
+h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
+{
+	struct sp_conn *c;
+
+	if (ms == NULL || (leg != SP_LEG_OUTSIDE && leg != SP_LEG_INSIDE) || alert > 255)
+		return;
+	/* Only marked: the alert goes out when the session ends the leg. */
+	if ((c = ms->s->leg[leg]) != NULL && c->tls != NULL)
+		c->close_alert = alert;
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -1336,4 +1348,5 @@ const struct sp_host server_host = {
 	.backend_post = h_backend_post,
 	.backend_ask = h_backend_ask,
 	.security_from = h_security_from,
+	.tls_alert = h_tls_alert,
 };

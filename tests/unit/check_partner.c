@@ -50,7 +50,7 @@ struct cert {
 	char sha[65];
 	char *subject;
 };
-static struct cert ca, client, revoked, rogue_ca, rogue, crl;
+static struct cert ca, client, revoked, rogue_ca, rogue, crl, crl_expired;
 
 static char *
 read_file(const char *name)
@@ -131,6 +131,7 @@ global_setup(void)
 	load_cert(&rogue_ca, "rogue-ca.pem", true);
 	load_cert(&rogue, "rogue-client.pem", true);
 	load_cert(&crl, "crl.pem", false);
+	load_cert(&crl_expired, "crl-expired.pem", false);
 	pm_wall_now = clock_wall;
 	pm_mono_ms = clock_mono;
 }
@@ -151,6 +152,7 @@ global_teardown(void)
 	free_cert(&rogue_ca);
 	free_cert(&rogue);
 	free_cert(&crl);
+	free_cert(&crl_expired);
 }
 
 /* ---- configuration builders ---- */
@@ -604,6 +606,11 @@ START_TEST(tls_certificates)
 	ck_assert_int_eq(s_open(&s, 5, "198.51.100.7", 0), SP_CONTINUE);
 	ck_assert_int_eq(s_tls(&s, &revoked), SP_REJECT);
 	s_close(&s, "rejected");
+	/* Its own line with serial and issuer, and the TLS alert says why. */
+	ASSERT_SECURITY("5 certificate_revoked: client certificate serial=0b "
+	    "issuer=\"CN=Partner Test CA\" sha256=");
+	ASSERT_SECURITY("is revoked by the CRL of partner BYCA");
+	ck_assert_uint_eq(pmh_rec.tls_alert, 44);
 	ck_assert_int_eq(s_open(&s, 6, "198.51.100.7", 0), SP_CONTINUE);
 	ck_assert_int_eq(s_tls(&s, &rogue), SP_REJECT);
 	s_close(&s, "rejected");
@@ -616,6 +623,41 @@ START_TEST(tls_certificates)
 	ck_assert_int_eq(s_tls(&s, &rogue), SP_CONTINUE);
 	s_close(&s, "normal");
 	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
+}
+END_TEST
+
+/* A CRL past its nextUpdate: refused by default (fail_closed), let through
+ * with a warning under fail_open; a revoked certificate stays revoked. */
+START_TEST(tls_crl_expired)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("CLOSED", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json,
+	    crl_expired.pem_json),
+	    partner("OPENCRL", "\"allowed_networks\":[\"203.0.113.0/24\"],\"tls\":"
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,"
+	    "\"crl_expired\":\"fail_open\"}", ca.pem_json, crl_expired.pem_json), NULL));
+
+	ck_assert_int_eq(s_open(&s, 1, "198.51.100.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("1 crl_expired: client certificate sha256=");
+	ASSERT_SECURITY("of partner CLOSED: the CRL of CN=Partner Test CA is past its "
+	    "nextUpdate 2020-01-02T00:00:00Z; crl_expired fail_closed");
+
+	ck_assert_int_eq(s_open(&s, 2, "203.0.113.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert(pmh_log_find("partner OPENCRL: the CRL of CN=Partner Test CA is past its "
+	    "nextUpdate 2020-01-02T00:00:00Z; crl_expired fail_open") >= 0);
+	ck_assert_uint_eq(pmh_rec.nsecurity, 1);
+	/* A policy that is neither is refused with the revision. */
+	parse_err(section(NULL, partner("X", "\"tls\":{\"require_client_cert\":"
+	    "true,\"ca_bundle\":%s,\"crl\":%s,\"crl_expired\":\"maybe\"}", ca.pem_json,
+	    crl.pem_json), NULL), "partners[0].tls: crl_expired: expected \"fail_closed\" "
+	    "or \"fail_open\"");
 }
 END_TEST
 
@@ -1356,6 +1398,7 @@ partner_suite(void)
 	tcase_add_test(tc, open_no_config);
 	tcase_add_test(tc, init_options);
 	tcase_add_test(tc, tls_certificates);
+	tcase_add_test(tc, tls_crl_expired);
 	tcase_add_test(tc, ssid_decisions);
 	tcase_add_test(tc, ssid_missing_certificate);
 	tcase_add_test(tc, ssid_other_messages);

@@ -241,6 +241,14 @@ pmh_answer_asks(int status, const char *body)
 	return n;
 }
 
+static void
+h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
+{
+	(void)ms;
+	if (leg == SP_LEG_OUTSIDE)
+		pmh_rec.tls_alert = alert;
+}
+
 #define PMH_TABLE(async) { \
 	.abi_major = SP_MODULE_ABI_MAJOR, .abi_minor = SP_MODULE_ABI_MINOR, \
 	.struct_size = sizeof(struct sp_host), .log = h_log, .security = h_security, \
@@ -248,7 +256,7 @@ pmh_answer_asks(int status, const char *body)
 	.resume = h_resume, .end = h_end, .timer_set = h_timer_set, \
 	.timer_cancel = h_timer_cancel, .fact_get = h_fact_get, \
 	.fact_set = h_fact_set, .config = h_config, .event = h_event, \
-	.run_async = async, .backend_ask = h_backend_ask }
+	.run_async = async, .backend_ask = h_backend_ask, .tls_alert = h_tls_alert }
 
 const struct sp_host pmh_host = PMH_TABLE(h_run_async);
 const struct sp_host pmh_host_sync = PMH_TABLE(NULL);

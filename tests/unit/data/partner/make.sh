@@ -1,7 +1,8 @@
 #!/bin/sh
 # make.sh - regenerate the certificates of tests/unit/check_partner.c with
 # certtool (gnutls-bin): a CA, a client certificate it issued, one it issued
-# and revoked (crl.pem), and an unrelated CA with its own client. Valid for a
+# and revoked (crl.pem), an expired CRL (crl-expired.pem), and an unrelated CA
+# with its own client. Valid for a
 # century, so the committed files do not expire under the tests; the keys
 # are thrown away (the tests only verify).
 set -eu
@@ -27,3 +28,8 @@ issue rogue-client "ACME lookalike" rogue-ca 12
 printf 'crl_next_update = 36500\ncrl_number = 1\n' >"$t/crl.tmpl"
 certtool --generate-crl --load-ca-privkey "$t/ca.key" --load-ca-certificate ca.pem \
 	--load-certificate revoked-client.pem --template "$t/crl.tmpl" --outfile crl.pem 2>/dev/null
+# A CRL of the same CA whose nextUpdate is long past (it revokes nothing), for
+# the crl_expired policy.
+printf 'crl_this_update_date = "2020-01-01 00:00:00"\ncrl_next_update_date = "2020-01-02 00:00:00"\ncrl_number = 2\n' >"$t/crl-expired.tmpl"
+certtool --generate-crl --load-ca-privkey "$t/ca.key" --load-ca-certificate ca.pem \
+	--template "$t/crl-expired.tmpl" --outfile crl-expired.pem 2>/dev/null
