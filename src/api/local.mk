@@ -12,6 +12,7 @@ libspapi_la_SOURCES = \
 	src/api/site.c src/api/site.h \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/store.c src/api/store.h src/api/store_int.h \
+	src/api/store_crl.c \
 	src/api/render.c \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
@@ -24,7 +25,7 @@ smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
 	src/api/http.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c
+	src/api/purge.c src/api/decide.c src/api/crls.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.

@@ -114,7 +114,13 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 4) { ALTER ...; user_version = 4 }`. */
+	/* Version 6: revocation per CA bundle and the CRLs kept (store_crl.c). */
+	if (version < 6) {
+		if (sp_store_exec(st, sp_store_schema_v6) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 7) { ALTER ...; user_version = 7 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -404,7 +410,9 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, int64_t *rev)
 		r = SP_ERR_SYSTEM;
 		goto fail;
 	}
-	if ((r = insert_all(st, site)) != 0 || (r = sp_store_bump(st, rev)) != 0)
+	if ((r = insert_all(st, site)) != 0 ||
+	    (r = sp_store_import_revocation(st, site)) != 0 ||
+	    (r = sp_store_bump(st, rev)) != 0)
 		goto fail;
 	if (sp_store_exec(st, "COMMIT") != 0) {
 		r = SP_ERR_SYSTEM;

@@ -53,6 +53,7 @@ struct client {
 	long long applied;             /* revision the server acknowledged, or -1 */
 
 	struct backend *be;
+	struct crl_fetch *crl;
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
@@ -73,6 +74,28 @@ void backend_stop(struct client *cl);
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+
+/*
+ * The client's own requests, on the backend's curl loop (never the server's:
+ * what the DMZ asks goes through backend_post/backend_ask above).
+ * backend_run: `easy` (a CURL *, set up by the caller) runs; done() is called
+ * once with its CURLcode, then the caller owns `easy` again (clean it up).
+ * backend_abort: take it back without done().
+ * backend_own_post: POST `json` to <backend>/<path> with our token, once;
+ * done (may be NULL) gets the HTTP status (-1: none) and body.
+ */
+typedef void backend_job_done(struct client *cl, void *easy, int res, void *arg);
+typedef void backend_own_done(struct client *cl, long status, const char *body, void *arg);
+int backend_run(struct client *cl, void *easy, backend_job_done *done, void *arg);
+void backend_abort(struct client *cl, void *easy);
+int backend_own_post(struct client *cl, const char *path, const char *json,
+    backend_own_done *done, void *arg);
+
+/* crl.c: fetch the CRLs of the configuration's CA bundles */
+int crl_start(struct client *cl);
+/* A new configuration: its CA bundles and distribution points. */
+void crl_config_changed(struct client *cl);
+void crl_stop(struct client *cl);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

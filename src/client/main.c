@@ -138,6 +138,8 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (crl_start(&cl) != 0)
+		goto out;
 	control_start(&cl);
 	sp_log(SP_LOG_NOTICE, "core", "smartproxy-client %s: server %s, inside %s:%u", PACKAGE_VERSION,
 	    cl.server_text, cl.conf.inside.address.host, cl.conf.inside.address.port);
@@ -147,6 +149,7 @@ out:
 		routes_close(&cl);
 		pipes_close_all(&cl);
 		control_stop(&cl);
+		crl_stop(&cl);
 		backend_stop(&cl);
 		sp_loop_once(cl.loop, 0);
 		if (sfd >= 0)

@@ -335,13 +335,13 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
-	    "outgoing_source; PRAGMA user_version = 2", NULL, NULL, NULL),
-	    SQLITE_OK);
+	    "outgoing_source; DROP TABLE revocation; DROP TABLE crls; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 3);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_int_eq(rev, 1);
 	ck_assert_str_eq(json_object_get_string(path(doc,
