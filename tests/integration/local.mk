@@ -42,7 +42,8 @@ TESTS += $(SP_API_TESTS)
 # filter of contrib/fail2ban against the log it produced.
 SP_PARTNER_TESTS = \
 	tests/integration/partner_open.sh \
-	tests/integration/partner_ssid.sh
+	tests/integration/partner_ssid.sh \
+	tests/integration/partner_crl.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
