@@ -254,39 +254,6 @@ on_body(char *p, size_t size, size_t nmemb, void *userp)
 	return sp_buf_put(&s->body, p, n) == 0 ? n : 0;
 }
 
-/* The body as PEM: distribution points usually serve DER (RFC 5280). */
-static char *
-body_pem(struct crl_src *s)
-{
-	gnutls_x509_crl_t crl;
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)sp_buf_ptr(&s->body),
-		(unsigned)sp_buf_len(&s->body) }, pem = { NULL, 0 };
-	char *out = NULL;
-
-	if (d.size > 10 && memcmp(d.data, "-----BEGIN", 10) == 0) {
-		if ((out = malloc(d.size + 1)) != NULL) {
-			memcpy(out, d.data, d.size);
-			out[d.size] = '\0';
-			if (strlen(out) != d.size) {
-				free(out);
-				out = NULL;
-			}
-		}
-		return out;
-	}
-	if (gnutls_x509_crl_init(&crl) < 0)
-		return NULL;
-	if (gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_DER) >= 0 &&
-	    gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem) >= 0 &&
-	    (out = malloc(pem.size + 1)) != NULL) {
-		memcpy(out, pem.data, pem.size);
-		out[pem.size] = '\0';
-	}
-	gnutls_free(pem.data);
-	gnutls_x509_crl_deinit(crl);
-	return out;
-}
-
 static void
 retry(struct crl_fetch *f, struct crl_src *s)
 {
@@ -335,7 +302,8 @@ fetched(struct client *cl, void *easy, int res, void *arg)
 		retry(f, s);
 		goto out;
 	}
-	if ((pem = body_pem(s)) == NULL) {
+	/* Distribution points usually serve DER (RFC 5280); PEM is taken too. */
+	if (sp_crl_to_pem(sp_buf_ptr(&s->body), sp_buf_len(&s->body), &pem) != SP_OK) {
 		sp_log(SP_LOG_WARN, "crl", "%s: not a CRL (PEM or DER)", s->url);
 		retry(f, s);
 		goto out;

@@ -161,6 +161,43 @@ sp_crl_set_free(struct sp_crl_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int
+sp_crl_to_pem(const void *data, size_t len, char **out)
+{
+	gnutls_x509_crl_t crl;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)data, (unsigned)len }, pem = { NULL, 0 };
+	int r = SP_ERR_INVALID;
+
+	*out = NULL;
+	if (len == 0 || len > UINT32_MAX)
+		return SP_ERR_INVALID;
+	if (len > 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+		/* PEM stays as it came; sp_crl_load() reads it. No NUL inside. */
+		if (memchr(data, '\0', len) != NULL)
+			return SP_ERR_INVALID;
+		if ((*out = malloc(len + 1)) == NULL)
+			return SP_ERR_NOMEM;
+		memcpy(*out, data, len);
+		(*out)[len] = '\0';
+		return SP_OK;
+	}
+	if (gnutls_x509_crl_init(&crl) < 0)
+		return SP_ERR_NOMEM;
+	if (gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem) >= 0) {
+		if ((*out = malloc(pem.size + 1)) == NULL) {
+			r = SP_ERR_NOMEM;
+		} else {
+			memcpy(*out, pem.data, pem.size);
+			(*out)[pem.size] = '\0';
+			r = SP_OK;
+		}
+	}
+	gnutls_free(pem.data);
+	gnutls_x509_crl_deinit(crl);
+	return r;
+}
+
 const struct sp_crl_info *
 sp_crl_for_cert(const struct sp_crl_set *s, const uint8_t *der, size_t len)
 {

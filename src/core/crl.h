@@ -64,6 +64,13 @@ const struct sp_crl_info *sp_crl_for_cert(const struct sp_crl_set *s,
 /* Is the CRL past its nextUpdate at `now`? */
 bool sp_crl_expired(const struct sp_crl_info *ci, time_t now);
 
+/*
+ * A CRL as fetched (PEM text, or DER as distribution points serve it) into
+ * NUL-terminated PEM text: *out is malloc'd, the caller frees it.
+ * SP_ERR_INVALID when the bytes are neither, SP_ERR_NOMEM.
+ */
+int sp_crl_to_pem(const void *data, size_t len, char **out);
+
 /* Serial number (hex) and issuer DN of a DER certificate, for log lines. */
 int sp_crl_cert_names(const uint8_t *der, size_t len, char *serial, size_t serial_len,
     char *issuer, size_t issuer_len);
