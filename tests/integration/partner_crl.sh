@@ -25,7 +25,8 @@ sp_init 240
 
 PROBE=$SP_IT/partner_probe.py
 REFRESH=2                       # crl.refresh of the client, seconds
-sp_require_prog "$SP_API"
+CTL=$SP_TOP_BUILDDIR/smartproxyctl
+sp_require_prog "$SP_API" "$CTL"
 sp_need python3 python3
 sp_need curl curl
 partner_init partner
@@ -148,6 +149,8 @@ sp_grep "key 'revocation\[1\].crl': crl: CRL 1 is not signed by a CA of the bund
 sp_start api "$SP_API" --config "$SP_TMP/api.yaml" --port-file "$SP_TMP/api.port"
 API_PID=$SP_LAST_PID
 BACKEND_PORT=$(sp_wait_port_file "$SP_TMP/api.port")
+export SMARTPROXYCTL_URL=https://127.0.0.1:$BACKEND_PORT/
+export SMARTPROXYCTL_TOKEN_FILE=$SP_TMP/admin.token SMARTPROXYCTL_CA=$PKI/ca.pem
 chain_write_client_conf "$PROXY_ID"
 printf 'crl:\n  refresh: %s\n' "$REFRESH" >>"$SP_TMP/client.yaml"
 
@@ -247,6 +250,14 @@ python3 -c 'import json,sys; print(json.dumps({"crl": open(sys.argv[1]).read()})
 	"$PKI/rogue2.crl" >"$SP_TMP/post.json"
 [ "$(api POST v1/crls "$SP_TMP/post.json")" = 400 ] || sp_fail "POST v1/crls of an unknown CA: $(cat "$SP_TMP/api-answer")"
 sp_grep "not signed by a CA of any partner's or route's ca_bundle" "$SP_TMP/api-answer"
+# The same through smartproxyctl: the API's refusal, exit 1.
+rc=0
+"$CTL" crls add "$PKI/rogue2.crl" >"$SP_TMP/ctl.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat "$SP_TMP/ctl.out" >&2; sp_fail "smartproxyctl crls add of an unknown CA: exit $rc"; }
+sp_grep "not signed by a CA" "$SP_TMP/ctl.out"
+"$CTL" crls list >"$SP_TMP/ctl.out" 2>&1 || { cat "$SP_TMP/ctl.out" >&2; sp_fail "smartproxyctl crls list"; }
+sp_grep "CN=smartproxy test CA *$CDP" "$SP_TMP/ctl.out"
+sp_grep "CN=ca3 test CA *site file" "$SP_TMP/ctl.out"
 # The good certificate stays revoked: the last good CRL is kept.
 want=alert:certificate_revoked probe 127.0.0.2 good
 

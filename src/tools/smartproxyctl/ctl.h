@@ -45,6 +45,7 @@ int ctl_cmd_rules(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_sessions(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_events(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_crls(const struct ctl *c, int argc, char **argv);
 
 /* A time argument: "now", "+90s", "+30m", "+2h", "+7d" (from now on),
  * "-2h" (ago), or passed on as is for the API to check. */

@@ -39,6 +39,7 @@ usage(FILE *f)
 	    "  rules list\n"
 	    "  rules add --match TEXT --description TEXT [--from T] [--until T]\n"
 	    "  rules remove ID\n"
+	    "  crls list | crls add FILE.pem [SOURCE]\n"
 	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]\n"
 	    "  events [--since T] [--limit N]\n"
 	    "  status\n"
@@ -228,6 +229,8 @@ main(int argc, char **argv)
 		rc = ctl_cmd_partners(&c, argc, argv);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = ctl_cmd_rules(&c, argc, argv);
+	else if (strcmp(cmd, "crls") == 0)
+		rc = ctl_cmd_crls(&c, argc, argv);
 	else if (strcmp(cmd, "sessions") == 0)
 		rc = ctl_cmd_sessions(&c, argc, argv);
 	else if (strcmp(cmd, "events") == 0)
