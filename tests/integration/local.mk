@@ -25,6 +25,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_reconfig.sh \
 	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
+	tests/integration/chain_outgoing_crl.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
