@@ -8,7 +8,8 @@
 #
 #  1. one CA, two certificates: the revoked one is refused with its own
 #     security line (certificate_revoked, serial and issuer) and the TLS alert
-#     certificate_revoked; the good one reaches the inside;
+#     certificate_revoked; the good one reaches the inside; a CA whose own
+#     certificate names its distribution point gets its CRL from there;
 #  2. the CA revokes the good one too (a new CRL at the distribution point):
 #     refused within one refresh period, without a restart;
 #  3. a CRL signed by another CA at the distribution point is refused by the
@@ -84,6 +85,16 @@ sp_start cdp python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$SP_TMP/c
 chain_wait_log cdp "Serving HTTP on 127.0.0.1 port [0-9]"
 CDP_PORT=$(sed -n 's/^Serving HTTP on 127.0.0.1 port \([0-9]*\).*/\1/p' "$SP_TMP/cdp.log" | head -1)
 CDP=http://127.0.0.1:$CDP_PORT/ca.crl
+# ca4 names its distribution point in its own certificate (no crl_urls for
+# it anywhere): the client finds it there. Its CRL revokes c4.
+key ca4
+sed "s/smartproxy test CA/ca4 test CA/" "$PKI/ca.tmpl" >"$PKI/ca4.tmpl"
+printf 'crl_dist_points = "http://127.0.0.1:%s/ca4.crl"\n' "$CDP_PORT" >>"$PKI/ca4.tmpl"
+certtool_q --generate-self-signed --load-privkey "$PKI/ca4.key" \
+	--template "$PKI/ca4.tmpl" --outfile "$PKI/ca4.pem"
+issue c4 ca4
+crl "$SP_TMP/cdp/ca4.crl" ca4 1 "crl_next_update = 2
+" "$PKI/c4.pem" --outder
 
 # ---- the real backend ----
 cp "$SP_TMP/token" "$SP_TMP/api-client.token"
@@ -127,6 +138,7 @@ YAML
 	partner_yaml ACME 127.0.0.2 ca
 	partner_yaml CLOSED 127.0.0.3 ca2
 	partner_yaml OPEN 127.0.0.4 ca3
+	partner_yaml BYCDP 127.0.0.5 ca4
 	cat <<YAML
 revocation:
   - ca_bundle: pki/ca.pem
@@ -211,10 +223,14 @@ import json, sys
 crls = json.load(open(sys.argv[1]))["crls"]
 ca = [c for c in crls if c["issuer"] == "CN=smartproxy test CA"]
 assert len(ca) == 1 and ca[0]["number"] == 2 and ca[0]["source"].startswith(sys.argv[2]), crls
-assert len(crls) == 3, crls
+assert len(crls) == 4, crls
 PY
-applied=$(sed -n "s|.*CRL from $CDP (client) stored, revision \([0-9]*\).*|\1|p" "$SP_TMP/api.log" | tail -1)
+# ca4's CRL came from the distribution point its certificate names.
+chain_wait_log api "CRL from http://127.0.0.1:$CDP_PORT/ca4.crl (client) stored, revision"
+applied=$(sed -n "s|.*CRL from .* (client) stored, revision \([0-9]*\).*|\1|p" "$SP_TMP/api.log" | sort -n | tail -1)
 chain_wait_log server "revision $applied applied"
+want=alert:certificate_revoked probe 127.0.0.5 c4
+chain_wait_log server "certificate_revoked from 127.0.0.5: client certificate serial=$(serial_of "$PKI/c4.pem") issuer=\"CN=ca4 test CA\" "
 
 # 2. The CA revokes the good certificate too: a new CRL at the distribution
 # point takes effect within one refresh period, without a restart.
