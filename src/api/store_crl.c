@@ -295,7 +295,7 @@ sp_store_crls(struct sp_store *st, json_object **out)
 
 /* tls.crl, tls.crl_urls and tls.crl_expired of one tls object. */
 static int
-decorate(struct sp_store *st, sqlite3_stmt *pol, sqlite3_stmt *crl, json_object *tls)
+decorate(sqlite3_stmt *pol, sqlite3_stmt *crl, json_object *tls)
 {
 	json_object *ca, *urls = NULL;
 	char id[65], *all = NULL;
@@ -303,7 +303,6 @@ decorate(struct sp_store *st, sqlite3_stmt *pol, sqlite3_stmt *crl, json_object 
 	bool fail_open = false;
 	int rc;
 
-	(void)st;
 	if (tls == NULL || !json_object_object_get_ex(tls, "ca_bundle", &ca) ||
 	    !json_object_is_type(ca, json_type_string))
 		return SP_OK;
@@ -363,11 +362,11 @@ sp_store_render_revocation(struct sp_store *st, json_object *routes,
 	for (i = 0; r == SP_OK && i < json_object_array_length(routes); i++)
 		if (json_object_object_get_ex(json_object_array_get_idx(routes, i),
 		    "tls", &tls))
-			r = decorate(st, pol, crl, tls);
+			r = decorate(pol, crl, tls);
 	for (i = 0; r == SP_OK && i < json_object_array_length(partners); i++)
 		if (json_object_object_get_ex(json_object_array_get_idx(partners, i),
 		    "tls", &tls))
-			r = decorate(st, pol, crl, tls);
+			r = decorate(pol, crl, tls);
 	sqlite3_finalize(pol);
 	sqlite3_finalize(crl);
 	return r;
