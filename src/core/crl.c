@@ -88,8 +88,11 @@ sp_crl_load(const char *ca_pem, const char *crl_pem, struct sp_crl_set *out,
 		return SP_ERR_CONFIG;
 	}
 	gr = gnutls_x509_crt_list_import2(&cas, &ncas, &cad, GNUTLS_X509_FMT_PEM, 0);
-	if (gr < 0 || ncas == 0 || ncas != count_label(ca_pem, CRT_LABEL))
-		return fail(err, errlen, "crl: the CA bundle is not a PEM bundle of certificates", gr);
+	if (gr < 0 || ncas == 0 || ncas != count_label(ca_pem, CRT_LABEL)) {
+		/* Some may have been read: free them (found by fuzz_crl). */
+		r = fail(err, errlen, "crl: the CA bundle is not a PEM bundle of certificates", gr);
+		goto out;
+	}
 	gr = gnutls_x509_crl_list_import2(&crls, &ncrls, &crld, GNUTLS_X509_FMT_PEM, 0);
 	if (gr < 0 || ncrls != want) {
 		r = fail(err, errlen, "crl: not a PEM list of CRLs", gr);
