@@ -120,7 +120,9 @@ struct sp_message {
 
 /* Why a session ended (on_close). */
 struct sp_close {
-	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout", ... */
+	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout",
+	                           "shutdown" (the server stops and does not wait for the
+	                           session: a protocol module says so, e.g. ESID 05), ... */
 	const char *text;       /* human words or "" */
 	uint64_t bytes_to_inside;
 	uint64_t bytes_to_outside;

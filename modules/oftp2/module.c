@@ -180,7 +180,7 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	partner = s->outgoing ? h->fact_get(ms, "route.partner") : NULL;
 	if (s->outgoing && partner == NULL)
 		partner = h->fact_get(ms, "partner");
-	s->tol = o2_config_tol(s->cfg, partner, &check);
+	s->tol = o2_config_tol(s->cfg, partner, &check, &s->detect);
 	s->check_counts = check;
 	s->tol_final = partner != NULL;
 	s->phase = PH_GREET;
@@ -291,10 +291,52 @@ o2_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
 	return v;
 }
 
+/*
+ * The core ends a session the module did not end (a leg lost, the proxy
+ * stopping, its own backstop timers): which ESID the sides still there get
+ * instead of a bare close (docs/oftp2-module.md §1, "How a session ends").
+ * 0: none, the reason is
+ * another module's policy (it says its own last word) or not known here.
+ */
+static unsigned
+last_word(const char *reason, bool to[2])
+{
+	static const char *const inside_lost[] = { "inside_closed",
+		"inside_unreachable", "inside_timeout", "no_client", NULL };
+	static const char *const any_lost[] = { "io_error", "overflow",
+		"internal", NULL };
+	size_t i;
+
+	to[O2_OUT] = to[O2_IN] = true;
+	if (reason == NULL)
+		return 0;
+	/* The server stops without waiting for this session (drain over, or a
+	 * second SIGTERM): both sides hear why. */
+	if (strcmp(reason, "shutdown") == 0)
+		return OFTP2_ESID_EMERGENCY;
+	if (strcmp(reason, "idle_timeout") == 0 || strcmp(reason, "session_max") == 0)
+		return OFTP2_ESID_TIMEOUT;
+	for (i = 0; inside_lost[i] != NULL; i++)
+		if (strcmp(reason, inside_lost[i]) == 0) {
+			to[O2_IN] = false;
+			return OFTP2_ESID_NO_RESOURCES;
+		}
+	if (strcmp(reason, "outside_closed") == 0) {
+		to[O2_OUT] = false;
+		return OFTP2_ESID_NO_RESOURCES;
+	}
+	for (i = 0; any_lost[i] != NULL; i++)
+		if (strcmp(reason, any_lost[i]) == 0)
+			return OFTP2_ESID_NO_RESOURCES;
+	return 0;
+}
+
 static void
 o2_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
 {
 	struct o2_sess *s = sctx;
+	unsigned esid;
+	bool to[2], sent[2] = { false, false };
 
 	(void)mctx;
 	(void)ms;
@@ -305,6 +347,21 @@ o2_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *inf
 		snprintf(res, sizeof(res), "aborted (session %s)",
 		    info != NULL && info->reason != NULL ? info->reason : "ended");
 		o2_log_file(s, res);
+	}
+	/* Legs are still up here: whoever is left hears why (not in detect
+	 * mode's passthrough, where the module no longer speaks). */
+	if (!s->dead && !s->passthrough && s->phase != PH_END &&
+	    (esid = last_word(info != NULL ? info->reason : NULL, to)) != 0) {
+		sent[O2_OUT] = to[O2_OUT] && o2_send_esid(s, O2_OUT, esid) == 0;
+		sent[O2_IN] = to[O2_IN] && o2_send_esid(s, O2_IN, esid) == 0;
+		if (sent[O2_OUT] || sent[O2_IN]) {
+			o2_note_end(s, esid, "proxy");
+			s->mod->host->log(ms, SP_LEVEL_INFO, "session ended by the "
+			    "proxy (%s): ESID %02u to the %s", info->reason, esid,
+			    sent[O2_OUT] && sent[O2_IN] ? "partner and the inside" :
+			    sent[O2_OUT] ? "partner" : "inside");
+		}
+		s->phase = PH_END;
 	}
 	s->closed = true;
 	s->dead = true;

@@ -280,6 +280,39 @@ parse_networks(json_object *o, struct pm_partner *p, const char *path,
 	return SP_OK;
 }
 
+/* tls.bind and tls.bind_dn (partner.h, enum pm_bind). */
+static int
+parse_bind(json_object *t, struct pm_partner *p, const char *tpath, char *err,
+    size_t errlen)
+{
+	static const char *const names[] = { "cn", "san", "dn", "none" };
+	const char *b, *dn;
+	size_t i;
+	int r;
+
+	if ((r = get_str(t, "bind", false, 8, &b, tpath, err, errlen)) != 0 ||
+	    (r = get_str(t, "bind_dn", false, PM_BIND_DN_MAX, &dn, tpath, err,
+	    errlen)) != 0)
+		return r;
+	p->bind = PM_BIND_CN;
+	for (i = 0; b != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(b, names[i]) == 0)
+			break;
+	if (b != NULL && i == sizeof(names) / sizeof(names[0]))
+		return bad(err, errlen, tpath, "bind: expected \"cn\", \"san\", \"dn\" "
+		    "or \"none\"");
+	if (b != NULL)
+		p->bind = (enum pm_bind)i;
+	if (p->bind == PM_BIND_DN && (dn == NULL || dn[0] == '\0'))
+		return bad(err, errlen, tpath, "bind_dn: required with bind \"dn\" "
+		    "(the subject DN as RFC 4514 text)");
+	if (p->bind != PM_BIND_DN && dn != NULL)
+		return bad(err, errlen, tpath, "bind_dn: only with bind \"dn\"");
+	if (dn != NULL && (p->bind_dn = strdup(dn)) == NULL)
+		return SP_ERR_NOMEM;
+	return SP_OK;
+}
+
 static int
 parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
     size_t errlen)
@@ -290,6 +323,7 @@ parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
 	size_t i;
 	int r;
 
+	p->bind = PM_BIND_CN;
 	if (is_null(t))
 		return SP_OK;   /* no certificate requirement */
 	if (!json_object_is_type(t, json_type_object))
@@ -300,7 +334,8 @@ parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
 	    (r = get_array(t, "pins", false, PM_PINS_MAX, &a, tpath, err, errlen)) != 0 ||
 	    (r = get_str(t, "ca_bundle", false, 1u << 20, &ca, tpath, err, errlen)) != 0 ||
 	    (r = get_str(t, "crl", false, 1u << 20, &crl, tpath, err, errlen)) != 0 ||
-	    (r = get_str(t, "crl_expired", false, 16, &policy, tpath, err, errlen)) != 0)
+	    (r = get_str(t, "crl_expired", false, 16, &policy, tpath, err, errlen)) != 0 ||
+	    (r = parse_bind(t, p, tpath, err, errlen)) != 0)
 		return r;
 	if (policy != NULL && strcmp(policy, "fail_open") == 0)
 		p->crl_fail_open = true;
@@ -549,6 +584,7 @@ pm_config_free(struct pm_config *cfg)
 		}
 		free(p->nets);
 		free(p->pins);
+		free(p->bind_dn);
 		if (p->trust != NULL)
 			gnutls_x509_trust_list_deinit(p->trust, 1);
 		sp_crl_set_free(&p->crl);

@@ -5,7 +5,9 @@
  * and intrusion detection act on, and counts towards the per-address brake.
  *
  * Stages, each deciding as early as it can:
- *   on_open  (before TLS)  braked address, or no active partner allows it;
+ *   on_open  (before TLS)  braked address, or no active partner allows it
+ *                          (an inactive partner's own address: its own
+ *                          line, not one fail2ban bans on);
  *   on_tls                 no partner allowed from here accepts this client
  *                          certificate situation;
  *   on_message, the SSID   code known, enabled, within its validity window,
@@ -16,8 +18,10 @@
  *                          (host->backend_ask; no answer in time: ESID 08).
  * The cheap checks of the SSID come before the password on purpose: a guesser
  * from the wrong address or with the wrong certificate learns nothing about
- * the password and costs no PBKDF2. Outgoing sessions (we called the partner):
- * the answering SSID must name the route's partner (fact "route.partner").
+ * the password and costs no PBKDF2. The brake also counts a handshake that
+ * failed or never finished, an SSID that never came and a protocol violation
+ * before acceptance, and each password check from the moment it starts
+ * (brake.c). Outgoing sessions (we called the partner): the answering SSID must name the route's partner (fact "route.partner").
  *
  * Refusing an SSID: fact "oftp2.esid_reason" = "03" / "04" / "08" and
  * SP_REJECT; the OFTP2 module sends that ESID. Accepting: fact "partner" =
@@ -84,6 +88,7 @@ struct pm_job {
 	unsigned max_sessions;
 	int result;             /* of sp_pwhash_verify */
 	bool cached;            /* result came from the password cache */
+	bool begun;             /* holds a place in the brake (pm_brake_begin) */
 };
 
 struct pm_ask {
@@ -129,6 +134,28 @@ active(const struct pm_partner *p, time_t now)
 	return p->enabled && in_window(p, now);
 }
 
+/*
+ * Why an inactive partner is inactive, for the log: "is disabled", "is not
+ * valid before T", "is not valid since T".
+ */
+static void
+inactive_why(const struct pm_partner *p, time_t now, char *out, size_t outlen)
+{
+	struct tm tm;
+	char when[32];
+	time_t t;
+
+	if (!p->enabled) {
+		snprintf(out, outlen, "is disabled");
+		return;
+	}
+	t = p->has_from && now < p->valid_from ? p->valid_from : p->valid_until;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, outlen, "is not valid %s %s", p->has_from &&
+	    now < p->valid_from ? "before" : "since", when);
+}
+
 static bool
 detect(const struct pm_mod *m)
 {
@@ -141,17 +168,51 @@ detect_note(const struct pm_mod *m)
 	return detect(m) ? " (detect mode: let through)" : "";
 }
 
-/* Count a failure for the brake; log the moment a block starts. */
+static bool
+has_backend_post(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, backend_post) +
+	    sizeof(h->backend_post) && h->backend_post != NULL;
+}
+
+/*
+ * Tell the backend a block started (POST v1/blocks, docs/api.md 5.6), so
+ * operators see the blocks in force without reading the DMZ's log. Fire and
+ * forget: the rate_limited line stays the record.
+ */
+static void
+report_block(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
+    const char *addr)
+{
+	time_t until = pm_wall_now() + (time_t)(bc->block_ms / 1000);
+	char when[32], doc[256];
+	struct tm tm;
+
+	if (!has_backend_post(m->host))
+		return;
+	gmtime_r(&until, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* addr is numeric (pm_addr_parse accepted it): no escaping needed. */
+	snprintf(doc, sizeof(doc), "{\"address\":\"%s\",\"blocked_until\":\"%s\","
+	    "\"failures\":%u,\"window_ms\":%u,\"block_ms\":%u}", addr, when,
+	    bc->max_failures, bc->window_ms, bc->block_ms);
+	(void)m->host->backend_post(ms, "v1/blocks", doc);
+}
+
+/* Count a failure for the brake; log and report the moment a block starts. */
 static void
 brake_fail(struct pm_mod *m, struct sp_msess *ms, const struct pm_brake_conf *bc,
     const char *addr)
 {
 	unsigned n;
 
-	if (pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n) && ms != NULL)
+	if (!pm_brake_fail(&m->brake, bc, addr, pm_mono_ms(), &n))
+		return;
+	if (ms != NULL)
 		m->host->security(ms, "rate_limited", "%u failures within %u s: "
 		    "address blocked for %u s", bc->max_failures, bc->window_ms / 1000,
 		    bc->block_ms / 1000);
+	report_block(m, ms, bc, addr);
 }
 
 /*
@@ -188,6 +249,39 @@ refuse_ssid(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 
 	va_start(ap, fmt);
 	v = refuse_ssid_v(m, ms, s, esid, token, fmt, true, ap);
+	va_end(ap);
+	return v;
+}
+
+/* A password check that held a place in the brake ends. */
+static void
+brake_end(struct pm_mod *m, struct sp_msess *ms, struct pm_job *j, bool failed)
+{
+	unsigned n;
+
+	if (!j->begun)
+		return;
+	j->begun = false;
+	if (!pm_brake_end(&m->brake, &j->brake, j->addr, pm_mono_ms(), failed, &n))
+		return;
+	if (ms != NULL)
+		m->host->security(ms, "rate_limited", "%u failures within %u s: "
+		    "address blocked for %u s", j->brake.max_failures,
+		    j->brake.window_ms / 1000, j->brake.block_ms / 1000);
+	report_block(m, ms, &j->brake, j->addr);
+}
+
+/* A refusal whose failure the caller counts itself. */
+__attribute__((format(printf, 6, 7)))
+static enum sp_verdict
+refuse_counted(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, ...)
+{
+	enum sp_verdict v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = refuse_ssid_v(m, ms, s, esid, token, fmt, false, ap);
 	va_end(ap);
 	return v;
 }
@@ -323,6 +417,21 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 		if (active(&cfg->partners[i], now) &&
 		    pm_partner_allows(&cfg->partners[i], s->family, s->addrb))
 			return SP_CONTINUE;
+	/*
+	 * A disabled or expired partner calling from its own address is no
+	 * attacker: its own line, which the fail2ban filter does not match,
+	 * so switching a partner off does not get its address banned.
+	 */
+	for (i = 0; cfg != NULL && i < cfg->npartners; i++)
+		if (pm_partner_allows(&cfg->partners[i], s->family, s->addrb)) {
+			char why[80];
+
+			inactive_why(&cfg->partners[i], now, why, sizeof(why));
+			m->host->security(ms, "partner_inactive", "partner %s %s "
+			    "and this is its address; connection closed before "
+			    "TLS%s", cfg->partners[i].id, why, detect_note(m));
+			return detect(m) ? SP_CONTINUE : SP_REJECT;
+		}
 	m->host->security(ms, "address_not_allowed", "no enabled partner allows this "
 	    "address; connection closed before TLS%s", detect_note(m));
 	return detect(m) ? SP_CONTINUE : SP_REJECT;
@@ -568,9 +677,17 @@ pm_job_finish(struct pm_job *j, struct sp_msess *ms)
 	int r;
 
 	s->hold = false;
+	if (j->result == SP_ERR_DENIED && j->begun) {
+		/* Its own line first, then the block it may start. */
+		enum sp_verdict v = refuse_counted(m, ms, s, "04", "bad_password",
+		    "wrong password for partner %s", j->id);
+		brake_end(m, ms, j, true);
+		return v;
+	}
 	if (j->result == SP_ERR_DENIED)
 		return refuse_ssid(m, ms, s, "04", "bad_password",
 		    "wrong password for partner %s", j->id);
+	brake_end(m, ms, j, false);
 	if (j->result != SP_OK) {
 		m->host->log(ms, SP_LEVEL_ERR, "cannot verify the password of %s: %d",
 		    j->id, j->result);
@@ -604,11 +721,14 @@ pm_job_done(struct sp_msess *ms, void *arg)
 		/* The partner hung up while we hashed: a wrong guess still counts,
 		 * or closing right after the SSID would dodge the brake. */
 		if (j->result == SP_ERR_DENIED) {
-			unsigned n;
-			pm_brake_fail(&j->mod->brake, &j->brake, j->addr, pm_mono_ms(), &n);
+			if (j->begun)
+				brake_end(j->mod, NULL, j, true);
+			else
+				brake_fail(j->mod, NULL, &j->brake, j->addr);
 			j->mod->host->log(NULL, SP_LEVEL_WARN, "bad_password from %s for "
 			    "partner %s (session already closed)", j->addr, j->id);
-		}
+		} else
+			brake_end(j->mod, NULL, j, false);
 		pm_job_free(j);
 		return;
 	}
@@ -636,7 +756,14 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	enum pm_cert_verdict cv;
 	struct pm_job *j;
 	enum sp_verdict v;
+	uint64_t left;
 
+	/* SSIDs of sessions opened before the address was blocked: no PBKDF2
+	 * for them, and no new count (the block runs already). */
+	if (cfg != NULL && (left = pm_brake_blocked(&m->brake, s->addr, pm_mono_ms())) > 0)
+		return refuse_counted(m, ms, s, "08", "rate_limited", "address blocked "
+		    "for another %llu s after repeated failures",
+		    (unsigned long long)(left + 999) / 1000);
 	if (p == NULL)
 		return refuse_ssid(m, ms, s, "03", "unknown_partner",
 		    "SSID code '%s' is not a configured partner", ssid->code);
@@ -670,6 +797,11 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 			return refuse_ssid(m, ms, s, "03", "certificate_refused",
 			    "partner %s requires a client certificate, none was presented",
 			    p->id);
+		if (cv == PM_CERT_UNBOUND)
+			return refuse_ssid(m, ms, s, "03", "certificate_refused",
+			    "client certificate sha256=%s from a CA of partner %s does "
+			    "not name it (bind %s)", s->cert_sha, p->id,
+			    pm_bind_name(p->bind));
 		return refuse_ssid(m, ms, s, "03", "certificate_refused",
 		    "client certificate sha256=%s matches no pin and no CA of partner %s",
 		    s->cert_sha, p->id);
@@ -695,11 +827,27 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 		pm_job_free(j);
 		return v;
 	}
+	/* The check counts from now: an answer comes only after PBKDF2, and
+	 * guesses sent all at once would otherwise all be checked before the
+	 * first failure counted. With max_failures failed or in flight, no
+	 * more checks: refused unchecked, and that counts too. */
+	if (!pm_brake_begin(&m->brake, &cfg->brake, s->addr, pm_mono_ms())) {
+		pm_job_free(j);
+		v = refuse_counted(m, ms, s, "08", "rate_limited", "%u password checks "
+		    "failed or running within %u s, max_failures %u; not checked",
+		    cfg->brake.max_failures, cfg->brake.window_ms / 1000,
+		    cfg->brake.max_failures);
+		if (!s->outgoing)
+			brake_fail(m, ms, &cfg->brake, s->addr);
+		return v;
+	}
+	j->begun = true;
 	if (has_run_async(m->host)) {
 		s->hold = true;
 		if (m->host->run_async(ms, pm_job_work, pm_job_done, j) == 0)
 			return SP_HOLD;
 		s->hold = false;
+		brake_end(m, ms, j, false);
 		pm_job_free(j);
 		m->host->log(ms, SP_LEVEL_WARN, "no worker free to check the password "
 		    "of %s; ESID 08", ssid->code);
@@ -759,6 +907,27 @@ pm_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message 
 	return check_incoming(m, ms, s, &cmd->u.ssid);
 }
 
+/*
+ * Ends before a partner was accepted that count as failed attempts: a
+ * handshake that failed or never finished, and, once TLS is up, an SSID that
+ * never came (the OFTP2 module's "timeout", or the core's backstops when no
+ * protocol module times it) or a protocol violation ("protocol"). Without
+ * them, connections that finish TLS and then stay silent or send garbage
+ * cost an attacker nothing.
+ */
+static bool
+preauth_failure(const struct pm_sess *s, const char *reason)
+{
+	/* counted: the password was right, only the backend's word is missing. */
+	if (s->accepted || s->counted)
+		return false;
+	if (!s->tls_seen)
+		return strcmp(reason, "tls_failed") == 0 ||
+		    strcmp(reason, "handshake_timeout") == 0;
+	return strcmp(reason, "timeout") == 0 || strcmp(reason, "protocol") == 0 ||
+	    strcmp(reason, "idle_timeout") == 0 || strcmp(reason, "session_max") == 0;
+}
+
 static void
 pm_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
 {
@@ -766,10 +935,7 @@ pm_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *inf
 	struct pm_sess *s = sctx;
 	const struct pm_config *cfg;
 
-	/* A handshake that failed or never finished is a failed attempt too. */
-	if (!s->outgoing && !s->tls_seen && info->reason != NULL &&
-	    (strcmp(info->reason, "tls_failed") == 0 ||
-	    strcmp(info->reason, "handshake_timeout") == 0) &&
+	if (!s->outgoing && info->reason != NULL && preauth_failure(s, info->reason) &&
 	    (cfg = m->host->config(ms)) != NULL)
 		brake_fail(m, ms, &cfg->brake, s->addr);
 	if (s->counted) {

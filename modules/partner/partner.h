@@ -32,6 +32,7 @@
 #define PM_PINS_MAX 64          /* per partner */
 #define PM_HASH_MIN_ITERATIONS 10000u
 #define PM_CERT_MAX 65536       /* a client certificate (DER) we keep */
+#define PM_BIND_DN_MAX 1024     /* tls.bind_dn */
 
 /* Brake defaults (docs/api.md, modules.partner.brake). */
 #define PM_BRAKE_FAILURES 10
@@ -45,6 +46,18 @@ struct pm_net {
 	unsigned prefix;
 };
 
+/*
+ * What a certificate accepted through a partner's CA must name (tls.bind):
+ * the CA vouches for the holder's identity, the binding says that identity is
+ * this partner. A pinned certificate is bound by its pin already.
+ */
+enum pm_bind {
+	PM_BIND_CN = 0,         /* a subject CN equals the ODETTE ID (default) */
+	PM_BIND_SAN,            /* a DNS-name subjectAltName equals it */
+	PM_BIND_DN,             /* the subject DN equals bind_dn exactly */
+	PM_BIND_NONE            /* any certificate of the CA (explicit opt-out) */
+};
+
 struct pm_partner {
 	char id[PM_ID_MAX + 1];
 	char *password_hash;    /* "pbkdf2-sha256$..." (checked at parse) */
@@ -56,6 +69,8 @@ struct pm_partner {
 	gnutls_x509_trust_list_t trust; /* ca_bundle (+ crl), or NULL */
 	struct sp_crl_set crl;  /* nextUpdate and issuer of each CRL in trust */
 	bool crl_fail_open;     /* tls.crl_expired: "fail_open" (default closed) */
+	enum pm_bind bind;      /* for certificates accepted through trust */
+	char *bind_dn;          /* PM_BIND_DN only: RFC 4514 text */
 	unsigned max_sessions;  /* 0: no own limit */
 	bool enabled;
 	bool has_from, has_until;
@@ -115,8 +130,9 @@ enum pm_cert_verdict {
 	PM_CERT_MISSING,        /* a certificate is required, none came */
 	PM_CERT_NO_MATCH,       /* came, but neither pinned nor issued by its CAs */
 	PM_CERT_REVOKED,        /* issued by its CAs, listed in their CRL */
-	PM_CERT_CRL_EXPIRED     /* issued by its CAs, their CRL is past nextUpdate
+	PM_CERT_CRL_EXPIRED,    /* issued by its CAs, their CRL is past nextUpdate
 	                         * and the partner's policy is fail_closed */
+	PM_CERT_UNBOUND         /* issued by its CA, but names someone else */
 };
 
 /*
@@ -128,6 +144,11 @@ enum pm_cert_verdict {
 enum pm_cert_verdict pm_cert_check(const struct pm_partner *p,
     const uint8_t *der, size_t derlen, const char *sha256,
     const struct sp_crl_info **stale);
+/* Does the certificate name partner p as p->bind says? */
+bool pm_cert_bound(const struct pm_partner *p, const uint8_t *der,
+    size_t derlen);
+/* "cn", "san", "dn", "none" */
+const char *pm_bind_name(enum pm_bind b);
 /* Load a PEM CA bundle (and optional PEM CRLs, each signed by a CA of it)
  * into a new trust list; *crl describes the CRLs (empty without). */
 int pm_trust_load(const char *ca_pem, const char *crl_pem,
@@ -151,6 +172,14 @@ uint64_t pm_brake_blocked(struct pm_brake *b, const char *addr, uint64_t now_ms)
 /* Count one failure; returns true when this failure started a block. */
 bool pm_brake_fail(struct pm_brake *b, const struct pm_brake_conf *c,
     const char *addr, uint64_t now_ms, unsigned *failures);
+/* A password check starts: false (nothing counted) when the address's
+ * failures in the window and the checks still in flight fill max_failures;
+ * the caller then refuses without checking and counts a failure. */
+bool pm_brake_begin(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms);
+/* The check begun ends; a wrong password (`failed`) counts as pm_brake_fail. */
+bool pm_brake_end(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms, bool failed, unsigned *failures);
 
 /* ---- counts.c: open sessions per ODETTE ID, across revisions ---- */
 

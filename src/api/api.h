@@ -33,7 +33,13 @@
 
 struct api {
 	const struct sp_api_conf *conf;
+	/* The bearer tokens; SIGHUP swaps them under tokmu. A request keeps the
+	 * name of its token (a pointer into the array), so replaced arrays are
+	 * kept in `retired` until exit. */
+	pthread_mutex_t tokmu;
 	struct sp_api_tokens tokens;
+	struct sp_api_tokens *retired;
+	size_t nretired;
 	unsigned pbkdf2_iterations;
 
 	pthread_mutex_t mu;
@@ -51,6 +57,7 @@ struct api {
 	bool watcher_running;
 	struct MHD_Daemon *mhd;
 	struct api_ops *ops;  /* events, event script, purge (ops.h) */
+	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */
 };
 
 /* Per request (MHD con_cls). */
@@ -58,6 +65,7 @@ struct api_req {
 	struct sp_buf body;
 	bool too_large;
 	const char *token;    /* name of the token used, NULL: none */
+	enum sp_role role;    /* its role (0: no token) */
 };
 
 /* What a handler answers; the dispatcher turns it into an MHD response. */
@@ -91,6 +99,23 @@ int api_refresh(struct api *a, struct sp_store *st, bool force);
 int api_http_start(struct api *a, int fd, const char *cert_pem,
     const char *key_pem, char *err, size_t errlen);
 void api_http_stop(struct api *a);
+
+/*
+ * guard.c: header and body deadlines per connection (limits in api.yaml).
+ * Start before api_http_start(), stop after api_http_stop().
+ */
+enum api_guard_phase {
+	API_GUARD_HEADERS,    /* waiting for (the next) request's headers */
+	API_GUARD_BODY,       /* headers in, waiting for the body */
+	API_GUARD_NONE        /* the request is complete: a handler works */
+};
+int api_guard_start(struct api *a, char *err, size_t errlen);
+void api_guard_stop(struct api *a);
+/* MHD_OPTION_NOTIFY_CONNECTION callback (cls: struct api). */
+void api_guard_notify(void *cls, struct MHD_Connection *c,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe);
+void api_guard_set(struct api *a, struct MHD_Connection *c,
+    enum api_guard_phase p);
 
 int api_watcher_start(struct api *a, char *err, size_t errlen);
 void api_watcher_stop(struct api *a);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/bodies.h"
+#include "api/oftp2.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -186,6 +187,18 @@ sp_body_session(json_object *o, char *err, size_t errlen)
 		if (!typed(o, texts[i], json_type_string, true))
 			return invalid(err, errlen, "'%s' must be a string",
 			    texts[i]);
+	/* The ESID that ended the session (optional, both or neither). */
+	if ((r = sp_body_str(o, "esid", false, 2, 2, &s, err, errlen)) != 0)
+		return r;
+	if (s != NULL && (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9'))
+		return invalid(err, errlen, "'esid' must be two digits");
+	if ((r = sp_body_str(o, "esid_from", s != NULL, 1, 8, &s, err,
+	    errlen)) != 0)
+		return r;
+	if (s != NULL && strcmp(s, "partner") != 0 && strcmp(s, "inside") != 0 &&
+	    strcmp(s, "proxy") != 0)
+		return invalid(err, errlen, "'esid_from' must be partner, inside "
+		    "or proxy");
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		if (!typed(o, counters[i], json_type_int, false) ||
 		    (json_object_object_get_ex(o, counters[i], &v) &&
@@ -253,5 +266,63 @@ sp_body_question(json_object *o, struct sp_body_question *q, char *err,
 	if (sp_site_valid_odette_id(q->odette_id) != 0)
 		return invalid(err, errlen, "'odette_id' must be 1 to 25 of A-Z "
 		    "and 0-9");
+	return SP_OK;
+}
+
+/* ---- POST /v1/blocks ---- */
+
+int
+sp_body_block(json_object *o, struct sp_body_block *b, char *err,
+    size_t errlen)
+{
+	static const char *const counters[] = { "failures", "window_ms",
+		"block_ms" };
+	int64_t *outs[] = { &b->failures, &b->window_ms, &b->block_ms };
+	json_object *v;
+	const char *until;
+	size_t i;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if ((r = sp_body_str(o, "address", true, 1, 45, &b->address, err,
+	    errlen)) != 0 ||
+	    (r = sp_body_str(o, "blocked_until", true, 1, 32, &until, err,
+	    errlen)) != 0)
+		return r;
+	/* A numeric address of the proxy's own making: nothing else. */
+	if (strspn(b->address, "0123456789abcdefABCDEF.:") != strlen(b->address))
+		return invalid(err, errlen, "'address' must be a numeric address");
+	if (sp_site_time_normalise(until, b->blocked_until) != 0)
+		return invalid(err, errlen, "'blocked_until' must be a time "
+		    "YYYY-MM-DDTHH:MM:SSZ");
+	for (i = 0; i < 3; i++) {
+		if (!json_object_object_get_ex(o, counters[i], &v) || v == NULL)
+			continue;
+		if (!json_object_is_type(v, json_type_int) ||
+		    (*outs[i] = json_object_get_int64(v)) < 0)
+			return invalid(err, errlen, "'%s' must be an integer >= 0",
+			    counters[i]);
+	}
+	return SP_OK;
+}
+
+/* ---- PUT /v1/partners/<id>/oftp2 ---- */
+
+int
+sp_body_oftp2_switches(json_object *o, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!json_object_is_type(o, json_type_object))
+		return invalid(err, errlen, "expected a JSON object");
+	/* Checked whole: the module refuses a revision with a bad key, which
+	 * would stop every later change from reaching the proxy. */
+	json_object_object_foreach(o, key, v) {
+		if ((why = sp_oftp2_switch_problem(key)) != NULL)
+			return invalid(err, errlen, "'%.64s' %s", key, why);
+		if (v != NULL && !json_object_is_type(v, json_type_boolean))
+			return invalid(err, errlen, "'%.64s' must be true, false "
+			    "or null", key);
+	}
 	return SP_OK;
 }

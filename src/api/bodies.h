@@ -1,7 +1,7 @@
 /*
  * bodies.h - validation of the request bodies smartproxy-api takes from the
- * proxy (docs/api.md 5.1-5.3 and 5.5): POST /v1/events, /v1/sessions,
- * /v1/status and /v1/decisions/ssid. The server in the DMZ is assumed
+ * proxy (docs/api.md 5.1-5.3, 5.5 and 5.6): POST /v1/events,
+ * /v1/sessions, /v1/status, /v1/decisions/ssid and /v1/blocks. The server in the DMZ is assumed
  * compromisable and the client posts what it is handed, so these bytes are
  * hostile: they are parsed and checked here, apart from the HTTP daemon, so
  * that the fuzz target (tests/fuzz/fuzz_api_bodies.c) runs the very code the
@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -60,5 +61,18 @@ struct sp_body_question {
 };
 int sp_body_question(json_object *o, struct sp_body_question *q, char *err,
     size_t errlen);
+
+/* POST /v1/blocks: a brake block the partner module reports (blocks.h). */
+struct sp_body_block {
+	const char *address;
+	char blocked_until[21];                 /* normalised */
+	int64_t failures, window_ms, block_ms;  /* 0 when absent */
+};
+int sp_body_block(json_object *o, struct sp_body_block *b, char *err,
+    size_t errlen);
+
+/* PUT /v1/partners/<id>/oftp2: switch names of the oftp2 module (api/oftp2.h)
+ * each true, false or null. */
+int sp_body_oftp2_switches(json_object *o, char *err, size_t errlen);
 
 #endif

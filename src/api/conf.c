@@ -14,6 +14,7 @@
 
 #include "api/conf.h"
 #include "api/pwhash.h"
+#include "core/bootstrap_verify.h"
 #include "core/err.h"
 #include "core/net.h"
 
@@ -26,11 +27,20 @@
 
 #define TOK(f) offsetof(struct sp_api_token_conf, f)
 
+static const struct sp_bs_enum roles[] = {
+	{ "admin", SP_ROLE_ADMIN },
+	{ "proxy", SP_ROLE_PROXY },
+	{ "read", SP_ROLE_READ },
+	{ NULL, 0 }
+};
+
 static const struct sp_bs_key token_keys[] = {
 	{ .name = "name", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
 	  .offset = TOK(name), .max = 64 },
 	{ .name = "file", .type = SP_BS_PATH, .offset = TOK(file) },
 	{ .name = "sha256", .type = SP_BS_HEX, .offset = TOK(sha256), .min = 64 },
+	{ .name = "role", .type = SP_BS_ENUM, .flags = SP_BS_REQUIRED,
+	  .offset = TOK(role), .values = roles },
 	{ .name = NULL }
 };
 
@@ -51,6 +61,7 @@ static const struct sp_bs_section token_section = {
 };
 
 #define API(f) offsetof(struct sp_api_conf, f)
+#define LIM(f) offsetof(struct sp_api_limits, f)
 #define IN(sec, f) (offsetof(struct sp_api_conf, sec.f) - \
 	offsetof(struct sp_api_conf, sec))
 
@@ -74,6 +85,42 @@ static const struct sp_bs_key script_keys[] = {
 
 static const struct sp_bs_section script_section = { .keys = script_keys };
 
+static const struct sp_bs_key limits_keys[] = {
+	{ .name = "max_connections", .type = SP_BS_INT,
+	  .offset = LIM(max_connections), .min = 2, .max = 10000,
+	  .def = "256" },
+	{ .name = "per_address", .type = SP_BS_INT,
+	  .offset = LIM(per_address), .min = 1, .max = 10000,
+	  .def = "40" },
+	{ .name = "header_timeout", .type = SP_BS_INT,
+	  .offset = LIM(header_timeout), .min = 1, .max = 3600,
+	  .def = "10" },
+	{ .name = "body_timeout", .type = SP_BS_INT,
+	  .offset = LIM(body_timeout), .min = 1, .max = 3600,
+	  .def = "30" },
+	{ .name = "idle_timeout", .type = SP_BS_INT,
+	  .offset = LIM(idle_timeout), .min = 1, .max = 3600,
+	  .def = "90" },
+	{ .name = NULL }
+};
+
+static int
+limits_finish(void *obj, struct sp_bs_ctx *ctx)
+{
+	const struct sp_api_limits *l = obj;
+
+	/* Equal limits are how one address locked everyone out. */
+	if (l->per_address >= l->max_connections)
+		return sp_bs_fail(ctx, "per_address", "must be below "
+		    "max_connections (%d), or one address can take them all",
+		    l->max_connections);
+	return SP_OK;
+}
+
+static const struct sp_bs_section limits_section = {
+	.keys = limits_keys, .finish = limits_finish,
+};
+
 static const struct sp_bs_key api_keys[] = {
 	{ .name = "listen", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
 	  .offset = API(listen), .max = SP_ADDR_TEXT },
@@ -83,6 +130,8 @@ static const struct sp_bs_key api_keys[] = {
 	  .offset = API(database) },
 	{ .name = "max_waiting", .type = SP_BS_INT, .offset = API(max_waiting),
 	  .min = 1, .max = 1000, .def = "64" },
+	{ .name = "limits", .type = SP_BS_SECTION, .offset = API(limits),
+	  .section = &limits_section },
 	{ .name = "tokens", .type = SP_BS_LIST, .flags = SP_BS_REQUIRED,
 	  .offset = API(tokens), .count_offset = API(ntokens), .max = 64,
 	  .section = &token_section },
@@ -107,8 +156,48 @@ api_finish(void *obj, struct sp_bs_ctx *ctx)
 	return SP_OK;
 }
 
+/*
+ * What api.yaml means on this host (--check, and before the port opens):
+ * the TLS files and token files readable, the database's directory there,
+ * the event script executable. Token files are not held to "not readable by
+ * everyone" here as the client's token_file is: they are often the same
+ * file, copied, and the mode is the operator's call (docs/operations.md).
+ */
+static int
+api_verify(void *obj, struct sp_bs_ctx *ctx)
+{
+	const struct sp_api_conf *c = obj;
+	char rel[40], dir[4096], *slash;
+	size_t i;
+	int r;
+
+	if ((r = sp_bsv_file(ctx, "tls.certificate", c->tls.certificate, false)) != 0 ||
+	    (r = sp_bsv_file(ctx, "tls.key", c->tls.key, false)) != 0)
+		return r;
+	for (i = 0; i < c->ntokens; i++) {
+		if (c->tokens[i].file == NULL)
+			continue;
+		snprintf(rel, sizeof(rel), "tokens[%zu].file", i);
+		if ((r = sp_bsv_file(ctx, rel, c->tokens[i].file, false)) != 0)
+			return r;
+	}
+	snprintf(dir, sizeof(dir), "%s", c->database);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if ((r = sp_bsv_dir(ctx, "database", dir)) != 0)
+		return r;
+	if (c->event_script.path != NULL) {
+		if ((r = sp_bsv_file(ctx, "event_script.path", c->event_script.path, false)) != 0)
+			return r;
+		if (access(c->event_script.path, X_OK) != 0)
+			return sp_bs_fail(ctx, "event_script.path", "%s: not executable",
+			    c->event_script.path);
+	}
+	return SP_OK;
+}
+
 static const struct sp_bs_section api_section = {
-	.keys = api_keys, .finish = api_finish,
+	.keys = api_keys, .finish = api_finish, .verify = api_verify,
 };
 
 const struct sp_bs_schema sp_api_schema = {
@@ -120,7 +209,8 @@ int
 sp_api_conf_load(const char *path, struct sp_api_conf *c, char *err,
     size_t errlen)
 {
-	return sp_bootstrap_load(path, &sp_api_schema, c, err, errlen);
+	/* Checked: every caller is about to use the files (run, import). */
+	return sp_bootstrap_load_checked(path, &sp_api_schema, c, err, errlen);
 }
 
 void
@@ -201,6 +291,7 @@ sp_api_tokens_load(const struct sp_api_conf *c, struct sp_api_tokens *out,
 		const struct sp_api_token_conf *tc = &c->tokens[i];
 
 		snprintf(out->v[i].name, sizeof(out->v[i].name), "%s", tc->name);
+		out->v[i].role = (enum sp_role)tc->role;
 		if (tc->file != NULL)
 			r = read_token(tc->file, out->v[i].digest, err, errlen);
 		else
@@ -223,11 +314,12 @@ sp_api_tokens_free(struct sp_api_tokens *t)
 	t->n = 0;
 }
 
-const char *
+const struct sp_api_token *
 sp_api_tokens_check(const struct sp_api_tokens *t, const char *header)
 {
+	const struct sp_api_token *hit = NULL;
 	unsigned char digest[32];
-	const char *tok, *name = NULL;
+	const char *tok;
 	size_t i, len;
 
 	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
@@ -242,6 +334,6 @@ sp_api_tokens_check(const struct sp_api_tokens *t, const char *header)
 	/* No early exit: the time does not depend on which token matched. */
 	for (i = 0; i < t->n; i++)
 		if (sp_ct_equal(digest, t->v[i].digest, 32))
-			name = t->v[i].name;
-	return name;
+			hit = &t->v[i];
+	return hit;
 }

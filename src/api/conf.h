@@ -13,12 +13,25 @@
 
 #include <stddef.h>
 
+#include "api/surface.h"
 #include "core/bootstrap.h"
 
 struct sp_api_token_conf {
 	char *name;
 	char *file;       /* token in clear, first line */
 	char *sha256;     /* or its digest, 64 lowercase hex */
+	int role;         /* enum sp_role; required, no default: a token's
+	                     power is always written down */
+};
+
+/* What one client may hold of the HTTPS front (docs/api.md 6.1). */
+struct sp_api_limits {
+	int max_connections;  /* at once, all addresses */
+	int per_address;      /* at once, from one address (< max_connections) */
+	int header_timeout;   /* s: connect (or end of the previous request)
+	                         to the end of the request headers */
+	int body_timeout;     /* s: end of the headers to the end of the body */
+	int idle_timeout;     /* s: no byte in either direction */
 };
 
 struct sp_api_conf {
@@ -29,6 +42,7 @@ struct sp_api_conf {
 	} tls;
 	char *database;
 	int max_waiting;
+	struct sp_api_limits limits;
 	struct sp_api_token_conf *tokens;
 	size_t ntokens;
 	struct {
@@ -50,6 +64,7 @@ void sp_api_conf_free(struct sp_api_conf *c);
 struct sp_api_token {
 	char name[65];
 	unsigned char digest[32];
+	enum sp_role role;
 };
 
 struct sp_api_tokens {
@@ -62,10 +77,11 @@ int sp_api_tokens_load(const struct sp_api_conf *c, struct sp_api_tokens *out,
     char *err, size_t errlen);
 void sp_api_tokens_free(struct sp_api_tokens *t);
 /*
- * Check an Authorization header value ("Bearer <token>"). Returns the token's
- * name, or NULL. Every configured digest is compared in constant time.
+ * Check an Authorization header value ("Bearer <token>"). Returns the token
+ * (owned by `t`), or NULL. Every configured digest is compared in constant
+ * time.
  */
-const char *sp_api_tokens_check(const struct sp_api_tokens *t,
+const struct sp_api_token *sp_api_tokens_check(const struct sp_api_tokens *t,
     const char *header);
 /* A token is 16..256 printable ASCII characters without spaces. */
 int sp_api_token_valid(const char *s, size_t len);

@@ -1,6 +1,6 @@
 /*
  * crls.c - POST/GET /v1/crls: the CRLs smartproxy-api keeps per CA bundle
- * (docs/api.md 5.6). smartproxy-client posts each CRL it fetched from a
+ * (docs/api.md 5.8). smartproxy-client posts each CRL it fetched from a
  * distribution point and verified; the store checks the signature again
  * against the bundles it holds and keeps the newest per issuer, and a stored
  * CRL commits a new revision, so the proxy gets it with the configuration.

@@ -25,6 +25,9 @@ int sp_store_online_block_get(struct sp_store *st, const char *odette_id,
 int sp_store_online_block_set(struct sp_store *st, const char *odette_id,
     const char *esid);
 
+/* Every block, oldest ID first (GET /v1/blocks, blocks.c). */
+int sp_store_online_blocks(struct sp_store *st, json_object **arr);
+
 /* Endpoints (route table in handlers.c). */
 void api_h_decide_ssid(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);

@@ -13,9 +13,12 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/blocks.h"
 #include "api/bodies.h"
 #include "api/decide.h"
+#include "api/oftp2.h"
 #include "api/ops.h"
+#include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -234,6 +237,7 @@ h_partners_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	json_object *arr = NULL, *o;
+	size_t i;
 	int r;
 
 	pthread_mutex_lock(&a->dbmu);
@@ -243,6 +247,12 @@ h_partners_list(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "partners", r);
 		return;
 	}
+	/* Password hashes are secret material (an 8-character password
+	 * falls to an offline search): only admin tokens see them. */
+	for (i = 0; rq->role != SP_ROLE_ADMIN &&
+	    i < json_object_array_length(arr); i++)
+		json_object_object_del(json_object_array_get_idx(arr, i),
+		    "password_hash");
 	o = json_object_new_object();
 	json_object_object_add(o, "partners", arr);
 	reply_json(out, 200, o);
@@ -262,6 +272,41 @@ free_partner(struct sp_site_partner *p)
 	free(p->password_hash);
 	free(p->valid_from);
 	free(p->valid_until);
+	free(p->bind);
+	free(p->bind_dn);
+}
+
+/* tls.bind / tls.bind_dn of a partner once applied: the site file's rule. */
+static int
+bind_verdict(const struct sp_site_partner *p, struct api_reply *rp)
+{
+	const char *why;
+
+	if (sp_site_check_bind(p->bind, p->bind_dn, &why) == 0)
+		return 0;
+	api_error(rp, 400, "bad_request", "'tls.%s", why);
+	return -1;
+}
+
+/* tls.bind and tls.bind_dn members, when given (null: absent), copied. */
+static int
+member_bind(json_object *tls, bool *has_bind, char **bind, bool *has_dn,
+    char **bind_dn, struct api_reply *rp)
+{
+	const char *b = NULL, *dn = NULL;
+
+	*has_bind = json_object_object_get_ex(tls, "bind", NULL);
+	*has_dn = json_object_object_get_ex(tls, "bind_dn", NULL);
+	if (member_str(tls, "bind", false, 1, 8, &b, rp) != 0 ||
+	    member_str(tls, "bind_dn", false, 1, SP_SITE_BIND_DN_MAX, &dn,
+	    rp) != 0)
+		return -1;
+	if ((b != NULL && (*bind = strdup(b)) == NULL) ||
+	    (dn != NULL && (*bind_dn = strdup(dn)) == NULL)) {
+		internal(rp, "partner", SP_ERR_NOMEM);
+		return -1;
+	}
+	return 0;
 }
 
 /* A JSON array of strings into a normalised list (CIDR or pins). */
@@ -313,6 +358,7 @@ h_partners_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	const char *pw, *id, *desc;
 	char hash[SP_PWHASH_TEXT_MAX];
 	int64_t rev, ms = 0;
+	bool has_b, has_dn;
 	size_t i;
 	int r;
 
@@ -360,6 +406,9 @@ h_partners_add(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		}
 		p.require_client_cert = !is_false(tls, "require_client_cert",
 		    false);
+		if (member_bind(tls, &has_b, &p.bind, &has_dn, &p.bind_dn,
+		    out) != 0 || bind_verdict(&p, out) != 0)
+			goto done;
 		if (p.require_client_cert && p.pins.n == 0) {
 			api_error(out, 400, "bad_request", "'tls.require_client_"
 			    "cert' needs 'tls.pins' (CA bundles: site file)");
@@ -453,6 +502,8 @@ change_load(json_object *cur, struct sp_site_partner *p)
 	    strv_from_json(v, &p->pins) != 0)
 		return SP_ERR_NOMEM;
 	p->ca_bundle = dup_member(tls, "ca_bundle");
+	p->bind = dup_member(tls, "bind");
+	p->bind_dn = dup_member(tls, "bind_dn");
 	p->require_client_cert = json_object_object_get_ex(tls,
 	    "require_client_cert", &v) && json_object_get_boolean(v);
 	p->max_sessions = json_object_object_get_ex(cur, "max_sessions", &v) ?
@@ -469,8 +520,10 @@ struct change {
 	const char *description;
 	char hash[SP_PWHASH_TEXT_MAX];          /* "" = password kept */
 	bool has_networks, has_pins, has_rcc, has_ms, has_enabled;
-	bool has_from, has_until;
+	bool has_from, has_until, has_bind, has_bind_dn, has_ca;
+	char *ca_bundle;                        /* NULL with has_ca: remove */
 	struct sp_strv networks, pins;
+	char *bind, *bind_dn;                   /* NULL with has_*: default / clear */
 	bool rcc, enabled;
 	int64_t ms;
 	char *valid_from, *valid_until;         /* NULL with has_*: clear */
@@ -486,7 +539,10 @@ change_clear(struct change *ch)
 	tmp.pins = ch->pins;
 	tmp.valid_from = ch->valid_from;
 	tmp.valid_until = ch->valid_until;
+	tmp.bind = ch->bind;
+	tmp.bind_dn = ch->bind_dn;
 	free_partner(&tmp);
+	free(ch->ca_bundle);
 	explicit_bzero(ch->hash, sizeof(ch->hash));
 }
 
@@ -587,16 +643,39 @@ change_parse(struct api *a, json_object *o, const char *id, struct change *ch,
 		json_object_object_foreach(tls, tkey, tval) {
 			(void)tval;
 			if (strcmp(tkey, "require_client_cert") != 0 &&
-			    strcmp(tkey, "pins") != 0) {
+			    strcmp(tkey, "pins") != 0 && strcmp(tkey, "bind") != 0 &&
+			    strcmp(tkey, "bind_dn") != 0 &&
+			    strcmp(tkey, "ca_bundle") != 0) {
 				api_error(rp, 400, "bad_request", "'tls.%.64s' "
-				    "cannot be changed here%s", tkey,
-				    strcmp(tkey, "ca_bundle") == 0 ? " (CA "
-				    "bundles: site file)" : "");
+				    "is not a field of a partner's tls", tkey);
 				return -1;
 			}
 		}
+		/* A CA bundle rotates here without an import: PEM checked by
+		 * GnuTLS like the site file's, null removes it. */
+		if (json_object_object_get_ex(tls, "ca_bundle", &v)) {
+			char why[300];
+
+			ch->has_ca = true;
+			if (v != NULL) {
+				if (!json_object_is_type(v, json_type_string) ||
+				    sp_api_pem_certs_check(json_object_get_string(v),
+				    why, sizeof(why)) != 0) {
+					api_error(rp, 400, "bad_request",
+					    "'tls.ca_bundle' %s", json_object_is_type(v,
+					    json_type_string) ? why : "must be PEM "
+					    "text or null");
+					return -1;
+				}
+				if ((ch->ca_bundle = strdup(json_object_get_string(
+				    v))) == NULL)
+					goto nomem;
+			}
+		}
 		if (member_bool(tls, "require_client_cert",
-		    "tls.require_client_cert", &ch->has_rcc, &ch->rcc, rp) != 0)
+		    "tls.require_client_cert", &ch->has_rcc, &ch->rcc, rp) != 0 ||
+		    member_bind(tls, &ch->has_bind, &ch->bind, &ch->has_bind_dn,
+		    &ch->bind_dn, rp) != 0)
 			return -1;
 		if (json_object_object_get_ex(tls, "pins", &v)) {
 			if (v == NULL) {
@@ -661,7 +740,22 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 	MOVE(ch->has_pins, pins, ch->pins);
 	MOVE(ch->has_from, valid_from, ch->valid_from);
 	MOVE(ch->has_until, valid_until, ch->valid_until);
+	MOVE(ch->has_bind, bind, ch->bind);
+	MOVE(ch->has_bind_dn, bind_dn, ch->bind_dn);
+	/* Leaving "dn" drops its DN unless the body names one (then refused). */
+	if (ch->has_bind && !ch->has_bind_dn &&
+	    (p->bind == NULL || strcmp(p->bind, "dn") != 0)) {
+		free(p->bind_dn);
+		p->bind_dn = NULL;
+	}
 #undef MOVE
+	if (ch->has_ca) {
+		free(p->ca_bundle);
+		p->ca_bundle = ch->ca_bundle;
+		ch->ca_bundle = NULL;
+	}
+	if (bind_verdict(p, rp) != 0)
+		return -1;
 	if (ch->has_rcc)
 		p->require_client_cert = ch->rcc;
 	if (ch->has_ms)
@@ -670,7 +764,7 @@ change_apply(struct change *ch, struct sp_site_partner *p, struct api_reply *rp)
 		p->enabled = ch->enabled;
 	if (p->require_client_cert && p->pins.n == 0 && p->ca_bundle == NULL) {
 		api_error(rp, 400, "bad_request", "'tls.require_client_cert' "
-		    "needs 'tls.pins' (CA bundles: site file)");
+		    "needs 'tls.pins' or 'tls.ca_bundle'");
 		return -1;
 	}
 	if (p->valid_from && p->valid_until &&
@@ -724,9 +818,10 @@ h_partner_change(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	else if (r != 0)
 		internal(out, "change partner", r);
 	else {
-		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s, "
+		sp_log(SP_LOG_NOTICE, "config", "partner %s changed by %s%s%s, "
 		    "revision %lld", arg, rq->token, ch.hash[0] ? " (new "
-		    "password)" : "", (long long)rev);
+		    "password)" : "", ch.has_ca ? " (new CA bundle)" : "",
+		    (long long)rev);
 		reply_json(out, 200, res);
 	}
 done:
@@ -779,6 +874,40 @@ h_partner_enable(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
 	set_enabled(a, rq, arg, true, out);
+}
+
+/*
+ * DELETE /v1/partners/<id>: one new revision. A partner a route still
+ * names is kept (409): the document would name a partner it lacks.
+ */
+static void
+h_partner_remove(struct api *a, struct MHD_Connection *c, struct api_req *rq,
+    const char *arg, struct api_reply *out)
+{
+	int64_t rev;
+	int r;
+
+	if (sp_site_valid_odette_id(arg) != 0) {
+		api_error(out, 404, "not_found", "no such partner");
+		return;
+	}
+	pthread_mutex_lock(&a->dbmu);
+	r = sp_store_partner_remove(a->st, arg, &rev);
+	if (r == 0)
+		api_refresh(a, a->st, false);
+	pthread_mutex_unlock(&a->dbmu);
+	if (r == SP_ERR_NOT_FOUND)
+		api_error(out, 404, "not_found", "no such partner");
+	else if (r == SP_ERR_EXISTS)
+		api_error(out, 409, "conflict", "a route names partner %s: "
+		    "change the route in the site file first", arg);
+	else if (r != 0)
+		internal(out, "remove partner", r);
+	else {
+		sp_log(SP_LOG_NOTICE, "config", "partner %s removed by %s, "
+		    "revision %lld", arg, rq->token, (long long)rev);
+		out->status = 204;
+	}
 }
 
 /* ---- log-ignore rules ---- */
@@ -888,8 +1017,11 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/partners", true, h_partners_list },
 	{ "POST", "/v1/partners", true, h_partners_add },
 	{ "PUT", "/v1/partners/*", true, h_partner_change },
+	{ "DELETE", "/v1/partners/*", true, h_partner_remove },
 	{ "POST", "/v1/partners/*/disable", true, h_partner_disable },
 	{ "POST", "/v1/partners/*/enable", true, h_partner_enable },
+	{ "GET", "/v1/listeners", true, api_h_listeners_list },
+	{ "PUT", "/v1/listeners/*/tls", true, api_h_listener_set_tls },
 	{ "GET", "/v1/rules", true, h_rules_list },
 	{ "POST", "/v1/rules", true, h_rules_add },
 	{ "DELETE", "/v1/rules/*", true, h_rules_remove },
@@ -904,5 +1036,11 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/crls", true, api_h_crls_list },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
+	{ "POST", "/v1/blocks", true, api_h_blocks_post },
+	{ "GET", "/v1/blocks", true, api_h_blocks_list },
+
+	{ "GET", "/v1/partners/*/oftp2", true, api_h_oftp2_get },
+	{ "PUT", "/v1/partners/*/oftp2", true, api_h_oftp2_set },
+	{ "GET", "/v1/partners/*/diagnose", true, api_h_diagnose },
 	{ NULL, NULL, false, NULL }
 };

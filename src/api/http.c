@@ -1,7 +1,9 @@
 /*
  * http.c - the HTTPS front of smartproxy-api: libmicrohttpd on GnuTLS,
- * request bodies collected up to SP_API_MAX_BODY, bearer-token check, and
- * dispatch through the route table (handlers.c). Every error leaves as the
+ * connection limits (all, per address) and deadlines (guard.c), request
+ * bodies collected up to SP_API_MAX_BODY (a larger declared length is
+ * refused at once), bearer-token and role check (surface.h), and dispatch
+ * through the route table (handlers.c). Every error leaves as the
  * JSON error document of docs/api.md section 2.
  */
 #include "config.h"
@@ -99,11 +101,27 @@ send_reply(struct MHD_Connection *c, struct api_reply *rp)
 	return ret;
 }
 
+/* 403 naming the token's role, also as a member for programs. */
+static void
+forbidden(struct api_reply *rp, const struct sp_api_token *tok,
+    const char *method, const char *pattern)
+{
+	json_object *e;
+
+	api_error(rp, MHD_HTTP_FORBIDDEN, "forbidden", "token '%s' has role "
+	    "'%s', which may not %s %s", tok->name, sp_role_name(tok->role),
+	    method, pattern);
+	if (rp->body != NULL && json_object_object_get_ex(rp->body, "error", &e))
+		json_object_object_add(e, "role",
+		    json_object_new_string(sp_role_name(tok->role)));
+}
+
 static void
 dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *method, const char *url, struct api_reply *rp)
 {
 	const struct api_route *rt, *hit = NULL;
+	const struct sp_api_token *tok;
 	char arg[128], allow[64] = "";
 	const char *auth;
 	int path_known = 0;
@@ -134,9 +152,20 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (hit->auth) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
-		if ((rq->token = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
+		pthread_mutex_lock(&a->tokmu);
+		tok = sp_api_tokens_check(&a->tokens, auth);
+		pthread_mutex_unlock(&a->tokmu);
+		if (tok == NULL) {
 			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 			    "missing or invalid bearer token");
+			return;
+		}
+		rq->token = tok->name;
+		rq->role = tok->role;
+		/* The table in surface.c, not the handler, decides: an
+		 * endpoint nobody listed there is admin-only. */
+		if (!sp_surface_allows(tok->role, method, hit->pattern + 1)) {
+			forbidden(rp, tok, method, hit->pattern);
 			return;
 		}
 	}
@@ -146,6 +175,24 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		return;
 	}
 	hit->fn(a, c, rq, arg, rp);
+}
+
+/* Does the request declare a Content-Length over SP_API_MAX_BODY? */
+static bool
+declared_too_large(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = 0;
+
+	if (v == NULL)
+		return false;
+	for (; *v >= '0' && *v <= '9'; v++) {
+		n = n * 10 + (unsigned)(*v - '0');
+		if (n > SP_API_MAX_BODY)
+			return true;
+	}
+	return false;
 }
 
 static enum MHD_Result
@@ -162,6 +209,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		sp_buf_init(&rq->body, SP_API_MAX_BODY);
 		*con_cls = rq;
+		/* A declared length over the bound is refused before a byte
+		 * of the body is read (the connection then closes). */
+		if (declared_too_large(c)) {
+			api_error(&rp, 413, "too_large", "request body over %d "
+			    "bytes", SP_API_MAX_BODY);
+			api_guard_set(a, c, API_GUARD_NONE);
+			sp_log(SP_LOG_INFO, "api", "%s %s -> 413 (declared "
+			    "length)", method, url);
+			return send_reply(c, &rp);
+		}
+		api_guard_set(a, c, API_GUARD_BODY);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -173,6 +231,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	api_guard_set(a, c, API_GUARD_NONE);
 	dispatch(a, c, rq, method, url, &rp);
 	sp_log(rp.status >= 500 ? SP_LOG_ERR : SP_LOG_INFO, "api",
 	    "%s %s -> %u%s%s", method, url, rp.status,
@@ -191,6 +250,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(rq);
 		*con_cls = NULL;
 	}
+	/* Keep-alive: the next request's headers have their own deadline. */
+	api_guard_set(cls, c, API_GUARD_HEADERS);
 }
 
 static void
@@ -210,7 +271,7 @@ int
 api_http_start(struct api *a, int fd, const char *cert_pem,
     const char *key_pem, char *err, size_t errlen)
 {
-	unsigned limit = (unsigned)a->conf->max_waiting + 16;
+	const struct sp_api_limits *l = &a->conf->limits;
 
 	a->mhd = MHD_start_daemon(MHD_USE_TLS | MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
@@ -220,9 +281,11 @@ api_http_start(struct api *a, int fd, const char *cert_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 	    MHD_OPTION_HTTPS_MEM_KEY, key_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES, SP_TLS_PRIORITY,
-	    MHD_OPTION_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(SP_API_MAX_WAIT + 30),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)l->max_connections,
+	    /* Below the global one, so one address cannot take them all. */
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)l->per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)l->idle_timeout,
+	    MHD_OPTION_NOTIFY_CONNECTION, api_guard_notify, a,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
 	    MHD_OPTION_END);

@@ -14,29 +14,40 @@ libspapi_la_SOURCES = \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/store_crl.c \
 	src/api/render.c \
+	src/api/export.c src/api/export.h \
+	src/api/store_tls.c src/api/pem.c src/api/pem.h \
+	src/api/store_blocks.c src/api/blocks.h \
 	src/api/conf.c src/api/conf.h \
 	src/api/store_ops.c src/api/store_ops.h \
 	src/api/store_decide.c src/api/decide.h \
-	src/api/bodies.c src/api/bodies.h
+	src/api/store_oftp2.c src/api/oftp2.h src/api/oftp2_switches.c \
+	src/api/bodies.c src/api/bodies.h \
+	src/api/surface.c src/api/surface.h
 
 sbin_PROGRAMS += smartproxy-api
 smartproxy_api_CFLAGS = $(SP_API_CFLAGS)
 smartproxy_api_SOURCES = \
 	src/api/main.c src/api/api.h \
-	src/api/http.c src/api/handlers.c src/api/watch.c \
+	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
-	src/api/purge.c src/api/decide.c src/api/crls.c
+	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
+	src/api/oftp2.c src/api/crls.c
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread
 
 # Unit tests.
-check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store
-TESTS += tests/unit/check_api_site tests/unit/check_api_store
+check_PROGRAMS += tests/unit/check_api_site tests/unit/check_api_store \
+	tests/unit/check_api_surface
+TESTS += tests/unit/check_api_site tests/unit/check_api_store \
+	tests/unit/check_api_surface
 tests_unit_check_api_site_SOURCES = tests/unit/check_api_site.c
 tests_unit_check_api_site_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_site_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_store_SOURCES = tests/unit/check_api_store.c
 tests_unit_check_api_store_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_store_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+tests_unit_check_api_surface_SOURCES = tests/unit/check_api_surface.c
+tests_unit_check_api_surface_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_surface_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 
 # Fuzz target: the site-file parser.
 check_PROGRAMS += tests/fuzz/fuzz_site
@@ -72,4 +83,23 @@ tests_fuzz_fuzz_api_bodies_libfuzzer_SOURCES = tests/fuzz/fuzz_api_bodies.c
 tests_fuzz_fuzz_api_bodies_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
 tests_fuzz_fuzz_api_bodies_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_api_bodies_libfuzzer_LDADD = $(SP_API_LIBS)
+endif
+
+# Fuzz target: the client's check of what the server asks it to send to the
+# backend (path and body from the DMZ; src/api/surface.c).
+check_PROGRAMS += tests/fuzz/fuzz_dmz_surface
+TESTS += tests/fuzz/fuzz_dmz_surface
+tests_fuzz_fuzz_dmz_surface_SOURCES = tests/fuzz/fuzz_dmz_surface.c \
+	$(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_dmz_surface_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_dmz_surface_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/dmz_surface\"
+tests_fuzz_fuzz_dmz_surface_LDADD = $(SP_API_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/dmz_surface
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_dmz_surface_libfuzzer
+tests_fuzz_fuzz_dmz_surface_libfuzzer_SOURCES = tests/fuzz/fuzz_dmz_surface.c
+tests_fuzz_fuzz_dmz_surface_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_dmz_surface_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_dmz_surface_libfuzzer_LDADD = $(SP_API_LIBS)
 endif

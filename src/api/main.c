@@ -14,15 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "api/ops.h"
 #include "api/pwhash.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/notify.h"
 #include "core/tls.h"
 
 static void
@@ -30,10 +33,22 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: smartproxy-api --config api.yaml [--port-file FILE]\n"
-	    "       smartproxy-api --config api.yaml --import site.yaml\n"
+	    "       smartproxy-api --config api.yaml --import site.yaml [--replace] [--progress]\n"
+	    "       smartproxy-api --config api.yaml --export site.yaml\n"
 	    "       smartproxy-api --config api.yaml --check\n"
 	    "       smartproxy-api --check-site site.yaml\n"
-	    "       smartproxy-api --hash-token < token-file\n");
+	    "       smartproxy-api --hash-token < token-file\n"
+	    "  -c, --config FILE     api.yaml (listen address, TLS, database, tokens)\n"
+	    "  -p, --port-file FILE  write the bound port to FILE once listening\n"
+	    "  -i, --import FILE     merge the site file FILE into the data model\n"
+	    "  -R, --replace         with --import: replace instead, after a backup\n"
+	    "  -g, --progress        with --import: report progress\n"
+	    "  -e, --export FILE     write the whole configuration as a site file\n"
+	    "      --check           validate api.yaml and exit\n"
+	    "  -s, --check-site FILE validate the site file FILE and exit\n"
+	    "  -H, --hash-token      print the SHA-256 of the token read on stdin\n"
+	    "  -V, --version         print the version and exit\n"
+	    "  -h, --help            print this help and exit\n");
 }
 
 static char *
@@ -173,16 +188,76 @@ cmd_check_site(const char *path)
 	return 0;
 }
 
+/* Progress of a long site file on a terminal: one line, rewritten. */
+static void
+import_progress(void *arg, const char *section, size_t done, size_t total)
+{
+	int *shown = arg;
+
+	if (total < 20 || (done % 10 != 0 && done != total))
+		return;
+	fprintf(stderr, "\rreading %s: %zu of %zu", section, done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	*shown = 1;
+}
+
+/*
+ * The backup a --replace writes first: next to the database, named by the
+ * time, never over an older one.
+ */
 static int
-cmd_import(const struct sp_api_conf *conf, const char *path)
+backup_first(struct sp_store *st, const char *db, char *out, size_t outlen)
+{
+	char err[512], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i, r = SP_ERR_EXISTS;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < 100 && r != 0; i++) {
+		if (i == 0)
+			snprintf(out, outlen, "%s.backup-%s", db, stamp);
+		else
+			snprintf(out, outlen, "%s.backup-%s-%d", db, stamp, i);
+		if (access(out, F_OK) == 0)
+			continue;
+		if ((r = sp_store_backup(st, out, err, sizeof(err))) != 0) {
+			fprintf(stderr, "smartproxy-api: %s; nothing imported\n",
+			    err);
+			return r;
+		}
+	}
+	return r;
+}
+
+static void
+print_tally(const char *name, const struct sp_store_tally *t)
+{
+	printf(" %s %u new, %u updated;", name, t->created, t->updated);
+}
+
+static int
+cmd_import(const struct sp_api_conf *conf, const char *path, bool replace,
+    bool progress)
 {
 	struct sp_store *st = NULL;
+	struct sp_store_import_stats stats;
+	struct sp_site_opts opts;
 	struct sp_site site;
-	char err[SP_BOOTSTRAP_ERR_MAX];
+	char err[SP_BOOTSTRAP_ERR_MAX], bak[4200];
 	int64_t rev;
-	int r;
+	int r, shown = 0;
 
-	if (sp_site_load(path, NULL, &site, err, sizeof(err)) != 0) {
+	memset(&opts, 0, sizeof(opts));
+	if (progress || isatty(STDERR_FILENO)) {
+		opts.progress = import_progress;
+		opts.progress_arg = &shown;
+	}
+	if (sp_site_load(path, &opts, &site, err, sizeof(err)) != 0) {
+		if (shown)
+			fputc('\n', stderr);
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -195,15 +270,86 @@ cmd_import(const struct sp_api_conf *conf, const char *path)
 		sp_site_free(&site);
 		return 1;
 	}
-	r = sp_store_import(st, &site, &rev);
-	if (r != 0)
+	if (replace && (r = backup_first(st, conf->database, bak,
+	    sizeof(bak))) != 0)
+		goto out;
+	if (replace)
+		printf("backup of the database before the replace: %s\n", bak);
+	r = sp_store_import(st, &site, replace, &stats, &rev);
+	if (r != 0) {
 		fprintf(stderr, "smartproxy-api: import failed: %s\n",
 		    sp_store_errmsg(st));
-	else
-		printf("imported %s as revision %lld\n", path, (long long)rev);
+		goto out;
+	}
+	printf("imported %s as revision %lld (%s):", path, (long long)rev,
+	    replace ? "replaced" : "merged");
+	print_tally("listeners", &stats.listeners);
+	print_tally("partners", &stats.partners);
+	print_tally("routes", &stats.routes);
+	printf(" rules %u new, %u already there\n", stats.rules.created,
+	    stats.rules.updated);
+out:
 	sp_store_close(st);
 	sp_site_free(&site);
 	return r == 0 ? 0 : 1;
+}
+
+/*
+ * SIGHUP: the token files again (all or nothing: a bad file keeps every
+ * token read before) and the log files reopened (logrotate); the process
+ * goes on in any case.
+ */
+static void
+reload(struct api *a)
+{
+	struct sp_api_tokens fresh, *r;
+	char err[512];
+	int nlog = sp_log_reopen();
+	const char *lf = nlog < 0 ? " FAILED (see stderr)" : "";
+
+	if (nlog < 0)
+		nlog = -nlog;
+	if (sp_api_tokens_load(a->conf, &fresh, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded, the %zu read before "
+		    "stay: %s; %d log file(s) reopened%s", a->tokens.n, err, nlog, lf);
+		return;
+	}
+	if ((r = realloc(a->retired, (a->nretired + 1) * sizeof(*r))) == NULL) {
+		sp_api_tokens_free(&fresh);
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded: out of memory");
+		return;
+	}
+	a->retired = r;
+	pthread_mutex_lock(&a->tokmu);
+	a->retired[a->nretired++] = a->tokens;
+	a->tokens = fresh;
+	pthread_mutex_unlock(&a->tokmu);
+	sp_log(SP_LOG_NOTICE, "api", "SIGHUP: %zu token(s) reloaded; %d log file(s) reopened%s",
+	    fresh.n, nlog, lf);
+}
+
+static int
+cmd_export(const struct sp_api_conf *conf, const char *path)
+{
+	struct sp_export_stats stats;
+	struct sp_store *st = NULL;
+	char err[SP_BOOTSTRAP_ERR_MAX];
+	int r;
+
+	if ((r = sp_store_open(conf->database, &st, err, sizeof(err))) != 0) {
+		fprintf(stderr, "smartproxy-api: %s\n", err);
+		return 1;
+	}
+	r = sp_export_write(st, path, &stats, err, sizeof(err));
+	sp_store_close(st);
+	if (r != 0) {
+		fprintf(stderr, "smartproxy-api: export failed: %s\n", err);
+		return 1;
+	}
+	printf("exported %u listeners, %u partners, %u routes, %u rules to %s "
+	    "(%u PEM files in %s.d/)\n", stats.listeners, stats.partners,
+	    stats.routes, stats.rules, path, stats.files, path);
+	return 0;
 }
 
 static int
@@ -213,13 +359,14 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	struct sp_addr addr, bound;
 	char err[512], *cert = NULL, *key = NULL;
 	sigset_t sigs;
-	int fd = -1, sig, rc = 1;
+	int fd = -1, sig = 0, rc = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_cond_init(&a.cv, NULL);
 	pthread_mutex_init(&a.dbmu, NULL);
+	pthread_mutex_init(&a.tokmu, NULL);
 
 	/* Threads inherit this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -252,6 +399,7 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	}
 	if (api_watcher_start(&a, err, sizeof(err)) != 0 ||
 	    api_ops_start(&a, err, sizeof(err)) != 0 ||
+	    api_guard_start(&a, err, sizeof(err)) != 0 ||
 	    api_http_start(&a, fd, cert, key, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "api", "%s", err);
 		close(fd);
@@ -265,11 +413,13 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	}
 	sp_log(SP_LOG_NOTICE, "api", "listening on port %u, revision %lld",
 	    sp_addr_port(&bound), (long long)a.rev);
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	if (sp_notify_open() != 0)
+		sp_log(SP_LOG_WARN, "api", "NOTIFY_SOCKET: %s", strerror(errno));
+	sp_notify("READY=1");
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload(&a);
 	sp_log(SP_LOG_NOTICE, "api", "stopping (signal %d)", sig);
+	sp_notify("STOPPING=1");
 	rc = 0;
 out:
 	api_watcher_stop(&a);
@@ -278,9 +428,14 @@ out:
 	pthread_cond_broadcast(&a.cv);
 	pthread_mutex_unlock(&a.mu);
 	api_http_stop(&a);
+	api_guard_stop(&a);
 	api_ops_stop(&a);
 	sp_store_close(a.st);
 	sp_api_tokens_free(&a.tokens);
+	while (a.nretired > 0)
+		sp_api_tokens_free(&a.retired[--a.nretired]);
+	free(a.retired);
+	pthread_mutex_destroy(&a.tokmu);
 	free(cert);
 	free_secret(key);
 	free_secret(a.doc);
@@ -297,31 +452,41 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "import", required_argument, NULL, 'i' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "progress", no_argument, NULL, 'g' },
+		{ "export", required_argument, NULL, 'e' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "check-site", required_argument, NULL, 's' },
 		{ "hash-token", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *port_file = NULL, *import = NULL,
-	    *check_site = NULL;
+	    *check_site = NULL, *export = NULL;
+	bool replace = false, progress = false;
 	struct sp_api_conf conf;
 	char err[SP_BOOTSTRAP_ERR_MAX];
 	int ch, check = 0, hash = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:p:i:Cs:Hh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:i:Rge:Cs:HVh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'p': port_file = optarg; break;
 		case 'i': import = optarg; break;
+		case 'R': replace = true; break;
+		case 'g': progress = true; break;
+		case 'e': export = optarg; break;
 		case 'C': check = 1; break;
 		case 's': check_site = optarg; break;
 		case 'H': hash = 1; break;
+		case 'V': printf("smartproxy-api %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (replace && import == NULL) ||
+	    (import != NULL && export != NULL)) {
 		usage(stderr);
 		return 2;
 	}
@@ -340,7 +505,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (import != NULL)
-		rc = cmd_import(&conf, import);
+		rc = cmd_import(&conf, import, replace, progress);
+	else if (export != NULL)
+		rc = cmd_export(&conf, export);
 	else if (sp_log_configure(&conf.logging) != 0) {
 		fprintf(stderr, "smartproxy-api: invalid logging configuration\n");
 		rc = 2;

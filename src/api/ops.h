@@ -46,6 +46,10 @@ void api_h_crls_post(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_crls_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_listeners_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_listener_set_tls(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
 
 /* ---- helpers of handlers.c ---- */
 

@@ -17,6 +17,9 @@
 
 #define SP_PWHASH_ITERATIONS 100000u
 #define SP_PWHASH_MAX_ITERATIONS 10000000u
+/* The fewest iterations a stored hash may have (docs/api.md; the partner
+ * module refuses a revision with fewer). */
+#define SP_PWHASH_MIN_ITERATIONS 10000u
 #define SP_PWHASH_SALT_LEN 16
 #define SP_PWHASH_LEN 32
 /* "pbkdf2-sha256$" + 8 digits + "$" + 32 + "$" + 64 + NUL */

@@ -46,7 +46,7 @@ col_array(sqlite3_stmt *s, int i)
 
 #define PARTNER_COLS "odette_id, description, password_hash, networks, " \
 	"require_client_cert, pins, ca_bundle, max_sessions, enabled, " \
-	"valid_from, valid_until"
+	"valid_from, valid_until, cert_bind, cert_bind_dn"
 
 static json_object *
 partner_row(sqlite3_stmt *s)
@@ -65,6 +65,10 @@ partner_row(sqlite3_stmt *s)
 	json_object_object_add(tls, "require_client_cert", col_bool(s, 4));
 	json_object_object_add(tls, "pins", col_array(s, 5));
 	json_object_object_add(tls, "ca_bundle", col_str(s, 6));
+	/* NULL is the default binding, shown as what it is. */
+	json_object_object_add(tls, "bind", sqlite3_column_type(s, 11) == SQLITE_NULL ?
+	    json_object_new_string("cn") : col_str(s, 11));
+	json_object_object_add(tls, "bind_dn", col_str(s, 12));
 	json_object_object_add(p, "tls", tls);
 	json_object_object_add(p, "max_sessions",
 	    json_object_new_int64(sqlite3_column_int64(s, 7)));

@@ -31,6 +31,8 @@ const struct sp_limit_def sp_limit_defs[SP_LIMIT_COUNT] = {
 	{ "session_max_ms", 86400000, 1000, 604800000 },
 	{ "inside_connect_timeout_ms", 10000, 100, 600000 },
 	{ "linger_ms", 5000, 0, 600000 },
+	{ "max_unverified", 128, 1, 100000 },
+	{ "max_unverified_per_address", 8, 1, 100000 },
 };
 
 struct ctx {
@@ -323,6 +325,31 @@ sp_site_valid_odette_id(const char *s)
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 			return -1;
+	return 0;
+}
+
+int
+sp_site_check_bind(const char *bind, const char *bind_dn, const char **why)
+{
+	bool dn = bind != NULL && strcmp(bind, "dn") == 0;
+
+	if (bind != NULL && !dn && strcmp(bind, "cn") != 0 &&
+	    strcmp(bind, "san") != 0 && strcmp(bind, "none") != 0) {
+		*why = "bind: expected cn, san, dn or none";
+		return -1;
+	}
+	if (dn && (bind_dn == NULL || bind_dn[0] == '\0')) {
+		*why = "bind_dn: required with bind dn (the subject DN, RFC 4514)";
+		return -1;
+	}
+	if (!dn && bind_dn != NULL) {
+		*why = "bind_dn: only with bind dn";
+		return -1;
+	}
+	if (bind_dn != NULL && strlen(bind_dn) > SP_SITE_BIND_DN_MAX) {
+		*why = "bind_dn: longer than 1024 characters";
+		return -1;
+	}
 	return 0;
 }
 
@@ -752,6 +779,11 @@ parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	return SP_OK;
 }
 
+/*
+ * The partner's password: `password` in clear (hashed at once), or
+ * `password_hash` as stored (what --export writes, since the store keeps
+ * only the hash). Exactly one of the two.
+ */
 static int
 parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
     struct sp_site_partner *p)
@@ -761,6 +793,31 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	size_t old, i;
 	int r;
 
+	if (get(n, "password_hash", NULL) != NULL) {
+		if (get(n, "password", NULL) != NULL) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "give either password or password_hash, not both");
+		}
+		if ((r = get_str(c, n, line, "password_hash", REQ, 1,
+		    SP_PWHASH_TEXT_MAX - 1, &p->password_hash)) != 0)
+			return r;
+		if (sp_pwhash_check_format(p->password_hash) != 0) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
+			    "(docs/api.md)");
+		}
+		/* The shape is checked: digits up to the next '$'. */
+		if (strtoul(p->password_hash + strlen("pbkdf2-sha256$"), NULL,
+		    10) < SP_PWHASH_MIN_ITERATIONS) {
+			(void)push_key(c, "password_hash");
+			return fail(c, get(n, "password_hash", NULL)->line,
+			    "at least %u iterations (the partner module "
+			    "refuses fewer)", SP_PWHASH_MIN_ITERATIONS);
+		}
+		return SP_OK;
+	}
 	if ((r = lookup(c, n, line, "password", REQ, &v, &old)) != 0)
 		return r;
 	if ((r = want_scalar(c, v, "a password")) != 0)
@@ -785,11 +842,12 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
     struct sp_site_partner *p)
 {
 	static const char *const keys[] = { "odette_id", "description",
-		"password", "allowed_networks", "tls", "max_sessions", "enabled",
-		"valid_from", "valid_until", NULL };
+		"password", "password_hash", "allowed_networks", "tls",
+		"max_sessions", "enabled", "valid_from", "valid_until", NULL };
 	static const char *const tkeys[] = { "require_client_cert", "pins",
-		"ca_bundle", NULL };
+		"ca_bundle", "bind", "bind_dn", NULL };
 	const struct sp_yaml_node *t;
+	const char *why;
 	unsigned tline;
 	size_t old;
 	int r;
@@ -836,8 +894,13 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		    &p->require_client_cert)) != 0 ||
 		    (r = get_list(c, t, t->line, "pins", LIST_PIN, &p->pins)) != 0 ||
 		    (r = get_pem(c, t, t->line, "ca_bundle", OPT, "CERTIFICATE",
-		    &p->ca_bundle)) != 0)
+		    &p->ca_bundle)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind", OPT, 1, 8, &p->bind)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind_dn", OPT, 1,
+		    SP_SITE_BIND_DN_MAX, &p->bind_dn)) != 0)
 			return r;
+		if (sp_site_check_bind(p->bind, p->bind_dn, &why) != 0)
+			return fail(c, t->line, "%s", why);
 		if (p->require_client_cert && p->pins.n == 0 &&
 		    p->ca_bundle == NULL)
 			return fail(c, t->line, "require_client_cert needs pins "
@@ -981,7 +1044,7 @@ parse_rule(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 
 static int
 parse_limits(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
-    long long *limits)
+    long long *limits, unsigned *given)
 {
 	const char *keys[SP_LIMIT_COUNT + 1];
 	const struct sp_yaml_node *v;
@@ -1003,6 +1066,8 @@ parse_limits(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		if (v != NULL && (r = int_val(c, v, sp_limit_defs[i].min,
 		    sp_limit_defs[i].max, &limits[i])) != 0)
 			return r;
+		if (v != NULL)
+			*given |= 1u << i;
 		pop(c, old);
 	}
 	return SP_OK;
@@ -1191,6 +1256,9 @@ parse_seq(struct ctx *c, const struct sp_yaml_node *root, const char *name,
 		    (char *)*arr + i * item_size)) != 0)
 			return r;
 		pop(c, old2);
+		if (c->opts != NULL && c->opts->progress != NULL)
+			c->opts->progress(c->opts->progress_arg, name, i + 1,
+			    v->n);
 	}
 	pop(c, old);
 	return SP_OK;
@@ -1344,7 +1412,7 @@ parse_root(struct ctx *c, const struct sp_yaml_node *root, struct sp_site *s)
 		return r;
 	old = push_key(c, "limits");
 	if ((r = parse_limits(c, get(root, "limits", &line), line,
-	    s->limits)) != 0)
+	    s->limits, &s->limits_given)) != 0)
 		return r;
 	pop(c, old);
 	old = push_key(c, "outgoing");
@@ -1495,6 +1563,8 @@ sp_site_free(struct sp_site *s)
 		strv_free(&p->networks);
 		strv_free(&p->pins);
 		free(p->ca_bundle);
+		free(p->bind);
+		free(p->bind_dn);
 		free(p->valid_from);
 		free(p->valid_until);
 	}

@@ -51,11 +51,14 @@ struct sp_site_listener {
 struct sp_site_partner {
 	char *odette_id;
 	char *description;        /* "" when not given */
-	char *password_hash;      /* pwhash.h format */
+	char *password_hash;      /* pwhash.h format: from `password` (hashed
+	                             at once) or `password_hash` (as exported) */
 	struct sp_strv networks;  /* CIDR, normalised "a.b.c.d/n" */
 	bool require_client_cert;
 	struct sp_strv pins;      /* 64 lowercase hex */
 	char *ca_bundle;          /* PEM or NULL */
+	char *bind;               /* "cn", "san", "dn", "none"; NULL: "cn" */
+	char *bind_dn;            /* with bind "dn" only */
 	int max_sessions;         /* 0: no own limit */
 	bool enabled;
 	char *valid_from;         /* RFC 3339 UTC or NULL */
@@ -108,6 +111,8 @@ enum {
 	SP_LIMIT_SESSION_MAX_MS,
 	SP_LIMIT_INSIDE_CONNECT_TIMEOUT_MS,
 	SP_LIMIT_LINGER_MS,
+	SP_LIMIT_MAX_UNVERIFIED,
+	SP_LIMIT_MAX_UNVERIFIED_PER_ADDRESS,
 	SP_LIMIT_COUNT
 };
 
@@ -127,7 +132,9 @@ struct sp_site {
 	size_t nroutes;
 	struct sp_site_rule *rules;
 	size_t nrules;
-	long long limits[SP_LIMIT_COUNT];
+	long long limits[SP_LIMIT_COUNT];  /* defaults filled in */
+	unsigned limits_given;    /* bit i: limits[i] was in the file (a merge
+	                             import changes only those) */
 	char *outgoing_source;    /* outgoing.source_address, NULL: unset */
 	struct sp_site_revocation *revocations;
 	size_t nrevocations;
@@ -148,6 +155,11 @@ struct sp_site_opts {
 	const char *basedir;      /* NULL: "." */
 	sp_site_read_fn read_file; /* NULL: read from disk */
 	unsigned pbkdf2_iterations; /* 0: SP_PWHASH_ITERATIONS */
+	/* Called after each entry of a list section (hashing passwords takes
+	 * a tenth of a second per partner); NULL: none. */
+	void (*progress)(void *arg, const char *section, size_t done,
+	    size_t total);
+	void *progress_arg;
 };
 
 int sp_site_load(const char *path, const struct sp_site_opts *opts,
@@ -166,6 +178,10 @@ int sp_site_cidr_normalise(const char *s, char *out, size_t outlen);
 int sp_site_valid_url(const char *s);
 /* The id of a CA bundle: SHA-256 of its PEM text, 64 hex digits. */
 int sp_site_bundle_id(const char *pem, char out[65]);
+/* tls.bind and tls.bind_dn of a partner (bind NULL: the default, "cn"):
+ * 0, or -1 with *why naming the member and the rule. */
+#define SP_SITE_BIND_DN_MAX 1024
+int sp_site_check_bind(const char *bind, const char *bind_dn, const char **why);
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" into the latter form (21 bytes). */
 int sp_site_time_normalise(const char *s, char out[21]);
 

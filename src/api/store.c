@@ -114,13 +114,23 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
 			goto sqlerr;
 	}
-	/* Version 6: revocation per CA bundle and the CRLs kept (store_crl.c). */
-	if (version < 6) {
-		if (sp_store_exec(st, sp_store_schema_v6) != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
+	/* Version 4: what a partner's client certificate must name (tls.bind,
+	 * tls.bind_dn); NULL is the default, the subject CN. */
+	if (version < 4) {
+		if (sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
+		    "cert_bind TEXT") != 0 ||
+		    sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
+		    "cert_bind_dn TEXT") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 7) { ALTER ...; user_version = 7 }`. */
+	/* Version 5: revocation per CA bundle and the CRLs kept (store_crl.c). */
+	if (version < 5) {
+		if (sp_store_exec(st, sp_store_schema_v5) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 6) { ALTER ...; user_version = 6 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -255,9 +265,12 @@ insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 		r = SP_ERR_NOMEM;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &s, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners (odette_id, "
+	    "description, password_hash, networks, require_client_cert, pins, "
+	    "ca_bundle, max_sessions, enabled, valid_from, valid_until, "
+	    "cert_bind, cert_bind_dn) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", -1, &s,
+	    NULL) != SQLITE_OK)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
 	    p->description : "") || bind_text(s, 3, p->password_hash) ||
@@ -266,7 +279,8 @@ insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
 	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
-	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
+	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
 		sqlite3_finalize(s);
 		goto out;
 	}
@@ -297,121 +311,309 @@ insert_rule(struct sp_store *st, const struct sp_site_rule *ru, int64_t *id)
 	return r;
 }
 
+/* Every field of the stored partner p->odette_id; SP_ERR_NOT_FOUND. */
 static int
-insert_all(struct sp_store *st, const struct sp_site *site)
+write_partner(struct sp_store *st, const struct sp_site_partner *p)
+{
+	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
+	sqlite3_stmt *s;
+	int r = SP_ERR_SYSTEM;
+
+	if (nets == NULL || pins == NULL) {
+		r = SP_ERR_NOMEM;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET description = ?2, "
+	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
+	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
+	    "valid_from = ?10, valid_until = ?11, cert_bind = ?12, "
+	    "cert_bind_dn = ?13 WHERE odette_id = ?1", -1, &s,
+	    NULL) != SQLITE_OK)
+		goto out;
+	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
+	    p->description : "") || bind_text(s, 3, p->password_hash) ||
+	    bind_text(s, 4, nets) ||
+	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
+	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
+	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
+	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
+	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
+		sqlite3_finalize(s);
+		goto out;
+	}
+	if ((r = step_done(s)) == 0 && sqlite3_changes(st->db) != 1)
+		r = SP_ERR_NOT_FOUND;
+out:
+	free(nets);
+	free(pins);
+	return r;
+}
+
+static int
+w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	return write_partner(st, arg);
+}
+
+/* 1 when `sql` (one bound text ?1) finds a row, 0 when not, <0 error. */
+static int
+row_exists(struct sp_store *st, const char *sql, const char *key)
 {
 	sqlite3_stmt *s;
-	const char *text;
-	char *pins;
-	size_t i;
-	int r;
+	int rc;
 
-	for (i = 0; i < site->nlisteners; i++) {
-		const struct sp_site_listener *l = &site->listeners[i];
-
-		if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
-		    "address, tls, chain_pem, key_pem, require_client_cert) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &s, NULL) != SQLITE_OK)
-			return SP_ERR_SYSTEM;
-		if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
-		    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
-		    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
-		    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK) {
-			sqlite3_finalize(s);
-			return SP_ERR_SYSTEM;
-		}
-		if ((r = step_done(s)) != 0)
-			return r;
-	}
-	for (i = 0; i < site->npartners; i++)
-		if ((r = insert_partner(st, &site->partners[i])) != 0)
-			return r;
-	for (i = 0; i < site->nroutes; i++) {
-		const struct sp_site_route *rt = &site->routes[i];
-
-		if ((pins = strv_json(&rt->pins)) == NULL)
-			return SP_ERR_NOMEM;
-		if (sqlite3_prepare_v2(st->db, "INSERT INTO routes (name, "
-		    "client_listen, partner_odette_id, partner_address, "
-		    "source_address, tls, ca_bundle, pins, client_chain, "
-		    "client_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-		    -1, &s, NULL) != SQLITE_OK) {
-			free(pins);
-			return SP_ERR_SYSTEM;
-		}
-		r = bind_text(s, 1, rt->name) || bind_text(s, 2, rt->client_listen) ||
-		    bind_text(s, 3, rt->partner_odette_id) ||
-		    bind_text(s, 4, rt->partner_address) ||
-		    bind_text(s, 5, rt->source_address) ||
-		    sqlite3_bind_int(s, 6, rt->tls) != SQLITE_OK ||
-		    bind_text(s, 7, rt->ca_bundle) || bind_text(s, 8, pins) ||
-		    bind_text(s, 9, rt->client_chain) ||
-		    bind_text(s, 10, rt->client_key);
-		free(pins);
-		if (r != 0) {
-			sqlite3_finalize(s);
-			return SP_ERR_SYSTEM;
-		}
-		if ((r = step_done(s)) != 0)
-			return r;
-	}
-	for (i = 0; i < SP_LIMIT_COUNT; i++) {
-		if (sqlite3_prepare_v2(st->db, "INSERT INTO limits VALUES (?1, ?2)",
-		    -1, &s, NULL) != SQLITE_OK)
-			return SP_ERR_SYSTEM;
-		if (bind_text(s, 1, sp_limit_defs[i].name) ||
-		    sqlite3_bind_int64(s, 2, site->limits[i]) != SQLITE_OK) {
-			sqlite3_finalize(s);
-			return SP_ERR_SYSTEM;
-		}
-		if ((r = step_done(s)) != 0)
-			return r;
-	}
-	for (i = 0; i < site->nrules; i++)
-		if ((r = insert_rule(st, &site->rules[i], NULL)) != 0)
-			return r;
-	if (sqlite3_prepare_v2(st->db, "UPDATE state SET outgoing_source = ?1 "
-	    "WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
-	if (bind_text(s, 1, site->outgoing_source)) {
+	if (bind_text(s, 1, key)) {
 		sqlite3_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	if ((r = step_done(s)) != 0)
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : SP_ERR_SYSTEM;
+}
+
+/* Count one entry of a section as created or updated. */
+static int
+tally(int existed, struct sp_store_tally *t)
+{
+	if (existed < 0)
+		return existed;
+	if (existed)
+		t->updated++;
+	else
+		t->created++;
+	return SP_OK;
+}
+
+static int
+upsert_listener(struct sp_store *st, const struct sp_site_listener *l,
+    struct sp_store_tally *t)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = tally(row_exists(st, "SELECT 1 FROM listeners WHERE name = ?1",
+	    l->name), t)) != 0)
 		return r;
-	if (site->modules != NULL) {
-		json_object_object_foreach(site->modules, name, sec) {
-			text = json_object_to_json_string_ext(sec,
-			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			if (sqlite3_prepare_v2(st->db, "INSERT INTO modules VALUES "
-			    "(?1, ?2)", -1, &s, NULL) != SQLITE_OK)
-				return SP_ERR_SYSTEM;
-			if (bind_text(s, 1, name) || bind_text(s, 2, text)) {
-				sqlite3_finalize(s);
-				return SP_ERR_SYSTEM;
-			}
-			if ((r = step_done(s)) != 0)
-				return r;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
+	    "address, tls, chain_pem, key_pem, require_client_cert) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+	    "address = excluded.address, tls = excluded.tls, "
+	    "chain_pem = excluded.chain_pem, key_pem = excluded.key_pem, "
+	    "require_client_cert = excluded.require_client_cert", -1, &s,
+	    NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
+	    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
+	    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
+	    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return step_done(s);
+}
+
+/* A site partner: created, or every field of the stored one replaced. */
+static int
+upsert_partner(struct sp_store *st, const struct sp_site_partner *p,
+    struct sp_store_tally *t)
+{
+	int r, existed;
+
+	if ((existed = row_exists(st, "SELECT 1 FROM partners WHERE "
+	    "odette_id = ?1", p->odette_id)) < 0)
+		return existed;
+	if ((r = tally(existed, t)) != 0)
+		return r;
+	return existed ? write_partner(st, p) : insert_partner(st, p);
+}
+
+static int
+upsert_route(struct sp_store *st, const struct sp_site_route *rt,
+    struct sp_store_tally *t)
+{
+	sqlite3_stmt *s;
+	char *pins;
+	int r;
+
+	if ((r = tally(row_exists(st, "SELECT 1 FROM routes WHERE name = ?1",
+	    rt->name), t)) != 0)
+		return r;
+	if ((pins = strv_json(&rt->pins)) == NULL)
+		return SP_ERR_NOMEM;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO routes (name, "
+	    "client_listen, partner_odette_id, partner_address, "
+	    "source_address, tls, ca_bundle, pins, client_chain, "
+	    "client_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT (name) DO UPDATE SET "
+	    "client_listen = excluded.client_listen, "
+	    "partner_odette_id = excluded.partner_odette_id, "
+	    "partner_address = excluded.partner_address, "
+	    "source_address = excluded.source_address, tls = excluded.tls, "
+	    "ca_bundle = excluded.ca_bundle, pins = excluded.pins, "
+	    "client_chain = excluded.client_chain, "
+	    "client_key = excluded.client_key", -1, &s, NULL) != SQLITE_OK) {
+		free(pins);
+		return SP_ERR_SYSTEM;
+	}
+	r = bind_text(s, 1, rt->name) || bind_text(s, 2, rt->client_listen) ||
+	    bind_text(s, 3, rt->partner_odette_id) ||
+	    bind_text(s, 4, rt->partner_address) ||
+	    bind_text(s, 5, rt->source_address) ||
+	    sqlite3_bind_int(s, 6, rt->tls) != SQLITE_OK ||
+	    bind_text(s, 7, rt->ca_bundle) || bind_text(s, 8, pins) ||
+	    bind_text(s, 9, rt->client_chain) ||
+	    bind_text(s, 10, rt->client_key);
+	free(pins);
+	if (r != 0) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return step_done(s);
+}
+
+/*
+ * A rule has no name to merge on: a site rule equal in every field to a
+ * stored one is that rule (re-importing the same file adds nothing);
+ * anything else is a new rule.
+ */
+static int
+merge_rule(struct sp_store *st, const struct sp_site_rule *ru,
+    struct sp_store_tally *t)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM rules WHERE "
+	    "description = ?1 AND match_text = ?2 AND valid_from IS ?3 AND "
+	    "valid_until IS ?4", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, ru->description) || bind_text(s, 2, ru->match) ||
+	    bind_text(s, 3, ru->valid_from) || bind_text(s, 4, ru->valid_until)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW) {
+		t->updated++;   /* unchanged, counted as seen */
+		return SP_OK;
+	}
+	if (rc != SQLITE_DONE)
+		return SP_ERR_SYSTEM;
+	t->created++;
+	return insert_rule(st, ru, NULL);
+}
+
+static int
+set_limit(struct sp_store *st, size_t i, long long v)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO limits "
+	    "VALUES (?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, sp_limit_defs[i].name) ||
+	    sqlite3_bind_int64(s, 2, v) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return step_done(s);
+}
+
+static int
+set_module(struct sp_store *st, const char *name, json_object *sec)
+{
+	sqlite3_stmt *s;
+	const char *text = json_object_to_json_string_ext(sec,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO modules "
+	    "VALUES (?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, name) || bind_text(s, 2, text)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	return step_done(s);
+}
+
+/*
+ * Write the site into the tables, entry by entry. Replace mode emptied the
+ * tables before, so the same upserts serve both modes; in merge mode limits,
+ * module sections and outgoing are written only when the file names them.
+ */
+static int
+write_site(struct sp_store *st, const struct sp_site *site, bool replace,
+    struct sp_store_import_stats *stats)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int r;
+
+	for (i = 0; i < site->nlisteners; i++)
+		if ((r = upsert_listener(st, &site->listeners[i],
+		    &stats->listeners)) != 0)
+			return r;
+	for (i = 0; i < site->npartners; i++)
+		if ((r = upsert_partner(st, &site->partners[i],
+		    &stats->partners)) != 0)
+			return r;
+	for (i = 0; i < site->nroutes; i++)
+		if ((r = upsert_route(st, &site->routes[i], &stats->routes)) != 0)
+			return r;
+	for (i = 0; i < SP_LIMIT_COUNT; i++)
+		if ((replace || (site->limits_given & (1u << i))) &&
+		    (r = set_limit(st, i, site->limits[i])) != 0)
+			return r;
+	for (i = 0; i < site->nrules; i++)
+		if ((r = merge_rule(st, &site->rules[i], &stats->rules)) != 0)
+			return r;
+	if (replace || site->outgoing_source != NULL) {
+		if (sqlite3_prepare_v2(st->db, "UPDATE state SET "
+		    "outgoing_source = ?1 WHERE id = 1", -1, &s, NULL) !=
+		    SQLITE_OK)
+			return SP_ERR_SYSTEM;
+		if (bind_text(s, 1, site->outgoing_source)) {
+			sqlite3_finalize(s);
+			return SP_ERR_SYSTEM;
 		}
+		if ((r = step_done(s)) != 0)
+			return r;
+	}
+	if (site->modules != NULL) {
+		json_object_object_foreach(site->modules, name, sec)
+			if ((r = set_module(st, name, sec)) != 0)
+				return r;
 	}
 	return SP_OK;
 }
 
 int
-sp_store_import(struct sp_store *st, const struct sp_site *site, int64_t *rev)
+sp_store_import(struct sp_store *st, const struct sp_site *site, bool replace,
+    struct sp_store_import_stats *stats, int64_t *rev)
 {
+	struct sp_store_import_stats none;
 	int r;
 
+	memset(stats != NULL ? stats : &none, 0, sizeof(none));
+	if (stats == NULL)
+		stats = &none;
 	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
 		return SP_ERR_SYSTEM;
-	if (sp_store_exec(st, "DELETE FROM listeners; DELETE FROM partners; "
-	    "DELETE FROM routes; DELETE FROM limits; DELETE FROM rules; "
-	    "DELETE FROM modules") != 0) {
+	/* Online blocks are not configuration: even a replace keeps them. */
+	if (replace && sp_store_exec(st, "DELETE FROM listeners; "
+	    "DELETE FROM partners; DELETE FROM routes; DELETE FROM limits; "
+	    "DELETE FROM rules; DELETE FROM modules") != 0) {
 		r = SP_ERR_SYSTEM;
 		goto fail;
 	}
-	if ((r = insert_all(st, site)) != 0 ||
-	    (r = sp_store_import_revocation(st, site)) != 0 ||
+	if ((r = write_site(st, site, replace, stats)) != 0 ||
+	    (r = sp_store_import_revocation(st, site, replace)) != 0 ||
 	    (r = sp_store_bump(st, rev)) != 0)
 		goto fail;
 	if (sp_store_exec(st, "COMMIT") != 0) {
@@ -422,6 +624,45 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, int64_t *rev)
 fail:
 	sp_store_exec(st, "ROLLBACK");
 	return r;
+}
+
+/*
+ * A consistent copy of the whole database (VACUUM INTO, so a running
+ * daemon's writes are not torn) into `path`, which must not exist yet; it
+ * is created 0600 first because VACUUM INTO would use the umask and the
+ * copy holds private keys and password hashes.
+ */
+int
+sp_store_backup(struct sp_store *st, const char *path, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s;
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", path,
+		    strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
+	close(fd);
+	if (sqlite3_prepare_v2(st->db, "VACUUM INTO ?1", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "backup: %s", sqlite3_errmsg(st->db));
+		unlink(path);
+		return SP_ERR_SYSTEM;
+	}
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "backup into %s: %s", path,
+		    sqlite3_errmsg(st->db));
+		unlink(path);
+		return SP_ERR_SYSTEM;
+	}
+	return SP_OK;
 }
 
 /* ---- partners and rules ---- */
@@ -456,48 +697,41 @@ sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
 	return in_write(st, w_partner_add, p, NULL, rev);
 }
 
-static int
-w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
-{
-	const struct sp_site_partner *p = arg;
-	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
-	sqlite3_stmt *s;
-	int r = SP_ERR_SYSTEM;
-
-	if (nets == NULL || pins == NULL) {
-		r = SP_ERR_NOMEM;
-		goto out;
-	}
-	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET description = ?2, "
-	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
-	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
-	    "valid_from = ?10, valid_until = ?11 WHERE odette_id = ?1", -1, &s,
-	    NULL) != SQLITE_OK)
-		goto out;
-	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
-	    p->description : "") || bind_text(s, 3, p->password_hash) ||
-	    bind_text(s, 4, nets) ||
-	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
-	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
-	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
-	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until)) {
-		sqlite3_finalize(s);
-		goto out;
-	}
-	if ((r = step_done(s)) == 0 && sqlite3_changes(st->db) != 1)
-		r = SP_ERR_NOT_FOUND;
-out:
-	free(nets);
-	free(pins);
-	return r;
-}
-
 int
 sp_store_partner_replace(struct sp_store *st, const struct sp_site_partner *p,
     int64_t *rev)
 {
 	return in_write(st, w_partner_replace, p, NULL, rev);
+}
+
+/* In the transaction: a route still naming the partner would make the
+ * document name a partner it lacks, so the partner stays (SP_ERR_EXISTS). */
+static int
+w_partner_remove(struct sp_store *st, const void *arg, int64_t *unused)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((r = row_exists(st, "SELECT 1 FROM routes WHERE "
+	    "partner_odette_id = ?1", arg)) != 0)
+		return r < 0 ? r : SP_ERR_EXISTS;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM partners WHERE "
+	    "odette_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_text(s, 1, arg)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	if ((r = step_done(s)) != 0)
+		return r;
+	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+}
+
+int
+sp_store_partner_remove(struct sp_store *st, const char *odette_id,
+    int64_t *rev)
+{
+	return in_write(st, w_partner_remove, odette_id, NULL, rev);
 }
 
 struct enable_arg {

@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 6
+#define SP_STORE_SCHEMA_VERSION 5
 
 struct sp_store;
 
@@ -38,9 +38,32 @@ void sp_store_close(struct sp_store *st);
 
 int sp_store_revision(struct sp_store *st, int64_t *rev);
 
-/* Replace the whole data model with `site`; *rev gets the new revision. */
+/* What an import did to one section. */
+struct sp_store_tally {
+	unsigned created, updated;
+};
+struct sp_store_import_stats {
+	struct sp_store_tally listeners, partners, routes, rules;
+};
+
+/*
+ * Import `site` in one transaction with one new revision (*rev).
+ * Merge (replace false): every listener, partner and route of the site is
+ * created or, when its name / ODETTE ID exists, updated in all its fields;
+ * a rule equal to a stored one is kept, others are added; limits, module
+ * sections and outgoing.source_address change only where the file gives
+ * them; everything else in the store stays (partners and rules added with
+ * smartproxyctl). Replace (true): the configuration tables are emptied
+ * first. Online blocks and the operations tables are never touched.
+ * `stats` (may be NULL) gets the counts.
+ */
 int sp_store_import(struct sp_store *st, const struct sp_site *site,
-    int64_t *rev);
+    bool replace, struct sp_store_import_stats *stats, int64_t *rev);
+
+/* A consistent copy of the database into `path` (must not exist; created
+ * 0600). The caller picks the name (main.c: next to the database). */
+int sp_store_backup(struct sp_store *st, const char *path, char *err,
+    size_t errlen);
 
 /* The runtime configuration document (a new object) and its revision. */
 int sp_store_render(struct sp_store *st, json_object **doc, int64_t *rev);
@@ -59,9 +82,27 @@ int sp_store_partner_add(struct sp_store *st, const struct sp_site_partner *p,
  */
 int sp_store_partner_replace(struct sp_store *st,
     const struct sp_site_partner *p, int64_t *rev);
+/* SP_ERR_NOT_FOUND when unknown; SP_ERR_EXISTS while a route names it. */
+int sp_store_partner_remove(struct sp_store *st, const char *odette_id,
+    int64_t *rev);
 /* SP_ERR_NOT_FOUND when unknown. */
 int sp_store_partner_set_enabled(struct sp_store *st, const char *odette_id,
     bool enabled, int64_t *rev);
+
+/* ---- listeners (store_tls.c) ---- */
+/* As rendered, without private keys, with tls.certificate_sha256. */
+int sp_store_listeners(struct sp_store *st, json_object **arr);
+int sp_store_listener_get(struct sp_store *st, const char *name,
+    json_object **obj);
+/*
+ * New certificate chain and key for the listener `name` (checked by the
+ * caller, pem.h); require_client_cert -1 keeps it. One new revision; the
+ * server serves the new certificate to new sessions, running ones keep
+ * theirs. SP_ERR_NOT_FOUND when unknown.
+ */
+int sp_store_listener_set_tls(struct sp_store *st, const char *name,
+    const char *chain, const char *key, int require_client_cert,
+    int64_t *rev);
 
 /* ---- log-ignore rules ---- */
 int sp_store_rules(struct sp_store *st, json_object **arr);

@@ -25,7 +25,7 @@
 #include "core/crl.h"
 #include "core/err.h"
 
-const char sp_store_schema_v6[] =
+const char sp_store_schema_v5[] =
 	"CREATE TABLE revocation ("
 	"  bundle TEXT PRIMARY KEY, urls TEXT NOT NULL,"
 	"  fail_open INTEGER NOT NULL);"
@@ -151,7 +151,8 @@ store_for_bundle(struct sp_store *st, const char *ca, const char *pem,
 }
 
 int
-sp_store_import_revocation(struct sp_store *st, const struct sp_site *site)
+sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
+    bool replace)
 {
 	sqlite3_stmt *s;
 	json_object *a;
@@ -160,9 +161,10 @@ sp_store_import_revocation(struct sp_store *st, const struct sp_site *site)
 	size_t i, j;
 	int r = SP_OK;
 
-	if (sp_store_exec(st, "DELETE FROM revocation") != 0)
+	if (replace && sp_store_exec(st, "DELETE FROM revocation") != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO revocation VALUES (?1, ?2, ?3)",
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT OR REPLACE INTO revocation VALUES (?1, ?2, ?3)",
 	    -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
 	for (i = 0; r == SP_OK && i < site->nrevocations; i++) {

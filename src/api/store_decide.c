@@ -76,3 +76,40 @@ sp_store_online_block_set(struct sp_store *st, const char *odette_id,
 	sqlite3_finalize(s);
 	return r == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
 }
+
+/* Every online block: [{"odette_id", "esid_reason", "since"}], by ID. */
+int
+sp_store_online_blocks(struct sp_store *st, json_object **arr)
+{
+	static const char *const cols[] = { "odette_id", "esid_reason",
+		"since" };
+	sqlite3_stmt *s;
+	json_object *o;
+	int r, i;
+
+	*arr = NULL;
+	if ((r = ensure_table(st)) != 0)
+		return r;
+	if (sqlite3_prepare_v2(st->db, "SELECT odette_id, esid_reason, since "
+	    "FROM online_blocks ORDER BY odette_id", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if ((*arr = json_object_new_array()) == NULL) {
+		sqlite3_finalize(s);
+		return SP_ERR_NOMEM;
+	}
+
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		o = json_object_new_object();
+		for (i = 0; i < 3; i++)
+			json_object_object_add(o, cols[i], json_object_new_string(
+			    (const char *)sqlite3_column_text(s, i)));
+		json_object_array_add(*arr, o);
+	}
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE) {
+		json_object_put(*arr);
+		*arr = NULL;
+		return SP_ERR_SYSTEM;
+	}
+	return SP_OK;
+}

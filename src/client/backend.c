@@ -292,7 +292,8 @@ backend_done(struct backend *be, CURLcode res)
 		break;
 	case 401:
 	case 403:
-		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file", status);
+		sp_log(SP_LOG_ERR, "backend", "backend refused our token (HTTP %ld): check backend.token_file (its role must be proxy)",
+		    status);
 		be->failures = 8;
 		retry_later(be);
 		break;
@@ -455,8 +456,8 @@ backend_post(struct client *cl, const char *path, const char *body)
 	post_next(be);
 }
 
-static void
-answer(struct client *cl, long long id, long status, const char *body)
+void
+backend_answer(struct client *cl, long long id, long status, const char *body)
 {
 	json_object *m = json_object_new_object();
 
@@ -515,7 +516,7 @@ ask_done(struct backend *be, CURL *easy, CURLcode res)
 		sp_log(SP_LOG_WARN, "backend", "question %lld to the backend failed: %s", a->id,
 		    curl_easy_strerror(res));
 	}
-	answer(be->cl, a->id, status, status >= 0 ? (const char *)sp_buf_ptr(&a->reply) : NULL);
+	backend_answer(be->cl, a->id, status, status >= 0 ? (const char *)sp_buf_ptr(&a->reply) : NULL);
 	ask_free(a);
 }
 
@@ -528,7 +529,7 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 
 	if (be == NULL || be->nasks >= ASKS_MAX || !api_path_ok(path) ||
 	    (a = calloc(1, sizeof(*a))) == NULL) {
-		answer(cl, id, -1, NULL);
+		backend_answer(cl, id, -1, NULL);
 		return;
 	}
 	a->be = be;
@@ -537,7 +538,7 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 	snprintf(url, sizeof(url), "%s%s", be->root, path);
 	if ((a->body = strdup(body)) == NULL || (a->easy = curl_easy_init()) == NULL) {
 		ask_free(a);
-		answer(cl, id, -1, NULL);
+		backend_answer(cl, id, -1, NULL);
 		return;
 	}
 	a->headers = auth_headers(be, true);
@@ -720,6 +721,21 @@ read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 		return SP_ERR_CONFIG;
 	}
 	return SP_OK;
+}
+
+int
+backend_reload_token(struct client *cl, char *err, size_t errlen)
+{
+	struct backend *be = cl->be;
+	char tok[TOKEN_MAX];
+	int r;
+
+	if (be == NULL)
+		return SP_ERR_INVALID;
+	if ((r = read_token(cl->conf.backend.token_file, tok, sizeof(tok), err, errlen)) == 0)
+		memcpy(be->token, tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
+	return r;
 }
 
 int

@@ -9,6 +9,7 @@
 #ifndef SP_CLIENT_H
 #define SP_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -31,6 +32,7 @@ enum ctl_state { CTL_IDLE, CTL_CONNECTING, CTL_HELLO, CTL_UP };
 struct client {
 	struct sp_loop *loop;
 	struct sp_client_conf conf;
+	const char *conf_path;         /* argv's: SIGHUP re-reads its logging */
 	struct sp_identity id;
 	struct sp_addr server_addr;
 	struct sp_addr inside_addr;
@@ -54,11 +56,29 @@ struct client {
 
 	struct backend *be;
 	struct crl_fetch *crl;
+
+	/* server requests refused by dmz.c, not yet reported as an event */
+	unsigned long dmz_refused;
+	uint64_t dmz_reported_at;      /* loop clock of the last report, 0: none */
+	char dmz_last[256];
+	struct sp_timer dmz_timer;
+
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
 	size_t nroutes;
+	bool draining;                 /* SIGTERM: see sig.c */
 };
+
+/* sig.c: SIGHUP reloads, SIGTERM/SIGINT drains (see sig.c). */
+struct client_sig {
+	struct client *cl;
+	int fd;                        /* signalfd, owned */
+	struct sp_timer poll;          /* draining: has the last pipe closed? */
+	struct sp_timer drain;         /* draining: drain_timeout */
+};
+int client_signals_start(struct client *cl, const sigset_t *mask, struct client_sig *cs);
+void client_signals_stop(struct client_sig *cs);
 
 /* control.c */
 void control_start(struct client *cl);
@@ -70,10 +90,22 @@ int control_send(struct client *cl, json_object *msg);
 /* backend.c */
 int backend_start(struct client *cl, char *err, size_t errlen);
 void backend_stop(struct client *cl);
-/* POST a document the server sent for the backend (queued, in order). */
+/* SIGHUP: read backend.token_file again; on error the old token stays. */
+int backend_reload_token(struct client *cl, char *err, size_t errlen);
+/* POST a document for the backend (queued, in order): the client's own, or
+ * one of the server's that dmz_post() let through. */
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+/* Answer question `id` of the server (status -1: not asked, body NULL). */
+void backend_answer(struct client *cl, long long id, long status, const char *body);
+
+/* dmz.c: the server's requests for the backend, checked against the DMZ
+ * surface (src/api/surface.h) before backend_post / backend_ask. */
+void dmz_start(struct client *cl);
+void dmz_stop(struct client *cl);
+void dmz_post(struct client *cl, const char *path, const char *body);
+void dmz_ask(struct client *cl, long long id, const char *path, const char *body);
 
 /*
  * The client's own requests, on the backend's curl loop (never the server's:

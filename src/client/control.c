@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "tunnel/msg.h"
 
 #include <errno.h>
@@ -120,6 +121,7 @@ ctl_drop(struct client *cl, const char *why)
 		cl->ctl_state = CTL_IDLE;
 		cl->applied = -1;
 		report_status(cl, "disconnected");
+		sp_notify_status("control connection to %s lost, reconnecting", cl->server_text);
 	} else
 		sp_log(SP_LOG_WARN, "tunnel", "cannot connect to %s: %s", cl->server_text, why);
 	sp_conn_close(cl->ctl);
@@ -184,6 +186,9 @@ handle(struct client *cl, json_object *msg)
 		push_config(cl);
 		warm_start(cl);
 		report_status(cl, "connected");
+		/* The service is ready when the DMZ can reach the inside. */
+		sp_notify("READY=1");
+		sp_notify_status("connected to server %s", cl->server_text);
 		return;
 	}
 	if (strcmp(type, "open") == 0) {
@@ -193,10 +198,10 @@ handle(struct client *cl, json_object *msg)
 		json_object_object_add(m, "type", json_object_new_string("pong"));
 		control_send(cl, m);
 	} else if (strcmp(type, "ask") == 0) {
-		backend_ask(cl, sp_json_int(msg, "id", 0), sp_json_str(msg, "path", ""),
+		dmz_ask(cl, sp_json_int(msg, "id", 0), sp_json_str(msg, "path", ""),
 		    sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "backend_post") == 0) {
-		backend_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
+		dmz_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "config_ack") == 0) {
 		cl->applied = sp_json_int(msg, "revision", -1);
 		sp_log(SP_LOG_NOTICE, "config", "server applied revision %lld", cl->applied);
@@ -358,6 +363,7 @@ control_stop(struct client *cl)
 		free(cl->ctl);
 		cl->ctl = NULL;
 	}
+	cl->ctl_state = CTL_IDLE;   /* nothing is pushed, nothing re-dials */
 	sp_buf_free(&cl->ctl_in);
 	sp_defer_cancel(cl->loop, &cl->ctl_reap);
 	free(cl->ctl_dead);

@@ -17,6 +17,7 @@
 #include <smartproxy/module.h>
 
 #include "core/bootstrap.h"
+#include "core/bootstrap_verify.h"
 #include "core/err.h"
 #include "core/sandbox.h"
 
@@ -131,6 +132,7 @@ target_finish(void *obj, struct sp_bs_ctx *ctx)
 static const struct sp_bs_section target_section = {
 	.keys = target_keys, .item_size = sizeof(struct sp_log_target_conf),
 	.init = target_init, .finish = target_finish,
+	.verify = sp_bsv_log_target,
 };
 
 #define LOGC(f) offsetof(struct sp_log_conf, f)
@@ -204,7 +206,7 @@ module_finish(void *obj, struct sp_bs_ctx *ctx)
 
 static const struct sp_bs_section module_section = {
 	.keys = module_keys, .item_size = sizeof(struct sp_module_conf),
-	.finish = module_finish,
+	.finish = module_finish, .verify = sp_bsv_module,
 };
 
 #define SRV(f) offsetof(struct sp_server_conf, f)
@@ -238,6 +240,8 @@ static const struct sp_bs_key server_keys[] = {
 	{ .name = "chroot", .type = SP_BS_PATH, .offset = SRV(chroot) },
 	{ .name = "seccomp", .type = SP_BS_ENUM, .offset = SRV(seccomp),
 	  .values = seccomp_values, .def = "enforce" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = SRV(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },
@@ -265,7 +269,7 @@ server_finish(void *obj, struct sp_bs_ctx *ctx)
 }
 
 static const struct sp_bs_section server_section = {
-	.keys = server_keys, .finish = server_finish,
+	.keys = server_keys, .finish = server_finish, .verify = sp_bsv_server,
 };
 
 const struct sp_bs_schema sp_server_schema = {
@@ -339,13 +343,15 @@ static const struct sp_bs_key client_keys[] = {
 	  .section = &client_crl_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = CLI(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = CLI(logging),
 	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
 };
 
 static const struct sp_bs_section client_section = {
-	.keys = client_keys,
+	.keys = client_keys, .verify = sp_bsv_client,
 };
 
 const struct sp_bs_schema sp_client_schema = {

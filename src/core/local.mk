@@ -29,3 +29,4 @@ tests_fuzz_fuzz_crl_libfuzzer_SOURCES = tests/fuzz/fuzz_crl.c
 tests_fuzz_fuzz_crl_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_crl_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+libsmartproxy_la_SOURCES += src/core/notify.c src/core/notify.h

@@ -364,6 +364,8 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 	limits = sp_json_get(doc, "limits", json_type_object);
 	if ((r = get_uint(limits, "max_sessions", 1000, 1, 100000, &rt->max_sessions, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "max_sessions_per_address", 20, 1, 100000, &rt->max_per_address, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "max_unverified", 128, 1, 100000, &rt->max_unverified, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "max_unverified_per_address", 8, 1, 100000, &rt->max_unverified_per_address, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "handshake_timeout_ms", 10000, 100, 600000, &rt->handshake_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "ssid_timeout_ms", 30000, 100, 600000, &rt->ssid_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "idle_timeout_ms", 300000, 1000, 86400000, &rt->idle_ms, "limits", err, errlen)) != 0 ||

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <json-c/json.h>
 #include <smartproxy/module.h>
@@ -23,6 +24,7 @@
 #include "core/net.h"
 #include "core/tls.h"
 #include "core/workers.h"
+#include "server/acceptor.h"
 
 struct session;
 struct tunconn;
@@ -75,6 +77,8 @@ struct rtconf {
 	struct server *srv;
 	unsigned max_sessions;
 	unsigned max_per_address;
+	unsigned max_unverified;            /* sessions before the partner is verified */
+	unsigned max_unverified_per_address;
 	unsigned handshake_ms;
 	unsigned ssid_ms;
 	unsigned idle_ms;
@@ -92,6 +96,7 @@ struct plistener {
 	char addr_text[SP_ADDR_TEXT];
 	struct rtconf *rt;          /* revision whose credentials it uses */
 	size_t idx;                 /* index in rt->listeners */
+	struct acceptor acc;        /* its watch in the loop */
 };
 
 struct server {
@@ -101,7 +106,12 @@ struct server {
 	struct sp_identity id;
 	char (*pairing)[SP_KEY_ID_HEX];
 	size_t npairing;
+	int pairing_dirfd;          /* the pairing file's directory, opened
+	                               before the chroot (-1: not yet) */
+	char *pairing_path;         /* as given, for log lines */
+	char *pairing_name;         /* its name in that directory */
 	int tunnel_fd;
+	struct acceptor tunnel_acc;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
 	struct rtconf *rt;          /* current revision or NULL */
@@ -111,17 +121,36 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	unsigned nunverified;       /* incoming, inside not asked for yet */
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
 	bool stopping;
+	bool draining;              /* SIGTERM: no new sessions, see main.c */
 };
 
 /* main.c: the one server of this process, for host calls without a session. */
 extern struct server *server_self;
 
+/* sig.c: SIGHUP reloads, SIGTERM/SIGINT drains (see sig.c). */
+struct server_sig {
+	struct server *srv;
+	int fd;                     /* signalfd, owned */
+	struct sp_timer poll;       /* draining: has the last session ended? */
+	struct sp_timer drain;      /* draining: drain_timeout */
+};
+int server_signals_start(struct server *srv, const sigset_t *mask, struct server_sig *ss);
+void server_signals_stop(struct server_sig *ss);
+
 /* pairing.c */
+/*
+ * Read the pairing file. The first call opens its directory and keeps the
+ * handle; later calls (SIGHUP) read the file through it, so a reload works
+ * in the chroot and picks up a file an editor replaced. `path` is only used
+ * by the first call. pairing_close() releases the handle and the keys.
+ */
 int pairing_load(struct server *srv, const char *path, char *err, size_t errlen);
+void pairing_close(struct server *srv);
 bool pairing_allows(const struct server *srv, const char *key_id);
 
 /* tunnel.c */
@@ -151,6 +180,10 @@ void rtconf_unref(struct rtconf *rt);
 /* listener.c */
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
+
+/* admit.c: may a connection from addr (text) start a session? SP_OK, or
+ * SP_ERR_LIMIT after logging why (the caller closes it). */
+int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
 
 /* session.c */
 extern const struct sp_host server_host;

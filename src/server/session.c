@@ -119,6 +119,17 @@ disarm(struct session *s)
 
 /* ---- lifetime ---- */
 
+/* The chain let the session through to the inside (or it ends): it leaves
+ * the limits of unverified sessions (admit.c). */
+static void
+verified(struct session *s)
+{
+	if (s->unverified) {
+		s->unverified = false;
+		s->srv->nunverified--;
+	}
+}
+
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
@@ -170,6 +181,7 @@ destroy(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	srv->nsessions--;
+	verified(s);     /* leaves the count, whatever it was */
 	sp_defer_queue(srv->loop, &s->reap);
 }
 
@@ -209,6 +221,13 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 	json_object_object_add(doc, "bytes_to_partner", json_object_new_int64(o ? (int64_t)o->bytes_out : 0));
 	json_object_object_add(doc, "end_reason", json_object_new_string(s->reason));
 	json_object_object_add(doc, "end_text", json_object_new_string(s->reason_text));
+	/* The ESID that ended the session, when a protocol module saw one:
+	 * its code and who sent it (partner, inside or the proxy itself). */
+	if (fact(s, "oftp2.end_esid") != NULL && fact(s, "oftp2.end_esid_from") != NULL) {
+		json_object_object_add(doc, "esid", json_object_new_string(fact(s, "oftp2.end_esid")));
+		json_object_object_add(doc, "esid_from",
+		    json_object_new_string(fact(s, "oftp2.end_esid_from")));
+	}
 	/* The OFTP2 module keeps the files it saw as a JSON array fact. */
 	if (ftext != NULL)
 		files = json_tokener_parse(ftext);
@@ -217,6 +236,14 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 		files = json_object_new_array();
 	}
 	json_object_object_add(doc, "files", files);
+	/* The OFTP2 deviations admitted (rule tokens), for partners diagnose. */
+	if ((ftext = fact(s, "oftp2.deviations")) != NULL &&
+	    (files = json_tokener_parse(ftext)) != NULL) {
+		if (json_object_is_type(files, json_type_array))
+			json_object_object_add(doc, "oftp2_deviations", files);
+		else
+			json_object_put(files);
+	}
 	(void)in;
 	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -232,16 +259,23 @@ audit(struct session *s)
 	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)(o ? o->bytes_in : 0));
 	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)(in ? in->bytes_in : 0));
 	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
-	sp_logkv(SP_LOG_INFO, "session", SP_LOG_KV(
-	    { "session", s->idtext }, { "src", s->peer },
-	    { s->outgoing ? "route" : "listener", s->via },
-	    { "partner", partner ? partner : "" },
-	    { "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
-	    { "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
-	    { "bytes_from_outside", bin }, { "bytes_from_inside", bout },
-	    { "duration_ms", dur }, { "reason", s->reason }),
-	    "session %s ended: %s%s%s", s->idtext, s->reason,
-	    s->reason_text[0] ? ": " : "", s->reason_text);
+	{
+		const char *esid = fact(s, "oftp2.end_esid"), *from = fact(s, "oftp2.end_esid_from");
+		struct sp_log_field f[] = {
+			{ "session", s->idtext }, { "src", s->peer },
+			{ s->outgoing ? "route" : "listener", s->via },
+			{ "partner", partner ? partner : "" },
+			{ "tls", fact(s, "tls.version") ? fact(s, "tls.version") : "" },
+			{ "cipher", fact(s, "tls.cipher") ? fact(s, "tls.cipher") : "" },
+			{ "bytes_from_outside", bin }, { "bytes_from_inside", bout },
+			{ "duration_ms", dur }, { "reason", s->reason },
+			/* Cut off here when no ESID was seen. */
+			{ esid && from ? "esid" : NULL, esid }, { "esid_from", from },
+			{ NULL, NULL }
+		};
+		sp_logkv(SP_LOG_INFO, "session", f, "session %s ended: %s%s%s", s->idtext, s->reason,
+		    s->reason_text[0] ? ": " : "", s->reason_text);
+	}
 	post_audit(s, partner, o, in);
 }
 
@@ -303,7 +337,7 @@ sessions_end_all(struct server *srv, const char *reason)
 
 	for (; s != NULL; s = next) {
 		next = s->next;
-		session_end(s, reason, "server stopping");
+		session_end(s, reason, "the server is stopping");
 	}
 }
 
@@ -356,6 +390,7 @@ request_inside(struct session *s)
 	if (s->inside_requested || s->state == S_ENDING || s->state == S_DEAD)
 		return;
 	s->inside_requested = true;
+	verified(s);
 	if (tunnel_request_inside(s->srv, s) != 0) {
 		session_end(s, "no_client", "no tunnel client to reach the inside");
 		return;
@@ -889,26 +924,11 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	struct sp_peer info;
 	gnutls_session_t tls;
 
-	if (srv->nsessions >= rt->max_sessions) {
-		char a[SP_ADDR_TEXT];
-		sp_addr_host(peer, a, sizeof(a));
-		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", a, rt->max_sessions);
-		close(fd);
-		return;
-	}
 	{
-		/* Cheap and before TLS: how many sessions this address holds. */
 		char a[SP_ADDR_TEXT];
-		struct session *o;
-		unsigned n = 0;
 
 		sp_addr_host(peer, a, sizeof(a));
-		for (o = srv->sessions; o != NULL; o = o->next)
-			n += !o->outgoing && strcmp(o->peer, a) == 0;
-		if (n >= rt->max_per_address) {
-			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "address_limit" }, { "src", a }),
-			    "address_limit from %s: %u sessions from this address is the limit", a,
-			    rt->max_per_address);
+		if (admit_incoming(srv, rt, a) != 0) {
 			close(fd);
 			return;
 		}
@@ -919,6 +939,8 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	}
 	s->lidx = pl->idx;
 	s->via = l->name;
+	s->unverified = true;
+	srv->nunverified++;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(peer);
 	if (sp_sock_local(fd, &local) == 0) {
@@ -979,6 +1001,13 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	bool inprog;
 	int fd;
 
+	if (srv->draining) {
+		sp_log(SP_LOG_NOTICE, "session", "outgoing call on route %s refused: the server is stopping",
+		    rr->name);
+		sp_conn_close(c);
+		free(c);
+		return;
+	}
 	if (srv->nsessions >= rt->max_sessions || (s = session_new(srv, rt)) == NULL) {
 		sp_log(SP_LOG_WARN, "session", "outgoing call on route %s refused: %u sessions is the limit",
 		    rr->name, rt->max_sessions);

@@ -27,8 +27,10 @@ database: $D/api.db
 max_waiting: 4
 tokens:
   - name: client
+    role: proxy
     file: $D/client.token
   - name: admin
+    role: admin
     sha256: $ADMIN_HASH
 logging:
   level: debug

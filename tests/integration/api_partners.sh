@@ -38,8 +38,10 @@ tls:
 database: $SP_TMP/api.db
 tokens:
   - name: client
+    role: proxy
     file: $SP_TMP/api-client.token
   - name: admin
+    role: admin
     file: $SP_TMP/admin.token
 logging:
   level: info

@@ -33,9 +33,16 @@ EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
 	tests/integration/relay_peer.py
 
 # smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
-SP_API_TESTS = tests/integration/api_config.sh
+SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
+	tests/integration/api_limits.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
+
+# The DMZ->backend surface (issue 11): a fake server on the tunnel asks the
+# real client to change the real backend; refused, logged, reported.
+dist_check_SCRIPTS += tests/integration/dmz_surface.sh
+TESTS += tests/integration/dmz_surface.sh
+EXTRA_DIST += tests/integration/fake_dmz.py
 
 # The partner module (modules/partner) in the chain: refusals before TLS and
 # at the certificate, the brake, SSID decisions with the OFTP2 module, a
@@ -44,20 +51,38 @@ TESTS += $(SP_API_TESTS)
 SP_PARTNER_TESTS = \
 	tests/integration/partner_open.sh \
 	tests/integration/partner_ssid.sh \
+	tests/integration/partner_bind.sh \
 	tests/integration/partner_crl.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
+
+# Attacks before authentication (issue 11): silent TLS connections held from
+# several addresses, a fill of max_unverified, protocol violations and
+# wrong passwords sent all at once; out of descriptors on the partner port
+# and a flood of silent connections on the tunnel port; driven by
+# preauth_drive.py.
+SP_PREAUTH_TESTS = tests/integration/preauth_flood.sh tests/integration/preauth_fds.sh
+dist_check_SCRIPTS += $(SP_PREAUTH_TESTS)
+TESTS += $(SP_PREAUTH_TESTS)
+EXTRA_DIST += tests/integration/preauth_drive.py
 
 # The OFTP2 module (modules/oftp2) in the chain: valid exchanges pass
 # unchanged, the bad-input corpus ends with the specified ESID.
 SP_OFTP2_MOD_TESTS = \
 	tests/integration/oftp2_valid.sh \
 	tests/integration/oftp2_bad.sh \
-	tests/integration/oftp2_outgoing.sh
+	tests/integration/oftp2_outgoing.sh \
+	tests/integration/oftp2_ends.sh
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
+
+# The conformance suite as data (tests/conformance/*.case, RFC section,
+# expected result, both sides' frames), replayed by one runner.
+dist_check_SCRIPTS += tests/integration/oftp2_conformance.sh
+TESTS += tests/integration/oftp2_conformance.sh
+EXTRA_DIST += tests/conformance
 
 # Operations (issue 7): log-ignore rules, the event script, session audit and
 # smartproxyctl against the real backend and chain.
@@ -66,6 +91,14 @@ SP_OPS_TESTS = \
 	tests/integration/ops_flood.sh
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
+
+# Signals (issue 13): SIGHUP reloads and reopens logs, SIGTERM drains.
+SP_SIGNAL_TESTS = \
+	tests/integration/ops_server_signals.sh \
+	tests/integration/ops_client_signals.sh \
+	tests/integration/ops_api_signals.sh
+dist_check_SCRIPTS += $(SP_SIGNAL_TESTS)
+TESTS += $(SP_SIGNAL_TESTS)
 
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
@@ -96,8 +129,40 @@ SP_API_PARTNER_TESTS = tests/integration/api_partners.sh
 dist_check_SCRIPTS += $(SP_API_PARTNER_TESTS)
 TESTS += $(SP_API_PARTNER_TESTS)
 
+# The site file next to daily work with smartproxyctl (smartproxy-api
+# --import merges, --replace backs up first, --export round-trips into a
+# fresh database); partners remove; smartproxyctl's refusals, --json and
+# exit codes. api_certs: a listener certificate and a partner's CA bundle
+# change through smartproxyctl while the chain runs (a session in flight
+# keeps going, a new one gets the new certificate).
+SP_API_IMPORT_TESTS = tests/integration/api_import.sh \
+	tests/integration/api_certs.sh
+dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
+EXTRA_DIST += tests/integration/rotate_probe.py
+TESTS += $(SP_API_IMPORT_TESTS)
+
+# A partner's OFTP2 quirk from refusal to admission (issue 14): the refusal
+# names the switch, smartproxyctl partners diagnose reads it from the real
+# smartproxy-api, partners oftp2 sets it (one revision), the quirk passes
+# and is named in an oftp2_deviation line.
+dist_check_SCRIPTS += tests/integration/oftp2_diagnose.sh
+TESTS += tests/integration/oftp2_diagnose.sh
+EXTRA_DIST += tests/integration/oftp2_lf.py
+
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file
 # link; tests/integration/log_drive sets the logger's clock).
 dist_check_SCRIPTS += tests/integration/log_fail2ban.sh
 TESTS += tests/integration/log_fail2ban.sh
+
+# Issue 12: the installed manual pages (render clean, every --help option in
+# its page, --version/--help exit 0) and the hardening of the installed DMZ
+# daemon (PIE, full RELRO, stack protector, FORTIFY).
+dist_check_SCRIPTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
+TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
+
+# Service manager integration: READY=1/STOPPING=1 on $NOTIFY_SOCKET.
+# ... and the units make install ships (verify, security rating, examples).
+dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
+TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
+EXTRA_DIST += tests/integration/notify_listen.py

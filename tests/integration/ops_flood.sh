@@ -39,6 +39,7 @@ tls:
 database: $D/api.db
 tokens:
   - name: client
+    role: proxy
     file: $D/client.token
 event_script:
   path: $1

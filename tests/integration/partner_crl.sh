@@ -108,8 +108,10 @@ database: $SP_TMP/api.db
 tokens:
   - name: client
     file: $SP_TMP/api-client.token
+    role: proxy
   - name: admin
     file: $SP_TMP/admin.token
+    role: admin
 logging:
   level: debug
   targets:
@@ -123,6 +125,7 @@ partner_yaml() { # id address ca
     tls:
       require_client_cert: true
       ca_bundle: pki/$3.pem
+      bind: none    # the test's client certificates all name one CN
 YAML
 }
 {

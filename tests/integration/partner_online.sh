@@ -24,7 +24,9 @@ PKI=$SP_TMP/pki
 sp_need curl curl
 PARTNER_PORT=$(chain_free_port)
 INSIDE_ID=O0013000000INSIDE
-ONLINE_MS=4000
+ONLINE_MS=$((2000 * SP_TIME_FACTOR))
+# The client's own backend timeout must outlast the online timeout.
+CHAIN_BACKEND_TIMEOUT=$((ONLINE_MS / 1000 + 5))
 
 # ---- the real backend ----
 cp "$SP_TMP/token" "$SP_TMP/api-client.token"
@@ -37,8 +39,10 @@ tls:
 database: $SP_TMP/api.db
 tokens:
   - name: client
+    role: proxy
     file: $SP_TMP/api-client.token
   - name: admin
+    role: admin
     file: $SP_TMP/admin.token
 logging:
   level: info

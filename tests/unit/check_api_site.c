@@ -40,7 +40,8 @@ mem_read(const char *path, char **out, char *why, size_t whylen)
 	return *out ? SP_OK : SP_ERR_NOMEM;
 }
 
-static const struct sp_site_opts OPTS = { "/site", mem_read, 1 };
+static const struct sp_site_opts OPTS = { .basedir = "/site",
+    .read_file = mem_read, .pbkdf2_iterations = 1 };
 
 static const char GOOD[] =
 	"listeners:\n"                                          /* 1 */
@@ -149,6 +150,28 @@ START_TEST(good_site)
 }
 END_TEST
 
+#define HEX32 "0123456789abcdef0123456789abcdef"
+
+/* An exported partner: its stored hash is taken as it is. */
+START_TEST(password_hash_as_exported)
+{
+	static const char text[] = "partners:\n  - odette_id: O1\n"
+	    "    password_hash: \"pbkdf2-sha256$10000$" HEX32 "$" HEX32 HEX32
+	    "\"\n    allowed_networks: []\n"
+	    "limits:\n  max_sessions: 5\n";
+	struct sp_site s;
+	char err[512] = "";
+
+	ck_assert_msg(sp_site_parse("s.yaml", text, strlen(text), &OPTS, &s, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(s.partners[0].password_hash, "pbkdf2-sha256$10000$"
+	    HEX32 "$" HEX32 HEX32);
+	/* Only the limits the file names are marked given (merge import). */
+	ck_assert_uint_eq(s.limits_given, 1u << SP_LIMIT_MAX_SESSIONS);
+	sp_site_free(&s);
+}
+END_TEST
+
 /* A bad site: base text with one line replaced, and the exact error. */
 struct bad {
 	const char *text;
@@ -202,6 +225,16 @@ static const struct bad BAD[] = {
 	  "s.yaml:6: key 'partners[0].tls': require_client_cert needs pins or "
 	  "ca_bundle" },
 	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind: subject\n",
+	  "s.yaml:6: key 'partners[0].tls': bind: expected cn, san, dn or none" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind: dn\n",
+	  "s.yaml:6: key 'partners[0].tls': bind_dn: required with bind dn (the subject DN, "
+	  "RFC 4514)" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    tls:\n      bind_dn: CN=O1\n",
+	  "s.yaml:6: key 'partners[0].tls': bind_dn: only with bind dn" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
 	  "    password: y\n",
 	  "s.yaml:5: key 'partners[0].password': given twice (first on line 3)" },
 	{ "routes:\n  - name: r\n    client_listen: \"127.0.0.1:1\"\n"
@@ -231,6 +264,18 @@ static const struct bad BAD[] = {
 	  "s.yaml:2: key 'outgoing.source_adress': unknown key" },
 	{ "outgoing: [192.0.2.10]\n",
 	  "s.yaml:1: key 'outgoing': expected a mapping, got a sequence" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "    password_hash: \"pbkdf2-sha256$10000$" HEX32 "$" HEX32 HEX32 "\"\n",
+	  "s.yaml:5: key 'partners[0].password_hash': give either password or "
+	  "password_hash, not both" },
+	{ "partners:\n  - odette_id: O1\n    allowed_networks: []\n"
+	  "    password_hash: \"pbkdf2-sha256$10000$abc$def\"\n",
+	  "s.yaml:4: key 'partners[0].password_hash': expected "
+	  "pbkdf2-sha256$ITERATIONS$SALT$HASH (docs/api.md)" },
+	{ "partners:\n  - odette_id: O1\n    allowed_networks: []\n"
+	  "    password_hash: \"pbkdf2-sha256$9999$" HEX32 "$" HEX32 HEX32 "\"\n",
+	  "s.yaml:4: key 'partners[0].password_hash': at least 10000 iterations "
+	  "(the partner module refuses fewer)" },
 	{ "", "s.yaml: the file is empty" },
 	/* revocation[]: per CA bundle a partner or route names. */
 #define RV_PARTNER "partners:\n  - odette_id: O1\n    password: x\n" \
@@ -250,6 +295,30 @@ static const struct bad BAD[] = {
 	  "s.yaml:6: key 'revocation[0].ca_bundle': no partner or route has this ca_bundle" },
 #undef RV_PARTNER
 };
+
+/* tls.bind and tls.bind_dn: what a CA-issued certificate must name. */
+START_TEST(partner_bind)
+{
+	static const char site[] =
+	    "partners:\n"
+	    "  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	    "  - odette_id: O2\n    password: x\n    allowed_networks: []\n"
+	    "    tls:\n      bind: san\n"
+	    "  - odette_id: O3\n    password: x\n    allowed_networks: []\n"
+	    "    tls:\n      bind: dn\n      bind_dn: \"CN=O3,O=Example\\\\, Inc.\"\n";
+	struct sp_site s;
+	char err[512] = "";
+
+	ck_assert_msg(sp_site_parse("s.yaml", site, strlen(site), &OPTS, &s, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(s.partners[0].bind);
+	ck_assert_str_eq(s.partners[1].bind, "san");
+	ck_assert_ptr_null(s.partners[1].bind_dn);
+	ck_assert_str_eq(s.partners[2].bind, "dn");
+	ck_assert_str_eq(s.partners[2].bind_dn, "CN=O3,O=Example\\, Inc.");
+	sp_site_free(&s);
+}
+END_TEST
 
 START_TEST(bad_site)
 {
@@ -387,6 +456,9 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, good_site);
+	tcase_add_test(tc, partner_bind);
+
+	tcase_add_test(tc, password_hash_as_exported);
 	tcase_add_loop_test(tc, bad_site, 0, (int)(sizeof(BAD) / sizeof(BAD[0])));
 	tcase_add_test(tc, yaml_syntax_error);
 	tcase_add_test(tc, load_from_disk);

@@ -75,7 +75,8 @@ static const char SITE[] =
 static void
 load_site(struct sp_site *s)
 {
-	const struct sp_site_opts o = { "/x", mem_read, 1 };
+	const struct sp_site_opts o = { .basedir = "/x", .read_file = mem_read,
+	    .pbkdf2_iterations = 1 };
 	char err[512] = "";
 
 	ck_assert_msg(sp_site_parse("site.yaml", SITE, strlen(SITE), &o, s, err,
@@ -139,9 +140,9 @@ START_TEST(import_and_render)
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
 	load_site(&s);
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(rev, 1);
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(rev, 2);
 	sp_site_free(&s);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
@@ -197,7 +198,7 @@ START_TEST(partners_and_rules)
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
 	load_site(&s);
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_site_free(&s);
 
 	memset(&p, 0, sizeof(p));
@@ -263,6 +264,91 @@ START_TEST(partners_and_rules)
 }
 END_TEST
 
+/*
+ * A merge import keeps what the API added and updates what the site names;
+ * re-importing the same file adds no rule twice; a replace drops the rest.
+ * Removing a partner a route names is refused.
+ */
+START_TEST(merge_replace_remove)
+{
+	struct sp_store *st;
+	struct sp_site s;
+	struct sp_site_partner p;
+	struct sp_store_import_stats stx;
+	struct sp_site_rule ru = { "api rule", "text", NULL, NULL };
+	json_object *arr, *doc;
+	int64_t rev, id;
+	char err[256], hash[SP_PWHASH_TEXT_MAX], bak[160];
+	struct stat sb;
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_int_eq(sp_store_import(st, &s, false, &stx, &rev), 0);
+	ck_assert_uint_eq(stx.partners.created, 1);
+	ck_assert_uint_eq(stx.listeners.created, 2);
+	ck_assert_uint_eq(stx.rules.created, 1);
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(sp_pwhash_make("PW", 2, 1, hash, sizeof(hash)), 0);
+	p.odette_id = "O0013000000NEW";
+	p.description = "";
+	p.password_hash = hash;
+	p.enabled = true;
+	ck_assert_int_eq(sp_store_partner_add(st, &p, &rev), 0);
+	ck_assert_int_eq(sp_store_rule_add(st, &ru, &id, &rev), 0);
+	/* The site changes a limit and the partner's description. */
+	s.limits[SP_LIMIT_MAX_SESSIONS] = 77;
+	s.limits_given = 1u << SP_LIMIT_MAX_SESSIONS;
+	free(s.partners[0].description);
+	s.partners[0].description = strdup("merged");
+	ck_assert_int_eq(sp_store_import(st, &s, false, &stx, &rev), 0);
+	ck_assert_uint_eq(stx.partners.created, 0);
+	ck_assert_uint_eq(stx.partners.updated, 1);
+	ck_assert_uint_eq(stx.rules.created, 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_uint_eq(json_object_array_length(path(doc,
+	    "modules.partner.partners")), 2);
+	ck_assert_uint_eq(json_object_array_length(path(doc,
+	    "modules.log_ignore.rules")), 2);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.description")), "merged");
+	ck_assert_int_eq(json_object_get_int(path(doc, "limits.max_sessions")),
+	    77);
+	json_object_put(doc);
+
+	/* A backup is a private copy that opens as a store. */
+	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
+	ck_assert_int_eq(sp_store_backup(st, bak, err, sizeof(err)), 0);
+	ck_assert_int_eq(stat(bak, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_ne(sp_store_backup(st, bak, err, sizeof(err)), 0);
+
+	/* Remove: a routed partner is refused, an unrouted one goes. */
+	ck_assert_int_eq(sp_store_partner_remove(st, "O0013000000ACME", &rev),
+	    SP_ERR_EXISTS);
+	ck_assert_int_eq(sp_store_partner_remove(st, "O0013000000NEW", &rev), 0);
+	ck_assert_int_eq(sp_store_partner_remove(st, "O0013000000NEW", &rev),
+	    SP_ERR_NOT_FOUND);
+
+	/* Replace: only the site's entries are left. */
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_rules(st, &arr), 0);
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	json_object_put(arr);
+	sp_site_free(&s);
+	sp_store_close(st);
+	{
+		struct sp_store *b;
+
+		ck_assert_int_eq(sp_store_open(bak, &b, err, sizeof(err)), 0);
+		ck_assert_int_eq(sp_store_partners(b, &arr), 0);
+		ck_assert_uint_eq(json_object_array_length(arr), 2);
+		json_object_put(arr);
+		sp_store_close(b);
+	}
+	unlink(bak);
+}
+END_TEST
+
 /* The site's outgoing.source_address reaches the document; none: absent. */
 START_TEST(outgoing_defaults)
 {
@@ -274,9 +360,9 @@ START_TEST(outgoing_defaults)
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
 	load_site(&s);
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_ptr_nonnull(s.outgoing_source = strdup("192.0.2.10"));
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_int_eq(rev, 2);
 	ck_assert_str_eq(json_object_to_json_string_ext(path(doc, "outgoing"),
@@ -289,7 +375,7 @@ START_TEST(outgoing_defaults)
 	/* A later import without it drops it. */
 	free(s.outgoing_source);
 	s.outgoing_source = NULL;
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
 	json_object_put(doc);
@@ -317,7 +403,7 @@ user_version(const char *file)
 
 /*
  * A version-2 database (as the previous release left it: no outgoing
- * column) is upgraded in place on open, keeping its data and revision.
+ * column, no certificate binding, no revocation) is upgraded in place on open, keeping its data and revision.
  */
 START_TEST(upgrade_from_v2)
 {
@@ -330,13 +416,17 @@ START_TEST(upgrade_from_v2)
 
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
 	load_site(&s);
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 5);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
-	    "outgoing_source; DROP TABLE revocation; DROP TABLE crls; "
-	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	    "outgoing_source; ALTER TABLE partners DROP COLUMN cert_bind; "
+	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
+	    "DROP TABLE revocation; DROP TABLE crls; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
 
@@ -346,10 +436,13 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(rev, 1);
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
+	/* Version 4: partners of before bind by the CN, the default. */
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.bind")), "cn");
 	ck_assert(!json_object_object_get_ex(doc, "outgoing", NULL));
 	json_object_put(doc);
 	ck_assert_ptr_nonnull(s.outgoing_source = strdup("2001:db8::10"));
-	ck_assert_int_eq(sp_store_import(st, &s, &rev), 0);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(rev, 2);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_str_eq(json_object_get_string(path(doc,
@@ -382,6 +475,7 @@ main(void)
 	tcase_add_test(tc, import_and_render);
 	tcase_add_test(tc, partners_and_rules);
 	tcase_add_test(tc, outgoing_defaults);
+	tcase_add_test(tc, merge_replace_remove);
 	tcase_add_test(tc, upgrade_from_v2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -51,6 +51,7 @@ struct cert {
 	char *subject;
 };
 static struct cert ca, client, revoked, rogue_ca, rogue, crl, crl_expired;
+static struct cert bound, stranger;   /* CN O0013000000TEST (+SAN), CN O0013000000CERT */
 
 static char *
 read_file(const char *name)
@@ -132,6 +133,8 @@ global_setup(void)
 	load_cert(&rogue, "rogue-client.pem", true);
 	load_cert(&crl, "crl.pem", false);
 	load_cert(&crl_expired, "crl-expired.pem", false);
+	load_cert(&bound, "bound.pem", true);
+	load_cert(&stranger, "other.pem", true);
 	pm_wall_now = clock_wall;
 	pm_mono_ms = clock_mono;
 }
@@ -153,6 +156,8 @@ global_teardown(void)
 	free_cert(&rogue);
 	free_cert(&crl);
 	free_cert(&crl_expired);
+	free_cert(&bound);
+	free_cert(&stranger);
 }
 
 /* ---- configuration builders ---- */
@@ -419,6 +424,18 @@ START_TEST(config_errors)
 	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
 	    "\"ca_bundle\":%s,\"crl\":%s}", rogue_ca.pem_json, crl.pem_json), NULL),
 	    "partners[0].tls: crl");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":\"CN\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind: expected \"cn\", \"san\", \"dn\" or \"none\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":\"dn\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind_dn: required with bind \"dn\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind_dn\":\"CN=A\"}", ca.pem_json), NULL),
+	    "partners[0].tls: bind_dn: only with bind \"dn\"");
+	parse_err(section(NULL, partner("A", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"bind\":5}", ca.pem_json), NULL),
+	    "partners[0].tls: bind: expected a string");
 	parse_err(section(NULL, partner("A", "\"tls\":7"), NULL), "partners[0]: tls");
 	parse_err(section(NULL, partner("A", "\"max_sessions\":-1"), NULL),
 	    "partners[0]: max_sessions: -1 is outside");
@@ -528,13 +545,22 @@ START_TEST(open_address)
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("3 address_not_allowed: no enabled partner allows this address; "
 	    "connection closed before TLS");
-	/* Only a disabled, an expired and a not yet valid partner allow these. */
+	/* Only a disabled, an expired and a not yet valid partner allow these:
+	 * their own line, not address_not_allowed (which fail2ban bans). */
 	ck_assert_int_eq(s_open(&s, 4, "198.51.100.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("4 partner_inactive: partner OFF is disabled and this is "
+	    "its address; connection closed before TLS");
 	ck_assert_int_eq(s_open(&s, 5, "203.0.113.1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("5 partner_inactive: partner OLD is not valid since "
+	    "2025-06-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_int_eq(s_open(&s, 6, "2001:db8::1", 0), SP_REJECT);
 	s_close(&s, "rejected");
+	ASSERT_SECURITY("6 partner_inactive: partner SOON is not valid before "
+	    "2027-01-01T00:00:00Z and this is its address; connection closed "
+	    "before TLS");
 	ck_assert_uint_eq(pmh_rec.nsecurity, 4);
 	/* ...until the window opens. */
 	fake_wall = 1798761600 + 1;
@@ -580,7 +606,8 @@ START_TEST(tls_certificates)
 	cfg = parse_ok(section(NULL,
 	    partner("PINNED", "\"tls\":{\"require_client_cert\":true,\"pins\":[\"%s\"]}", client.sha),
 	    partner("BYCA", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
-	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl.pem_json),
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,\"bind\":\"none\"}",
+	    ca.pem_json, crl.pem_json),
 	    partner("OPEN", "\"allowed_networks\":[\"203.0.113.0/24\"]"), NULL));
 
 	/* 192.0.2.x: only PINNED is allowed, it wants exactly `client`. */
@@ -626,6 +653,95 @@ START_TEST(tls_certificates)
 }
 END_TEST
 
+/* ---- the certificate names the partner (tls.bind) ---- */
+
+/* pm_cert_check for partner `id` trusting `ca` with `tls` extra members. */
+__attribute__((format(printf, 3, 4)))
+static enum pm_cert_verdict
+bind_check(const char *id, const struct cert *c, const char *tls_fmt, ...)
+{
+	char tls[256];
+	struct pm_config *pc;
+	enum pm_cert_verdict v;
+	va_list ap;
+
+	va_start(ap, tls_fmt);
+	vsnprintf(tls, sizeof(tls), tls_fmt, ap);
+	va_end(ap);
+	pc = parse_ok(section(NULL, partner(id, "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s%s%s}", ca.pem_json, tls[0] ? "," : "", tls), NULL));
+	v = pm_cert_check(&pc->partners[0], c->der, c->derlen, c->sha, NULL);
+	MOD->config_free(NULL, pc);
+	return v;
+}
+
+START_TEST(cert_binding)
+{
+	/* Default: the subject CN is the ODETTE ID, exactly. */
+	ck_assert_int_eq(bind_check("O0013000000TEST", &bound, "%s", ""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "%s", ""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &stranger, "%s", ""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000TES", &bound, "%s", ""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("ACME", &client, "\"bind\":\"cn\""), PM_CERT_UNBOUND);
+	/* A DNS-name SAN, without case (the certificate has it in lower case);
+	 * the CN does not count there. */
+	ck_assert_int_eq(bind_check("O0013000000ALT", &bound, "\"bind\":\"san\""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("O0013000000TEST", &bound, "\"bind\":\"san\""),
+	    PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("O0013000000CERT", &stranger, "\"bind\":\"san\""),
+	    PM_CERT_UNBOUND);
+	/* The exact subject DN, whatever the ID. */
+	ck_assert_int_eq(bind_check("ANY", &bound, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST\""), PM_CERT_OK);
+	ck_assert_int_eq(bind_check("ANY", &stranger, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST\""), PM_CERT_UNBOUND);
+	ck_assert_int_eq(bind_check("ANY", &bound, "\"bind\":\"dn\",\"bind_dn\":"
+	    "\"CN=O0013000000TEST,O=X\""), PM_CERT_UNBOUND);
+	/* Opted out: any certificate of the CA, as before the binding. */
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "\"bind\":\"none\""), PM_CERT_OK);
+	/* The binding never makes a foreign CA's certificate acceptable... */
+	ck_assert_int_eq(bind_check("O0013000000TEST", &rogue, "%s", ""), PM_CERT_NO_MATCH);
+	/* ...and a pin is bound by itself: pins work as before. */
+	ck_assert_int_eq(bind_check("O0013000000CERT", &bound, "\"pins\":[\"%s\"]", bound.sha),
+	    PM_CERT_OK);
+}
+END_TEST
+
+/* The SSID names a partner whose CA issued the certificate to someone else. */
+START_TEST(ssid_unbound_certificate)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("O0013000000TEST", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s}", ca.pem_json),
+	    partner("O0013000000CERT", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s}", ca.pem_json), NULL));
+	/* TEST's certificate passes the handshake stage (TEST accepts it)... */
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &bound), SP_CONTINUE);
+	/* ...but cannot log in as CERT. */
+	ck_assert_int_eq(s_ssid(&s, "O0013000000CERT", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s, "oftp2.esid_reason"), "03");
+	ck_assert(pmh_fact(&s, "partner") == NULL);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("1 certificate_refused: client certificate sha256=");
+	ASSERT_SECURITY("from a CA of partner O0013000000CERT does not name it (bind cn); ESID 03");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 0);
+	/* As itself it goes on to the password. */
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &bound), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "O0013000000TEST", "SECRET1"), SP_CONTINUE);
+	ck_assert_str_eq(pmh_fact(&s, "partner"), "O0013000000TEST");
+	s_close(&s, "normal");
+	/* A CA certificate that names no partner allowed here: refused at TLS. */
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("3 certificate_refused: client certificate sha256=");
+}
+END_TEST
+
 /* A CRL past its nextUpdate: refused by default (fail_closed), let through
  * with a warning under fail_open; a revoked certificate stays revoked. */
 START_TEST(tls_crl_expired)
@@ -634,11 +750,12 @@ START_TEST(tls_crl_expired)
 
 	cfg = parse_ok(section(NULL,
 	    partner("CLOSED", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
-	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json,
-	    crl_expired.pem_json),
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,"
+	    "\"bind\":\"none\"}", ca.pem_json, crl_expired.pem_json),
 	    partner("OPENCRL", "\"allowed_networks\":[\"203.0.113.0/24\"],\"tls\":"
 	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,"
-	    "\"crl_expired\":\"fail_open\"}", ca.pem_json, crl_expired.pem_json), NULL));
+	    "\"crl_expired\":\"fail_open\",\"bind\":\"none\"}", ca.pem_json,
+	    crl_expired.pem_json), NULL));
 
 	ck_assert_int_eq(s_open(&s, 1, "198.51.100.7", 0), SP_CONTINUE);
 	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
@@ -905,6 +1022,12 @@ START_TEST(brake_blocks_and_expires)
 	ck_assert_int_eq(s_ssid_async(&s, "ACME", "GUESS"), SP_REJECT);
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("20 rate_limited: 3 failures within 10 s: address blocked for 60 s");
+	/* ...and reported to the backend once, for GET /v1/blocks. */
+	ck_assert_uint_eq(pmh_rec.nposts, 1);
+	ck_assert_msg(strncmp(pmh_rec.post[0], "v1/blocks {\"address\":\"192.0.2.7\","
+	    "\"blocked_until\":\"20", 45) == 0 && strstr(pmh_rec.post[0],
+	    "\"failures\":3,\"window_ms\":10000,\"block_ms\":60000}") != NULL,
+	    "%s", pmh_rec.post[0]);
 	/* Refused at accept now, before TLS; other addresses are not. */
 	ck_assert_int_eq(s_open(&s, 21, "192.0.2.7", 0), SP_REJECT);
 	s_close(&s, "rejected");
@@ -1203,6 +1326,13 @@ START_TEST(online_refused)
 		s_close(&s, "rejected");
 	}
 	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The SSID timer ends a session waiting for the backend: the partner
+	 * proved its password, no failure either. */
+	online_asked(&s, 7);
+	s_close(&s, "timeout");
+	s.ended = true;
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
 	online_asked(&s, 4);
 	pmh_answer_asks(200, "{\"allow\":true}");
 	ck_assert_int_eq(s.resumed, SP_CONTINUE);
@@ -1381,6 +1511,124 @@ START_TEST(password_cache)
 }
 END_TEST
 
+/* Before a partner was accepted, an SSID that never came and a protocol
+ * violation are failed attempts; after it, a timeout is none. */
+START_TEST(brake_counts_preauth_ends)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	/* Accepted, then idle: no failure. Ordinary ends: none either. */
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 4, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "outside_closed");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The third: the core's idle backstop when no module timed the SSID. */
+	ck_assert_int_eq(s_open(&s, 5, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "idle_timeout");
+	ASSERT_SECURITY("5 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s, 6, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	/* Outgoing sessions never brake the partner we called. */
+	ck_assert_int_eq(s_open(&s, 7, "192.0.2.8", 1), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	ck_assert_int_eq(s_open(&s, 8, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 9, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 10, "192.0.2.8", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+/* Guesses sent all at once: at most max_failures are checked. */
+START_TEST(brake_counts_checks_in_flight)
+{
+	struct pmh_sess s[6];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "GUESS", SP_TO_INSIDE), SP_HOLD);
+	}
+	/* Three checks run: the fourth and fifth are refused unchecked. */
+	for (i = 3; i < 5; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+		ck_assert_str_eq(pmh_fact(&s[i], "oftp2.esid_reason"), "08");
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("3 rate_limited: 3 password checks failed or running within 60 s, "
+	    "max_failures 3; not checked; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	ck_assert_int_eq(pmh_security_find("address blocked for"), -1);
+	/* Opened before the block starts, its SSID comes after. */
+	ck_assert_int_eq(s_open(&s[5], 5, "192.0.2.7", 0), SP_CONTINUE);
+	/* Their answers: the first wrong one starts the block. */
+	ck_assert_uint_eq(pmh_run_jobs(), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s[i].resumed, SP_REJECT);
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("0 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s[0], 10, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s[0], "rejected");
+	/* No PBKDF2 for an SSID from a blocked address, even the right one. */
+	ck_assert_int_eq(s_ssid(&s[5], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s[5], "oftp2.esid_reason"), "08");
+	s_close(&s[5], "rejected");
+	ASSERT_SECURITY("5 rate_limited: address blocked for another 300 s after repeated "
+	    "failures; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	/* The block ends: checks run again. */
+	fake_mono += 300000;
+	ck_assert_int_eq(s_open(&s[0], 11, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s[0], "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s[0], "normal");
+}
+END_TEST
+
+/* Right passwords give their place back: a partner never brakes itself. */
+START_TEST(brake_right_passwords_free)
+{
+	struct pmh_sess s[2];
+	char id[16];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":2}", partner("P0", NULL),
+	    partner("P1", NULL), partner("P2", NULL), partner("P3", NULL),
+	    partner("P4", NULL), partner("P5", NULL), NULL));
+	/* Different partners: no password cache hit, every one a PBKDF2. */
+	for (i = 0; i < 6; i += 2) {
+		snprintf(id, sizeof(id), "P%d", i);
+		ck_assert_int_eq(s_open(&s[0], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[0], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		snprintf(id, sizeof(id), "P%d", i + 1);
+		ck_assert_int_eq(s_open(&s[1], i + 1, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[1], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		ck_assert_uint_eq(pmh_run_jobs(), 2);
+		ck_assert_int_eq(s[0].resumed, SP_CONTINUE);
+		ck_assert_int_eq(s[1].resumed, SP_CONTINUE);
+		s_close(&s[0], "normal");
+		s_close(&s[1], "normal");
+	}
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+}
+END_TEST
+
 static Suite *
 partner_suite(void)
 {
@@ -1399,6 +1647,8 @@ partner_suite(void)
 	tcase_add_test(tc, init_options);
 	tcase_add_test(tc, tls_certificates);
 	tcase_add_test(tc, tls_crl_expired);
+	tcase_add_test(tc, cert_binding);
+	tcase_add_test(tc, ssid_unbound_certificate);
 	tcase_add_test(tc, ssid_decisions);
 	tcase_add_test(tc, ssid_missing_certificate);
 	tcase_add_test(tc, ssid_other_messages);
@@ -1409,6 +1659,9 @@ partner_suite(void)
 	tcase_add_test(tc, brake_blocks_and_expires);
 	tcase_add_test(tc, brake_counts_tls_failures);
 	tcase_add_test(tc, brake_off);
+	tcase_add_test(tc, brake_counts_preauth_ends);
+	tcase_add_test(tc, brake_counts_checks_in_flight);
+	tcase_add_test(tc, brake_right_passwords_free);
 	tcase_add_test(tc, outgoing_route_partner);
 	tcase_add_test(tc, detect_mode);
 	tcase_add_test(tc, config_online);

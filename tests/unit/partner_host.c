@@ -249,6 +249,17 @@ h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
 		pmh_rec.tls_alert = alert;
 }
 
+static int
+h_backend_post(struct sp_msess *ms, const char *path, const char *json)
+{
+	(void)ms;
+	if (pmh_rec.nposts < PMH_LINES_MAX)
+		snprintf(pmh_rec.post[pmh_rec.nposts], PMH_LINE_MAX, "%s %s", path,
+		    json);
+	pmh_rec.nposts++;
+	return 0;
+}
+
 #define PMH_TABLE(async) { \
 	.abi_major = SP_MODULE_ABI_MAJOR, .abi_minor = SP_MODULE_ABI_MINOR, \
 	.struct_size = sizeof(struct sp_host), .log = h_log, .security = h_security, \
@@ -256,7 +267,8 @@ h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
 	.resume = h_resume, .end = h_end, .timer_set = h_timer_set, \
 	.timer_cancel = h_timer_cancel, .fact_get = h_fact_get, \
 	.fact_set = h_fact_set, .config = h_config, .event = h_event, \
-	.run_async = async, .backend_ask = h_backend_ask, .tls_alert = h_tls_alert }
+	.run_async = async, .backend_post = h_backend_post, \
+	.backend_ask = h_backend_ask, .tls_alert = h_tls_alert }
 
 const struct sp_host pmh_host = PMH_TABLE(h_run_async);
 const struct sp_host pmh_host_sync = PMH_TABLE(NULL);

@@ -54,6 +54,7 @@ peer_opts_usage(void)
 "                         --partner ID:PW [--partner ID:PW ...] --dir DIR [options]\n"
 "       oftp2-peer send   --connect HOST:PORT --id ID --password PW\n"
 "                         --partner ID:PW [--send FILE ...] [options]\n"
+"       oftp2-peer --version | --help\n"
 "\n"
 "listen: OFTP2 responder. Stores received files in DIR under their virtual\n"
 "        file name. Accepts the partners given by --partner.\n"
@@ -87,6 +88,8 @@ peer_opts_usage(void)
 "  --efpa-cd               ask for the turn after each file received (EFPA Y)\n"
 "  --timeout SEC           limit of every network wait (default 30)\n"
 "  -v, --verbose           session trace on stderr\n"
+"  -V, --version           print the version and exit\n"
+"  -h, --help              print this help and exit\n"
 "\n"
 "Exit status 0 only if the session ended normally and every file sent was\n"
 "accepted (EFPA, and EERP with --wait-eerp).\n", stdout);
@@ -280,6 +283,10 @@ peer_opts_parse(struct peer_opts *o, int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		peer_opts_usage();
 		return argc < 2 ? SP_ERR_CONFIG : 1;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("oftp2-peer %s\n", PACKAGE_VERSION);
+		return 1;
 	}
 	if (strcmp(argv[1], "listen") == 0)
 		o->mode = PEER_MODE_LISTEN;

@@ -1,6 +1,7 @@
 /*
  * commands.c - smartproxyctl's commands: partners, rules, sessions, events,
- * status. Each builds one request, and prints either the API's JSON
+ * status, and the output helpers every command shares (ctl.h); listeners and
+ * blocks are in listeners.c. Each builds one request, and prints either the API's JSON
  * (--json) or a table for people. Options follow the sub-command.
  */
 #include "config.h"
@@ -16,16 +17,34 @@
 
 #include "tools/smartproxyctl/ctl.h"
 
+bool ctl_json_mode;
+
+void
+ctl_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "smartproxyctl: %s\n", msg);
+	if (ctl_json_mode)
+		ctl_json_error("usage", msg, 0);
+}
+
 void
 ctl_usage_error(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fputs("smartproxyctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs(" (smartproxyctl --help)\n", stderr);
+	fprintf(stderr, "smartproxyctl: %s (smartproxyctl --help)\n", msg);
+	if (ctl_json_mode)
+		ctl_json_error("usage", msg, 0);
 }
 
 int
@@ -59,7 +78,7 @@ ctl_time_arg(const char *in, char *out, size_t outlen)
 	return strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
 }
 
-static const char *
+const char *
 s_of(json_object *o, const char *key)
 {
 	json_object *v;
@@ -69,7 +88,7 @@ s_of(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int
+int
 print_json(json_object *o)
 {
 	printf("%s\n", o != NULL ? json_object_to_json_string_ext(o,
@@ -78,7 +97,7 @@ print_json(json_object *o)
 }
 
 /* The array member `key` of an answer (or an empty one). */
-static json_object *
+json_object *
 list_of(json_object *o, const char *key)
 {
 	json_object *v;
@@ -89,32 +108,47 @@ list_of(json_object *o, const char *key)
 	return NULL;
 }
 
-static size_t
+size_t
 len_of(json_object *a)
 {
 	return a != NULL ? json_object_array_length(a) : 0;
 }
 
-/* Run a request and print the answer as JSON or through `table`. */
-static int
-show(const struct ctl *c, const char *method, const char *path, json_object *body,
-    void (*table)(json_object *))
+/*
+ * Run a request and print the answer as JSON or through `table`; an answer
+ * without a body (204) prints `done` for people and {} for scripts.
+ */
+int
+show_named(const struct ctl *c, const struct ctl_name *names,
+    const char *method, const char *path, json_object *body,
+    void (*table)(json_object *), const char *done)
 {
 	json_object *ans = NULL;
-	int rc = ctl_request(c, method, path, body, &ans);
+	struct ctl cc = *c;
+	int rc;
 
-	if (rc == CTL_OK) {
+	cc.names = names;
+	if ((rc = ctl_request(&cc, method, path, body, &ans)) == CTL_OK) {
 		if (c->json)
 			print_json(ans);
 		else if (table != NULL)
 			table(ans);
+		else if (done != NULL)
+			printf("%s\n", done);
 	}
 	json_object_put(ans);
 	return rc;
 }
 
+int
+show(const struct ctl *c, const char *method, const char *path, json_object *body,
+    void (*table)(json_object *))
+{
+	return show_named(c, NULL, method, path, body, table, NULL);
+}
+
 /* getopt_long over a sub-command's arguments (argv[0] is its name). */
-static void
+void
 reset_getopt(void)
 {
 	optind = 0;   /* 0, not 1: glibc re-reads the option string's mode */
@@ -123,40 +157,132 @@ reset_getopt(void)
 
 /* ---- partners ---- */
 
+/* The NETWORKS cell: the list, or "(none)" (a partner nobody reaches). */
 static void
-partner_row(json_object *p)
+networks_cell(json_object *p, char *out, size_t outlen)
 {
-	json_object *nets;
-	size_t i;
+	json_object *nets = list_of(p, "allowed_networks");
+	size_t i, o = 0;
 
-	printf("%-25s %-8s %-20s %-20s ", s_of(p, "odette_id"),
-	    json_object_object_get_ex(p, "enabled", &nets) &&
-	    json_object_get_boolean(nets) ? "enabled" : "disabled",
-	    s_of(p, "valid_from"), s_of(p, "valid_until"));
-	nets = list_of(p, "allowed_networks");
-	for (i = 0; i < len_of(nets); i++)
-		printf("%s%s", i ? "," : "",
+	out[0] = '\0';
+	for (i = 0; i < len_of(nets) && o < outlen; i++)
+		o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? "," : "",
 		    json_object_get_string(json_object_array_get_idx(nets, i)));
-	printf("%s  %s\n", len_of(nets) ? "" : "(none)", s_of(p, "description"));
+	if (len_of(nets) == 0)
+		snprintf(out, outlen, "(none)");
+}
+
+static void
+partner_row(json_object *p, int netw)
+{
+	json_object *en;
+	char nets[4096];
+
+	networks_cell(p, nets, sizeof(nets));
+	printf("%-25s %-8s %-20s %-20s %-*s  %s\n", s_of(p, "odette_id"),
+	    json_object_object_get_ex(p, "enabled", &en) &&
+	    json_object_get_boolean(en) ? "enabled" : "disabled",
+	    s_of(p, "valid_from"), s_of(p, "valid_until"), netw, nets,
+	    s_of(p, "description"));
+}
+
+/* NETWORKS is as wide as its widest cell, so DESCRIPTION lines up. */
+static void
+partner_rows(json_object **rows, size_t n)
+{
+	char nets[4096];
+	size_t i;
+	int w = (int)strlen("NETWORKS");
+
+	for (i = 0; i < n; i++) {
+		networks_cell(rows[i], nets, sizeof(nets));
+		if ((int)strlen(nets) > w)
+			w = (int)strlen(nets);
+	}
+	printf("%-25s %-8s %-20s %-20s %-*s  %s\n", "ODETTE ID", "STATE",
+	    "VALID FROM", "VALID UNTIL", w, "NETWORKS", "DESCRIPTION");
+	for (i = 0; i < n; i++)
+		partner_row(rows[i], w);
 }
 
 static void
 partners_table(json_object *ans)
 {
-	json_object *a = list_of(ans, "partners");
-	size_t i;
+	json_object *a = list_of(ans, "partners"), **rows;
+	size_t i, n = len_of(a);
 
-	printf("%-25s %-8s %-20s %-20s %s\n", "ODETTE ID", "STATE", "VALID FROM",
-	    "VALID UNTIL", "NETWORKS  DESCRIPTION");
-	for (i = 0; i < len_of(a); i++)
-		partner_row(json_object_array_get_idx(a, i));
+	if ((rows = calloc(n + 1, sizeof(*rows))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		rows[i] = json_object_array_get_idx(a, i);
+	partner_rows(rows, n);
+	free(rows);
 }
 
 static void
 partner_table(json_object *ans)
 {
-	partners_table(NULL);
-	partner_row(ans);
+	partner_rows(&ans, 1);
+}
+
+/* Field names of the partner endpoints as the options of add / change. */
+static const struct ctl_name ADD_NAMES[] = {
+	{ "allowed_networks", "--network" },
+	{ "password", "--password-file" },
+	{ "max_sessions", "--max-sessions" },
+	{ "valid_from", "--valid-from" },
+	{ "valid_until", "--valid-until" },
+	{ "description", "--description" },
+	{ "odette_id", "ODETTE_ID" },
+	{ NULL, NULL }
+};
+static const struct ctl_name CHANGE_NAMES[] = {
+	{ "allowed_networks", "--networks" },
+	{ "password", "--password-file" },
+	{ "max_sessions", "--max-sessions" },
+	{ "valid_from", "--valid-from" },
+	{ "valid_until", "--valid-until" },
+	{ "description", "--description" },
+	{ "tls.pins", "--pin" },
+	{ "tls.require_client_cert", "--require-client-cert" },
+	{ "tls.ca_bundle", "--ca-bundle" },
+	{ "enabled", "--enable/--disable" },
+	{ "odette_id", "ODETTE_ID" },
+	{ NULL, NULL }
+};
+
+/* A PEM file's text (at most 256 KiB), or NULL with a message. */
+char *
+read_pem(const char *opt, const char *file)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 256 * 1024;
+	FILE *f = fopen(file, "r");
+
+	if (f == NULL || (buf = malloc(cap + 1)) == NULL) {
+		ctl_error("%s %s: cannot read", opt, file);
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, cap + 1, f);
+	fclose(f);
+	if (n > cap) {
+		ctl_error("%s %s: larger than 256 KiB", opt, file);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 }
 
 static char *
@@ -232,13 +358,19 @@ partners_add(const struct ctl *c, int argc, char **argv)
 		    "--network CIDR... [options]");
 		goto out;
 	}
+	if (json_object_array_length(nets) == 0) {
+		ctl_usage_error("partners add: give at least one --network CIDR "
+		    "(a partner without a network could never connect)");
+		goto out;
+	}
 	if ((pw = read_password(pwfile)) == NULL) {
-		fprintf(stderr, "smartproxyctl: cannot read a password from %s\n", pwfile);
+		ctl_error("--password-file %s: cannot read a password", pwfile);
 		goto out;
 	}
 	json_object_object_add(body, "odette_id", json_object_new_string(argv[optind]));
 	json_object_object_add(body, "password", json_object_new_string(pw));
-	rc = show(c, "POST", "v1/partners", body, partner_table);
+	rc = show_named(c, ADD_NAMES, "POST", "v1/partners", body,
+	    partner_table, NULL);
 out:
 	if (pw != NULL) {
 		explicit_bzero(pw, strlen(pw));
@@ -283,10 +415,15 @@ partners_change(const struct ctl *c, int argc, char **argv)
 		{ "valid-until", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "require-client-cert", required_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "bind-dn", required_argument, NULL, 'B' },
+
+		{ "ca-bundle", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_object *body = json_object_new_object(), *tls = NULL, *nets = NULL,
 	    *pins = NULL;
+	char *pem;
 	char *pw = NULL, t[64], *end, *id, path[256];
 	const char *pwfile = NULL;
 	long ms;
@@ -317,6 +454,21 @@ partners_change(const struct ctl *c, int argc, char **argv)
 			if (list_arg(pins, optarg) != 0)
 				goto out;
 			break;
+		case 'C':
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			if (strcmp(optarg, "none") == 0) {
+				json_object_object_add(tls, "ca_bundle", NULL);
+				break;
+			}
+			if ((pem = read_pem("--ca-bundle", optarg)) == NULL)
+				goto out;
+			json_object_object_add(tls, "ca_bundle",
+			    json_object_new_string(pem));
+			free(pem);
+			break;
 		case 'r':
 			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
 				ctl_usage_error("--require-client-cert needs yes or no");
@@ -328,6 +480,20 @@ partners_change(const struct ctl *c, int argc, char **argv)
 			}
 			json_object_object_add(tls, "require_client_cert",
 			    json_object_new_boolean(strcmp(optarg, "yes") == 0));
+			break;
+		case 'b':
+		case 'B':
+			/* What a CA-issued client certificate must name; the API
+			 * checks the values (docs/api.md, tls.bind). */
+			if (tls == NULL) {
+				tls = json_object_new_object();
+				json_object_object_add(body, "tls", tls);
+			}
+			json_object_object_add(tls, "bind",
+			    json_object_new_string(ch == 'B' ? "dn" : optarg));
+			if (ch == 'B')
+				json_object_object_add(tls, "bind_dn",
+				    json_object_new_string(optarg));
 			break;
 		case 'm':
 			ms = strtol(optarg, &end, 10);
@@ -372,7 +538,7 @@ partners_change(const struct ctl *c, int argc, char **argv)
 	}
 	if (pwfile != NULL) {
 		if ((pw = read_password(pwfile)) == NULL) {
-			fprintf(stderr, "smartproxyctl: cannot read a password from %s\n",
+			ctl_error("--password-file %s: cannot read a password",
 			    pwfile);
 			goto out;
 		}
@@ -382,12 +548,50 @@ partners_change(const struct ctl *c, int argc, char **argv)
 		goto out;
 	snprintf(path, sizeof(path), "v1/partners/%s", id);
 	curl_free(id);
-	rc = show(c, "PUT", path, body, partner_table);
+	rc = show_named(c, CHANGE_NAMES, "PUT", path, body, partner_table,
+	    NULL);
 out:
 	if (pw != NULL) {
 		explicit_bzero(pw, strlen(pw));
 		free(pw);
 	}
+	json_object_put(body);
+	return rc;
+}
+
+/* partners block ID [--esid 03|04|08] / partners unblock ID. */
+static int
+partners_block(const struct ctl *c, int argc, char **argv, bool on)
+{
+	json_object *body = NULL;
+	char path[256], done[128], *id;
+	const char *esid = NULL;
+	int rc;
+
+	if (on && argc == 4 && strcmp(argv[2], "--esid") == 0)
+		esid = argv[3];
+	else if (argc != 2) {
+		ctl_usage_error("usage: partners block ID [--esid 03|04|08] | "
+		    "partners unblock ID");
+		return CTL_USAGE;
+	}
+	if (esid != NULL && strcmp(esid, "03") != 0 && strcmp(esid, "04") != 0 &&
+	    strcmp(esid, "08") != 0) {
+		ctl_usage_error("--esid must be 03, 04 or 08");
+		return CTL_USAGE;
+	}
+	if ((id = curl_easy_escape(NULL, argv[1], 0)) == NULL)
+		return CTL_USAGE;
+	snprintf(path, sizeof(path), "v1/partners/%s/online_block", id);
+	curl_free(id);
+	if (esid != NULL) {
+		body = json_object_new_object();
+		json_object_object_add(body, "esid_reason",
+		    json_object_new_string(esid));
+	}
+	snprintf(done, sizeof(done), "partner %.64s %s", argv[1], on ?
+	    "blocked" : "unblocked");
+	rc = show_named(c, NULL, on ? "POST" : "DELETE", path, body, NULL, done);
 	json_object_put(body);
 	return rc;
 }
@@ -404,6 +608,10 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return partners_add(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "change") == 0)
 		return partners_change(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "oftp2") == 0)
+		return ctl_partners_oftp2(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "diagnose") == 0)
+		return ctl_partners_diagnose(c, argc - 1, argv + 1);
 	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 	    strcmp(argv[1], "enable") == 0)) {
 		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
@@ -413,8 +621,23 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		rc = show(c, "POST", path, NULL, partner_table);
 		return rc;
 	}
+	if (argc >= 3 && (strcmp(argv[1], "block") == 0 ||
+	    strcmp(argv[1], "unblock") == 0))
+		return partners_block(c, argc - 1, argv + 1,
+		    strcmp(argv[1], "block") == 0);
+	if (argc == 3 && strcmp(argv[1], "remove") == 0) {
+		char done[128];
+
+		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
+			return CTL_USAGE;
+		snprintf(path, sizeof(path), "v1/partners/%s", id);
+		curl_free(id);
+		snprintf(done, sizeof(done), "partner %.64s removed", argv[2]);
+		return show_named(c, NULL, "DELETE", path, NULL, NULL, done);
+	}
 	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
-	    "disable ID | enable ID");
+	    "disable ID | enable ID | remove ID | block ID | unblock ID | "
+	    "oftp2 ID [KEY=on|off|default...] | diagnose ID [--limit N]");
 	return CTL_USAGE;
 }
 
@@ -454,10 +677,17 @@ rules_add(const struct ctl *c, int argc, char **argv)
 		{ "description", required_argument, NULL, 'd' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "forever", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 }
+	};
+	static const struct ctl_name names[] = {
+		{ "match", "--match" }, { "description", "--description" },
+		{ "valid_from", "--from" }, { "valid_until", "--until" },
+		{ NULL, NULL }
 	};
 	json_object *body = json_object_new_object();
 	char t[64];
+	bool forever = false;
 	int ch, rc = CTL_USAGE;
 
 	reset_getopt();
@@ -465,6 +695,7 @@ rules_add(const struct ctl *c, int argc, char **argv)
 		switch (ch) {
 		case 'm': json_object_object_add(body, "match", json_object_new_string(optarg)); break;
 		case 'd': json_object_object_add(body, "description", json_object_new_string(optarg)); break;
+		case 'F': forever = true; break;
 		case 'f':
 		case 'u':
 			if (ctl_time_arg(optarg, t, sizeof(t)) != 0) {
@@ -482,10 +713,17 @@ rules_add(const struct ctl *c, int argc, char **argv)
 	if (optind != argc || !json_object_object_get_ex(body, "match", NULL) ||
 	    !json_object_object_get_ex(body, "description", NULL)) {
 		ctl_usage_error("usage: rules add --match TEXT --description TEXT "
-		    "[--from T] [--until T]");
+		    "[--from T] --until T|--forever");
 		goto out;
 	}
-	rc = show(c, "POST", "v1/rules", body, rule_table);
+	/* A rule without an end silences its text for good: say so. */
+	if (forever == json_object_object_get_ex(body, "valid_until", NULL)) {
+		ctl_usage_error(forever ? "rules add: --until and --forever "
+		    "exclude each other" : "rules add: give --until T, or "
+		    "--forever for a rule that never ends");
+		goto out;
+	}
+	rc = show_named(c, names, "POST", "v1/rules", body, rule_table, NULL);
 out:
 	json_object_put(body);
 	return rc;
@@ -494,7 +732,7 @@ out:
 int
 ctl_cmd_rules(const struct ctl *c, int argc, char **argv)
 {
-	char path[64], *end;
+	char path[64], done[64], *end;
 	long long id;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
@@ -508,7 +746,8 @@ ctl_cmd_rules(const struct ctl *c, int argc, char **argv)
 			return CTL_USAGE;
 		}
 		snprintf(path, sizeof(path), "v1/rules/%lld", id);
-		return show(c, "DELETE", path, NULL, NULL);
+		snprintf(done, sizeof(done), "rule %lld removed", id);
+		return show_named(c, NULL, "DELETE", path, NULL, NULL, done);
 	}
 	ctl_usage_error("usage: rules list | add ... | remove ID");
 	return CTL_USAGE;
@@ -614,10 +853,18 @@ sessions_table(json_object *ans)
 	for (i = 0; i < len_of(a); i++) {
 		json_object *s = json_object_array_get_idx(a, i);
 
+		json_object *esid = NULL;
+		char end[96];
+
+		/* The ESID that ended it and who sent it, e.g. "esid:04/inside". */
+		if (json_object_object_get_ex(s, "esid", &esid) && esid != NULL)
+			snprintf(end, sizeof(end), "%s:%s/%s", s_of(s, "end_reason"),
+			    s_of(s, "esid"), s_of(s, "esid_from"));
+		else
+			snprintf(end, sizeof(end), "%s", s_of(s, "end_reason"));
 		printf("%-20s %-8s %-16s %-22s %12s %12s %-10s ", s_of(s, "ended"),
 		    s_of(s, "session"), s_of(s, "partner"), s_of(s, "source_address"),
-		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"),
-		    s_of(s, "end_reason"));
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"), end);
 		files = list_of(s, "files");
 		for (j = 0; j < len_of(files); j++) {
 			f = json_object_array_get_idx(files, j);

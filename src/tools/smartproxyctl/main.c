@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -25,28 +26,46 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: smartproxyctl [--url URL] [--token-file FILE] [--ca FILE] [--json]\n"
-	    "                     [--timeout S] COMMAND ...\n"
-	    "commands:\n"
-	    "  partners list\n"
+	    "                     [--progress] [--timeout S] COMMAND ...\n"
+	    "       smartproxyctl --version | --help\n"
+	    "commands (the token's role they need, docs/api.md 1.1):\n"
+	    "  partners list                                              read\n"
 	    "  partners add ODETTE_ID --password-file FILE|- --network CIDR [--network ...]\n"
 	    "               [--description TEXT] [--max-sessions N] [--disabled]\n"
-	    "               [--valid-from T] [--valid-until T]\n"
+	    "               [--valid-from T] [--valid-until T]            admin\n"
 	    "  partners change ODETTE_ID [--password-file FILE|-] [--description TEXT]\n"
 	    "               [--networks CIDR,...|none] [--max-sessions N]\n"
 	    "               [--enable|--disable] [--valid-from T|none] [--valid-until T|none]\n"
 	    "               [--pin SHA256 ...|none] [--require-client-cert yes|no]\n"
-	    "  partners disable ODETTE_ID | partners enable ODETTE_ID\n"
-	    "  rules list\n"
-	    "  rules add --match TEXT --description TEXT [--from T] [--until T]\n"
-	    "  rules remove ID\n"
-	    "  crls list | crls add FILE.pem [SOURCE]\n"
-	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]\n"
-	    "  events [--since T] [--limit N]\n"
-	    "  status\n"
+	    "               [--bind cn|san|none | --bind-dn DN] [--ca-bundle FILE|none]  admin\n"
+	    "  partners disable ODETTE_ID | partners enable ODETTE_ID     admin\n"
+	    "  partners remove ODETTE_ID                                  admin\n"
+	    "  partners block ODETTE_ID [--esid 03|04|08] | partners unblock ODETTE_ID  admin\n"
+	    "  listeners list                                             read\n"
+	    "  listeners set-certificate NAME --chain FILE --key FILE\n"
+	    "               [--require-client-cert yes|no]                admin\n"
+	    "  blocks      the brake's address blocks the proxy reported, online blocks  read\n"
+	    "  rules list                                                 read\n"
+	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever  admin\n"
+	    "  rules remove ID                                            admin\n"
+	    "  crls list                                                  read\n"
+	    "  crls add FILE.pem [SOURCE]                                 admin\n"
+	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]  read\n"
+	    "  events [--since T] [--limit N]                             read\n"
+	    "  status                                                     read\n"
+	    "  (admin may do everything; read sees partners without password hashes;\n"
+	    "   a proxy token, smartproxy-client's, may run none of these)\n"
 	    "times T: YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD, now, +N or -N with s m h d\n"
 	    "settings: options > SMARTPROXYCTL_URL / _TOKEN_FILE / _CA > rc file\n"
 	    "          ($SMARTPROXYCTL_RC or ~/.smartproxyctlrc: url, token_file, ca)\n"
-	    "exit: 0 ok, 1 the API refused, 2 usage, 3 backend unreachable\n");
+	    "--json (before or after the command): the API's JSON on stdout, errors\n"
+	    "          too as {\"error\": {\"code\", \"message\"}}\n"
+	    "--progress: report every transfer on stderr (on a terminal: slow ones)\n"
+	    "exit status:\n"
+	    "  0  done\n"
+	    "  1  the API refused or failed (HTTP 4xx/5xx; its message is printed)\n"
+	    "  2  usage: a wrong command or option, nothing was sent\n"
+	    "  3  the backend is unreachable (connection, TLS, timeout)\n");
 }
 
 static int
@@ -120,8 +139,7 @@ read_token(struct ctl *c)
 	size_t n;
 
 	if (f == NULL) {
-		fprintf(stderr, "smartproxyctl: token file %s: %s\n", c->token_file,
-		    strerror(errno));
+		ctl_error("token file %s: %s", c->token_file, strerror(errno));
 		return -1;
 	}
 	if (fgets(buf, sizeof(buf), f) == NULL)
@@ -130,8 +148,8 @@ read_token(struct ctl *c)
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n < 16 || n > 256 || strchr(buf, ' ') != NULL) {
-		fprintf(stderr, "smartproxyctl: token file %s: the first line must "
-		    "be a token of 16 to 256 characters\n", c->token_file);
+		ctl_error("token file %s: the first line must be a token of 16 to "
+		    "256 characters", c->token_file);
 		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}
@@ -148,7 +166,7 @@ normalise_url(struct ctl *c)
 	char *u;
 
 	if (strncmp(c->url, "https://", 8) != 0) {
-		fprintf(stderr, "smartproxyctl: the URL must start with https://\n");
+		ctl_error("the URL must start with https://");
 		return -1;
 	}
 	if (n > 0 && c->url[n - 1] == '/')
@@ -171,7 +189,9 @@ main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 't' },
 		{ "ca", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -183,12 +203,13 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.timeout = 30;
 	/* '+': options end at the command; the command parses its own. */
-	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': set(&c.url, optarg); break;
 		case 't': set(&c.token_file, optarg); break;
 		case 'c': set(&c.ca, optarg); break;
 		case 'j': c.json = true; break;
+		case 'P': c.progress = true; break;
 		case 'T':
 			c.timeout = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || c.timeout < 1 ||
@@ -197,6 +218,7 @@ main(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'V': printf("smartproxyctl %s\n", PACKAGE_VERSION); rc = CTL_OK; goto out;
 		case 'h': usage(stdout); rc = CTL_OK; goto out;
 		default: usage(stderr); goto out;
 		}
@@ -205,6 +227,21 @@ main(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	/* --json also after the command (smartproxyctl partners list --json). */
+	{
+		int i, j;
+
+		for (i = j = optind; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0) {
+				c.json = true;
+				continue;
+			}
+			argv[j++] = argv[i];
+		}
+		argc = j;
+	}
+	ctl_json_mode = c.json;
+	c.tty = isatty(STDERR_FILENO) != 0;
 	set(&c.url, getenv("SMARTPROXYCTL_URL"));
 	set(&c.token_file, getenv("SMARTPROXYCTL_TOKEN_FILE"));
 	set(&c.ca, getenv("SMARTPROXYCTL_CA"));
@@ -227,6 +264,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "partners") == 0)
 		rc = ctl_cmd_partners(&c, argc, argv);
+	else if (strcmp(cmd, "blocks") == 0)
+		rc = ctl_cmd_blocks(&c, argc, argv);
+	else if (strcmp(cmd, "listeners") == 0)
+		rc = ctl_cmd_listeners(&c, argc, argv);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = ctl_cmd_rules(&c, argc, argv);
 	else if (strcmp(cmd, "crls") == 0)
