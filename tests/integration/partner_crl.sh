@@ -161,6 +161,28 @@ sed 's|crl: pki/ca2.crl|crl: pki/ca3.crl|' "$SP_TMP/site.yaml" >"$SP_TMP/wrong.y
 sp_grep "key 'revocation\[1\].crl': crl: CRL 1 is not signed by a CA of the bundle" "$SP_TMP/wrong.out"
 "$SP_API" --config "$SP_TMP/api.yaml" --import "$SP_TMP/site.yaml" >"$SP_TMP/import.log" 2>&1 ||
 	{ cat "$SP_TMP/import.log" >&2; sp_fail "site import failed"; }
+# --export writes the revocation section back: bundle, CRLs, URLs, policy;
+# the file passes --check-site and a fresh database serves the same tls.crl*.
+"$SP_API" --config "$SP_TMP/api.yaml" --export "$SP_TMP/export.yaml" >"$SP_TMP/export.log" 2>&1 ||
+	{ cat "$SP_TMP/export.log" >&2; sp_fail "--export failed"; }
+sp_grep "^revocation:" "$SP_TMP/export.yaml"
+[ "$(grep -c "^  - ca_bundle: " "$SP_TMP/export.yaml")" = 3 ] ||
+	{ cat "$SP_TMP/export.yaml" >&2; sp_fail "export: not 3 revocation entries"; }
+sp_grep "crl_urls: \[\"$CDP\"\]" "$SP_TMP/export.yaml"
+sp_grep 'crl_expired: "fail_open"' "$SP_TMP/export.yaml"
+"$SP_API" --check-site "$SP_TMP/export.yaml" >"$SP_TMP/export-check.log" 2>&1 ||
+	{ cat "$SP_TMP/export-check.log" >&2; sp_fail "the export does not pass --check-site"; }
+sed "s|$SP_TMP/api.db|$SP_TMP/api2.db|" "$SP_TMP/api.yaml" >"$SP_TMP/api2.yaml"
+"$SP_API" --config "$SP_TMP/api2.yaml" --import "$SP_TMP/export.yaml" >"$SP_TMP/import2.log" 2>&1 ||
+	{ cat "$SP_TMP/import2.log" >&2; sp_fail "import of the export failed"; }
+"$SP_API" --config "$SP_TMP/api2.yaml" --export "$SP_TMP/export2.yaml" >"$SP_TMP/export2.log" 2>&1 ||
+	{ cat "$SP_TMP/export2.log" >&2; sp_fail "second --export failed"; }
+for f in "$SP_TMP"/export.yaml.d/revocation-*; do
+	cmp -s "$f" "$SP_TMP/export2.yaml.d/${f##*/}" || sp_fail "export round trip: ${f##*/} differs"
+done
+grep -v '^# smartproxy-api --export' "$SP_TMP/export.yaml" | sed 's|export.yaml.d|D|' >"$SP_TMP/e1"
+grep -v '^# smartproxy-api --export' "$SP_TMP/export2.yaml" | sed 's|export2.yaml.d|D|' >"$SP_TMP/e2"
+diff -u "$SP_TMP/e1" "$SP_TMP/e2" >&2 || sp_fail "export round trip: the site files differ"
 sp_start api "$SP_API" --config "$SP_TMP/api.yaml" --port-file "$SP_TMP/api.port"
 API_PID=$SP_LAST_PID
 BACKEND_PORT=$(sp_wait_port_file "$SP_TMP/api.port")
