@@ -707,6 +707,34 @@ START_TEST(cert_binding)
 }
 END_TEST
 
+/* Binding and revocation together: revoked is said first, whoever the
+ * certificate names; a stale CRL is judged only for a bound certificate. */
+START_TEST(cert_binding_revocation)
+{
+	struct pm_config *pc;
+	const struct sp_crl_info *ci;
+	const struct pm_partner *p;
+
+	pc = parse_ok(section(NULL, partner("ACME", "\"tls\":{\"require_client_cert\":"
+	    "true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl.pem_json),
+	    partner("O0013000000TEST", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl_expired.pem_json), NULL));
+	p = &pc->partners[0];
+	ck_assert_int_eq(pm_cert_check(p, revoked.der, revoked.derlen, revoked.sha, NULL),
+	    PM_CERT_REVOKED);
+	ck_assert_int_eq(pm_cert_check(p, client.der, client.derlen, client.sha, NULL),
+	    PM_CERT_UNBOUND);
+	p = &pc->partners[1];
+	ck_assert_int_eq(pm_cert_check(p, bound.der, bound.derlen, bound.sha, &ci),
+	    PM_CERT_CRL_EXPIRED);
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_int_eq(pm_cert_check(p, stranger.der, stranger.derlen, stranger.sha, &ci),
+	    PM_CERT_UNBOUND);
+	ck_assert_ptr_null(ci);
+	MOD->config_free(NULL, pc);
+}
+END_TEST
+
 /* The SSID names a partner whose CA issued the certificate to someone else. */
 START_TEST(ssid_unbound_certificate)
 {
@@ -1648,6 +1676,7 @@ partner_suite(void)
 	tcase_add_test(tc, tls_certificates);
 	tcase_add_test(tc, tls_crl_expired);
 	tcase_add_test(tc, cert_binding);
+	tcase_add_test(tc, cert_binding_revocation);
 	tcase_add_test(tc, ssid_unbound_certificate);
 	tcase_add_test(tc, ssid_decisions);
 	tcase_add_test(tc, ssid_missing_certificate);
