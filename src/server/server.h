@@ -19,6 +19,7 @@
 
 #include "core/bootstrap.h"
 #include "core/conn.h"
+#include "core/crl.h"
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/tls.h"
@@ -60,6 +61,8 @@ struct rt_route {
 	bool has_ca;
 	char (*pins)[SP_KEY_ID_HEX];    /* SHA-256 of the partner's DER cert */
 	size_t npins;
+	struct sp_crl_set crl;          /* info of the CRLs in creds (tls.crl) */
+	bool crl_fail_open;             /* tls.crl_expired: fail_open */
 };
 
 /* A runtime configuration revision, shared by the sessions started under it. */
