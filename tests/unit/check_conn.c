@@ -122,7 +122,10 @@ side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	case SP_CONN_READY:
 		s->ready = true;
 		sp_conn_want_read(c, true);
-		if (!s->echo)
+		/* A bounded reader (sip) only reads: were it to send too, the
+		 * other side could get all of it first and say goodbye before
+		 * its own sending was done (seen on a loaded machine). */
+		if (!s->echo && s->sip == 0)
 			client_pump(s);
 		break;
 	case SP_CONN_READABLE:
@@ -131,7 +134,7 @@ side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	case SP_CONN_DRAINED:
 		if (s->echo)
 			sp_conn_want_read(c, true);
-		else
+		else if (s->sip == 0)
 			client_pump(s);
 		break;
 	case SP_CONN_FINISHED:
