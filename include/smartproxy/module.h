@@ -43,7 +43,7 @@ extern "C" {
 
 #define SP_MODULE_MAGIC     0x53504d31u /* "SPM1" */
 #define SP_MODULE_ABI_MAJOR 1
-#define SP_MODULE_ABI_MINOR 0
+#define SP_MODULE_ABI_MINOR 1
 #define SP_MODULE_SYMBOL    "sp_module_v1"
 
 /* Fill the ABI header of a descriptor: `SP_MODULE_HEADER, .name = "x", ...` */
@@ -250,6 +250,16 @@ struct sp_host {
 	 */
 	void (*security_from)(const char *src, const char *event, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+
+	/* ---- ABI 1.1 ---- */
+
+	/*
+	 * Close the leg's TLS with this fatal alert (a TLS AlertDescription,
+	 * e.g. 44 certificate_revoked) instead of close_notify when the session
+	 * ends: the peer learns why. Only marks the leg; the module still
+	 * returns SP_REJECT (or calls end). No effect on a plain leg.
+	 */
+	void (*tls_alert)(struct sp_msess *ms, enum sp_leg leg, unsigned alert);
 };
 
 /*

@@ -41,7 +41,10 @@
 #include "partner.h"
 
 #include "api/pwhash.h"
+#include "core/crl.h"
 #include "core/err.h"
+
+#include <gnutls/gnutls.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -436,12 +439,69 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 
 /* ---- stage 2: the client certificate ---- */
 
+static bool
+has_tls_alert(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, tls_alert) +
+	    sizeof(h->tls_alert) && h->tls_alert != NULL;
+}
+
+/* A CRL past its nextUpdate, and the partner's policy lets the session on. */
+static void
+crl_stale_warn(struct pm_mod *m, struct sp_msess *ms, const struct pm_partner *p,
+    const struct sp_crl_info *ci)
+{
+	char when[21];
+
+	sp_crl_time(ci->next_update, when);
+	m->host->log(ms, SP_LEVEL_WARN, "partner %s: the CRL of %s is past its nextUpdate "
+	    "%s; crl_expired fail_open: certificate accepted without a current CRL",
+	    p->id, ci->issuer, when);
+}
+
+static enum sp_verdict
+refuse_revoked(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct pm_partner *p)
+{
+	char serial[130], issuer[SP_CRL_ISSUER_MAX];
+
+	sp_crl_cert_names(s->cert, s->certlen, serial, sizeof(serial), issuer,
+	    sizeof(issuer));
+	m->host->security(ms, "certificate_revoked", "client certificate serial=%s "
+	    "issuer=\"%s\" sha256=%s is revoked by the CRL of partner %s%s", serial,
+	    issuer, s->cert_sha, p->id, detect_note(m));
+	if (detect(m))
+		return SP_CONTINUE;
+	if (has_tls_alert(m->host))
+		m->host->tls_alert(ms, SP_LEG_OUTSIDE, GNUTLS_A_CERTIFICATE_REVOKED);
+	return SP_REJECT;
+}
+
+static enum sp_verdict
+refuse_crl_expired(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct pm_partner *p, const struct sp_crl_info *ci)
+{
+	char when[21];
+
+	sp_crl_time(ci->next_update, when);
+	m->host->security(ms, "crl_expired", "client certificate sha256=%s of partner %s: "
+	    "the CRL of %s is past its nextUpdate %s; crl_expired fail_closed%s",
+	    s->cert_sha, p->id, ci->issuer, when, detect_note(m));
+	if (detect(m))
+		return SP_CONTINUE;
+	if (has_tls_alert(m->host))
+		m->host->tls_alert(ms, SP_LEG_OUTSIDE, GNUTLS_A_CERTIFICATE_UNKNOWN);
+	return SP_REJECT;
+}
+
 static enum sp_verdict
 pm_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
 {
 	struct pm_mod *m = mctx;
 	struct pm_sess *s = sctx;
 	const struct pm_config *cfg = m->host->config(ms);
+	const struct pm_partner *revoked = NULL, *expired = NULL;
+	const struct sp_crl_info *expired_ci = NULL;
 	time_t now = pm_wall_now();
 	size_t i;
 
@@ -466,10 +526,29 @@ pm_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
 	}
 	for (i = 0; cfg != NULL && i < cfg->npartners; i++) {
 		const struct pm_partner *p = &cfg->partners[i];
-		if (active(p, now) && pm_partner_allows(p, s->family, s->addrb) &&
-		    pm_cert_check(p, s->cert, s->certlen, s->cert_sha) == PM_CERT_OK)
+		const struct sp_crl_info *ci;
+		enum pm_cert_verdict cv;
+
+		if (!active(p, now) || !pm_partner_allows(p, s->family, s->addrb))
+			continue;
+		cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha, &ci);
+		if (cv == PM_CERT_OK) {
+			if (ci != NULL)
+				crl_stale_warn(m, ms, p, ci);
 			return SP_CONTINUE;
+		}
+		if (cv == PM_CERT_REVOKED)
+			revoked = p;
+		else if (cv == PM_CERT_CRL_EXPIRED)
+			expired = p, expired_ci = ci;
 	}
+	/* A known partner's certificate, refused for revocation: its own line,
+	 * no brake (no attacker; fail2ban ignores it), and the TLS alert says
+	 * why instead of a bare close. */
+	if (revoked != NULL)
+		return refuse_revoked(m, ms, s, revoked);
+	if (expired != NULL)
+		return refuse_crl_expired(m, ms, s, expired, expired_ci);
 	/* Before any OFTP2 byte: no ESID to send, the connection just closes. */
 	m->host->security(ms, "certificate_refused", "%s%s%s%s; no partner allowed from "
 	    "this address accepts it%s",
@@ -704,7 +783,16 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	if (!pm_partner_allows(p, s->family, s->addrb))
 		return refuse_ssid(m, ms, s, "03", "address_not_allowed",
 		    "partner %s does not allow this address", p->id);
-	if ((cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha)) != PM_CERT_OK) {
+	if ((cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha, NULL)) != PM_CERT_OK) {
+		/* on_tls refused these already unless in detect mode. */
+		if (cv == PM_CERT_REVOKED)
+			return refuse_online(m, ms, s, "03", "certificate_revoked",
+			    "client certificate sha256=%s is revoked by the CRL of partner %s",
+			    s->cert_sha, p->id);
+		if (cv == PM_CERT_CRL_EXPIRED)
+			return refuse_online(m, ms, s, "03", "crl_expired",
+			    "client certificate sha256=%s of partner %s: its CRL is past "
+			    "its nextUpdate; crl_expired fail_closed", s->cert_sha, p->id);
 		if (cv == PM_CERT_MISSING)
 			return refuse_ssid(m, ms, s, "03", "certificate_refused",
 			    "partner %s requires a client certificate, none was presented",

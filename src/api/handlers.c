@@ -1035,6 +1035,8 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/status", true, api_h_status_post },
 	{ "GET", "/v1/status", true, api_h_status_get },
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
+	{ "POST", "/v1/crls", true, api_h_crls_post },
+	{ "GET", "/v1/crls", true, api_h_crls_list },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
 	{ "POST", "/v1/blocks", true, api_h_blocks_post },

@@ -12,6 +12,7 @@ libspapi_la_SOURCES = \
 	src/api/site.c src/api/site.h \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/store.c src/api/store.h src/api/store_int.h \
+	src/api/store_crl.c \
 	src/api/render.c \
 	src/api/export.c src/api/export.h \
 	src/api/store_tls.c src/api/pem.c src/api/pem.h \
@@ -33,7 +34,7 @@ smartproxy_api_SOURCES = \
 	src/api/http.c src/api/guard.c src/api/handlers.c src/api/watch.c \
 	src/api/ops.h src/api/events.c src/api/sessions.c src/api/status.c \
 	src/api/purge.c src/api/decide.c src/api/listeners.c src/api/blocks.c \
-	src/api/oftp2.c \
+	src/api/oftp2.c src/api/crls.c \
 	src/api/panel.c src/api/panel.h src/api/panel_files.c src/api/routes.c
 smartproxy_api_CPPFLAGS = $(AM_CPPFLAGS) -DSP_PANEL_DIR=\"$(pkgdatadir)/panel\"
 smartproxy_api_LDADD = $(SP_API_LIBS) $(MHD_LIBS) -lpthread

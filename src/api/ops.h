@@ -74,6 +74,11 @@ void api_h_status_post(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_status_get(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
+/* crls.c: POST /v1/crls (the client's fetched CRLs), GET /v1/crls. */
+void api_h_crls_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_crls_list(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_listeners_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_listener_set_tls(struct api *a, struct MHD_Connection *c,

@@ -374,6 +374,7 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 	    (r = sp_store_partners(st, &partners)) != 0 ||
 	    (r = sp_store_rules(st, &rules)) != 0 ||
 	    (r = render_limits(st, &limits)) != 0 ||
+	    (r = sp_store_render_revocation(st, routes, partners)) != 0 ||
 	    (r = render_modules(st, partners, rules, &mods)) != 0)
 		goto out;
 	json_object_object_add(doc, "listeners", json_object_get(ls));

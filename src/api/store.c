@@ -124,19 +124,25 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
 			goto sqlerr;
 	}
+	/* Version 5: revocation per CA bundle and the CRLs kept (store_crl.c). */
+	if (version < 5) {
+		if (sp_store_exec(st, sp_store_schema_v5) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
+			goto sqlerr;
+	}
 	/*
-	 * Version 5: the listeners' PROXY protocol balancers (JSON array or
+	 * Version 6: the listeners' PROXY protocol balancers (JSON array or
 	 * NULL); the status of each DMZ node, by the token its client uses.
 	 */
-	if (version < 5) {
+	if (version < 6) {
 		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
 		    "proxy_trusted TEXT") != 0 ||
 		    sp_store_exec(st, "CREATE TABLE node_status (token TEXT "
 		    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
+		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 6) { ALTER ...; user_version = 6 }`. */
+	/* Later versions: `if (version < 7) { ALTER ...; user_version = 7 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -631,6 +637,7 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, bool replace,
 		goto fail;
 	}
 	if ((r = write_site(st, site, replace, stats)) != 0 ||
+	    (r = sp_store_import_revocation(st, site, replace)) != 0 ||
 	    (r = sp_store_bump(st, rev)) != 0)
 		goto fail;
 	if (sp_store_exec(st, "COMMIT") != 0) {

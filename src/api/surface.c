@@ -38,6 +38,10 @@ const struct sp_surface_line sp_surface[] = {
 	/* Brake blocks the partner module reports through the client. */
 	{ "GET", "v1/blocks", READ, SP_DMZ_NONE },
 	{ "POST", "v1/blocks", PROXY, SP_DMZ_POST },
+	/* CRLs the client fetched from distribution points, posted with its
+	 * own token: not a thing the DMZ may say. */
+	{ "GET", "v1/crls", READ, SP_DMZ_NONE },
+	{ "POST", "v1/crls", PROXY, SP_DMZ_NONE },
 	{ "GET", "v1/rules", READ, SP_DMZ_NONE },
 	{ "POST", "v1/rules", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/rules/*", 0, SP_DMZ_NONE },

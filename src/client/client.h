@@ -59,6 +59,7 @@ struct client {
 	long long applied;             /* revision the server acknowledged, or -1 */
 
 	struct backend *be;
+	struct crl_fetch *crl;
 
 	/* server requests refused by dmz.c, not yet reported as an event */
 	unsigned long dmz_refused;
@@ -136,6 +137,28 @@ void dmz_start(struct client *cl);
 void dmz_stop(struct client *cl);
 void dmz_post(struct client *cl, const char *path, const char *body);
 void dmz_ask(struct client *cl, long long id, const char *path, const char *body);
+
+/*
+ * The client's own requests, on the backend's curl loop (never the server's:
+ * what the DMZ asks goes through backend_post/backend_ask above).
+ * backend_run: `easy` (a CURL *, set up by the caller) runs; done() is called
+ * once with its CURLcode, then the caller owns `easy` again (clean it up).
+ * backend_abort: take it back without done().
+ * backend_own_post: POST `json` to <backend>/<path> with our token, once;
+ * done (may be NULL) gets the HTTP status (-1: none) and body.
+ */
+typedef void backend_job_done(struct client *cl, void *easy, int res, void *arg);
+typedef void backend_own_done(struct client *cl, long status, const char *body, void *arg);
+int backend_run(struct client *cl, void *easy, backend_job_done *done, void *arg);
+void backend_abort(struct client *cl, void *easy);
+int backend_own_post(struct client *cl, const char *path, const char *json,
+    backend_own_done *done, void *arg);
+
+/* crl.c: fetch the CRLs of the configuration's CA bundles */
+int crl_start(struct client *cl);
+/* A new configuration: its CA bundles and distribution points. */
+void crl_config_changed(struct client *cl);
+void crl_stop(struct client *cl);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

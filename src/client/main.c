@@ -138,6 +138,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dmz_start(&cl);
+	if (crl_start(&cl) != 0)
+		goto out;
 	control_start(&cl);
 	heartbeat_start(&cl);
 	sp_log(SP_LOG_NOTICE, "core", "smartproxy-client %s: server %s, inside %s:%u", PACKAGE_VERSION,
@@ -152,6 +154,7 @@ out:
 		heartbeat_stop(&cl);
 		control_stop(&cl);
 		dmz_stop(&cl);
+		crl_stop(&cl);
 		backend_stop(&cl);
 		sp_loop_once(cl.loop, 0);
 		client_signals_stop(&sig);

@@ -184,6 +184,10 @@ struct sp_client_conf {
 	struct {
 		struct sp_hostport address;
 	} inside;
+	struct {
+		int refresh;             /* seconds between fetches of a CRL; 0: 3600 */
+		char *ca_file;           /* for https distribution points; NULL: system */
+	} crl;
 	char *state_dir;
 	int drain_timeout;       /* s: SIGTERM lets sessions finish this long */
 	struct sp_log_conf logging;

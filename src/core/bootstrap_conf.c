@@ -331,6 +331,18 @@ static const struct sp_bs_section client_inside_section = {
 	.keys = client_inside_keys,
 };
 
+/* crl: how smartproxy-client fetches CRLs from distribution points. */
+static const struct sp_bs_key client_crl_keys[] = {
+	{ .name = "refresh", .type = SP_BS_INT, .offset = IN(crl, refresh),
+	  .min = 1, .max = 86400, .def = "3600" },
+	{ .name = "ca_file", .type = SP_BS_PATH, .offset = IN(crl, ca_file) },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section client_crl_section = {
+	.keys = client_crl_keys,
+};
+
 static const struct sp_bs_key client_keys[] = {
 	{ .name = "server", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(server), .section = &client_server_section },
@@ -338,6 +350,8 @@ static const struct sp_bs_key client_keys[] = {
 	  .offset = CLI(backend), .section = &client_backend_section },
 	{ .name = "inside", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(inside), .section = &client_inside_section },
+	{ .name = "crl", .type = SP_BS_SECTION, .offset = CLI(crl),
+	  .section = &client_crl_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
 	{ .name = "drain_timeout", .type = SP_BS_INT,

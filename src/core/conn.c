@@ -184,7 +184,11 @@ static void
 finish_shutdown(struct sp_conn *c)
 {
 	if (c->tls != NULL) {
-		int r = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+		/* A fatal alert tells the peer why (certificate_revoked); it ends
+		 * the TLS session as close_notify would. */
+		int r = c->close_alert != 0 ?
+		    gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, (gnutls_alert_description_t)c->close_alert) :
+		    gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			update_interest(c);
 			return;

@@ -43,6 +43,7 @@ rtconf_unref(struct rtconf *rt)
 		free(rt->routes[i].name);
 		free(rt->routes[i].partner_id);
 		free(rt->routes[i].pins);
+		sp_crl_set_free(&rt->routes[i].crl);
 		if (rt->routes[i].creds != NULL)
 			gnutls_certificate_free_credentials(rt->routes[i].creds);
 	}
@@ -193,6 +194,42 @@ is_hex64(const char *s)
 	return s[64] == '\0';
 }
 
+/* tls.crl and tls.crl_expired of a route: the partner's server certificate
+ * can be revoked too. The CRLs go into the credentials GnuTLS verifies the
+ * peer with; their nextUpdate stays with the route for the policy. */
+static int
+route_crl(json_object *tls, const char *ca, struct rt_route *rr, const char *path,
+    char *err, size_t errlen)
+{
+	const char *crl = sp_json_str(tls, "crl", NULL);
+	const char *policy = sp_json_str(tls, "crl_expired", "fail_closed");
+	char why[160];
+	int r;
+
+	if (strcmp(policy, "fail_open") == 0)
+		rr->crl_fail_open = true;
+	else if (strcmp(policy, "fail_closed") != 0) {
+		snprintf(err, errlen, "%s.tls.crl_expired: expected fail_closed or fail_open", path);
+		return SP_ERR_CONFIG;
+	}
+	if (crl == NULL)
+		return SP_OK;
+	if (ca == NULL) {
+		snprintf(err, errlen, "%s.tls.crl: needs a ca_bundle", path);
+		return SP_ERR_CONFIG;
+	}
+	if ((r = sp_crl_load(ca, crl, &rr->crl, why, sizeof(why))) != SP_OK) {
+		snprintf(err, errlen, "%s.tls.%s", path, why);
+		return r;
+	}
+	/* GnuTLS copies them. */
+	if (gnutls_certificate_set_x509_crl(rr->creds, rr->crl.crls, (int)rr->crl.n) < 0) {
+		snprintf(err, errlen, "%s.tls.crl: not taken by the credentials", path);
+		return SP_ERR_CONFIG;
+	}
+	return SP_OK;
+}
+
 static int
 parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t errlen)
 {
@@ -200,7 +237,7 @@ parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t err
 	const char *name, *pid, *addr, *src, *ca, *chain, *key;
 	json_object *tls, *pins, *v;
 	size_t j;
-	int g;
+	int g, r;
 
 	snprintf(path, sizeof(path), "routes[%zu]", i);
 	name = sp_json_str(o, "name", NULL);
@@ -249,6 +286,8 @@ parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t err
 		}
 		rr->has_ca = true;
 	}
+	if ((r = route_crl(tls, ca, rr, path, err, errlen)) != SP_OK)
+		return r;
 	pins = sp_json_get(tls, "pins", json_type_array);
 	if (pins != NULL && json_object_array_length(pins) > 0) {
 		rr->npins = json_object_array_length(pins);

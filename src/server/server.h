@@ -20,6 +20,7 @@
 #include "core/bootstrap.h"
 #include "core/cidr.h"
 #include "core/conn.h"
+#include "core/crl.h"
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/tls.h"
@@ -66,6 +67,8 @@ struct rt_route {
 	bool has_ca;
 	char (*pins)[SP_KEY_ID_HEX];    /* SHA-256 of the partner's DER cert */
 	size_t npins;
+	struct sp_crl_set crl;          /* info of the CRLs in creds (tls.crl) */
+	bool crl_fail_open;             /* tls.crl_expired: fail_open */
 };
 
 /* A runtime configuration revision, shared by the sessions started under it. */

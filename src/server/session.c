@@ -559,6 +559,61 @@ pinned(const struct rt_route *rr, const char *sha)
 	return ok;
 }
 
+/* The partner's leaf certificate (DER), or NULL. */
+static const gnutls_datum_t *
+peer_leaf(struct session *s)
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *c = gnutls_certificate_get_peers(s->leg[SP_LEG_OUTSIDE]->tls, &n);
+
+	return c != NULL && n > 0 ? &c[0] : NULL;
+}
+
+/* Outgoing: the partner's server certificate is revoked. Its own security
+ * line (not partner_untrusted: the partner is known) and the TLS alert. */
+static void
+partner_revoked(struct session *s)
+{
+	const gnutls_datum_t *leaf = peer_leaf(s);
+	char serial[130] = "?", issuer[SP_CRL_ISSUER_MAX] = "?";
+
+	if (leaf != NULL)
+		sp_crl_cert_names(leaf->data, leaf->size, serial, sizeof(serial), issuer,
+		    sizeof(issuer));
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "certificate_revoked" },
+	    { "dst", s->peer }, { "route", s->via }, { "session", s->idtext }),
+	    "certificate_revoked from %s: outgoing session %s on route %s: server "
+	    "certificate serial=%s issuer=\"%s\" is revoked by the route's CRL", s->peer,
+	    s->idtext, s->via, serial, issuer);
+	s->leg[SP_LEG_OUTSIDE]->close_alert = GNUTLS_A_CERTIFICATE_REVOKED;
+}
+
+/* Outgoing: the CRL that covers the partner's certificate is current, or the
+ * route's policy is fail_open (then a warning). */
+static bool
+crl_current(struct session *s, char *why, size_t n)
+{
+	const struct rt_route *rr = &s->rt->routes[s->ridx];
+	const gnutls_datum_t *leaf = peer_leaf(s);
+	const struct sp_crl_info *ci;
+	char when[21];
+
+	if (leaf == NULL || (ci = sp_crl_for_cert(&rr->crl, leaf->data, leaf->size)) == NULL ||
+	    !sp_crl_expired(ci, time(NULL)))
+		return true;
+	sp_crl_time(ci->next_update, when);
+	if (rr->crl_fail_open) {
+		sp_log(SP_LOG_WARN, "session", "session %s: route %s: the CRL of %s is past its "
+		    "nextUpdate %s; crl_expired fail_open: partner certificate accepted without "
+		    "a current CRL", s->idtext, s->via, ci->issuer, when);
+		return true;
+	}
+	/* why is bounded by the caller; a long issuer name is cut. */
+	snprintf(why, n, "the CRL of %.160s is past its nextUpdate %s; crl_expired "
+	    "fail_closed", ci->issuer, when);
+	return false;
+}
+
 /* Outgoing: is the partner's certificate the one the route trusts? Every
  * configured check must pass: the CA chain and, if pins are set, a pin. */
 static bool
@@ -566,9 +621,18 @@ partner_trusted(struct session *s, const char *sha, char *why, size_t n)
 {
 	const struct rt_route *rr = &s->rt->routes[s->ridx];
 	unsigned int status = 0;
+	int vr;
 
 	if (rr->has_ca) {
-		if (gnutls_certificate_verify_peers2(s->leg[SP_LEG_OUTSIDE]->tls, &status) != 0 || status != 0) {
+		vr = gnutls_certificate_verify_peers2(s->leg[SP_LEG_OUTSIDE]->tls, &status);
+		if (vr == 0 && (status & GNUTLS_CERT_REVOKED)) {
+			partner_revoked(s);
+			snprintf(why, n, "certificate revoked by the route's CRL");
+			return false;
+		}
+		if (vr == 0 && status == 0 && !crl_current(s, why, n))
+			return false;
+		if (vr != 0 || status != 0) {
 			gnutls_datum_t out = { NULL, 0 };
 
 			if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
@@ -621,6 +685,11 @@ established(struct session *s)
 		sp_log(SP_LOG_INFO, "session", "session %s: TLS %s %s with %s", s->idtext, tls.version,
 		    tls.cipher, s->peer);
 		if (s->outgoing && !partner_trusted(s, sha, why, sizeof(why))) {
+			/* A revoked certificate had its own line already. */
+			if (o->close_alert == GNUTLS_A_CERTIFICATE_REVOKED) {
+				session_end(s, "certificate_revoked", "%s", why);
+				return;
+			}
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "partner_untrusted" },
 			    { "dst", s->peer }, { "route", s->via }, { "session", s->idtext }),
 			    "outgoing session %s on route %s: partner %s not trusted: %s", s->idtext,
@@ -1367,6 +1436,18 @@ h_backend_ask(struct sp_msess *ms, const char *path, const char *json, unsigned 
 	return bridge_ask(ms->s->srv, ms->s, ms->idx, path, json, timeout_ms, answer, arg);
 }
 
+static void
+h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
+{
+	struct sp_conn *c;
+
+	if (ms == NULL || (leg != SP_LEG_OUTSIDE && leg != SP_LEG_INSIDE) || alert > 255)
+		return;
+	/* Only marked: the alert goes out when the session ends the leg. */
+	if ((c = ms->s->leg[leg]) != NULL && c->tls != NULL)
+		c->close_alert = alert;
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -1388,4 +1469,5 @@ const struct sp_host server_host = {
 	.backend_post = h_backend_post,
 	.backend_ask = h_backend_ask,
 	.security_from = h_security_from,
+	.tls_alert = h_tls_alert,
 };

@@ -25,6 +25,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_reconfig.sh \
 	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
+	tests/integration/chain_outgoing_crl.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
@@ -56,7 +57,8 @@ EXTRA_DIST += tests/integration/fake_dmz.py
 SP_PARTNER_TESTS = \
 	tests/integration/partner_open.sh \
 	tests/integration/partner_ssid.sh \
-	tests/integration/partner_bind.sh
+	tests/integration/partner_bind.sh \
+	tests/integration/partner_crl.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py

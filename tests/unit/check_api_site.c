@@ -292,6 +292,23 @@ static const struct bad BAD[] = {
 	  "s.yaml:4: key 'partners[0].password_hash': at least 10000 iterations "
 	  "(the partner module refuses fewer)" },
 	{ "", "s.yaml: the file is empty" },
+	/* revocation[]: per CA bundle a partner or route names. */
+#define RV_PARTNER "partners:\n  - odette_id: O1\n    password: x\n" \
+	"    allowed_networks: []\n    tls:\n      ca_bundle: ca.pem\n"
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca-other.pem\n    crl_expired: maybe\n",
+	  "s.yaml:9: key 'revocation[0].crl_expired': expected fail_closed or fail_open" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n    crl_urls: [ftp://x/y]\n",
+	  "s.yaml:9: key 'revocation[0].crl_urls[0]': expected an http:// or https:// URL" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n    crl: cert.pem\n",
+	  "s.yaml:9: key 'revocation[0].crl': /site/cert.pem holds no PEM X509 CRL" },
+	{ RV_PARTNER "revocation:\n  - crl_urls: []\n",
+	  "s.yaml:8: key 'revocation[0].ca_bundle': required but missing" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n  - ca_bundle: ca2.pem\n",
+	  "s.yaml:9: key 'revocation[1].ca_bundle': the same CA bundle as revocation[0]" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "revocation:\n  - ca_bundle: ca.pem\n",
+	  "s.yaml:6: key 'revocation[0].ca_bundle': no partner or route has this ca_bundle" },
+#undef RV_PARTNER
 };
 
 /* tls.bind and tls.bind_dn: what a CA-issued certificate must name. */

@@ -427,10 +427,52 @@ user_version(const char *file)
 	return v;
 }
 
+/* revocation[]: --replace starts from none, a merge keeps the entries of
+ * bundles the file does not name. */
+START_TEST(revocation_merge)
+{
+	struct sp_store *st;
+	struct sp_site s, none;
+	json_object *doc;
+	int64_t rev;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_ptr_nonnull(s.revocations = calloc(1, sizeof(*s.revocations)));
+	s.nrevocations = 1;
+	ck_assert_ptr_nonnull(s.revocations[0].ca_bundle =
+	    strdup(s.partners[0].ca_bundle));
+	s.revocations[0].fail_open = true;
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_open");
+	json_object_put(doc);
+	/* The same site without the section, merged: the entry stays. */
+	load_site(&none);
+	ck_assert_int_eq(sp_store_import(st, &none, false, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_open");
+	json_object_put(doc);
+	/* ...replaced: gone, the default policy again. */
+	ck_assert_int_eq(sp_store_import(st, &none, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_closed");
+	json_object_put(doc);
+	sp_site_free(&none);
+	sp_site_free(&s);
+	sp_store_close(st);
+}
+END_TEST
+
 /*
  * A version-2 database (as the previous release left it: no outgoing
- * column, no certificate binding, no PROXY protocol column, no per-node
- * status) is upgraded in place on open, keeping its data and revision.
+ * column, no certificate binding, no revocation, no PROXY protocol column,
+ * no per-node status) is upgraded in place on open, keeping its data and
+ * revision.
  */
 START_TEST(upgrade_from_v2)
 {
@@ -445,11 +487,13 @@ START_TEST(upgrade_from_v2)
 	load_site(&s);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 5);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
 	    "outgoing_source; ALTER TABLE partners DROP COLUMN cert_bind; "
 	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
+	    "DROP TABLE revocation; DROP TABLE crls; "
 	    "ALTER TABLE listeners DROP COLUMN proxy_trusted; "
 	    "DROP TABLE node_status; PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
@@ -502,6 +546,7 @@ main(void)
 	tcase_add_test(tc, partners_and_rules);
 	tcase_add_test(tc, outgoing_defaults);
 	tcase_add_test(tc, merge_replace_remove);
+	tcase_add_test(tc, revocation_merge);
 	tcase_add_test(tc, upgrade_from_v2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -753,6 +753,93 @@ ctl_cmd_rules(const struct ctl *c, int argc, char **argv)
 	return CTL_USAGE;
 }
 
+/* ---- CRLs (docs/api.md 5.6) ---- */
+
+static void
+crls_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "crls"), *r;
+	size_t i;
+
+	printf("%-16s %-20s %-20s %-6s %-30s %s\n", "CA BUNDLE", "THIS UPDATE",
+	    "NEXT UPDATE", "NUMBER", "ISSUER", "SOURCE");
+	for (i = 0; i < len_of(a); i++) {
+		r = json_object_array_get_idx(a, i);
+		printf("%-16.16s %-20s %-20s %-6s %-30s %s\n", s_of(r, "ca_bundle_sha256"),
+		    s_of(r, "this_update"), s_of(r, "next_update"), s_of(r, "number"),
+		    s_of(r, "issuer"), s_of(r, "source"));
+	}
+}
+
+static void
+crl_stored(json_object *ans)
+{
+	printf("%s (revision %s)\n", json_object_get_boolean(json_object_object_get(ans,
+	    "stored")) ? "stored" : "not newer than the CRL kept", s_of(ans, "revision"));
+}
+
+/* A PEM CRL file as text (the API takes PEM); NULL if it is none. */
+static char *
+read_crl_file(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			char *nb = cap > (1u << 20) ? NULL : realloc(buf, cap = n + 65536);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	if (buf == NULL)
+		return NULL;
+	buf[n] = '\0';
+	if (strlen(buf) != n || strstr(buf, "-----BEGIN X509 CRL-----") == NULL) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+ctl_cmd_crls(const struct ctl *c, int argc, char **argv)
+{
+	json_object *body;
+	char *pem;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return show(c, "GET", "v1/crls", NULL, crls_table);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "add") == 0) {
+		if ((pem = read_crl_file(argv[2])) == NULL) {
+			ctl_usage_error("crls add: %s is not a readable PEM CRL (at most 1 MiB)",
+			    argv[2]);
+			return CTL_USAGE;
+		}
+		body = json_object_new_object();
+		json_object_object_add(body, "crl", json_object_new_string(pem));
+		json_object_object_add(body, "source", json_object_new_string(argc == 4 ?
+		    argv[3] : argv[2]));
+		free(pem);
+		rc = show(c, "POST", "v1/crls", body, crl_stored);
+		json_object_put(body);
+		return rc;
+	}
+	ctl_usage_error("usage: crls list | crls add FILE.pem [SOURCE]");
+	return CTL_USAGE;
+}
+
 /* ---- sessions, events, status ---- */
 
 static void

@@ -67,6 +67,7 @@ int ctl_cmd_rules(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_sessions(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_events(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_crls(const struct ctl *c, int argc, char **argv);
 
 /* ---- shared by the command files (commands.c) ---- */
 
