@@ -56,3 +56,9 @@ tests_fuzz_fuzz_rtconf_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_
 tests_fuzz_fuzz_rtconf_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_rtconf_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+
+# Unit tests and fuzz corpus replays only, without the integration suite's
+# daemons on loopback (debian/rules runs this at package build time).
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter tests/unit/% tests/fuzz/%,$(TESTS))"
+.PHONY: check-unit

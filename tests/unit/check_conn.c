@@ -24,7 +24,10 @@ struct side {
 	uint64_t sent, received;
 	uint32_t check; /* running check of received bytes */
 	bool echo;      /* server: echo back what it reads */
-	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader) */
+	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader,
+	                 * which only reads: it must not pump data back, or the
+	                 * client may receive all of it first and shut down
+	                 * before it sent everything) */
 };
 
 struct pair {
