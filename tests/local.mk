@@ -79,3 +79,9 @@ tests_fuzz_fuzz_proxyhdr_libfuzzer_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
 tests_fuzz_fuzz_proxyhdr_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_proxyhdr_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+
+# Unit tests and fuzz corpus replays only, without the integration suite's
+# daemons on loopback (debian/rules runs this at package build time).
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter tests/unit/% tests/fuzz/%,$(TESTS))"
+.PHONY: check-unit

@@ -24,7 +24,10 @@ struct side {
 	uint64_t sent, received;
 	uint32_t check; /* running check of received bytes */
 	bool echo;      /* server: echo back what it reads */
-	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader) */
+	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader,
+	                 * which only reads: it must not pump data back, or the
+	                 * client may receive all of it first and shut down
+	                 * before it sent everything) */
 };
 
 struct pair {
@@ -122,9 +125,6 @@ side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	case SP_CONN_READY:
 		s->ready = true;
 		sp_conn_want_read(c, true);
-		/* A bounded reader (sip) only reads: were it to send too, the
-		 * other side could get all of it first and say goodbye before
-		 * its own sending was done (seen on a loaded machine). */
 		if (!s->echo && s->sip == 0)
 			client_pump(s);
 		break;
