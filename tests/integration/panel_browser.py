@@ -88,8 +88,8 @@ def text_of(page, elem_id):
 
 def set_file(page, selector, path):
     doc = page.send("DOM.getDocument")["root"]["nodeId"]
-    node = page.send("DOM.querySelector", {"nodeId": doc, "selector": selector})["nodeId"]
-    page.send("DOM.setFileInputFiles", {"nodeId": node, "files": [path]})
+    input_node = page.send("DOM.querySelector", {"nodeId": doc, "selector": selector})["nodeId"]
+    page.send("DOM.setFileInputFiles", {"nodeId": input_node, "files": [path]})
 
 
 # ---- the browser ----
