@@ -83,5 +83,6 @@ endif
 # Unit tests and fuzz corpus replays only, without the integration suite's
 # daemons on loopback (debian/rules runs this at package build time).
 check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(filter tests/unit/% tests/fuzz/%,$(TESTS))"
+	@units=`for t in $(TESTS); do case $$t in tests/unit/*|tests/fuzz/*) echo $$t;; esac; done`; \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="`echo $$units`"
 .PHONY: check-unit
