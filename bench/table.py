@@ -10,7 +10,11 @@ import sys
 
 ROWS = [
     ("thru_mib_s", "raw TLS stream, MiB/s (median)"),
+    ("thru_cpu_s_gib", "raw TLS stream, proxy CPU-s per GiB"),
+    ("thru_cpu_s_gib_dmz", "raw TLS stream, DMZ process CPU-s per GiB"),
     ("oftp2_mib_s", "OFTP2 file transfer, MiB/s (median)"),
+    ("oftp2_cpu_s_gib", "OFTP2 transfer, proxy CPU-s per GiB"),
+    ("oftp2_cpu_s_gib_dmz", "OFTP2 transfer, DMZ process CPU-s per GiB"),
     ("flood_oftp2_mib_s", "OFTP2 transfer during flood, MiB/s"),
     ("flood_bogus_per_s", "bogus connects during flood, 1/s"),
     ("setup_per_s", "full OFTP2 session set-ups, 1/s"),

@@ -331,8 +331,12 @@ easy_common(const struct backend *be, CURL *easy, long timeout_s)
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cl->conf.backend.ca_file != NULL)
+	if (cl->conf.backend.ca_file != NULL) {
+		/* Only the configured CA file: libcurl's default CA directory
+		 * would be read and parsed for every new connection as well. */
 		curl_easy_setopt(easy, CURLOPT_CAINFO, cl->conf.backend.ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "smartproxy-client/" PACKAGE_VERSION);
 }
 

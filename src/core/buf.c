@@ -17,23 +17,40 @@ sp_buf_init(struct sp_buf *b, size_t max)
 	b->max = max;
 }
 
+/* Zero the part of the storage that ever held data. */
 static void
-wipe(void *p, size_t n)
+wipe_used(struct sp_buf *b)
 {
-	volatile uint8_t *v = p;
-	while (n--)
-		*v++ = 0;
+	if (b->data != NULL && b->used > 0)
+		explicit_bzero(b->data, b->used);
+	b->used = 0;
+}
+
+static void
+note_used(struct sp_buf *b, size_t end)
+{
+	if (end > b->used)
+		b->used = end;
 }
 
 void
 sp_buf_free(struct sp_buf *b)
 {
 	if (b->data != NULL) {
-		wipe(b->data, b->cap);
+		wipe_used(b);
 		free(b->data);
 	}
 	b->data = NULL;
-	b->off = b->len = b->cap = 0;
+	b->off = b->len = b->cap = b->used = 0;
+}
+
+void
+sp_buf_wipe_if_empty(struct sp_buf *b)
+{
+	if (b->len == 0) {
+		b->off = 0;
+		wipe_used(b);
+	}
 }
 
 void
@@ -75,12 +92,13 @@ make_room(struct sp_buf *b, size_t n)
 		return SP_ERR_NOMEM;
 	if (b->data != NULL) {
 		memcpy(nd, b->data + b->off, b->len);
-		wipe(b->data, b->cap);
+		wipe_used(b);
 		free(b->data);
 	}
 	b->data = nd;
 	b->off = 0;
 	b->cap = ncap;
+	b->used = b->len;
 	return SP_OK;
 }
 
@@ -95,6 +113,7 @@ sp_buf_put(struct sp_buf *b, const void *p, size_t n)
 		return r;
 	memcpy(b->data + b->off + b->len, p, n);
 	b->len += n;
+	note_used(b, b->off + b->len);
 	return SP_OK;
 }
 
@@ -169,6 +188,8 @@ sp_buf_reserve(struct sp_buf *b, size_t want, uint8_t **out, size_t *got)
 		return r;
 	*out = b->data + b->off + b->len;
 	*got = want;
+	/* The caller may write anywhere in what it was given. */
+	note_used(b, b->off + b->len + want);
 	return SP_OK;
 }
 

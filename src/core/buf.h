@@ -5,8 +5,11 @@
  * is allocated lazily on the first write and can be released when the buffer
  * is empty, so an idle connection costs no buffer memory. Every write checks
  * the bound and returns SP_ERR_LIMIT instead of growing past it; the buffer is
- * never left half-written. sp_buf_free() zeroes the storage before freeing it,
- * so secrets that passed through do not linger on the heap.
+ * never left half-written. The buffer remembers how far into its storage bytes
+ * were ever written (`used`); sp_buf_free(), sp_buf_wipe_if_empty() and a
+ * growing reallocation zero exactly those bytes, so secrets that passed
+ * through do not linger on the heap and a drained buffer that keeps its
+ * storage costs no more than the bytes it carried.
  *
  * struct sp_rd is a read-only cursor over bytes owned by someone else. All
  * parsing of bytes that came from the network goes through it: each getter
@@ -27,6 +30,7 @@ struct sp_buf {
 	size_t off;     /* start of readable bytes */
 	size_t len;     /* readable bytes */
 	size_t cap;     /* allocated size */
+	size_t used;    /* storage [0, used) may hold data not yet wiped */
 	size_t max;     /* hard limit on len */
 };
 
@@ -36,6 +40,9 @@ void sp_buf_free(struct sp_buf *b);
 void sp_buf_reset(struct sp_buf *b);
 /* Free storage if empty, to keep idle connections small. */
 void sp_buf_release_if_empty(struct sp_buf *b);
+/* If empty: zero the bytes that held data, keep the storage for the next
+ * write (a busy connection's output buffer drains many times a second). */
+void sp_buf_wipe_if_empty(struct sp_buf *b);
 
 static inline size_t sp_buf_len(const struct sp_buf *b) { return b->len; }
 static inline size_t sp_buf_room(const struct sp_buf *b) { return b->max - b->len; }

@@ -4,17 +4,79 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* Largest plaintext handed to one gnutls_record_send (one TLS record). */
 #define TLS_CHUNK 16384
+/* One recv() for GnuTLS reads this much: several records, not a header and
+ * then a body per record. */
+#define TLS_RBUF 32768
 
 static void update_interest(struct sp_conn *c);
 static void handshake(struct sp_conn *c);
 static void on_io(struct sp_loop *loop, int fd, unsigned events, void *arg);
+static ssize_t conn_recv(struct sp_conn *c, void *p, size_t n);
+
+/* GnuTLS pull function: serve from rbuf, refill it with one recv(). */
+static ssize_t
+conn_pull(gnutls_transport_ptr_t p, void *data, size_t len)
+{
+	struct sp_conn *c = p;
+	size_t n;
+
+	if (c->rbuf_len == 0) {
+		ssize_t r;
+
+		if (len >= TLS_RBUF)
+			return recv(c->fd, data, len, 0);
+		if (c->rbuf == NULL && (c->rbuf = malloc(TLS_RBUF)) == NULL)
+			return recv(c->fd, data, len, 0);
+		if ((r = recv(c->fd, c->rbuf, TLS_RBUF, 0)) <= 0)
+			return r;
+		c->rbuf_off = 0;
+		c->rbuf_len = (size_t)r;
+	}
+	n = len < c->rbuf_len ? len : c->rbuf_len;
+	memcpy(data, c->rbuf + c->rbuf_off, n);
+	c->rbuf_off += n;
+	c->rbuf_len -= n;
+	return (ssize_t)n;
+}
+
+static int
+conn_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	struct sp_conn *c = p;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	if (c->rbuf_len > 0)
+		return 1;
+	return poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+/* Decrypted or still encrypted bytes that epoll will not announce. */
+static bool
+tls_pending(struct sp_conn *c)
+{
+	return c->tls != NULL &&
+	    (c->rbuf_len > 0 || gnutls_record_check_pending(c->tls) > 0);
+}
+
+/* A quiet connection keeps no read-ahead storage. */
+static void
+rbuf_release(struct sp_conn *c)
+{
+	if (c->rbuf_len == 0) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rbuf_off = 0;
+	}
+}
 
 static void
 fail(struct sp_conn *c, int err, const char *what, const char *detail)
@@ -36,8 +98,7 @@ on_pending(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	c->cb(c, SP_CONN_READABLE, c->arg);
 	/* The reader may stop before GnuTLS's buffer is empty (it reads a
 	 * bounded amount per turn): epoll will not tell, so come back. */
-	if (c->state == SP_CONN_S_OPEN && c->want_read && c->tls != NULL &&
-	    gnutls_record_check_pending(c->tls) > 0)
+	if (c->state == SP_CONN_S_OPEN && c->want_read && tls_pending(c))
 		sp_defer_queue(c->loop, &c->pending);
 }
 
@@ -80,10 +141,15 @@ handshake(struct sp_conn *c)
 	if (r == GNUTLS_E_SUCCESS) {
 		c->state = SP_CONN_S_OPEN;
 		update_interest(c);
+		/* Application data may have come with the last flight. */
+		if (tls_pending(c))
+			sp_defer_queue(c->loop, &c->pending);
+		rbuf_release(c);
 		c->cb(c, SP_CONN_READY, c->arg);
 		return;
 	}
 	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(r)) {
+		rbuf_release(c);
 		update_interest(c);
 		return;
 	}
@@ -101,7 +167,10 @@ int
 sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls)
 {
 	c->tls = tls;
-	gnutls_transport_set_int(tls, c->fd);
+	/* Reads through conn_pull (read-ahead), writes straight to the fd. */
+	gnutls_transport_set_ptr2(tls, c, (gnutls_transport_ptr_t)(intptr_t)c->fd);
+	gnutls_transport_set_pull_function(tls, conn_pull);
+	gnutls_transport_set_pull_timeout_function(tls, conn_pull_timeout);
 	if (c->state == SP_CONN_S_OPEN) {
 		c->state = SP_CONN_S_HANDSHAKE;
 		update_interest(c);
@@ -175,8 +244,10 @@ flush(struct sp_conn *c)
 		sp_buf_consume(&c->out, (size_t)w);
 		c->bytes_out += (uint64_t)w;
 	}
-	/* Idle connections keep no output storage. */
-	sp_buf_release_if_empty(&c->out);
+	/* Keep the storage for the next write (freeing and allocating it on
+	 * every drain cost 13 % of the server's CPU); zero what it carried.
+	 * sp_conn_read() releases it when the connection goes quiet. */
+	sp_buf_wipe_if_empty(&c->out);
 	return SP_OK;
 }
 
@@ -261,8 +332,7 @@ on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
 		c->cb(c, SP_CONN_READABLE, c->arg);
 		if (c->state == SP_CONN_S_DEAD)
 			return;
-		if (c->tls != NULL && c->want_read &&
-		    gnutls_record_check_pending(c->tls) > 0)
+		if (c->want_read && tls_pending(c))
 			sp_defer_queue(c->loop, &c->pending);
 	}
 }
@@ -275,6 +345,28 @@ sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got)
 	*got = 0;
 	if (c->state != SP_CONN_S_OPEN)
 		return c->state == SP_CONN_S_DEAD ? SP_ERR_CLOSED : SP_ERR_AGAIN;
+	r = conn_recv(c, p, n);
+	if (r == SP_ERR_AGAIN) {
+		/* Nothing to read: quiet connections keep no read-ahead and,
+		 * with nothing queued, no output storage. */
+		rbuf_release(c);
+		if (c->tls_send_pending == 0)
+			sp_buf_release_if_empty(&c->out);
+	}
+	if (r > 0) {
+		c->bytes_in += (uint64_t)r;
+		*got = (size_t)r;
+		return SP_OK;
+	}
+	return (int)r;
+}
+
+/* One read: > 0 octets, or an SP_ERR_* code. */
+static ssize_t
+conn_recv(struct sp_conn *c, void *p, size_t n)
+{
+	ssize_t r;
+
 	if (c->tls != NULL) {
 		for (int tries = 0; tries < 4; tries++) {
 			r = gnutls_record_recv(c->tls, p, n);
@@ -317,9 +409,7 @@ sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got)
 			return SP_ERR_SYSTEM;
 		}
 	}
-	c->bytes_in += (uint64_t)r;
-	*got = (size_t)r;
-	return SP_OK;
+	return r;
 }
 
 int
@@ -346,8 +436,7 @@ sp_conn_want_read(struct sp_conn *c, bool on)
 		return;
 	c->want_read = on;
 	update_interest(c);
-	if (on && c->state == SP_CONN_S_OPEN && c->tls != NULL &&
-	    gnutls_record_check_pending(c->tls) > 0)
+	if (on && c->state == SP_CONN_S_OPEN && tls_pending(c))
 		sp_defer_queue(c->loop, &c->pending);
 }
 
@@ -384,4 +473,7 @@ sp_conn_close(struct sp_conn *c)
 	c->fd = -1;
 	c->state = SP_CONN_S_DEAD;
 	sp_buf_free(&c->out);
+	free(c->rbuf);
+	c->rbuf = NULL;
+	c->rbuf_off = c->rbuf_len = 0;
 }

@@ -59,6 +59,10 @@ struct sp_conn {
 	uint64_t bytes_in, bytes_out;
 	unsigned close_alert;     /* 0: close_notify; else the fatal alert
 	                           * sp_conn_shutdown() sends instead */
+	/* TLS: bytes read from the socket that GnuTLS has not taken yet (one
+	 * recv() serves several records); NULL while the connection is quiet. */
+	uint8_t *rbuf;
+	size_t rbuf_off, rbuf_len;
 };
 
 /*

@@ -49,6 +49,64 @@ START_TEST(consume_and_compact)
 }
 END_TEST
 
+/* A drained buffer keeps its storage and zeroes only the bytes that held data
+ * (the rest of the storage is not touched); sp_buf_free() wipes them too. */
+START_TEST(drain_keeps_storage_wipes_used)
+{
+	struct sp_buf b;
+	uint8_t *w, *first;
+	size_t got, cap, i;
+
+	sp_buf_init(&b, 1u << 20);
+	ck_assert_int_eq(sp_buf_put(&b, "secret-secret", 13), SP_OK);
+	first = b.data;
+	cap = b.cap;
+	ck_assert_uint_ge(cap, 64);
+	/* Mark the never-written tail: a wipe must leave it alone. */
+	memset(b.data + 13, 0xA5, cap - 13);
+	ck_assert_int_eq(sp_buf_put(&b, "more", 4), SP_OK);
+	ck_assert_uint_eq(b.used, 17);
+	ck_assert_int_eq(sp_buf_consume(&b, 10), SP_OK);
+	sp_buf_wipe_if_empty(&b); /* not empty: nothing happens */
+	ck_assert_mem_eq(sp_buf_ptr(&b), "retmore", 7);
+	ck_assert_int_eq(sp_buf_consume(&b, 7), SP_OK);
+	sp_buf_wipe_if_empty(&b);
+	ck_assert_ptr_eq(b.data, first); /* storage kept */
+	ck_assert_uint_eq(b.cap, cap);
+	ck_assert_uint_eq(b.used, 0);
+	for (i = 0; i < 17; i++)
+		ck_assert_uint_eq(b.data[i], 0);
+	for (i = 17; i < cap; i++)
+		ck_assert_uint_eq(b.data[i], 0xA5);
+	/* The next write reuses it; a reservation counts as written. */
+	ck_assert_int_eq(sp_buf_put(&b, "abc", 3), SP_OK);
+	ck_assert_ptr_eq(b.data, first);
+	ck_assert_int_eq(sp_buf_reserve(&b, 20, &w, &got), SP_OK);
+	ck_assert_uint_eq(got, 20);
+	sp_buf_commit(&b, 5);
+	ck_assert_uint_eq(b.used, 23);
+	ck_assert_int_eq(sp_buf_consume(&b, 8), SP_OK);
+	sp_buf_wipe_if_empty(&b);
+	for (i = 0; i < 23; i++)
+		ck_assert_uint_eq(b.data[i], 0);
+	ck_assert_uint_eq(b.data[23], 0xA5);
+	/* Growing copies the live bytes and leaves a fresh high-water mark. */
+	ck_assert_int_eq(sp_buf_put(&b, "xy", 2), SP_OK);
+	ck_assert_int_eq(sp_buf_reserve(&b, cap * 2, &w, &got), SP_OK);
+	memset(w, 'z', got);
+	sp_buf_commit(&b, got);
+	ck_assert_uint_eq(b.used, b.len);
+	ck_assert_mem_eq(sp_buf_ptr(&b), "xyz", 3);
+	sp_buf_release_if_empty(&b); /* not empty */
+	ck_assert_ptr_nonnull(b.data);
+	ck_assert_int_eq(sp_buf_consume(&b, b.len), SP_OK);
+	sp_buf_release_if_empty(&b);
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(b.used, 0);
+	sp_buf_free(&b);
+}
+END_TEST
+
 START_TEST(integers_and_format)
 {
 	struct sp_buf b;
@@ -126,6 +184,7 @@ main(void)
 
 	tcase_add_test(tc, put_respects_max);
 	tcase_add_test(tc, consume_and_compact);
+	tcase_add_test(tc, drain_keeps_storage_wipes_used);
 	tcase_add_test(tc, integers_and_format);
 	tcase_add_test(tc, putf_bounded);
 	tcase_add_test(tc, cursor_bytes);

@@ -229,6 +229,31 @@ START_TEST(plain_echo_with_backpressure)
 }
 END_TEST
 
+/* A drained output buffer keeps its storage, zeroed where data was; a read
+ * that finds nothing with nothing queued releases it. */
+START_TEST(out_storage_kept_across_drain)
+{
+	struct pair p;
+	uint8_t rd[16];
+	size_t got, i;
+	const uint8_t *kept;
+
+	make_pair(&p);
+	ck_assert_int_eq(sp_conn_write(&p.srv.c, "secret", 6), SP_OK);
+	ck_assert_uint_eq(sp_conn_out_len(&p.srv.c), 0); /* sent at once */
+	kept = p.srv.c.out.data;
+	ck_assert_ptr_nonnull(kept);
+	ck_assert_uint_eq(p.srv.c.out.used, 0);
+	for (i = 0; i < 6; i++)
+		ck_assert_uint_eq(kept[i], 0);
+	ck_assert_int_eq(sp_conn_write(&p.srv.c, "again", 5), SP_OK);
+	ck_assert_ptr_eq(p.srv.c.out.data, kept);
+	ck_assert_int_eq(sp_conn_read(&p.srv.c, rd, sizeof(rd), &got), SP_ERR_AGAIN);
+	ck_assert_ptr_null(p.srv.c.out.data);
+	free_pair(&p);
+}
+END_TEST
+
 START_TEST(tls_echo_mutual_and_pinned)
 {
 	struct pair p;
@@ -396,6 +421,7 @@ main(void)
 	sp_tls_init();
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, plain_echo_with_backpressure);
+	tcase_add_test(tc, out_storage_kept_across_drain);
 	tcase_add_test(tc, tls_echo_mutual_and_pinned);
 	tcase_add_test(tc, tls_server_rejects_plain_garbage);
 	tcase_add_test(tc, tls_client_cert_required);
