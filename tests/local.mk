@@ -31,7 +31,7 @@ tests_unit_check_workers_LDADD = $(SP_CHECK_LIBS)
 # Fuzz targets of the tunnel: message framing (both ends parse what the other
 # sends) and the server's validation of a runtime configuration revision.
 EXTRA_DIST += tests/fuzz/corpus/tunnel_msg tests/fuzz/corpus/rtconf
-SP_RTCONF_SOURCES = src/server/rtconf.c src/server/server.h
+SP_RTCONF_SOURCES = src/server/rtconf.c src/server/server.h src/server/keyless.c
 check_PROGRAMS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
 TESTS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
 tests_fuzz_fuzz_tunnel_msg_SOURCES = tests/fuzz/fuzz_tunnel_msg.c $(SP_FUZZ_REPLAY)

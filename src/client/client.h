@@ -23,6 +23,7 @@
 #define SP_PIPE_OUT_MAX (512u * 1024)
 
 struct backend;
+struct ckeys;
 struct pipe;
 struct route_listener;
 
@@ -60,6 +61,8 @@ struct client {
 	char dmz_last[256];
 	struct sp_timer dmz_timer;
 
+	struct ckeys *keyless;         /* listener keys held here (keyless.c) */
+
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
@@ -90,6 +93,14 @@ void dmz_start(struct client *cl);
 void dmz_stop(struct client *cl);
 void dmz_post(struct client *cl, const char *path, const char *body);
 void dmz_ask(struct client *cl, long long id, const char *path, const char *body);
+
+/* keyless.c: listener keys that never go to the DMZ */
+int keyless_load(struct client *cl, char *err, size_t errlen);
+void keyless_free(struct client *cl);
+/* Log the revision's keyless listeners this client cannot sign for. */
+void keyless_check_config(struct client *cl, json_object *config, long long revision);
+/* A "sign" request of the server: answered with a signature or a refusal. */
+void keyless_sign(struct client *cl, json_object *msg);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

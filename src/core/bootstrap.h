@@ -160,6 +160,12 @@ struct sp_client_conf {
 	struct {
 		struct sp_hostport address;
 	} inside;
+	struct {
+		int per_minute;          /* signatures per minute per listener;
+		                            burst: one second's worth, at least 1 */
+		char **keys;             /* NULL, or listener, key source, ...:
+		                            a PEM file (0600) or a pkcs11: URL */
+	} keyless;
 	char *state_dir;
 	struct sp_log_conf logging;
 };

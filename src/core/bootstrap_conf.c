@@ -316,6 +316,19 @@ static const struct sp_bs_section client_inside_section = {
 	.keys = client_inside_keys,
 };
 
+static const struct sp_bs_key client_keyless_keys[] = {
+	{ .name = "signatures_per_minute", .type = SP_BS_INT,
+	  .offset = IN(keyless, per_minute), .min = 1, .max = 6000000,
+	  .def = "120000" },
+	{ .name = "keys", .type = SP_BS_STRMAP, .offset = IN(keyless, keys),
+	  .max = 32 },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section client_keyless_section = {
+	.keys = client_keyless_keys,
+};
+
 static const struct sp_bs_key client_keys[] = {
 	{ .name = "server", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(server), .section = &client_server_section },
@@ -323,6 +336,8 @@ static const struct sp_bs_key client_keys[] = {
 	  .offset = CLI(backend), .section = &client_backend_section },
 	{ .name = "inside", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(inside), .section = &client_inside_section },
+	{ .name = "keyless", .type = SP_BS_SECTION, .offset = CLI(keyless),
+	  .section = &client_keyless_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = CLI(logging),

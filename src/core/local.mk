@@ -10,6 +10,7 @@ libsmartproxy_la_SOURCES += \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
 libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h
+libsmartproxy_la_SOURCES += src/tunnel/sign.c src/tunnel/sign.h
 libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
 libsmartproxy_la_LIBADD = -lpthread
 libsmartproxy_la_SOURCES += src/core/signals.c src/core/signals.h

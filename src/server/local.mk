@@ -8,3 +8,4 @@ smartproxy_server_SOURCES = \
 smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 smartproxy_server_LDADD = $(SP_CORE_LIBS)
 smartproxy_server_SOURCES += src/server/bridge.c
+smartproxy_server_SOURCES += src/server/keyless.c
