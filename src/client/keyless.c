@@ -108,15 +108,15 @@ load_one(struct ckey *ck, const char *source, char *err, size_t errlen)
 		return SP_ERR_CONFIG;
 	}
 	/* The key id the listener's certificate must carry (SHA-256 of SPKI). */
+	/* A token may hold the private object alone (no public key or
+	 * certificate beside it): then the match cannot be checked here. */
 	if (gnutls_pubkey_init(&pub) != 0 ||
 	    gnutls_pubkey_import_privkey(pub, ck->key, 0, 0) != 0 ||
-	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, id, &idlen) != 0 || idlen != 32) {
-		snprintf(err, errlen, "keyless.keys.%s: cannot derive the public key", ck->listener);
-		r = SP_ERR_CONFIG;
-	} else {
+	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, id, &idlen) != 0 || idlen != 32)
+		snprintf(ck->key_id, sizeof(ck->key_id), "unknown");
+	else
 		hex(id, idlen, ck->key_id);
-		r = SP_OK;
-	}
+	r = SP_OK;
 	if (pub != NULL)
 		gnutls_pubkey_deinit(pub);
 	return r;
@@ -224,6 +224,9 @@ keyless_check_config(struct client *cl, json_object *config, long long revision)
 			continue;
 		if (ck == NULL)
 			sp_log(SP_LOG_ERR, "tls", "keyless: listener %s keeps its key inside, but keyless.keys names no key for it: its handshakes will fail",
+			    name);
+		else if (strcmp(ck->key_id, "unknown") == 0)
+			sp_log(SP_LOG_NOTICE, "tls", "keyless: listener %s: the token holds no public key beside the private one: whether it fits the certificate shows at the first handshake",
 			    name);
 		else if (sp_cert_key_id_pem(chain, id) != 0 || !sp_key_id_equal(id, ck->key_id))
 			sp_log(SP_LOG_ERR, "tls", "keyless: listener %s: the certificate's key (%s) is not the key held here (%s): its handshakes will fail",

@@ -26,6 +26,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
 	tests/integration/chain_keyless.sh \
+	tests/integration/keyless_pkcs11.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
