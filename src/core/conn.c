@@ -111,17 +111,29 @@ struct hs_job {
 	gnutls_session_t tls;
 	int fd;
 	int result;
+	bool waited;              /* the step made its remote wait */
 	bool orphan;
 	void *held;
 	void (*release)(void *);
 };
+
+/* Set by sp_conn_handshake_waited() during the step running on this thread. */
+static __thread bool hs_waited;
+
+void
+sp_conn_handshake_waited(void)
+{
+	hs_waited = true;
+}
 
 static void
 hs_work(void *arg)
 {
 	struct hs_job *j = arg;
 
+	hs_waited = false;
 	j->result = gnutls_handshake(j->tls);
+	j->waited = hs_waited;
 }
 
 static void
@@ -140,6 +152,8 @@ hs_done(void *arg, bool cancelled)
 		return;
 	}
 	r = j->result;
+	if (j->waited)
+		c->hs_workers = NULL;   /* the rest runs on the loop */
 	c->hs_job = NULL;
 	free(j);
 	if (cancelled) {

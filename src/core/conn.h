@@ -88,6 +88,13 @@ int sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls);
  */
 void sp_conn_offload_handshake(struct sp_conn *c, struct sp_workers *w,
     void *(*hold)(void *), void (*release)(void *), void *arg);
+/*
+ * Called by whatever waited inside an offloaded step (the keyless sign
+ * callback), on the worker: the handshake's one remote wait is over, so its
+ * remaining steps run on the loop again and cost no thread hop. A later wait
+ * on the loop thread must fail at once instead (the sign callback does).
+ */
+void sp_conn_handshake_waited(void);
 
 /* Returns SP_OK with *got > 0, SP_ERR_AGAIN, SP_ERR_CLOSED, or a failure. */
 int sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got);

@@ -24,6 +24,7 @@
  * it only under the mutex while it is on one of the two lists.
  */
 #include "server/server.h"
+#include "core/conn.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "tunnel/msg.h"
@@ -159,6 +160,7 @@ sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
 		}
 	}
 	pthread_mutex_unlock(&k->mu);
+	sp_conn_handshake_waited();
 	if (r->done && r->error[0] == '\0' && r->siglen > 0) {
 		if ((signature->data = gnutls_malloc(r->siglen)) == NULL) {
 			ret = GNUTLS_E_MEMORY_ERROR;
