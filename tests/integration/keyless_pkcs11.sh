@@ -40,7 +40,9 @@ GNUTLS_PIN=1234 p11tool --login --write --label listener --load-privkey "$PKI/se
 	"pkcs11:token=sp-test" >"$SP_TMP/p11.out" 2>&1 ||
 	{ cat "$SP_TMP/p11.out" >&2; sp_hard_error "p11tool --write"; }
 # From here the only copy the client may use is in the token.
-URL="pkcs11:token=sp-test;object=listener;type=private?pin-value=1234"
+# The PIN in a file of its own (0600), not in the bootstrap file.
+(umask 077 && printf 1234 >"$SP_TMP/hsm.pin")
+URL="pkcs11:token=sp-test;object=listener;type=private?pin-source=$SP_TMP/hsm.pin"
 
 echo "admin-token-0123456789abc" >"$SP_TMP/admin.token"
 cp "$SP_TMP/token" "$SP_TMP/api-client.token"
