@@ -22,6 +22,11 @@ tests_unit_check_net_SOURCES = tests/unit/check_net.c
 tests_unit_check_net_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_net_LDADD = $(SP_CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/check_tunnel_sign
+TESTS += tests/unit/check_tunnel_sign
+tests_unit_check_tunnel_sign_SOURCES = tests/unit/check_tunnel_sign.c
+tests_unit_check_tunnel_sign_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_unit_check_tunnel_sign_LDADD = $(SP_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_workers
 TESTS += tests/unit/check_workers
 tests_unit_check_workers_SOURCES = tests/unit/check_workers.c
