@@ -64,6 +64,7 @@ struct keyless {
 	struct sreq *outbox;        /* queued by threads, not yet sent */
 	struct sreq *sent;          /* sent, waiting for the answer */
 	long long next_id;
+	unsigned timeouts;          /* waits given up, not yet logged */
 	int efd;
 	bool stopping;
 	pthread_t loop_thread;
@@ -156,6 +157,9 @@ sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
 			unlink_req(&k->outbox, r);
 			unlink_req(&k->sent, r);
 			snprintf(r->error, sizeof(r->error), "timeout");
+			/* Logged by the loop thread (on_wake): the log is its. */
+			k->timeouts++;
+			(void)!write(k->efd, &one, sizeof(one));
 			break;
 		}
 	}
@@ -214,6 +218,13 @@ on_wake(struct sp_loop *loop, int fd, unsigned events, void *arg)
 	(void)loop;
 	(void)events;
 	(void)!read(fd, &n, sizeof(n));
+	pthread_mutex_lock(&k->mu);
+	n = k->timeouts;
+	k->timeouts = 0;
+	pthread_mutex_unlock(&k->mu);
+	if (n > 0)
+		sp_log(SP_LOG_WARN, "tls", "%llu handshake(s) got no signature from the client within %d ms: they fail",
+		    (unsigned long long)n, SIGN_TIMEOUT_MS);
 	for (;;) {
 		json_object *m = NULL;
 		char listener[SP_SIGN_LISTENER_MAX + 1];

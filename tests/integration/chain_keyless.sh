@@ -6,7 +6,9 @@
 #  2. the key is nowhere in the server's memory, while the key of an ordinary
 #     listener of the same revision is (the scan would find it);
 #  3. a client refusal (the listener's rate) ends a handshake with an alert;
-#  4. the client killed while a handshake waits for its signature: that
+#  4. a client that does not answer: the handshake ends at the sign time limit
+#     with an alert, the log says so, the late answer is dropped;
+#  5. the client killed while a handshake waits for its signature: that
 #     handshake ends at once with an alert, and the log says why.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
@@ -69,9 +71,19 @@ sp_grep "Received alert" "$SP_TMP/probe2.out"
 chain_wait_log client "keyless signature refused for listener partners (request [0-9]*): rate limit"
 chain_wait_log server "no signature for a handshake (request [0-9]*): the client refused: rate limit"
 
-# 4. The client dies while a handshake waits for its signature.
+# 4. A client that does not answer: the handshake ends after the sign time
+#    limit (5 s) with an alert; the late answer finds no one waiting.
+keyless_pause_client
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe-slow.out"
+sp_grep "^fail" "$SP_TMP/probe-slow.out"
+sp_grep "Received alert" "$SP_TMP/probe-slow.out"
+chain_wait_log server "1 handshake(s) got no signature from the client within 5000 ms"
+keyless_resume_client
+chain_wait_log server "matches no waiting handshake"
+
+# 5. The client dies while a handshake waits for its signature.
 SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
-kill -STOP "$CLIENT_PID"
+keyless_pause_client
 keyless_probe "$PARTNER_PORT" "$SP_TMP/probe3.out" &
 PROBE_PID=$!
 SP_PIDS="$SP_PIDS $PROBE_PID"
@@ -79,11 +91,12 @@ keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT 
 kill -KILL "$CLIENT_PID"
 wait "$CLIENT_PID" 2>/dev/null
 sp_forget_pid "$CLIENT_PID"
+trap 'sp_cleanup' EXIT
 sp_wait "$PROBE_PID" 20 || { sp_dump_logs; sp_fail "the waiting partner did not get an answer"; }
 sp_grep "^fail" "$SP_TMP/probe3.out"
 sp_grep "Received alert" "$SP_TMP/probe3.out"
 chain_wait_log server "1 handshake(s) waiting for a signature fail: control connection lost"
-keyless_wait_count server "TLS error .* from 127.0.0.1: handshake: Public key signing has failed" 2
+keyless_wait_count server "TLS error .* from 127.0.0.1: handshake: Public key signing has failed" 3
 sp_log "refusals and a dead client end handshakes with an alert"
 chain_stop server "$SERVER_PID"
 exit 0

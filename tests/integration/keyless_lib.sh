@@ -4,6 +4,10 @@
 #   keyless_config PORT [LOCAL_PORT]  $SP_TMP/config.json: listener "partners"
 #       on PORT with key: inside; with LOCAL_PORT also "local", an ordinary
 #       listener whose key travels in the revision (the control group)
+#       (handshake time limit 20 s: above the 5 s a signature may take)
+#   keyless_pause_client / keyless_resume_client  SIGSTOP / SIGCONT the
+#       client; a test that fails in between still ends it (the EXIT trap
+#       resumes it first, since a stopped process does not act on SIGTERM)
 #   keyless_client_conf SOURCE        client.yaml holding partners' key at
 #       SOURCE (a PEM file or a pkcs11: URL)
 #   keyless_probe PORT OUT            a partner's TLS handshake (gnutls-cli):
@@ -24,7 +28,7 @@ keyless_config() {
 	doc = {"api_version": 1, "revision": 1, "generated": "2026-01-01T00:00:00Z",
 	       "listeners": ls, "routes": [],
 	       "limits": {"max_sessions": 100, "max_sessions_per_address": 20,
-	                  "handshake_timeout_ms": 5000, "ssid_timeout_ms": 30000,
+	                  "handshake_timeout_ms": 20000, "ssid_timeout_ms": 30000,
 	                  "inside_connect_timeout_ms": 5000, "linger_ms": 2000},
 	       "modules": {}}
 	print(json.dumps(doc))
@@ -62,4 +66,14 @@ keyless_wait_count() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+keyless_pause_client() {
+	trap 'kill -CONT "$CLIENT_PID" 2>/dev/null; sp_cleanup' EXIT
+	kill -STOP "$CLIENT_PID"
+}
+
+keyless_resume_client() {
+	kill -CONT "$CLIENT_PID"
+	trap 'sp_cleanup' EXIT
 }
