@@ -23,6 +23,7 @@ SP_MAN_SUBST = $(AM_V_GEN)$(MKDIR_P) man && sed \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' \
 	-e 's|@moduledir[@]|$(moduledir)|g' \
+	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
 	-e 's|@SP_DEFAULT_USER[@]|$(SP_DEFAULT_USER)|g' \
 	$(srcdir)/$@.in >$@.tmp && mv $@.tmp $@
 

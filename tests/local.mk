@@ -43,7 +43,8 @@ tests_fuzz_fuzz_tunnel_msg_SOURCES = tests/fuzz/fuzz_tunnel_msg.c $(SP_FUZZ_REPL
 tests_fuzz_fuzz_tunnel_msg_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/tunnel_msg\"
 tests_fuzz_fuzz_tunnel_msg_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
-tests_fuzz_fuzz_tunnel_msg_LDADD = $(SP_CORE_LIBS)
+# libspapi: the client's check of the server's live snapshot (sp_body_live).
+tests_fuzz_fuzz_tunnel_msg_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
 tests_fuzz_fuzz_rtconf_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES) $(SP_FUZZ_REPLAY)
 tests_fuzz_fuzz_rtconf_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/rtconf\"
@@ -54,9 +55,39 @@ noinst_PROGRAMS += tests/fuzz/fuzz_tunnel_msg_libfuzzer tests/fuzz/fuzz_rtconf_l
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_SOURCES = tests/fuzz/fuzz_tunnel_msg.c
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDADD = $(SP_CORE_LIBS)
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
 tests_fuzz_fuzz_rtconf_libfuzzer_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES)
 tests_fuzz_fuzz_rtconf_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 tests_fuzz_fuzz_rtconf_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_rtconf_libfuzzer_LDADD = $(SP_CORE_LIBS)
 endif
+
+# PROXY protocol headers (what a load balancer puts before the partner's
+# bytes) and the trusted networks: unit tests and a fuzz target.
+check_PROGRAMS += tests/unit/check_proxyhdr
+TESTS += tests/unit/check_proxyhdr
+tests_unit_check_proxyhdr_SOURCES = tests/unit/check_proxyhdr.c
+tests_unit_check_proxyhdr_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_proxyhdr_LDADD = $(SP_CHECK_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/proxyhdr
+check_PROGRAMS += tests/fuzz/fuzz_proxyhdr
+TESTS += tests/fuzz/fuzz_proxyhdr
+tests_fuzz_fuzz_proxyhdr_SOURCES = tests/fuzz/fuzz_proxyhdr.c $(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_proxyhdr_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/proxyhdr\"
+tests_fuzz_fuzz_proxyhdr_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_proxyhdr_LDADD = $(SP_CORE_LIBS)
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_proxyhdr_libfuzzer
+tests_fuzz_fuzz_proxyhdr_libfuzzer_SOURCES = tests/fuzz/fuzz_proxyhdr.c
+tests_fuzz_fuzz_proxyhdr_libfuzzer_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_fuzz_fuzz_proxyhdr_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_proxyhdr_libfuzzer_LDADD = $(SP_CORE_LIBS)
+endif
+
+# Unit tests and fuzz corpus replays only, without the integration suite's
+# daemons on loopback (debian/rules runs this at package build time).
+check-unit:
+	@units=`for t in $(TESTS); do case $$t in tests/unit/*|tests/fuzz/*) echo $$t;; esac; done`; \
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="`echo $$units`"
+.PHONY: check-unit

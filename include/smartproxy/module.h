@@ -43,7 +43,7 @@ extern "C" {
 
 #define SP_MODULE_MAGIC     0x53504d31u /* "SPM1" */
 #define SP_MODULE_ABI_MAJOR 1
-#define SP_MODULE_ABI_MINOR 0
+#define SP_MODULE_ABI_MINOR 1
 #define SP_MODULE_SYMBOL    "sp_module_v1"
 
 /* Fill the ABI header of a descriptor: `SP_MODULE_HEADER, .name = "x", ...` */
@@ -120,7 +120,9 @@ struct sp_message {
 
 /* Why a session ended (on_close). */
 struct sp_close {
-	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout", ... */
+	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout",
+	                           "shutdown" (the server stops and does not wait for the
+	                           session: a protocol module says so, e.g. ESID 05), ... */
 	const char *text;       /* human words or "" */
 	uint64_t bytes_to_inside;
 	uint64_t bytes_to_outside;
@@ -248,6 +250,16 @@ struct sp_host {
 	 */
 	void (*security_from)(const char *src, const char *event, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+
+	/* ---- ABI 1.1 ---- */
+
+	/*
+	 * Close the leg's TLS with this fatal alert (a TLS AlertDescription,
+	 * e.g. 44 certificate_revoked) instead of close_notify when the session
+	 * ends: the peer learns why. Only marks the leg; the module still
+	 * returns SP_REJECT (or calls end). No effect on a plain leg.
+	 */
+	void (*tls_alert)(struct sp_msess *ms, enum sp_leg leg, unsigned alert);
 };
 
 /*

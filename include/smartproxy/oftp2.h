@@ -206,6 +206,25 @@ enum oftp2_format {
 #define OFTP2_TOL_REST_AND        (1u << 8) /* negotiation: restart = AND, no error */
 #define OFTP2_TOL_EFID_NO_CREDIT  (1u << 9) /* state machine only: EFID at credit 0
                                                and one crossing CDT after it */
+#define OFTP2_TOL_LF_TRAILER      (1u << 10) /* SSRM/SSID/ESID trailer LF (0x0a)
+                                                instead of CR */
+#define OFTP2_TOL_DATA_PAD        (1u << 11) /* state machine only: DATA up to
+                                                OFTP2_DATA_PAD_MAX octets over
+                                                SSIDSDEB, the excess zero octets
+                                                after the last subrecord */
+#define OFTP2_TOL_ESID_EARLY      (1u << 12) /* state machine only: ESID 00 from
+                                                the speaker right after EFID,
+                                                before EFPA/CD */
+#define OFTP2_DATA_PAD_MAX        16         /* octets OFTP2_TOL_DATA_PAD admits */
+
+/*
+ * Deviations the codec and the module admit, named (Suricata style: an
+ * anomaly is an event, what to do about it is decided elsewhere). Each
+ * OFTP2_TOL_* bit doubles as the deviation it admits; these are deviations
+ * from a "should" of the RFC that are always admitted, with no switch.
+ */
+#define OFTP2_DEV_RESERVED        (1u << 16) /* a reserved field not spaces
+                                                (RFC: "should" be spaces) */
 
 /* ---- Decoded commands ---- */
 
@@ -223,7 +242,8 @@ struct oftp2_ssrm {
 
 /* SSID: start session; carries the SENDER's own code and password. */
 struct oftp2_ssid {
-	uint8_t level;                       /* SSIDLEV: 1, 2, 4 or 5 (OFTP2) */
+	uint8_t level;                       /* SSIDLEV 0..9: 5 is OFTP 2.0, 1/2/4
+	                                        older, above 5 future levels */
 	char code[OFTP2_SIO_LEN + 1];        /* SSIDCODE, an SIO identification */
 	char password[OFTP2_PSWD_LEN + 1];   /* SSIDPSWD; may be "" */
 	uint32_t sdeb;                       /* SSIDSDEB 128..99999: max DATA OEB

@@ -32,17 +32,25 @@ static const struct {
 	{ "tolerate_sr_any", OFTP2_TOL_SR_ANY },
 	{ "tolerate_restart_and", OFTP2_TOL_REST_AND },
 	{ "tolerate_efid_no_credit", OFTP2_TOL_EFID_NO_CREDIT },
+	{ "tolerate_lf_trailer", OFTP2_TOL_LF_TRAILER },
+	{ "tolerate_data_padding", OFTP2_TOL_DATA_PAD },
+	{ "tolerate_esid_early", OFTP2_TOL_ESID_EARLY },
 };
 #define NTOL (sizeof(tolerances) / sizeof(tolerances[0]))
 
 void
 o2_config_defaults(struct o2_config *c)
 {
+	size_t i;
+
 	memset(c, 0, sizeof(*c));
 	c->ssid_timeout_ms = O2_SSID_TIMEOUT_DEFAULT;
 	c->idle_timeout_ms = O2_IDLE_TIMEOUT_DEFAULT;
 	c->session_max_ms = O2_SESSION_MAX_DEFAULT;
 	c->check_counts = true;
+	/* RFC 5024 §10.2 (01, 02) and ODETTE's list (03-06); 00 is "none". */
+	for (i = 0; i <= 6; i++)
+		c->cipher_ok[i] = true;
 }
 
 void
@@ -53,12 +61,25 @@ o2_config_release(struct o2_config *c)
 	c->npartners = 0;
 }
 
+const char *
+o2_config_switch_name(unsigned flag)
+{
+	size_t i;
+
+	for (i = 0; i < NTOL; i++)
+		if (tolerances[i].flag == flag)
+			return tolerances[i].key;
+	return NULL;
+}
+
 unsigned
-o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts)
+o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts,
+    bool *detect)
 {
 	size_t i;
 
 	*check_counts = c->check_counts;
+	*detect = false;
 	if (id == NULL || id[0] == '\0')
 		return c->tol;
 	for (i = 0; i < c->npartners; i++) {
@@ -67,6 +88,7 @@ o2_config_tol(const struct o2_config *c, const char *id, bool *check_counts)
 			continue;
 		if (p->check_counts >= 0)
 			*check_counts = p->check_counts != 0;
+		*detect = p->detect;
 		return (c->tol & ~p->set) | (p->val & p->set);
 	}
 	return c->tol;
@@ -127,6 +149,31 @@ get_switch(json_object *v, const char *where, const char *key, unsigned *set,
 	return 1;
 }
 
+/* `cipher_suites`: the SFIDCIPH values 01..99 accepted; 00 always is. */
+static int
+get_ciphers(json_object *v, struct o2_config *c, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(v, json_type_array))
+		return bad(err, errlen, "", "cipher_suites",
+		    "expected an array of integers 1..99");
+	memset(c->cipher_ok, 0, sizeof(c->cipher_ok));
+	c->cipher_ok[0] = true;
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		int64_t x;
+
+		if (!json_object_is_type(e, json_type_int) ||
+		    (x = json_object_get_int64(e)) < 1 || x > 99)
+			return bad(err, errlen, "", "cipher_suites",
+			    "expected an array of integers 1..99");
+		c->cipher_ok[x] = true;
+	}
+	return 0;
+}
+
 static bool
 valid_id(const char *s, size_t n)
 {
@@ -157,6 +204,14 @@ parse_partner(json_object *o, size_t idx, struct o2_partner_tol *p, char *err,
 	json_object_object_foreach(o, key, v) {
 		if (strcmp(key, "odette_id") == 0) {
 			id = v;
+			continue;
+		}
+		if (strcmp(key, "detect") == 0) {
+			/* Onboarding: log what would be refused, refuse nothing. */
+			if (!json_object_is_type(v, json_type_boolean))
+				return bad(err, errlen, where, key,
+				    "expected true or false");
+			p->detect = json_object_get_boolean(v);
 			continue;
 		}
 		r = get_switch(v, where, key, &p->set, &p->val, &p->check_counts,
@@ -209,6 +264,8 @@ o2_config_parse_json(const char *json, struct o2_config *c, char *err,
 			r = get_ms(v, key, 1000, 604800000ull, &c->session_max_ms, err,
 			    errlen);
 			c->max_set = true;
+		} else if (strcmp(key, "cipher_suites") == 0) {
+			r = get_ciphers(v, c, err, errlen);
 		} else if (strcmp(key, "partners") == 0) {
 			size_t n;
 			if (!json_object_is_type(v, json_type_array)) {

@@ -8,7 +8,8 @@ SP_O2MOD_SOURCES = \
 	modules/oftp2/config.c \
 	modules/oftp2/stream.c \
 	modules/oftp2/state.c \
-	modules/oftp2/report.c
+	modules/oftp2/report.c \
+	modules/oftp2/admit.c
 
 # The module links nothing of the daemon: the codec (liboftp2.la) and the
 # two core base objects it needs are built into it.

@@ -180,7 +180,7 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	partner = s->outgoing ? h->fact_get(ms, "route.partner") : NULL;
 	if (s->outgoing && partner == NULL)
 		partner = h->fact_get(ms, "partner");
-	s->tol = o2_config_tol(s->cfg, partner, &check);
+	s->tol = o2_config_tol(s->cfg, partner, &check, &s->detect);
 	s->check_counts = check;
 	s->tol_final = partner != NULL;
 	s->phase = PH_GREET;
@@ -310,7 +310,9 @@ last_word(const char *reason, bool to[2])
 	to[O2_OUT] = to[O2_IN] = true;
 	if (reason == NULL)
 		return 0;
-	if (strcmp(reason, "stopping") == 0)
+	/* The server stops without waiting for this session (drain over, or a
+	 * second SIGTERM): both sides hear why. */
+	if (strcmp(reason, "shutdown") == 0)
 		return OFTP2_ESID_EMERGENCY;
 	if (strcmp(reason, "idle_timeout") == 0 || strcmp(reason, "session_max") == 0)
 		return OFTP2_ESID_TIMEOUT;

@@ -6,7 +6,8 @@
  * Files: module.c (descriptor, hooks, timers, delivery), config.c (the
  * `modules.oftp2` section), stream.c (STH reassembly per direction, frame
  * dispatch, forwarding), state.c (the session state machine of wire reference
- * §5.2-5.5 for both roles), report.c (violations, ESID, dialogue and file log).
+ * §5.2-5.5 for both roles), report.c (violations, deviations, ESID, dialogue
+ * and file log), admit.c (the switch that would admit a refusal).
  *
  * Ownership: struct o2_mod belongs to the module (init/fini). struct
  * o2_config is made by config_parse and freed by config_free; sessions only
@@ -59,6 +60,7 @@ struct o2_partner_tol {
 	unsigned set;
 	unsigned val;
 	int check_counts;            /* -1: as global, else 0/1 */
+	bool detect;                 /* detect mode for this partner only */
 };
 
 /* The parsed `modules.oftp2` section. */
@@ -69,6 +71,7 @@ struct o2_config {
 	/* Set in the section: else the revision's limits (session facts) rule. */
 	bool ssid_set, idle_set, max_set;
 	unsigned tol;                /* OFTP2_TOL_* for every partner */
+	bool cipher_ok[100];         /* SFIDCIPH values accepted (00 always) */
 	bool check_counts;           /* EFID against DATA seen (U/T, no restart) */
 	struct o2_partner_tol *partners;
 	size_t npartners;
@@ -121,7 +124,11 @@ struct o2_file {
 	uint64_t rest;               /* SFIDREST */
 	uint64_t acnt;               /* SFPAACNT */
 	bool secured;                /* SEC/COMP set: travels as U */
+	bool records_checked;        /* F/V not secured: records checked */
+	uint32_t lrecl;              /* SFIDLRECL */
+	uint64_t rec_len;            /* octets of the record still open */
 	uint64_t octets;             /* file octets of all DATA so far */
+	uint64_t size_kib;           /* SFIDOSIZ, else SFIDFSIZ (announced) */
 	uint64_t records;
 	uint64_t buffers;
 };
@@ -144,13 +151,21 @@ struct o2_sess {
 	enum o2_side ini, rsp;       /* initiator / responder side */
 	unsigned tol;                /* effective tolerances (global, then partner) */
 	bool check_counts;
+	bool detect;                 /* this partner is in detect mode */
 	bool tol_final;              /* partner tolerances applied */
+	unsigned state_dev;          /* deviations the state machine admitted in
+	                                the frame at hand (OFTP2_TOL_*) */
+	unsigned admit;              /* the switch that would admit the refusal
+	                                being reported (o2_admit), 0 if none */
 	uint64_t ssid_ms, idle_ms, max_ms;  /* effective timeouts */
 
 	enum o2_phase phase;
 	bool rsp_ready;              /* responder's SSRM seen (and swallowed) */
 	bool leg_up[2];              /* a side has seen bytes from us */
 	bool ssid_seen[2];
+	bool legacy[2];              /* side spoke OFTP 1.x: ESID in its layout */
+	unsigned dev_seen;           /* deviations already logged (OFTP2_TOL_* |
+	                                OFTP2_DEV_*): one line per rule */
 	struct oftp2_ssid ssid[2];   /* by side */
 	struct oftp2_session_params params;
 	bool negotiated;
@@ -183,7 +198,10 @@ int o2_config_parse_json(const char *json, struct o2_config *c, char *err,
 void o2_config_release(struct o2_config *c);
 /* Tolerances and count check for a partner code ("" or NULL: global). */
 unsigned o2_config_tol(const struct o2_config *c, const char *odette_id,
-    bool *check_counts);
+    bool *check_counts, bool *detect);
+/* The configuration key of one OFTP2_TOL_* flag ("tolerate_lf_trailer"),
+ * NULL for a deviation no switch governs. */
+const char *o2_config_switch_name(unsigned flag);
 
 /* ---- stream.c ---- */
 /* Take bytes from a side; returns the verdict for on_data. */
@@ -206,9 +224,20 @@ int o2_state_early(struct o2_sess *s, enum o2_side from, uint8_t code,
 int o2_state_apply(struct o2_sess *s, enum o2_side from,
     const struct oftp2_cmd *cmd, const uint8_t *oeb, size_t oeb_len,
     enum o2_act *act, struct oftp2_err *err);
+/* An SSID below level 5 (OFTP 1.x, whose layout differs): 0 if oeb is not
+ * one, else ESID 10 with err filled and the side marked legacy, so that
+ * its ESID goes out in the 1.x layout. Called before the OFTP2 parse. */
+int o2_state_legacy(struct o2_sess *s, enum o2_side from, const uint8_t *oeb,
+    size_t oeb_len, struct oftp2_err *err);
 const char *o2_phase_name(enum o2_phase ph);
 /* "partner" / "inside" */
 const char *o2_side_name(enum o2_side side);
+
+/* ---- admit.c ---- */
+/* The OFTP2_TOL_* switch that would have admitted this refusal, 0 if none
+ * (oeb NULL when only the STH and command octet were seen). */
+unsigned o2_admit(const struct o2_sess *s, enum o2_side from,
+    const uint8_t *oeb, size_t oeb_len, const struct oftp2_err *err);
 
 /* ---- report.c ---- */
 /* Build and send one ESID to a side (if its leg is up): 0 when it went
@@ -233,6 +262,10 @@ int o2_send_ssrm(struct o2_sess *s, enum o2_side to);
 enum sp_verdict o2_violation(struct o2_sess *s, int from,
     const struct oftp2_err *err);
 enum sp_verdict o2_timeout(struct o2_sess *s, const char *what);
+/* One `oftp2_deviation` security line and event per rule and session for
+ * what the codec or the state machine admitted from `from`. */
+void o2_deviations(struct o2_sess *s, enum o2_side from,
+    const struct oftp2_dev *dev);
 /* The dialogue line (DEBUG) of one command; never the password. */
 void o2_log_cmd(struct o2_sess *s, enum o2_side from,
     const struct oftp2_cmd *cmd);
@@ -240,5 +273,10 @@ void o2_log_cmd(struct o2_sess *s, enum o2_side from,
 /* The file's entry in the session's audit record (fact "oftp2.files"). */
 void o2_audit_file(struct o2_sess *s, const char *result);
 void o2_log_file(struct o2_sess *s, const char *result);
+/* The file in transfer as the session fact "oftp2.file" (JSON), for the
+ * live list (docs/api.md 5.3): at SFID, then each time DATA crosses another
+ * O2_PROGRESS_STEP octets; "" once the file ended. */
+#define O2_PROGRESS_STEP (64u * 1024)
+void o2_file_progress(struct o2_sess *s);
 
 #endif

@@ -45,6 +45,16 @@ o2_send_esid(struct o2_sess *s, enum o2_side to, unsigned reason)
 
 	if (!s->leg_up[to] || s->closed)
 		return SP_ERR_CLOSED;
+	if (s->legacy[to]) {
+		/* OFTP 1.x layout: 'F', the reason, CR; no text (RFC 2204). */
+		uint8_t old[8] = { OFTP2_STH_OCTET0, 0, 0, 8, 'F',
+		    (uint8_t)('0' + reason / 10 % 10), (uint8_t)('0' + reason % 10),
+		    OFTP2_CR };
+		if ((r = host(s)->send(s->ms, (enum sp_leg)to, old, sizeof(old))) == 0)
+			host(s)->log(s->ms, SP_LEVEL_DEBUG, "proxy -> %s: ESID "
+			    "%02u in the OFTP 1.x layout", o2_side_name(to), reason);
+		return r;
+	}
 	memset(&c, 0, sizeof(c));
 	c.code = OFTP2_ESID;
 	c.u.esid.reason = (uint8_t)reason;
@@ -94,15 +104,23 @@ enum sp_verdict
 o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 {
 	const char *name = err->cmd ? oftp2_cmd_name(err->cmd) : NULL;
-	char detail[320];
+	char detail[400];
 	enum o2_side side = from == O2_IN ? O2_IN : O2_OUT;
-	bool detect = s->mod->mode == SP_MODE_DETECT;
+	bool detect = s->mod->mode == SP_MODE_DETECT || s->detect;
 
+	const char *sw = o2_config_switch_name(s->admit);
+	const char *code = s->ssid_seen[O2_OUT] ? s->ssid[O2_OUT].code :
+	    host(s)->fact_get(s->ms, "oftp2.partner_code");
+
+	/* code= and admit= are for `partners diagnose`: which partner, and
+	 * the switch that would have let this through (none: not tolerable). */
 	snprintf(detail, sizeof(detail), "%s %s from the %s in state %s: %s "
-	    "(ESID %02u)%s", name != NULL ? name : "buffer",
+	    "(ESID %02u) code=%s admit=%s%s", name != NULL ? name : "buffer",
 	    err->field != NULL ? err->field : "-", o2_side_name(side),
 	    o2_phase_name(s->phase), err->text, err->esid,
+	    code != NULL && code[0] != '\0' ? code : "-", sw != NULL ? sw : "-",
 	    detect ? " (detect mode: let through)" : "");
+	s->admit = 0;
 	host(s)->security(s->ms, "oftp2_violation", "%s", detail);
 	host(s)->event(s->ms, SP_LEVEL_WARN, "oftp2_violation", "%s", detail);
 	if (detect) {
@@ -121,10 +139,56 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	return SP_ABORT;
 }
 
+/* The session's audit record lists the rules admitted (fact
+ * "oftp2.deviations", a JSON array): partners diagnose reads it. */
+static void
+audit_dev(struct o2_sess *s, const char *rule)
+{
+	const char *old = host(s)->fact_get(s->ms, "oftp2.deviations");
+	json_object *arr = old != NULL ? json_tokener_parse(old) : NULL;
+
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		arr = json_object_new_array();
+	}
+	json_object_array_add(arr, json_object_new_string(rule));
+	(void)host(s)->fact_set(s->ms, "oftp2.deviations",
+	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+	json_object_put(arr);
+}
+
+void
+o2_deviations(struct o2_sess *s, enum o2_side from, const struct oftp2_dev *dev)
+{
+	unsigned bit, fresh = dev->bits & ~s->dev_seen;
+	const char *rule, *sw, *code = s->ssid_seen[O2_OUT] ?
+	    s->ssid[O2_OUT].code : "";
+
+	s->dev_seen |= dev->bits;
+	/* One line per rule and session: a partner that pads every DATA
+	 * buffer is named once, not once a buffer. */
+	for (bit = 1; bit != 0 && fresh != 0; bit <<= 1) {
+		if (!(fresh & bit))
+			continue;
+		fresh &= ~bit;
+		if ((rule = oftp2_dev_rule(bit)) == NULL)
+			continue;
+		sw = o2_config_switch_name(bit);
+		host(s)->security(s->ms, "oftp2_deviation", "%s code=%s rule=%s "
+		    "field=%s admitted (%s%s)", o2_side_name(from), code, rule,
+		    oftp2_dev_field(dev, bit), sw != NULL ? "switch " :
+		    "the RFC says should, not must", sw != NULL ? sw : "");
+		host(s)->event(s->ms, SP_LEVEL_INFO, "oftp2_deviation",
+		    "%s code=%s rule=%s field=%s", o2_side_name(from), code, rule,
+		    oftp2_dev_field(dev, bit));
+		audit_dev(s, rule);
+	}
+}
+
 enum sp_verdict
 o2_timeout(struct o2_sess *s, const char *what)
 {
-	bool detect = s->mod->mode == SP_MODE_DETECT;
+	bool detect = s->mod->mode == SP_MODE_DETECT || s->detect;
 	char detail[200];
 
 	snprintf(detail, sizeof(detail), "%s in state %s (ESID 09)%s", what,
@@ -253,6 +317,24 @@ o2_log_file(struct o2_sess *s, const char *result)
 	    (unsigned long long)f->buffers, f->acnt ? " (restarted)" : "", result);
 	o2_audit_file(s, result);
 	s->file.active = false;
+	(void)host(s)->fact_set(s->ms, "oftp2.file", "");
+}
+
+void
+o2_file_progress(struct o2_sess *s)
+{
+	const struct o2_file *f = &s->file;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(f->dsn));
+	json_object_object_add(o, "direction", json_object_new_string(
+	    f->from == O2_OUT ? "from_partner" : "to_partner"));
+	json_object_object_add(o, "size_kib", json_object_new_int64((int64_t)f->size_kib));
+	json_object_object_add(o, "restart_offset", json_object_new_int64((int64_t)f->rest));
+	json_object_object_add(o, "octets", json_object_new_int64((int64_t)f->octets));
+	(void)host(s)->fact_set(s->ms, "oftp2.file",
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
 }
 
 /*

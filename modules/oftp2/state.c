@@ -34,7 +34,11 @@ max_oeb(const struct o2_sess *s, uint8_t code)
 	case OFTP2_SFNA: return 7 + OFTP2_TEXT_MAX;
 	case OFTP2_EFNA: return 6 + OFTP2_TEXT_MAX;
 	case OFTP2_ESID: return 7 + OFTP2_TEXT_MAX;
-	case OFTP2_DATA: return s->negotiated ? s->params.sdeb : OFTP2_SDEB_MAX;
+	case OFTP2_DATA:
+		if (!s->negotiated)
+			return OFTP2_SDEB_MAX;
+		return s->params.sdeb + ((s->tol & OFTP2_TOL_DATA_PAD) ?
+		    OFTP2_DATA_PAD_MAX : 0);
 	default: return OFTP2_OEB_MAX;   /* AUCH, EERP, NERP: STH-bounded */
 	}
 }
@@ -227,11 +231,18 @@ static int
 apply_ssid(struct o2_sess *s, enum o2_side from, const struct oftp2_ssid *id,
     enum o2_act *act, struct oftp2_err *err)
 {
+	struct oftp2_session_params tmp;
 	int r;
 
-	if (id->level != OFTP2_LEVEL_OFTP2)
+	/* RFC 5024 §5.3.2: levels above 5 are future revisions and the
+	 * lowest level is selected, so an initiator may offer more; the
+	 * responder's answer is the session's level and must be 5. */
+	if (id->level < OFTP2_LEVEL_OFTP2 ||
+	    (from == s->rsp && id->level != OFTP2_LEVEL_OFTP2))
 		return fail(err, OFTP2_ESID_MODE, OFTP2_SSID, "SSIDLEV",
-		    "level %u; only OFTP 2.0 (5) crosses this proxy", id->level);
+		    "level %u; only OFTP 2.0 (5) crosses this proxy%s",
+		    id->level, from == s->rsp ? " (the responder answers 5)" :
+		    "");
 	s->ssid[from] = *id;
 	s->ssid_seen[from] = true;
 	if (from == s->ini) {
@@ -245,6 +256,13 @@ apply_ssid(struct o2_sess *s, enum o2_side from, const struct oftp2_ssid *id,
 			err->esid = OFTP2_ESID_MODE;
 		return err->esid;
 	}
+	/* Name the tolerance that made the negotiation pass, if one did. */
+	if (oftp2_negotiate(&s->ssid[s->ini], id, s->tol & ~OFTP2_TOL_SR_ANY,
+	    &tmp, NULL) != 0)
+		s->state_dev |= OFTP2_TOL_SR_ANY;
+	if (oftp2_negotiate(&s->ssid[s->ini], id, s->tol & ~OFTP2_TOL_REST_AND,
+	    &tmp, NULL) != 0)
+		s->state_dev |= OFTP2_TOL_REST_AND;
 	s->negotiated = true;
 	s->speaker = s->ini;
 	s->cdind = false;
@@ -268,6 +286,10 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 		return fail(err, OFTP2_ESID_PROTOCOL, OFTP2_SFID, NULL,
 		    "the %s may not send files in this session (modes %c/%c)",
 		    o2_side_name(from), (char)sm, (char)lm);
+	if (f->ciph >= sizeof(s->cfg->cipher_ok) || !s->cfg->cipher_ok[f->ciph])
+		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_SFID, "SFIDCIPH",
+		    "cipher suite %02u is not one this proxy accepts "
+		    "(modules.oftp2.cipher_suites)", f->ciph);
 	if (f->rest != 0 && !s->params.restart)
 		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_SFID, "SFIDREST",
 		    "restart position %llu but restart was not agreed",
@@ -279,9 +301,81 @@ apply_sfid(struct o2_sess *s, enum o2_side from, const struct oftp2_sfid *f,
 	s->file.format = f->format;
 	s->file.rest = f->rest;
 	s->file.secured = f->sec != OFTP2_SEC_NONE || f->comp != OFTP2_COMP_NONE;
+	/* Secured or compressed files travel as U (RFC 5024 §5.3.3 SFIDFMT):
+	 * their record boundaries are not visible here. */
+	s->file.records_checked = !s->file.secured &&
+	    (f->format == OFTP2_FMT_FIXED || f->format == OFTP2_FMT_VARIABLE);
+	s->file.lrecl = f->lrecl;
 	s->phase = PH_WF_SFANS;
 	s->cdind = false;
+	/* For the live list: the announced size, and the file from now on. */
+	s->file.size_kib = f->osiz != 0 ? f->osiz : f->fsiz;
+	o2_file_progress(s);
 	return 0;
+}
+
+/*
+ * F and V records (RFC 5024 §5.3.3 SFIDLRECL, §7.2): a record may span
+ * buffers, so its length so far is carried in s->file.rec_len. V: no
+ * record longer than SFIDLRECL; F: every record exactly SFIDLRECL.
+ */
+static int
+check_records(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
+    struct oftp2_err *err)
+{
+	struct oftp2_subrec sr;
+	struct sp_rd rd;
+	uint64_t nrec = s->file.records;
+	bool fixed = s->file.format == OFTP2_FMT_FIXED;
+
+	sp_rd_init(&rd, oeb + 1, oeb_len - 1);
+	/* oftp2_data_check() already passed: only SP_ERR_SHORT ends this. */
+	while (oftp2_data_next(&rd, s->params.compression, &sr, NULL) == 0) {
+		s->file.rec_len += sr.count;
+		if (s->file.rec_len > s->file.lrecl)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_DATA,
+			    "DATABUF", "record %llu is longer than SFIDLRECL %u "
+			    "(format %c)", (unsigned long long)nrec + 1,
+			    (unsigned)s->file.lrecl, (char)s->file.format);
+		if (!sr.eor)
+			continue;
+		if (fixed && s->file.rec_len != s->file.lrecl)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_DATA,
+			    "DATABUF", "record %llu has %llu octets; format F "
+			    "needs exactly SFIDLRECL %u",
+			    (unsigned long long)nrec + 1,
+			    (unsigned long long)s->file.rec_len,
+			    (unsigned)s->file.lrecl);
+		s->file.rec_len = 0;
+		nrec++;
+	}
+	return 0;
+}
+
+/*
+ * OFTP2_TOL_DATA_PAD: a buffer at most OFTP2_DATA_PAD_MAX octets over the
+ * negotiated size, where every octet past it is a zero after the last
+ * subrecord that carries anything (zero octets read as empty subrecords,
+ * so the file's content is unchanged). Nothing else over the size passes.
+ */
+static bool
+padded(const struct o2_sess *s, const uint8_t *oeb, size_t oeb_len)
+{
+	struct oftp2_subrec sr;
+	struct sp_rd rd;
+	size_t end = 1, i;
+
+	if (!(s->tol & OFTP2_TOL_DATA_PAD) ||
+	    oeb_len > (size_t)s->params.sdeb + OFTP2_DATA_PAD_MAX)
+		return false;
+	for (i = s->params.sdeb; i < oeb_len; i++)
+		if (oeb[i] != 0)
+			return false;
+	sp_rd_init(&rd, oeb + 1, oeb_len - 1);
+	while (oftp2_data_next(&rd, s->params.compression, &sr, NULL) == 0)
+		if (sr.count > 0 || sr.eor || sr.cf)
+			end = 1 + sp_rd_pos(&rd);
+	return end <= s->params.sdeb;
 }
 
 static int
@@ -291,7 +385,7 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 	struct oftp2_data_info info;
 	int r;
 
-	if (oeb_len > s->params.sdeb)
+	if (oeb_len > s->params.sdeb && !padded(s, oeb, oeb_len))
 		return fail(err, OFTP2_ESID_BUFFER_SIZE, OFTP2_DATA, NULL,
 		    "buffer of %zu octets exceeds the negotiated %u", oeb_len,
 		    (unsigned)s->params.sdeb);
@@ -302,8 +396,17 @@ apply_data(struct o2_sess *s, const uint8_t *oeb, size_t oeb_len,
 			err->esid = OFTP2_ESID_INVALID_DATA;
 		return err->esid;
 	}
+	if (oeb_len > s->params.sdeb)
+		s->state_dev |= OFTP2_TOL_DATA_PAD;
+	if (s->file.records_checked &&
+	    (r = check_records(s, oeb, oeb_len, err)) != 0)
+		return r;
 	s->credit--;
-	s->file.octets += info.octets;
+	if ((s->file.octets + info.octets) / O2_PROGRESS_STEP != s->file.octets / O2_PROGRESS_STEP) {
+		s->file.octets += info.octets;
+		o2_file_progress(s);
+	} else
+		s->file.octets += info.octets;
 	s->file.records += info.records;
 	s->file.buffers++;
 	return 0;
@@ -319,17 +422,71 @@ apply_efid(struct o2_sess *s, const struct oftp2_efid *e, struct oftp2_err *err)
 		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID, "EFIDRCNT",
 		    "record count %llu for a %c file (must be 0)",
 		    (unsigned long long)e->rcnt, (char)s->file.format);
-	if (ut && s->check_counts && s->file.acnt == 0 &&
-	    e->ucnt != s->file.octets)
-		return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID, "EFIDUCNT",
-		    "octet count %llu, but the DATA buffers carried %llu",
-		    (unsigned long long)e->ucnt,
-		    (unsigned long long)s->file.octets);
+	/* RFC 5024 §5.3.8: both counts are totals, even after a restart.
+	 * SFPAACNT is where the transfer resumed: KiB for U/T (and for
+	 * secured files), records for F/V. */
+	if (ut && s->check_counts) {
+		uint64_t before = s->file.acnt <= UINT64_MAX / 1024 ?
+		    s->file.acnt * 1024 : UINT64_MAX;
+		if (before > UINT64_MAX - s->file.octets ||
+		    e->ucnt != before + s->file.octets)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDUCNT", "octet count %llu, but the DATA buffers "
+			    "carried %llu after a restart at %llu KiB",
+			    (unsigned long long)e->ucnt,
+			    (unsigned long long)s->file.octets,
+			    (unsigned long long)s->file.acnt);
+	}
+	if (s->file.records_checked && s->check_counts) {
+		if (e->rcnt != s->file.acnt + s->file.records)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDRCNT", "record count %llu, but %llu records "
+			    "were sent after a restart at record %llu",
+			    (unsigned long long)e->rcnt,
+			    (unsigned long long)s->file.records,
+			    (unsigned long long)s->file.acnt);
+		if (s->file.acnt == 0 ? e->ucnt != s->file.octets :
+		    e->ucnt < s->file.octets)
+			return fail(err, OFTP2_ESID_INVALID_DATA, OFTP2_EFID,
+			    "EFIDUCNT", "octet count %llu, but the DATA buffers "
+			    "carried %llu", (unsigned long long)e->ucnt,
+			    (unsigned long long)s->file.octets);
+	}
 	s->efid_at_zero = s->credit == 0;
+	if (s->efid_at_zero)
+		s->state_dev |= OFTP2_TOL_EFID_NO_CREDIT;
 	s->cdt_crossing = s->efid_at_zero;
 	s->credit = 0;
 	s->phase = PH_WF_EFANS;
 	return 0;
+}
+
+/* OFTP2_TOL_ESID_EARLY: the speaker ends the session normally right after
+ * its EFID, before the EFPA or the CD the RFC waits for. */
+static bool
+esid_early(struct o2_sess *s, enum o2_side from)
+{
+	if (!(s->tol & OFTP2_TOL_ESID_EARLY) || from != s->speaker ||
+	    (s->phase != PH_WF_EFANS && s->phase != PH_WF_CD))
+		return false;
+	s->state_dev |= OFTP2_TOL_ESID_EARLY;
+	return true;
+}
+
+int
+o2_state_legacy(struct o2_sess *s, enum o2_side from, const uint8_t *oeb,
+    size_t oeb_len, struct oftp2_err *err)
+{
+	if (oeb_len < 2 || oeb[0] != OFTP2_SSID || oeb[1] < '0' ||
+	    oeb[1] >= '0' + OFTP2_LEVEL_OFTP2)
+		return 0;
+	/* Its layout is not OFTP2's (no SSIDAUTH, shorter file commands),
+	 * so it is refused before the OFTP2 parser could misread it, and
+	 * answered in the layout it can read. */
+	s->legacy[from] = true;
+	return fail(err, OFTP2_ESID_MODE, OFTP2_SSID, "SSIDLEV",
+	    "level %c (OFTP 1.x); OFTP 1.x sessions are not relayed",
+	    (char)oeb[1]);
 }
 
 int
@@ -350,7 +507,8 @@ o2_state_apply(struct o2_sess *s, enum o2_side from, const struct oftp2_cmd *cmd
 		return apply_ssid(s, from, &cmd->u.ssid, act, err);
 	case OFTP2_ESID:
 		if (cmd->u.esid.reason == OFTP2_ESID_NORMAL &&
-		    !(s->phase == PH_IDLE && from == s->speaker && s->cdind))
+		    !(s->phase == PH_IDLE && from == s->speaker && s->cdind) &&
+		    !esid_early(s, from))
 			return fail(err, OFTP2_ESID_PROTOCOL, OFTP2_ESID, "ESIDREAS",
 			    "normal end (00) only from the speaker right after an "
 			    "unsolicited CD");

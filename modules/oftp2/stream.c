@@ -114,6 +114,12 @@ hold_copy(struct o2_sess *s, enum o2_side from, const uint8_t *fr, size_t len,
 	if ((copy = malloc(len)) == NULL)
 		return SP_ERR_NOMEM;
 	memcpy(copy, fr, len);
+	/* An SSID admitted with an LF trailer goes on with the CR the other
+	 * side expects: same length, so the STH stays; the quirk is the
+	 * partner's, the inside need not share it. */
+	if (len == OFTP2_STH_LEN + 61 && copy[OFTP2_STH_LEN] == OFTP2_SSID &&
+	    copy[len - 1] == 0x0a && (s->tol & OFTP2_TOL_LF_TRAILER))
+		copy[len - 1] = OFTP2_CR;
 	free(s->held.raw);
 	s->held.raw = copy;
 	s->held.raw_len = len;
@@ -249,6 +255,7 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	size_t oeb_len = len - OFTP2_STH_LEN;
 	struct oftp2_cmd cmd, *pc = &cmd;
 	struct oftp2_err err;
+	struct oftp2_dev dev;
 	enum o2_act act;
 	enum sp_verdict v;
 	bool check;
@@ -260,11 +267,15 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	if (from == O2_OUT && oeb[0] == OFTP2_SSID && !s->tol_final &&
 	    s->cfg->npartners > 0 &&
 	    oftp2_parse(oeb, oeb_len, ~0u, &cmd, NULL) == 0) {
-		s->tol = o2_config_tol(s->cfg, cmd.u.ssid.code, &check);
+		s->tol = o2_config_tol(s->cfg, cmd.u.ssid.code, &check,
+		    &s->detect);
 		s->check_counts = check;
 		s->tol_final = true;
 	}
-	rc = oftp2_parse(oeb, oeb_len, s->tol, &cmd, &err);
+	s->state_dev = 0;
+	rc = o2_state_legacy(s, from, oeb, oeb_len, &err);
+	if (rc == 0)
+		rc = oftp2_parse_dev(oeb, oeb_len, s->tol, &cmd, &err, &dev);
 	if (rc == 0)
 		rc = o2_state_apply(s, from, &cmd, oeb, oeb_len, &act, &err);
 	if (rc != 0) {
@@ -272,10 +283,23 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 			return H_STOP;
 		if (err.esid == 0)
 			err.esid = OFTP2_ESID_INVALID_DATA;
+		s->admit = o2_admit(s, from, oeb, oeb_len, &err);
+		/* A refused SSID still names its partner, if a lenient parse
+		 * finds the code: diagnose needs to know whose it was. */
+		if (from == O2_OUT && oeb[0] == OFTP2_SSID &&
+		    !s->ssid_seen[O2_OUT] &&
+		    oftp2_parse(oeb, oeb_len, ~0u, &cmd, NULL) == 0)
+			host(s)->fact_set(s->ms, "oftp2.partner_code",
+			    cmd.u.ssid.code);
 		r->verdict = o2_violation(s, (int)from, &err);
 		return H_STOP;
 	}
 	s->frames[from]++;
+	dev.bits |= s->state_dev;
+	if (fr[0] != OFTP2_STH_OCTET0)
+		dev.bits |= OFTP2_TOL_STH_OCTET0;
+	if (dev.bits != 0)
+		o2_deviations(s, from, &dev);
 	if (cmd.code != OFTP2_DATA && cmd.code != OFTP2_CDT)
 		o2_log_cmd(s, from, &cmd);
 	if (cmd.code == OFTP2_EERP || cmd.code == OFTP2_NERP)
@@ -382,6 +406,7 @@ look(struct run *r, const uint8_t *p, size_t n, struct oftp2_frame *f)
 		return -1;
 	if (err.esid == 0)
 		err.esid = OFTP2_ESID_INVALID_DATA;
+	s->admit = o2_admit(s, r->side, NULL, f->oeb_len, &err);
 	r->verdict = o2_violation(s, (int)r->side, &err);
 	return -1;
 }

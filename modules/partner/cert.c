@@ -37,14 +37,16 @@ count_pem(const char *pem, const char *label)
 
 int
 pm_trust_load(const char *ca_pem, const char *crl_pem,
-    gnutls_x509_trust_list_t *out, char *err, size_t errlen)
+    gnutls_x509_trust_list_t *out, struct sp_crl_set *crl, char *err, size_t errlen)
 {
 	gnutls_x509_trust_list_t tl;
 	gnutls_datum_t ca = { (unsigned char *)(uintptr_t)ca_pem, (unsigned)strlen(ca_pem) };
+	gnutls_x509_crl_t *crls;
 	size_t want;
 	int r;
 
 	*out = NULL;
+	memset(crl, 0, sizeof(*crl));
 	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
 		return SP_ERR_NOMEM;
 	want = count_pem(ca_pem, "-----BEGIN CERTIFICATE-----");
@@ -56,17 +58,20 @@ pm_trust_load(const char *ca_pem, const char *crl_pem,
 		return SP_ERR_CONFIG;
 	}
 	if (crl_pem != NULL) {
-		gnutls_datum_t crl = { (unsigned char *)(uintptr_t)crl_pem,
-			(unsigned)strlen(crl_pem) };
-		/* Only CRLs signed by a CA of the bundle are taken; a CRL we drop
-		 * silently would let revoked certificates through, so refuse. */
-		want = count_pem(crl_pem, "-----BEGIN X509 CRL-----");
-		r = gnutls_x509_trust_list_add_trust_mem(tl, NULL, &crl,
-		    GNUTLS_X509_FMT_PEM, GNUTLS_TL_VERIFY_CRL, 0);
-		if (want == 0 || r < 0 || (size_t)r != want) {
-			snprintf(err, errlen, "crl: expected PEM CRLs issued by a CA of "
-			    "ca_bundle");
+		/* Only CRLs signed by a CA of the bundle: a CRL we dropped silently
+		 * would let revoked certificates through, so refuse. An expired one
+		 * is kept (with its nextUpdate): the partner's policy decides. */
+		if ((r = sp_crl_load(ca_pem, crl_pem, crl, err, errlen)) != SP_OK) {
 			gnutls_x509_trust_list_deinit(tl, 1);
+			return r;
+		}
+		crls = sp_crl_set_take(crl);
+		r = gnutls_x509_trust_list_add_crls(tl, crls, (unsigned)crl->n, 0, 0);
+		gnutls_free(crls);      /* the list took the CRLs, not the array */
+		if (r < 0 || (size_t)r != crl->n) {
+			snprintf(err, errlen, "crl: not taken into the trust list");
+			gnutls_x509_trust_list_deinit(tl, 1);
+			sp_crl_set_free(crl);
 			return SP_ERR_CONFIG;
 		}
 	}
@@ -92,16 +97,20 @@ pinned(const struct pm_partner *p, const uint8_t *der, size_t derlen,
 	return hit;
 }
 
-static bool
-chains(const struct pm_partner *p, gnutls_x509_crt_t crt)
+/* GnuTLS status of the leaf against the partner's CAs and CRLs; 0 = good.
+ * The nextUpdate of a CRL is not looked at here (GnuTLS does not either). */
+static unsigned
+chain_status(const struct pm_partner *p, gnutls_x509_crt_t crt)
 {
 	gnutls_typed_vdata_st purpose = {
 		GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_CLIENT, 0
 	};
-	unsigned status = 1;
+	unsigned status = GNUTLS_CERT_INVALID;
 
-	return gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1,
-	    0, &status, NULL) >= 0 && status == 0;
+	if (gnutls_x509_trust_list_verify_crt2(p->trust, &crt, 1, &purpose, 1,
+	    0, &status, NULL) < 0)
+		return GNUTLS_CERT_INVALID;
+	return status;
 }
 
 /* The leaf, imported once for the chain and the binding; NULL if unusable. */
@@ -219,11 +228,15 @@ pm_cert_bound(const struct pm_partner *p, const uint8_t *der, size_t derlen)
 
 enum pm_cert_verdict
 pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
-    const char *sha256)
+    const char *sha256, const struct sp_crl_info **stale)
 {
+	const struct sp_crl_info *ci;
 	gnutls_x509_crt_t crt;
-	enum pm_cert_verdict v;
+	unsigned status;
+	bool ok;
 
+	if (stale != NULL)
+		*stale = NULL;
 	if (!p->require_cert)
 		return PM_CERT_OK;
 	if (der == NULL || derlen == 0)
@@ -232,8 +245,21 @@ pm_cert_check(const struct pm_partner *p, const uint8_t *der, size_t derlen,
 		return PM_CERT_OK;
 	if (p->trust == NULL || (crt = import(der, derlen)) == NULL)
 		return PM_CERT_NO_MATCH;
-	v = !chains(p, crt) ? PM_CERT_NO_MATCH : bound(p, crt) ? PM_CERT_OK :
-	    PM_CERT_UNBOUND;
+	status = chain_status(p, crt);
+	ok = status == 0 && bound(p, crt);
 	gnutls_x509_crt_deinit(crt);
-	return v;
+	if (status & GNUTLS_CERT_REVOKED)
+		return PM_CERT_REVOKED;
+	if (status != 0)
+		return PM_CERT_NO_MATCH;
+	if (!ok)
+		return PM_CERT_UNBOUND;
+	ci = sp_crl_for_cert(&p->crl, der, derlen);
+	if (sp_crl_expired(ci, time(NULL))) {
+		if (stale != NULL)
+			*stale = ci;
+		if (!p->crl_fail_open)
+			return PM_CERT_CRL_EXPIRED;
+	}
+	return PM_CERT_OK;
 }

@@ -318,7 +318,7 @@ parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
     size_t errlen)
 {
 	json_object *t = member(o, "tls"), *a, *v;
-	const char *ca, *crl;
+	const char *ca, *crl, *policy;
 	char tpath[64], e2[160];
 	size_t i;
 	int r;
@@ -334,8 +334,14 @@ parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
 	    (r = get_array(t, "pins", false, PM_PINS_MAX, &a, tpath, err, errlen)) != 0 ||
 	    (r = get_str(t, "ca_bundle", false, 1u << 20, &ca, tpath, err, errlen)) != 0 ||
 	    (r = get_str(t, "crl", false, 1u << 20, &crl, tpath, err, errlen)) != 0 ||
+	    (r = get_str(t, "crl_expired", false, 16, &policy, tpath, err, errlen)) != 0 ||
 	    (r = parse_bind(t, p, tpath, err, errlen)) != 0)
 		return r;
+	if (policy != NULL && strcmp(policy, "fail_open") == 0)
+		p->crl_fail_open = true;
+	else if (policy != NULL && strcmp(policy, "fail_closed") != 0)
+		return bad(err, errlen, tpath, "crl_expired: expected \"fail_closed\" "
+		    "or \"fail_open\"");
 	p->npins = a ? json_object_array_length(a) : 0;
 	if (p->npins > 0 && (p->pins = calloc(p->npins, sizeof(*p->pins))) == NULL)
 		return SP_ERR_NOMEM;
@@ -349,7 +355,7 @@ parse_tls(json_object *o, struct pm_partner *p, const char *path, char *err,
 	}
 	if (crl != NULL && ca == NULL)
 		return bad(err, errlen, tpath, "crl: needs a ca_bundle");
-	if (ca != NULL && pm_trust_load(ca, crl, &p->trust, e2, sizeof(e2)) != 0)
+	if (ca != NULL && pm_trust_load(ca, crl, &p->trust, &p->crl, e2, sizeof(e2)) != 0)
 		return bad(err, errlen, tpath, "%s", e2);
 	if (p->require_cert && p->npins == 0 && p->trust == NULL)
 		return bad(err, errlen, tpath, "require_client_cert: needs pins or "
@@ -581,6 +587,7 @@ pm_config_free(struct pm_config *cfg)
 		free(p->bind_dn);
 		if (p->trust != NULL)
 			gnutls_x509_trust_list_deinit(p->trust, 1);
+		sp_crl_set_free(&p->crl);
 	}
 	free(cfg->partners);
 	free(cfg);

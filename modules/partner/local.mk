@@ -2,13 +2,15 @@
 # The partner verification module (partner.so), its unit tests through a
 # fake host, the fuzz target of its configuration parser, and the fail2ban
 # filter test. src/api/pwhash.c is compiled in: one PBKDF2 implementation for
-# the backend that makes the hashes and the module that checks them.
+# the backend that makes the hashes and the module that checks them; so is
+# src/core/crl.c, the one CRL reader.
 SP_PARTNER_SOURCES = \
 	modules/partner/partner.c modules/partner/partner.h \
 	modules/partner/config.c modules/partner/net.c modules/partner/cert.c \
 	modules/partner/brake.c modules/partner/counts.c modules/partner/online.c \
 	modules/partner/pwcache.c \
-	src/api/pwhash.c src/api/pwhash.h
+	src/api/pwhash.c src/api/pwhash.h \
+	src/core/crl.c src/core/crl.h
 EXTRA_DIST += modules/partner/README.md
 SP_PARTNER_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 SP_PARTNER_LIBS = $(JSONC_LIBS) $(GNUTLS_LIBS) -lpthread

@@ -18,8 +18,10 @@
  *                          (host->backend_ask; no answer in time: ESID 08).
  * The cheap checks of the SSID come before the password on purpose: a guesser
  * from the wrong address or with the wrong certificate learns nothing about
- * the password and costs no PBKDF2. Outgoing sessions (we called the partner):
- * the answering SSID must name the route's partner (fact "route.partner").
+ * the password and costs no PBKDF2. The brake also counts a handshake that
+ * failed or never finished, an SSID that never came and a protocol violation
+ * before acceptance, and each password check from the moment it starts
+ * (brake.c). Outgoing sessions (we called the partner): the answering SSID must name the route's partner (fact "route.partner").
  *
  * Refusing an SSID: fact "oftp2.esid_reason" = "03" / "04" / "08" and
  * SP_REJECT; the OFTP2 module sends that ESID. Accepting: fact "partner" =
@@ -39,7 +41,10 @@
 #include "partner.h"
 
 #include "api/pwhash.h"
+#include "core/crl.h"
 #include "core/err.h"
+
+#include <gnutls/gnutls.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -83,6 +88,7 @@ struct pm_job {
 	unsigned max_sessions;
 	int result;             /* of sp_pwhash_verify */
 	bool cached;            /* result came from the password cache */
+	bool begun;             /* holds a place in the brake (pm_brake_begin) */
 };
 
 struct pm_ask {
@@ -247,6 +253,39 @@ refuse_ssid(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	return v;
 }
 
+/* A password check that held a place in the brake ends. */
+static void
+brake_end(struct pm_mod *m, struct sp_msess *ms, struct pm_job *j, bool failed)
+{
+	unsigned n;
+
+	if (!j->begun)
+		return;
+	j->begun = false;
+	if (!pm_brake_end(&m->brake, &j->brake, j->addr, pm_mono_ms(), failed, &n))
+		return;
+	if (ms != NULL)
+		m->host->security(ms, "rate_limited", "%u failures within %u s: "
+		    "address blocked for %u s", j->brake.max_failures,
+		    j->brake.window_ms / 1000, j->brake.block_ms / 1000);
+	report_block(m, ms, &j->brake, j->addr);
+}
+
+/* A refusal whose failure the caller counts itself. */
+__attribute__((format(printf, 6, 7)))
+static enum sp_verdict
+refuse_counted(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const char *esid, const char *token, const char *fmt, ...)
+{
+	enum sp_verdict v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = refuse_ssid_v(m, ms, s, esid, token, fmt, false, ap);
+	va_end(ap);
+	return v;
+}
+
 /*
  * The backend's refusals do not feed the brake: the partner has proved its
  * password by then, so braking its address would slow no guesser, only the
@@ -400,12 +439,69 @@ pm_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 
 /* ---- stage 2: the client certificate ---- */
 
+static bool
+has_tls_alert(const struct sp_host *h)
+{
+	return h->struct_size >= offsetof(struct sp_host, tls_alert) +
+	    sizeof(h->tls_alert) && h->tls_alert != NULL;
+}
+
+/* A CRL past its nextUpdate, and the partner's policy lets the session on. */
+static void
+crl_stale_warn(struct pm_mod *m, struct sp_msess *ms, const struct pm_partner *p,
+    const struct sp_crl_info *ci)
+{
+	char when[21];
+
+	sp_crl_time(ci->next_update, when);
+	m->host->log(ms, SP_LEVEL_WARN, "partner %s: the CRL of %s is past its nextUpdate "
+	    "%s; crl_expired fail_open: certificate accepted without a current CRL",
+	    p->id, ci->issuer, when);
+}
+
+static enum sp_verdict
+refuse_revoked(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct pm_partner *p)
+{
+	char serial[130], issuer[SP_CRL_ISSUER_MAX];
+
+	sp_crl_cert_names(s->cert, s->certlen, serial, sizeof(serial), issuer,
+	    sizeof(issuer));
+	m->host->security(ms, "certificate_revoked", "client certificate serial=%s "
+	    "issuer=\"%s\" sha256=%s is revoked by the CRL of partner %s%s", serial,
+	    issuer, s->cert_sha, p->id, detect_note(m));
+	if (detect(m))
+		return SP_CONTINUE;
+	if (has_tls_alert(m->host))
+		m->host->tls_alert(ms, SP_LEG_OUTSIDE, GNUTLS_A_CERTIFICATE_REVOKED);
+	return SP_REJECT;
+}
+
+static enum sp_verdict
+refuse_crl_expired(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
+    const struct pm_partner *p, const struct sp_crl_info *ci)
+{
+	char when[21];
+
+	sp_crl_time(ci->next_update, when);
+	m->host->security(ms, "crl_expired", "client certificate sha256=%s of partner %s: "
+	    "the CRL of %s is past its nextUpdate %s; crl_expired fail_closed%s",
+	    s->cert_sha, p->id, ci->issuer, when, detect_note(m));
+	if (detect(m))
+		return SP_CONTINUE;
+	if (has_tls_alert(m->host))
+		m->host->tls_alert(ms, SP_LEG_OUTSIDE, GNUTLS_A_CERTIFICATE_UNKNOWN);
+	return SP_REJECT;
+}
+
 static enum sp_verdict
 pm_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
 {
 	struct pm_mod *m = mctx;
 	struct pm_sess *s = sctx;
 	const struct pm_config *cfg = m->host->config(ms);
+	const struct pm_partner *revoked = NULL, *expired = NULL;
+	const struct sp_crl_info *expired_ci = NULL;
 	time_t now = pm_wall_now();
 	size_t i;
 
@@ -430,10 +526,29 @@ pm_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
 	}
 	for (i = 0; cfg != NULL && i < cfg->npartners; i++) {
 		const struct pm_partner *p = &cfg->partners[i];
-		if (active(p, now) && pm_partner_allows(p, s->family, s->addrb) &&
-		    pm_cert_check(p, s->cert, s->certlen, s->cert_sha) == PM_CERT_OK)
+		const struct sp_crl_info *ci;
+		enum pm_cert_verdict cv;
+
+		if (!active(p, now) || !pm_partner_allows(p, s->family, s->addrb))
+			continue;
+		cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha, &ci);
+		if (cv == PM_CERT_OK) {
+			if (ci != NULL)
+				crl_stale_warn(m, ms, p, ci);
 			return SP_CONTINUE;
+		}
+		if (cv == PM_CERT_REVOKED)
+			revoked = p;
+		else if (cv == PM_CERT_CRL_EXPIRED)
+			expired = p, expired_ci = ci;
 	}
+	/* A known partner's certificate, refused for revocation: its own line,
+	 * no brake (no attacker; fail2ban ignores it), and the TLS alert says
+	 * why instead of a bare close. */
+	if (revoked != NULL)
+		return refuse_revoked(m, ms, s, revoked);
+	if (expired != NULL)
+		return refuse_crl_expired(m, ms, s, expired, expired_ci);
 	/* Before any OFTP2 byte: no ESID to send, the connection just closes. */
 	m->host->security(ms, "certificate_refused", "%s%s%s%s; no partner allowed from "
 	    "this address accepts it%s",
@@ -562,9 +677,17 @@ pm_job_finish(struct pm_job *j, struct sp_msess *ms)
 	int r;
 
 	s->hold = false;
+	if (j->result == SP_ERR_DENIED && j->begun) {
+		/* Its own line first, then the block it may start. */
+		enum sp_verdict v = refuse_counted(m, ms, s, "04", "bad_password",
+		    "wrong password for partner %s", j->id);
+		brake_end(m, ms, j, true);
+		return v;
+	}
 	if (j->result == SP_ERR_DENIED)
 		return refuse_ssid(m, ms, s, "04", "bad_password",
 		    "wrong password for partner %s", j->id);
+	brake_end(m, ms, j, false);
 	if (j->result != SP_OK) {
 		m->host->log(ms, SP_LEVEL_ERR, "cannot verify the password of %s: %d",
 		    j->id, j->result);
@@ -598,10 +721,14 @@ pm_job_done(struct sp_msess *ms, void *arg)
 		/* The partner hung up while we hashed: a wrong guess still counts,
 		 * or closing right after the SSID would dodge the brake. */
 		if (j->result == SP_ERR_DENIED) {
-			brake_fail(j->mod, NULL, &j->brake, j->addr);
+			if (j->begun)
+				brake_end(j->mod, NULL, j, true);
+			else
+				brake_fail(j->mod, NULL, &j->brake, j->addr);
 			j->mod->host->log(NULL, SP_LEVEL_WARN, "bad_password from %s for "
 			    "partner %s (session already closed)", j->addr, j->id);
-		}
+		} else
+			brake_end(j->mod, NULL, j, false);
 		pm_job_free(j);
 		return;
 	}
@@ -629,7 +756,14 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	enum pm_cert_verdict cv;
 	struct pm_job *j;
 	enum sp_verdict v;
+	uint64_t left;
 
+	/* SSIDs of sessions opened before the address was blocked: no PBKDF2
+	 * for them, and no new count (the block runs already). */
+	if (cfg != NULL && (left = pm_brake_blocked(&m->brake, s->addr, pm_mono_ms())) > 0)
+		return refuse_counted(m, ms, s, "08", "rate_limited", "address blocked "
+		    "for another %llu s after repeated failures",
+		    (unsigned long long)(left + 999) / 1000);
 	if (p == NULL)
 		return refuse_ssid(m, ms, s, "03", "unknown_partner",
 		    "SSID code '%s' is not a configured partner", ssid->code);
@@ -649,7 +783,16 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 	if (!pm_partner_allows(p, s->family, s->addrb))
 		return refuse_ssid(m, ms, s, "03", "address_not_allowed",
 		    "partner %s does not allow this address", p->id);
-	if ((cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha)) != PM_CERT_OK) {
+	if ((cv = pm_cert_check(p, s->cert, s->certlen, s->cert_sha, NULL)) != PM_CERT_OK) {
+		/* on_tls refused these already unless in detect mode. */
+		if (cv == PM_CERT_REVOKED)
+			return refuse_online(m, ms, s, "03", "certificate_revoked",
+			    "client certificate sha256=%s is revoked by the CRL of partner %s",
+			    s->cert_sha, p->id);
+		if (cv == PM_CERT_CRL_EXPIRED)
+			return refuse_online(m, ms, s, "03", "crl_expired",
+			    "client certificate sha256=%s of partner %s: its CRL is past "
+			    "its nextUpdate; crl_expired fail_closed", s->cert_sha, p->id);
 		if (cv == PM_CERT_MISSING)
 			return refuse_ssid(m, ms, s, "03", "certificate_refused",
 			    "partner %s requires a client certificate, none was presented",
@@ -684,11 +827,27 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 		pm_job_free(j);
 		return v;
 	}
+	/* The check counts from now: an answer comes only after PBKDF2, and
+	 * guesses sent all at once would otherwise all be checked before the
+	 * first failure counted. With max_failures failed or in flight, no
+	 * more checks: refused unchecked, and that counts too. */
+	if (!pm_brake_begin(&m->brake, &cfg->brake, s->addr, pm_mono_ms())) {
+		pm_job_free(j);
+		v = refuse_counted(m, ms, s, "08", "rate_limited", "%u password checks "
+		    "failed or running within %u s, max_failures %u; not checked",
+		    cfg->brake.max_failures, cfg->brake.window_ms / 1000,
+		    cfg->brake.max_failures);
+		if (!s->outgoing)
+			brake_fail(m, ms, &cfg->brake, s->addr);
+		return v;
+	}
+	j->begun = true;
 	if (has_run_async(m->host)) {
 		s->hold = true;
 		if (m->host->run_async(ms, pm_job_work, pm_job_done, j) == 0)
 			return SP_HOLD;
 		s->hold = false;
+		brake_end(m, ms, j, false);
 		pm_job_free(j);
 		m->host->log(ms, SP_LEVEL_WARN, "no worker free to check the password "
 		    "of %s; ESID 08", ssid->code);
@@ -748,6 +907,27 @@ pm_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message 
 	return check_incoming(m, ms, s, &cmd->u.ssid);
 }
 
+/*
+ * Ends before a partner was accepted that count as failed attempts: a
+ * handshake that failed or never finished, and, once TLS is up, an SSID that
+ * never came (the OFTP2 module's "timeout", or the core's backstops when no
+ * protocol module times it) or a protocol violation ("protocol"). Without
+ * them, connections that finish TLS and then stay silent or send garbage
+ * cost an attacker nothing.
+ */
+static bool
+preauth_failure(const struct pm_sess *s, const char *reason)
+{
+	/* counted: the password was right, only the backend's word is missing. */
+	if (s->accepted || s->counted)
+		return false;
+	if (!s->tls_seen)
+		return strcmp(reason, "tls_failed") == 0 ||
+		    strcmp(reason, "handshake_timeout") == 0;
+	return strcmp(reason, "timeout") == 0 || strcmp(reason, "protocol") == 0 ||
+	    strcmp(reason, "idle_timeout") == 0 || strcmp(reason, "session_max") == 0;
+}
+
 static void
 pm_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
 {
@@ -755,10 +935,7 @@ pm_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *inf
 	struct pm_sess *s = sctx;
 	const struct pm_config *cfg;
 
-	/* A handshake that failed or never finished is a failed attempt too. */
-	if (!s->outgoing && !s->tls_seen && info->reason != NULL &&
-	    (strcmp(info->reason, "tls_failed") == 0 ||
-	    strcmp(info->reason, "handshake_timeout") == 0) &&
+	if (!s->outgoing && info->reason != NULL && preauth_failure(s, info->reason) &&
 	    (cfg = m->host->config(ms)) != NULL)
 		brake_fail(m, ms, &cfg->brake, s->addr);
 	if (s->counted) {

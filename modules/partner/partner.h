@@ -23,6 +23,8 @@
 
 #include <gnutls/x509.h>
 
+#include "core/crl.h"
+
 #define PM_ID_MAX 25            /* ODETTE ID: SSIDCODE without trailing spaces */
 #define PM_ADDR_MAX 64          /* longer than any numeric address text */
 #define PM_PARTNERS_MAX 10000
@@ -65,6 +67,8 @@ struct pm_partner {
 	char (*pins)[65];       /* 64 lowercase hex + NUL */
 	size_t npins;
 	gnutls_x509_trust_list_t trust; /* ca_bundle (+ crl), or NULL */
+	struct sp_crl_set crl;  /* nextUpdate and issuer of each CRL in trust */
+	bool crl_fail_open;     /* tls.crl_expired: "fail_open" (default closed) */
 	enum pm_bind bind;      /* for certificates accepted through trust */
 	char *bind_dn;          /* PM_BIND_DN only: RFC 4514 text */
 	unsigned max_sessions;  /* 0: no own limit */
@@ -125,20 +129,31 @@ enum pm_cert_verdict {
 	PM_CERT_OK = 0,         /* acceptable (or none needed) */
 	PM_CERT_MISSING,        /* a certificate is required, none came */
 	PM_CERT_NO_MATCH,       /* came, but neither pinned nor issued by its CAs */
+	PM_CERT_REVOKED,        /* issued by its CAs, listed in their CRL */
+	PM_CERT_CRL_EXPIRED,    /* issued by its CAs, their CRL is past nextUpdate
+	                         * and the partner's policy is fail_closed */
 	PM_CERT_UNBOUND         /* issued by its CA, but names someone else */
 };
 
-/* der/sha256 may be NULL/0 when the partner sent no certificate. */
+/*
+ * der/sha256 may be NULL/0 when the partner sent no certificate. *stale (may
+ * be NULL) is set to the CRL the check used when it is past its nextUpdate,
+ * else to NULL: with fail_open the verdict is PM_CERT_OK and the caller warns.
+ * A pinned certificate is not looked up in CRLs: the pin names it exactly.
+ */
 enum pm_cert_verdict pm_cert_check(const struct pm_partner *p,
-    const uint8_t *der, size_t derlen, const char *sha256);
+    const uint8_t *der, size_t derlen, const char *sha256,
+    const struct sp_crl_info **stale);
 /* Does the certificate name partner p as p->bind says? */
 bool pm_cert_bound(const struct pm_partner *p, const uint8_t *der,
     size_t derlen);
 /* "cn", "san", "dn", "none" */
 const char *pm_bind_name(enum pm_bind b);
-/* Load a PEM CA bundle (and optional PEM CRLs) into a new trust list. */
+/* Load a PEM CA bundle (and optional PEM CRLs, each signed by a CA of it)
+ * into a new trust list; *crl describes the CRLs (empty without). */
 int pm_trust_load(const char *ca_pem, const char *crl_pem,
-    gnutls_x509_trust_list_t *out, char *err, size_t errlen);
+    gnutls_x509_trust_list_t *out, struct sp_crl_set *crl, char *err,
+    size_t errlen);
 
 /* ---- brake.c ---- */
 
@@ -157,6 +172,14 @@ uint64_t pm_brake_blocked(struct pm_brake *b, const char *addr, uint64_t now_ms)
 /* Count one failure; returns true when this failure started a block. */
 bool pm_brake_fail(struct pm_brake *b, const struct pm_brake_conf *c,
     const char *addr, uint64_t now_ms, unsigned *failures);
+/* A password check starts: false (nothing counted) when the address's
+ * failures in the window and the checks still in flight fill max_failures;
+ * the caller then refuses without checking and counts a failure. */
+bool pm_brake_begin(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms);
+/* The check begun ends; a wrong password (`failed`) counts as pm_brake_fail. */
+bool pm_brake_end(struct pm_brake *b, const struct pm_brake_conf *c,
+    const char *addr, uint64_t now_ms, bool failed, unsigned *failures);
 
 /* ---- counts.c: open sessions per ODETTE ID, across revisions ---- */
 

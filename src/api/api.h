@@ -33,7 +33,13 @@
 
 struct api {
 	const struct sp_api_conf *conf;
+	/* The bearer tokens; SIGHUP swaps them under tokmu. A request keeps the
+	 * name of its token (a pointer into the array), so replaced arrays are
+	 * kept in `retired` until exit. */
+	pthread_mutex_t tokmu;
 	struct sp_api_tokens tokens;
+	struct sp_api_tokens *retired;
+	size_t nretired;
 	unsigned pbkdf2_iterations;
 
 	pthread_mutex_t mu;
@@ -52,6 +58,11 @@ struct api {
 	struct MHD_Daemon *mhd;
 	struct api_ops *ops;  /* events, event script, purge (ops.h) */
 	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */
+	struct api_panel *panel;  /* logins and files of the panel (panel.h) */
+
+	/* the proxy's heartbeat as this process received it (live.c), under mu */
+	int64_t hb_at_ms;     /* wall clock of the last report; 0: none yet */
+	int64_t hb_period_ms; /* its heartbeat_ms; 0: the client sends none */
 };
 
 /* Per request (MHD con_cls). */
@@ -60,6 +71,7 @@ struct api_req {
 	bool too_large;
 	const char *token;    /* name of the token used, NULL: none */
 	enum sp_role role;    /* its role (0: no token) */
+	char who[80];         /* "panel:<user>" when a panel login called */
 };
 
 /* What a handler answers; the dispatcher turns it into an MHD response. */
@@ -69,6 +81,9 @@ struct api_reply {
 	char *raw;            /* owned; pre-rendered body instead of `body` */
 	char etag[32];        /* "" = none */
 	char allow[64];       /* for 405; "" = none */
+	const char *ctype;    /* static; NULL: application/json */
+	char cookie[192];     /* a Set-Cookie value; "" = none */
+	unsigned retry_after; /* s for a Retry-After header; 0 = none */
 };
 
 typedef void (*api_handler)(struct api *a, struct MHD_Connection *c,

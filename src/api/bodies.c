@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/bodies.h"
+#include "api/oftp2.h"
 #include "api/site.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -239,6 +240,26 @@ sp_body_status(json_object *o, char *err, size_t errlen)
 	    !typed(o, "since", json_type_string, true))
 		return invalid(err, errlen, "'revision_applied' and 'sessions' "
 		    "must be integers or null, 'since' a string");
+	if (!typed(o, "heartbeat_ms", json_type_int, true) ||
+	    (json_object_object_get_ex(o, "heartbeat_ms", &v) && v != NULL &&
+	    (json_object_get_int64(v) < 1000 || json_object_get_int64(v) > 300000)))
+		return invalid(err, errlen, "'heartbeat_ms' must be an integer "
+		    "of 1000..300000 or null");
+	/* The DMZ's snapshot and the client's counters: clean copies only. */
+	if (json_object_object_get_ex(o, "live", &v) && v != NULL) {
+		json_object *clean;
+
+		if ((r = sp_body_live(v, &clean, err, errlen)) != 0)
+			return r;
+		json_object_object_add(o, "live", clean);
+	}
+	if (json_object_object_get_ex(o, "client", &v) && v != NULL) {
+		json_object *clean;
+
+		if ((r = sp_body_client_counters(v, &clean, err, errlen)) != 0)
+			return r;
+		json_object_object_add(o, "client", clean);
+	}
 	return SP_OK;
 }
 
@@ -301,6 +322,27 @@ sp_body_block(json_object *o, struct sp_body_block *b, char *err,
 		    (*outs[i] = json_object_get_int64(v)) < 0)
 			return invalid(err, errlen, "'%s' must be an integer >= 0",
 			    counters[i]);
+	}
+	return SP_OK;
+}
+
+/* ---- PUT /v1/partners/<id>/oftp2 ---- */
+
+int
+sp_body_oftp2_switches(json_object *o, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (!json_object_is_type(o, json_type_object))
+		return invalid(err, errlen, "expected a JSON object");
+	/* Checked whole: the module refuses a revision with a bad key, which
+	 * would stop every later change from reaching the proxy. */
+	json_object_object_foreach(o, key, v) {
+		if ((why = sp_oftp2_switch_problem(key)) != NULL)
+			return invalid(err, errlen, "'%.64s' %s", key, why);
+		if (v != NULL && !json_object_is_type(v, json_type_boolean))
+			return invalid(err, errlen, "'%.64s' must be true, false "
+			    "or null", key);
 	}
 	return SP_OK;
 }

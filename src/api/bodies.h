@@ -51,8 +51,26 @@ int sp_body_event(json_object *o, struct sp_body_event *ev, char *err,
 /* POST /v1/sessions: checks the record and normalises its `ended`. */
 int sp_body_session(json_object *o, char *err, size_t errlen);
 
-/* POST /v1/status. */
+/* POST /v1/status. Replaces the members "live" and "client" by the clean
+ * copies of the two functions below. */
 int sp_body_status(json_object *o, char *err, size_t errlen);
+
+/*
+ * live_body.c: the live part of a status report (docs/api.md 5.3). On
+ * SP_OK *clean is a new object (the caller puts it) holding only the
+ * documented members of `in`, checked and bounded; else *clean is NULL.
+ * The client runs sp_body_live() on the server's "live" message, the api
+ * on every report.
+ */
+#define SP_BODY_LIVE_SESSIONS_MAX 200
+#define SP_BODY_LIVE_NAMES_MAX 32
+#define SP_BODY_LIVE_NAME_MAX 31
+#define SP_BODY_LIVE_BUCKETS_MAX 32
+int sp_body_live(json_object *in, json_object **clean, char *err,
+    size_t errlen);
+/* The client's own counters ("client"): tunnel, backend request latency. */
+int sp_body_client_counters(json_object *in, json_object **clean, char *err,
+    size_t errlen);
 
 /* POST /v1/decisions/ssid: the question (NULL: absent or null). */
 struct sp_body_question {
@@ -70,5 +88,9 @@ struct sp_body_block {
 };
 int sp_body_block(json_object *o, struct sp_body_block *b, char *err,
     size_t errlen);
+
+/* PUT /v1/partners/<id>/oftp2: switch names of the oftp2 module (api/oftp2.h)
+ * each true, false or null. */
+int sp_body_oftp2_switches(json_object *o, char *err, size_t errlen);
 
 #endif

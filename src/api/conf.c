@@ -14,6 +14,7 @@
 
 #include "api/conf.h"
 #include "api/pwhash.h"
+#include "core/bootstrap_verify.h"
 #include "core/err.h"
 #include "core/net.h"
 
@@ -84,6 +85,17 @@ static const struct sp_bs_key script_keys[] = {
 
 static const struct sp_bs_section script_section = { .keys = script_keys };
 
+static const struct sp_bs_key panel_keys[] = {
+	{ .name = "directory", .type = SP_BS_PATH,
+	  .offset = IN(panel, directory) },
+	{ .name = "idle_timeout", .type = SP_BS_INT,
+	  .offset = IN(panel, idle_timeout), .min = 60, .max = 86400,
+	  .def = "900" },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section panel_section = { .keys = panel_keys };
+
 static const struct sp_bs_key limits_keys[] = {
 	{ .name = "max_connections", .type = SP_BS_INT,
 	  .offset = LIM(max_connections), .min = 2, .max = 10000,
@@ -136,6 +148,8 @@ static const struct sp_bs_key api_keys[] = {
 	  .section = &token_section },
 	{ .name = "event_script", .type = SP_BS_SECTION,
 	  .offset = API(event_script), .section = &script_section },
+	{ .name = "panel", .type = SP_BS_SECTION, .offset = API(panel),
+	  .section = &panel_section },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = API(logging),
 	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
@@ -155,8 +169,48 @@ api_finish(void *obj, struct sp_bs_ctx *ctx)
 	return SP_OK;
 }
 
+/*
+ * What api.yaml means on this host (--check, and before the port opens):
+ * the TLS files and token files readable, the database's directory there,
+ * the event script executable. Token files are not held to "not readable by
+ * everyone" here as the client's token_file is: they are often the same
+ * file, copied, and the mode is the operator's call (docs/operations.md).
+ */
+static int
+api_verify(void *obj, struct sp_bs_ctx *ctx)
+{
+	const struct sp_api_conf *c = obj;
+	char rel[40], dir[4096], *slash;
+	size_t i;
+	int r;
+
+	if ((r = sp_bsv_file(ctx, "tls.certificate", c->tls.certificate, false)) != 0 ||
+	    (r = sp_bsv_file(ctx, "tls.key", c->tls.key, false)) != 0)
+		return r;
+	for (i = 0; i < c->ntokens; i++) {
+		if (c->tokens[i].file == NULL)
+			continue;
+		snprintf(rel, sizeof(rel), "tokens[%zu].file", i);
+		if ((r = sp_bsv_file(ctx, rel, c->tokens[i].file, false)) != 0)
+			return r;
+	}
+	snprintf(dir, sizeof(dir), "%s", c->database);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if ((r = sp_bsv_dir(ctx, "database", dir)) != 0)
+		return r;
+	if (c->event_script.path != NULL) {
+		if ((r = sp_bsv_file(ctx, "event_script.path", c->event_script.path, false)) != 0)
+			return r;
+		if (access(c->event_script.path, X_OK) != 0)
+			return sp_bs_fail(ctx, "event_script.path", "%s: not executable",
+			    c->event_script.path);
+	}
+	return SP_OK;
+}
+
 static const struct sp_bs_section api_section = {
-	.keys = api_keys, .finish = api_finish,
+	.keys = api_keys, .finish = api_finish, .verify = api_verify,
 };
 
 const struct sp_bs_schema sp_api_schema = {
@@ -168,7 +222,8 @@ int
 sp_api_conf_load(const char *path, struct sp_api_conf *c, char *err,
     size_t errlen)
 {
-	return sp_bootstrap_load(path, &sp_api_schema, c, err, errlen);
+	/* Checked: every caller is about to use the files (run, import). */
+	return sp_bootstrap_load_checked(path, &sp_api_schema, c, err, errlen);
 }
 
 void

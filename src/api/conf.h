@@ -49,6 +49,10 @@ struct sp_api_conf {
 		char *path;   /* NULL: no script */
 		int timeout;  /* seconds */
 	} event_script;
+	struct {
+		char *directory;  /* NULL: SP_PANEL_DIR (installed files) */
+		int idle_timeout; /* s without a request before a login ends */
+	} panel;
 	struct sp_log_conf logging;
 };
 

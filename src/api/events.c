@@ -97,6 +97,9 @@ struct api_ops {
 	int64_t suppressed;
 	bool suppressed_queued;
 
+	/* finished runs by outcome class (metrics), under mu */
+	uint64_t runs[API_RUN_OUTCOMES];
+
 	/* runner thread only */
 	double tokens;
 	int64_t refilled;
@@ -393,9 +396,31 @@ out_strv:
 	return e;
 }
 
+static enum api_run_outcome
+outcome_class(const char *outcome)
+{
+	if (strcmp(outcome, "exit 0") == 0)
+		return API_RUN_OK;
+	if (strncmp(outcome, "exit ", 5) == 0)
+		return API_RUN_FAILED;
+	if (strncmp(outcome, "signal ", 7) == 0)
+		return API_RUN_SIGNAL;
+	if (strcmp(outcome, "timeout") == 0)
+		return API_RUN_TIMEOUT;
+	if (strcmp(outcome, "spawn_failed") == 0)
+		return API_RUN_SPAWN_FAILED;
+	return API_RUN_NO_SCRIPT;
+}
+
 static void
 record(struct api_ops *o, struct ev_run *r, const char *outcome)
 {
+	if (strcmp(outcome, "running") != 0) {
+		pthread_mutex_lock(&o->mu);
+		o->runs[outcome_class(outcome)]++;
+		pthread_mutex_unlock(&o->mu);
+	}
+
 	struct sp_store_event ev = {
 		r->f.time, r->f.type, r->f.severity, r->f.partner, r->f.source,
 		r->f.session, r->f.message, outcome, r->count
@@ -635,7 +660,9 @@ api_ops_start(struct api *a, char *err, size_t errlen)
 	if (a->conf->event_script.path == NULL)
 		sp_log(SP_LOG_NOTICE, "event", "no event_script configured: events "
 		    "are recorded only");
-	return api_purge_start(a, err, errlen);
+	if (api_purge_start(a, err, errlen) != 0)
+		return SP_ERR_SYSTEM;
+	return api_live_start(a, err, errlen);
 }
 
 void
@@ -646,6 +673,7 @@ api_ops_stop(struct api *a)
 	size_t dropped = 0;
 
 	api_purge_stop(a);
+	api_live_stop(a);
 	if (o == NULL)
 		return;
 	if (o->running) {
@@ -673,6 +701,41 @@ api_ops_stop(struct api *a)
 	pthread_mutex_destroy(&o->mu);
 	free(o);
 	a->ops = NULL;
+}
+
+const char *const api_run_outcome_names[API_RUN_OUTCOMES] = {
+	"ok", "failed", "signal", "timeout", "spawn_failed", "no_script"
+};
+
+void
+api_ops_runs(struct api *a, uint64_t out[API_RUN_OUTCOMES])
+{
+	struct api_ops *o = a->ops;
+
+	memset(out, 0, sizeof(uint64_t) * API_RUN_OUTCOMES);
+	if (o == NULL)
+		return;
+	pthread_mutex_lock(&o->mu);
+	memcpy(out, o->runs, sizeof(o->runs));
+	pthread_mutex_unlock(&o->mu);
+}
+
+const char *
+api_event_raise(struct api *a, const char *type, const char *severity,
+    const char *message)
+{
+	struct ev_fields f;
+	char now[21];
+
+	if (a->ops == NULL)
+		return "rate_limited";
+	memset(&f, 0, sizeof(f));
+	time_now(now);
+	f.type = (char *)type;
+	f.severity = (char *)severity;
+	f.time = now;
+	f.message = (char *)message;
+	return submit(a->ops, &f);
 }
 
 /* ---- the endpoints ---- */

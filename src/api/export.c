@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,7 @@ static int
 export_listener(struct exp *x, json_object *l)
 {
 	const char *name = str(l, "name");
-	json_object *tls = mem(l, "tls");
+	json_object *tls = mem(l, "tls"), *pp = mem(l, "proxy_protocol");
 	char f1[128], f2[128];
 	int r;
 
@@ -154,6 +155,11 @@ export_listener(struct exp *x, json_object *l)
 		else if ((r = kv_pem(x, "      ", tls, "private_key", f2)) != 0)
 			return r;
 		kv_flow(x->f, "      ", tls, "require_client_cert");
+	}
+	/* Behind a balancer: its trusted networks (null: no PROXY protocol). */
+	if (pp != NULL) {
+		fputs("    proxy_protocol:\n", x->f);
+		kv_flow(x->f, "      ", pp, "trusted");
 	}
 	x->stats->listeners++;
 	return SP_OK;
@@ -309,7 +315,7 @@ static void
 sweep_dir(const char *dir)
 {
 	static const char *const prefixes[] = { "listener-", "partner-",
-		"route-" };
+		"route-", "revocation-" };
 	struct dirent *de;
 	size_t i, n;
 	DIR *d;
@@ -325,11 +331,77 @@ sweep_dir(const char *dir)
 		n = strlen(de->d_name);
 		if (n < 5 || strcmp(de->d_name + n - 4, ".pem") != 0)
 			continue;
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])) == 0)
 				(void)unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);
+}
+
+/* One tls object's revocation (as the store renders it: tls.crl, tls.crl_urls,
+ * tls.crl_expired on every tls with a ca_bundle): worth an entry when it says
+ * anything beyond the defaults. */
+static bool
+has_revocation(json_object *tls)
+{
+	json_object *urls = mem(tls, "crl_urls");
+	const char *pol = str(tls, "crl_expired");
+
+	return str(tls, "crl") != NULL || (pol != NULL &&
+	    strcmp(pol, "fail_open") == 0) || (urls != NULL &&
+	    json_object_is_type(urls, json_type_array) &&
+	    json_object_array_length(urls) > 0);
+}
+
+/*
+ * revocation[]: one entry per distinct CA bundle of a partner or route (the
+ * store keys them by the bundle's text), its own copy of the bundle (same
+ * text, so the same key on import), the CRLs the store keeps for it as the
+ * site file's starting CRL, the distribution points and the policy.
+ */
+static int
+export_revocation(struct exp *x, json_object *partners, json_object *routes)
+{
+	json_object *lists[2] = { partners, routes }, *seen;
+	char f1[128], f2[128];
+	size_t l, i, n = 0;
+	int r = SP_OK;
+
+	if ((seen = json_object_new_object()) == NULL)
+		return SP_ERR_NOMEM;
+	for (l = 0; r == SP_OK && l < 2; l++) {
+		size_t len = lists[l] != NULL && json_object_is_type(lists[l],
+		    json_type_array) ? json_object_array_length(lists[l]) : 0;
+
+		for (i = 0; r == SP_OK && i < len; i++) {
+			json_object *tls = mem(json_object_array_get_idx(lists[l],
+			    i), "tls");
+			const char *ca = tls != NULL ? str(tls, "ca_bundle") : NULL;
+			char id[65];
+
+			if (ca == NULL || !has_revocation(tls))
+				continue;
+			if (sp_site_bundle_id(ca, id) != 0) {
+				r = SP_ERR_NOMEM;
+				break;
+			}
+			if (json_object_object_get_ex(seen, id, NULL))
+				continue;
+			json_object_object_add(seen, id, NULL);
+			if (n++ == 0)
+				fputs("revocation:\n", x->f);
+			snprintf(f1, sizeof(f1), "revocation-%zu-ca.pem", n);
+			snprintf(f2, sizeof(f2), "revocation-%zu-crl.pem", n);
+			fputs("  - ", x->f);
+			if ((r = kv_pem(x, "", tls, "ca_bundle", f1)) != 0 ||
+			    (r = kv_pem(x, "    ", tls, "crl", f2)) != 0)
+				break;
+			kv_flow(x->f, "    ", tls, "crl_urls");
+			kv_str(x->f, "    ", tls, "crl_expired");
+		}
+	}
+	json_object_put(seen);
+	return r;
 }
 
 typedef int (*item_fn)(struct exp *, json_object *);
@@ -366,6 +438,8 @@ export_doc(struct exp *x, json_object *doc, int64_t rev)
 	    "partners"), export_partner)) != 0 ||
 	    (r = export_list(x, "routes", mem(doc, "routes"),
 	    export_route)) != 0 ||
+	    (r = export_revocation(x, mem(mem(mods, "partner"), "partners"),
+	    mem(doc, "routes"))) != 0 ||
 	    (r = export_outgoing(x, mem(doc, "outgoing"))) != 0 ||
 	    (r = export_limits(x, mem(doc, "limits"))) != 0 ||
 	    (r = export_list(x, "log_ignore", mem(mem(mods, "log_ignore"),

@@ -16,7 +16,9 @@
 #include "api/blocks.h"
 #include "api/bodies.h"
 #include "api/decide.h"
+#include "api/oftp2.h"
 #include "api/ops.h"
+#include "api/panel.h"
 #include "api/pem.h"
 #include "api/pwhash.h"
 #include "core/err.h"
@@ -1028,12 +1030,28 @@ const struct api_route api_routes[] = {
 	{ "GET", "/v1/events", true, api_h_events_list },
 	{ "POST", "/v1/sessions", true, api_h_sessions_post },
 	{ "GET", "/v1/sessions", true, api_h_sessions_list },
+	{ "GET", "/v1/sessions/live", true, api_h_sessions_live },
+	{ "GET", "/metrics", true, api_h_metrics },
 	{ "POST", "/v1/status", true, api_h_status_post },
 	{ "GET", "/v1/status", true, api_h_status_get },
 	{ "POST", "/v1/decisions/ssid", true, api_h_decide_ssid },
+	{ "POST", "/v1/crls", true, api_h_crls_post },
+	{ "GET", "/v1/crls", true, api_h_crls_list },
 	{ "POST", "/v1/partners/*/online_block", true, api_h_online_block },
 	{ "DELETE", "/v1/partners/*/online_block", true, api_h_online_unblock },
 	{ "POST", "/v1/blocks", true, api_h_blocks_post },
 	{ "GET", "/v1/blocks", true, api_h_blocks_list },
+
+	{ "GET", "/v1/partners/*/oftp2", true, api_h_oftp2_get },
+	{ "PUT", "/v1/partners/*/oftp2", true, api_h_oftp2_set },
+	{ "GET", "/v1/partners/*/diagnose", true, api_h_diagnose },
+	/* The admin panel (panel.h): its files and its logins. */
+	{ "GET", "/", false, api_h_panel_file },
+	{ "GET", "/panel/*", false, api_h_panel_file },
+	{ "POST", "/v1/panel/login", false, api_h_panel_login },
+	{ "POST", "/v1/panel/logout", false, api_h_panel_logout },
+	{ "GET", "/v1/panel/session", false, api_h_panel_session },
+	{ "GET", "/v1/settings", true, api_h_settings },
+	{ "GET", "/v1/routes", true, api_h_routes_list },
 	{ NULL, NULL, false, NULL }
 };

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/panel.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
@@ -88,7 +89,25 @@ send_reply(struct MHD_Connection *c, struct api_reply *rp)
 	if (resp == NULL)
 		return MHD_NO;
 	if (rp->status != MHD_HTTP_NOT_MODIFIED && rp->status != 204)
-		MHD_add_response_header(resp, "Content-Type", "application/json");
+		MHD_add_response_header(resp, "Content-Type",
+		    rp->ctype ? rp->ctype : "application/json");
+	if (rp->cookie[0] != '\0')
+		MHD_add_response_header(resp, "Set-Cookie", rp->cookie);
+	if (rp->retry_after > 0) {
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u", rp->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	/* The panel's pages load nothing from another host and run no
+	 * inline script; the JSON answers get the same headers for free. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; "
+	    "img-src 'self'; connect-src 'self'; object-src 'none'; "
+	    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (rp->etag[0] != '\0')
 		MHD_add_response_header(resp, "ETag", rp->etag);
 	if (rp->allow[0] != '\0')
@@ -103,17 +122,18 @@ send_reply(struct MHD_Connection *c, struct api_reply *rp)
 
 /* 403 naming the token's role, also as a member for programs. */
 static void
-forbidden(struct api_reply *rp, const struct sp_api_token *tok,
+forbidden(struct api_reply *rp, const char *who, enum sp_role role,
     const char *method, const char *pattern)
 {
 	json_object *e;
 
-	api_error(rp, MHD_HTTP_FORBIDDEN, "forbidden", "token '%s' has role "
-	    "'%s', which may not %s %s", tok->name, sp_role_name(tok->role),
-	    method, pattern);
+	api_error(rp, MHD_HTTP_FORBIDDEN, "forbidden", "%s '%s' has role "
+	    "'%s', which may not %s %s", strncmp(who, "panel:", 6) == 0 ?
+	    "user" : "token", strncmp(who, "panel:", 6) == 0 ? who + 6 : who,
+	    sp_role_name(role), method, pattern);
 	if (rp->body != NULL && json_object_object_get_ex(rp->body, "error", &e))
 		json_object_object_add(e, "role",
-		    json_object_new_string(sp_role_name(tok->role)));
+		    json_object_new_string(sp_role_name(role)));
 }
 
 static void
@@ -124,7 +144,7 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	const struct sp_api_token *tok;
 	char arg[128], allow[64] = "";
 	const char *auth;
-	int path_known = 0;
+	int path_known = 0, r = 0;
 
 	for (rt = api_routes; rt->pattern != NULL; rt++) {
 		if (!match(rt->pattern, url, arg, sizeof(arg)))
@@ -152,17 +172,28 @@ dispatch(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	if (hit->auth) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
-		if ((tok = sp_api_tokens_check(&a->tokens, auth)) == NULL) {
-			api_error(rp, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-			    "missing or invalid bearer token");
+		/* Without a token, a panel login may stand in for one. */
+		if (auth == NULL &&
+		    (r = api_panel_auth(a, c, method, rq, rp)) < 0)
 			return;
+		if (r == 0) {
+			/* Tokens may be swapped by a SIGHUP reload meanwhile. */
+			pthread_mutex_lock(&a->tokmu);
+			tok = sp_api_tokens_check(&a->tokens, auth);
+			pthread_mutex_unlock(&a->tokmu);
+			if (tok == NULL) {
+				api_error(rp, MHD_HTTP_UNAUTHORIZED,
+				    "unauthorized", "missing or invalid bearer "
+				    "token");
+				return;
+			}
+			rq->token = tok->name;
+			rq->role = tok->role;
 		}
-		rq->token = tok->name;
-		rq->role = tok->role;
 		/* The table in surface.c, not the handler, decides: an
 		 * endpoint nobody listed there is admin-only. */
-		if (!sp_surface_allows(tok->role, method, hit->pattern + 1)) {
-			forbidden(rp, tok, method, hit->pattern);
+		if (!sp_surface_allows(rq->role, method, hit->pattern + 1)) {
+			forbidden(rp, rq->token, rq->role, method, hit->pattern);
 			return;
 		}
 	}

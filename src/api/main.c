@@ -20,8 +20,10 @@
 #include "api/api.h"
 #include "api/export.h"
 #include "api/ops.h"
+#include "api/panel.h"
 #include "api/pwhash.h"
 #include "api/site.h"
+#include "api/users.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/net.h"
@@ -38,6 +40,7 @@ usage(FILE *f)
 	    "       smartproxy-api --config api.yaml --check\n"
 	    "       smartproxy-api --check-site site.yaml\n"
 	    "       smartproxy-api --hash-token < token-file\n"
+	    "       smartproxy-api --config api.yaml --add-user NAME --role ROLE < password-file\n"
 	    "  -c, --config FILE     api.yaml (listen address, TLS, database, tokens)\n"
 	    "  -p, --port-file FILE  write the bound port to FILE once listening\n"
 	    "  -i, --import FILE     merge the site file FILE into the data model\n"
@@ -47,6 +50,9 @@ usage(FILE *f)
 	    "      --check           validate api.yaml and exit\n"
 	    "  -s, --check-site FILE validate the site file FILE and exit\n"
 	    "  -H, --hash-token      print the SHA-256 of the token read on stdin\n"
+	    "  -u, --add-user NAME   add (or change) the panel user NAME, its password\n"
+	    "                        the first line of stdin (10 to 256 characters)\n"
+	    "  -r, --role ROLE       with --add-user: admin (changes) or read (looks)\n"
 	    "  -V, --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n");
 }
@@ -102,6 +108,67 @@ write_port_file(const char *path, unsigned port)
 	if (fclose(f) != 0 || rename(tmp, path) != 0)
 		return SP_ERR_SYSTEM;
 	return SP_OK;
+}
+
+/* --add-user: the password is read from stdin, never from the command
+ * line (ps would show it), hashed, and stored with the role. */
+static int
+cmd_add_user(const struct sp_api_conf *conf, const char *name,
+    const char *rolename)
+{
+	char buf[SP_USER_PW_MAX + 3], hash[SP_PWHASH_TEXT_MAX];
+	char err[SP_BOOTSTRAP_ERR_MAX];
+	struct sp_store *st = NULL;
+	enum sp_role role;
+	size_t len;
+	int r;
+
+	if (sp_user_name_valid(name) != 0) {
+		fprintf(stderr, "smartproxy-api: a user name is 1 to %d of "
+		    "A-Z a-z 0-9 . _ @ -\n", SP_USER_NAME_MAX);
+		return 2;
+	}
+	if (rolename != NULL && strcmp(rolename, "admin") == 0)
+		role = SP_ROLE_ADMIN;
+	else if (rolename != NULL && strcmp(rolename, "read") == 0)
+		role = SP_ROLE_READ;
+	else {
+		fprintf(stderr, "smartproxy-api: --add-user needs --role admin "
+		    "or --role read\n");
+		return 2;
+	}
+	if (fgets(buf, sizeof(buf), stdin) == NULL) {
+		fprintf(stderr, "smartproxy-api: no password on stdin\n");
+		return 2;
+	}
+	len = strcspn(buf, "\r\n");
+	if (sp_user_password_valid(buf, len) != 0) {
+		explicit_bzero(buf, sizeof(buf));
+		fprintf(stderr, "smartproxy-api: a password is %d to %d "
+		    "printable ASCII characters\n", SP_USER_PW_MIN,
+		    SP_USER_PW_MAX);
+		return 2;
+	}
+	r = sp_pwhash_make(buf, len, 0, hash, sizeof(hash));
+	explicit_bzero(buf, sizeof(buf));
+	if (r != 0) {
+		fprintf(stderr, "smartproxy-api: cannot hash: %s\n",
+		    sp_strerror(r));
+		return 1;
+	}
+	if ((r = sp_store_open(conf->database, &st, err, sizeof(err))) != 0) {
+		fprintf(stderr, "smartproxy-api: %s\n", err);
+		return 1;
+	}
+	r = sp_store_user_set(st, name, role, hash);
+	if (r != 0)
+		fprintf(stderr, "smartproxy-api: cannot store the user: %s\n",
+		    sp_store_errmsg(st));
+	else
+		printf("panel user %s stored with role %s\n", name,
+		    sp_role_name(role));
+	sp_store_close(st);
+	return r == 0 ? 0 : 1;
 }
 
 static int
@@ -305,6 +372,40 @@ out:
 	return r == 0 ? 0 : 1;
 }
 
+/*
+ * SIGHUP: the token files again (all or nothing: a bad file keeps every
+ * token read before) and the log files reopened (logrotate); the process
+ * goes on in any case.
+ */
+static void
+reload(struct api *a)
+{
+	struct sp_api_tokens fresh, *r;
+	char err[512];
+	int nlog = sp_log_reopen();
+	const char *lf = nlog < 0 ? " FAILED (see stderr)" : "";
+
+	if (nlog < 0)
+		nlog = -nlog;
+	if (sp_api_tokens_load(a->conf, &fresh, err, sizeof(err)) != 0) {
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded, the %zu read before "
+		    "stay: %s; %d log file(s) reopened%s", a->tokens.n, err, nlog, lf);
+		return;
+	}
+	if ((r = realloc(a->retired, (a->nretired + 1) * sizeof(*r))) == NULL) {
+		sp_api_tokens_free(&fresh);
+		sp_log(SP_LOG_ERR, "api", "SIGHUP: tokens not reloaded: out of memory");
+		return;
+	}
+	a->retired = r;
+	pthread_mutex_lock(&a->tokmu);
+	a->retired[a->nretired++] = a->tokens;
+	a->tokens = fresh;
+	pthread_mutex_unlock(&a->tokmu);
+	sp_log(SP_LOG_NOTICE, "api", "SIGHUP: %zu token(s) reloaded; %d log file(s) reopened%s",
+	    fresh.n, nlog, lf);
+}
+
 static int
 cmd_export(const struct sp_api_conf *conf, const char *path)
 {
@@ -336,13 +437,14 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	struct sp_addr addr, bound;
 	char err[512], *cert = NULL, *key = NULL;
 	sigset_t sigs;
-	int fd = -1, sig, rc = 1;
+	int fd = -1, sig = 0, rc = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_cond_init(&a.cv, NULL);
 	pthread_mutex_init(&a.dbmu, NULL);
+	pthread_mutex_init(&a.tokmu, NULL);
 
 	/* Threads inherit this mask: only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -376,6 +478,7 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	if (api_watcher_start(&a, err, sizeof(err)) != 0 ||
 	    api_ops_start(&a, err, sizeof(err)) != 0 ||
 	    api_guard_start(&a, err, sizeof(err)) != 0 ||
+	    api_panel_start(&a, err, sizeof(err)) != 0 ||
 	    api_http_start(&a, fd, cert, key, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "api", "%s", err);
 		close(fd);
@@ -392,10 +495,8 @@ run(const struct sp_api_conf *conf, const char *port_file)
 	if (sp_notify_open() != 0)
 		sp_log(SP_LOG_WARN, "api", "NOTIFY_SOCKET: %s", strerror(errno));
 	sp_notify("READY=1");
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			break;
-	} while (sig == SIGHUP);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload(&a);
 	sp_log(SP_LOG_NOTICE, "api", "stopping (signal %d)", sig);
 	sp_notify("STOPPING=1");
 	rc = 0;
@@ -407,9 +508,14 @@ out:
 	pthread_mutex_unlock(&a.mu);
 	api_http_stop(&a);
 	api_guard_stop(&a);
+	api_panel_stop(&a);
 	api_ops_stop(&a);
 	sp_store_close(a.st);
 	sp_api_tokens_free(&a.tokens);
+	while (a.nretired > 0)
+		sp_api_tokens_free(&a.retired[--a.nretired]);
+	free(a.retired);
+	pthread_mutex_destroy(&a.tokmu);
 	free(cert);
 	free_secret(key);
 	free_secret(a.doc);
@@ -432,18 +538,20 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'C' },
 		{ "check-site", required_argument, NULL, 's' },
 		{ "hash-token", no_argument, NULL, 'H' },
+		{ "add-user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *port_file = NULL, *import = NULL,
-	    *check_site = NULL, *export = NULL;
+	    *check_site = NULL, *export = NULL, *add_user = NULL, *role = NULL;
 	bool replace = false, progress = false;
 	struct sp_api_conf conf;
 	char err[SP_BOOTSTRAP_ERR_MAX];
 	int ch, check = 0, hash = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:p:i:Rge:Cs:HVh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:p:i:Rge:Cs:Hu:r:Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config = optarg; break;
 		case 'p': port_file = optarg; break;
@@ -454,13 +562,16 @@ main(int argc, char **argv)
 		case 'C': check = 1; break;
 		case 's': check_site = optarg; break;
 		case 'H': hash = 1; break;
+		case 'u': add_user = optarg; break;
+		case 'r': role = optarg; break;
 		case 'V': printf("smartproxy-api %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc || (replace && import == NULL) ||
-	    (import != NULL && export != NULL)) {
+	    (import != NULL && export != NULL) ||
+	    (role != NULL && add_user == NULL)) {
 		usage(stderr);
 		return 2;
 	}
@@ -478,7 +589,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	if (import != NULL)
+	if (add_user != NULL)
+		rc = cmd_add_user(&conf, add_user, role);
+	else if (import != NULL)
 		rc = cmd_import(&conf, import, replace, progress);
 	else if (export != NULL)
 		rc = cmd_export(&conf, export);

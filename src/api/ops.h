@@ -24,6 +24,39 @@ int api_ops_start(struct api *a, char *err, size_t errlen);
 /* Stop both; safe when api_ops_start failed or never ran. */
 void api_ops_stop(struct api *a);
 
+/* Finished event-script runs by outcome (events.c), for /metrics. */
+enum api_run_outcome {
+	API_RUN_OK, API_RUN_FAILED, API_RUN_SIGNAL, API_RUN_TIMEOUT,
+	API_RUN_SPAWN_FAILED, API_RUN_NO_SCRIPT, API_RUN_OUTCOMES
+};
+extern const char *const api_run_outcome_names[API_RUN_OUTCOMES];
+void api_ops_runs(struct api *a, uint64_t out[API_RUN_OUTCOMES]);
+/* An event of the backend's own (the proxy went stale): recorded and given
+ * to the event script like a posted one. Returns the outcome word. */
+const char *api_event_raise(struct api *a, const char *type,
+    const char *severity, const char *message);
+
+/* live.c: the proxy's heartbeat, started and stopped by the two above
+ * (after the purge, which sets a->stopping). */
+int api_live_start(struct api *a, char *err, size_t errlen);
+void api_live_stop(struct api *a);
+/* A status report arrived now, announcing heartbeat_ms (0: none). */
+void api_live_note(struct api *a, int64_t heartbeat_ms);
+/*
+ * Freshness of the stored status `st` ({"received", "status"}): adds
+ * "stale" (true, false, or null when the client announces no heartbeat)
+ * and "age_ms" to st. Returns true when stale.
+ */
+bool api_live_judge(struct api *a, json_object *st);
+/* The same for one DMZ node's stored status ({"node", "received",
+ * "status"}), from its stored receive time (one second of slack). */
+bool api_live_judge_node(json_object *node);
+void api_h_sessions_live(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+/* metrics.c: GET /metrics (Prometheus text format). */
+void api_h_metrics(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+
 /* purge.c, started and stopped by the two above. */
 int api_purge_start(struct api *a, char *err, size_t errlen);
 void api_purge_stop(struct api *a);
@@ -40,6 +73,11 @@ void api_h_sessions_list(struct api *a, struct MHD_Connection *c,
 void api_h_status_post(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_status_get(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+/* crls.c: POST /v1/crls (the client's fetched CRLs), GET /v1/crls. */
+void api_h_crls_post(struct api *a, struct MHD_Connection *c,
+    struct api_req *rq, const char *arg, struct api_reply *out);
+void api_h_crls_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 void api_h_listeners_list(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);

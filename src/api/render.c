@@ -123,6 +123,17 @@ listener_row(sqlite3_stmt *s)
 		    sqlite3_column_int(s, 6)));
 	}
 	json_object_object_add(l, "tls", tls);
+	if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+		json_object *pp = json_object_new_object();
+
+		if (pp == NULL) {
+			json_object_put(l);
+			return NULL;
+		}
+		json_object_object_add(pp, "trusted", col_array(s, 7));
+		json_object_object_add(l, "proxy_protocol", pp);
+	} else
+		json_object_object_add(l, "proxy_protocol", NULL);
 	return l;
 }
 
@@ -357,7 +368,8 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 
 	if ((r = query_array(st, "SELECT name, address, tls, chain_pem, key_pem, "
 	    "require_client_cert, EXISTS (SELECT 1 FROM partners WHERE "
-	    "require_client_cert AND enabled) FROM listeners ORDER BY pos",
+	    "require_client_cert AND enabled), proxy_trusted FROM listeners "
+	    "ORDER BY pos",
 	    NULL, NULL, listener_row, &ls)) != 0 ||
 	    (r = query_array(st, "SELECT name, client_listen, partner_odette_id, "
 	    "partner_address, source_address, tls, ca_bundle, pins, "
@@ -366,6 +378,7 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 	    (r = sp_store_partners(st, &partners)) != 0 ||
 	    (r = sp_store_rules(st, &rules)) != 0 ||
 	    (r = render_limits(st, &limits)) != 0 ||
+	    (r = sp_store_render_revocation(st, routes, partners)) != 0 ||
 	    (r = render_modules(st, partners, rules, &mods)) != 0)
 		goto out;
 	json_object_object_add(doc, "listeners", json_object_get(ls));

@@ -32,6 +32,13 @@ api_h_sessions_post(struct api *a, struct MHD_Connection *c,
 		return;
 	if (body_verdict(sp_body_session(o, err, sizeof(err)), err, out) != 0)
 		goto done;
+	/*
+	 * The DMZ node the record comes from is the token its client used (one
+	 * client, one token per node: docs/deployment.md); whatever `node` the
+	 * DMZ wrote itself is replaced, since a DMZ must not name another.
+	 */
+	json_object_object_add(o, "node", rq->token != NULL ?
+	    json_object_new_string(rq->token) : NULL);
 	pthread_mutex_lock(&a->dbmu);
 	r = sp_store_session_add(a->st, o, rq->token, &id);
 	pthread_mutex_unlock(&a->dbmu);

@@ -46,6 +46,8 @@ struct sp_site_listener {
 	char *chain_pem;
 	char *key_pem;            /* secret; NULL with tls: key: inside */
 	bool require_client_cert;
+	bool proxy_protocol;      /* a PROXY header is required ... */
+	struct sp_strv proxy_trusted;  /* ... from these networks (CIDR, normalised) */
 };
 
 struct sp_site_partner {
@@ -78,6 +80,22 @@ struct sp_site_route {
 	char *client_key;         /* secret */
 };
 
+/*
+ * Revocation of one CA bundle (site file `revocation:`): the bundle is named
+ * by the same file a partner's or route's tls.ca_bundle names; the backend
+ * keys its CRLs by the SHA-256 of the bundle's text (sp_site_bundle_id).
+ */
+struct sp_site_revocation {
+	char *ca_bundle;          /* PEM */
+	char *crl;                /* PEM CRLs signed by a CA of it, or NULL */
+	struct sp_strv urls;      /* distribution points (http/https), may be empty */
+	bool fail_open;           /* crl_expired: fail_open (default fail_closed) */
+};
+
+#define SP_SITE_MAX_REVOCATIONS 256
+#define SP_SITE_MAX_URLS 8
+#define SP_SITE_URL_MAX 1024
+
 struct sp_site_rule {
 	char *description;
 	char *match;
@@ -95,6 +113,8 @@ enum {
 	SP_LIMIT_SESSION_MAX_MS,
 	SP_LIMIT_INSIDE_CONNECT_TIMEOUT_MS,
 	SP_LIMIT_LINGER_MS,
+	SP_LIMIT_MAX_UNVERIFIED,
+	SP_LIMIT_MAX_UNVERIFIED_PER_ADDRESS,
 	SP_LIMIT_COUNT
 };
 
@@ -118,6 +138,8 @@ struct sp_site {
 	unsigned limits_given;    /* bit i: limits[i] was in the file (a merge
 	                             import changes only those) */
 	char *outgoing_source;    /* outgoing.source_address, NULL: unset */
+	struct sp_site_revocation *revocations;
+	size_t nrevocations;
 	json_object *modules;     /* object: name -> object; never NULL after parse */
 };
 
@@ -154,6 +176,10 @@ void sp_site_free(struct sp_site *site);
 int sp_site_valid_odette_id(const char *s);
 /* "a.b.c.d/n", "v6/n" or a bare address; normalised into out. */
 int sp_site_cidr_normalise(const char *s, char *out, size_t outlen);
+/* An http:// or https:// URL of printable ASCII without spaces (0 / -1). */
+int sp_site_valid_url(const char *s);
+/* The id of a CA bundle: SHA-256 of its PEM text, 64 hex digits. */
+int sp_site_bundle_id(const char *pem, char out[65]);
 /* tls.bind and tls.bind_dn of a partner (bind NULL: the default, "cn"):
  * 0, or -1 with *why naming the member and the rule. */
 #define SP_SITE_BIND_DN_MAX 1024

@@ -1,7 +1,9 @@
 /*
  * status.c - POST/GET /v1/status: the latest proxy status as the client
  * reports it (connected or not, server address, Proxy ID, revision applied,
- * sessions), kept as one document that each report replaces (docs/api.md 5).
+ * sessions), kept as one document that each report replaces (docs/api.md 5),
+ * and one per DMZ node: the token its client reports with names the node.
+ * GET adds how fresh each is (live.c): "stale" and "age_ms".
  */
 #include "config.h"
 
@@ -13,6 +15,15 @@
 #include "api/store_ops.h"
 #include "core/err.h"
 #include "core/log.h"
+
+static int64_t
+sp_json_int64(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v != NULL ?
+	    json_object_get_int64(v) : 0;
+}
 
 void
 api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
@@ -34,6 +45,7 @@ api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "status", r);
 		goto done;
 	}
+	api_live_note(a, sp_json_int64(o, "heartbeat_ms"));
 	out->status = 204;
 done:
 	json_object_put(o);
@@ -43,23 +55,33 @@ void
 api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
     const char *arg, struct api_reply *out)
 {
-	json_object *st = NULL, *o;
+	json_object *st = NULL, *nodes = NULL, *o;
 	int64_t rev;
 	int r;
 
 	pthread_mutex_lock(&a->dbmu);
-	r = sp_store_status_get(a->st, &st);
+	if ((r = sp_store_status_get(a->st, &st)) == 0)
+		r = sp_store_node_status(a->st, &nodes);
 	pthread_mutex_unlock(&a->dbmu);
 	if (r != 0) {
+		json_object_put(st);
 		internal(out, "status", r);
 		return;
 	}
 	pthread_mutex_lock(&a->mu);
 	rev = a->rev;
 	pthread_mutex_unlock(&a->mu);
+	(void)api_live_judge(a, st);
+	if (nodes != NULL) {
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(nodes); i++)
+			(void)api_live_judge_node(json_object_array_get_idx(nodes, i));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_int64(rev));
 	json_object_object_add(o, "proxy", st);
+	json_object_object_add(o, "nodes", nodes);
 	out->status = 200;
 	out->body = o;
 }

@@ -124,7 +124,25 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 5) { ALTER ...; user_version = 5 }`. */
+	/* Version 5: revocation per CA bundle and the CRLs kept (store_crl.c). */
+	if (version < 5) {
+		if (sp_store_exec(st, sp_store_schema_v5) != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
+			goto sqlerr;
+	}
+	/*
+	 * Version 6: the listeners' PROXY protocol balancers (JSON array or
+	 * NULL); the status of each DMZ node, by the token its client uses.
+	 */
+	if (version < 6) {
+		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
+		    "proxy_trusted TEXT") != 0 ||
+		    sp_store_exec(st, "CREATE TABLE node_status (token TEXT "
+		    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 7) { ALTER ...; user_version = 7 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;
@@ -388,26 +406,38 @@ upsert_listener(struct sp_store *st, const struct sp_site_listener *l,
     struct sp_store_tally *t)
 {
 	sqlite3_stmt *s;
+	char *trusted = NULL;
 	int r;
 
 	if ((r = tally(row_exists(st, "SELECT 1 FROM listeners WHERE name = ?1",
 	    l->name), t)) != 0)
 		return r;
+	/* proxy_trusted: JSON array of the balancers' networks, or NULL (no
+	 * PROXY protocol); written on insert and on update alike. */
+	if (l->proxy_protocol && (trusted = strv_json(&l->proxy_trusted)) == NULL)
+		return SP_ERR_NOMEM;
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
-	    "address, tls, chain_pem, key_pem, require_client_cert) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+	    "address, tls, chain_pem, key_pem, require_client_cert, "
+	    "proxy_trusted) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
 	    "address = excluded.address, tls = excluded.tls, "
 	    "chain_pem = excluded.chain_pem, key_pem = excluded.key_pem, "
-	    "require_client_cert = excluded.require_client_cert", -1, &s,
-	    NULL) != SQLITE_OK)
+	    "require_client_cert = excluded.require_client_cert, "
+	    "proxy_trusted = excluded.proxy_trusted", -1, &s,
+	    NULL) != SQLITE_OK) {
+		free(trusted);
 		return SP_ERR_SYSTEM;
+	}
 	if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
 	    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
 	    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
-	    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK) {
+	    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK ||
+	    bind_text(s, 7, trusted)) {
+		free(trusted);
 		sqlite3_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
+	free(trusted);
 	return step_done(s);
 }
 
@@ -607,6 +637,7 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, bool replace,
 		goto fail;
 	}
 	if ((r = write_site(st, site, replace, stats)) != 0 ||
+	    (r = sp_store_import_revocation(st, site, replace)) != 0 ||
 	    (r = sp_store_bump(st, rev)) != 0)
 		goto fail;
 	if (sp_store_exec(st, "COMMIT") != 0) {

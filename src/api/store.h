@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 4
+#define SP_STORE_SCHEMA_VERSION 6
 
 struct sp_store;
 
@@ -111,6 +111,20 @@ int sp_store_rule_add(struct sp_store *st, const struct sp_site_rule *ru,
 int sp_store_rule_get(struct sp_store *st, int64_t id, json_object **obj);
 /* SP_ERR_NOT_FOUND when unknown. */
 int sp_store_rule_remove(struct sp_store *st, int64_t id, int64_t *rev);
+
+/* ---- revocation (store_crl.c) ---- */
+/*
+ * A CRL (PEM, exactly one) from `source` (a URL, "site file", a token name):
+ * stored for every CA bundle of a partner or route whose CA signed it, unless
+ * the stored CRL of its issuer is as new. *stored: something changed (then
+ * *rev is the new revision, else the current one). SP_ERR_CONFIG with one
+ * line in err when no bundle's CA signed it or it is no CRL.
+ */
+int sp_store_crl_add(struct sp_store *st, const char *pem, const char *source,
+    bool *stored, int64_t *rev, char *err, size_t errlen);
+/* [{"ca_bundle_sha256", "issuer", "this_update", "next_update", "number",
+ *   "source", "received"}...] */
+int sp_store_crls(struct sp_store *st, json_object **arr);
 
 /* The last SQLite message of this connection (for logs). */
 const char *sp_store_errmsg(struct sp_store *st);

@@ -5,9 +5,11 @@
 #ifndef SP_API_STORE_INT_H
 #define SP_API_STORE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
+#include <json-c/json.h>
 
 struct sp_store {
 	sqlite3 *db;       /* owned */
@@ -17,5 +19,16 @@ struct sp_store {
 int sp_store_exec(struct sp_store *st, const char *sql);
 /* Inside a write transaction: increment the revision, return the new one. */
 int sp_store_bump(struct sp_store *st, int64_t *rev);
+
+/* store_crl.c: schema version 6, and the parts of import and render. */
+struct sp_site;
+extern const char sp_store_schema_v5[];
+/* Inside the import's transaction; replace drops the entries the site does
+ * not name, a merge keeps them (a bundle the site names is replaced). */
+int sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
+    bool replace);
+/* Add tls.crl, tls.crl_urls, tls.crl_expired where a tls has a ca_bundle. */
+int sp_store_render_revocation(struct sp_store *st, json_object *routes,
+    json_object *partners);
 
 #endif

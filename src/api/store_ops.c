@@ -240,6 +240,7 @@ int
 sp_store_status_set(struct sp_store *st, const char *doc, const char *token)
 {
 	sqlite3_stmt *s;
+	int rc;
 
 	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO status VALUES "
 	    "(1, " NOW_SQL ", ?1, ?2)", -1, &s, NULL) != SQLITE_OK)
@@ -248,7 +249,51 @@ sp_store_status_set(struct sp_store *st, const char *doc, const char *token)
 		sqlite3_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
+	if ((rc = finish(s)) != 0)
+		return rc;
+	/* And per node (the reporting token), so several DMZ nodes stay apart. */
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO node_status VALUES "
+	    "(?1, " NOW_SQL ", ?2)", -1, &s, NULL) != SQLITE_OK)
+		return SP_ERR_SYSTEM;
+	if (bind_opt(s, 1, token ? token : "") || bind_opt(s, 2, doc)) {
+		sqlite3_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
 	return finish(s);
+}
+
+int
+sp_store_node_status(struct sp_store *st, json_object **arr)
+{
+	sqlite3_stmt *s;
+	json_object *a, *o, *doc;
+	int rc;
+
+	if ((a = json_object_new_array()) == NULL)
+		return SP_ERR_NOMEM;
+	if (sqlite3_prepare_v2(st->db, "SELECT token, received, doc FROM "
+	    "node_status ORDER BY token", -1, &s, NULL) != SQLITE_OK) {
+		json_object_put(a);
+		return SP_ERR_SYSTEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		doc = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+		if ((o = json_object_new_object()) == NULL) {
+			json_object_put(doc);
+			continue;
+		}
+		add_col(o, s, 0, "node");
+		add_col(o, s, 1, "received");
+		json_object_object_add(o, "status", doc);
+		json_object_array_add(a, o);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		json_object_put(a);
+		return SP_ERR_SYSTEM;
+	}
+	*arr = a;
+	return SP_OK;
 }
 
 int

@@ -54,6 +54,8 @@ int sp_store_events(struct sp_store *st, const char *since, int limit,
 /* The latest status document (replaces the previous one). */
 int sp_store_status_set(struct sp_store *st, const char *doc,
     const char *token);
+/* *arr: [{"node": token name, "received", "status": {...}}], one per node. */
+int sp_store_node_status(struct sp_store *st, json_object **arr);
 /* *obj: {"received", "reported_by", "status": {...}} or NULL if none yet. */
 int sp_store_status_get(struct sp_store *st, json_object **obj);
 

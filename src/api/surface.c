@@ -24,6 +24,10 @@ const struct sp_surface_line sp_surface[] = {
 	{ "POST", "v1/partners", 0, SP_DMZ_NONE },
 	{ "PUT", "v1/partners/*", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/partners/*", 0, SP_DMZ_NONE },
+	/* The OFTP2 module's per-partner switches and what would admit a refusal. */
+	{ "GET", "v1/partners/*/oftp2", READ, SP_DMZ_NONE },
+	{ "PUT", "v1/partners/*/oftp2", 0, SP_DMZ_NONE },
+	{ "GET", "v1/partners/*/diagnose", READ, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/disable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/enable", 0, SP_DMZ_NONE },
 	{ "POST", "v1/partners/*/online_block", 0, SP_DMZ_NONE },
@@ -34,6 +38,10 @@ const struct sp_surface_line sp_surface[] = {
 	/* Brake blocks the partner module reports through the client. */
 	{ "GET", "v1/blocks", READ, SP_DMZ_NONE },
 	{ "POST", "v1/blocks", PROXY, SP_DMZ_POST },
+	/* CRLs the client fetched from distribution points, posted with its
+	 * own token: not a thing the DMZ may say. */
+	{ "GET", "v1/crls", READ, SP_DMZ_NONE },
+	{ "POST", "v1/crls", PROXY, SP_DMZ_NONE },
 	{ "GET", "v1/rules", READ, SP_DMZ_NONE },
 	{ "POST", "v1/rules", 0, SP_DMZ_NONE },
 	{ "DELETE", "v1/rules/*", 0, SP_DMZ_NONE },
@@ -42,6 +50,13 @@ const struct sp_surface_line sp_surface[] = {
 	{ "GET", "v1/sessions", READ, SP_DMZ_NONE },
 	{ "POST", "v1/sessions", PROXY, SP_DMZ_POST },
 	{ "GET", "v1/status", READ, SP_DMZ_NONE },
+	/* api.yaml's event script and panel settings: no secret in them. */
+	{ "GET", "v1/settings", READ, SP_DMZ_NONE },
+	/* Routes of the document without their private keys. */
+	{ "GET", "v1/routes", READ, SP_DMZ_NONE },
+	{ "GET", "v1/sessions/live", READ, SP_DMZ_NONE },
+	/* Prometheus scrapes with a `read` token; the DMZ opens no port. */
+	{ "GET", "metrics", READ, SP_DMZ_NONE },
 	/* The client's own report: the DMZ must not speak for it. */
 	{ "POST", "v1/status", PROXY, SP_DMZ_NONE },
 	{ "POST", "v1/decisions/ssid", PROXY, SP_DMZ_ASK },

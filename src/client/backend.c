@@ -47,8 +47,29 @@ struct ask {
 	struct sp_buf reply;
 };
 
+/* A request of the client's own (CRL fetches and what it posts for them). */
+struct job {
+	struct job *next;
+	CURL *easy;
+	backend_job_done *done;
+	void *arg;
+};
+
+/* A document the client itself posts (backend_own_post): its own token, its
+ * own path, one attempt; not the server's queue. */
+struct own {
+	struct client *cl;
+	char *path;
+	char *body;
+	struct curl_slist *headers;
+	struct sp_buf reply;
+	backend_own_done *done;
+	void *arg;
+};
+
 struct backend {
 	struct client *cl;
+	struct job *jobs;
 	CURLM *multi;
 	CURL *easy;
 	CURL *post_easy;              /* one POST in flight at a time, in order */
@@ -77,6 +98,7 @@ static void backend_done(struct backend *be, CURLcode res);
 static void post_done(struct backend *be, CURLcode res);
 static void post_next(struct backend *be);
 static void ask_done(struct backend *be, CURL *easy, CURLcode res);
+static bool job_done(struct backend *be, CURL *easy, CURLcode res);
 
 static void
 on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
@@ -100,7 +122,7 @@ on_fd(struct sp_loop *loop, int fd, unsigned events, void *arg)
 			post_done(be, m->data.result);
 		else if (m->easy_handle == be->easy)
 			backend_done(be, m->data.result);
-		else
+		else if (!job_done(be, m->easy_handle, m->data.result))
 			ask_done(be, m->easy_handle, m->data.result);
 	}
 }
@@ -240,6 +262,7 @@ take_config(struct backend *be)
 		cl->revision = rev;
 		sp_log(SP_LOG_NOTICE, "config", "backend revision %lld received", rev);
 		routes_apply(cl, doc);
+		crl_config_changed(cl);
 		control_config_changed(cl);
 	}
 	be->failures = 0;
@@ -370,6 +393,18 @@ post_retry_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	post_next(arg);
 }
 
+/* Request latency for the metrics; the config long poll waits on purpose
+ * and is left out. */
+static void
+note_latency(struct backend *be, CURL *easy, bool ok)
+{
+	curl_off_t us = 0;
+
+	if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &us) != CURLE_OK || us < 0)
+		us = 0;
+	backend_latency_note(be->cl, (uint64_t)us / 1000, ok);
+}
+
 static void
 post_done(struct backend *be, CURLcode res)
 {
@@ -377,6 +412,7 @@ post_done(struct backend *be, CURLcode res)
 	long status = 0;
 
 	curl_easy_getinfo(be->post_easy, CURLINFO_RESPONSE_CODE, &status);
+	note_latency(be, be->post_easy, res == CURLE_OK && status >= 200 && status < 300);
 	curl_multi_remove_handle(be->multi, be->post_easy);
 	be->posting = false;
 	if (p == NULL)
@@ -401,6 +437,12 @@ post_done(struct backend *be, CURLcode res)
 	post_next(be);
 }
 
+size_t
+backend_pending(struct client *cl)
+{
+	return cl->be != NULL ? cl->be->nposts : 0;
+}
+
 void
 backend_post(struct client *cl, const char *path, const char *body)
 {
@@ -412,6 +454,21 @@ backend_post(struct client *cl, const char *path, const char *body)
 	if (!api_path_ok(path)) {
 		sp_log(SP_LOG_WARN, "backend", "server asked to POST to '%.60s': refused", path);
 		return;
+	}
+	/* Each status report replaces the previous one: while the backend is
+	 * away, heartbeats must not pile up in front of events and audits.
+	 * The head is left alone while in flight (curl reads its body). */
+	if (strcmp(path, "v1/status") == 0) {
+		for (p = be->posting && be->posts != NULL ? be->posts->next : be->posts;
+		    p != NULL; p = p->next) {
+			char *b;
+
+			if (strcmp(p->path, path) != 0 || (b = strdup(body)) == NULL)
+				continue;
+			free(p->body);
+			p->body = b;
+			return;
+		}
 	}
 	if (be->nposts >= POSTS_MAX) {
 		sp_log(SP_LOG_ERR, "backend", "backend unreachable and %d documents waiting: dropped one for %s",
@@ -484,8 +541,10 @@ ask_done(struct backend *be, CURL *easy, CURLcode res)
 	if (a == NULL)
 		return;
 	be->nasks--;
-	if (res == CURLE_OK) {
+	if (res == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	note_latency(be, easy, status >= 200 && status < 300);
+	if (res == CURLE_OK) {
 		/* Answer text for the module: NUL-terminated, bounded. */
 		if (sp_buf_put_u8(&a->reply, 0) != 0)
 			status = -1;
@@ -533,6 +592,146 @@ backend_ask(struct client *cl, long long id, const char *path, const char *body)
 	curl_multi_add_handle(be->multi, a->easy);
 }
 
+/* ---- the client's own requests ---- */
+
+static struct job *
+job_take(struct backend *be, CURL *easy)
+{
+	struct job **pp, *j;
+
+	for (pp = &be->jobs; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->easy == easy) {
+			j = *pp;
+			*pp = j->next;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+static bool
+job_done(struct backend *be, CURL *easy, CURLcode res)
+{
+	struct job *j = job_take(be, easy);
+
+	if (j == NULL)
+		return false;
+	curl_multi_remove_handle(be->multi, easy);
+	j->done(be->cl, easy, (int)res, j->arg);
+	free(j);
+	return true;
+}
+
+int
+backend_run(struct client *cl, void *easy, backend_job_done *done, void *arg)
+{
+	struct backend *be = cl->be;
+	struct job *j;
+
+	if (be == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+		return SP_ERR_NOMEM;
+	j->easy = easy;
+	j->done = done;
+	j->arg = arg;
+	j->next = be->jobs;
+	be->jobs = j;
+	if (curl_multi_add_handle(be->multi, easy) != CURLM_OK) {
+		be->jobs = j->next;
+		free(j);
+		return SP_ERR_SYSTEM;
+	}
+	return SP_OK;
+}
+
+void
+backend_abort(struct client *cl, void *easy)
+{
+	struct backend *be = cl->be;
+	struct job *j;
+
+	if (be != NULL && (j = job_take(be, easy)) != NULL) {
+		curl_multi_remove_handle(be->multi, easy);
+		free(j);
+	}
+}
+
+static size_t
+on_own_body(char *p, size_t size, size_t nmemb, void *userp)
+{
+	struct own *o = userp;
+	size_t n = size * nmemb;
+
+	return sp_buf_put(&o->reply, p, n) == 0 ? n : 0;
+}
+
+static void
+own_free(struct own *o)
+{
+	curl_slist_free_all(o->headers);
+	free(o->path);
+	free(o->body);
+	sp_buf_free(&o->reply);
+	free(o);
+}
+
+static void
+own_done(struct client *cl, void *easy, int res, void *arg)
+{
+	struct own *o = arg;
+	long status = -1;
+
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (sp_buf_put_u8(&o->reply, 0) != 0)
+			status = -1;
+	} else {
+		sp_log(SP_LOG_WARN, "backend", "POST %s failed: %s", o->path,
+		    curl_easy_strerror((CURLcode)res));
+	}
+	curl_easy_cleanup(easy);
+	if (o->done != NULL)
+		o->done(cl, status, status >= 0 ? (const char *)sp_buf_ptr(&o->reply) : NULL,
+		    o->arg);
+	own_free(o);
+}
+
+int
+backend_own_post(struct client *cl, const char *path, const char *json,
+    backend_own_done *done, void *arg)
+{
+	struct backend *be = cl->be;
+	struct own *o;
+	CURL *easy = NULL;
+	char url[2048];
+
+	if (be == NULL || !api_path_ok(path) || (o = calloc(1, sizeof(*o))) == NULL)
+		return SP_ERR_INVALID;
+	o->cl = cl;
+	o->done = done;
+	o->arg = arg;
+	sp_buf_init(&o->reply, ASK_BODY_MAX);
+	if ((o->path = strdup(path)) == NULL || (o->body = strdup(json)) == NULL ||
+	    (o->headers = auth_headers(be, true)) == NULL ||
+	    (easy = curl_easy_init()) == NULL) {
+		own_free(o);
+		return SP_ERR_NOMEM;
+	}
+	snprintf(url, sizeof(url), "%s%s", be->root, path);
+	easy_common(be, easy, (long)cl->conf.backend.timeout);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, o->headers);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, o->body);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(o->body));
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_own_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, o);
+	if (backend_run(cl, easy, own_done, o) != SP_OK) {
+		curl_easy_cleanup(easy);
+		own_free(o);
+		return SP_ERR_NOMEM;
+	}
+	return SP_OK;
+}
+
 static int
 read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 {
@@ -558,6 +757,21 @@ read_token(const char *path, char *out, size_t n, char *err, size_t errlen)
 		return SP_ERR_CONFIG;
 	}
 	return SP_OK;
+}
+
+int
+backend_reload_token(struct client *cl, char *err, size_t errlen)
+{
+	struct backend *be = cl->be;
+	char tok[TOKEN_MAX];
+	int r;
+
+	if (be == NULL)
+		return SP_ERR_INVALID;
+	if ((r = read_token(cl->conf.backend.token_file, tok, sizeof(tok), err, errlen)) == 0)
+		memcpy(be->token, tok, sizeof(tok));
+	explicit_bzero(tok, sizeof(tok));
+	return r;
 }
 
 int
@@ -627,6 +841,18 @@ backend_stop(struct client *cl)
 	while (be->asks != NULL) {
 		curl_multi_remove_handle(be->multi, be->asks->easy);
 		ask_free(be->asks);
+	}
+	/* Owners of jobs stopped first (crl_stop); what is left is our own. */
+	while (be->jobs != NULL) {
+		struct job *j = be->jobs;
+
+		be->jobs = j->next;
+		curl_multi_remove_handle(be->multi, j->easy);
+		if (j->done == own_done) {
+			curl_easy_cleanup(j->easy);
+			own_free(j->arg);
+		}
+		free(j);
 	}
 	if (be->multi != NULL && be->easy != NULL)
 		curl_multi_remove_handle(be->multi, be->easy);

@@ -9,6 +9,7 @@
 #ifndef SP_CLIENT_H
 #define SP_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -22,6 +23,10 @@
 /* Output buffer bound of a pipe's connections (allocated lazily). */
 #define SP_PIPE_OUT_MAX (512u * 1024)
 
+/* Backend request latency buckets (ms), heartbeat.c. */
+#define BACKEND_BUCKETS 11
+extern const unsigned backend_buckets_ms[BACKEND_BUCKETS];
+
 struct backend;
 struct ckeys;
 struct pipe;
@@ -32,6 +37,7 @@ enum ctl_state { CTL_IDLE, CTL_CONNECTING, CTL_HELLO, CTL_UP };
 struct client {
 	struct sp_loop *loop;
 	struct sp_client_conf conf;
+	const char *conf_path;         /* argv's: SIGHUP re-reads its logging */
 	struct sp_identity id;
 	struct sp_addr server_addr;
 	struct sp_addr inside_addr;
@@ -54,6 +60,7 @@ struct client {
 	long long applied;             /* revision the server acknowledged, or -1 */
 
 	struct backend *be;
+	struct crl_fetch *crl;
 
 	/* server requests refused by dmz.c, not yet reported as an event */
 	unsigned long dmz_refused;
@@ -62,12 +69,31 @@ struct client {
 	struct sp_timer dmz_timer;
 
 	struct ckeys *keyless;         /* listener keys held here (keyless.c) */
+	/* heartbeat (heartbeat.c) and the client's own counters */
+	struct sp_timer hb_timer;
+	bool hb_waiting;               /* live_get sent, no answer yet */
+	json_object *live;             /* the server's last checked snapshot */
+	uint64_t tunnel_connects;      /* control connections that came up */
+	bool stopping;                 /* the last report says "not connected" */
+	uint64_t be_count, be_sum_ms, be_failures;
+	uint64_t be_counts[BACKEND_BUCKETS];  /* per bucket, not cumulative */
 
 	struct pipe *pipes;
 	unsigned npipes;
 	struct route_listener *routes;
 	size_t nroutes;
+	bool draining;                 /* SIGTERM: see sig.c */
 };
+
+/* sig.c: SIGHUP reloads, SIGTERM/SIGINT drains (see sig.c). */
+struct client_sig {
+	struct client *cl;
+	int fd;                        /* signalfd, owned */
+	struct sp_timer poll;          /* draining: has the last pipe closed? */
+	struct sp_timer drain;         /* draining: drain_timeout */
+};
+int client_signals_start(struct client *cl, const sigset_t *mask, struct client_sig *cs);
+void client_signals_stop(struct client_sig *cs);
 
 /* control.c */
 void control_start(struct client *cl);
@@ -79,13 +105,33 @@ int control_send(struct client *cl, json_object *msg);
 /* backend.c */
 int backend_start(struct client *cl, char *err, size_t errlen);
 void backend_stop(struct client *cl);
+/* SIGHUP: read backend.token_file again; on error the old token stays. */
+int backend_reload_token(struct client *cl, char *err, size_t errlen);
 /* POST a document for the backend (queued, in order): the client's own, or
  * one of the server's that dmz_post() let through. */
 void backend_post(struct client *cl, const char *path, const char *body);
 /* POST a question from the server; its answer goes back as an "answer" message. */
 void backend_ask(struct client *cl, long long id, const char *path, const char *body);
+/* Documents still waiting to be posted. */
+size_t backend_pending(struct client *cl);
 /* Answer question `id` of the server (status -1: not asked, body NULL). */
 void backend_answer(struct client *cl, long long id, long status, const char *body);
+
+/* heartbeat.c: the status report (POST /v1/status) and its timer. */
+void heartbeat_start(struct client *cl);
+void heartbeat_stop(struct client *cl);
+/* Report now; `event` says why ("connected", "heartbeat", ...). */
+void status_report(struct client *cl, const char *event);
+/* The server's answer to live_get (the message; not taken). */
+void heartbeat_live(struct client *cl, json_object *msg);
+/* The control connection went: forget the snapshot. */
+void heartbeat_lost(struct client *cl);
+/* On the way out: report "stopping" (not connected) and give the backend
+ * up to GOODBYE_MS to take it, so status says so at once, not only after
+ * three periods. */
+void heartbeat_goodbye(struct client *cl);
+/* One finished backend request (POST or question), for the histogram. */
+void backend_latency_note(struct client *cl, uint64_t ms, bool ok);
 
 /* dmz.c: the server's requests for the backend, checked against the DMZ
  * surface (src/api/surface.h) before backend_post / backend_ask. */
@@ -101,6 +147,27 @@ void keyless_free(struct client *cl);
 void keyless_check_config(struct client *cl, json_object *config, long long revision);
 /* A "sign" request of the server: answered with a signature or a refusal. */
 void keyless_sign(struct client *cl, json_object *msg);
+/*
+ * The client's own requests, on the backend's curl loop (never the server's:
+ * what the DMZ asks goes through backend_post/backend_ask above).
+ * backend_run: `easy` (a CURL *, set up by the caller) runs; done() is called
+ * once with its CURLcode, then the caller owns `easy` again (clean it up).
+ * backend_abort: take it back without done().
+ * backend_own_post: POST `json` to <backend>/<path> with our token, once;
+ * done (may be NULL) gets the HTTP status (-1: none) and body.
+ */
+typedef void backend_job_done(struct client *cl, void *easy, int res, void *arg);
+typedef void backend_own_done(struct client *cl, long status, const char *body, void *arg);
+int backend_run(struct client *cl, void *easy, backend_job_done *done, void *arg);
+void backend_abort(struct client *cl, void *easy);
+int backend_own_post(struct client *cl, const char *path, const char *json,
+    backend_own_done *done, void *arg);
+
+/* crl.c: fetch the CRLs of the configuration's CA bundles */
+int crl_start(struct client *cl);
+/* A new configuration: its CA bundles and distribution points. */
+void crl_config_changed(struct client *cl);
+void crl_stop(struct client *cl);
 
 /* pipe.c */
 void pipe_open(struct client *cl, uint64_t session, const char *listener);

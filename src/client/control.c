@@ -65,28 +65,25 @@ client_server_pinned(struct client *cl, struct sp_conn *c)
 	return true;
 }
 
-/* Tell the backend how the proxy stands (docs/api.md, v1/status). */
+/*
+ * The DMZ node this client serves went away: an event, so the backend's
+ * event script hears of it (with several DMZ nodes behind a balancer the
+ * partners still get through, and nobody would notice otherwise).
+ */
 static void
-report_status(struct client *cl, const char *event)
+report_node_lost(struct client *cl, const char *why)
 {
-	json_object *doc = json_object_new_object();
-	char t[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	json_object *ev = json_object_new_object();
+	char msg[300];
 
-	gmtime_r(&now, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_object_add(doc, "time", json_object_new_string(t));
-	json_object_object_add(doc, "event", json_object_new_string(event));
-	json_object_object_add(doc, "connected", json_object_new_boolean(cl->ctl_state == CTL_UP));
-	json_object_object_add(doc, "server", json_object_new_string(cl->server_text));
-	json_object_object_add(doc, "proxy_id", json_object_new_string(cl->conf.server.proxy_id));
-	json_object_object_add(doc, "client_key_id", json_object_new_string(cl->id.key_id));
-	json_object_object_add(doc, "revision_backend", cl->config ? json_object_new_int64(cl->revision) : NULL);
-	json_object_object_add(doc, "revision_applied", cl->applied >= 0 ? json_object_new_int64(cl->applied) : NULL);
-	json_object_object_add(doc, "sessions", json_object_new_int((int)cl->npipes));
-	backend_post(cl, "v1/status", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
-	json_object_put(doc);
+	snprintf(msg, sizeof(msg), "DMZ node %s (Proxy ID %.16s...) lost: %s; its running "
+	    "sessions ended, reconnecting", cl->server_text, cl->conf.server.proxy_id, why);
+	json_object_object_add(ev, "type", json_object_new_string("node_lost"));
+	json_object_object_add(ev, "severity", json_object_new_string("crit"));
+	json_object_object_add(ev, "message", json_object_new_string(msg));
+	json_object_object_add(ev, "source_address", json_object_new_string(cl->server_text));
+	backend_post(cl, "v1/events", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+	json_object_put(ev);
 }
 
 static void
@@ -120,7 +117,9 @@ ctl_drop(struct client *cl, const char *why)
 		sp_log(SP_LOG_WARN, "tunnel", "control connection to %s lost: %s", cl->server_text, why);
 		cl->ctl_state = CTL_IDLE;
 		cl->applied = -1;
-		report_status(cl, "disconnected");
+		heartbeat_lost(cl);
+		status_report(cl, "disconnected");
+		report_node_lost(cl, why);
 		sp_notify_status("control connection to %s lost, reconnecting", cl->server_text);
 	} else
 		sp_log(SP_LOG_WARN, "tunnel", "cannot connect to %s: %s", cl->server_text, why);
@@ -181,12 +180,13 @@ handle(struct client *cl, json_object *msg)
 		}
 		cl->ctl_state = CTL_UP;
 		cl->ctl_failures = 0;
+		cl->tunnel_connects++;
 		sp_log(SP_LOG_NOTICE, "tunnel", "connected to server %s (Proxy ID %s)", cl->server_text,
 		    cl->conf.server.proxy_id);
 		sp_timer_start(cl->loop, &cl->ctl_timer, PING_EVERY_MS);
 		push_config(cl);
 		warm_start(cl);
-		report_status(cl, "connected");
+		status_report(cl, "connected");
 		/* The service is ready when the DMZ can reach the inside. */
 		sp_notify("READY=1");
 		sp_notify_status("connected to server %s", cl->server_text);
@@ -205,14 +205,16 @@ handle(struct client *cl, json_object *msg)
 		    sp_json_str(msg, "body", "{}"));
 	} else if (strcmp(type, "backend_post") == 0) {
 		dmz_post(cl, sp_json_str(msg, "path", ""), sp_json_str(msg, "body", "{}"));
+	} else if (strcmp(type, "live") == 0) {
+		heartbeat_live(cl, msg);
 	} else if (strcmp(type, "config_ack") == 0) {
 		cl->applied = sp_json_int(msg, "revision", -1);
 		sp_log(SP_LOG_NOTICE, "config", "server applied revision %lld", cl->applied);
-		report_status(cl, "config_applied");
+		status_report(cl, "config_applied");
 	} else if (strcmp(type, "config_nak") == 0) {
 		sp_log(SP_LOG_ERR, "config", "server refused revision %lld: %s",
 		    sp_json_int(msg, "revision", -1), sp_json_str(msg, "error", "?"));
-		report_status(cl, "config_refused");
+		status_report(cl, "config_refused");
 	} else if (strcmp(type, "pong") != 0) {
 		sp_log(SP_LOG_DEBUG, "tunnel", "ignoring message of type '%s'", type);
 	}
@@ -366,6 +368,7 @@ control_stop(struct client *cl)
 		free(cl->ctl);
 		cl->ctl = NULL;
 	}
+	cl->ctl_state = CTL_IDLE;   /* nothing is pushed, nothing re-dials */
 	sp_buf_free(&cl->ctl_in);
 	sp_defer_cancel(cl->loop, &cl->ctl_reap);
 	free(cl->ctl_dead);

@@ -35,17 +35,6 @@ usage(FILE *f)
 	    "  -h, --help          print this help and exit\n");
 }
 
-static void
-on_signal(struct sp_loop *loop, int fd, unsigned events, void *arg)
-{
-	struct signalfd_siginfo si;
-
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		sp_log(SP_LOG_NOTICE, "core", "signal %u: stopping", si.ssi_signo);
-		sp_loop_stop(loop);
-	}
-}
-
 static int
 hostport(const struct sp_hostport *hp, struct sp_addr *a, char *text, size_t n)
 {
@@ -69,8 +58,9 @@ main(int argc, char **argv)
 	const char *conf_path = DEFAULT_CONF;
 	bool pairing_line = false, check = false, created;
 	char err[1024], text[SP_ADDR_TEXT + 64], host[256];
+	struct client_sig sig;
 	sigset_t mask;
-	int c, sfd = -1, rc = 1;
+	int c, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:pVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -86,12 +76,17 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	sp_signals_block(&mask, false);
+	sp_signals_block(&mask, true);
 	if (check)
 		return sp_bootstrap_check(conf_path, &sp_client_schema);
 
 	memset(&cl, 0, sizeof(cl));
-	if (sp_client_conf_load(conf_path, &cl.conf, err, sizeof(err)) != 0) {
+	memset(&sig, 0, sizeof(sig));
+	cl.conf_path = conf_path;
+	/* Checked before any connection, as --check does. */
+	if ((pairing_line ? sp_client_conf_load(conf_path, &cl.conf, err, sizeof(err)) :
+	    sp_bootstrap_load_checked(conf_path, &sp_client_schema, &cl.conf, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -140,7 +135,7 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_WARN, "core", "NOTIFY_SOCKET: %s", strerror(errno));
 	if (sp_loop_new(&cl.loop) != 0)
 		goto out;
-	if (sp_signals_watch(cl.loop, &mask, on_signal, &cl, &sfd) != 0)
+	if (client_signals_start(&cl, &mask, &sig) != 0)
 		goto out;
 	if (backend_start(&cl, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "backend", "%s", err);
@@ -148,21 +143,26 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dmz_start(&cl);
+	if (crl_start(&cl) != 0)
+		goto out;
 	control_start(&cl);
+	heartbeat_start(&cl);
 	sp_log(SP_LOG_NOTICE, "core", "smartproxy-client %s: server %s, inside %s:%u", PACKAGE_VERSION,
 	    cl.server_text, cl.conf.inside.address.host, cl.conf.inside.address.port);
 	rc = sp_loop_run(cl.loop) == 0 ? 0 : 1;
 	sp_notify("STOPPING=1");
+	heartbeat_goodbye(&cl);
 out:
 	if (cl.loop != NULL) {
 		routes_close(&cl);
 		pipes_close_all(&cl);
+		heartbeat_stop(&cl);
 		control_stop(&cl);
 		dmz_stop(&cl);
+		crl_stop(&cl);
 		backend_stop(&cl);
 		sp_loop_once(cl.loop, 0);
-		if (sfd >= 0)
-			close(sfd);
+		client_signals_stop(&sig);
 		sp_loop_free(cl.loop);
 	}
 	json_object_put(cl.config);

@@ -63,6 +63,9 @@ routes_close(struct client *cl)
 void
 routes_apply(struct client *cl, json_object *config)
 {
+	/* Draining: a new revision opens no listener again. */
+	if (cl->draining)
+		return;
 	json_object *routes = sp_json_get(config, "routes", json_type_array);
 	size_t n = routes ? json_object_array_length(routes) : 0, i, j;
 	struct route_listener *nr = n ? calloc(n, sizeof(*nr)) : NULL;

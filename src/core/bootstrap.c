@@ -36,6 +36,7 @@ struct sp_bs_ctx {
 	/* the section a finish hook is looking at */
 	const struct sp_yaml_node *map;
 	unsigned line;
+	bool verify;               /* run the sections' verify hooks */
 };
 
 /* ---- error lines ---- */
@@ -580,25 +581,31 @@ decode_section(struct sp_bs_ctx *ctx, const struct sp_bs_section *sec,
 		if (r != 0)
 			return r;
 	}
-	if (sec->finish != NULL) {
-		ctx->map = map;
-		ctx->line = line;
-		return sec->finish(obj, ctx);
-	}
+	ctx->map = map;
+	ctx->line = line;
+	if (sec->finish != NULL && (r = sec->finish(obj, ctx)) != 0)
+		return r;
+	if (ctx->verify && sec->verify != NULL)
+		return sec->verify(obj, ctx);
 	return SP_OK;
 }
 
 /* ---- finish-hook errors ---- */
 
-/* Follow "a.b[2].c" from `n`; returns the line of the deepest key found. */
+/*
+ * Follow "a.b[2].c" from `n`; returns the line of the deepest key found and
+ * sets *found when the whole path was there.
+ */
 static unsigned
-line_of(const struct sp_yaml_node *n, const char *rel, unsigned line)
+line_of(const struct sp_yaml_node *n, const char *rel, unsigned line,
+    bool *found)
 {
 	char seg[64];
 	size_t len, i;
 	unsigned long idx;
 	char *end;
 
+	*found = false;
 	while (n != NULL && *rel != '\0') {
 		len = strcspn(rel, ".[");
 		if (len > 0) {
@@ -627,7 +634,17 @@ line_of(const struct sp_yaml_node *n, const char *rel, unsigned line)
 		if (*rel == '.')
 			rel++;
 	}
+	*found = n != NULL && *rel == '\0';
 	return line;
+}
+
+bool
+sp_bs_given(struct sp_bs_ctx *ctx, const char *rel)
+{
+	bool found;
+
+	line_of(ctx->map, rel, ctx->line, &found);
+	return found;
 }
 
 int
@@ -636,12 +653,13 @@ sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
 	char msg[SP_BOOTSTRAP_ERR_MAX];
 	unsigned line;
 	size_t old;
+	bool found;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	line = line_of(ctx->map, rel, ctx->line);
+	line = line_of(ctx->map, rel, ctx->line, &found);
 	old = rel[0] == '[' ? path_push(ctx, "%s", rel) :
 	    path_push_key(ctx, rel);
 	err_key(ctx, line, "%s", msg);
@@ -709,9 +727,10 @@ sp_bootstrap_free(const struct sp_bs_schema *schema, void *obj)
 
 /* ---- entry points ---- */
 
-int
-sp_bootstrap_parse(const char *name, const void *data, size_t len,
-    const struct sp_bs_schema *schema, void *out, char *err, size_t errlen)
+static int
+parse(const char *name, const void *data, size_t len,
+    const struct sp_bs_schema *schema, void *out, char *err, size_t errlen,
+    bool verify)
 {
 	static const struct sp_yaml_limits lim = {
 		SP_BOOTSTRAP_MAX_DEPTH, SP_BOOTSTRAP_MAX_NODES
@@ -726,6 +745,7 @@ sp_bootstrap_parse(const char *name, const void *data, size_t len,
 	ctx.file = name;
 	ctx.err = err;
 	ctx.errlen = errlen;
+	ctx.verify = verify;
 	if (errlen > 0)
 		err[0] = '\0';
 	if (len > SP_BOOTSTRAP_MAX_SIZE)
@@ -754,8 +774,15 @@ sp_bootstrap_parse(const char *name, const void *data, size_t len,
 }
 
 int
-sp_bootstrap_load(const char *path, const struct sp_bs_schema *schema,
-    void *out, char *err, size_t errlen)
+sp_bootstrap_parse(const char *name, const void *data, size_t len,
+    const struct sp_bs_schema *schema, void *out, char *err, size_t errlen)
+{
+	return parse(name, data, len, schema, out, err, errlen, false);
+}
+
+static int
+load(const char *path, const struct sp_bs_schema *schema, void *out,
+    char *err, size_t errlen, bool verify)
 {
 	struct sp_bs_ctx ctx;
 	struct stat st;
@@ -799,11 +826,25 @@ sp_bootstrap_load(const char *path, const struct sp_bs_schema *schema,
 			break;
 		len += (size_t)n;
 	}
-	r = sp_bootstrap_parse(path, data, len, schema, out, err, errlen);
+	r = parse(path, data, len, schema, out, err, errlen, verify);
 out:
 	free(data);
 	close(fd);
 	return r;
+}
+
+int
+sp_bootstrap_load(const char *path, const struct sp_bs_schema *schema,
+    void *out, char *err, size_t errlen)
+{
+	return load(path, schema, out, err, errlen, false);
+}
+
+int
+sp_bootstrap_load_checked(const char *path, const struct sp_bs_schema *schema,
+    void *out, char *err, size_t errlen)
+{
+	return load(path, schema, out, err, errlen, true);
 }
 
 int
@@ -817,7 +858,7 @@ sp_bootstrap_check(const char *path, const struct sp_bs_schema *schema)
 		fprintf(stderr, "%s: out of memory\n", path);
 		return 2;
 	}
-	r = sp_bootstrap_load(path, schema, obj, err, sizeof(err));
+	r = sp_bootstrap_load_checked(path, schema, obj, err, sizeof(err));
 	sp_bootstrap_free(schema, obj);
 	free(obj);
 	if (r != 0) {

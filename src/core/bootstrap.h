@@ -85,6 +85,13 @@ struct sp_bs_section {
 	void (*init)(void *obj);
 	/* After decoding: cross-key rules; report with sp_bs_fail() (optional). */
 	int (*finish)(void *obj, struct sp_bs_ctx *ctx);
+	/*
+	 * Only for sp_bootstrap_load_checked(), after finish: what the values
+	 * mean on this host (users, directories, files and their modes, module
+	 * ABI); report with sp_bs_fail() (optional). Kept apart from finish so
+	 * that a file can be parsed (tests, fuzzers) on a host it is not for.
+	 */
+	int (*verify)(void *obj, struct sp_bs_ctx *ctx);
 };
 
 struct sp_bs_schema {
@@ -101,19 +108,29 @@ struct sp_bs_schema {
 int sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* For verify hooks: true when `rel` is written in the file (not a default). */
+bool sp_bs_given(struct sp_bs_ctx *ctx, const char *rel);
+
 /* ---- generic entry points ---- */
 
 /* Read and decode a file; `out` points at a struct of schema->size bytes. */
 int sp_bootstrap_load(const char *path, const struct sp_bs_schema *schema,
     void *out, char *err, size_t errlen);
+/*
+ * Read, decode and run the verify hooks: what a daemon calls before it opens
+ * any socket, and what --check runs. Errors as above.
+ */
+int sp_bootstrap_load_checked(const char *path,
+    const struct sp_bs_schema *schema, void *out, char *err, size_t errlen);
 /* Same from memory; `name` stands for the file in error lines. */
 int sp_bootstrap_parse(const char *name, const void *data, size_t len,
     const struct sp_bs_schema *schema, void *out, char *err, size_t errlen);
 void sp_bootstrap_free(const struct sp_bs_schema *schema, void *obj);
 
 /*
- * --check mode: validate `path`; print "ok" on stdout and return 0, or print
- * the error line on stderr and return 2. The caller exits with the result.
+ * --check mode: load `path` with sp_bootstrap_load_checked(); print "ok" on
+ * stdout and return 0, or print the error line on stderr and return 2. The
+ * caller exits with the result.
  */
 int sp_bootstrap_check(const char *path, const struct sp_bs_schema *schema);
 
@@ -140,7 +157,13 @@ struct sp_server_conf {
 	char *pairing_file;
 	char *user;
 	char *chroot;     /* NULL: no chroot */
+	/*
+	 * NULL, or the numeric host every partner listener of a revision binds
+	 * on instead of the revision's own (several DMZ nodes, one revision).
+	 */
+	char *partner_host;
 	int seccomp;      /* enum sp_sandbox_mode (core/sandbox.h) */
+	int drain_timeout; /* s: SIGTERM lets sessions finish this long */
 	struct sp_module_conf *modules;  /* chain order */
 	size_t nmodules;
 	struct sp_log_conf logging;
@@ -156,6 +179,7 @@ struct sp_client_conf {
 		char *token_file;
 		char *ca_file;           /* NULL: system trust store */
 		int timeout;             /* seconds */
+		int heartbeat;           /* seconds between status reports */
 	} backend;
 	struct {
 		struct sp_hostport address;
@@ -166,7 +190,12 @@ struct sp_client_conf {
 		char **keys;             /* NULL, or listener, key source, ...:
 		                            a PEM file (0600) or a pkcs11: URL */
 	} keyless;
+	struct {
+		int refresh;             /* seconds between fetches of a CRL; 0: 3600 */
+		char *ca_file;           /* for https distribution points; NULL: system */
+	} crl;
 	char *state_dir;
+	int drain_timeout;       /* s: SIGTERM lets sessions finish this long */
 	struct sp_log_conf logging;
 };
 
@@ -176,6 +205,7 @@ extern const struct sp_bs_section sp_bs_logging_section;
 extern const struct sp_bs_schema sp_server_schema;
 extern const struct sp_bs_schema sp_client_schema;
 
+/* Parse only; a daemon about to start calls sp_bootstrap_load_checked(). */
 static inline int
 sp_server_conf_load(const char *path, struct sp_server_conf *c, char *err,
     size_t errlen)
@@ -189,6 +219,7 @@ sp_server_conf_free(struct sp_server_conf *c)
 	sp_bootstrap_free(&sp_server_schema, c);
 }
 
+/* Parse only; a daemon about to start calls sp_bootstrap_load_checked(). */
 static inline int
 sp_client_conf_load(const char *path, struct sp_client_conf *c, char *err,
     size_t errlen)

@@ -17,7 +17,9 @@
 #include <smartproxy/module.h>
 
 #include "core/bootstrap.h"
+#include "core/bootstrap_verify.h"
 #include "core/err.h"
+#include "core/net.h"
 #include "core/sandbox.h"
 
 /* ---- logging (shared) ---- */
@@ -131,6 +133,7 @@ target_finish(void *obj, struct sp_bs_ctx *ctx)
 static const struct sp_bs_section target_section = {
 	.keys = target_keys, .item_size = sizeof(struct sp_log_target_conf),
 	.init = target_init, .finish = target_finish,
+	.verify = sp_bsv_log_target,
 };
 
 #define LOGC(f) offsetof(struct sp_log_conf, f)
@@ -204,7 +207,7 @@ module_finish(void *obj, struct sp_bs_ctx *ctx)
 
 static const struct sp_bs_section module_section = {
 	.keys = module_keys, .item_size = sizeof(struct sp_module_conf),
-	.finish = module_finish,
+	.finish = module_finish, .verify = sp_bsv_module,
 };
 
 #define SRV(f) offsetof(struct sp_server_conf, f)
@@ -236,8 +239,12 @@ static const struct sp_bs_key server_keys[] = {
 	{ .name = "user", .type = SP_BS_STRING, .offset = SRV(user),
 	  .max = 32, .def = SP_DEFAULT_USER },
 	{ .name = "chroot", .type = SP_BS_PATH, .offset = SRV(chroot) },
+	{ .name = "partner_host", .type = SP_BS_STRING,
+	  .offset = SRV(partner_host), .max = 45 },
 	{ .name = "seccomp", .type = SP_BS_ENUM, .offset = SRV(seccomp),
 	  .values = seccomp_values, .def = "enforce" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = SRV(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },
@@ -250,8 +257,13 @@ static int
 server_finish(void *obj, struct sp_bs_ctx *ctx)
 {
 	const struct sp_server_conf *c = obj;
+	struct sp_addr a;
 	char rel[40];
 	size_t i, j;
+
+	if (c->partner_host != NULL && sp_addr_parse_host(c->partner_host, &a) != 0)
+		return sp_bs_fail(ctx, "partner_host",
+		    "expected a numeric IPv4 or IPv6 address, got \"%s\"", c->partner_host);
 
 	for (i = 1; i < c->nmodules; i++)
 		for (j = 0; j < i; j++)
@@ -265,7 +277,7 @@ server_finish(void *obj, struct sp_bs_ctx *ctx)
 }
 
 static const struct sp_bs_section server_section = {
-	.keys = server_keys, .finish = server_finish,
+	.keys = server_keys, .finish = server_finish, .verify = sp_bsv_server,
 };
 
 const struct sp_bs_schema sp_server_schema = {
@@ -299,6 +311,9 @@ static const struct sp_bs_key client_backend_keys[] = {
 	{ .name = "ca_file", .type = SP_BS_PATH, .offset = IN(backend, ca_file) },
 	{ .name = "timeout", .type = SP_BS_INT, .offset = IN(backend, timeout),
 	  .min = 1, .max = 600, .def = "30" },
+	/* The backend calls the proxy stale after three periods without one. */
+	{ .name = "heartbeat", .type = SP_BS_INT, .offset = IN(backend, heartbeat),
+	  .min = 1, .max = 300, .def = "10" },
 	{ .name = NULL }
 };
 
@@ -329,6 +344,18 @@ static const struct sp_bs_section client_keyless_section = {
 	.keys = client_keyless_keys,
 };
 
+/* crl: how smartproxy-client fetches CRLs from distribution points. */
+static const struct sp_bs_key client_crl_keys[] = {
+	{ .name = "refresh", .type = SP_BS_INT, .offset = IN(crl, refresh),
+	  .min = 1, .max = 86400, .def = "3600" },
+	{ .name = "ca_file", .type = SP_BS_PATH, .offset = IN(crl, ca_file) },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section client_crl_section = {
+	.keys = client_crl_keys,
+};
+
 static const struct sp_bs_key client_keys[] = {
 	{ .name = "server", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(server), .section = &client_server_section },
@@ -338,15 +365,19 @@ static const struct sp_bs_key client_keys[] = {
 	  .offset = CLI(inside), .section = &client_inside_section },
 	{ .name = "keyless", .type = SP_BS_SECTION, .offset = CLI(keyless),
 	  .section = &client_keyless_section },
+	{ .name = "crl", .type = SP_BS_SECTION, .offset = CLI(crl),
+	  .section = &client_crl_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),
 	  .def = SP_LOCALSTATEDIR "/lib/smartproxy-client" },
+	{ .name = "drain_timeout", .type = SP_BS_INT,
+	  .offset = CLI(drain_timeout), .min = 0, .max = 86400, .def = "300" },
 	{ .name = "logging", .type = SP_BS_SECTION, .offset = CLI(logging),
 	  .section = &sp_bs_logging_section },
 	{ .name = NULL }
 };
 
 static const struct sp_bs_section client_section = {
-	.keys = client_keys,
+	.keys = client_keys, .verify = sp_bsv_client,
 };
 
 const struct sp_bs_schema sp_client_schema = {

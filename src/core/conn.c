@@ -96,8 +96,15 @@ handshake_result(struct sp_conn *c, int r)
 		return;
 	}
 	/* Our side failed (a signature that did not come, say): tell the peer
-	 * with an alert rather than a bare close. Best effort, non-blocking. */
-	(void)gnutls_alert_send_appropriate(c->tls, r);
+	 * with an alert rather than a bare close. Best effort, non-blocking.
+	 * One alert per connection: a handshake that fails never reaches
+	 * finish_shutdown, so close_alert (the alert an open session ends
+	 * with) is sent here if the owner set one, else the error's own. */
+	if (c->close_alert != 0)
+		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL,
+		    (gnutls_alert_description_t)c->close_alert);
+	else
+		(void)gnutls_alert_send_appropriate(c->tls, r);
 	fail(c, SP_ERR_TLS, "handshake", gnutls_strerror(r));
 }
 
@@ -288,7 +295,11 @@ static void
 finish_shutdown(struct sp_conn *c)
 {
 	if (c->tls != NULL) {
-		int r = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+		/* A fatal alert tells the peer why (certificate_revoked); it ends
+		 * the TLS session as close_notify would. */
+		int r = c->close_alert != 0 ?
+		    gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, (gnutls_alert_description_t)c->close_alert) :
+		    gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
 			update_interest(c);
 			return;

@@ -64,6 +64,8 @@ struct sp_conn {
 	void (*hs_release)(void *);
 	void *hs_arg;
 	uint64_t bytes_in, bytes_out;
+	unsigned close_alert;     /* 0: close_notify; else the fatal alert
+	                           * sp_conn_shutdown() sends instead */
 };
 
 /*
@@ -108,7 +110,8 @@ void sp_conn_want_read(struct sp_conn *c, bool on);
 static inline void sp_conn_set_out_max(struct sp_conn *c, size_t max)
 { c->out.max = max > c->out.len ? max : c->out.len; }
 
-/* Flush output, say goodbye (TLS close_notify), then report FINISHED. */
+/* Flush output, say goodbye (TLS close_notify, or c->close_alert), then
+ * report FINISHED. */
 void sp_conn_shutdown(struct sp_conn *c);
 /* Release fd and TLS now. Safe to call twice. */
 void sp_conn_close(struct sp_conn *c);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "core/log.h"
+#include "core/log_burst.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -72,8 +73,9 @@ static struct {
 	size_t nsinks;
 	sp_log_clock_fn clock;
 	int in_hook;      /* >0 while a filter or sink runs */
+	int in_burst;     /* >0 while a burst summary is written */
 } L = { &default_target, 1, 0, SP_LOG_INFO, { { 0, 0 } }, 0,
-	{ { 0, 0 } }, 0, NULL, 0 };
+	{ { 0, 0 } }, 0, NULL, 0, 0 };
 
 static const char *const level_names[] = {
 	"DEBUG", "INFO", "NOTICE", "WARN", "ERR", "CRIT"
@@ -116,6 +118,46 @@ now(struct timespec *ts)
 		L.clock(ts);
 	else if (clock_gettime(CLOCK_REALTIME, ts) != 0)
 		ts->tv_sec = ts->tv_nsec = 0;
+}
+
+/* ---- security lines of one source, summarised (log_burst.h) ---- */
+
+static void
+burst_report(const char *src, const char *event, unsigned suppressed, unsigned window_s,
+    void *arg)
+{
+	char n[16];
+
+	snprintf(n, sizeof(n), "%u", suppressed);
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "suppressed" }, { "src", src },
+	    { "of", event }, { "count", n }), "%u more from %s in %u s: %s", suppressed, src,
+	    window_s, event[0] != '\0' ? event : "-");
+}
+
+/* Write the summaries of windows that ended; false when this record is a
+ * security line of a source past its first lines in the window. */
+static bool
+burst_admit(const struct timespec *ts, const char *category,
+    const struct sp_log_field *fields)
+{
+	int64_t ms = (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+	const char *src = NULL, *event = NULL;
+	bool write = true;
+
+	L.in_burst++;
+	sp_log_burst_expire(ms, burst_report, NULL);
+	if (strcmp(category, "security") == 0) {
+		for (; fields != NULL && fields->key != NULL; fields++) {
+			if (strcmp(fields->key, "src") == 0)
+				src = fields->value;
+			else if (strcmp(fields->key, "event") == 0)
+				event = fields->value;
+		}
+		if (src != NULL)
+			write = sp_log_burst_admit(src, event, ms);
+	}
+	L.in_burst--;
+	return write;
 }
 
 int
@@ -514,9 +556,11 @@ sp_log_emitv(int level, const char *category, const char *func,
 	/* Filters only lower levels, so this early exit is safe. */
 	if (level < L.min_level)
 		return;
-	format_msg(msg, fmt, ap);
 	memset(&rec, 0, sizeof(rec));
 	now(&rec.ts);
+	if (L.in_burst == 0 && !burst_admit(&rec.ts, category, fields))
+		return;
+	format_msg(msg, fmt, ap);
 	rec.level = rec.orig_level = level;
 	rec.category = category;
 	rec.func = func;
@@ -537,6 +581,15 @@ sp_log_emitv(int level, const char *category, const char *func,
 			    sizeof(lines[k]));
 		target_write(t, &rec, lines[k], lens[k]);
 	}
+}
+
+void
+sp_log_tick(void)
+{
+	struct timespec ts;
+
+	now(&ts);
+	burst_admit(&ts, "", NULL);
 }
 
 void
@@ -701,6 +754,40 @@ sp_log_configure(const struct sp_log_conf *conf)
 	return SP_OK;
 }
 
+int
+sp_log_reopen(void)
+{
+	struct timespec ts;
+	struct target *t;
+	char day[11];
+	size_t i;
+	int nfd, done = 0, failed = 0;
+
+	now(&ts);
+	day_of(ts.tv_sec, day);
+	for (i = 0; i < L.n; i++) {
+		t = &L.t[i];
+		if (t->type != SP_LOG_TARGET_FILE)
+			continue;
+		if ((nfd = file_open_day(t, day)) < 0) {
+			t->failing = 0;   /* report this one, even after an earlier */
+			file_failed(t, day, errno);
+			t->retry_at = ts.tv_sec + 1;
+			failed++;
+			continue;
+		}
+		if (t->fd >= 0) {
+			(void)dup3(nfd, t->fd, O_CLOEXEC);
+			close(nfd);
+		} else
+			t->fd = nfd;
+		t->failing = 0;
+		file_opened(t, day, ts.tv_sec);
+		done++;
+	}
+	return failed > 0 ? -failed : done;
+}
+
 void
 sp_log_reset(void)
 {
@@ -716,4 +803,5 @@ sp_log_reset(void)
 	L.min_level = default_target.level;
 	L.nfilters = L.nsinks = 0;
 	L.clock = NULL;
+	sp_log_burst_reset();
 }

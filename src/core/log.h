@@ -119,8 +119,30 @@ struct sp_log_conf {
  */
 int sp_log_configure(const struct sp_log_conf *conf);
 
+/*
+ * Reopen every file target's current file by its name, for SIGHUP after a
+ * logrotate moved it away: a new file of that name is created through the
+ * directory handle kept since start (so it works in a chroot). The new
+ * descriptor replaces the old one with dup3(), so another thread writing at
+ * that moment writes to one file or the other, never to a closed or reused
+ * descriptor. Returns how many files were reopened, or the negative count of
+ * those that could not be (reported on stderr; retried at the next write).
+ */
+int sp_log_reopen(void);
+
 /* Back to the initial state: stderr, text, INFO; no filters, sinks or clock. */
 void sp_log_reset(void);
+
+/*
+ * Security lines (category "security" with a "src" field) are summarised per
+ * source and event after the first SP_LOG_BURST_FIRST in a window of 10 s
+ * (core/log_burst.h): the rest are counted, and when the window has ended
+ * one line "N more from ADDR in 10 s: EVENT" (event=suppressed) is written, at the
+ * next record or at the next sp_log_tick(). smartproxy-server calls
+ * sp_log_tick() once a second so a summary never waits for the next record
+ * (the other programs write no security lines with a source).
+ */
+void sp_log_tick(void);
 
 /* Names used in configuration and in lines: "debug".."crit" / "DEBUG".."CRIT". */
 int sp_log_level_from_name(const char *name, int *level);

@@ -3,9 +3,11 @@
 libsmartproxy_la_SOURCES += \
 	src/core/log.c src/core/log.h \
 	src/core/log_line.c src/core/log_line.h \
+	src/core/log_burst.c src/core/log_burst.h \
 	src/core/yaml.c src/core/yaml.h \
 	src/core/bootstrap.c src/core/bootstrap.h \
-	src/core/bootstrap_conf.c
+	src/core/bootstrap_conf.c \
+	src/core/bootstrap_verify.c src/core/bootstrap_verify.h
 
 check_PROGRAMS += tests/unit/check_log tests/unit/check_bootstrap
 TESTS += tests/unit/check_log tests/unit/check_bootstrap
@@ -14,8 +16,10 @@ tests_unit_check_log_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_check_log_LDADD = $(SP_CHECK_LIBS)
 tests_unit_check_bootstrap_SOURCES = tests/unit/check_bootstrap.c
 tests_unit_check_bootstrap_CFLAGS = $(SP_CHECK_CFLAGS) \
-	-DSP_BOOTSTRAP_DATA=\"$(abs_top_srcdir)/tests/unit/data/bootstrap\"
+	-DSP_BOOTSTRAP_DATA=\"$(abs_top_srcdir)/tests/unit/data/bootstrap\" \
+	-DSP_TEST_MODDIR=\"$(abs_top_builddir)/tests/unit/modules/$(LT_OBJDIR_NAME)\"
 tests_unit_check_bootstrap_LDADD = $(SP_CHECK_LIBS)
+EXTRA_tests_unit_check_bootstrap_DEPENDENCIES = $(SP_TESTMODS)
 EXTRA_DIST += tests/unit/data/bootstrap
 
 # Fuzz target: parse + validate a bootstrap file from memory.

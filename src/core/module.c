@@ -219,6 +219,20 @@ open_one(const struct sp_module_spec *spec, const char *moduledir,
 	return SP_OK;
 }
 
+int
+sp_module_probe(const struct sp_module_spec *spec, const char *moduledir,
+    char *err, size_t errlen)
+{
+	struct sp_module_inst mi;
+	int r;
+
+	memset(&mi, 0, sizeof(mi));
+	r = open_one(spec, moduledir != NULL ? moduledir : SP_MODULEDIR, &mi,
+	    err, errlen);
+	inst_free(&mi);
+	return r;
+}
+
 /* fini() the first `n` modules of the set in reverse order and free them all. */
 static void
 unwind(struct sp_module_set *set, size_t initialised)

@@ -82,6 +82,14 @@ int sp_modules_load(const struct sp_module_spec *specs, size_t n,
     const char *moduledir, const struct sp_host *host,
     struct sp_module_set **out, char *err, size_t errlen);
 
+/*
+ * Open one module and check its descriptor as sp_modules_load() would, then
+ * close it again: no init(), nothing stays loaded (--check and the start-up
+ * checks). 0 or the codes of sp_modules_load(), the line in `err`.
+ */
+int sp_module_probe(const struct sp_module_spec *spec, const char *moduledir,
+    char *err, size_t errlen);
+
 /* fini() in reverse order, dlclose(), free. NULL is fine. */
 void sp_modules_unload(struct sp_module_set *set);
 

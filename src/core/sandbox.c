@@ -318,6 +318,8 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 		__NR_statx,
 #endif
 		__NR_lseek,
+		/* SIGHUP: a reopened log file takes the old descriptor's number */
+		__NR_dup3,
 		/* time, sleeping, threads, signals, exit */
 		__NR_clock_getres, __NR_clock_nanosleep, __NR_nanosleep,
 		__NR_sched_yield, __NR_set_robust_list, __NR_rseq,

@@ -74,6 +74,27 @@ int oftp2_sth_put(struct sp_buf *out, size_t oeb_len);
 int oftp2_parse(const uint8_t *oeb, size_t len, unsigned tol,
     struct oftp2_cmd *cmd, struct oftp2_err *err);
 
+/*
+ * oftp2_parse_dev: the same, and names what the parse admitted without
+ * refusing it: the tolerances of `tol` it used (OFTP2_TOL_* bits) and the
+ * deviations it always admits (OFTP2_DEV_*). Filled on success and failure.
+ */
+#define OFTP2_DEV_NFIELD 4
+struct oftp2_dev {
+	unsigned bits;                         /* OFTP2_TOL_* | OFTP2_DEV_* */
+	const char *field[OFTP2_DEV_NFIELD];   /* the first field of each bit,
+	                                          static; NULL after the last */
+	unsigned field_bit[OFTP2_DEV_NFIELD];
+};
+
+int oftp2_parse_dev(const uint8_t *oeb, size_t len, unsigned tol,
+    struct oftp2_cmd *cmd, struct oftp2_err *err, struct oftp2_dev *dev);
+
+/* The stable token of one deviation bit ("lf_trailer"), NULL if unknown. */
+const char *oftp2_dev_rule(unsigned bit);
+/* The field recorded for a bit, "-" if none. */
+const char *oftp2_dev_field(const struct oftp2_dev *dev, unsigned bit);
+
 /* Build flags. */
 #define OFTP2_BUILD_STH  (1u << 0)   /* prefix the OEB with its STH */
 

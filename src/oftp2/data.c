@@ -28,6 +28,14 @@ oftp2_data_next(struct sp_rd *rd, bool compression, struct oftp2_subrec *sr,
 		    OFTP2_ESID_INVALID_DATA, OFTP2_DATA, "DATABUF",
 		    1 + sp_rd_pos(rd), "compressed subrecord (header 0x%02x) "
 		    "but compression was not negotiated", h);
+	/* A repetition of nothing stands for no octets and carries one: no
+	 * encoder makes it (RFC 5024 §7.3: a compressed subrecord repeats
+	 * its octet `count` times), so it is malformed, not empty. */
+	if (sr->cf && sr->count == 0)
+		return oftp2_err_set(err, SP_ERR_PROTOCOL,
+		    OFTP2_ESID_INVALID_DATA, OFTP2_DATA, "DATABUF",
+		    1 + sp_rd_pos(rd), "compressed subrecord (header 0x%02x) "
+		    "with count 0", h);
 	n = sr->cf ? 1 : sr->count;
 	if (sp_rd_bytes(&at, n, &sr->ptr) != 0)
 		return oftp2_err_set(err, SP_ERR_PROTOCOL,

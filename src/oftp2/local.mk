@@ -15,7 +15,8 @@ liboftp2_la_SOURCES = \
 	src/oftp2/negotiate.c \
 	src/oftp2/data.c \
 	src/oftp2/data_enc.c \
-	src/oftp2/reason.c
+	src/oftp2/reason.c \
+	src/oftp2/deviation.c
 
 # Unit tests of the codec. liboftp2.la first: it needs libsmartproxy's
 # buf/err, which SP_CHECK_LIBS brings.

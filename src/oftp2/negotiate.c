@@ -38,9 +38,13 @@ oftp2_negotiate(const struct oftp2_ssid *in, const struct oftp2_ssid *re,
     struct oftp2_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	if (in->level != OFTP2_LEVEL_OFTP2 || re->level != OFTP2_LEVEL_OFTP2)
+	/* RFC 5024 §5.3.2: future levels are higher and the lowest level of
+	 * the two is selected, so an initiator may offer more than 5; the
+	 * responder of an OFTP 2.0 session answers 5. */
+	if (in->level < OFTP2_LEVEL_OFTP2 || re->level != OFTP2_LEVEL_OFTP2)
 		return fail(err, OFTP2_ESID_MODE, "SSIDLEV", 1,
-		    "both sides must speak OFTP 2.0 (level 5)");
+		    "the initiator must offer level 5 or above and the "
+		    "responder answer 5 (OFTP 2.0)");
 	if (in->sdeb < OFTP2_SDEB_MIN || re->sdeb < OFTP2_SDEB_MIN ||
 	    in->credit < OFTP2_CREDIT_MIN || re->credit < OFTP2_CREDIT_MIN)
 		return fail(err, OFTP2_ESID_MODE, "SSIDSDEB", 35,

@@ -19,7 +19,38 @@ struct px {
 	unsigned tol;
 	uint8_t cmd;
 	struct oftp2_err *err;
+	struct oftp2_dev *dev;   /* admitted deviations; never NULL inside */
 };
+
+/* Name a deviation the parser admitted; the first field of each is kept. */
+static void
+note_dev(struct px *c, unsigned bit, const char *field)
+{
+	size_t i;
+
+	if (bit == 0 || (c->dev->bits & bit))
+		return;
+	c->dev->bits |= bit;
+	for (i = 0; i < OFTP2_DEV_NFIELD; i++)
+		if (c->dev->field[i] == NULL) {
+			c->dev->field[i] = field;
+			c->dev->field_bit[i] = bit;
+			break;
+		}
+}
+
+/* Which single tolerance made an X(n) field pass (0: none was needed). */
+static unsigned
+x_dev(const uint8_t *p, size_t n, unsigned kind, unsigned tol)
+{
+	if ((tol & (OFTP2_TOL_LOWERCASE | OFTP2_TOL_X_CHARSET)) == 0 ||
+	    oftp2_x_problem(p, n, kind, 0) == NULL)
+		return 0;
+	if ((tol & OFTP2_TOL_LOWERCASE) &&
+	    oftp2_x_problem(p, n, kind, OFTP2_TOL_LOWERCASE) == NULL)
+		return OFTP2_TOL_LOWERCASE;
+	return OFTP2_TOL_X_CHARSET;
+}
 
 static int
 len_error(struct px *c, size_t expect)
@@ -65,6 +96,7 @@ get_x(struct px *c, const char *field, size_t n, unsigned kind, char *out)
 		return r;
 	if ((pr = oftp2_x_problem(p, n, kind, c->tol)) != NULL)
 		return bad(c, field, off, p, n, pr);
+	note_dev(c, x_dev(p, n, kind, c->tol), field);
 	memcpy(out, p, n);
 	while (n > 0 && out[n - 1] == ' ')
 		n--;
@@ -79,6 +111,7 @@ get_num(struct px *c, const char *field, size_t n, uint64_t min, uint64_t max,
 	size_t off = sp_rd_pos(&c->rd);
 	const uint8_t *p;
 	const char *pr;
+	uint64_t x;
 	char q[64];
 	int r;
 
@@ -86,6 +119,9 @@ get_num(struct px *c, const char *field, size_t n, uint64_t min, uint64_t max,
 		return r;
 	if ((pr = oftp2_num_problem(p, n, c->tol, v)) != NULL)
 		return bad(c, field, off, p, n, pr);
+	if ((c->tol & OFTP2_TOL_NUMERIC_SPACES) &&
+	    oftp2_num_problem(p, n, 0, &x) != NULL)
+		note_dev(c, OFTP2_TOL_NUMERIC_SPACES, field);
 	if (*v < min || *v > max) {
 		oftp2_quote(q, sizeof(q), p, n);
 		return oftp2_err_set(c->err, SP_ERR_PROTOCOL,
@@ -108,7 +144,26 @@ get_u8num(struct px *c, const char *field, size_t n, uint64_t min,
 	return 0;
 }
 
-/* A field whose octets are fixed (reserved spaces, SSRMMSG). */
+/* A reserved field: the RFC says it "should" be spaces, so anything else is
+ * a named deviation, never a refusal (ref §2; RFC 5024 §5.3). */
+static int
+get_rsv(struct px *c, const char *field, size_t n)
+{
+	const uint8_t *p;
+	size_t i;
+	int r;
+
+	if ((r = take(c, field, n, &p)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ') {
+			note_dev(c, OFTP2_DEV_RESERVED, field);
+			break;
+		}
+	return 0;
+}
+
+/* A field whose octets are fixed (SSRMMSG). */
 static int
 get_lit(struct px *c, const char *field, const char *lit, const char *what)
 {
@@ -198,11 +253,17 @@ get_cr(struct px *c, const char *field, uint8_t *cr)
 	int r;
 
 	if (sp_rd_left(&c->rd) == 0 && (c->tol & OFTP2_TOL_NO_CR)) {
+		note_dev(c, OFTP2_TOL_NO_CR, field);
 		*cr = 0;
 		return 0;
 	}
 	if ((r = take(c, field, 1, &p)) != 0)
 		return r;
+	if (p[0] == 0x0a && (c->tol & OFTP2_TOL_LF_TRAILER)) {
+		note_dev(c, OFTP2_TOL_LF_TRAILER, field);
+		*cr = p[0];
+		return 0;
+	}
 	if (p[0] != OFTP2_CR && p[0] != OFTP2_CR_HIGH)
 		return bad(c, field, off, p, 1, "is not a CR (0x0d or 0x8d)");
 	*cr = p[0];
@@ -237,6 +298,8 @@ get_time(struct px *c, const char *field, uint32_t *t)
 		return r;
 	if ((pr = oftp2_time_problem(v, c->tol)) != NULL)
 		return bad(c, field, off, c->rd.p + off, 10, pr);
+	if (oftp2_time_problem(v, 0) != NULL)
+		note_dev(c, OFTP2_TOL_TIME_COUNTER0, field);
 	*t = (uint32_t)v;
 	return 0;
 }
@@ -301,8 +364,11 @@ parse_ssid(struct px *c, struct oftp2_ssid *m)
 
 	if ((r = cr_len_ok(c, 60)) != 0)
 		return r;
-	if ((r = get_enum(c, "SSIDLEV", "1245", "is not a protocol level "
-	    "(1, 2, 4 or 5)", &e)) != 0)
+	/* Any digit: levels above 5 are future revisions (RFC 5024 §5.3.2:
+	 * the lowest level is selected); what a level means for the session
+	 * is the state machine's decision. */
+	if ((r = get_enum(c, "SSIDLEV", "0123456789", "is not a protocol level "
+	    "digit", &e)) != 0)
 		return r;
 	m->level = (uint8_t)(e - '0');
 	if ((r = get_sio(c, "SSIDCODE", m->code)) != 0 ||
@@ -323,7 +389,7 @@ parse_ssid(struct px *c, struct oftp2_ssid *m)
 		return r;
 	m->credit = (uint16_t)v;
 	if ((r = get_yn(c, "SSIDAUTH", &m->auth)) != 0 ||
-	    (r = get_lit(c, "SSIDRSV1", "    ", "is not spaces")) != 0 ||
+	    (r = get_rsv(c, "SSIDRSV1", 4)) != 0 ||
 	    (r = get_x(c, "SSIDUSER", OFTP2_USER_LEN, OFTP2_X_PLAIN,
 	    m->user)) != 0)
 		return r;
@@ -348,10 +414,12 @@ sfid_rules(struct px *c, const struct oftp2_sfid *m)
 	    m->env != OFTP2_ENV_CMS)
 		return bad(c, "SFIDENV", 160, p + 160, 1,
 		    "must be 1 for a secured or compressed file");
-	if ((m->sec != OFTP2_SEC_NONE || m->sign) &&
-	    m->ciph == OFTP2_CIPH_NONE)
+	/* Only SFIDSEC needs a suite. SFIDSIGN=Y with suite 00 is valid: a
+	 * receiver that cannot sign answers with an unsigned EERP (RFC 5024
+	 * §3.3.5 note 3), so the request alone names no algorithm. */
+	if (m->sec != OFTP2_SEC_NONE && m->ciph == OFTP2_CIPH_NONE)
 		return bad(c, "SFIDCIPH", 157, p + 157, 2,
-		    "must name a cipher suite for security or a signed EERP");
+		    "must name a cipher suite for a secured file");
 	return 0;
 }
 
@@ -366,7 +434,7 @@ parse_sfid(struct px *c, struct oftp2_sfid *m)
 		return len_error(c, 165);
 	if ((r = get_x(c, "SFIDDSN", OFTP2_DSN_LEN,
 	    OFTP2_X_PLAIN | OFTP2_X_REQUIRED, m->dsn)) != 0 ||
-	    (r = get_lit(c, "SFIDRSV1", "   ", "is not spaces")) != 0 ||
+	    (r = get_rsv(c, "SFIDRSV1", 3)) != 0 ||
 	    (r = get_date(c, "SFIDDATE", &m->date)) != 0 ||
 	    (r = get_time(c, "SFIDTIME", &m->time)) != 0 ||
 	    (r = get_x(c, "SFIDUSER", OFTP2_USER_LEN, OFTP2_X_PLAIN,
@@ -489,7 +557,7 @@ parse_eerp(struct px *c, struct oftp2_eerp *m)
 		return len_error(c, 110);
 	if ((r = get_x(c, "EERPDSN", OFTP2_DSN_LEN,
 	    OFTP2_X_PLAIN | OFTP2_X_REQUIRED, m->dsn)) != 0 ||
-	    (r = get_lit(c, "EERPRSV1", "   ", "is not spaces")) != 0 ||
+	    (r = get_rsv(c, "EERPRSV1", 3)) != 0 ||
 	    (r = get_date(c, "EERPDATE", &m->date)) != 0 ||
 	    (r = get_time(c, "EERPTIME", &m->time)) != 0 ||
 	    (r = get_x(c, "EERPUSER", OFTP2_USER_LEN, OFTP2_X_PLAIN,
@@ -511,7 +579,7 @@ parse_nerp(struct px *c, struct oftp2_nerp *m)
 		return len_error(c, 135);
 	if ((r = get_x(c, "NERPDSN", OFTP2_DSN_LEN,
 	    OFTP2_X_PLAIN | OFTP2_X_REQUIRED, m->dsn)) != 0 ||
-	    (r = get_lit(c, "NERPRSV1", "      ", "is not spaces")) != 0 ||
+	    (r = get_rsv(c, "NERPRSV1", 6)) != 0 ||
 	    (r = get_date(c, "NERPDATE", &m->date)) != 0 ||
 	    (r = get_time(c, "NERPTIME", &m->time)) != 0 ||
 	    (r = get_sio(c, "NERPDEST", m->dest)) != 0 ||
@@ -580,12 +648,13 @@ parse_body(struct px *c, struct oftp2_cmd *cmd)
 		    &cmd->u.data.buf);
 	case OFTP2_CDT:
 		if (c->rd.len == 1 && (c->tol & OFTP2_TOL_BARE_CDT)) {
+			note_dev(c, OFTP2_TOL_BARE_CDT, "CDTRSV1");
 			cmd->u.cdt.bare = true;
 			return 0;
 		}
 		if ((r = fixed_len(c, 3)) != 0)
 			return r;
-		return get_lit(c, "CDTRSV1", "  ", "is not spaces");
+		return get_rsv(c, "CDTRSV1", 2);
 	case OFTP2_EFID:
 		if ((r = fixed_len(c, 35)) != 0 ||
 		    (r = get_num(c, "EFIDRCNT", 17, 0, UINT64_MAX,
@@ -624,14 +693,26 @@ int
 oftp2_parse(const uint8_t *oeb, size_t len, unsigned tol,
     struct oftp2_cmd *cmd, struct oftp2_err *err)
 {
+	return oftp2_parse_dev(oeb, len, tol, cmd, err, NULL);
+}
+
+int
+oftp2_parse_dev(const uint8_t *oeb, size_t len, unsigned tol,
+    struct oftp2_cmd *cmd, struct oftp2_err *err, struct oftp2_dev *dev)
+{
+	struct oftp2_dev none;
 	struct px c;
 	uint8_t code;
 
 	memset(cmd, 0, sizeof(*cmd));
+	if (dev == NULL)
+		dev = &none;
+	memset(dev, 0, sizeof(*dev));
 	sp_rd_init(&c.rd, oeb, len);
 	c.tol = tol;
 	c.cmd = 0;
 	c.err = err;
+	c.dev = dev;
 	if (sp_rd_u8(&c.rd, &code) != 0)
 		return oftp2_err_set(err, SP_ERR_PROTOCOL,
 		    OFTP2_ESID_BUFFER_SIZE, 0, NULL, 0, "empty buffer");

@@ -32,10 +32,19 @@ on_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 		if ((r = sp_accept(lfd, &fd, &peer)) == SP_ERR_AGAIN)
 			return;
 		if (r != SP_OK) {
-			/* EMFILE and friends: log and let the next wake retry. */
-			sp_log(SP_LOG_ERR, "listener", "accept on %s: %s", pl->addr_text,
-			    strerror(errno));
-			return;
+			/* Out of descriptors: the acceptor pauses the listener. */
+			if (acceptor_failed(&pl->acc, errno))
+				return;
+			continue;
+		}
+		acceptor_ok(&pl->acc);
+		if (pl->rt->listeners[pl->idx].proxy_protocol) {
+			/*
+			 * Behind a balancer: the PROXY header first (proxywait.c);
+			 * admission (admit.c) follows once it names the partner.
+			 */
+			proxywait_accept(pl, fd, &peer);
+			continue;
 		}
 		session_accept(pl, fd, &peer);
 	}
@@ -44,8 +53,10 @@ on_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 static void
 pl_close(struct server *srv, struct plistener *pl)
 {
+	/* Also for a socket handed to the next revision's slot: its watch and
+	 * pause timer belong to this slot. */
+	acceptor_stop(&pl->acc);
 	if (pl->fd >= 0) {
-		sp_loop_del(srv->loop, pl->fd);
 		close(pl->fd);
 		sp_log(SP_LOG_INFO, "listener", "closed partner listener %s on %s", pl->name,
 		    pl->addr_text);
@@ -61,6 +72,8 @@ listeners_close(struct server *srv)
 {
 	size_t i;
 
+	/* Connections still waiting for their PROXY header go with them. */
+	proxywait_drop_all(srv);
 	for (i = 0; i < srv->npl; i++)
 		pl_close(srv, &srv->pl[i]);
 	free(srv->pl);
@@ -87,6 +100,12 @@ listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen)
 	size_t i, j;
 	int r;
 
+	/* Stopping gracefully: a new revision is taken, no port opens again. */
+	if (srv->draining) {
+		listeners_close(srv);
+		sp_log(SP_LOG_NOTICE, "listener", "draining: the partner listeners stay closed");
+		return SP_OK;
+	}
 	npl = rt->nlisteners ? calloc(rt->nlisteners, sizeof(*npl)) : NULL;
 	if (rt->nlisteners && npl == NULL)
 		return SP_ERR_NOMEM;
@@ -130,14 +149,18 @@ listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen)
 	srv->pl = npl;
 	srv->npl = rt->nlisteners;
 	for (i = 0; i < srv->npl; i++) {
+		char what[SP_ADDR_TEXT + 96];
+
 		if (srv->pl[i].name == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return SP_ERR_NOMEM;
 		}
 		/* The loop may still hold the fd from the old slot's pointer. */
 		sp_loop_del(srv->loop, srv->pl[i].fd);
-		if ((r = sp_loop_add(srv->loop, srv->pl[i].fd, SP_EV_READ, on_accept,
-		    &srv->pl[i])) != 0) {
+		snprintf(what, sizeof(what), "partner listener %s on %s", srv->pl[i].name,
+		    srv->pl[i].addr_text);
+		if ((r = acceptor_start(&srv->pl[i].acc, srv->loop, srv->pl[i].fd, on_accept,
+		    &srv->pl[i], what)) != 0) {
 			snprintf(err, errlen, "cannot watch listener %s", srv->pl[i].name);
 			return r;
 		}

@@ -7,6 +7,7 @@
  * delivered a configuration revision. See docs/architecture.md.
  */
 #include "server/server.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
@@ -47,31 +48,15 @@ usage(FILE *f)
 	    "  -h, --help          print this help and exit\n");
 }
 
-struct sigctx {
-	struct server *srv;
-	int fd;
-	const char *pairing;
-};
+/* Summaries of security-line floods are due when their window ends, even
+ * if nothing else is logged then (core/log.h, sp_log_tick). */
+#define LOG_TICK_MS 1000
 
 static void
-on_signal(struct sp_loop *loop, int fd, unsigned events, void *arg)
+on_log_tick(struct sp_loop *loop, struct sp_timer *t, void *arg)
 {
-	struct sigctx *sc = arg;
-	struct signalfd_siginfo si;
-	char err[512];
-
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			if (pairing_load(sc->srv, sc->pairing, err, sizeof(err)) == 0)
-				sp_log(SP_LOG_NOTICE, "core", "pairing file reloaded: %zu client key(s)",
-				    sc->srv->npairing);
-			else
-				sp_log(SP_LOG_ERR, "core", "pairing file not reloaded: %s", err);
-			continue;
-		}
-		sp_log(SP_LOG_NOTICE, "core", "signal %u: stopping", si.ssi_signo);
-		sp_loop_stop(loop);
-	}
+	sp_log_tick();
+	sp_timer_start(loop, t, LOG_TICK_MS);
 }
 
 static int
@@ -172,7 +157,8 @@ main(int argc, char **argv)
 	};
 	struct server srv;
 	struct sp_module_set *set = NULL;
-	struct sigctx sc;
+	struct server_sig sig;
+	struct sp_timer log_tick;
 	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
 	bool print_id = false, check = false, created;
 	char err[1024];
@@ -201,9 +187,15 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	server_self = &srv;
 	srv.tunnel_fd = -1;
+	srv.pairing_dirfd = -1;
+	memset(&sig, 0, sizeof(sig));
 	srv.host = &server_host;
 	srv.conf_path = conf_path;
-	if (sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) != 0) {
+	/* Checked before any socket opens: a start that would fail later (no
+	 * user, no chroot, a missing module) fails here, as --check does. */
+	if ((print_id ? sp_server_conf_load(conf_path, &srv.conf, err, sizeof(err)) :
+	    sp_bootstrap_load_checked(conf_path, &sp_server_schema, &srv.conf, err,
+	    sizeof(err))) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -251,15 +243,15 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (bridge_start(&srv) != 0)
+	/* Before the bridge: security lines are counted before a filter
+	 * module lowers them. */
+	if (stats_start(&srv) != 0 || bridge_start(&srv) != 0)
 		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
 		goto out;
 	}
-	sc.srv = &srv;
-	sc.pairing = pairing;
-	if (sp_signals_watch(srv.loop, &mask, on_signal, &sc, &sc.fd) != 0)
+	if (server_signals_start(&srv, &mask, &sig) != 0)
 		goto out;
 	if (drop_privileges(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
@@ -276,18 +268,21 @@ main(int argc, char **argv)
 	/* Ready only now: the tunnel port listens and the sandbox holds. */
 	sp_notify("READY=1");
 	sp_notify_status("waiting for a paired client on the tunnel port");
+	sp_timer_init(&log_tick, on_log_tick, NULL);
+	sp_timer_start(srv.loop, &log_tick, LOG_TICK_MS);
 	rc = sp_loop_run(srv.loop) == 0 ? 0 : 1;
+	sp_timer_stop(srv.loop, &log_tick);
 	sp_notify("STOPPING=1");
 	srv.stopping = true;
-	sessions_end_all(&srv, "stopping");
+	sessions_end_all(&srv, "shutdown");
 	listeners_close(&srv);
 	tunnel_stop(&srv);
 	/* Let deferred frees and goodbyes run. */
 	for (c = 0; c < 50 && (srv.sessions != NULL); c++)
 		sp_loop_once(srv.loop, 20);
 	sp_loop_once(srv.loop, 0);
-	close(sc.fd);
 out:
+	server_signals_stop(&sig);
 	while (srv.sessions != NULL && srv.loop != NULL)
 		sp_loop_once(srv.loop, 10);
 	if (srv.loop != NULL)
@@ -295,13 +290,14 @@ out:
 	keyless_stop(&srv);
 	sp_workers_free(srv.workers);
 	bridge_stop(&srv);
+	stats_stop(&srv);
 	for (c = 0; c < (int)srv.nchain; c++)
 		if (srv.chain[c].m->config_apply != NULL)
 			srv.chain[c].m->config_apply(srv.chain[c].mctx, NULL);
 	rtconf_unref(srv.rt);
 	free(srv.chain);
 	sp_modules_unload(set);
-	free(srv.pairing);
+	pairing_close(&srv);
 	sp_identity_free(&srv.id);
 	sp_loop_free(srv.loop);
 	sp_server_conf_free(&srv.conf);

@@ -11,11 +11,48 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAIRING_MAX 256
+
+/* Keep the directory of `path` open: after the chroot it is the only way in. */
+static int
+pairing_open_dir(struct server *srv, const char *path, char *err, size_t errlen)
+{
+	char *d = strdup(path), *b = strdup(path);
+	int r = SP_OK;
+
+	if (d == NULL || b == NULL)
+		r = SP_ERR_NOMEM;
+	else if ((srv->pairing_dirfd = open(dirname(d), O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		r = SP_ERR_CONFIG;
+	} else if ((srv->pairing_name = strdup(basename(b))) == NULL ||
+	    (srv->pairing_path = strdup(path)) == NULL)
+		r = SP_ERR_NOMEM;
+	free(d);
+	free(b);
+	return r;
+}
+
+void
+pairing_close(struct server *srv)
+{
+	if (srv->pairing_dirfd >= 0)
+		close(srv->pairing_dirfd);
+	srv->pairing_dirfd = -1;
+	free(srv->pairing_name);
+	free(srv->pairing_path);
+	free(srv->pairing);
+	srv->pairing_name = srv->pairing_path = NULL;
+	srv->pairing = NULL;
+	srv->npairing = 0;
+}
 
 int
 pairing_load(struct server *srv, const char *path, char *err, size_t errlen)
@@ -25,9 +62,17 @@ pairing_load(struct server *srv, const char *path, char *err, size_t errlen)
 	unsigned lineno = 0;
 	size_t n = 0;
 	char (*keys)[SP_KEY_ID_HEX];
+	int fd, r;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	if (srv->pairing_dirfd < 0 &&
+	    (r = pairing_open_dir(srv, path, err, errlen)) != 0)
+		return r;
+	path = srv->pairing_path;
+	if ((fd = openat(srv->pairing_dirfd, srv->pairing_name,
+	    O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 || (f = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return SP_ERR_CONFIG;
 	}
 	if ((keys = calloc(PAIRING_MAX, sizeof(*keys))) == NULL) {

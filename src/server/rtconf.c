@@ -17,6 +17,7 @@
 #define MAX_LISTENERS 32
 #define MAX_ROUTES 256
 #define MAX_PINS 16
+#define MAX_TRUSTED 64
 
 struct rtconf *
 rtconf_ref(struct rtconf *rt)
@@ -34,6 +35,7 @@ rtconf_unref(struct rtconf *rt)
 		return;
 	for (i = 0; i < rt->nlisteners; i++) {
 		free(rt->listeners[i].name);
+		free(rt->listeners[i].trusted);
 		sp_identity_free(&rt->listeners[i].tls);
 	}
 	free(rt->listeners);
@@ -41,6 +43,7 @@ rtconf_unref(struct rtconf *rt)
 		free(rt->routes[i].name);
 		free(rt->routes[i].partner_id);
 		free(rt->routes[i].pins);
+		sp_crl_set_free(&rt->routes[i].crl);
 		if (rt->routes[i].creds != NULL)
 			gnutls_certificate_free_credentials(rt->routes[i].creds);
 	}
@@ -77,6 +80,55 @@ get_uint(json_object *o, const char *key, unsigned def, unsigned min, unsigned m
 		return SP_ERR_CONFIG;
 	}
 	*out = (unsigned)x;
+	return SP_OK;
+}
+
+/* "proxy_protocol": null (absent) or {"trusted": ["CIDR", ...]} (1..MAX_TRUSTED). */
+static int
+parse_proxy_protocol(json_object *o, const char *path, struct rt_listener *l, char *err,
+    size_t errlen)
+{
+	json_object *pp, *tr, *v;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(o, "proxy_protocol", &pp) ||
+	    json_object_is_type(pp, json_type_null))
+		return SP_OK;
+	if (!json_object_is_type(pp, json_type_object) ||
+	    (tr = sp_json_get(pp, "trusted", json_type_array)) == NULL ||
+	    (n = json_object_array_length(tr)) < 1 || n > MAX_TRUSTED) {
+		snprintf(err, errlen, "%s.proxy_protocol: expected {\"trusted\": [1 to %d networks]} or null",
+		    path, MAX_TRUSTED);
+		return SP_ERR_CONFIG;
+	}
+	if ((l->trusted = calloc(n, sizeof(*l->trusted))) == NULL)
+		return SP_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(tr, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    sp_cidr_parse(json_object_get_string(v), &l->trusted[i]) != 0) {
+			snprintf(err, errlen, "%s.proxy_protocol.trusted[%zu]: expected a numeric network "
+			    "(192.0.2.0/24, 2001:db8::/32 or an address)", path, i);
+			return SP_ERR_CONFIG;
+		}
+	}
+	l->ntrusted = n;
+	l->proxy_protocol = true;
+	return SP_OK;
+}
+
+/* Bootstrap partner_host: this node's own address, the revision's port. */
+static int
+rebind_host(struct rt_listener *l, const char *host, char *err, size_t errlen)
+{
+	uint16_t port = sp_addr_port(&l->addr);
+
+	if (sp_addr_parse_host(host, &l->addr) != 0) {
+		snprintf(err, errlen, "partner_host: '%s' is not a numeric address", host);
+		return SP_ERR_CONFIG;
+	}
+	sp_addr_set_port(&l->addr, port);
+	sp_addr_format(&l->addr, l->addr_text, sizeof(l->addr_text));
 	return SP_OK;
 }
 
@@ -146,6 +198,8 @@ parse_listener(struct server *srv, json_object *o, size_t i, struct rt_listener 
 		l->request_client_cert = json_object_get_boolean(
 		    sp_json_get(tls, "request_client_cert", json_type_boolean));
 	}
+	if ((r = parse_proxy_protocol(o, path, l, err, errlen)) != 0)
+		return r;
 	if ((l->name = strdup(name)) == NULL)
 		return SP_ERR_NOMEM;
 	return SP_OK;
@@ -162,6 +216,42 @@ is_hex64(const char *s)
 	return s[64] == '\0';
 }
 
+/* tls.crl and tls.crl_expired of a route: the partner's server certificate
+ * can be revoked too. The CRLs go into the credentials GnuTLS verifies the
+ * peer with; their nextUpdate stays with the route for the policy. */
+static int
+route_crl(json_object *tls, const char *ca, struct rt_route *rr, const char *path,
+    char *err, size_t errlen)
+{
+	const char *crl = sp_json_str(tls, "crl", NULL);
+	const char *policy = sp_json_str(tls, "crl_expired", "fail_closed");
+	char why[160];
+	int r;
+
+	if (strcmp(policy, "fail_open") == 0)
+		rr->crl_fail_open = true;
+	else if (strcmp(policy, "fail_closed") != 0) {
+		snprintf(err, errlen, "%s.tls.crl_expired: expected fail_closed or fail_open", path);
+		return SP_ERR_CONFIG;
+	}
+	if (crl == NULL)
+		return SP_OK;
+	if (ca == NULL) {
+		snprintf(err, errlen, "%s.tls.crl: needs a ca_bundle", path);
+		return SP_ERR_CONFIG;
+	}
+	if ((r = sp_crl_load(ca, crl, &rr->crl, why, sizeof(why))) != SP_OK) {
+		snprintf(err, errlen, "%s.tls.%s", path, why);
+		return r;
+	}
+	/* GnuTLS copies them. */
+	if (gnutls_certificate_set_x509_crl(rr->creds, rr->crl.crls, (int)rr->crl.n) < 0) {
+		snprintf(err, errlen, "%s.tls.crl: not taken by the credentials", path);
+		return SP_ERR_CONFIG;
+	}
+	return SP_OK;
+}
+
 static int
 parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t errlen)
 {
@@ -169,7 +259,7 @@ parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t err
 	const char *name, *pid, *addr, *src, *ca, *chain, *key;
 	json_object *tls, *pins, *v;
 	size_t j;
-	int g;
+	int g, r;
 
 	snprintf(path, sizeof(path), "routes[%zu]", i);
 	name = sp_json_str(o, "name", NULL);
@@ -218,6 +308,8 @@ parse_route(json_object *o, size_t i, struct rt_route *rr, char *err, size_t err
 		}
 		rr->has_ca = true;
 	}
+	if ((r = route_crl(tls, ca, rr, path, err, errlen)) != SP_OK)
+		return r;
 	pins = sp_json_get(tls, "pins", json_type_array);
 	if (pins != NULL && json_object_array_length(pins) > 0) {
 		rr->npins = json_object_array_length(pins);
@@ -296,6 +388,9 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 		if ((r = parse_listener(srv, json_object_array_get_idx(ls, i), i, &rt->listeners[i],
 		    err, errlen)) != 0)
 			goto fail;
+		if (srv->conf.partner_host != NULL &&
+		    (r = rebind_host(&rt->listeners[i], srv->conf.partner_host, err, errlen)) != 0)
+			goto fail;
 		for (j = 0; j < i; j++) {
 			if (strcmp(rt->listeners[j].name, rt->listeners[i].name) == 0) {
 				snprintf(err, errlen, "listeners[%zu].name: '%s' is used twice", i,
@@ -347,6 +442,8 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 	limits = sp_json_get(doc, "limits", json_type_object);
 	if ((r = get_uint(limits, "max_sessions", 1000, 1, 100000, &rt->max_sessions, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "max_sessions_per_address", 20, 1, 100000, &rt->max_per_address, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "max_unverified", 128, 1, 100000, &rt->max_unverified, "limits", err, errlen)) != 0 ||
+	    (r = get_uint(limits, "max_unverified_per_address", 8, 1, 100000, &rt->max_unverified_per_address, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "handshake_timeout_ms", 10000, 100, 600000, &rt->handshake_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "ssid_timeout_ms", 30000, 100, 600000, &rt->ssid_ms, "limits", err, errlen)) != 0 ||
 	    (r = get_uint(limits, "idle_timeout_ms", 300000, 1000, 86400000, &rt->idle_ms, "limits", err, errlen)) != 0 ||

@@ -12,20 +12,26 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <json-c/json.h>
 #include <smartproxy/module.h>
 
 #include "core/bootstrap.h"
+#include "core/cidr.h"
 #include "core/conn.h"
+#include "core/crl.h"
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/tls.h"
 #include "core/workers.h"
+#include "server/acceptor.h"
 
 struct session;
 struct tunconn;
 struct keyless;
+struct pwait;
+struct server_stats;
 
 /* A module in the chain, as the relay core calls it. */
 struct chain_entry {
@@ -46,6 +52,10 @@ struct rt_listener {
 	bool keyless;               /* key: inside; the client signs */
 	bool require_client_cert;
 	bool request_client_cert;
+	/* PROXY protocol: a header is required, and only from these networks. */
+	bool proxy_protocol;
+	struct sp_cidr *trusted;
+	size_t ntrusted;
 };
 
 /* An outgoing route: the inside calls a partner through the DMZ. */
@@ -60,6 +70,8 @@ struct rt_route {
 	bool has_ca;
 	char (*pins)[SP_KEY_ID_HEX];    /* SHA-256 of the partner's DER cert */
 	size_t npins;
+	struct sp_crl_set crl;          /* info of the CRLs in creds (tls.crl) */
+	bool crl_fail_open;             /* tls.crl_expired: fail_open */
 };
 
 /* A runtime configuration revision, shared by the sessions started under it. */
@@ -75,6 +87,8 @@ struct rtconf {
 	struct server *srv;
 	unsigned max_sessions;
 	unsigned max_per_address;
+	unsigned max_unverified;            /* sessions before the partner is verified */
+	unsigned max_unverified_per_address;
 	unsigned handshake_ms;
 	unsigned ssid_ms;
 	unsigned idle_ms;
@@ -92,6 +106,7 @@ struct plistener {
 	char addr_text[SP_ADDR_TEXT];
 	struct rtconf *rt;          /* revision whose credentials it uses */
 	size_t idx;                 /* index in rt->listeners */
+	struct acceptor acc;        /* its watch in the loop */
 };
 
 struct server {
@@ -101,7 +116,12 @@ struct server {
 	struct sp_identity id;
 	char (*pairing)[SP_KEY_ID_HEX];
 	size_t npairing;
+	int pairing_dirfd;          /* the pairing file's directory, opened
+	                               before the chroot (-1: not yet) */
+	char *pairing_path;         /* as given, for log lines */
+	char *pairing_name;         /* its name in that directory */
 	int tunnel_fd;
+	struct acceptor tunnel_acc;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
 	struct rtconf *rt;          /* current revision or NULL */
@@ -111,18 +131,40 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	struct pwait *pwaits;       /* connections waiting for their PROXY header */
+	unsigned npwait;
+	unsigned nunverified;       /* incoming, inside not asked for yet */
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
 	struct keyless *keyless;      /* signatures by the client (keyless.c) */
+	struct server_stats *stats;   /* counters (stats.h) */
 	bool stopping;
+	bool draining;              /* SIGTERM: no new sessions, see main.c */
 };
 
 /* main.c: the one server of this process, for host calls without a session. */
 extern struct server *server_self;
 
+/* sig.c: SIGHUP reloads, SIGTERM/SIGINT drains (see sig.c). */
+struct server_sig {
+	struct server *srv;
+	int fd;                     /* signalfd, owned */
+	struct sp_timer poll;       /* draining: has the last session ended? */
+	struct sp_timer drain;      /* draining: drain_timeout */
+};
+int server_signals_start(struct server *srv, const sigset_t *mask, struct server_sig *ss);
+void server_signals_stop(struct server_sig *ss);
+
 /* pairing.c */
+/*
+ * Read the pairing file. The first call opens its directory and keeps the
+ * handle; later calls (SIGHUP) read the file through it, so a reload works
+ * in the chroot and picks up a file an editor replaced. `path` is only used
+ * by the first call. pairing_close() releases the handle and the keys.
+ */
 int pairing_load(struct server *srv, const char *path, char *err, size_t errlen);
+void pairing_close(struct server *srv);
 bool pairing_allows(const struct server *srv, const char *key_id);
 
 /* tunnel.c */
@@ -166,9 +208,27 @@ void rtconf_unref(struct rtconf *rt);
 int listeners_apply(struct server *srv, struct rtconf *rt, char *err, size_t errlen);
 void listeners_close(struct server *srv);
 
+/* proxywait.c: read the PROXY header, then session_accept_from(). Takes the fd. */
+void proxywait_accept(struct plistener *pl, int fd, const struct sp_addr *from);
+void proxywait_drop_all(struct server *srv);
+
+/* admit.c: may a connection from addr (text) start a session? SP_OK, or
+ * SP_ERR_LIMIT after logging why (the caller closes it). Behind a balancer
+ * addr is the one the PROXY header carried; connections still waiting for
+ * their header (srv->npwait) count against max_sessions and max_unverified. */
+int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
+
 /* session.c */
 extern const struct sp_host server_host;
 void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
+/*
+ * A partner connection on listener `lidx` of `rt`, from `peer` (the address a
+ * PROXY header carried when `balancer` is not NULL: the balancer's address).
+ * Takes the fd. For the PROXY stage, whose listener slot may have been
+ * replaced by a newer revision's meanwhile.
+ */
+void session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+    const struct sp_addr *peer, const char *balancer);
 /* The client brought an outgoing call for route `ri` on data connection c. */
 void session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
     struct sp_buf *early);
@@ -178,5 +238,7 @@ void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *
 /* The client could not reach the inside server for s. */
 void session_inside_failed(struct session *s, const char *why);
 void sessions_end_all(struct server *srv, const char *reason);
+/* A session fact (owned by the session), or NULL. */
+const char *session_fact(struct session *s, const char *key);
 
 #endif

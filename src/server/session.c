@@ -16,6 +16,7 @@
  * that looks at it agreed.
  */
 #include "server/session.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -66,8 +67,8 @@ src_leg(enum sp_dir dir)
 	return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
 }
 
-static const char *
-fact(struct session *s, const char *key)
+const char *
+session_fact(struct session *s, const char *key)
 {
 	size_t i;
 
@@ -75,6 +76,12 @@ fact(struct session *s, const char *key)
 		if (strcmp(s->facts[i].key, key) == 0)
 			return s->facts[i].value;
 	return NULL;
+}
+
+static const char *
+fact(struct session *s, const char *key)
+{
+	return session_fact(s, key);
 }
 
 static int
@@ -118,6 +125,17 @@ disarm(struct session *s)
 }
 
 /* ---- lifetime ---- */
+
+/* The chain let the session through to the inside (or it ends): it leaves
+ * the limits of unverified sessions (admit.c). */
+static void
+verified(struct session *s)
+{
+	if (s->unverified) {
+		s->unverified = false;
+		s->srv->nunverified--;
+	}
+}
 
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
@@ -170,6 +188,7 @@ destroy(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	srv->nsessions--;
+	verified(s);     /* leaves the count, whatever it was */
 	sp_defer_queue(srv->loop, &s->reap);
 }
 
@@ -224,6 +243,14 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 		files = json_object_new_array();
 	}
 	json_object_object_add(doc, "files", files);
+	/* The OFTP2 deviations admitted (rule tokens), for partners diagnose. */
+	if ((ftext = fact(s, "oftp2.deviations")) != NULL &&
+	    (files = json_tokener_parse(ftext)) != NULL) {
+		if (json_object_is_type(files, json_type_array))
+			json_object_object_add(doc, "oftp2_deviations", files);
+		else
+			json_object_put(files);
+	}
 	(void)in;
 	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
@@ -264,6 +291,7 @@ maybe_done(struct session *s)
 {
 	if (s->state == S_ENDING && s->leg_done[0] && s->leg_done[1]) {
 		audit(s);
+		stats_session_ended(s->srv, s);
 		destroy(s);
 	}
 }
@@ -317,7 +345,7 @@ sessions_end_all(struct server *srv, const char *reason)
 
 	for (; s != NULL; s = next) {
 		next = s->next;
-		session_end(s, reason, "server stopping");
+		session_end(s, reason, "the server is stopping");
 	}
 }
 
@@ -370,6 +398,7 @@ request_inside(struct session *s)
 	if (s->inside_requested || s->state == S_ENDING || s->state == S_DEAD)
 		return;
 	s->inside_requested = true;
+	verified(s);
 	if (tunnel_request_inside(s->srv, s) != 0) {
 		session_end(s, "no_client", "no tunnel client to reach the inside");
 		return;
@@ -530,6 +559,61 @@ pinned(const struct rt_route *rr, const char *sha)
 	return ok;
 }
 
+/* The partner's leaf certificate (DER), or NULL. */
+static const gnutls_datum_t *
+peer_leaf(struct session *s)
+{
+	unsigned int n = 0;
+	const gnutls_datum_t *c = gnutls_certificate_get_peers(s->leg[SP_LEG_OUTSIDE]->tls, &n);
+
+	return c != NULL && n > 0 ? &c[0] : NULL;
+}
+
+/* Outgoing: the partner's server certificate is revoked. Its own security
+ * line (not partner_untrusted: the partner is known) and the TLS alert. */
+static void
+partner_revoked(struct session *s)
+{
+	const gnutls_datum_t *leaf = peer_leaf(s);
+	char serial[130] = "?", issuer[SP_CRL_ISSUER_MAX] = "?";
+
+	if (leaf != NULL)
+		sp_crl_cert_names(leaf->data, leaf->size, serial, sizeof(serial), issuer,
+		    sizeof(issuer));
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "certificate_revoked" },
+	    { "dst", s->peer }, { "route", s->via }, { "session", s->idtext }),
+	    "certificate_revoked from %s: outgoing session %s on route %s: server "
+	    "certificate serial=%s issuer=\"%s\" is revoked by the route's CRL", s->peer,
+	    s->idtext, s->via, serial, issuer);
+	s->leg[SP_LEG_OUTSIDE]->close_alert = GNUTLS_A_CERTIFICATE_REVOKED;
+}
+
+/* Outgoing: the CRL that covers the partner's certificate is current, or the
+ * route's policy is fail_open (then a warning). */
+static bool
+crl_current(struct session *s, char *why, size_t n)
+{
+	const struct rt_route *rr = &s->rt->routes[s->ridx];
+	const gnutls_datum_t *leaf = peer_leaf(s);
+	const struct sp_crl_info *ci;
+	char when[21];
+
+	if (leaf == NULL || (ci = sp_crl_for_cert(&rr->crl, leaf->data, leaf->size)) == NULL ||
+	    !sp_crl_expired(ci, time(NULL)))
+		return true;
+	sp_crl_time(ci->next_update, when);
+	if (rr->crl_fail_open) {
+		sp_log(SP_LOG_WARN, "session", "session %s: route %s: the CRL of %s is past its "
+		    "nextUpdate %s; crl_expired fail_open: partner certificate accepted without "
+		    "a current CRL", s->idtext, s->via, ci->issuer, when);
+		return true;
+	}
+	/* why is bounded by the caller; a long issuer name is cut. */
+	snprintf(why, n, "the CRL of %.160s is past its nextUpdate %s; crl_expired "
+	    "fail_closed", ci->issuer, when);
+	return false;
+}
+
 /* Outgoing: is the partner's certificate the one the route trusts? Every
  * configured check must pass: the CA chain and, if pins are set, a pin. */
 static bool
@@ -537,9 +621,18 @@ partner_trusted(struct session *s, const char *sha, char *why, size_t n)
 {
 	const struct rt_route *rr = &s->rt->routes[s->ridx];
 	unsigned int status = 0;
+	int vr;
 
 	if (rr->has_ca) {
-		if (gnutls_certificate_verify_peers2(s->leg[SP_LEG_OUTSIDE]->tls, &status) != 0 || status != 0) {
+		vr = gnutls_certificate_verify_peers2(s->leg[SP_LEG_OUTSIDE]->tls, &status);
+		if (vr == 0 && (status & GNUTLS_CERT_REVOKED)) {
+			partner_revoked(s);
+			snprintf(why, n, "certificate revoked by the route's CRL");
+			return false;
+		}
+		if (vr == 0 && status == 0 && !crl_current(s, why, n))
+			return false;
+		if (vr != 0 || status != 0) {
 			gnutls_datum_t out = { NULL, 0 };
 
 			if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) == 0) {
@@ -592,6 +685,11 @@ established(struct session *s)
 		sp_log(SP_LOG_INFO, "session", "session %s: TLS %s %s with %s", s->idtext, tls.version,
 		    tls.cipher, s->peer);
 		if (s->outgoing && !partner_trusted(s, sha, why, sizeof(why))) {
+			/* A revoked certificate had its own line already. */
+			if (o->close_alert == GNUTLS_A_CERTIFICATE_REVOKED) {
+				session_end(s, "certificate_revoked", "%s", why);
+				return;
+			}
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "partner_untrusted" },
 			    { "dst", s->peer }, { "route", s->via }, { "session", s->idtext }),
 			    "outgoing session %s on route %s: partner %s not trusted: %s", s->idtext,
@@ -787,6 +885,7 @@ session_new(struct server *srv, struct rtconf *rt)
 		s->next->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	stats_session_started(srv);
 	for (i = 0; i < srv->nchain; i++) {
 		s->ms[i].s = s;
 		s->ms[i].idx = i;
@@ -838,36 +937,26 @@ open_modules(struct session *s, const struct sp_peer *info)
 }
 
 void
-session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
+    const struct sp_addr *peer, const char *balancer)
 {
-	struct server *srv = pl->srv;
-	struct rtconf *rt = pl->rt;
-	const struct rt_listener *l = &rt->listeners[pl->idx];
+	const struct rt_listener *l = &rt->listeners[lidx];
 	struct session *s;
 	struct sp_addr local;
 	struct sp_peer info;
 	gnutls_session_t tls;
 
-	if (srv->nsessions >= rt->max_sessions) {
-		char a[SP_ADDR_TEXT];
-		sp_addr_host(peer, a, sizeof(a));
-		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", a, rt->max_sessions);
-		close(fd);
-		return;
-	}
+	/*
+	 * Admission (admit.c) with the partner's address: behind a balancer
+	 * this is the one the PROXY header carried, so per-address limits
+	 * count partners, not the balancer (proxywait.c calls this once the
+	 * header is read).
+	 */
 	{
-		/* Cheap and before TLS: how many sessions this address holds. */
 		char a[SP_ADDR_TEXT];
-		struct session *o;
-		unsigned n = 0;
 
 		sp_addr_host(peer, a, sizeof(a));
-		for (o = srv->sessions; o != NULL; o = o->next)
-			n += !o->outgoing && strcmp(o->peer, a) == 0;
-		if (n >= rt->max_per_address) {
-			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "address_limit" }, { "src", a }),
-			    "address_limit from %s: %u sessions from this address is the limit", a,
-			    rt->max_per_address);
+		if (admit_incoming(srv, rt, a) != 0) {
 			close(fd);
 			return;
 		}
@@ -876,8 +965,10 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		close(fd);
 		return;
 	}
-	s->lidx = pl->idx;
+	s->lidx = lidx;
 	s->via = l->name;
+	s->unverified = true;
+	srv->nunverified++;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
 	s->peer_port = sp_addr_port(peer);
 	if (sp_sock_local(fd, &local) == 0) {
@@ -886,6 +977,8 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 	}
 	fact_set(s, "peer.addr", s->peer);
 	fact_set(s, "listener", l->name);
+	if (balancer != NULL)
+		fact_set(s, "peer.balancer", balancer);
 	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
 		close(fd);
@@ -897,8 +990,9 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 		destroy(s);
 		return;
 	}
-	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s", s->idtext,
-	    s->peer, s->peer_port, l->name);
+	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s%s%s", s->idtext,
+	    s->peer, s->peer_port, l->name, balancer != NULL ? " through balancer " : "",
+	    balancer != NULL ? balancer : "");
 
 	/* on_open: before a single TLS byte is processed. */
 	memset(&info, 0, sizeof(info));
@@ -934,6 +1028,12 @@ session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
 }
 
 void
+session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+{
+	session_accept_from(pl->srv, pl->rt, pl->idx, fd, peer, NULL);
+}
+
+void
 session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
     struct sp_buf *early)
 {
@@ -948,6 +1048,13 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	bool inprog;
 	int fd;
 
+	if (srv->draining) {
+		sp_log(SP_LOG_NOTICE, "session", "outgoing call on route %s refused: the server is stopping",
+		    rr->name);
+		sp_conn_close(c);
+		free(c);
+		return;
+	}
 	if (srv->nsessions >= rt->max_sessions || (s = session_new(srv, rt)) == NULL) {
 		sp_log(SP_LOG_WARN, "session", "outgoing call on route %s refused: %u sessions is the limit",
 		    rr->name, rt->max_sessions);
@@ -1353,6 +1460,18 @@ h_backend_ask(struct sp_msess *ms, const char *path, const char *json, unsigned 
 	return bridge_ask(ms->s->srv, ms->s, ms->idx, path, json, timeout_ms, answer, arg);
 }
 
+static void
+h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
+{
+	struct sp_conn *c;
+
+	if (ms == NULL || (leg != SP_LEG_OUTSIDE && leg != SP_LEG_INSIDE) || alert > 255)
+		return;
+	/* Only marked: the alert goes out when the session ends the leg. */
+	if ((c = ms->s->leg[leg]) != NULL && c->tls != NULL)
+		c->close_alert = alert;
+}
+
 const struct sp_host server_host = {
 	.abi_major = SP_MODULE_ABI_MAJOR,
 	.abi_minor = SP_MODULE_ABI_MINOR,
@@ -1374,4 +1493,5 @@ const struct sp_host server_host = {
 	.backend_post = h_backend_post,
 	.backend_ask = h_backend_ask,
 	.security_from = h_security_from,
+	.tls_alert = h_tls_alert,
 };

@@ -73,6 +73,7 @@ struct session {
 	int64_t started_ms;
 	bool gated;                      /* a module gates the inside leg */
 	bool outgoing;                   /* we called the partner (route) */
+	bool unverified;                 /* counted in srv->nunverified */
 	size_t ridx;                     /* route index in rt, when outgoing */
 	const char *via;                 /* listener or route name */
 	struct sp_buf from_inside;       /* outgoing: inside bytes before the partner is up */

@@ -11,6 +11,7 @@
  */
 #include "server/server.h"
 #include "server/session.h"
+#include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "tunnel/msg.h"
@@ -26,6 +27,14 @@
 #define STANDBY_MAX 16
 #define PING_EVERY_MS 15000
 #define CONTROL_DEAD_MS 45000
+/*
+ * Connections still in their TLS handshake (not yet shown a paired key): at
+ * most this many in all and from one address. The paired client needs a few
+ * at a time (a data connection per starting session, its warm pool); anyone
+ * else holding them costs us a descriptor each until HELLO_TIMEOUT_MS.
+ */
+#define UNAUTH_MAX 256
+#define UNAUTH_PER_ADDRESS 32
 
 enum tc_state { TC_HANDSHAKE, TC_HELLO, TC_CONTROL, TC_GONE };
 
@@ -190,6 +199,10 @@ control_msg(struct tunconn *tc, json_object *msg)
 		send_msg(tc, m);
 	} else if (strcmp(type, "pong") == 0) {
 		/* last_rx is enough */
+	} else if (strcmp(type, "live_get") == 0) {
+		/* The client's heartbeat: it reports our sessions and counters
+		 * to the backend after checking them (docs/api.md 5.3). */
+		send_msg(tc, stats_live(tc->srv));
 	} else if (strcmp(type, "answer") == 0) {
 		bridge_answer(tc->srv, msg);
 	} else if (strcmp(type, "signature") == 0) {
@@ -427,19 +440,58 @@ tc_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
 		sp_timer_start(loop, &tc->timer, PING_EVERY_MS);
 }
 
+/* May one more unauthenticated connection from addr start its handshake? */
+static bool
+unauth_room(struct server *srv, const char *addr)
+{
+	const struct tunconn *t;
+	unsigned n = 0, from = 0;
+
+	for (t = srv->tunconns; t != NULL; t = t->next) {
+		if (t->state != TC_HANDSHAKE)
+			continue;
+		n++;
+		from += strcmp(t->peer, addr) == 0;
+	}
+	if (from >= UNAUTH_PER_ADDRESS) {
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tunnel_limit" }, { "src", addr }),
+		    "tunnel: refused a connection from %s: %u handshakes from this address "
+		    "is the limit", addr, UNAUTH_PER_ADDRESS);
+		return false;
+	}
+	if (n >= UNAUTH_MAX) {
+		sp_log(SP_LOG_WARN, "tunnel", "refused a connection from %s: %u handshakes "
+		    "is the limit", addr, UNAUTH_MAX);
+		return false;
+	}
+	return true;
+}
+
 static void
 on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 {
 	struct server *srv = arg;
 	struct sp_addr peer;
-	int fd, i;
+	char addr[SP_ADDR_TEXT];
+	int fd, i, r;
 
 	for (i = 0; i < 32; i++) {
 		struct tunconn *tc;
 		gnutls_session_t tls;
 
-		if (sp_accept(lfd, &fd, &peer) != SP_OK)
+		if ((r = sp_accept(lfd, &fd, &peer)) == SP_ERR_AGAIN)
 			return;
+		if (r != SP_OK) {
+			if (acceptor_failed(&srv->tunnel_acc, errno))
+				return;
+			continue;
+		}
+		acceptor_ok(&srv->tunnel_acc);
+		sp_addr_host(&peer, addr, sizeof(addr));
+		if (!unauth_room(srv, addr)) {
+			close(fd);
+			continue;
+		}
 		if ((tc = calloc(1, sizeof(*tc))) == NULL || (tc->c = calloc(1, sizeof(*tc->c))) == NULL) {
 			free(tc);
 			close(fd);
@@ -448,7 +500,7 @@ on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 		tc->srv = srv;
 		tc->state = TC_HANDSHAKE;
 		tc->last_rx = sp_loop_now(loop);
-		sp_addr_host(&peer, tc->peer, sizeof(tc->peer));
+		memcpy(tc->peer, addr, sizeof(tc->peer));
 		sp_buf_init(&tc->in, SP_TMSG_MAX + 4);
 		sp_timer_init(&tc->timer, tc_timer, tc);
 		sp_defer_init(&tc->reap, tc_reap, tc);
@@ -487,7 +539,8 @@ tunnel_start(struct server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "tunnel.listen: cannot listen on %s: %s", text, strerror(errno));
 		return r;
 	}
-	if ((r = sp_loop_add(srv->loop, srv->tunnel_fd, SP_EV_READ, on_tunnel_accept, srv)) != 0) {
+	if ((r = acceptor_start(&srv->tunnel_acc, srv->loop, srv->tunnel_fd, on_tunnel_accept,
+	    srv, "the tunnel port")) != 0) {
 		snprintf(err, errlen, "tunnel: cannot watch the listener");
 		return r;
 	}
@@ -504,7 +557,7 @@ tunnel_stop(struct server *srv)
 	while (srv->tunconns != NULL)
 		tc_close(srv->tunconns, NULL);
 	if (srv->tunnel_fd >= 0) {
-		sp_loop_del(srv->loop, srv->tunnel_fd);
+		acceptor_stop(&srv->tunnel_acc);
 		close(srv->tunnel_fd);
 		srv->tunnel_fd = -1;
 	}

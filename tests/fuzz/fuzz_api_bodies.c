@@ -1,12 +1,12 @@
 /*
  * fuzz_api_bodies.c - libFuzzer target for the request bodies smartproxy-api
  * takes from the proxy (src/api/bodies.c): POST /v1/events, /v1/sessions,
- * /v1/status, /v1/decisions/ssid and /v1/blocks. The DMZ server is assumed
- * compromised,
- * so every byte of these bodies is hostile.
+ * /v1/status, /v1/decisions/ssid and /v1/blocks (the DMZ server is assumed
+ * compromised, so every byte of these bodies is hostile), and an operator's
+ * PUT /v1/partners/<id>/oftp2.
  *
- * Input: the first octet picks the endpoint (modulo 5: events, sessions,
- * status, decision, block), the rest is the body, run through the handlers' own
+ * Input: the first octet picks the endpoint (modulo 6: events, sessions,
+ * status, decision, block, oftp2 switches), the rest is the body, run through the handlers' own
  * parse and validation. Besides the sanitizers, what is checked: a body
  * that passed is stored as the store does (plain JSON text) and must come
  * back from that text as an object that passes again with the same verdict
@@ -24,7 +24,7 @@
 #include "api/bodies.h"
 #include "core/err.h"
 
-enum { EP_EVENTS, EP_SESSIONS, EP_STATUS, EP_DECISION, EP_BLOCK, EP_COUNT };
+enum { EP_EVENTS, EP_SESSIONS, EP_STATUS, EP_DECISION, EP_BLOCK, EP_OFTP2, EP_COUNT };
 
 static int
 validate(int ep, json_object *o, const char **key, char *err, size_t errlen)
@@ -48,6 +48,8 @@ validate(int ep, json_object *o, const char **key, char *err, size_t errlen)
 		r = sp_body_block(o, &b, err, errlen);
 		*key = b.address;
 		return r;
+	case EP_OFTP2:
+		return sp_body_oftp2_switches(o, err, errlen);
 	default:
 		r = sp_body_question(o, &q, err, errlen);
 		*key = q.odette_id;

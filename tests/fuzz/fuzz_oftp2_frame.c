@@ -34,16 +34,22 @@ check_command(const uint8_t *oeb, size_t len, unsigned tol, struct trace *t)
 {
 	struct oftp2_cmd c, strict;
 	struct oftp2_err e;
+	struct oftp2_dev dev;
 	struct sp_buf b;
 	int r, rs;
 
 	r = oftp2_parse(oeb, len, tol, &c, &e);
 	mix(t, (uint64_t)(r == 0 ? 0x100 + c.code : e.esid));
-	rs = oftp2_parse(oeb, len, 0, &strict, &e);
+	rs = oftp2_parse_dev(oeb, len, 0, &strict, &e, &dev);
 	if (rs != 0)
 		return;
 	if (r != 0)
 		abort();        /* a tolerance refused what strict accepts */
+	if (dev.bits & ~OFTP2_DEV_RESERVED)
+		abort();        /* strict parsing used a tolerance */
+	if (dev.bits != 0)
+		return;         /* reserved octets are not represented, the
+		                   builder writes spaces there */
 	if (strict.code == OFTP2_DATA &&
 	    oftp2_data_check(strict.u.data.buf.ptr, strict.u.data.buf.len,
 	    true, NULL, NULL) != 0)

@@ -5,7 +5,11 @@
  * Each message also goes through the keyless checks: the client's of a sign
  * request (from the DMZ: hostile) and the server's of a signature answer; a
  * request the client accepts must be a TLS digest and survive a round trip.
+ * A "live" message (the server's answer to the client's heartbeat) also
+ * goes through the check the client runs on it (sp_body_live), whose clean
+ * copy must pass the same check again unchanged.
  */
+#include "api/bodies.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "tunnel/msg.h"
@@ -68,6 +72,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sp_json_int(msg, "session", 0);
 		(void)sp_json_str(msg, "role", "");
 		keyless_checks(msg);
+		if (strcmp(sp_tmsg_type(msg), "live") == 0) {
+			json_object *clean = NULL, *again_clean = NULL;
+			char err[200];
+
+			if (sp_body_live(msg, &clean, err, sizeof(err)) == 0 &&
+			    (sp_body_live(clean, &again_clean, err, sizeof(err)) != 0 ||
+			    !json_object_equal(clean, again_clean)))
+				abort();
+			json_object_put(clean);
+			json_object_put(again_clean);
+		}
 		sp_buf_init(&again, SP_TMSG_MAX + 4);
 		if (sp_tmsg_encode(msg, &again) == 0) {
 			if (sp_tmsg_take(&again, &back) != SP_OK || !json_object_equal(msg, back))

@@ -75,6 +75,9 @@ partners:
     tls:
       require_client_cert: true
       ca_bundle: pki/ca.pem
+      # Rotation is this test's subject; the test PKI's client certificate
+      # names another ID, and binding is partner_bind.sh's.
+      bind: none
 modules:
   partner:
     brake: {max_failures: 4, window_ms: 60000, block_ms: 300000}

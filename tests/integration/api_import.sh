@@ -55,6 +55,8 @@ write_site() { # description of ACME
 listeners:
   - name: partners
     address: "127.0.0.1:6619"
+    proxy_protocol:
+      trusted: [10.0.0.0/8, "2001:db8::/32"]
     tls:
       certificate_chain: pki/server.pem
       private_key: pki/server.key
@@ -179,6 +181,8 @@ for f in "$D"/export.yaml.d/*; do
 	[ "$(stat -c %a "$f")" = 600 ] || sp_fail "$f mode $(stat -c %a "$f")"
 done
 grep -q "SECRET1\|PW2" "$D/export.yaml" && sp_fail "a clear password in the export"
+sp_grep '^    proxy_protocol:$' "$D/export.yaml"
+sp_grep '^      trusted: \["10.0.0.0/8","2001:db8::/32"\]$' "$D/export.yaml"
 # Exporting again into the same place leaves no stale PEM file behind.
 touch "$D/export.yaml.d/listener-gone-key.pem" "$D/export.yaml.d/notes.txt"
 "$API" --config "$D/api.yaml" --export "$D/export.yaml" >"$D/export.out" 2>&1 || sp_fail "second --export"

@@ -97,6 +97,10 @@ matrix = [("GET",    "/v1/config",                        {"proxy"}),
           ("GET",    "/v1/sessions",                      {"read"}),
           ("POST",   "/v1/sessions",                      {"proxy"}),
           ("GET",    "/v1/status",                        {"read"}),
+          ("GET",    "/v1/settings",                      {"read"}),
+          ("GET",    "/v1/routes",                        {"read"}),
+          ("GET",    "/v1/sessions/live",                 {"read"}),
+          ("GET",    "/metrics",                          {"read"}),
           ("POST",   "/v1/status",                        {"proxy"}),
           ("POST",   "/v1/decisions/ssid",                {"proxy"})]
 def call(method, path, role, body=None):
@@ -148,7 +152,7 @@ export SMARTPROXYCTL_URL=https://127.0.0.1:$PORT/ SMARTPROXYCTL_CA=$D/pki/ca.pem
 echo EVIL1 | SMARTPROXYCTL_TOKEN_FILE=$D/proxy.token "$CTL" partners add O0013000000EVIL \
 	--password-file - --network 0.0.0.0/0 >"$D/evil.out" 2>&1 && sp_fail "the proxy token added a partner"
 sp_grep "role 'proxy'" "$D/evil.out"
-SMARTPROXYCTL_TOKEN_FILE=$D/proxy.token "$CTL" rules add --match security --description x \
+SMARTPROXYCTL_TOKEN_FILE=$D/proxy.token "$CTL" rules add --match security --description x --forever \
 	>"$D/rule.out" 2>&1 && sp_fail "the proxy token added a rule"
 sp_grep "role 'proxy'" "$D/rule.out"
 SMARTPROXYCTL_TOKEN_FILE=$D/read.token "$CTL" partners list >"$D/list.out" 2>&1 ||

@@ -7,6 +7,11 @@
 #   chain_config LISTEN_PORT [REV]   write $SP_TMP/config.json (one TLS listener)
 #   chain_start_server / chain_start_client
 #   chain_wait_log NAME PATTERN [SECONDS]
+#
+# CHAIN_DRAIN_TIMEOUT: the daemons' drain_timeout (default 2 s: a test that
+# stops them with a session open does not wait the 300 s of a deployment).
+# CHAIN_LOG_DIR: the daemons also log to daily files there (prefixes
+# smartproxy-server, smartproxy-client).
 
 SP_SERVER=${SP_SERVER:-$SP_TOP_BUILDDIR/smartproxy-server}
 SP_CLIENT=${SP_CLIENT:-$SP_TOP_BUILDDIR/smartproxy-client}
@@ -41,15 +46,20 @@ chain_init() {
 	state_dir: $SP_TMP/server-state
 	pairing_file: $SP_TMP/pairing
 	user: $(id -un)
+	drain_timeout: ${CHAIN_DRAIN_TIMEOUT:-2}
 	${CHAIN_MODULES:-}
 	logging:
 	  level: debug
 	  targets:
 	    - type: stderr
+	${CHAIN_LOG_DIR:+    - type: file}
+	${CHAIN_LOG_DIR:+      dir: $CHAIN_LOG_DIR}
+	${CHAIN_LOG_DIR:+      prefix: smartproxy-server}
 	EOF
 	PROXY_ID=$("$SP_SERVER" -c "$SP_TMP/server.yaml" -L | sed -n 's/^Proxy ID: //p')
 	[ ${#PROXY_ID} -eq 64 ] || sp_hard_error "no Proxy ID from smartproxy-server -L"
 	echo "test-token-0123456789abcdef" >"$SP_TMP/token"
+	chmod 600 "$SP_TMP/token"   # a secret: the client refuses one readable by everyone
 	INSIDE_PORT=${INSIDE_PORT:-$(chain_free_port)}
 	chain_write_client_conf "$PROXY_ID"
 	"$SP_CLIENT" -c "$SP_TMP/client.yaml" --pairing-line >"$SP_TMP/pairing" ||
@@ -66,13 +76,18 @@ chain_write_client_conf() {
 	  token_file: $SP_TMP/token
 	  ca_file: $SP_TMP/pki/ca.pem
 	  timeout: ${CHAIN_BACKEND_TIMEOUT:-5}
+	  heartbeat: ${CHAIN_HEARTBEAT:-10}
 	inside:
 	  address: 127.0.0.1:$INSIDE_PORT
 	state_dir: $SP_TMP/client-state
+	drain_timeout: ${CHAIN_DRAIN_TIMEOUT:-2}
 	logging:
 	  level: debug
 	  targets:
 	    - type: stderr
+	${CHAIN_LOG_DIR:+    - type: file}
+	${CHAIN_LOG_DIR:+      dir: $CHAIN_LOG_DIR}
+	${CHAIN_LOG_DIR:+      prefix: smartproxy-client}
 	EOF
 }
 

@@ -82,11 +82,18 @@ logf=$(ls "$LOGDIR"/dmz-*.log 2>/dev/null | head -n 1)
 [ -n "$logf" ] || sp_fail "no daily log file in $LOGDIR"
 sp_grep "session 1 ended" "$logf"
 
-# SIGHUP reloads the pairing file by its path, which does not exist inside
-# the chroot: the server must say so and keep running with the keys it has.
+# SIGHUP in the chroot, under the filter: the pairing file is re-read through
+# the directory handle kept from before the chroot (the user needs search
+# permission on its directory, as /etc/smartproxy gives), and the log file a
+# logrotate moved away is reopened through the log directory's handle.
+chmod o+x "$SP_TMP"
+printf '%064d second-client\n' 7 >>"$SP_TMP/pairing"
+mv "$logf" "$LOGDIR/rotated"
 kill -HUP "$SERVER_PID"
-chain_wait_log server "pairing file not reloaded"
+chain_wait_log server "SIGHUP: pairing file reloaded: 2 client key(s) from $SP_TMP/pairing; 1 log file(s) reopened"
 kill -0 "$SERVER_PID" 2>/dev/null || sp_fail "server died on SIGHUP in the chroot"
+sp_grep "SIGHUP: pairing file" "$logf"
+grep -q SIGHUP "$LOGDIR/rotated" && sp_fail "the moved log file got the reload line"
 
 chain_stop client "$CLIENT_PID"
 chain_stop server "$SERVER_PID"

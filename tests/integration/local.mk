@@ -27,6 +27,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_outgoing.sh \
 	tests/integration/chain_keyless.sh \
 	tests/integration/keyless_pkcs11.sh \
+	tests/integration/chain_outgoing_crl.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
@@ -38,6 +39,12 @@ SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
 	tests/integration/api_limits.sh
 dist_check_SCRIPTS += $(SP_API_TESTS)
 TESTS += $(SP_API_TESTS)
+
+# The admin panel in Debian's Chromium, headless, over the DevTools pipe
+# (issue 15): logins, partners, rules, a live transfer, audit, CSRF.
+dist_check_SCRIPTS += tests/integration/panel_browser.sh
+TESTS += tests/integration/panel_browser.sh
+EXTRA_DIST += tests/integration/cdp.py tests/integration/panel_browser.py
 
 # The DMZ->backend surface (issue 11): a fake server on the tunnel asks the
 # real client to change the real backend; refused, logged, reported.
@@ -52,10 +59,21 @@ EXTRA_DIST += tests/integration/fake_dmz.py
 SP_PARTNER_TESTS = \
 	tests/integration/partner_open.sh \
 	tests/integration/partner_ssid.sh \
-	tests/integration/partner_bind.sh
+	tests/integration/partner_bind.sh \
+	tests/integration/partner_crl.sh
 dist_check_SCRIPTS += $(SP_PARTNER_TESTS)
 TESTS += $(SP_PARTNER_TESTS)
 EXTRA_DIST += tests/integration/partner_lib.sh tests/integration/partner_probe.py
+
+# Attacks before authentication (issue 11): silent TLS connections held from
+# several addresses, a fill of max_unverified, protocol violations and
+# wrong passwords sent all at once; out of descriptors on the partner port
+# and a flood of silent connections on the tunnel port; driven by
+# preauth_drive.py.
+SP_PREAUTH_TESTS = tests/integration/preauth_flood.sh tests/integration/preauth_fds.sh
+dist_check_SCRIPTS += $(SP_PREAUTH_TESTS)
+TESTS += $(SP_PREAUTH_TESTS)
+EXTRA_DIST += tests/integration/preauth_drive.py
 
 # The OFTP2 module (modules/oftp2) in the chain: valid exchanges pass
 # unchanged, the bad-input corpus ends with the specified ESID.
@@ -68,6 +86,12 @@ dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py
 
+# The conformance suite as data (tests/conformance/*.case, RFC section,
+# expected result, both sides' frames), replayed by one runner.
+dist_check_SCRIPTS += tests/integration/oftp2_conformance.sh
+TESTS += tests/integration/oftp2_conformance.sh
+EXTRA_DIST += tests/conformance
+
 # Operations (issue 7): log-ignore rules, the event script, session audit and
 # smartproxyctl against the real backend and chain.
 SP_OPS_TESTS = \
@@ -75,6 +99,14 @@ SP_OPS_TESTS = \
 	tests/integration/ops_flood.sh
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
+
+# Signals (issue 13): SIGHUP reloads and reopens logs, SIGTERM drains.
+SP_SIGNAL_TESTS = \
+	tests/integration/ops_server_signals.sh \
+	tests/integration/ops_client_signals.sh \
+	tests/integration/ops_api_signals.sh
+dist_check_SCRIPTS += $(SP_SIGNAL_TESTS)
+TESTS += $(SP_SIGNAL_TESTS)
 
 # DMZ hardening (src/core/sandbox.h, docs/threat-model.md): the seccomp filter
 # on every server thread with a session through it; as root, the server
@@ -84,6 +116,14 @@ SP_HARDENING_TESTS = \
 	tests/integration/hardening_chroot.sh
 dist_check_SCRIPTS += $(SP_HARDENING_TESTS)
 TESTS += $(SP_HARDENING_TESTS)
+
+# Live state and metrics (issue 15): a transfer held half-way by
+# pause_relay.py in `smartproxyctl sessions --live` and in GET /metrics
+# (promtool), the client stopped mid-transfer: stale within three heartbeats.
+SP_LIVE_TESTS = tests/integration/live_metrics.sh
+dist_check_SCRIPTS += $(SP_LIVE_TESTS)
+TESTS += $(SP_LIVE_TESTS)
+EXTRA_DIST += tests/integration/pause_relay.py
 
 # Online decisions and outgoing sessions through the full module chain
 # (issues 6 and 8): the partner module asks the real smartproxy-api per SSID
@@ -117,6 +157,14 @@ dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
 EXTRA_DIST += tests/integration/rotate_probe.py
 TESTS += $(SP_API_IMPORT_TESTS)
 
+# A partner's OFTP2 quirk from refusal to admission (issue 14): the refusal
+# names the switch, smartproxyctl partners diagnose reads it from the real
+# smartproxy-api, partners oftp2 sets it (one revision), the quirk passes
+# and is named in an oftp2_deviation line.
+dist_check_SCRIPTS += tests/integration/oftp2_diagnose.sh
+TESTS += tests/integration/oftp2_diagnose.sh
+EXTRA_DIST += tests/integration/oftp2_lf.py
+
 # Logs that keep working: the shipped fail2ban jail read by a real
 # fail2ban-server across the daily roll of the log file (the current-file
 # link; tests/integration/log_drive sets the logger's clock).
@@ -135,3 +183,15 @@ dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_unit
 TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 EXTRA_DIST += tests/integration/notify_listen.py
 EXTRA_DIST += tests/integration/keyless_lib.sh tests/integration/keyless_mem.py
+
+# High availability: HAProxy (send-proxy-v2) in front of two DMZ nodes fed by
+# one backend (docs/deployment.md).
+dist_check_SCRIPTS += tests/integration/ha_balancer.sh
+TESTS += tests/integration/ha_balancer.sh
+EXTRA_DIST += tests/integration/ha_hold.py
+
+# panel_browser.sh keeps its screenshots beside its log.
+clean-local: clean-panel-screens
+clean-panel-screens:
+	rm -rf tests/integration/panel_browser.screens
+.PHONY: clean-panel-screens

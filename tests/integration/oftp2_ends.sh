@@ -193,7 +193,7 @@ chain_stop server "$SERVER_PID"
 sp_wait "$STOP_PID" 60 && sp_fail "stop: the partner's transfer succeeded"
 grep -q "ESID reason=05" "$SP_TMP/stop.log" ||
 	{ tail -5 "$SP_TMP/stop.log" | sed 's/^/  | /' >&2; sp_dump_logs; sp_fail "stop: the partner got no ESID 05"; }
-grep -q "session ended by the proxy (stopping): ESID 05 to the partner and the inside" "$SP_TMP/server.log" ||
+grep -q "session ended by the proxy (shutdown): ESID 05 to the partner and the inside" "$SP_TMP/server.log" ||
 	sp_fail "stop: no line about the ESID 05"
 sp_log "stop: the server stopped mid-file, the partner got ESID 05"
 

@@ -8,7 +8,8 @@
 #                                 (NETWORKS comma-separated; keys: pin=CERTFILE,
 #                                 ca=CAFILE, bind=cn|san|none, enabled=false, max=N,
 #                                 from=TIME, until=TIME); PARTNER_BRAKE may hold
-#                                 the brake object as JSON
+#                                 the brake object as JSON, PARTNER_LIMITS a JSON
+#                                 object of limits replacing the test's own
 #   partner_fail2ban LOG          the contrib/fail2ban filter must match every
 #                                 refused attempt of LOG with its address, and
 #                                 nothing else
@@ -28,9 +29,11 @@ partner_init() {
 partner_config() {
 	local port=$1
 	shift
-	python3 - "$SP_TMP/pki" "$port" "${PARTNER_BRAKE:-null}" "$@" >"$SP_TMP/config.json.tmp" <<-'PY' ||
+	python3 - "$SP_TMP/pki" "$port" "${PARTNER_BRAKE:-null}" "${PARTNER_LIMITS:-null}" "$@" \
+		>"$SP_TMP/config.json.tmp" <<-'PY' ||
 	import hashlib, json, os, subprocess, sys
-	pki, port, brake, specs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4:]
+	pki, port, brake, limits, specs = (sys.argv[1], sys.argv[2], json.loads(sys.argv[3]),
+	                                   json.loads(sys.argv[4]), sys.argv[5:])
 
 	def pbkdf2(pw):
 	    salt = os.urandom(16)
@@ -83,6 +86,8 @@ partner_config() {
 	}
 	if brake is not None:
 	    doc["modules"]["partner"]["brake"] = brake
+	if limits is not None:
+	    doc["limits"].update(limits)
 	print(json.dumps(doc))
 	PY
 		sp_hard_error "cannot write the configuration"

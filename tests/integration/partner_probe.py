@@ -8,8 +8,10 @@ usage: partner_probe.py SOURCE_ADDR PORT MODE [CERT KEY]
                     given), then wait for the server to close;
                garbage: send bytes that are not TLS.
 Prints one word: closed-before-tls (no TLS byte came back), tls-failed
-(the handshake broke), closed-after-tls (handshake done, then closed), or
-open (still open after 5 s). Exit 0 in every case; the caller compares.
+(the handshake broke), closed-after-tls (handshake done, then closed),
+alert:<name> (handshake done, then a fatal TLS alert, e.g.
+alert:certificate_revoked), or open (still open after 5 s). Exit 0 in every
+case; the caller compares.
 """
 import os
 import socket
@@ -64,5 +66,12 @@ try:
     print("closed-after-tls")
 except socket.timeout:
     print("open")
-except (ssl.SSLError, OSError):
+except ssl.SSLError as e:
+    # OpenSSL names a received alert SSLV3_ALERT_<NAME> or TLSV1_ALERT_<NAME>.
+    reason = (e.reason or "").upper()
+    if "_ALERT_" in reason:
+        print("alert:" + reason.split("_ALERT_", 1)[1].lower())
+    else:
+        print("closed-after-tls")
+except OSError:
     print("closed-after-tls")

@@ -45,9 +45,22 @@ done
 examples=$(find "$stage" -type d -path '*/doc/smartproxy/examples')
 [ -n "$examples" ] || sp_fail "examples not installed"
 sbin=$(dirname "$(find "$stage" -name smartproxy-server -type f)")
+moddir=$(dirname "$(find "$stage" -name oftp2.so | head -n 1)")
+# --check looks at the host: the directories and files the examples name.
+mkdir -p "$SP_TMP"/var/lib/smartproxy/empty "$SP_TMP"/var/lib/smartproxy-client \
+	"$SP_TMP"/var/lib/smartproxy-api "$SP_TMP"/var/log/smartproxy{,-client,-api} "$SP_TMP"/etc/smartproxy
+cp "$examples/pairing" "$SP_TMP/etc/smartproxy/"
+(umask 077 && echo token >"$SP_TMP/etc/smartproxy/client.token")
+make_certs "$SP_TMP/pki"
+cp "$SP_TMP/pki/ca.pem" "$SP_TMP/etc/smartproxy/api-ca.pem"
+cp "$SP_TMP/pki/server.pem" "$SP_TMP/etc/smartproxy/api-cert.pem"
+cp "$SP_TMP/pki/server.key" "$SP_TMP/etc/smartproxy/api-key.pem"
 for f in server client api; do
+	# Modules from the stage, not from the configured module directory.
+	mods=
+	[ "$f" = server ] && mods="s|^  - name: \([a-z0-9_]*\)\$|&\n    path: $moddir/\1.so|"
 	sed -e "s|^user: .*|user: $(id -un)|" -e "s|/var/|$SP_TMP/var/|g" -e "s|/etc/|$SP_TMP/etc/|g" \
-		"$examples/$f.yaml" >"$SP_TMP/$f.yaml"
+		-e "${mods:-s|^\$||}" "$examples/$f.yaml" >"$SP_TMP/$f.yaml"
 	"$sbin/smartproxy-$f" --check -c "$SP_TMP/$f.yaml" >"$SP_TMP/check-$f.log" 2>&1 ||
 		{ cat "$SP_TMP/check-$f.log" >&2; sp_fail "the example $f.yaml fails --check"; }
 done

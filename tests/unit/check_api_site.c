@@ -264,6 +264,21 @@ static const struct bad BAD[] = {
 	  "s.yaml:2: key 'outgoing.source_adress': unknown key" },
 	{ "outgoing: [192.0.2.10]\n",
 	  "s.yaml:1: key 'outgoing': expected a mapping, got a sequence" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol: {trusted: []}\n",
+	  "s.yaml:4: key 'listeners[0].proxy_protocol.trusted': expected at "
+	  "least one network of trusted balancers" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol:\n      trusted: [lb.example]\n",
+	  "s.yaml:5: key 'listeners[0].proxy_protocol.trusted[0]': expected a "
+	  "network like 192.0.2.0/24 or 2001:db8::/32 (host bits zero)" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol:\n      trust: [10.0.0.1]\n",
+	  "s.yaml:5: key 'listeners[0].proxy_protocol.trust': unknown key" },
+	{ "listeners:\n  - name: a\n    address: \"1.2.3.4:1\"\n"
+	  "    proxy_protocol: true\n",
+	  "s.yaml:4: key 'listeners[0].proxy_protocol': expected a mapping, got "
+	  "a scalar" },
 	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
 	  "    password_hash: \"pbkdf2-sha256$10000$" HEX32 "$" HEX32 HEX32 "\"\n",
 	  "s.yaml:5: key 'partners[0].password_hash': give either password or "
@@ -277,6 +292,23 @@ static const struct bad BAD[] = {
 	  "s.yaml:4: key 'partners[0].password_hash': at least 10000 iterations "
 	  "(the partner module refuses fewer)" },
 	{ "", "s.yaml: the file is empty" },
+	/* revocation[]: per CA bundle a partner or route names. */
+#define RV_PARTNER "partners:\n  - odette_id: O1\n    password: x\n" \
+	"    allowed_networks: []\n    tls:\n      ca_bundle: ca.pem\n"
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca-other.pem\n    crl_expired: maybe\n",
+	  "s.yaml:9: key 'revocation[0].crl_expired': expected fail_closed or fail_open" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n    crl_urls: [ftp://x/y]\n",
+	  "s.yaml:9: key 'revocation[0].crl_urls[0]': expected an http:// or https:// URL" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n    crl: cert.pem\n",
+	  "s.yaml:9: key 'revocation[0].crl': /site/cert.pem holds no PEM X509 CRL" },
+	{ RV_PARTNER "revocation:\n  - crl_urls: []\n",
+	  "s.yaml:8: key 'revocation[0].ca_bundle': required but missing" },
+	{ RV_PARTNER "revocation:\n  - ca_bundle: ca.pem\n  - ca_bundle: ca2.pem\n",
+	  "s.yaml:9: key 'revocation[1].ca_bundle': the same CA bundle as revocation[0]" },
+	{ "partners:\n  - odette_id: O1\n    password: x\n    allowed_networks: []\n"
+	  "revocation:\n  - ca_bundle: ca.pem\n",
+	  "s.yaml:6: key 'revocation[0].ca_bundle': no partner or route has this ca_bundle" },
+#undef RV_PARTNER
 };
 
 /* tls.bind and tls.bind_dn: what a CA-issued certificate must name. */

@@ -56,6 +56,7 @@ static const char SITE[] =
 	"    tls: {certificate_chain: c.pem, private_key: key.pem}\n"
 	"  - name: plain\n"
 	"    address: \"0.0.0.0:3305\"\n"
+	"    proxy_protocol: {trusted: [10.0.0.10, 10.1.0.0/16]}\n"
 	"partners:\n"
 	"  - odette_id: O0013000000ACME\n"
 	"    password: SECRET1\n"
@@ -165,6 +166,13 @@ START_TEST(import_and_render)
 	ck_assert(json_object_object_get_ex(path(doc, "listeners.1"), "tls",
 	    NULL));
 	ck_assert_ptr_null(path(doc, "listeners.1.tls"));
+	/* PROXY protocol: null where not set, the normalised networks where set. */
+	ck_assert(json_object_object_get_ex(path(doc, "listeners.0"),
+	    "proxy_protocol", NULL));
+	ck_assert_ptr_null(path(doc, "listeners.0.proxy_protocol"));
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
+	    "listeners.1.proxy_protocol.trusted"), JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "modules.partner.partners.0.odette_id")), "O0013000000ACME");
 	ck_assert_int_eq(sp_pwhash_verify("SECRET1", 7, json_object_get_string(
@@ -315,6 +323,24 @@ START_TEST(merge_replace_remove)
 	    77);
 	json_object_put(doc);
 
+	/* The update path writes proxy_protocol too: moved from the second
+	 * listener to the first, the merge leaves it on the first only. */
+	s.listeners[0].proxy_protocol = true;
+	s.listeners[0].proxy_trusted = s.listeners[1].proxy_trusted;
+	s.listeners[1].proxy_protocol = false;
+	ck_assert_int_eq(sp_store_import(st, &s, false, &stx, &rev), 0);
+	ck_assert_uint_eq(stx.listeners.updated, 2);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
+	    "listeners.0.proxy_protocol.trusted"), JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
+	ck_assert_ptr_null(path(doc, "listeners.1.proxy_protocol"));
+	json_object_put(doc);
+	s.listeners[1].proxy_protocol = true;
+	s.listeners[0].proxy_protocol = false;
+	memset(&s.listeners[0].proxy_trusted, 0, sizeof(s.listeners[0].proxy_trusted));
+
 	/* A backup is a private copy that opens as a store. */
 	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
 	ck_assert_int_eq(sp_store_backup(st, bak, err, sizeof(err)), 0);
@@ -401,9 +427,52 @@ user_version(const char *file)
 	return v;
 }
 
+/* revocation[]: --replace starts from none, a merge keeps the entries of
+ * bundles the file does not name. */
+START_TEST(revocation_merge)
+{
+	struct sp_store *st;
+	struct sp_site s, none;
+	json_object *doc;
+	int64_t rev;
+	char err[256];
+
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	load_site(&s);
+	ck_assert_ptr_nonnull(s.revocations = calloc(1, sizeof(*s.revocations)));
+	s.nrevocations = 1;
+	ck_assert_ptr_nonnull(s.revocations[0].ca_bundle =
+	    strdup(s.partners[0].ca_bundle));
+	s.revocations[0].fail_open = true;
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_open");
+	json_object_put(doc);
+	/* The same site without the section, merged: the entry stays. */
+	load_site(&none);
+	ck_assert_int_eq(sp_store_import(st, &none, false, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_open");
+	json_object_put(doc);
+	/* ...replaced: gone, the default policy again. */
+	ck_assert_int_eq(sp_store_import(st, &none, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_get_string(path(doc,
+	    "modules.partner.partners.0.tls.crl_expired")), "fail_closed");
+	json_object_put(doc);
+	sp_site_free(&none);
+	sp_site_free(&s);
+	sp_store_close(st);
+}
+END_TEST
+
 /*
  * A version-2 database (as the previous release left it: no outgoing
- * column, no certificate binding) is upgraded in place on open, keeping its data and revision.
+ * column, no certificate binding, no revocation, no PROXY protocol column,
+ * no per-node status) is upgraded in place on open, keeping its data and
+ * revision.
  */
 START_TEST(upgrade_from_v2)
 {
@@ -418,12 +487,15 @@ START_TEST(upgrade_from_v2)
 	load_site(&s);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 6);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
 	    "outgoing_source; ALTER TABLE partners DROP COLUMN cert_bind; "
 	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
-	    "PRAGMA user_version = 2", NULL, NULL, NULL),
+	    "DROP TABLE revocation; DROP TABLE crls; "
+	    "ALTER TABLE listeners DROP COLUMN proxy_trusted; "
+	    "DROP TABLE node_status; PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
@@ -445,6 +517,23 @@ START_TEST(upgrade_from_v2)
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_str_eq(json_object_get_string(path(doc,
 	    "outgoing.source_address")), "2001:db8::10");
+	json_object_put(doc);
+	sp_store_close(st);
+
+	/* A version-5 database (CRLs, no PROXY protocol, no node status) gets
+	 * version 6 on open; the next import writes proxy_protocol again. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE listeners DROP COLUMN "
+	    "proxy_trusted; DROP TABLE node_status; PRAGMA user_version = 5",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(user_version(dbpath), 6);
+	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
+	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
+	    "listeners.1.proxy_protocol.trusted"), JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
 	json_object_put(doc);
 	sp_site_free(&s);
 	sp_store_close(st);
@@ -474,6 +563,7 @@ main(void)
 	tcase_add_test(tc, partners_and_rules);
 	tcase_add_test(tc, outgoing_defaults);
 	tcase_add_test(tc, merge_replace_remove);
+	tcase_add_test(tc, revocation_merge);
 	tcase_add_test(tc, upgrade_from_v2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -40,7 +40,7 @@ START_TEST(roles)
 			ck_assert(sp_surface_allows(SP_ROLE_PROXY, l->method,
 			    l->pattern));
 	}
-	ck_assert_int_eq(nproxy, 6);
+	ck_assert_int_eq(nproxy, 7);
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "GET", "v1/config"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/events"));
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/sessions"));
@@ -48,6 +48,10 @@ START_TEST(roles)
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/decisions/ssid"));
 	/* The brake blocks the partner module reports through the client. */
 	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/blocks"));
+	/* CRLs the client fetched, with its own token; not from the DMZ. */
+	ck_assert(sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/crls"));
+	ck_assert(sp_surface_allows(SP_ROLE_READ, "GET", "v1/crls"));
+	ck_assert(!sp_surface_allows(SP_ROLE_READ, "POST", "v1/crls"));
 	ck_assert(!sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/partners"));
 	ck_assert(!sp_surface_allows(SP_ROLE_PROXY, "POST", "v1/rules"));
 	ck_assert_str_eq(sp_role_name(SP_ROLE_READ), "read");

@@ -13,6 +13,8 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +88,9 @@ START_TEST(server_defaults)
 	ck_assert_str_eq(c.pairing_file, SP_SYSCONFDIR "/smartproxy/pairing");
 	ck_assert_str_eq(c.user, SP_DEFAULT_USER);
 	ck_assert_ptr_null(c.chroot);
+	ck_assert_ptr_null(c.partner_host);
 	ck_assert_int_eq(c.seccomp, SP_SANDBOX_ENFORCE);
+	ck_assert_int_eq(c.drain_timeout, 300);
 	ck_assert_uint_eq(c.nmodules, 0);
 	ck_assert_ptr_null(c.modules);
 	ck_assert_int_eq(c.logging.level, SP_LOG_INFO);
@@ -96,6 +100,24 @@ START_TEST(server_defaults)
 	ck_assert_int_eq(sp_log_configure(&c.logging), SP_OK);
 	sp_log_reset();
 	sp_server_conf_free(&c);
+}
+END_TEST
+
+/* drain_timeout: 0 (end at once) to a day, in seconds. */
+START_TEST(drain_timeout_range)
+{
+	static const char ok[] = "tunnel:\n  listen: 127.0.0.1:7443\ndrain_timeout: 0\n";
+	static const char bad[] = "tunnel:\n  listen: 127.0.0.1:7443\ndrain_timeout: 86401\n";
+	struct sp_server_conf c;
+
+	ck_assert_int_eq(sp_bootstrap_parse("t.yaml", ok, sizeof(ok) - 1,
+	    &sp_server_schema, &c, errline, sizeof(errline)), SP_OK);
+	ck_assert_int_eq(c.drain_timeout, 0);
+	sp_server_conf_free(&c);
+	ck_assert_int_eq(sp_bootstrap_parse("t.yaml", bad, sizeof(bad) - 1,
+	    &sp_server_schema, &c, errline, sizeof(errline)), SP_ERR_CONFIG);
+	ck_assert_str_eq(errline, "t.yaml:3: key 'drain_timeout': expected an "
+	    "integer from 0 to 86400, got \"86401\"");
 }
 END_TEST
 
@@ -114,6 +136,7 @@ START_TEST(client_full)
 	ck_assert_str_eq(c.backend.token_file, "/etc/smartproxy/token");
 	ck_assert_str_eq(c.backend.ca_file, "/etc/smartproxy/ca.pem");
 	ck_assert_int_eq(c.backend.timeout, 600);
+	ck_assert_int_eq(c.backend.heartbeat, 2);
 	ck_assert_str_eq(c.inside.address.host, "10.0.0.5");
 	ck_assert_uint_eq(c.inside.address.port, 3305);
 	ck_assert_str_eq(c.state_dir, "/var/lib/smartproxy-client");
@@ -149,6 +172,8 @@ static const struct {
 	  ":2: key 'tunnel.listen': expected host:port, got \"::1:7443\"" },
 	{ "client-bad-range.yaml", ":7: key 'backend.timeout': expected an "
 	  "integer from 1 to 600, got \"601\"" },
+	{ "client-bad-heartbeat.yaml", ":7: key 'backend.heartbeat': expected an "
+	  "integer from 1 to 300, got \"0\"" },
 	{ "client-bad-proxy-id.yaml", ":3: key 'server.proxy_id': expected 64 "
 	  "hex digits, got \"0123456789abcdef0123456789abcdef01234567...\"" },
 	{ "client-bad-url.yaml", ":5: key 'backend.url': expected an https:// "
@@ -192,6 +217,8 @@ static const struct {
 	  ":4: key 'modules[0]': expected a mapping, got \"oftp2\"" },
 	{ "bad-seccomp.yaml", ":3: key 'seccomp': expected one of "
 	  "enforce|log|off, got \"strict\"" },
+	{ "bad-partner-host.yaml", ":3: key 'partner_host': expected a numeric "
+	  "IPv4 or IPv6 address, got \"dmz-a.example\"" },
 };
 
 START_TEST(bad_file)
@@ -419,12 +446,33 @@ capture_check(const char *path, char *out, size_t outsz, char *err,
 	return rc;
 }
 
+/*
+ * A server file naming only things that exist on this host, in `dir`, with
+ * `extra` appended (a key that overrides nothing: tests add the bad one).
+ */
+static void
+host_file(char *path, size_t pathsz, const char *dir, const char *extra,
+    const char *user)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char body[2048];
+
+	ck_assert_ptr_nonnull(pw);
+	snprintf(path, pathsz, "%s/server.yaml", dir);
+	snprintf(body, sizeof(body),
+	    "tunnel:\n  listen: 127.0.0.1:7443\nstate_dir: %s/state\n"
+	    "user: %s\n%s", dir, user != NULL ? user : pw->pw_name, extra);
+	write_file(path, body, 0);
+}
+
 START_TEST(check_mode)
 {
-	char out[256], err[1024];
+	char dir[] = "/tmp/check_bs_XXXXXX", path[600], out[256], err[1024];
 
-	ck_assert_int_eq(capture_check(DATA "/server-good.yaml", out,
-	    sizeof(out), err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	host_file(path, sizeof(path), dir, "", NULL);
+	ck_assert_int_eq(capture_check(path, out, sizeof(out), err,
+	    sizeof(err)), 0);
 	ck_assert_str_eq(out, "ok\n");
 	ck_assert_str_eq(err, "");
 	ck_assert_int_eq(capture_check(DATA "/bad-address.yaml", out,
@@ -432,6 +480,129 @@ START_TEST(check_mode)
 	ck_assert_str_eq(out, "");
 	ck_assert_str_eq(err, DATA "/bad-address.yaml:2: key 'tunnel.listen': "
 	    "expected host:port, got \"7443\"\n");
+	/* a module that loads with this ABI passes (opened and closed again) */
+	host_file(path, sizeof(path), dir, "modules:\n  - name: good\n    path: "
+	    SP_TEST_MODDIR "/good.so\n", NULL);
+	ck_assert_int_eq(capture_check(path, out, sizeof(out), err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * --check checks meaning: each case is a file that parses, naming something
+ * this host does not have; the line, the key and the reason are exact.
+ */
+static const struct {
+	const char *extra;   /* appended after line 4 (user) */
+	const char *user;    /* NULL: the test's own user */
+	const char *err;     /* after "<path>:" */
+} meaning[] = {
+	{ "", "no_such_user_sp", "4: key 'user': no such user 'no_such_user_sp' "
+	  "(create it, or name another)" },
+	{ "chroot: %s/nodir\n", NULL, "5: key 'chroot': %s/nodir: No such file "
+	  "or directory" },
+	{ "chroot: %s/file\n", NULL, "5: key 'chroot': %s/file: not a directory" },
+	{ "pairing_file: %s/nofile\n", NULL, "5: key 'pairing_file': %s/nofile: "
+	  "No such file or directory" },
+	{ "pairing_file: %s/open\n", NULL, "5: key 'pairing_file': %s/open: "
+	  "writable by everyone (mode 0666)" },
+	{ "modules:\n  - name: gone\n    path: %s/gone.so\n", NULL,
+	  "7: key 'modules[0].path': %s/gone.so: no such file (module 'gone')" },
+	{ "modules:\n  - name: bad_major\n    path: " SP_TEST_MODDIR
+	  "/bad_major.so\n", NULL, "7: key 'modules[0].path': " SP_TEST_MODDIR
+	  "/bad_major.so: ABI major 2, this smartproxy speaks 1 (rebuild the "
+	  "module)" },
+	{ "logging:\n  targets:\n    - type: file\n      dir: %s/nolog\n"
+	  "      prefix: x\n", NULL, "8: key 'logging.targets[0].dir': "
+	  "%s/nolog: No such file or directory" },
+};
+
+/* `tmpl` with each "%s" replaced by `dir`. */
+static void
+subst(char *out, size_t outsz, const char *tmpl, const char *dir)
+{
+	size_t o = 0;
+
+	while (*tmpl != '\0' && o + 1 < outsz) {
+		if (tmpl[0] == '%' && tmpl[1] == 's') {
+			o += (size_t)snprintf(out + o, outsz - o, "%s", dir);
+			tmpl += 2;
+		} else
+			out[o++] = *tmpl++;
+	}
+	out[o < outsz ? o : outsz - 1] = '\0';
+}
+
+START_TEST(check_meaning)
+{
+	char dir[] = "/tmp/check_bs_XXXXXX", path[600], out[256], err[1024];
+	char extra[1024], want[2048], tail[1024], f[600];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/file", dir);
+	write_file(f, "", 0);
+	snprintf(f, sizeof(f), "%s/open", dir);
+	ck_assert_int_ge(fd = open(f, O_CREAT | O_WRONLY, 0600), 0);
+	fchmod(fd, 0666);
+	close(fd);
+	subst(extra, sizeof(extra), meaning[_i].extra, dir);
+	subst(tail, sizeof(tail), meaning[_i].err, dir);
+	host_file(path, sizeof(path), dir, extra, meaning[_i].user);
+	snprintf(want, sizeof(want), "%s:%s\n", path, tail);
+	ck_assert_int_eq(capture_check(path, out, sizeof(out), err,
+	    sizeof(err)), 2);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, want);
+	/* parsing alone does not look at the host */
+	{
+		struct sp_server_conf c;
+
+		ck_assert_int_eq(sp_server_conf_load(path, &c, errline,
+		    sizeof(errline)), 0);
+		sp_server_conf_free(&c);
+	}
+	unlink(path);
+	snprintf(f, sizeof(f), "%s/file", dir);
+	unlink(f);
+	snprintf(f, sizeof(f), "%s/open", dir);
+	unlink(f);
+	rmdir(dir);
+}
+END_TEST
+
+/* The client's token is a secret: readable by everyone is refused. */
+START_TEST(check_client_token)
+{
+	char dir[] = "/tmp/check_bs_XXXXXX", path[600], tok[600], body[2048];
+	char err[1024], want[2048];
+	struct sp_client_conf c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(tok, sizeof(tok), "%s/token", dir);
+	write_file(tok, "test-token-0123456789abcdef\n", 0);
+	ck_assert_int_eq(chmod(tok, 0644), 0);
+	snprintf(path, sizeof(path), "%s/client.yaml", dir);
+	snprintf(body, sizeof(body), "server:\n  address: 127.0.0.1:7443\n"
+	    "  proxy_id: %064d\nbackend:\n  url: https://127.0.0.1:1/\n"
+	    "  token_file: %s\ninside:\n  address: 127.0.0.1:3305\n"
+	    "state_dir: %s/state\n", 0, tok, dir);
+	write_file(path, body, 0);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), SP_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:6: key 'backend.token_file': %s: "
+	    "readable by everyone (mode 0644): it holds a secret", path, tok);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(chmod(tok, 0600), 0);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), 0);
+	sp_client_conf_free(&c);
+	unlink(tok);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -445,6 +616,7 @@ main(void)
 
 	tcase_add_test(tc, server_full);
 	tcase_add_test(tc, server_defaults);
+	tcase_add_test(tc, drain_timeout_range);
 	tcase_add_test(tc, client_full);
 	tcase_add_loop_test(tc, bad_file, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, size_bound);
@@ -452,6 +624,9 @@ main(void)
 	tcase_add_test(tc, node_bound);
 	tcase_add_test(tc, engine_types);
 	tcase_add_test(tc, check_mode);
+	tcase_add_loop_test(tc, check_meaning, 0,
+	    (int)(sizeof(meaning) / sizeof(meaning[0])));
+	tcase_add_test(tc, check_client_token);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

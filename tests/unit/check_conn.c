@@ -24,7 +24,10 @@ struct side {
 	uint64_t sent, received;
 	uint32_t check; /* running check of received bytes */
 	bool echo;      /* server: echo back what it reads */
-	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader) */
+	size_t sip;     /* >0: read at most this much per READABLE (a bounded reader,
+	                 * which only reads: it must not pump data back, or the
+	                 * client may receive all of it first and shut down
+	                 * before it sent everything) */
 };
 
 struct pair {
@@ -122,7 +125,7 @@ side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	case SP_CONN_READY:
 		s->ready = true;
 		sp_conn_want_read(c, true);
-		if (!s->echo)
+		if (!s->echo && s->sip == 0)
 			client_pump(s);
 		break;
 	case SP_CONN_READABLE:
@@ -131,7 +134,7 @@ side_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 	case SP_CONN_DRAINED:
 		if (s->echo)
 			sp_conn_want_read(c, true);
-		else
+		else if (s->sip == 0)
 			client_pump(s);
 		break;
 	case SP_CONN_FINISHED:

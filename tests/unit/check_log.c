@@ -321,6 +321,45 @@ START_TEST(current_link_follows_roll)
 }
 END_TEST
 
+/*
+ * SIGHUP after logrotate: the day's file was moved away; sp_log_reopen()
+ * makes a new one of that name, the link points at it, the moved file keeps
+ * what was written before and gets nothing more, and the descriptor number
+ * is the old one (dup3), so no other thread can write to a reused number.
+ */
+START_TEST(reopen_after_move)
+{
+	struct sp_log_target_conf t = file_target("srv", SP_LOG_INHERIT,
+	    SP_LOG_INHERIT);
+	char from[256], to[256], *old, *cur;
+
+	configure(&t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	sp_log(SP_LOG_INFO, "core", "before the move");
+	snprintf(from, sizeof(from), "%s/srv-2026-11-25.log", dir);
+	snprintf(to, sizeof(to), "%s/rotated.1", dir);
+	ck_assert_int_eq(rename(from, to), 0);
+	sp_log(SP_LOG_INFO, "core", "still into the moved file");
+	ck_assert_int_eq(exists("srv-2026-11-25.log"), 0);
+	ck_assert_int_eq(sp_log_reopen(), 1);
+	sp_log(SP_LOG_INFO, "core", "after the reopen");
+	old = slurp("rotated.1");
+	cur = slurp("srv-2026-11-25.log");
+	ck_assert_ptr_nonnull(old);
+	ck_assert_ptr_nonnull(cur);
+	ck_assert_ptr_nonnull(strstr(old, "before the move"));
+	ck_assert_ptr_nonnull(strstr(old, "still into the moved file"));
+	ck_assert_ptr_null(strstr(old, "after the reopen"));
+	ck_assert_int_eq((int)count_lines(cur), 1);
+	ck_assert_ptr_nonnull(strstr(cur, "after the reopen"));
+	ck_assert_str_eq(link_of("srv.log"), "srv-2026-11-25.log");
+	free(old);
+	free(cur);
+	/* nothing to reopen: no file target */
+	sp_log_reset();
+	ck_assert_int_eq(sp_log_reopen(), 0);
+}
+END_TEST
+
 /* An operator's regular file of that name is never replaced. */
 START_TEST(current_link_spares_regular_file)
 {
@@ -713,6 +752,74 @@ START_TEST(conf_checks)
 }
 END_TEST
 
+/* A flood of security lines from one source: the first 20 of a 10 s window
+ * are written, the rest summarised in one line when the window ends. */
+static size_t
+count_str(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; s != NULL && (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
+START_TEST(security_burst)
+{
+	struct sp_log_target_conf t[1] = { file_target("sec", SP_LOG_INFO, SP_LOG_INHERIT) };
+	char *a;
+	int i;
+
+	configure(t, 1, SP_LOG_INFO, SP_LOG_FORMAT_TEXT);
+	for (i = 0; i < 25; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited" },
+		    { "src", "192.0.2.7" }), "rate_limited from 192.0.2.7: try %d", i);
+	for (i = 0; i < 3; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "bad_password" },
+		    { "src", "192.0.2.8" }), "bad_password from 192.0.2.8: try %d", i);
+	/* Other categories and lines without a source are never held back;
+	 * nor is another event of the same source (a block that starts). */
+	for (i = 0; i < 30; i++)
+		sp_log(SP_LOG_WARN, "session", "refused %d", i);
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited_start" },
+	    { "src", "192.0.2.7" }), "block starts");
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_uint_eq(count_str(a, "rate_limited from 192.0.2.7: try"), 20);
+	ck_assert_ptr_nonnull(strstr(a, "try 19 event=rate_limited"));
+	ck_assert_ptr_null(strstr(a, "try 20 "));
+	ck_assert_uint_eq(count_str(a, "bad_password from 192.0.2.8"), 3);
+	ck_assert_uint_eq(count_str(a, "WARN session"), 30);
+	ck_assert_ptr_nonnull(strstr(a, "block starts"));
+	ck_assert_ptr_null(strstr(a, "more from"));
+	free(a);
+	/* Not yet over: still counted. */
+	fake_now.tv_sec += 9;
+	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "rate_limited" },
+	    { "src", "192.0.2.7" }), "late");
+	/* Over: the next record, of any kind, writes the summary first. */
+	fake_now.tv_sec += 1;
+	sp_log(SP_LOG_INFO, "core", "later");
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_ptr_nonnull(strstr(a, " WARN security [burst_report] 6 more from 192.0.2.7 "
+	    "in 10 s: rate_limited event=suppressed src=192.0.2.7 of=rate_limited count=6\n"));
+	ck_assert_ptr_null(strstr(a, "more from 192.0.2.7 in 10 s: rate_limited_start"));
+	ck_assert_ptr_null(strstr(a, "from 192.0.2.8 in"));
+	ck_assert(strstr(a, "6 more from") < strstr(a, "later"));
+	ck_assert_ptr_null(strstr(a, "late\n"));
+	free(a);
+	/* A new window for the same source; the tick writes its summary. */
+	for (i = 0; i < 22; i++)
+		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "src", "192.0.2.7" }), "again %d", i);
+	/* (no event field: a window of its own) */
+	fake_now.tv_sec += 10;
+	sp_log_tick();
+	a = slurp("sec-2026-11-25.log");
+	ck_assert_uint_eq(count_str(a, "again "), 20);
+	ck_assert_ptr_nonnull(strstr(a, "2 more from 192.0.2.7 in 10 s: -"));
+	free(a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -728,6 +835,7 @@ main(void)
 	tcase_add_test(tc, daily_roll);
 	tcase_add_test(tc, current_link_follows_roll);
 	tcase_add_test(tc, current_link_spares_regular_file);
+	tcase_add_test(tc, reopen_after_move);
 	tcase_add_test(tc, retention_removes_old_days);
 	tcase_add_test(tc, retention_off_keeps_all);
 	tcase_add_test(tc, several_writers);
@@ -736,6 +844,7 @@ main(void)
 	tcase_add_test(tc, line_bound);
 	tcase_add_test(tc, unwritable_dir);
 	tcase_add_test(tc, stderr_target);
+	tcase_add_test(tc, security_burst);
 	tcase_add_test(tc, conf_checks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

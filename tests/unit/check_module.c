@@ -155,7 +155,7 @@ static const struct refusal {
 	{ "bad_major", SP_ERR_ABI,
 	  "ABI major 2, this smartproxy speaks 1 (rebuild the module)" },
 	{ "newer_minor", SP_ERR_ABI,
-	  "ABI 1.1 is newer than this smartproxy's 1.0 "
+	  "ABI 1.2 is newer than this smartproxy's 1.1 "
 	  "(upgrade smartproxy or build the module against its header)" },
 	{ "no_symbol", SP_ERR_ABI,
 	  "no symbol sp_module_v1 (not a smartproxy module, or built for another ABI major)" },
@@ -186,7 +186,7 @@ END_TEST
 START_TEST(messages_match_abi)
 {
 	ck_assert_int_eq(SP_MODULE_ABI_MAJOR, 1);
-	ck_assert_int_eq(SP_MODULE_ABI_MINOR, 0);
+	ck_assert_int_eq(SP_MODULE_ABI_MINOR, 1);
 	ck_assert_uint_eq(SP_MODULE_SIZE_1_0, sizeof(struct sp_module));
 }
 END_TEST

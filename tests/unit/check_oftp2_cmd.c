@@ -280,7 +280,8 @@ static const struct mut muts[] = {
 	OK(OFTP2_SSRM, 0, 0, NULL, 18, OFTP2_TOL_NO_CR),
 	OK(OFTP2_SSRM, 0, 18, "\x8d", -1, 0),
 	/* SSID */
-	BAD(OFTP2_SSID, 0, 1, "3", "SSIDLEV"),
+	OK(OFTP2_SSID, 0, 1, "3", -1, 0),
+	OK(OFTP2_SSID, 0, 1, "7", -1, 0),
 	BAD(OFTP2_SSID, 0, 1, "A", "SSIDLEV"),
 	OK(OFTP2_SSID, 0, 1, "4", -1, 0),
 	BAD(OFTP2_SSID, 0, 2, "o0013000000ACME", "SSIDCODE"),
@@ -315,11 +316,12 @@ static const struct mut muts[] = {
 	BAD(OFTP2_SSID, 0, 44, "   ", "SSIDCRED"),
 	OK(OFTP2_SSID, 0, 44, " 64", -1, OFTP2_TOL_NUMERIC_SPACES),
 	BAD(OFTP2_SSID, 0, 47, "X", "SSIDAUTH"),
-	BAD(OFTP2_SSID, 0, 48, "X", "SSIDRSV1"),
+	OK(OFTP2_SSID, 0, 48, "0000", -1, 0),
 	BAD(OFTP2_SSID, 0, 52, "A B", "SSIDUSER"),
 	BAD(OFTP2_SSID, 0, 52, "a", "SSIDUSER"),
 	BAD(OFTP2_SSID, 0, 60, "\n", "SSIDCR"),
 	OK(OFTP2_SSID, 0, 60, "\x8d", -1, 0),
+	OK(OFTP2_SSID, 0, 60, "\n", -1, OFTP2_TOL_LF_TRAILER),
 	LEN(OFTP2_SSID, 0, 60), LEN(OFTP2_SSID, 0, 62), LEN(OFTP2_SSID, 0, 1),
 	OK(OFTP2_SSID, 0, 0, NULL, 60, OFTP2_TOL_NO_CR),
 	/* SFID */
@@ -329,7 +331,7 @@ static const struct mut muts[] = {
 	OK(OFTP2_SFID, 0, 1, "invoic_test", -1, OFTP2_TOL_X_CHARSET),
 	BAD(OFTP2_SFID, 0, 1, "invoic.test", "SFIDDSN"),
 	OK(OFTP2_SFID, 0, 1, "invoic.test", -1, OFTP2_TOL_LOWERCASE),
-	BAD(OFTP2_SFID, 0, 27, "  X", "SFIDRSV1"),
+	OK(OFTP2_SFID, 0, 27, "  X", -1, 0),
 	BAD(OFTP2_SFID, 0, 30, "20230229", "SFIDDATE"),
 	BAD(OFTP2_SFID, 0, 30, "20241301", "SFIDDATE"),
 	BAD(OFTP2_SFID, 0, 30, "20240100", "SFIDDATE"),
@@ -363,7 +365,7 @@ static const struct mut muts[] = {
 	BAD(OFTP2_SFID, 0, 159, "10", "SFIDENV"),
 	BAD(OFTP2_SFID, 0, 160, "2", "SFIDENV"),
 	OK(OFTP2_SFID, 0, 160, "1", -1, 0),
-	BAD(OFTP2_SFID, 0, 161, "Y", "SFIDCIPH"),
+	OK(OFTP2_SFID, 0, 161, "Y", -1, 0),
 	BAD(OFTP2_SFID, 0, 161, "X", "SFIDSIGN"),
 	BAD(OFTP2_SFID, 0, 162, "0A0", "SFIDDESCL"),
 	{ OFTP2_SFID, 0, 162, "001", 0, -1, 0, 7, NULL },
@@ -389,7 +391,7 @@ static const struct mut muts[] = {
 	/* DATA: any payload parses; subrecords are oftp2_data_check's job */
 	OK(OFTP2_DATA, 0, 0, NULL, 1, 0),
 	/* CDT */
-	BAD(OFTP2_CDT, 0, 1, "X ", "CDTRSV1"),
+	OK(OFTP2_CDT, 0, 1, "X ", -1, 0),
 	LEN(OFTP2_CDT, 0, 1), LEN(OFTP2_CDT, 0, 2), LEN(OFTP2_CDT, 0, 4),
 	OK(OFTP2_CDT, 0, 0, NULL, 1, OFTP2_TOL_BARE_CDT),
 	{ OFTP2_CDT, 0, 0, NULL, 0, 2, OFTP2_TOL_BARE_CDT, 7, NULL },
@@ -424,7 +426,7 @@ static const struct mut muts[] = {
 	LEN(OFTP2_CD, 0, 2), LEN(OFTP2_RTR, 0, 2), LEN(OFTP2_SECD, 0, 5),
 	/* EERP */
 	BAD(OFTP2_EERP, 0, 1, " INVOIC.TEST", "EERPDSN"),
-	BAD(OFTP2_EERP, 0, 27, ".  ", "EERPRSV1"),
+	OK(OFTP2_EERP, 0, 27, ".  ", -1, 0),
 	BAD(OFTP2_EERP, 0, 30, "20240431", "EERPDATE"),
 	BAD(OFTP2_EERP, 0, 38, "9930000001", "EERPTIME"),
 	BAD(OFTP2_EERP, 0, 48, "\x7f", "EERPUSER"),
@@ -437,8 +439,8 @@ static const struct mut muts[] = {
 	LEN(OFTP2_EERP, 0, 109), LEN(OFTP2_EERP, 0, 111), LEN(OFTP2_EERP, 1, 151),
 	/* NERP */
 	BAD(OFTP2_NERP, 0, 1, "INVOIC&TEST ABC", "NERPDSN"),
-	BAD(OFTP2_NERP, 0, 27, "     X", "NERPRSV1"),
-	BAD(OFTP2_NERP, 0, 30, "X", "NERPRSV1"),
+	OK(OFTP2_NERP, 0, 27, "     X", -1, 0),
+	OK(OFTP2_NERP, 0, 30, "X", -1, 0),
 	BAD(OFTP2_NERP, 0, 33, "20241232", "NERPDATE"),
 	BAD(OFTP2_NERP, 0, 41, "14300A", "NERPTIME"),
 	BAD(OFTP2_NERP, 0, 51, "O0013000000ACM(", "NERPDEST"),
@@ -500,6 +502,46 @@ START_TEST(field_rules)
 		    "case %d: field %s, want %s (%s)", _i,
 		    e.field ? e.field : "(none)", m->field, e.text);
 	ck_assert(strlen(e.text) > 0);
+}
+END_TEST
+
+/* What the parser admitted is named: the rule and the first field. */
+START_TEST(deviations_named)
+{
+	uint8_t oeb[61];
+	struct oftp2_cmd c;
+	struct oftp2_err e;
+	struct oftp2_dev d;
+
+	memcpy(oeb, "X5O0013000000ACME          SECRET  04096BNYN064N"
+	    "            \r", 61);
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, 0, &c, &e, &d), 0);
+	ck_assert_uint_eq(d.bits, 0);
+	memcpy(oeb + 48, "0000", 4);
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, 0, &c, &e, &d), 0);
+	ck_assert_uint_eq(d.bits, OFTP2_DEV_RESERVED);
+	ck_assert_str_eq(oftp2_dev_field(&d, OFTP2_DEV_RESERVED), "SSIDRSV1");
+	ck_assert_str_eq(oftp2_dev_rule(OFTP2_DEV_RESERVED),
+	    "reserved_not_spaces");
+	oeb[60] = '\n';
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, 0, &c, &e, &d),
+	    SP_ERR_PROTOCOL);
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, OFTP2_TOL_LF_TRAILER |
+	    OFTP2_TOL_LOWERCASE, &c, &e, &d), 0);
+	ck_assert_uint_eq(d.bits, OFTP2_DEV_RESERVED | OFTP2_TOL_LF_TRAILER);
+	ck_assert_str_eq(oftp2_dev_field(&d, OFTP2_TOL_LF_TRAILER), "SSIDCR");
+	memcpy(oeb + 27, "secret", 6);
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, OFTP2_TOL_LF_TRAILER |
+	    OFTP2_TOL_LOWERCASE | OFTP2_TOL_X_CHARSET, &c, &e, &d), 0);
+	ck_assert(d.bits & OFTP2_TOL_LOWERCASE);
+	ck_assert(!(d.bits & OFTP2_TOL_X_CHARSET));
+	ck_assert_str_eq(oftp2_dev_field(&d, OFTP2_TOL_LOWERCASE), "SSIDPSWD");
+	memcpy(oeb + 35, " 4096", 5);
+	ck_assert_int_eq(oftp2_parse_dev(oeb, 61, OFTP2_TOL_LF_TRAILER |
+	    OFTP2_TOL_LOWERCASE | OFTP2_TOL_NUMERIC_SPACES, &c, &e, &d), 0);
+	ck_assert(d.bits & OFTP2_TOL_NUMERIC_SPACES);
+	ck_assert_uint_eq(c.u.ssid.sdeb, 4096);
+	ck_assert_ptr_null(oftp2_dev_rule(1u << 30));
 }
 END_TEST
 
@@ -572,8 +614,6 @@ START_TEST(build_rejects)
 	REJECT(c.u.ssid.sdeb = 100000, "SSIDSDEB");
 	sample_cmd(OFTP2_SSID, 0, &c);
 	REJECT(c.u.ssid.sdeb = 127, "SSIDSDEB");
-	sample_cmd(OFTP2_SSID, 0, &c);
-	REJECT(c.u.ssid.level = 3, "SSIDLEV");
 	sample_cmd(OFTP2_SSID, 0, &c);
 	REJECT(c.u.ssid.level = 10, "SSIDLEV");
 	sample_cmd(OFTP2_SSID, 0, &c);
@@ -840,6 +880,11 @@ START_TEST(negotiate)
 	ck_assert(!p.restart);
 	NEG_FAIL(i.level = 4; r.level = 4, 0, 10);
 	NEG_FAIL(r.level = 4, 0, 10);
+	/* RFC 5024 §5.3.2: an initiator may offer a future level; the
+	 * responder of an OFTP 2.0 session answers 5. */
+	NEG_OK(i.level = 7, 0);
+	ck_assert_uint_eq(p.level, 5);
+	NEG_FAIL(i.level = 7; r.level = 7, 0, 10);
 	NEG_FAIL(r.sdeb = 4097, 0, 10);
 	NEG_FAIL(r.credit = 65, 0, 10);
 	NEG_FAIL(r.credit = 0, 0, 10);
@@ -921,6 +966,7 @@ oftp2_cmd_suite(void)
 	tcase_add_loop_test(tc, field_rules, 0,
 	    (int)(sizeof(muts) / sizeof(muts[0])));
 	tcase_add_test(tc, error_text);
+	tcase_add_test(tc, deviations_named);
 	tcase_add_test(tc, build_rejects);
 	tcase_add_test(tc, frame_every_split);
 	tcase_add_test(tc, frame_errors);

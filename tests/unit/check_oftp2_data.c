@@ -106,7 +106,8 @@ static const struct dcase dcases[] = {
 	{ "\x43" "A", 2, false, SP_ERR_PROTOCOL, 0, 0 },   /* CF not agreed */
 	{ "\x43" "A", 2, true, 0, 3, 0 },
 	{ "\xff" "A", 2, true, 0, 63, 1 },
-	{ "\x40" "A", 2, true, 0, 0, 0 },
+	{ "\x40" "A", 2, true, SP_ERR_PROTOCOL, 0, 0 },   /* CF count 0 */
+	{ "\xc0" "A", 2, true, SP_ERR_PROTOCOL, 0, 0 },
 	{ "\x01" "A\x40", 3, true, SP_ERR_PROTOCOL, 0, 0 },
 };
 

@@ -617,6 +617,102 @@ START_TEST(bad_level_4)
 }
 END_TEST
 
+/* OFTP 1.x cannot read the OFTP2 ESID: it gets 'F', reason 10, CR. */
+START_TEST(level_1x_refused_in_its_layout)
+{
+	static const uint8_t legacy[] = { 0x10, 0, 0, 8, 'F', '1', '0', '\r' };
+	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	o2h_wire_clear();
+	s.b[5] = '4';
+	s.b[4 + 47] = ' ';   /* 1.x: SSIDRSV1 where OFTP2 has SSIDAUTH */
+	ck_assert_int_eq(P(s), SP_ABORT);
+	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, sizeof(legacy));
+	ck_assert(o2h_wire_has(SP_LEG_OUTSIDE, legacy, sizeof(legacy)));
+	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
+	ck_assert_int_ge(o2h_security_find("OFTP 1.x sessions are not relayed"), 0);
+}
+END_TEST
+
+/* RFC 5024 §5.3.2: a future level from the initiator is valid; the
+ * responder answers 5, anything else from it is ESID 10. */
+START_TEST(level_future_from_initiator)
+{
+	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false), r;
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	s.b[5] = '7';
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 4096, 'B', false, 64, false)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_eq(o2h_security_find(""), -1);
+
+	o2h_reset();
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	r = ssid(I_ID, 4096, 'B', false, 64, false);
+	r.b[5] = '7';
+	ck_assert_int_eq(I(r), SP_ABORT);
+	assert_violation(10, true);
+}
+END_TEST
+
+/* Reserved fields "should" be spaces: anything else passes, unchanged,
+ * and is named once per session in an oftp2_deviation line. */
+START_TEST(reserved_fields_admitted)
+{
+	struct fr s = ssid(P_ID, 4096, 'B', false, 1, false), f, c, e;
+
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	memcpy(s.b + 4 + 48, "0000", 4);
+	ck_assert_int_eq(P(s), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_ge(o2h_security_find("oftp2_deviation"), 0);
+	ck_assert_int_ge(o2h_security_find("rule=reserved_not_spaces "
+	    "field=SSIDRSV1"), 0);
+	ck_assert_int_ge(o2h_security_find("code=" P_ID), 0);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 4096, 'B', false, 1, false)), SP_CONTINUE);
+	f = sfid("A", 'U');
+	memcpy(f.b + 4 + 27, "XYZ", 3);
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, f));
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, false)), SP_CONTINUE);
+	c = simple(OFTP2_CDT);
+	memcpy(c.b + 4 + 1, "00", 2);
+	ck_assert_int_eq(o2h_data(SP_TO_OUTSIDE, c.b, c.n), SP_CONTINUE);
+	e = efid(0, 3);
+	ck_assert_int_eq(P(e), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_lt(o2h_security_find("oftp2_violation"), 0);
+	/* One line per rule and session, not one per frame. */
+	ck_assert_uint_eq(o2h.nsecurity, 1);
+}
+END_TEST
+
+/* SFIDSIGN=Y with suite 00: the receiver answers an unsigned EERP when it
+ * cannot sign (RFC 5024 §3.3.5 note 3), so it is valid. */
+START_TEST(signed_eerp_request_without_suite)
+{
+	struct fr f = sfid("A", 'U');
+
+	start_incoming(4096, false, 2);
+	f.b[4 + 161] = 'Y';
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert(wire_has(SP_LEG_INSIDE, f));
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
 START_TEST(bad_field_characters)
 {
 	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
@@ -732,6 +828,180 @@ START_TEST(bad_efid_counts)
 	ck_assert_int_eq(P(efid(0, 101)), SP_ABORT);
 	assert_violation(6, true);
 	ck_assert_int_ge(o2h_log_find("aborted"), 0);
+}
+END_TEST
+
+static struct fr
+sfidx(char fmt, unsigned lrecl, uint64_t rest, unsigned sec, unsigned ciph)
+{
+	struct oftp2_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.code = OFTP2_SFID;
+	snprintf(c.u.sfid.dsn, sizeof(c.u.sfid.dsn), "REC");
+	c.u.sfid.date = 20240315;
+	c.u.sfid.time = 1430000001;
+	snprintf(c.u.sfid.dest, sizeof(c.u.sfid.dest), "%s", I_ID);
+	snprintf(c.u.sfid.orig, sizeof(c.u.sfid.orig), "%s", P_ID);
+	c.u.sfid.format = (enum oftp2_format)fmt;
+	c.u.sfid.lrecl = lrecl;
+	c.u.sfid.rest = rest;
+	c.u.sfid.sec = (uint8_t)sec;
+	c.u.sfid.ciph = (uint8_t)ciph;
+	c.u.sfid.env = sec ? OFTP2_ENV_CMS : OFTP2_ENV_NONE;
+	c.u.sfid.fsiz = 1;
+	return build(&c);
+}
+
+/* One DATA buffer of records: lens[i] octets each, every one with EoR. */
+static struct fr
+records(const unsigned *lens, size_t n)
+{
+	struct fr f;
+	size_t o = 5, i;
+
+	f.b[4] = 'D';
+	for (i = 0; i < n; i++) {
+		f.b[o++] = (uint8_t)(0x80 | lens[i]);
+		memset(f.b + o, 'R', lens[i]);
+		o += lens[i];
+	}
+	f.b[0] = 0x10;
+	f.b[1] = 0;
+	f.b[2] = (uint8_t)(o >> 8);
+	f.b[3] = (uint8_t)o;
+	f.n = o;
+	return f;
+}
+
+/* RFC 5024 §5.3.3, §5.3.8: F records are SFIDLRECL long, V records not
+ * longer; EFIDRCNT is the exact record count. */
+START_TEST(records_checked)
+{
+	static const unsigned v_ok[] = { 10, 3, 0 }, v_long[] = { 10, 11 },
+	    f_ok[] = { 10, 10 }, f_short[] = { 10, 9 };
+
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(v_ok, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(10, true)), SP_CONTINUE);   /* record 4 */
+	ck_assert_int_eq(P(efid(4, 23)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(v_long, 2)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("record 2 is longer than SFIDLRECL"),
+	    0);
+	/* No switch makes a record length tolerable. */
+	ck_assert_int_ge(o2h_security_find("admit=-"), 0);
+
+	/* A record across two buffers counts as one, with both parts. */
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('V', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(6, false)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(5, true)), SP_ABORT);
+	assert_violation(6, true);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_ok, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_short, 2)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("needs exactly SFIDLRECL 10"), 0);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_ok, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(3, 20)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("EFIDRCNT"), 0);
+
+	/* Secured files travel as U: their records are not looked at. */
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('F', 10, 0, 1, 2)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(records(f_short, 2)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(7, 19)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* §5.3.8: after a restart the counts are still the file's totals. */
+START_TEST(counts_after_restart)
+{
+	struct fr si = ssid(P_ID, 4096, 'B', false, 5, false);
+	struct fr sr = ssid(I_ID, 4096, 'B', false, 5, false);
+
+	si.b[4 + 42] = 'Y';
+	sr.b[4 + 42] = 'Y';
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(si), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(sr), SP_CONTINUE);
+	ck_assert_int_eq(P(sfidx('U', 0, 2, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(2)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(100, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 100)), SP_ABORT);   /* not the total */
+	assert_violation(6, true);
+
+	o2h_reset();
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(si), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(sr), SP_CONTINUE);
+	ck_assert_int_eq(P(sfidx('U', 0, 2, 0, 0)), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(2)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(100, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 2148)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* SFIDCIPH: only the configured suites (default 01-06, RFC and Odette). */
+START_TEST(cipher_suites_configured)
+{
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 7)), SP_ABORT);
+	assert_violation(6, true);
+	ck_assert_int_ge(o2h_security_find("cipher suite 07"), 0);
+
+	o2h_reset();
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 6)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	use_config("{\"cipher_suites\": [4, 7]}");
+	start_incoming(4096, false, 5);
+	ck_assert_int_eq(P(sfidx('U', 0, 0, 1, 7)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* A compressed subrecord of count 0 is malformed (ESID 06). */
+START_TEST(bad_compressed_count_0)
+{
+	static const uint8_t d[] = { 0x10, 0, 0, 8, 'D', 0x01, 'A', 0x40 };
+
+	start_incoming(4096, true, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(o2h_data(SP_TO_INSIDE, d, sizeof(d)), SP_ABORT);
+	assert_violation(6, true);
 }
 END_TEST
 
@@ -880,7 +1150,7 @@ START_TEST(close_proxy_stopping)
 {
 	start_incoming(4096, false, 5);
 	o2h_wire_clear();
-	o2h_close("stopping");
+	o2h_close("shutdown");
 	ck_assert(esid_on(SP_LEG_OUTSIDE, 5));
 	ck_assert(esid_on(SP_LEG_INSIDE, 5));
 	assert_end_esid("05", "proxy");
@@ -1068,6 +1338,178 @@ START_TEST(timeout_session)
 }
 END_TEST
 
+/* Incoming session up to IDLE with the partner's SSID as given. */
+static void
+start_with(struct fr pssid, unsigned credit)
+{
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(pssid), SP_CONTINUE);
+	ck_assert_int_eq(I(simple(OFTP2_SSRM)), SP_CONTINUE);
+	ck_assert_int_eq(I(ssid(I_ID, 128, 'B', false, credit, false)),
+	    SP_CONTINUE);
+	ck_assert(!o2h.ended);
+}
+
+#define PARTNER_SWITCH(k) "{\"partners\": [{\"odette_id\": \"" P_ID "\", " \
+	"\"" k "\": true}]}"
+
+/* tolerate_lf_trailer: an LF where the CR belongs, only when switched on
+ * for the partner, and named. */
+START_TEST(switch_lf_trailer)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	s.b[s.n - 1] = '\n';
+	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
+	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
+	ck_assert_int_eq(P(s), SP_ABORT);
+	assert_violation(6, false);
+	/* diagnose reads whose it was and what would admit it */
+	ck_assert_int_ge(o2h_security_find("code=" P_ID
+	    " admit=tolerate_lf_trailer"), 0);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_lf_trailer"));
+	start_with(s, 5);
+	/* The inside gets the CR it expects: the quirk stays outside. */
+	ck_assert(!wire_has(SP_LEG_INSIDE, s));
+	s.b[s.n - 1] = '\r';
+	ck_assert(wire_has(SP_LEG_INSIDE, s));
+	ck_assert_int_ge(o2h_security_find("code=" P_ID " rule=lf_trailer "
+	    "field=SSIDCR"), 0);
+}
+END_TEST
+
+/* A DATA buffer of 128 + n octets whose excess is zero padding. */
+static struct fr
+padded_data(size_t over, uint8_t pad)
+{
+	struct fr f = data(120, true);   /* 4 + 1 + 2 headers + 120 = 127 */
+	size_t o = f.n;
+
+	while (o < 4 + 128 + over)
+		f.b[o++] = 0;
+	f.b[o - 1] = pad;
+	f.b[1] = 0;
+	f.b[2] = (uint8_t)(o >> 8);
+	f.b[3] = (uint8_t)o;
+	f.n = o;
+	return f;
+}
+
+/* tolerate_data_padding: a few zero octets over SSIDSDEB after the last
+ * subrecord; never more than OFTP2_DATA_PAD_MAX, never anything but zero. */
+START_TEST(switch_data_padding)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0)), SP_ABORT);
+	assert_violation(7, true);
+	ck_assert_int_ge(o2h_security_find("admit=tolerate_data_padding"), 0);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_data_padding"));
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0)), SP_CONTINUE);
+	ck_assert_int_ge(o2h_security_find("rule=data_padding"), 0);
+	ck_assert_int_eq(P(padded_data(OFTP2_DATA_PAD_MAX, 0)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 240)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+
+	o2h_reset();
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(OFTP2_DATA_PAD_MAX + 1, 0)), SP_ABORT);
+	assert_violation(7, true);
+
+	o2h_reset();
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(padded_data(4, 0x01)), SP_ABORT);
+	assert_violation(7, true);
+}
+END_TEST
+
+/* tolerate_esid_early: ESID 00 from the speaker right after its EFID. */
+START_TEST(switch_esid_early)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false);
+
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(esid(0)), SP_ABORT);
+	assert_violation(2, true);
+	ck_assert_int_ge(o2h_security_find("admit=tolerate_esid_early"), 0);
+
+	o2h_reset();
+	use_config(PARTNER_SWITCH("tolerate_esid_early"));
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfid("A", 'U')), SP_CONTINUE);
+	ck_assert_int_eq(I(sfpa(0)), SP_CONTINUE);
+	ck_assert_int_eq(P(data(3, true)), SP_CONTINUE);
+	ck_assert_int_eq(P(efid(0, 3)), SP_CONTINUE);
+	ck_assert_int_eq(P(esid(0)), SP_CONTINUE);
+	ck_assert(o2h.ended);
+	ck_assert_str_eq(o2h.end_reason, "normal");
+	ck_assert(wire_has(SP_LEG_INSIDE, esid(0)));
+	ck_assert_int_ge(o2h_security_find("rule=esid_early"), 0);
+}
+END_TEST
+
+/* Existing switches name what they admit too. */
+START_TEST(switches_named)
+{
+	struct fr s = ssid(P_ID, 128, 'S', false, 5, false), f;
+
+	use_config("{\"partners\": [{\"odette_id\": \"" P_ID "\", "
+	    "\"tolerate_sr_any\": true, \"tolerate_time_counter0\": true, "
+	    "\"tolerate_lowercase\": true}]}");
+	memcpy(s.b + 4 + 52, "user", 4);
+	start_with(s, 5);
+	ck_assert_int_ge(o2h_security_find("rule=sr_any"), 0);
+	ck_assert_int_ge(o2h_security_find("rule=lowercase field=SSIDUSER"), 0);
+	f = sfid("A", 'U');
+	memcpy(f.b + 4 + 44, "0000", 4);
+	ck_assert_int_eq(P(f), SP_CONTINUE);
+	ck_assert_int_ge(o2h_security_find("rule=time_counter0 field=SFIDTIME"),
+	    0);
+	ck_assert(!o2h.ended);
+}
+END_TEST
+
+/* detect for one partner: what would be refused is logged, not refused;
+ * another partner is still enforced. */
+START_TEST(detect_per_partner)
+{
+	struct fr s = ssid(P_ID, 128, 'B', false, 5, false), o;
+
+	use_config("{\"partners\": [{\"odette_id\": \"" P_ID "\", "
+	    "\"detect\": true}]}");
+	start_with(s, 5);
+	ck_assert_int_eq(P(sfpa(0)), SP_CONTINUE);
+	ck_assert(!o2h.ended);
+	ck_assert_int_ge(o2h_security_find("detect mode: let through"), 0);
+	ck_assert(wire_has(SP_LEG_INSIDE, sfpa(0)));
+
+	o2h_reset();
+	o = ssid("O0013000000OTHER", 128, 'B', false, 5, false);
+	start_with(o, 5);
+	ck_assert_int_eq(P(sfpa(0)), SP_ABORT);
+	assert_violation(2, true);
+}
+END_TEST
+
 START_TEST(detect_mode_lets_through)
 {
 	struct fr s = ssid(P_ID, 4096, 'B', false, 64, false);
@@ -1234,6 +1676,14 @@ START_TEST(config_errors)
 		"{\"partners\": [{\"odette_id\": \"A\"}, {\"odette_id\": \"A\"}]}",
 		"[1]",
 		"{",
+		"{\"cipher_suites\": [0]}",
+		"{\"cipher_suites\": [100]}",
+		"{\"cipher_suites\": 4}",
+		"{\"cipher_suites\": [\"04\"]}",
+		"{\"tolerate_lf_trailr\": true}",
+		"{\"detect\": true}",
+		"{\"partners\": [{\"odette_id\": \"A\", \"detect\": 1}]}",
+		"{\"partners\": [{\"odette_id\": \"A\", \"cipher_suites\": [1]}]}",
 	};
 	char err[256];
 	void *cfg;
@@ -1253,6 +1703,11 @@ START_TEST(config_errors)
 	    "\"session_max_ms\": 5000, \"tolerate_lowercase\": true, \"partners\": "
 	    "[{\"odette_id\": \"O0013\", \"tolerate_lowercase\": false, "
 	    "\"check_efid_counts\": false}]}", &cfg, err, sizeof(err)), 0);
+	MOD->config_free(o2h.mctx, cfg);
+	ck_assert_int_eq(MOD->config_parse(o2h.mctx, "{\"cipher_suites\": [], "
+	    "\"tolerate_lf_trailer\": true, \"tolerate_data_padding\": false, "
+	    "\"partners\": [{\"odette_id\": \"A\", \"detect\": true, "
+	    "\"tolerate_esid_early\": true}]}", &cfg, err, sizeof(err)), 0);
 	MOD->config_free(o2h.mctx, cfg);
 }
 END_TEST
@@ -1311,6 +1766,10 @@ suite(void)
 	tcase_add_test(t, bad_wrong_state);
 	tcase_add_test(t, bad_before_ssrm);
 	tcase_add_test(t, bad_level_4);
+	tcase_add_test(t, level_1x_refused_in_its_layout);
+	tcase_add_test(t, level_future_from_initiator);
+	tcase_add_test(t, reserved_fields_admitted);
+	tcase_add_test(t, signed_eerp_request_without_suite);
 	tcase_add_test(t, bad_field_characters);
 	tcase_add_test(t, bad_credit_overrun);
 	tcase_add_test(t, bad_cdt_with_credit);
@@ -1321,6 +1780,10 @@ suite(void)
 	tcase_add_test(t, compressed_with_agreement);
 	tcase_add_test(t, bad_efid_counts);
 	tcase_add_test(t, efid_counts_check_off);
+	tcase_add_test(t, records_checked);
+	tcase_add_test(t, counts_after_restart);
+	tcase_add_test(t, cipher_suites_configured);
+	tcase_add_test(t, bad_compressed_count_0);
 	tcase_add_test(t, bad_efid_record_count_for_u);
 	tcase_add_test(t, bad_cd_ping_pong);
 	tcase_add_test(t, solicited_cd_may_be_answered);
@@ -1341,6 +1804,11 @@ suite(void)
 	tcase_add_test(t, timeout_idle_both_sides);
 	tcase_add_test(t, timeout_session);
 	tcase_add_test(t, detect_mode_lets_through);
+	tcase_add_test(t, switch_lf_trailer);
+	tcase_add_test(t, switch_data_padding);
+	tcase_add_test(t, switch_esid_early);
+	tcase_add_test(t, switches_named);
+	tcase_add_test(t, detect_per_partner);
 	tcase_add_test(t, tolerance_missing_cr);
 	tcase_add_test(t, tolerance_missing_cr_partner);
 	tcase_add_test(t, tolerance_bare_cdt_global);

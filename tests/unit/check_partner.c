@@ -50,7 +50,7 @@ struct cert {
 	char sha[65];
 	char *subject;
 };
-static struct cert ca, client, revoked, rogue_ca, rogue, crl;
+static struct cert ca, client, revoked, rogue_ca, rogue, crl, crl_expired;
 static struct cert bound, stranger;   /* CN O0013000000TEST (+SAN), CN O0013000000CERT */
 
 static char *
@@ -132,6 +132,7 @@ global_setup(void)
 	load_cert(&rogue_ca, "rogue-ca.pem", true);
 	load_cert(&rogue, "rogue-client.pem", true);
 	load_cert(&crl, "crl.pem", false);
+	load_cert(&crl_expired, "crl-expired.pem", false);
 	load_cert(&bound, "bound.pem", true);
 	load_cert(&stranger, "other.pem", true);
 	pm_wall_now = clock_wall;
@@ -154,6 +155,7 @@ global_teardown(void)
 	free_cert(&rogue_ca);
 	free_cert(&rogue);
 	free_cert(&crl);
+	free_cert(&crl_expired);
 	free_cert(&bound);
 	free_cert(&stranger);
 }
@@ -631,6 +633,11 @@ START_TEST(tls_certificates)
 	ck_assert_int_eq(s_open(&s, 5, "198.51.100.7", 0), SP_CONTINUE);
 	ck_assert_int_eq(s_tls(&s, &revoked), SP_REJECT);
 	s_close(&s, "rejected");
+	/* Its own line with serial and issuer, and the TLS alert says why. */
+	ASSERT_SECURITY("5 certificate_revoked: client certificate serial=0b "
+	    "issuer=\"CN=Partner Test CA\" sha256=");
+	ASSERT_SECURITY("is revoked by the CRL of partner BYCA");
+	ck_assert_uint_eq(pmh_rec.tls_alert, 44);
 	ck_assert_int_eq(s_open(&s, 6, "198.51.100.7", 0), SP_CONTINUE);
 	ck_assert_int_eq(s_tls(&s, &rogue), SP_REJECT);
 	s_close(&s, "rejected");
@@ -663,7 +670,7 @@ bind_check(const char *id, const struct cert *c, const char *tls_fmt, ...)
 	va_end(ap);
 	pc = parse_ok(section(NULL, partner(id, "\"tls\":{\"require_client_cert\":true,"
 	    "\"ca_bundle\":%s%s%s}", ca.pem_json, tls[0] ? "," : "", tls), NULL));
-	v = pm_cert_check(&pc->partners[0], c->der, c->derlen, c->sha);
+	v = pm_cert_check(&pc->partners[0], c->der, c->derlen, c->sha, NULL);
 	MOD->config_free(NULL, pc);
 	return v;
 }
@@ -700,6 +707,34 @@ START_TEST(cert_binding)
 }
 END_TEST
 
+/* Binding and revocation together: revoked is said first, whoever the
+ * certificate names; a stale CRL is judged only for a bound certificate. */
+START_TEST(cert_binding_revocation)
+{
+	struct pm_config *pc;
+	const struct sp_crl_info *ci;
+	const struct pm_partner *p;
+
+	pc = parse_ok(section(NULL, partner("ACME", "\"tls\":{\"require_client_cert\":"
+	    "true,\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl.pem_json),
+	    partner("O0013000000TEST", "\"tls\":{\"require_client_cert\":true,"
+	    "\"ca_bundle\":%s,\"crl\":%s}", ca.pem_json, crl_expired.pem_json), NULL));
+	p = &pc->partners[0];
+	ck_assert_int_eq(pm_cert_check(p, revoked.der, revoked.derlen, revoked.sha, NULL),
+	    PM_CERT_REVOKED);
+	ck_assert_int_eq(pm_cert_check(p, client.der, client.derlen, client.sha, NULL),
+	    PM_CERT_UNBOUND);
+	p = &pc->partners[1];
+	ck_assert_int_eq(pm_cert_check(p, bound.der, bound.derlen, bound.sha, &ci),
+	    PM_CERT_CRL_EXPIRED);
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_int_eq(pm_cert_check(p, stranger.der, stranger.derlen, stranger.sha, &ci),
+	    PM_CERT_UNBOUND);
+	ck_assert_ptr_null(ci);
+	MOD->config_free(NULL, pc);
+}
+END_TEST
+
 /* The SSID names a partner whose CA issued the certificate to someone else. */
 START_TEST(ssid_unbound_certificate)
 {
@@ -732,6 +767,42 @@ START_TEST(ssid_unbound_certificate)
 	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
 	s_close(&s, "rejected");
 	ASSERT_SECURITY("3 certificate_refused: client certificate sha256=");
+}
+END_TEST
+
+/* A CRL past its nextUpdate: refused by default (fail_closed), let through
+ * with a warning under fail_open; a revoked certificate stays revoked. */
+START_TEST(tls_crl_expired)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section(NULL,
+	    partner("CLOSED", "\"allowed_networks\":[\"198.51.100.0/24\"],\"tls\":"
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,"
+	    "\"bind\":\"none\"}", ca.pem_json, crl_expired.pem_json),
+	    partner("OPENCRL", "\"allowed_networks\":[\"203.0.113.0/24\"],\"tls\":"
+	    "{\"require_client_cert\":true,\"ca_bundle\":%s,\"crl\":%s,"
+	    "\"crl_expired\":\"fail_open\",\"bind\":\"none\"}", ca.pem_json,
+	    crl_expired.pem_json), NULL));
+
+	ck_assert_int_eq(s_open(&s, 1, "198.51.100.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_REJECT);
+	s_close(&s, "rejected");
+	ASSERT_SECURITY("1 crl_expired: client certificate sha256=");
+	ASSERT_SECURITY("of partner CLOSED: the CRL of CN=Partner Test CA is past its "
+	    "nextUpdate 2020-01-02T00:00:00Z; crl_expired fail_closed");
+
+	ck_assert_int_eq(s_open(&s, 2, "203.0.113.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, &client), SP_CONTINUE);
+	s_close(&s, "normal");
+	ck_assert(pmh_log_find("partner OPENCRL: the CRL of CN=Partner Test CA is past its "
+	    "nextUpdate 2020-01-02T00:00:00Z; crl_expired fail_open") >= 0);
+	ck_assert_uint_eq(pmh_rec.nsecurity, 1);
+	/* A policy that is neither is refused with the revision. */
+	parse_err(section(NULL, partner("X", "\"tls\":{\"require_client_cert\":"
+	    "true,\"ca_bundle\":%s,\"crl\":%s,\"crl_expired\":\"maybe\"}", ca.pem_json,
+	    crl.pem_json), NULL), "partners[0].tls: crl_expired: expected \"fail_closed\" "
+	    "or \"fail_open\"");
 }
 END_TEST
 
@@ -1283,6 +1354,13 @@ START_TEST(online_refused)
 		s_close(&s, "rejected");
 	}
 	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The SSID timer ends a session waiting for the backend: the partner
+	 * proved its password, no failure either. */
+	online_asked(&s, 7);
+	s_close(&s, "timeout");
+	s.ended = true;
+	pmh_answer_asks(200, "{\"allow\":true}");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
 	online_asked(&s, 4);
 	pmh_answer_asks(200, "{\"allow\":true}");
 	ck_assert_int_eq(s.resumed, SP_CONTINUE);
@@ -1461,6 +1539,124 @@ START_TEST(password_cache)
 }
 END_TEST
 
+/* Before a partner was accepted, an SSID that never came and a protocol
+ * violation are failed attempts; after it, a timeout is none. */
+START_TEST(brake_counts_preauth_ends)
+{
+	struct pmh_sess s;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	ck_assert_int_eq(s_open(&s, 1, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 2, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	/* Accepted, then idle: no failure. Ordinary ends: none either. */
+	ck_assert_int_eq(s_open(&s, 3, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s, "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 4, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "outside_closed");
+	ck_assert_int_eq(pmh_security_find("rate_limited"), -1);
+	/* The third: the core's idle backstop when no module timed the SSID. */
+	ck_assert_int_eq(s_open(&s, 5, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "idle_timeout");
+	ASSERT_SECURITY("5 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s, 6, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s, "rejected");
+	/* Outgoing sessions never brake the partner we called. */
+	ck_assert_int_eq(s_open(&s, 7, "192.0.2.8", 1), SP_CONTINUE);
+	ck_assert_int_eq(s_tls(&s, NULL), SP_CONTINUE);
+	s_close(&s, "protocol");
+	ck_assert_int_eq(s_open(&s, 8, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 9, "192.0.2.8", 1), SP_CONTINUE);
+	s_close(&s, "timeout");
+	ck_assert_int_eq(s_open(&s, 10, "192.0.2.8", 0), SP_CONTINUE);
+	s_close(&s, "normal");
+}
+END_TEST
+
+/* Guesses sent all at once: at most max_failures are checked. */
+START_TEST(brake_counts_checks_in_flight)
+{
+	struct pmh_sess s[6];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":3}", partner("ACME", NULL), NULL));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "GUESS", SP_TO_INSIDE), SP_HOLD);
+	}
+	/* Three checks run: the fourth and fifth are refused unchecked. */
+	for (i = 3; i < 5; i++) {
+		ck_assert_int_eq(s_open(&s[i], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[i], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+		ck_assert_str_eq(pmh_fact(&s[i], "oftp2.esid_reason"), "08");
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("3 rate_limited: 3 password checks failed or running within 60 s, "
+	    "max_failures 3; not checked; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	ck_assert_int_eq(pmh_security_find("address blocked for"), -1);
+	/* Opened before the block starts, its SSID comes after. */
+	ck_assert_int_eq(s_open(&s[5], 5, "192.0.2.7", 0), SP_CONTINUE);
+	/* Their answers: the first wrong one starts the block. */
+	ck_assert_uint_eq(pmh_run_jobs(), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s[i].resumed, SP_REJECT);
+		s_close(&s[i], "rejected");
+	}
+	ASSERT_SECURITY("0 rate_limited: 3 failures within 60 s: address blocked for 300 s");
+	ck_assert_int_eq(s_open(&s[0], 10, "192.0.2.7", 0), SP_REJECT);
+	s_close(&s[0], "rejected");
+	/* No PBKDF2 for an SSID from a blocked address, even the right one. */
+	ck_assert_int_eq(s_ssid(&s[5], "ACME", "SECRET1", SP_TO_INSIDE), SP_REJECT);
+	ck_assert_str_eq(pmh_fact(&s[5], "oftp2.esid_reason"), "08");
+	s_close(&s[5], "rejected");
+	ASSERT_SECURITY("5 rate_limited: address blocked for another 300 s after repeated "
+	    "failures; ESID 08");
+	ck_assert_uint_eq(pmh_rec.njobs_queued, 3);
+	/* The block ends: checks run again. */
+	fake_mono += 300000;
+	ck_assert_int_eq(s_open(&s[0], 11, "192.0.2.7", 0), SP_CONTINUE);
+	ck_assert_int_eq(s_ssid_async(&s[0], "ACME", "SECRET1"), SP_CONTINUE);
+	s_close(&s[0], "normal");
+}
+END_TEST
+
+/* Right passwords give their place back: a partner never brakes itself. */
+START_TEST(brake_right_passwords_free)
+{
+	struct pmh_sess s[2];
+	char id[16];
+	int i;
+
+	cfg = parse_ok(section("\"brake\":{\"max_failures\":2}", partner("P0", NULL),
+	    partner("P1", NULL), partner("P2", NULL), partner("P3", NULL),
+	    partner("P4", NULL), partner("P5", NULL), NULL));
+	/* Different partners: no password cache hit, every one a PBKDF2. */
+	for (i = 0; i < 6; i += 2) {
+		snprintf(id, sizeof(id), "P%d", i);
+		ck_assert_int_eq(s_open(&s[0], i, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[0], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		snprintf(id, sizeof(id), "P%d", i + 1);
+		ck_assert_int_eq(s_open(&s[1], i + 1, "192.0.2.7", 0), SP_CONTINUE);
+		ck_assert_int_eq(s_ssid(&s[1], id, "SECRET1", SP_TO_INSIDE), SP_HOLD);
+		ck_assert_uint_eq(pmh_run_jobs(), 2);
+		ck_assert_int_eq(s[0].resumed, SP_CONTINUE);
+		ck_assert_int_eq(s[1].resumed, SP_CONTINUE);
+		s_close(&s[0], "normal");
+		s_close(&s[1], "normal");
+	}
+	ck_assert_uint_eq(pmh_rec.nsecurity, 0);
+}
+END_TEST
+
 static Suite *
 partner_suite(void)
 {
@@ -1478,7 +1674,9 @@ partner_suite(void)
 	tcase_add_test(tc, open_no_config);
 	tcase_add_test(tc, init_options);
 	tcase_add_test(tc, tls_certificates);
+	tcase_add_test(tc, tls_crl_expired);
 	tcase_add_test(tc, cert_binding);
+	tcase_add_test(tc, cert_binding_revocation);
 	tcase_add_test(tc, ssid_unbound_certificate);
 	tcase_add_test(tc, ssid_decisions);
 	tcase_add_test(tc, ssid_missing_certificate);
@@ -1490,6 +1688,9 @@ partner_suite(void)
 	tcase_add_test(tc, brake_blocks_and_expires);
 	tcase_add_test(tc, brake_counts_tls_failures);
 	tcase_add_test(tc, brake_off);
+	tcase_add_test(tc, brake_counts_preauth_ends);
+	tcase_add_test(tc, brake_counts_checks_in_flight);
+	tcase_add_test(tc, brake_right_passwords_free);
 	tcase_add_test(tc, outgoing_route_partner);
 	tcase_add_test(tc, detect_mode);
 	tcase_add_test(tc, config_online);

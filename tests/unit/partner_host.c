@@ -241,6 +241,14 @@ pmh_answer_asks(int status, const char *body)
 	return n;
 }
 
+static void
+h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
+{
+	(void)ms;
+	if (leg == SP_LEG_OUTSIDE)
+		pmh_rec.tls_alert = alert;
+}
+
 static int
 h_backend_post(struct sp_msess *ms, const char *path, const char *json)
 {
@@ -260,7 +268,7 @@ h_backend_post(struct sp_msess *ms, const char *path, const char *json)
 	.timer_cancel = h_timer_cancel, .fact_get = h_fact_get, \
 	.fact_set = h_fact_set, .config = h_config, .event = h_event, \
 	.run_async = async, .backend_post = h_backend_post, \
-	.backend_ask = h_backend_ask }
+	.backend_ask = h_backend_ask, .tls_alert = h_tls_alert }
 
 const struct sp_host pmh_host = PMH_TABLE(h_run_async);
 const struct sp_host pmh_host_sync = PMH_TABLE(NULL);

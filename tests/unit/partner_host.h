@@ -40,6 +40,7 @@ struct pmh_record {
 	size_t nsecurity;
 	char security[PMH_LINES_MAX][PMH_LINE_MAX]; /* "<session> <event>: <text>" */
 	size_t njobs_queued;
+	unsigned tls_alert;     /* the last alert marked for the outside leg */
 	size_t nposts;                              /* backend_post calls */
 	char post[PMH_LINES_MAX][PMH_LINE_MAX];     /* "<path> <json>" */
 };

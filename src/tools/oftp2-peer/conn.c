@@ -234,7 +234,12 @@ peer_conn_read_full(struct peer_conn *c, void *p, size_t n)
 			if (got < 0) {
 				if (!gnutls_error_is_fatal((int)got))
 					continue;
-				peer_error("TLS receive: %s", gnutls_strerror((int)got));
+				/* Name the alert: it says why the other side ended it. */
+				if (got == GNUTLS_E_FATAL_ALERT_RECEIVED)
+					peer_error("TLS receive: %s: %s", gnutls_strerror((int)got),
+					    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+				else
+					peer_error("TLS receive: %s", gnutls_strerror((int)got));
 				return SP_ERR_TLS;
 			}
 		} else {

@@ -73,7 +73,7 @@ run_send(const struct peer_opts *o, struct peer_tls *tls, int dirfd)
 	char host[256];
 	int fd, r;
 
-	if ((r = peer_net_connect(o->connect_addr, (int)o->timeout_sec * 1000, &fd,
+	if ((r = peer_net_connect(o->connect_addr, o->source, (int)o->timeout_sec * 1000, &fd,
 	    host, sizeof(host))) != 0)
 		return r;
 	peer_trace("connected to %s", o->connect_addr);

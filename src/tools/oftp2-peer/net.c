@@ -144,8 +144,9 @@ peer_net_accept(int lfd, int *fd, char *peer, unsigned peer_len)
 
 /* Non-blocking connect bounded by the caller's timeout. */
 static int
-connect_one(const struct addrinfo *ai, int timeout_ms, int *fd)
+connect_one(const struct addrinfo *ai, const char *source, int timeout_ms, int *fd)
 {
+	struct addrinfo hints, *src = NULL;
 	struct pollfd pfd;
 	socklen_t sl;
 	int s, err = 0, n, one = 1;
@@ -154,6 +155,22 @@ connect_one(const struct addrinfo *ai, int timeout_ms, int *fd)
 	    ai->ai_protocol);
 	if (s < 0)
 		return errno;
+	/* --source: call from this local address (bind before connect). */
+	if (source != NULL) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = ai->ai_family;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+		if (getaddrinfo(source, "0", &hints, &src) != 0) {
+			err = EADDRNOTAVAIL;
+			goto fail;
+		}
+		n = bind(s, src->ai_addr, src->ai_addrlen);
+		err = n != 0 ? errno : 0;
+		freeaddrinfo(src);
+		if (err != 0)
+			goto fail;
+	}
 	if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
 		if (errno != EINPROGRESS) {
 			err = errno;
@@ -183,8 +200,8 @@ fail:
 }
 
 int
-peer_net_connect(const char *hostport, int timeout_ms, int *fd, char *host,
-    unsigned host_len)
+peer_net_connect(const char *hostport, const char *source, int timeout_ms, int *fd,
+    char *host, unsigned host_len)
 {
 	struct addrinfo *res = NULL, *ai;
 	int r, err = ENOENT;
@@ -192,7 +209,7 @@ peer_net_connect(const char *hostport, int timeout_ms, int *fd, char *host,
 	if ((r = resolve(hostport, 0, &res, host, host_len)) != 0)
 		return r;
 	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((err = connect_one(ai, timeout_ms, fd)) == 0)
+		if ((err = connect_one(ai, source, timeout_ms, fd)) == 0)
 			break;
 	freeaddrinfo(res);
 	if (err != 0) {

@@ -13,8 +13,11 @@
 int peer_net_listen(const char *hostport, int *fd, unsigned *port);
 /* Wait (without limit) for one connection; text form of the peer in peer. */
 int peer_net_accept(int lfd, int *fd, char *peer, unsigned peer_len);
-/* Connect within timeout_ms. The host part is copied into host. */
-int peer_net_connect(const char *hostport, int timeout_ms, int *fd,
+/*
+ * Connect within timeout_ms, from the numeric local address `source` if not
+ * NULL. The host part is copied into host.
+ */
+int peer_net_connect(const char *hostport, const char *source, int timeout_ms, int *fd,
     char *host, unsigned host_len);
 /* Write the port number to path (via a temporary file and rename). */
 int peer_net_write_port_file(const char *path, unsigned port);

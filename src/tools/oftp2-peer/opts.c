@@ -9,7 +9,7 @@
 
 enum {
 	OPT_LISTEN = 256, OPT_PORT_FILE, OPT_CONNECT, OPT_ONCE, OPT_TLS, OPT_CERT,
-	OPT_KEY, OPT_CA, OPT_SERVERNAME, OPT_REQUIRE_CLIENT_CERT, OPT_ID,
+	OPT_KEY, OPT_CA, OPT_SERVERNAME, OPT_SOURCE, OPT_REQUIRE_CLIENT_CERT, OPT_ID,
 	OPT_PASSWORD, OPT_PARTNER, OPT_DIR, OPT_SEND, OPT_FORMAT,
 	OPT_RECORD_LENGTH, OPT_CREDIT, OPT_BUFFER_SIZE, OPT_COMPRESS, OPT_EERP,
 	OPT_WAIT_EERP, OPT_TIMEOUT, OPT_AS, OPT_EFPA_CD
@@ -25,6 +25,7 @@ static const struct option long_opts[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "servername", required_argument, NULL, OPT_SERVERNAME },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "require-client-cert", no_argument, NULL, OPT_REQUIRE_CLIENT_CERT },
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "password", required_argument, NULL, OPT_PASSWORD },
@@ -70,6 +71,7 @@ peer_opts_usage(void)
 "  --cert FILE --key FILE  own certificate and key (PEM); listen: enables TLS\n"
 "  --ca FILE               CA(s) to verify the other side's certificate\n"
 "  --servername NAME       send: name or IP the certificate must carry (default: host)\n"
+"  --source ADDR           send: numeric local address to call from\n"
 "  --require-client-cert   listen: refuse TLS clients without a valid certificate\n"
 "  --id ID                 own ODETTE ID (SSIDCODE)\n"
 "  --password PW           own password (SSIDPSWD)\n"
@@ -309,6 +311,7 @@ peer_opts_parse(struct peer_opts *o, int argc, char **argv)
 		case OPT_KEY: o->key = optarg; break;
 		case OPT_CA: o->ca = optarg; break;
 		case OPT_SERVERNAME: o->servername = optarg; break;
+		case OPT_SOURCE: o->source = optarg; break;
 		case OPT_REQUIRE_CLIENT_CERT: o->require_client_cert = 1; break;
 		case OPT_ID:
 			r = copy_x_field("--id", optarg, strlen(optarg), o->id,

@@ -37,6 +37,7 @@ struct peer_opts {
 	const char *key;
 	const char *ca;
 	const char *servername;    /* send: name/IP to verify, default host */
+	const char *source;        /* send: local address to call from, or NULL */
 	int require_client_cert;
 
 	char id[26];               /* own ODETTE ID */

@@ -608,6 +608,10 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return partners_add(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "change") == 0)
 		return partners_change(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "oftp2") == 0)
+		return ctl_partners_oftp2(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "diagnose") == 0)
+		return ctl_partners_diagnose(c, argc - 1, argv + 1);
 	if (argc == 3 && (strcmp(argv[1], "disable") == 0 ||
 	    strcmp(argv[1], "enable") == 0)) {
 		if ((id = curl_easy_escape(NULL, argv[2], 0)) == NULL)
@@ -632,7 +636,8 @@ ctl_cmd_partners(const struct ctl *c, int argc, char **argv)
 		return show_named(c, NULL, "DELETE", path, NULL, NULL, done);
 	}
 	ctl_usage_error("usage: partners list | add ID ... | change ID ... | "
-	    "disable ID | enable ID | remove ID | block ID | unblock ID");
+	    "disable ID | enable ID | remove ID | block ID | unblock ID | "
+	    "oftp2 ID [KEY=on|off|default...] | diagnose ID [--limit N]");
 	return CTL_USAGE;
 }
 
@@ -748,6 +753,93 @@ ctl_cmd_rules(const struct ctl *c, int argc, char **argv)
 	return CTL_USAGE;
 }
 
+/* ---- CRLs (docs/api.md 5.6) ---- */
+
+static void
+crls_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "crls"), *r;
+	size_t i;
+
+	printf("%-16s %-20s %-20s %-6s %-30s %s\n", "CA BUNDLE", "THIS UPDATE",
+	    "NEXT UPDATE", "NUMBER", "ISSUER", "SOURCE");
+	for (i = 0; i < len_of(a); i++) {
+		r = json_object_array_get_idx(a, i);
+		printf("%-16.16s %-20s %-20s %-6s %-30s %s\n", s_of(r, "ca_bundle_sha256"),
+		    s_of(r, "this_update"), s_of(r, "next_update"), s_of(r, "number"),
+		    s_of(r, "issuer"), s_of(r, "source"));
+	}
+}
+
+static void
+crl_stored(json_object *ans)
+{
+	printf("%s (revision %s)\n", json_object_get_boolean(json_object_object_get(ans,
+	    "stored")) ? "stored" : "not newer than the CRL kept", s_of(ans, "revision"));
+}
+
+/* A PEM CRL file as text (the API takes PEM); NULL if it is none. */
+static char *
+read_crl_file(const char *file)
+{
+	FILE *f = fopen(file, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			char *nb = cap > (1u << 20) ? NULL : realloc(buf, cap = n + 65536);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, 4096, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	if (buf == NULL)
+		return NULL;
+	buf[n] = '\0';
+	if (strlen(buf) != n || strstr(buf, "-----BEGIN X509 CRL-----") == NULL) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+ctl_cmd_crls(const struct ctl *c, int argc, char **argv)
+{
+	json_object *body;
+	char *pem;
+	int rc;
+
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return show(c, "GET", "v1/crls", NULL, crls_table);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "add") == 0) {
+		if ((pem = read_crl_file(argv[2])) == NULL) {
+			ctl_usage_error("crls add: %s is not a readable PEM CRL (at most 1 MiB)",
+			    argv[2]);
+			return CTL_USAGE;
+		}
+		body = json_object_new_object();
+		json_object_object_add(body, "crl", json_object_new_string(pem));
+		json_object_object_add(body, "source", json_object_new_string(argc == 4 ?
+		    argv[3] : argv[2]));
+		free(pem);
+		rc = show(c, "POST", "v1/crls", body, crl_stored);
+		json_object_put(body);
+		return rc;
+	}
+	ctl_usage_error("usage: crls list | crls add FILE.pem [SOURCE]");
+	return CTL_USAGE;
+}
+
 /* ---- sessions, events, status ---- */
 
 static void
@@ -849,11 +941,48 @@ bad:
 	return -1;
 }
 
+/* The live list (GET /v1/sessions/live): what runs now, with progress. */
+static void
+live_table(json_object *ans)
+{
+	json_object *a = list_of(ans, "sessions"), *st, *f;
+	size_t i;
+
+	if (json_object_object_get_ex(ans, "stale", &st) && json_object_get_boolean(st))
+		printf("proxy stale: no heartbeat for %s ms; no live sessions known\n",
+		    s_of(ans, "age_ms"));
+	else if (json_object_object_get_ex(ans, "connected", &st) && !json_object_get_boolean(st))
+		printf("proxy not connected: no live sessions known\n");
+	printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s %s\n", "SESSION",
+	    "DIR", "VIA", "PARTNER", "SOURCE", "STATE", "STARTED", "FROM PARTNER",
+	    "TO PARTNER", "FILE");
+	for (i = 0; i < len_of(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+
+		printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s ", s_of(s, "session"),
+		    s_of(s, "direction"), s_of(s, "via"), s_of(s, "partner"),
+		    s_of(s, "source_address"), s_of(s, "state"), s_of(s, "started"),
+		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"));
+		if (json_object_object_get_ex(s, "file", &f) && f != NULL)
+			printf("%s %s %s octets of %s KiB\n", s_of(f, "name"),
+			    s_of(f, "direction"), s_of(f, "octets"), s_of(f, "size_kib"));
+		else
+			printf("-\n");
+	}
+}
+
 int
 ctl_cmd_sessions(const struct ctl *c, int argc, char **argv)
 {
 	char q[1024] = "v1/sessions";
 
+	if (argc >= 2 && strcmp(argv[1], "--live") == 0) {
+		if (argc != 2) {
+			ctl_usage_error("usage: sessions --live (no other option)");
+			return CTL_USAGE;
+		}
+		return show(c, "GET", "v1/sessions/live", NULL, live_table);
+	}
 	if (list_query(argc, argv, true, q, sizeof(q)) != 0)
 		return CTL_USAGE;
 	return show(c, "GET", q, NULL, sessions_table);
@@ -890,7 +1019,7 @@ ctl_cmd_events(const struct ctl *c, int argc, char **argv)
 static void
 status_table(json_object *ans)
 {
-	json_object *p, *st;
+	json_object *p, *st, *v;
 
 	printf("backend revision:  %s\n", s_of(ans, "revision"));
 	if (!json_object_object_get_ex(ans, "proxy", &p) || p == NULL) {
@@ -899,12 +1028,38 @@ status_table(json_object *ans)
 	}
 	if (!json_object_object_get_ex(p, "status", &st))
 		st = NULL;
-	printf("reported:          %s by %s\n", s_of(p, "received"), s_of(p, "reported_by"));
-	printf("connected:         %s\n", s_of(st, "connected"));
+	printf("reported:          %s by %s (%s ms ago)\n", s_of(p, "received"),
+	    s_of(p, "reported_by"), s_of(p, "age_ms"));
+	/* A stale report no longer says how the proxy stands. */
+	if (json_object_object_get_ex(p, "stale", &v) && json_object_get_boolean(v))
+		printf("connected:         stale (no heartbeat for %s ms, heartbeat every %s ms)\n",
+		    s_of(p, "age_ms"), s_of(st, "heartbeat_ms"));
+	else
+		printf("connected:         %s\n", s_of(st, "connected"));
 	printf("server:            %s\n", s_of(st, "server"));
 	printf("Proxy ID:          %s\n", s_of(st, "proxy_id"));
 	printf("revision applied:  %s\n", s_of(st, "revision_applied"));
-	printf("sessions:          %s\n", s_of(st, "sessions"));
+	if (json_object_object_get_ex(p, "stale", &v) && json_object_get_boolean(v))
+		printf("sessions:          unknown (stale)\n");
+	else
+		printf("sessions:          %s\n", s_of(st, "sessions"));
+	printf("heartbeat:         %s ms\n", s_of(st, "heartbeat_ms"));
+	/* Several DMZ nodes: one line each, by the token its client reports with. */
+	if (json_object_object_get_ex(ans, "nodes", &p) &&
+	    json_object_is_type(p, json_type_array) && json_object_array_length(p) > 1) {
+		size_t i;
+
+		for (i = 0; i < json_object_array_length(p); i++) {
+			json_object *n = json_object_array_get_idx(p, i);
+
+			if (!json_object_object_get_ex(n, "status", &st))
+				st = NULL;
+			printf("node %-12s connected %s, server %s, revision %s, sessions %s, "
+			    "reported %s, stale %s\n", s_of(n, "node"), s_of(st, "connected"),
+			    s_of(st, "server"), s_of(st, "revision_applied"), s_of(st, "sessions"),
+			    s_of(n, "received"), s_of(n, "stale"));
+		}
+	}
 }
 
 int

@@ -58,10 +58,16 @@ int ctl_request(const struct ctl *c, const char *method, const char *path,
 int ctl_cmd_partners(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_blocks(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_listeners(const struct ctl *c, int argc, char **argv);
+
+/* oftp2.c: `partners oftp2 ID [KEY=on|off|default...]`, `partners diagnose
+ * ID [--limit N]` (argv[0] is the sub-command). */
+int ctl_partners_oftp2(const struct ctl *c, int argc, char **argv);
+int ctl_partners_diagnose(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_rules(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_sessions(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_events(const struct ctl *c, int argc, char **argv);
 int ctl_cmd_status(const struct ctl *c, int argc, char **argv);
+int ctl_cmd_crls(const struct ctl *c, int argc, char **argv);
 
 /* ---- shared by the command files (commands.c) ---- */
 

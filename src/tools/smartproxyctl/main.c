@@ -48,7 +48,10 @@ usage(FILE *f)
 	    "  rules list                                                 read\n"
 	    "  rules add --match TEXT --description TEXT [--from T] --until T|--forever  admin\n"
 	    "  rules remove ID                                            admin\n"
+	    "  crls list                                                  read\n"
+	    "  crls add FILE.pem [SOURCE]                                 admin\n"
 	    "  sessions [--partner ODETTE_ID] [--since T] [--until T] [--limit N]  read\n"
+	    "  sessions --live                                            read\n"
 	    "  events [--since T] [--limit N]                             read\n"
 	    "  status                                                     read\n"
 	    "  (admin may do everything; read sees partners without password hashes;\n"
@@ -268,6 +271,8 @@ main(int argc, char **argv)
 		rc = ctl_cmd_listeners(&c, argc, argv);
 	else if (strcmp(cmd, "rules") == 0)
 		rc = ctl_cmd_rules(&c, argc, argv);
+	else if (strcmp(cmd, "crls") == 0)
+		rc = ctl_cmd_crls(&c, argc, argv);
 	else if (strcmp(cmd, "sessions") == 0)
 		rc = ctl_cmd_sessions(&c, argc, argv);
 	else if (strcmp(cmd, "events") == 0)

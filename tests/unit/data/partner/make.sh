@@ -1,7 +1,8 @@
 #!/bin/sh
 # make.sh - regenerate the certificates of tests/unit/check_partner.c with
 # certtool (gnutls-bin): a CA, a client certificate it issued, one it issued
-# and revoked (crl.pem), and an unrelated CA with its own client; two more of
+# and revoked (crl.pem), an expired CRL (crl-expired.pem), and an unrelated
+# CA with its own client; two more of
 # the CA for the binding to the partner (tls.bind): bound.pem names
 # O0013000000TEST in its CN and O0013000000ALT as a DNS-name SAN, other.pem
 # names O0013000000CERT. Valid for a
@@ -32,3 +33,8 @@ issue other O0013000000CERT ca 14
 printf 'crl_next_update = 36500\ncrl_number = 1\n' >"$t/crl.tmpl"
 certtool --generate-crl --load-ca-privkey "$t/ca.key" --load-ca-certificate ca.pem \
 	--load-certificate revoked-client.pem --template "$t/crl.tmpl" --outfile crl.pem 2>/dev/null
+# A CRL of the same CA whose nextUpdate is long past (it revokes nothing), for
+# the crl_expired policy.
+printf 'crl_this_update_date = "2020-01-01 00:00:00"\ncrl_next_update_date = "2020-01-02 00:00:00"\ncrl_number = 2\n' >"$t/crl-expired.tmpl"
+certtool --generate-crl --load-ca-privkey "$t/ca.key" --load-ca-certificate ca.pem \
+	--template "$t/crl-expired.tmpl" --outfile crl-expired.pem 2>/dev/null

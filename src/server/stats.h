@@ -1,0 +1,56 @@
+/*
+ * stats.h - the server's counters and the live snapshot it sends the client
+ * on the client's heartbeat ("live_get" -> "live", docs/api.md 5.3).
+ *
+ * The counters only ever grow while the process runs (Prometheus counters;
+ * a restart starts them at zero again, which Prometheus takes as a reset).
+ * Named counters (end reasons, ESID codes, security events, file
+ * directions) keep at most STATS_NAMES_MAX distinct names each; further
+ * names are counted under "other", so a flood of odd names cannot grow
+ * the table or the snapshot.
+ *
+ * Ownership: struct server_stats belongs to struct server (srv->stats),
+ * made by stats_start() and freed by stats_stop(). stats_live() hands the
+ * caller a new json_object to put.
+ */
+#ifndef SP_SERVER_STATS_H
+#define SP_SERVER_STATS_H
+
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "server/server.h"
+
+#define STATS_NAMES_MAX 32
+#define STATS_NAME_LEN 32
+#define STATS_LIVE_MAX 200      /* sessions listed in one snapshot */
+
+struct stats_named {
+	char name[STATS_NAMES_MAX][STATS_NAME_LEN];
+	uint64_t n[STATS_NAMES_MAX];
+	size_t len;
+};
+
+struct server_stats {
+	uint64_t started;            /* sessions accepted or called */
+	struct stats_named ended;    /* by end reason */
+	struct stats_named esid;     /* by ESID code the proxy sent ("04"):
+	                                facts oftp2.end_esid(_from) = "proxy" */
+	struct stats_named security; /* by security event name */
+	struct stats_named files;    /* done (EFPA), by direction (from/to_partner) */
+	struct stats_named files_failed;  /* refused or cut off, by direction */
+	uint64_t bytes_from_partner; /* of ended sessions */
+	uint64_t bytes_to_partner;
+};
+
+/* Register the security-line counter (a log filter). Before bridge_start,
+ * so records are counted before a filter module lowers them. */
+int stats_start(struct server *srv);
+void stats_stop(struct server *srv);
+void stats_session_started(struct server *srv);
+/* Count a session that ends now (called once, from its audit). */
+void stats_session_ended(struct server *srv, struct session *s);
+/* The "live" message: live sessions (at most STATS_LIVE_MAX) and counters. */
+json_object *stats_live(struct server *srv);
+
+#endif
