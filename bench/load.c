@@ -10,6 +10,11 @@
  *       handshake (no resumption), then a 64-octet frame and its answer, or
  *       with --oftp2 an OFTP2 start (SSRM, SSID both ways) and end (CD,
  *       ESID), then close. Prints completed sessions per second.
+ *   bench-load handshake --connect A --ca F --conns C --seconds S
+ *       C threads do full TLS handshakes (TCP connect to Finished, no
+ *       resumption) back to back for S seconds, then close without a word.
+ *       Prints handshakes per second and the median and 99th percentile of
+ *       one handshake's time (with C = 1: the latency of an unloaded server).
  *   bench-load idle  --connect A --ca F --sessions N [--conns C] [--oftp2 ID:PW]
  *                    --hold-file F [--hold-max S]
  *       opens N sessions (each carried end to end: a frame answered, or the
@@ -455,6 +460,71 @@ mode_rate(void)
 	return ok > 0 ? 0 : 1;
 }
 
+/* handshake mode: full TLS handshakes and nothing else, each one timed. */
+#define HS_SAMPLES_MAX 400000
+
+static double *hs_samples;
+static long hs_nsamples;
+static pthread_mutex_t hs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+handshake_worker(void *arg)
+{
+	struct worker *w = arg;
+
+	while (bench_now() < w->deadline) {
+		gnutls_session_t s;
+		int fd, r;
+		double t0 = bench_now();
+
+		if ((r = tls_open(O.bind, &fd, &s)) == 0) {
+			double dt = bench_now() - t0;
+
+			tls_close(fd, s, 0);
+			w->ok++;
+			pthread_mutex_lock(&hs_mu);
+			if (hs_nsamples < HS_SAMPLES_MAX)
+				hs_samples[hs_nsamples++] = dt;
+			pthread_mutex_unlock(&hs_mu);
+		} else {
+			if (w->failed++ == 0)
+				w->first_err = r;
+			usleep(1000);
+		}
+	}
+	return NULL;
+}
+
+static int
+mode_handshake(void)
+{
+	struct worker w[MAX_THREADS] = { 0 };
+	long ok = 0, failed = 0;
+	double t0 = bench_now(), t;
+
+	if ((hs_samples = calloc(HS_SAMPLES_MAX, sizeof(double))) == NULL)
+		return 1;
+	for (long i = 0; i < O.conns; i++)
+		w[i].deadline = t0 + (double)O.seconds;
+	if (run_workers(handshake_worker, w, O.conns) != 0) {
+		free(hs_samples);
+		return 1;
+	}
+	t = bench_now() - t0;
+	for (long i = 0; i < O.conns; i++) {
+		ok += w[i].ok;
+		failed += w[i].failed;
+	}
+	report_first_error(w, O.conns);
+	qsort(hs_samples, (size_t)hs_nsamples, sizeof(double), cmp_double);
+	printf("handshakes %ld failed %ld seconds %.2f rate %.1f p50_ms %.3f p99_ms %.3f\n",
+	    ok, failed, t, (double)ok / t,
+	    hs_nsamples ? hs_samples[hs_nsamples / 2] * 1e3 : 0.0,
+	    hs_nsamples ? hs_samples[(hs_nsamples * 99) / 100] * 1e3 : 0.0);
+	free(hs_samples);
+	return ok > 0 ? 0 : 1;
+}
+
 static int
 mode_idle(void)
 {
@@ -523,7 +593,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench-load thru|rate|idle|flood --connect HOST:PORT [--ca FILE]\n"
+	    "usage: bench-load thru|rate|handshake|idle|flood --connect HOST:PORT [--ca FILE]\n"
 	    "       [--bytes N] [--rounds R] [--conns C] [--seconds S] [--sessions N]\n"
 	    "       [--oftp2 ID:PW] [--hold-file F] [--hold-max S] [--bind ADDR]\n"
 	    "       [--sources A,B,...] [--rate R]   (see the comment at the top of bench/load.c)\n");
@@ -605,6 +675,8 @@ main(int argc, char **argv)
 		rc = mode_thru();
 	else if (strcmp(O.mode, "rate") == 0)
 		rc = mode_rate();
+	else if (strcmp(O.mode, "handshake") == 0)
+		rc = mode_handshake();
 	else if (strcmp(O.mode, "idle") == 0 && O.sessions > 0 && O.hold_file != NULL)
 		rc = mode_idle();
 	else if (strcmp(O.mode, "flood") == 0)

@@ -9,4 +9,4 @@ bench_bench_load_LDADD = $(SP_CORE_LIBS) -lpthread
 bench_bench_sink_SOURCES = bench/sink.c bench/common.c bench/bench.h
 bench_bench_sink_CFLAGS = $(AM_CFLAGS)
 bench_bench_sink_LDADD = $(SP_CORE_LIBS)
-EXTRA_DIST += bench/run bench/table.py
+EXTRA_DIST += bench/run bench/table.py bench/keyless

@@ -22,6 +22,11 @@ tests_unit_check_net_SOURCES = tests/unit/check_net.c
 tests_unit_check_net_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_net_LDADD = $(SP_CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/check_tunnel_sign
+TESTS += tests/unit/check_tunnel_sign
+tests_unit_check_tunnel_sign_SOURCES = tests/unit/check_tunnel_sign.c
+tests_unit_check_tunnel_sign_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_unit_check_tunnel_sign_LDADD = $(SP_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_workers
 TESTS += tests/unit/check_workers
 tests_unit_check_workers_SOURCES = tests/unit/check_workers.c
@@ -31,7 +36,7 @@ tests_unit_check_workers_LDADD = $(SP_CHECK_LIBS)
 # Fuzz targets of the tunnel: message framing (both ends parse what the other
 # sends) and the server's validation of a runtime configuration revision.
 EXTRA_DIST += tests/fuzz/corpus/tunnel_msg tests/fuzz/corpus/rtconf
-SP_RTCONF_SOURCES = src/server/rtconf.c src/server/server.h
+SP_RTCONF_SOURCES = src/server/rtconf.c src/server/server.h src/server/keyless.c
 check_PROGRAMS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
 TESTS += tests/fuzz/fuzz_tunnel_msg tests/fuzz/fuzz_rtconf
 tests_fuzz_fuzz_tunnel_msg_SOURCES = tests/fuzz/fuzz_tunnel_msg.c $(SP_FUZZ_REPLAY)

@@ -148,8 +148,11 @@ export_listener(struct exp *x, json_object *l)
 		fputs("    tls:\n", x->f);
 		snprintf(f1, sizeof(f1), "listener-%s-chain.pem", name);
 		snprintf(f2, sizeof(f2), "listener-%s-key.pem", name);
-		if ((r = kv_pem(x, "      ", tls, "certificate_chain", f1)) != 0 ||
-		    (r = kv_pem(x, "      ", tls, "private_key", f2)) != 0)
+		if ((r = kv_pem(x, "      ", tls, "certificate_chain", f1)) != 0)
+			return r;
+		if (mem(tls, "private_key") == NULL)
+			fputs("      key: inside\n", x->f);
+		else if ((r = kv_pem(x, "      ", tls, "private_key", f2)) != 0)
 			return r;
 		kv_flow(x->f, "      ", tls, "require_client_cert");
 	}

@@ -37,29 +37,44 @@ api_h_listeners_list(struct api *a, struct MHD_Connection *c,
 	out->body = o;
 }
 
-/* The body: certificate_chain and private_key (PEM), require_client_cert
- * optional; anything else is refused, so a typo is not ignored. */
+/* The body: certificate_chain and private_key (PEM) or "key": "inside" (the
+ * client holds the key: *key is NULL), require_client_cert optional;
+ * anything else is refused, so a typo is not ignored. */
 static int
 tls_body(json_object *o, const char **chain, const char **key, int *rcc,
     struct api_reply *rp)
 {
 	json_object *v;
+	const char *where = NULL;
 	char why[300];
 
 	json_object_object_foreach(o, k, val) {
 		(void)val;
 		if (strcmp(k, "certificate_chain") != 0 &&
-		    strcmp(k, "private_key") != 0 &&
+		    strcmp(k, "private_key") != 0 && strcmp(k, "key") != 0 &&
 		    strcmp(k, "require_client_cert") != 0) {
 			api_error(rp, 400, "bad_request", "'%.64s' is not a field "
 			    "of a listener's tls", k);
 			return -1;
 		}
 	}
+	*key = NULL;
 	if (member_str(o, "certificate_chain", true, 1, SP_API_PEM_MAX, chain,
-	    rp) != 0 || member_str(o, "private_key", true, 1, SP_API_PEM_MAX,
+	    rp) != 0 || member_str(o, "key", false, 1, 16, &where, rp) != 0)
+		return -1;
+	if (where != NULL && strcmp(where, "inside") != 0) {
+		api_error(rp, 400, "bad_request", "'key' must be \"inside\" "
+		    "(the client holds the key)");
+		return -1;
+	}
+	if (member_str(o, "private_key", where == NULL, 1, SP_API_PEM_MAX,
 	    key, rp) != 0)
 		return -1;
+	if (where != NULL && *key != NULL) {
+		api_error(rp, 400, "bad_request", "'key' and 'private_key' "
+		    "exclude each other");
+		return -1;
+	}
 	*rcc = -1;
 	if (json_object_object_get_ex(o, "require_client_cert", &v)) {
 		if (v == NULL || !json_object_is_type(v, json_type_boolean)) {
@@ -73,7 +88,7 @@ tls_body(json_object *o, const char **chain, const char **key, int *rcc,
 		api_error(rp, 400, "bad_request", "'certificate_chain' %s", why);
 		return -1;
 	}
-	if (sp_api_pem_pair_check(*chain, *key, why, sizeof(why)) != 0) {
+	if (*key != NULL && sp_api_pem_pair_check(*chain, *key, why, sizeof(why)) != 0) {
 		api_error(rp, 400, "bad_request", "'private_key' does not load "
 		    "with 'certificate_chain': %s", why);
 		return -1;
@@ -104,7 +119,8 @@ api_h_listener_set_tls(struct api *a, struct MHD_Connection *c,
 		api_refresh(a, a->st, false);
 	pthread_mutex_unlock(&a->dbmu);
 	/* The key is in the body object: wipe it before it is freed. */
-	explicit_bzero((char *)(uintptr_t)key, strlen(key));
+	if (key != NULL)
+		explicit_bzero((char *)(uintptr_t)key, strlen(key));
 	json_object_put(o);
 	if (r == SP_ERR_NOT_FOUND) {
 		api_error(out, 404, "not_found", "no such listener");

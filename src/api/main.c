@@ -210,6 +210,17 @@ check_credentials(const char *path, const struct sp_site *site)
 
 		if (!l->tls)
 			continue;
+		if (l->key_pem == NULL) {
+			/* key: inside - only the chain is here to check. */
+			char kid[SP_KEY_ID_HEX];
+
+			if (sp_cert_key_id_pem(l->chain_pem, kid) != 0) {
+				fprintf(stderr, "%s: key 'listeners[%zu].tls': certificate is not valid PEM X.509\n",
+				    path, i);
+				return -1;
+			}
+			continue;
+		}
 		memset(&id, 0, sizeof(id));
 		if (sp_identity_from_pem(l->chain_pem, l->key_pem, &id, err,
 		    sizeof(err)) != 0) {

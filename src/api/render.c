@@ -111,7 +111,11 @@ listener_row(sqlite3_stmt *s)
 			return NULL;
 		}
 		json_object_object_add(tls, "certificate_chain", col_str(s, 3));
-		json_object_object_add(tls, "private_key", col_str(s, 4));
+		/* No key in the store: it stays with the client (key: inside). */
+		if (sqlite3_column_type(s, 4) == SQLITE_NULL)
+			json_object_object_add(tls, "key", json_object_new_string("inside"));
+		else
+			json_object_object_add(tls, "private_key", col_str(s, 4));
 		json_object_object_add(tls, "require_client_cert", col_bool(s, 5));
 		/* Ask for a certificate when the listener or any partner wants one. */
 		json_object_object_add(tls, "request_client_cert",

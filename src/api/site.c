@@ -745,8 +745,9 @@ parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	static const char *const keys[] = { "name", "address", "tls",
 		"proxy_protocol", NULL };
 	static const char *const tkeys[] = { "certificate_chain", "private_key",
-		"require_client_cert", NULL };
+		"key", "require_client_cert", NULL };
 	static const char *const pkeys[] = { "trusted", NULL };
+	char *where = NULL;
 	const struct sp_yaml_node *t;
 	unsigned tline = line;
 	size_t old;
@@ -788,11 +789,29 @@ parse_listener(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	l->tls = true;
 	if ((r = get_pem(c, t, t->line, "certificate_chain", REQ, "CERTIFICATE",
 	    &l->chain_pem)) != 0 ||
-	    (r = get_pem(c, t, t->line, "private_key", REQ, "PRIVATE KEY",
-	    &l->key_pem)) != 0 ||
-	    (r = get_bool(c, t, t->line, "require_client_cert", false,
-	    &l->require_client_cert)) != 0)
+	    (r = get_str(c, t, t->line, "key", OPT, 1, 16, &where)) != 0)
 		return r;
+	/* key: inside - the private key stays with smartproxy-client, which
+	 * signs the handshakes (keyless TLS); nothing of it is stored here. */
+	if (where != NULL && strcmp(where, "inside") != 0) {
+		free(where);
+		(void)push_key(c, "key");
+		return fail(c, get(t, "key", NULL)->line, "only 'inside' (the client holds the key)");
+	}
+	if (where != NULL && get(t, "private_key", NULL) != NULL) {
+		free(where);
+		(void)push_key(c, "key");
+		return fail(c, get(t, "key", NULL)->line,
+		    "'key: inside' and 'private_key' exclude each other");
+	}
+	if ((where == NULL && (r = get_pem(c, t, t->line, "private_key", REQ,
+	    "PRIVATE KEY", &l->key_pem)) != 0) ||
+	    (r = get_bool(c, t, t->line, "require_client_cert", false,
+	    &l->require_client_cert)) != 0) {
+		free(where);
+		return r;
+	}
+	free(where);
 	pop(c, old);
 	return SP_OK;
 }

@@ -44,7 +44,7 @@ struct sp_site_listener {
 	char *address;
 	bool tls;                 /* false: plain TCP */
 	char *chain_pem;
-	char *key_pem;            /* secret */
+	char *key_pem;            /* secret; NULL with tls: key: inside */
 	bool require_client_cert;
 	bool proxy_protocol;      /* a PROXY header is required ... */
 	struct sp_strv proxy_trusted;  /* ... from these networks (CIDR, normalised) */

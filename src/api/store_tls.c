@@ -94,7 +94,8 @@ sp_store_listener_set_tls(struct sp_store *st, const char *name,
 		goto fail;
 	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, chain, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, key, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (key != NULL ? sqlite3_bind_text(s, 3, key, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(s, 3)) != SQLITE_OK ||
 	    (require_client_cert < 0 ? sqlite3_bind_null(s, 4) :
 	    sqlite3_bind_int(s, 4, require_client_cert)) != SQLITE_OK) {
 		sqlite3_finalize(s);

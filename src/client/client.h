@@ -28,6 +28,7 @@
 extern const unsigned backend_buckets_ms[BACKEND_BUCKETS];
 
 struct backend;
+struct ckeys;
 struct pipe;
 struct route_listener;
 
@@ -67,6 +68,7 @@ struct client {
 	char dmz_last[256];
 	struct sp_timer dmz_timer;
 
+	struct ckeys *keyless;         /* listener keys held here (keyless.c) */
 	/* heartbeat (heartbeat.c) and the client's own counters */
 	struct sp_timer hb_timer;
 	bool hb_waiting;               /* live_get sent, no answer yet */
@@ -138,6 +140,13 @@ void dmz_stop(struct client *cl);
 void dmz_post(struct client *cl, const char *path, const char *body);
 void dmz_ask(struct client *cl, long long id, const char *path, const char *body);
 
+/* keyless.c: listener keys that never go to the DMZ */
+int keyless_load(struct client *cl, char *err, size_t errlen);
+void keyless_free(struct client *cl);
+/* Log the revision's keyless listeners this client cannot sign for. */
+void keyless_check_config(struct client *cl, json_object *config, long long revision);
+/* A "sign" request of the server: answered with a signature or a refusal. */
+void keyless_sign(struct client *cl, json_object *msg);
 /*
  * The client's own requests, on the backend's curl loop (never the server's:
  * what the DMZ asks goes through backend_post/backend_ask above).

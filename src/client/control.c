@@ -152,6 +152,7 @@ push_config(struct client *cl)
 
 	if (cl->config == NULL || cl->ctl_state != CTL_UP || cl->pushed == cl->revision)
 		return;
+	keyless_check_config(cl, cl->config, cl->revision);
 	m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("config"));
 	json_object_object_add(m, "config", json_object_get(cl->config));
@@ -197,6 +198,8 @@ handle(struct client *cl, json_object *msg)
 		json_object *m = json_object_new_object();
 		json_object_object_add(m, "type", json_object_new_string("pong"));
 		control_send(cl, m);
+	} else if (strcmp(type, "sign") == 0) {
+		keyless_sign(cl, msg);
 	} else if (strcmp(type, "ask") == 0) {
 		dmz_ask(cl, sp_json_int(msg, "id", 0), sp_json_str(msg, "path", ""),
 		    sp_json_str(msg, "body", "{}"));

@@ -126,6 +126,11 @@ main(int argc, char **argv)
 	if (created)
 		sp_log(SP_LOG_NOTICE, "core", "created identity key in %s; add this line to the server's pairing file: %s",
 		    cl.conf.state_dir, cl.id.key_id);
+	if (keyless_load(&cl, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", conf_path, err);
+		rc = 2;
+		goto out;
+	}
 	if (sp_notify_open() != 0)
 		sp_log(SP_LOG_WARN, "core", "NOTIFY_SOCKET: %s", strerror(errno));
 	if (sp_loop_new(&cl.loop) != 0)
@@ -161,6 +166,7 @@ out:
 		sp_loop_free(cl.loop);
 	}
 	json_object_put(cl.config);
+	keyless_free(&cl);
 	sp_identity_free(&cl.id);
 	sp_client_conf_free(&cl.conf);
 	sp_tls_deinit();

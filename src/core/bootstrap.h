@@ -185,6 +185,12 @@ struct sp_client_conf {
 		struct sp_hostport address;
 	} inside;
 	struct {
+		int per_minute;          /* signatures per minute per listener;
+		                            burst: one second's worth, at least 1 */
+		char **keys;             /* NULL, or listener, key source, ...:
+		                            a PEM file (0600) or a pkcs11: URL */
+	} keyless;
+	struct {
 		int refresh;             /* seconds between fetches of a CRL; 0: 3600 */
 		char *ca_file;           /* for https distribution points; NULL: system */
 	} crl;

@@ -331,6 +331,19 @@ static const struct sp_bs_section client_inside_section = {
 	.keys = client_inside_keys,
 };
 
+static const struct sp_bs_key client_keyless_keys[] = {
+	{ .name = "signatures_per_minute", .type = SP_BS_INT,
+	  .offset = IN(keyless, per_minute), .min = 1, .max = 6000000,
+	  .def = "120000" },
+	{ .name = "keys", .type = SP_BS_STRMAP, .offset = IN(keyless, keys),
+	  .max = 32 },
+	{ .name = NULL }
+};
+
+static const struct sp_bs_section client_keyless_section = {
+	.keys = client_keyless_keys,
+};
+
 /* crl: how smartproxy-client fetches CRLs from distribution points. */
 static const struct sp_bs_key client_crl_keys[] = {
 	{ .name = "refresh", .type = SP_BS_INT, .offset = IN(crl, refresh),
@@ -350,6 +363,8 @@ static const struct sp_bs_key client_keys[] = {
 	  .offset = CLI(backend), .section = &client_backend_section },
 	{ .name = "inside", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = CLI(inside), .section = &client_inside_section },
+	{ .name = "keyless", .type = SP_BS_SECTION, .offset = CLI(keyless),
+	  .section = &client_keyless_section },
 	{ .name = "crl", .type = SP_BS_SECTION, .offset = CLI(crl),
 	  .section = &client_crl_section },
 	{ .name = "state_dir", .type = SP_BS_PATH, .offset = CLI(state_dir),

@@ -132,6 +132,82 @@ sp_bsv_server(void *obj, struct sp_bs_ctx *ctx)
 	return SP_OK;
 }
 
+/*
+ * A file only the daemon's user may read (a listener key, a PIN): what the
+ * client's loader demands (sp_read_private_file: no bit for group or others),
+ * said before any socket opens.
+ */
+static int
+check_private(struct sp_bs_ctx *ctx, const char *rel, const char *path)
+{
+	struct stat st;
+	int r;
+
+	if ((r = check_path(ctx, rel, path, WANT_FILE, true)) != 0)
+		return r;
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		return sp_bs_fail(ctx, rel, "%s: accessible by group or others "
+		    "(mode %04o): it holds a key; chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+	return SP_OK;
+}
+
+/* The pin-source file of a pkcs11: URL (percent-decoded), if it names one. */
+static int
+check_pin_source(struct sp_bs_ctx *ctx, const char *rel, const char *url)
+{
+	const char *q = strchr(url, '?'), *p;
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	if (q == NULL)
+		return SP_OK;
+	for (p = q + 1; *p != '\0'; p++) {
+		if (strncmp(p, "pin-source=", 11) == 0 && (p == q + 1 || p[-1] == '&'))
+			break;
+	}
+	if (*p == '\0')
+		return SP_OK;
+	for (p += 11; *p != '\0' && *p != '&' && n + 1 < sizeof(path); p++) {
+		unsigned v;
+
+		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1 && v != 0) {
+			path[n++] = (char)v;
+			p += 2;
+		} else
+			path[n++] = *p;
+	}
+	path[n] = '\0';
+	if (strncmp(path, "file:", 5) == 0)
+		memmove(path, path + 5, n - 4);
+	if (path[0] != '/')
+		return SP_OK;   /* a command or the like: p11-kit's business */
+	return check_private(ctx, rel, path);
+}
+
+/* keyless.keys: listener -> a PEM key file, or a pkcs11: URL. */
+static int
+check_keyless_keys(struct sp_bs_ctx *ctx, char **kv)
+{
+	char rel[128];
+	size_t i;
+	int r;
+
+	for (i = 0; kv != NULL && kv[i] != NULL && kv[i + 1] != NULL; i += 2) {
+		snprintf(rel, sizeof(rel), "keyless.keys.%s", kv[i]);
+		if (strncmp(kv[i + 1], "pkcs11:", 7) == 0)
+			r = check_pin_source(ctx, rel, kv[i + 1]);
+		else if (kv[i + 1][0] != '/')
+			r = sp_bs_fail(ctx, rel, "%s: expected an absolute path or "
+			    "a pkcs11: URL", kv[i + 1]);
+		else
+			r = check_private(ctx, rel, kv[i + 1]);
+		if (r != 0)
+			return r;
+	}
+	return SP_OK;
+}
+
 int
 sp_bsv_client(void *obj, struct sp_bs_ctx *ctx)
 {
@@ -144,6 +220,8 @@ sp_bsv_client(void *obj, struct sp_bs_ctx *ctx)
 	if (c->backend.ca_file != NULL &&
 	    (r = check_path(ctx, "backend.ca_file", c->backend.ca_file,
 	    WANT_FILE, false)) != 0)
+		return r;
+	if ((r = check_keyless_keys(ctx, c->keyless.keys)) != 0)
 		return r;
 	return check_state_dir(ctx, "state_dir", c->state_dir);
 }

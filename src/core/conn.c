@@ -1,8 +1,10 @@
 /* conn.c - non-blocking plain/TLS connection; see conn.h for the contract. */
 #include "conn.h"
 #include "err.h"
+#include "workers.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -133,11 +135,10 @@ sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
 	return SP_OK;
 }
 
+/* What one gnutls_handshake() step said, acted on the loop's thread. */
 static void
-handshake(struct sp_conn *c)
+handshake_result(struct sp_conn *c, int r)
 {
-	int r = gnutls_handshake(c->tls);
-
 	if (r == GNUTLS_E_SUCCESS) {
 		c->state = SP_CONN_S_OPEN;
 		update_interest(c);
@@ -160,7 +161,117 @@ handshake(struct sp_conn *c)
 		fail(c, SP_ERR_TLS, "handshake", t);
 		return;
 	}
+	/* Our side failed (a signature that did not come, say): tell the peer
+	 * with an alert rather than a bare close. Best effort, non-blocking.
+	 * One alert per connection: a handshake that fails never reaches
+	 * finish_shutdown, so close_alert (the alert an open session ends
+	 * with) is sent here if the owner set one, else the error's own. */
+	if (c->close_alert != 0)
+		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL,
+		    (gnutls_alert_description_t)c->close_alert);
+	else
+		(void)gnutls_alert_send_appropriate(c->tls, r);
 	fail(c, SP_ERR_TLS, "handshake", gnutls_strerror(r));
+}
+
+/*
+ * An offloaded step. While it runs, the worker alone touches `tls` and `fd`;
+ * if the connection is closed meanwhile (`orphan`), the job owns both and
+ * releases them when the step returns.
+ */
+struct hs_job {
+	struct sp_conn *c;
+	gnutls_session_t tls;
+	int fd;
+	int result;
+	bool waited;              /* the step made its remote wait */
+	bool orphan;
+	void *held;
+	void (*release)(void *);
+};
+
+/* Set by sp_conn_handshake_waited() during the step running on this thread. */
+static __thread bool hs_waited;
+
+void
+sp_conn_handshake_waited(void)
+{
+	hs_waited = true;
+}
+
+static void
+hs_work(void *arg)
+{
+	struct hs_job *j = arg;
+
+	hs_waited = false;
+	j->result = gnutls_handshake(j->tls);
+	j->waited = hs_waited;
+}
+
+static void
+hs_done(void *arg, bool cancelled)
+{
+	struct hs_job *j = arg;
+	struct sp_conn *c = j->c;
+	int r;
+
+	if (j->orphan) {
+		gnutls_deinit(j->tls);
+		close(j->fd);
+		if (j->release != NULL)
+			j->release(j->held);
+		free(j);
+		return;
+	}
+	r = j->result;
+	if (j->waited)
+		c->hs_workers = NULL;   /* the rest runs on the loop */
+	c->hs_job = NULL;
+	free(j);
+	if (cancelled) {
+		fail(c, SP_ERR_CLOSED, "handshake", "stopped");
+		return;
+	}
+	handshake_result(c, r);
+}
+
+static void
+handshake(struct sp_conn *c)
+{
+	struct hs_job *j;
+
+	if (c->hs_workers == NULL) {
+		handshake_result(c, gnutls_handshake(c->tls));
+		return;
+	}
+	if (c->hs_job != NULL)
+		return;   /* a step is running; its end decides what comes next */
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		fail(c, SP_ERR_NOMEM, "handshake", "out of memory");
+		return;
+	}
+	j->c = c;
+	j->tls = c->tls;
+	j->fd = c->fd;
+	if (sp_workers_submit(c->hs_workers, hs_work, hs_done, j) != 0) {
+		free(j);
+		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
+		fail(c, SP_ERR_LIMIT, "handshake", "no handshake worker free");
+		return;
+	}
+	c->hs_job = j;
+	sp_loop_set(c->loop, c->fd, 0);
+}
+
+void
+sp_conn_offload_handshake(struct sp_conn *c, struct sp_workers *w,
+    void *(*hold)(void *), void (*release)(void *), void *arg)
+{
+	c->hs_workers = w;
+	c->hs_hold = hold;
+	c->hs_release = release;
+	c->hs_arg = arg;
 }
 
 int
@@ -465,11 +576,23 @@ sp_conn_close(struct sp_conn *c)
 	sp_defer_cancel(c->loop, &c->pending);
 	sp_defer_cancel(c->loop, &c->kick);
 	sp_loop_del(c->loop, c->fd);
+	if (c->hs_job != NULL) {
+		/* A worker is inside gnutls_handshake(): it releases both. */
+		c->hs_job->orphan = true;
+		if (c->hs_hold != NULL) {
+			c->hs_job->held = c->hs_hold(c->hs_arg);
+			c->hs_job->release = c->hs_release;
+		}
+		c->hs_job = NULL;
+		c->tls = NULL;
+		c->fd = -1;
+	}
 	if (c->tls != NULL) {
 		gnutls_deinit(c->tls);
 		c->tls = NULL;
 	}
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	c->state = SP_CONN_S_DEAD;
 	sp_buf_free(&c->out);

@@ -34,6 +34,8 @@ enum sp_conn_event {
 };
 
 struct sp_conn;
+struct sp_workers;
+struct hs_job;
 typedef void sp_conn_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
 
 enum sp_conn_state {
@@ -56,6 +58,11 @@ struct sp_conn {
 	void *arg;
 	struct sp_defer pending;  /* deferred READABLE for buffered TLS records */
 	struct sp_defer kick;     /* starts a handshake outside the caller's stack */
+	struct sp_workers *hs_workers; /* non-NULL: handshake steps run there */
+	struct hs_job *hs_job;    /* the step in flight on a worker, or NULL */
+	void *(*hs_hold)(void *);
+	void (*hs_release)(void *);
+	void *hs_arg;
 	uint64_t bytes_in, bytes_out;
 	unsigned close_alert;     /* 0: close_notify; else the fatal alert
 	                           * sp_conn_shutdown() sends instead */
@@ -74,6 +81,26 @@ int sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connectin
     size_t out_max, sp_conn_cb *cb, void *arg);
 /* Hand over a configured GnuTLS session (ownership passes to the conn). */
 int sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls);
+
+/*
+ * Run every gnutls_handshake() step of this connection on a worker of `w`
+ * (set before sp_conn_start_tls). For credentials whose private key signs
+ * elsewhere (keyless listeners): the step that signs waits for a remote
+ * answer, and that wait must not stall the loop. While a step is in flight
+ * the loop does not watch the fd; sp_conn_close() then hands the fd and the
+ * GnuTLS session to the step, which releases them when it returns, together
+ * with what hold(arg) returned at that moment (what the GnuTLS session still
+ * uses, such as its credentials): release() runs on the loop thread.
+ */
+void sp_conn_offload_handshake(struct sp_conn *c, struct sp_workers *w,
+    void *(*hold)(void *), void (*release)(void *), void *arg);
+/*
+ * Called by whatever waited inside an offloaded step (the keyless sign
+ * callback), on the worker: the handshake's one remote wait is over, so its
+ * remaining steps run on the loop again and cost no thread hop. A later wait
+ * on the loop thread must fail at once instead (the sign callback does).
+ */
+void sp_conn_handshake_waited(void);
 
 /* Returns SP_OK with *got > 0, SP_ERR_AGAIN, SP_ERR_CLOSED, or a failure. */
 int sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got);

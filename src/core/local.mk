@@ -11,6 +11,7 @@ libsmartproxy_la_SOURCES += \
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
 libsmartproxy_la_SOURCES += src/core/crl.c src/core/crl.h
 libsmartproxy_la_SOURCES += src/tunnel/msg.c src/tunnel/msg.h
+libsmartproxy_la_SOURCES += src/tunnel/sign.c src/tunnel/sign.h
 libsmartproxy_la_SOURCES += src/core/workers.c src/core/workers.h
 libsmartproxy_la_LIBADD = -lpthread
 libsmartproxy_la_SOURCES += src/core/signals.c src/core/signals.h

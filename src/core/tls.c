@@ -396,3 +396,15 @@ sp_tls_cipher(gnutls_session_t s)
 		c = gnutls_cipher_get_name(gnutls_cipher_get(s));
 	return c ? c : "?";
 }
+
+int
+sp_read_private_file(const char *path, char **out, char *err, size_t errlen)
+{
+	return read_small(path, out, true, err, errlen);
+}
+
+void
+sp_free_secret(char *s)
+{
+	free_secret(s);
+}

@@ -47,6 +47,11 @@ int sp_identity_from_pem(const char *cert_pem, const char *key_pem,
     struct sp_identity *id, char *err, size_t errlen);
 void sp_identity_free(struct sp_identity *id);
 
+/* Read a key file of at most 64 KiB, refused if group or others may read
+ * it. *out is the caller's: zero it and free it (sp_free_secret). */
+int sp_read_private_file(const char *path, char **out, char *err, size_t errlen);
+void sp_free_secret(char *s);
+
 /* SHA-256 of the certificate's public key (SPKI), in hex. */
 int sp_cert_key_id(gnutls_x509_crt_t crt, char out[SP_KEY_ID_HEX]);
 int sp_cert_key_id_pem(const char *pem, char out[SP_KEY_ID_HEX]);

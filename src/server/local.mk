@@ -9,4 +9,5 @@ smartproxy_server_SOURCES = \
 	src/server/acceptor.c src/server/acceptor.h
 smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 smartproxy_server_LDADD = $(SP_CORE_LIBS)
+smartproxy_server_SOURCES += src/server/keyless.c
 smartproxy_server_SOURCES += src/server/bridge.c src/server/stats.c src/server/stats.h

@@ -235,6 +235,9 @@ main(int argc, char **argv)
 	/* Two threads: hashing must not starve the loop on a 2-core DMZ host. */
 	if (sp_workers_new(srv.loop, 2, 1024, &srv.workers) != 0)
 		goto out;
+	/* Handshake threads for keyless listeners (src/server/keyless.c). */
+	if (keyless_start(&srv) != 0)
+		goto out;
 	if (load_chain(&srv, &set, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "module", "%s", err);
 		rc = 2;
@@ -284,6 +287,7 @@ out:
 		sp_loop_once(srv.loop, 10);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
+	keyless_stop(&srv);
 	sp_workers_free(srv.workers);
 	bridge_stop(&srv);
 	stats_stop(&srv);

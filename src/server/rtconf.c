@@ -133,10 +133,11 @@ rebind_host(struct rt_listener *l, const char *host, char *err, size_t errlen)
 }
 
 static int
-parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_t errlen)
+parse_listener(struct server *srv, json_object *o, size_t i, struct rt_listener *l, char *err,
+    size_t errlen)
 {
 	char path[32], e2[200];
-	const char *name, *addr, *chain, *key;
+	const char *name, *addr, *chain, *key, *where;
 	json_object *tls;
 	int r;
 
@@ -163,11 +164,32 @@ parse_listener(json_object *o, size_t i, struct rt_listener *l, char *err, size_
 		tls = sp_json_get(o, "tls", json_type_object);
 		chain = sp_json_str(tls, "certificate_chain", NULL);
 		key = sp_json_str(tls, "private_key", NULL);
-		if (tls == NULL || chain == NULL || key == NULL) {
-			snprintf(err, errlen, "%s.tls: needs certificate_chain and private_key (PEM), or null", path);
+		where = sp_json_str(tls, "key", NULL);
+		if (where != NULL && strcmp(where, "inside") != 0) {
+			snprintf(err, errlen, "%s.tls.key: only \"inside\" (the client signs)", path);
 			return SP_ERR_CONFIG;
 		}
-		if ((r = sp_identity_from_pem(chain, key, &l->tls, e2, sizeof(e2))) != 0) {
+		if (where != NULL && key != NULL) {
+			snprintf(err, errlen, "%s.tls: key inside and a private_key exclude each other", path);
+			return SP_ERR_CONFIG;
+		}
+		if (tls == NULL || chain == NULL || (key == NULL && where == NULL)) {
+			snprintf(err, errlen, "%s.tls: needs certificate_chain and private_key (PEM) or key: inside, or null", path);
+			return SP_ERR_CONFIG;
+		}
+		if (where != NULL) {
+			/* The key stays with the client: a handle that asks it to sign. */
+			if (sp_cert_key_id_pem(chain, l->tls.key_id) != 0 ||
+			    (l->tls.cert_pem = strdup(chain)) == NULL) {
+				snprintf(err, errlen, "%s.tls.certificate_chain: not PEM X.509", path);
+				return SP_ERR_CONFIG;
+			}
+			if ((r = keyless_creds(srv, name, chain, &l->tls.creds, e2, sizeof(e2))) != 0) {
+				snprintf(err, errlen, "%s.tls: %s", path, e2);
+				return r;
+			}
+			l->keyless = true;
+		} else if ((r = sp_identity_from_pem(chain, key, &l->tls, e2, sizeof(e2))) != 0) {
 			snprintf(err, errlen, "%s.tls: %s", path, e2);
 			return SP_ERR_CONFIG;
 		}
@@ -363,7 +385,7 @@ rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out, char *er
 		goto fail;
 	}
 	for (i = 0; i < rt->nlisteners; i++) {
-		if ((r = parse_listener(json_object_array_get_idx(ls, i), i, &rt->listeners[i],
+		if ((r = parse_listener(srv, json_object_array_get_idx(ls, i), i, &rt->listeners[i],
 		    err, errlen)) != 0)
 			goto fail;
 		if (srv->conf.partner_host != NULL &&

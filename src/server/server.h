@@ -29,6 +29,7 @@
 
 struct session;
 struct tunconn;
+struct keyless;
 struct pwait;
 struct server_stats;
 
@@ -45,8 +46,10 @@ struct rt_listener {
 	char *name;
 	struct sp_addr addr;
 	char addr_text[SP_ADDR_TEXT];
-	struct sp_identity tls;     /* certificate chain and key, memory only */
+	struct sp_identity tls;     /* certificate chain and key, memory only;
+	                               keyless: chain and a key handle (keyless.c) */
 	bool plain;                 /* no TLS: plain TCP */
+	bool keyless;               /* key: inside; the client signs */
 	bool require_client_cert;
 	bool request_client_cert;
 	/* PROXY protocol: a header is required, and only from these networks. */
@@ -134,6 +137,7 @@ struct server {
 	uint64_t next_session;
 	const struct sp_host *host;
 	struct sp_workers *workers;   /* for host->run_async */
+	struct keyless *keyless;      /* signatures by the client (keyless.c) */
 	struct server_stats *stats;   /* counters (stats.h) */
 	bool stopping;
 	bool draining;              /* SIGTERM: no new sessions, see main.c */
@@ -180,6 +184,19 @@ int bridge_ask(struct server *srv, struct session *s, size_t idx, const char *pa
 void bridge_answer(struct server *srv, json_object *msg);
 void bridge_fail_asks(struct server *srv);
 void bridge_stop(struct server *srv);
+
+/* keyless.c: listener keys that stay with the client */
+int keyless_start(struct server *srv);
+void keyless_stop(struct server *srv);
+/* Credentials for `chain_pem` whose key signs through the tunnel. */
+int keyless_creds(struct server *srv, const char *listener, const char *chain_pem,
+    gnutls_certificate_credentials_t *out, char *err, size_t errlen);
+/* The threads keyless handshakes run their steps on. */
+struct sp_workers *keyless_workers(struct server *srv);
+/* A "signature" message from the client. */
+void keyless_answer(struct server *srv, json_object *msg);
+/* Control connection lost: every waiting handshake fails now. */
+void keyless_fail_all(struct server *srv, const char *why);
 
 /* rtconf.c */
 int rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out,

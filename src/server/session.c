@@ -803,6 +803,20 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 
 /* ---- entry points from listener and tunnel ---- */
 
+/* A keyless handshake step outliving its session keeps the revision (and so
+ * its credentials) alive until it returns. */
+static void *
+hold_rt(void *arg)
+{
+	return rtconf_ref(arg);
+}
+
+static void
+release_rt(void *arg)
+{
+	rtconf_unref(arg);
+}
+
 struct session *
 session_find(struct server *srv, uint64_t id)
 {
@@ -998,6 +1012,16 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	    l->request_client_cert ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE, &tls) != 0) {
 		session_end(s, "internal", "cannot create a TLS session");
 		return;
+	}
+	if (l->keyless) {
+		if (keyless_workers(srv) == NULL) {
+			gnutls_deinit(tls);
+			session_end(s, "internal", "no handshake threads for a keyless listener");
+			return;
+		}
+		/* The step that signs waits for the client: on a handshake thread. */
+		sp_conn_offload_handshake(s->leg[SP_LEG_OUTSIDE], keyless_workers(srv),
+		    hold_rt, release_rt, rt);
 	}
 	sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
 	arm(s, T_HANDSHAKE, rt->handshake_ms);

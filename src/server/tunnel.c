@@ -87,6 +87,7 @@ control_lost(struct server *srv, const char *why)
 	sp_log(SP_LOG_CRIT, "tunnel", "control connection lost (%s): partner listeners closed until a client is back", why);
 	listeners_close(srv);
 	bridge_fail_asks(srv);
+	keyless_fail_all(srv, "control connection lost");
 	announce_config(srv, NULL);
 	rtconf_unref(srv->rt);
 	srv->rt = NULL;
@@ -204,6 +205,8 @@ control_msg(struct tunconn *tc, json_object *msg)
 		send_msg(tc, stats_live(tc->srv));
 	} else if (strcmp(type, "answer") == 0) {
 		bridge_answer(tc->srv, msg);
+	} else if (strcmp(type, "signature") == 0) {
+		keyless_answer(tc->srv, msg);
 	} else if (strcmp(type, "open_failed") == 0) {
 		struct session *s = session_find(tc->srv, (uint64_t)sp_json_int(msg, "session", 0));
 		if (s != NULL)

@@ -49,3 +49,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object_put(doc);
 	return 0;
 }
+
+/* keyless.c sends through the tunnel; no revision here gets that far. */
+void
+tunnel_send(struct server *srv, json_object *msg)
+{
+	(void)srv;
+	json_object_put(msg);
+}

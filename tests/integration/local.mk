@@ -25,6 +25,8 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_reconfig.sh \
 	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
+	tests/integration/chain_keyless.sh \
+	tests/integration/keyless_pkcs11.sh \
 	tests/integration/chain_outgoing_crl.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
@@ -180,6 +182,7 @@ TESTS += tests/integration/man_pages.sh tests/integration/hardening_flags.sh
 dist_check_SCRIPTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 TESTS += tests/integration/svc_notify.sh tests/integration/svc_units.sh
 EXTRA_DIST += tests/integration/notify_listen.py
+EXTRA_DIST += tests/integration/keyless_lib.sh tests/integration/keyless_mem.py
 
 # High availability: HAProxy (send-proxy-v2) in front of two DMZ nodes fed by
 # one backend (docs/deployment.md).

@@ -150,6 +150,29 @@ START_TEST(good_site)
 }
 END_TEST
 
+/* A keyless listener behind a balancer: key: inside and proxy_protocol both. */
+START_TEST(keyless_behind_balancer)
+{
+	static const char text[] = "listeners:\n  - name: lb\n"
+	    "    address: \"0.0.0.0:6619\"\n"
+	    "    proxy_protocol:\n      trusted: [10.0.0.0/8]\n"
+	    "    tls:\n      certificate_chain: cert.pem\n      key: inside\n";
+	struct sp_site s;
+	char err[512] = "";
+
+	ck_assert_int_eq(sp_site_parse("s.yaml", text, strlen(text), &OPTS,
+	    &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.nlisteners, 1);
+	ck_assert(s.listeners[0].tls);
+	ck_assert_str_eq(s.listeners[0].chain_pem, CERT);
+	ck_assert_ptr_null(s.listeners[0].key_pem);
+	ck_assert(s.listeners[0].proxy_protocol);
+	ck_assert_uint_eq(s.listeners[0].proxy_trusted.n, 1);
+	ck_assert_str_eq(s.listeners[0].proxy_trusted.v[0], "10.0.0.0/8");
+	sp_site_free(&s);
+}
+END_TEST
+
 #define HEX32 "0123456789abcdef0123456789abcdef"
 
 /* An exported partner: its stored hash is taken as it is. */
@@ -471,6 +494,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, good_site);
+	tcase_add_test(tc, keyless_behind_balancer);
 	tcase_add_test(tc, partner_bind);
 
 	tcase_add_test(tc, password_hash_as_exported);

@@ -606,6 +606,59 @@ START_TEST(check_client_token)
 }
 END_TEST
 
+/* keyless.keys: a key file, or a pkcs11: URL's pin-source file, mode 0600. */
+START_TEST(check_client_keyless_keys)
+{
+	char dir[] = "/tmp/check_bs_XXXXXX", path[600], tok[600], key[600];
+	char pin[600], body[4096], err[1024], want[2048];
+	struct sp_client_conf c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(tok, sizeof(tok), "%s/token", dir);
+	write_file(tok, "test-token-0123456789abcdef\n", 0);
+	ck_assert_int_eq(chmod(tok, 0600), 0);
+	snprintf(key, sizeof(key), "%s/l.key", dir);
+	write_file(key, "-----BEGIN PRIVATE KEY-----\n", 0);
+	ck_assert_int_eq(chmod(key, 0640), 0);
+	snprintf(pin, sizeof(pin), "%s/hsm.pin", dir);
+	write_file(pin, "1234", 0);
+	ck_assert_int_eq(chmod(pin, 0604), 0);
+	snprintf(path, sizeof(path), "%s/client.yaml", dir);
+	snprintf(body, sizeof(body), "server:\n  address: 127.0.0.1:7443\n"
+	    "  proxy_id: %064d\nbackend:\n  url: https://127.0.0.1:1/\n"
+	    "  token_file: %s\ninside:\n  address: 127.0.0.1:3305\n"
+	    "keyless:\n  keys:\n    partners: %s\n"
+	    "    hsm: \"pkcs11:token=t;object=o;type=private?pin-source=%s\"\n"
+	    "state_dir: %s/state\n", 0, tok, key, pin, dir);
+	write_file(path, body, 0);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), SP_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:11: key 'keyless.keys.partners': %s: "
+	    "accessible by group or others (mode 0640): it holds a key; chmod 600 it",
+	    path, key);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(chmod(key, 0600), 0);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), SP_ERR_CONFIG);
+	snprintf(want, sizeof(want), "%s:12: key 'keyless.keys.hsm': %s: "
+	    "readable by everyone (mode 0604): it holds a secret", path, pin);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(chmod(pin, 0600), 0);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), 0);
+	sp_client_conf_free(&c);
+	unlink(key);
+	ck_assert_int_eq(sp_bootstrap_load_checked(path, &sp_client_schema, &c,
+	    err, sizeof(err)), SP_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "keyless.keys.partners"));
+	ck_assert_ptr_nonnull(strstr(err, "No such file"));
+	unlink(pin);
+	unlink(tok);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -627,6 +680,7 @@ main(void)
 	tcase_add_loop_test(tc, check_meaning, 0,
 	    (int)(sizeof(meaning) / sizeof(meaning[0])));
 	tcase_add_test(tc, check_client_token);
+	tcase_add_test(tc, check_client_keyless_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

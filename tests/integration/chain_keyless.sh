@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# chain_keyless.sh - keyless TLS: the listener's private key stays with
+# smartproxy-client, which signs the handshakes through the tunnel.
+#  1. a partner completes TLS 1.3 and a relayed transfer (bytes compared) on
+#     a listener whose revision carries the certificate chain and no key;
+#  2. the key is nowhere in the server's memory, while the key of an ordinary
+#     listener of the same revision is (the scan would find it);
+#  3. a client refusal (the listener's rate) ends a handshake with an alert;
+#  4. a client that does not answer: the handshake ends at the sign time limit
+#     with an alert, the log says so, the late answer is dropped;
+#  5. the client killed while a handshake waits for its signature: that
+#     handshake ends at once with an alert, and the log says why.
+. "$SP_TOP_SRCDIR/tests/integration/lib.sh"
+. "$SP_TOP_SRCDIR/tests/integration/chain.sh"
+. "$SP_TOP_SRCDIR/tests/integration/keyless_lib.sh"
+sp_init 180
+sp_need certtool gnutls-bin
+
+chain_init
+chmod 600 "$SP_TMP/pki/server.key"
+PARTNER_PORT=$(chain_free_port)
+LOCAL_PORT=$(chain_free_port)
+keyless_config "$PARTNER_PORT" "$LOCAL_PORT"
+grep -q "PRIVATE KEY" "$SP_TMP/config.json" || sp_hard_error "control listener lost its key"
+chain_fake_backend
+keyless_client_conf "$SP_TMP/pki/server.key"
+chain_start_server
+chain_start_client
+chain_wait_log client "keyless: the key of listener partners is held here"
+chain_wait_log server "revision 1 applied: 2 listener"
+
+# 1. A transfer through the keyless listener.
+sp_make_file "$SP_TMP/to-inside" $((1024 * 1024))
+sp_make_file "$SP_TMP/to-outside" $((1024 * 1024))
+sp_start inside python3 "$SP_IT/relay_peer.py" server "$INSIDE_PORT" \
+	"$SP_TMP/inside-got" "$SP_TMP/to-outside"
+INSIDE_PID=$SP_LAST_PID
+chain_wait_log inside listening
+sp_run python3 "$SP_IT/relay_peer.py" client 127.0.0.1 "$PARTNER_PORT" \
+	"$SP_TMP/pki/ca.pem" "$SP_TMP/to-inside" "$SP_TMP/outside-got" ||
+	{ sp_dump_logs; sp_fail "transfer through the keyless listener failed"; }
+sp_wait "$INSIDE_PID" 30 || { sp_dump_logs; sp_fail "inside server failed"; }
+sp_cmp "$SP_TMP/to-inside" "$SP_TMP/inside-got"
+sp_cmp "$SP_TMP/to-outside" "$SP_TMP/outside-got"
+sp_grep "session 1: TLS TLS1.3" "$SP_TMP/server.log"
+sp_grep "keyless: signed request 1 for listener partners" "$SP_TMP/client.log"
+sp_log "1 MiB each way through a keyless listener"
+
+# 2. What a compromised DMZ could read: not the keyless listener's key.
+sp_run python3 "$SP_IT/keyless_mem.py" "$SERVER_PID" "$SP_TMP/pki/server.key" \
+	"$SP_TMP/pki/client.key" >"$SP_TMP/mem.out" ||
+	sp_hard_error "cannot read the server's memory"
+cat "$SP_TMP/mem.out" >&2
+sp_grep "client.key present" "$SP_TMP/mem.out"   # the scan works
+sp_grep "server.key absent" "$SP_TMP/mem.out"
+if grep -q "PRIVATE KEY" "$SP_TMP/server.log"; then
+	sp_fail "a private key in the server's log"
+fi
+
+# 3. Handshakes beyond the client's rate are refused, with an alert.
+chain_stop client "$CLIENT_PID"
+sed -i 's/^keyless:$/keyless:\n  signatures_per_minute: 1/' "$SP_TMP/client.yaml"
+chain_start_client
+keyless_wait_count server "revision 1 applied: 2 listener" 2
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe1.out"
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe2.out"
+sp_grep "^ok" "$SP_TMP/probe1.out"
+sp_grep "Handshake was completed" "$SP_TMP/probe1.out"
+sp_grep "^fail" "$SP_TMP/probe2.out"
+sp_grep "Received alert" "$SP_TMP/probe2.out"
+chain_wait_log client "keyless signature refused for listener partners (request [0-9]*): rate limit"
+chain_wait_log server "no signature for a handshake (request [0-9]*): the client refused: rate limit"
+
+# 4. A client that does not answer: the handshake ends after the sign time
+#    limit (5 s) with an alert; the late answer finds no one waiting.
+keyless_pause_client
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe-slow.out"
+sp_grep "^fail" "$SP_TMP/probe-slow.out"
+sp_grep "Received alert" "$SP_TMP/probe-slow.out"
+chain_wait_log server "1 handshake(s) got no signature from the client within 5000 ms"
+keyless_resume_client
+chain_wait_log server "matches no waiting handshake"
+
+# 5. The client dies while a handshake waits for its signature.
+SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
+keyless_pause_client
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe3.out" &
+PROBE_PID=$!
+SP_PIDS="$SP_PIDS $PROBE_PID"
+keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+kill -KILL "$CLIENT_PID"
+wait "$CLIENT_PID" 2>/dev/null
+sp_forget_pid "$CLIENT_PID"
+trap 'sp_cleanup' EXIT
+sp_wait "$PROBE_PID" 20 || { sp_dump_logs; sp_fail "the waiting partner did not get an answer"; }
+sp_grep "^fail" "$SP_TMP/probe3.out"
+sp_grep "Received alert" "$SP_TMP/probe3.out"
+chain_wait_log server "1 handshake(s) waiting for a signature fail: control connection lost"
+keyless_wait_count server "TLS error .* from 127.0.0.1: handshake: Public key signing has failed" 3
+sp_log "refusals and a dead client end handshakes with an alert"
+chain_stop server "$SERVER_PID"
+exit 0
