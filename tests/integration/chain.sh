@@ -165,3 +165,29 @@ chain_refused_tcp() {
 	    pass
 	PY
 }
+
+# chain_api_yaml: $SP_TMP/api.yaml for the real smartproxy-api on the test
+# PKI, with the client's token (role proxy, $SP_TMP/api-client.token) and
+# smartproxyctl's (role admin, $SP_TMP/admin.token).
+chain_api_yaml() {
+	cp "$SP_TMP/token" "$SP_TMP/api-client.token"
+	echo "admin-token-0123456789abc" >"$SP_TMP/admin.token"
+	cat >"$SP_TMP/api.yaml" <<-YAML
+	listen: "127.0.0.1:0"
+	tls:
+	  certificate: $SP_TMP/pki/server.pem
+	  key: $SP_TMP/pki/server.key
+	database: $SP_TMP/api.db
+	tokens:
+	  - name: client
+	    role: proxy
+	    file: $SP_TMP/api-client.token
+	  - name: admin
+	    role: admin
+	    file: $SP_TMP/admin.token
+	logging:
+	  level: info
+	  targets:
+	    - type: stderr
+	YAML
+}

@@ -29,26 +29,7 @@ PARTNER_PORT=$(chain_free_port)
 INSIDE_ID=O0013000000INSIDE
 
 # ---- the real backend ----
-cp "$SP_TMP/token" "$SP_TMP/api-client.token"
-echo "admin-token-0123456789abc" >"$SP_TMP/admin.token"
-cat >"$SP_TMP/api.yaml" <<YAML
-listen: "127.0.0.1:0"
-tls:
-  certificate: $PKI/server.pem
-  key: $PKI/server.key
-database: $SP_TMP/api.db
-tokens:
-  - name: client
-    role: proxy
-    file: $SP_TMP/api-client.token
-  - name: admin
-    role: admin
-    file: $SP_TMP/admin.token
-logging:
-  level: info
-  targets:
-    - type: stderr
-YAML
+chain_api_yaml
 cat >"$SP_TMP/site.yaml" <<YAML
 listeners:
   - name: partners
