@@ -179,9 +179,14 @@ static void
 ask_deliver(struct ask *a, int status, const char *body)
 {
 	struct session *s = session_find(a->srv, a->sid);
-	struct sp_msess *ms = s != NULL && s->state == S_RELAY ? &s->ms[a->idx] : NULL;
 
-	a->answer(ms, a->arg, status, body);
+	if (s == NULL) {
+		a->answer(NULL, a->arg, status, body);
+	} else {
+		/* Through the chain: what the module ends there ends after it. */
+		a->answer(sp_chain_enter(&s->chain, a->idx), a->arg, status, body);
+		sp_chain_leave(&s->chain);
+	}
 	free(a);
 }
 

@@ -5,6 +5,7 @@ smartproxy_server_SOURCES = \
 	src/server/pairing.c src/server/sig.c src/server/tunnel.c \
 	src/server/rtconf.c src/server/listener.c \
 	src/server/session.c src/server/session.h \
+	src/server/chain.c src/server/chain.h \
 	src/server/proxywait.c src/server/admit.c \
 	src/server/acceptor.c src/server/acceptor.h
 smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)

@@ -34,6 +34,15 @@
 /* The one server of this process, for host calls made without a session. */
 struct server *server_self;
 
+/* host->backend_post for the chain engine: through this server's tunnel. */
+static int
+post_backend(const char *path, const char *json)
+{
+	return bridge_post(server_self, path, json);
+}
+
+static const struct sp_chain_env chain_env = { .backend_post = post_backend };
+
 static void
 usage(FILE *f)
 {
@@ -189,7 +198,8 @@ main(int argc, char **argv)
 	srv.tunnel_fd = -1;
 	srv.pairing_dirfd = -1;
 	memset(&sig, 0, sizeof(sig));
-	srv.host = &server_host;
+	srv.host = &sp_chain_host;
+	sp_chain_set_env(&chain_env);
 	srv.conf_path = conf_path;
 	/* Checked before any socket opens: a start that would fail later (no
 	 * user, no chroot, a missing module) fails here, as --check does. */

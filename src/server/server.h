@@ -26,20 +26,13 @@
 #include "core/tls.h"
 #include "core/workers.h"
 #include "server/acceptor.h"
+#include "server/chain.h"
 
 struct session;
 struct tunconn;
 struct keyless;
 struct pwait;
 struct server_stats;
-
-/* A module in the chain, as the relay core calls it. */
-struct chain_entry {
-	const struct sp_module *m;
-	void *mctx;
-	enum sp_mode mode;
-	const char *name;
-};
 
 /* One partner listener of a configuration revision. */
 struct rt_listener {
@@ -219,7 +212,6 @@ void proxywait_drop_all(struct server *srv);
 int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
 
 /* session.c */
-extern const struct sp_host server_host;
 void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
 /*
  * A partner connection on listener `lidx` of `rt`, from `peer` (the address a

@@ -28,23 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert((int)SP_LEVEL_CRIT == (int)SP_LOG_CRIT && (int)SP_LEVEL_DEBUG == (int)SP_LOG_DEBUG,
-    "module.h and log.h levels must agree");
-
-struct mtimer {
-	struct sp_timer t;
-	unsigned id;
-	struct sp_msess *ms;
-	struct mtimer *next;
-};
-
-#define MTIMERS_MAX 8
-
 static void leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+static const struct sp_chain_sink session_sink;
 static void session_end(struct session *s, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void chain_data(struct session *s, enum sp_dir dir, size_t from,
-    const uint8_t *p, size_t n);
 
 static int64_t
 wall_ms(void)
@@ -70,42 +57,19 @@ src_leg(enum sp_dir dir)
 const char *
 session_fact(struct session *s, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < s->nfacts; i++)
-		if (strcmp(s->facts[i].key, key) == 0)
-			return s->facts[i].value;
-	return NULL;
+	return sp_chain_fact(&s->chain, key);
 }
 
 static const char *
 fact(struct session *s, const char *key)
 {
-	return session_fact(s, key);
+	return sp_chain_fact(&s->chain, key);
 }
 
 static int
 fact_set(struct session *s, const char *key, const char *value)
 {
-	size_t i;
-	char *v;
-
-	if ((v = strdup(value)) == NULL)
-		return SP_ERR_NOMEM;
-	for (i = 0; i < s->nfacts; i++) {
-		if (strcmp(s->facts[i].key, key) == 0) {
-			free(s->facts[i].value);
-			s->facts[i].value = v;
-			return SP_OK;
-		}
-	}
-	if (s->nfacts == SESSION_FACTS_MAX || (s->facts[i].key = strdup(key)) == NULL) {
-		free(v);
-		return SP_ERR_LIMIT;
-	}
-	s->facts[i].value = v;
-	s->nfacts++;
-	return SP_OK;
+	return sp_chain_fact_set(&s->chain, key, value);
 }
 
 /* ---- timers ---- */
@@ -145,13 +109,7 @@ reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 
 	for (i = 0; i < 2; i++)
 		free(s->leg[i]);
-	for (i = 0; i < s->srv->nchain; i++)
-		free(s->ms[i].sctx);
-	free(s->ms);
-	for (i = 0; i < s->nfacts; i++) {
-		free(s->facts[i].key);
-		free(s->facts[i].value);
-	}
+	sp_chain_free(&s->chain);
 	sp_buf_free(&s->early_inside);
 	sp_buf_free(&s->from_inside);
 	rtconf_unref(s->rt);
@@ -169,15 +127,7 @@ destroy(struct session *s)
 	s->state = S_DEAD;
 	disarm(s);
 	sp_timer_stop(srv->loop, &s->limit_timer);
-	for (i = 0; i < srv->nchain; i++) {
-		struct mtimer *t = s->ms[i].timers, *next;
-		for (; t != NULL; t = next) {
-			next = t->next;
-			sp_timer_stop(srv->loop, &t->t);
-			free(t);
-		}
-		s->ms[i].timers = NULL;
-	}
+	sp_chain_stop(&s->chain);
 	for (i = 0; i < 2; i++)
 		if (s->leg[i] != NULL)
 			sp_conn_close(s->leg[i]);
@@ -296,35 +246,22 @@ maybe_done(struct session *s)
 	}
 }
 
+/*
+ * The chain has run every on_close (chain.c): say goodbye on both legs and
+ * wait for them to finish, at most the linger time.
+ */
 static void
-session_end(struct session *s, const char *reason, const char *fmt, ...)
+sink_end(void *arg, const char *reason, const char *text)
 {
-	struct sp_close info;
-	va_list ap;
+	struct session *s = arg;
 	size_t i;
 
 	if (s->state == S_ENDING || s->state == S_DEAD)
 		return;
 	s->state = S_ENDING;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
-	va_start(ap, fmt);
-	vsnprintf(s->reason_text, sizeof(s->reason_text), fmt, ap);
-	va_end(ap);
+	snprintf(s->reason_text, sizeof(s->reason_text), "%s", text);
 	disarm(s);
-	memset(&info, 0, sizeof(info));
-	info.reason = s->reason;
-	info.text = s->reason_text;
-	info.bytes_to_inside = s->leg[SP_LEG_INSIDE] ? s->leg[SP_LEG_INSIDE]->bytes_out : 0;
-	info.bytes_to_outside = s->leg[SP_LEG_OUTSIDE] ? s->leg[SP_LEG_OUTSIDE]->bytes_out : 0;
-	info.started_ms = s->started_ms;
-	info.ended_ms = wall_ms();
-	/* Modules may still send a last word (ESID) here: legs are up. */
-	for (i = 0; i < s->srv->nchain; i++) {
-		const struct chain_entry *ce = &s->srv->chain[i];
-		if (s->ms[i].opened && ce->m->on_close != NULL)
-			ce->m->on_close(ce->mctx, &s->ms[i], s->ms[i].sctx, &info);
-		s->ms[i].opened = false;
-	}
 	for (i = 0; i < 2; i++) {
 		if (s->leg[i] == NULL || s->leg_done[i]) {
 			s->leg_done[i] = true;
@@ -338,6 +275,21 @@ session_end(struct session *s, const char *reason, const char *fmt, ...)
 	maybe_done(s);
 }
 
+/* End the session: at once, or when the chain's current call returns. */
+static void
+session_end(struct session *s, const char *reason, const char *fmt, ...)
+{
+	char text[sizeof(s->reason_text)];
+	va_list ap;
+
+	if (s->state == S_ENDING || s->state == S_DEAD)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sp_chain_end(&s->chain, reason, text);
+}
+
 void
 sessions_end_all(struct server *srv, const char *reason)
 {
@@ -346,35 +298,6 @@ sessions_end_all(struct server *srv, const char *reason)
 	for (; s != NULL; s = next) {
 		next = s->next;
 		session_end(s, reason, "the server is stopping");
-	}
-}
-
-/* ---- verdicts ---- */
-
-/* Apply a hook's verdict; returns true when the session goes on. */
-static bool
-verdict(struct session *s, size_t idx, const char *hook, enum sp_verdict v)
-{
-	const struct chain_entry *ce = &s->srv->chain[idx];
-
-	switch (v) {
-	case SP_CONTINUE:
-	case SP_HOLD:
-		return s->state != S_ENDING && s->state != S_DEAD;
-	case SP_REJECT:
-	case SP_ABORT:
-		if (ce->mode == SP_MODE_DETECT) {
-			sp_log(SP_LOG_WARN, ce->name, "session %s: detect mode: %s would have %s the session",
-			    s->idtext, hook, v == SP_REJECT ? "rejected" : "aborted");
-			return true;
-		}
-		session_end(s, v == SP_REJECT ? "rejected" : "aborted", "by module %s in %s",
-		    ce->name, hook);
-		return false;
-	case SP_FAIL:
-	default:
-		session_end(s, "module_failure", "module %s failed in %s", ce->name, hook);
-		return false;
 	}
 }
 
@@ -406,9 +329,11 @@ request_inside(struct session *s)
 	arm(s, T_INSIDE, s->rt->inside_connect_ms);
 }
 
+/* The sink's write (chain.h): a full buffer is the engine's to end on. */
 static int
-write_leg(struct session *s, enum sp_leg leg, const void *p, size_t n)
+sink_write(void *arg, enum sp_leg leg, const void *p, size_t n)
 {
+	struct session *s = arg;
 	struct sp_conn *c = s->leg[leg];
 	int r;
 
@@ -421,47 +346,9 @@ write_leg(struct session *s, enum sp_leg leg, const void *p, size_t n)
 		r = sp_buf_put(&s->early_inside, p, n);
 	else
 		r = SP_ERR_CLOSED;
-	if (r == SP_ERR_LIMIT)
-		session_end(s, "overflow", "a module sent more than the %s leg buffers",
-		    leg == SP_LEG_INSIDE ? "inside" : "outside");
 	if (r == SP_OK && leg == SP_LEG_INSIDE && c == NULL)
 		request_inside(s);
 	return r;
-}
-
-static void
-chain_data(struct session *s, enum sp_dir dir, size_t from, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = from; i < s->srv->nchain; i++) {
-		const struct chain_entry *ce = &s->srv->chain[i];
-		enum sp_verdict v;
-
-		if (ce->m->on_data == NULL)
-			continue;
-		v = ce->m->on_data(ce->mctx, &s->ms[i], s->ms[i].sctx, dir, p, n);
-		if (v == SP_HOLD && s->state == S_RELAY) {
-			s->ms[i].held[dir] = true;
-			if (s->leg[src_leg(dir)] != NULL)
-				sp_conn_want_read(s->leg[src_leg(dir)], false);
-		}
-		verdict(s, i, "on_data", v);
-		return;
-	}
-	if (s->state == S_RELAY || s->state == S_TLS)
-		(void)write_leg(s, dest_leg(dir), p, n);
-}
-
-static bool
-held(struct session *s, enum sp_dir dir)
-{
-	size_t i;
-
-	for (i = 0; i < s->srv->nchain; i++)
-		if (s->ms[i].held[dir])
-			return true;
-	return false;
 }
 
 /* Turn reading of `leg` on or off as holds and the other leg's room allow. */
@@ -473,7 +360,7 @@ update_reading(struct session *s, enum sp_leg leg)
 
 	if (s->leg[leg] == NULL || s->leg_done[leg])
 		return;
-	on = s->state == S_RELAY && !held(s, dir) &&
+	on = s->state == S_RELAY && !sp_chain_held(&s->chain, dir) &&
 	    dest_room(s, dir) >= SESSION_OUT_MAX / 2;
 	sp_conn_want_read(s->leg[leg], on);
 }
@@ -489,7 +376,7 @@ leg_readable(struct session *s, enum sp_leg leg)
 	/* Bounded per wake so one busy session cannot starve the others; the
 	 * level-triggered fd (or the TLS pending defer) brings us back. */
 	for (rounds = 0; rounds < 8 && s->state == S_RELAY; rounds++) {
-		if (held(s, dir) || dest_room(s, dir) < SESSION_OUT_MAX / 2) {
+		if (sp_chain_held(&s->chain, dir) || dest_room(s, dir) < SESSION_OUT_MAX / 2) {
 			update_reading(s, leg);
 			return;
 		}
@@ -502,7 +389,7 @@ leg_readable(struct session *s, enum sp_leg leg)
 		}
 		if (have > 0) {
 			s->last_active = sp_loop_now(s->srv->loop);
-			chain_data(s, dir, 0, buf, have);
+			sp_chain_data(&s->chain, dir, buf, have);
 			if (s->state != S_RELAY)
 				return;
 		}
@@ -537,7 +424,7 @@ start_relay(struct session *s)
 		struct sp_buf b = s->from_inside;
 
 		sp_buf_init(&s->from_inside, 0);
-		chain_data(s, SP_TO_OUTSIDE, 0, sp_buf_ptr(&b), sp_buf_len(&b));
+		sp_chain_data(&s->chain, SP_TO_OUTSIDE, sp_buf_ptr(&b), sp_buf_len(&b));
 		sp_buf_free(&b);
 		if (s->state != S_RELAY)
 			return;
@@ -660,7 +547,6 @@ established(struct session *s)
 	unsigned int ncerts = 0;
 	struct sp_tls tls;
 	char sha[SP_KEY_ID_HEX] = "", why[256], subject[512];
-	size_t i;
 
 	disarm(s);
 	memset(&tls, 0, sizeof(tls));
@@ -703,13 +589,8 @@ established(struct session *s)
 		tls.cipher = "none";
 	}
 	s->state = S_RELAY;
-	for (i = 0; i < s->srv->nchain; i++) {
-		const struct chain_entry *ce = &s->srv->chain[i];
-		if (ce->m->on_tls == NULL)
-			continue;
-		if (!verdict(s, i, "on_tls", ce->m->on_tls(ce->mctx, &s->ms[i], s->ms[i].sctx, &tls)))
-			return;
-	}
+	if (!sp_chain_tls(&s->chain, &tls))
+		return;
 	start_relay(s);
 }
 
@@ -862,11 +743,11 @@ session_new(struct server *srv, struct rtconf *rt)
 {
 	struct session *s;
 	char num[24];
-	size_t i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if ((s->ms = calloc(srv->nchain ? srv->nchain : 1, sizeof(*s->ms))) == NULL) {
+	if (sp_chain_init(&s->chain, srv->chain, srv->nchain, rt->modcfg, srv->loop,
+	    &session_sink, s, s->idtext, s->peer) != 0) {
 		free(s);
 		return NULL;
 	}
@@ -886,12 +767,7 @@ session_new(struct server *srv, struct rtconf *rt)
 	srv->sessions = s;
 	srv->nsessions++;
 	stats_session_started(srv);
-	for (i = 0; i < srv->nchain; i++) {
-		s->ms[i].s = s;
-		s->ms[i].idx = i;
-		if (srv->chain[i].m->flags & SP_MODULE_F_GATES_INSIDE)
-			s->gated = true;
-	}
+	s->gated = sp_chain_gated(&s->chain);
 	fact_set(s, "session.id", s->idtext);
 	/* The revision's limits, for modules that enforce them themselves
 	 * (the OFTP2 module ends with ESID 09 before the core's backstop). */
@@ -906,34 +782,6 @@ session_new(struct server *srv, struct rtconf *rt)
 	sp_timer_start(srv->loop, &s->limit_timer, BACKSTOP_SLACK_MS + (rt->idle_ms < rt->session_max_ms ?
 	    rt->idle_ms : rt->session_max_ms));
 	return s;
-}
-
-/* Contexts and on_open for every module; false when the session ended. */
-static bool
-open_modules(struct session *s, const struct sp_peer *info)
-{
-	size_t i;
-
-	for (i = 0; i < s->srv->nchain; i++) {
-		const struct chain_entry *ce = &s->srv->chain[i];
-
-		if (ce->m->session_ctx_size > 0 &&
-		    (s->ms[i].sctx = calloc(1, ce->m->session_ctx_size)) == NULL) {
-			session_end(s, "internal", "out of memory");
-			return false;
-		}
-	}
-	for (i = 0; i < s->srv->nchain; i++) {
-		const struct chain_entry *ce = &s->srv->chain[i];
-		enum sp_verdict v = SP_CONTINUE;
-
-		if (ce->m->on_open != NULL)
-			v = ce->m->on_open(ce->mctx, &s->ms[i], s->ms[i].sctx, info);
-		s->ms[i].opened = true;
-		if (!verdict(s, i, "on_open", v))
-			return false;
-	}
-	return true;
 }
 
 void
@@ -1001,7 +849,7 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	info.local_addr = s->local;
 	info.local_port = s->local_port;
 	info.route = l->name;
-	if (!open_modules(s, &info))
+	if (!sp_chain_open(&s->chain, &info))
 		return;
 	if (l->plain) {
 		established(s);
@@ -1088,7 +936,7 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	info.local_addr = src;
 	info.outgoing = 1;
 	info.route = rr->name;
-	if (!open_modules(s, &info))
+	if (!sp_chain_open(&s->chain, &info))
 		return;
 	if (sp_connect(&rr->partner, from, &fd, &inprog) != 0) {
 		char why[160];
@@ -1156,7 +1004,7 @@ session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early
 	sp_buf_free(&s->early_inside);
 	/* Bytes the inside sent right behind the data hello. */
 	if (early != NULL && sp_buf_len(early) > 0)
-		chain_data(s, SP_TO_OUTSIDE, 0, sp_buf_ptr(early), sp_buf_len(early));
+		sp_chain_data(&s->chain, SP_TO_OUTSIDE, sp_buf_ptr(early), sp_buf_len(early));
 	if (s->state != S_RELAY)
 		return;
 	update_reading(s, SP_LEG_INSIDE);
@@ -1169,231 +1017,31 @@ session_inside_failed(struct session *s, const char *why)
 	session_end(s, "inside_unreachable", "%s", why);
 }
 
-/* ---- the host function table ---- */
+/* ---- the chain's sink (chain.h) ---- */
 
 static void
-h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
+sink_reading(void *arg, enum sp_dir dir)
 {
-	va_list ap;
-	const char *cat = "module";
+	update_reading(arg, src_leg(dir));
+}
 
-	va_start(ap, fmt);
-	if (ms != NULL) {
-		cat = ms->s->srv->chain[ms->idx].name;
-		sp_log_emitv((int)level, cat, cat,
-		    SP_LOG_KV({ "session", ms->s->idtext }, { "src", ms->s->peer }), fmt, ap);
-	} else {
-		sp_log_emitv((int)level, cat, cat, NULL, fmt, ap);
-	}
-	va_end(ap);
+static uint64_t
+sink_bytes_out(void *arg, enum sp_leg leg)
+{
+	struct session *s = arg;
+
+	return s->leg[leg] != NULL ? s->leg[leg]->bytes_out : 0;
 }
 
 static void
-h_security_from(const char *src, const char *event, const char *fmt, ...)
+sink_tls_alert(void *arg, enum sp_leg leg, unsigned alert)
 {
-	char detail[512];
-	va_list ap;
+	struct session *s = arg;
+	struct sp_conn *c;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", src ? src : "" }),
-	    "%s from %s: %s", event, src ? src : "?", detail);
-}
-
-static void
-h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
-{
-	char detail[512];
-	va_list ap;
-	const char *partner;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	if (ms == NULL) {
-		h_security_from(NULL, event, "%s", detail);
-		return;
-	}
-	partner = fact(ms->s, "partner");
-	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", ms->s->peer },
-	    { "partner", partner ? partner : "" }, { "session", ms->s->idtext },
-	    { "module", ms->s->srv->chain[ms->idx].name }),
-	    "%s from %s: %s", event, ms->s->peer, detail);
-}
-
-static int
-h_forward(struct sp_msess *ms, enum sp_dir dir, const void *p, size_t n)
-{
-	struct session *s = ms->s;
-
-	if (s->state != S_RELAY)
-		return SP_ERR_CLOSED;
-	chain_data(s, dir, ms->idx + 1, p, n);
-	return s->state == S_RELAY ? SP_OK : SP_ERR_CLOSED;
-}
-
-static int
-h_send(struct sp_msess *ms, enum sp_leg leg, const void *p, size_t n)
-{
-	return write_leg(ms->s, leg, p, n);
-}
-
-static enum sp_verdict
-deliver_from(struct session *s, size_t start, const struct sp_message *msg, uint64_t cookie,
-    size_t origin)
-{
-	size_t j;
-
-	for (j = start; j < s->srv->nchain; j++) {
-		const struct chain_entry *ce = &s->srv->chain[j];
-		enum sp_verdict v;
-
-		if (ce->m->on_message == NULL)
-			continue;
-		v = ce->m->on_message(ce->mctx, &s->ms[j], s->ms[j].sctx, msg);
-		if (s->state == S_ENDING || s->state == S_DEAD)
-			return SP_ABORT;
-		if ((v == SP_REJECT || v == SP_ABORT) && ce->mode == SP_MODE_DETECT) {
-			sp_log(SP_LOG_WARN, ce->name, "session %s: detect mode: would have refused a message",
-			    s->idtext);
-			continue;
-		}
-		if (v == SP_HOLD) {
-			s->delivery.active = true;
-			s->delivery.origin = origin;
-			s->delivery.holder = j;
-			s->delivery.msg = msg;
-			s->delivery.cookie = cookie;
-			return SP_HOLD;
-		}
-		if (v != SP_CONTINUE)
-			return v;
-	}
-	return SP_CONTINUE;
-}
-
-static enum sp_verdict
-h_deliver(struct sp_msess *ms, const struct sp_message *msg, uint64_t cookie)
-{
-	struct session *s = ms->s;
-
-	if (s->delivery.active)
-		return SP_FAIL;
-	return deliver_from(s, ms->idx + 1, msg, cookie, ms->idx);
-}
-
-static void
-h_resume(struct sp_msess *ms, enum sp_verdict v)
-{
-	struct session *s = ms->s;
-	int d;
-
-	if (s->state != S_RELAY)
-		return;
-	if (s->delivery.active && s->delivery.holder == ms->idx) {
-		size_t origin = s->delivery.origin;
-		const struct chain_entry *oe = &s->srv->chain[origin];
-		uint64_t cookie = s->delivery.cookie;
-
-		s->delivery.active = false;
-		if (v == SP_CONTINUE)
-			v = deliver_from(s, ms->idx + 1, s->delivery.msg, cookie, origin);
-		if (v == SP_HOLD || s->state != S_RELAY)
-			return;
-		if (oe->m->on_delivered != NULL)
-			oe->m->on_delivered(oe->mctx, &s->ms[origin], s->ms[origin].sctx, cookie, v);
-		return;
-	}
-	for (d = 0; d < 2; d++) {
-		if (!ms->held[d])
-			continue;
-		ms->held[d] = false;
-		if (!verdict(s, ms->idx, "resume", v))
-			return;
-		update_reading(s, src_leg((enum sp_dir)d));
-	}
-}
-
-static void
-h_end(struct sp_msess *ms, const char *reason, const char *text)
-{
-	session_end(ms->s, reason ? reason : "module", "%s", text ? text : "");
-}
-
-static void
-mtimer_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
-{
-	struct mtimer *mt = arg;
-	struct sp_msess *ms = mt->ms;
-	struct session *s = ms->s;
-	const struct chain_entry *ce = &s->srv->chain[ms->idx];
-
-	if (s->state != S_RELAY && s->state != S_TLS)
-		return;
-	if (ce->m->on_timer != NULL)
-		verdict(s, ms->idx, "on_timer", ce->m->on_timer(ce->mctx, ms, ms->sctx, mt->id));
-}
-
-static int
-h_timer_set(struct sp_msess *ms, unsigned id, uint64_t delay_ms)
-{
-	struct mtimer *t;
-	unsigned n = 0;
-
-	for (t = ms->timers; t != NULL; t = t->next, n++)
-		if (t->id == id)
-			return sp_timer_start(ms->s->srv->loop, &t->t, delay_ms);
-	if (n >= MTIMERS_MAX)
-		return SP_ERR_LIMIT;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return SP_ERR_NOMEM;
-	t->id = id;
-	t->ms = ms;
-	sp_timer_init(&t->t, mtimer_fire, t);
-	t->next = ms->timers;
-	ms->timers = t;
-	return sp_timer_start(ms->s->srv->loop, &t->t, delay_ms);
-}
-
-static void
-h_timer_cancel(struct sp_msess *ms, unsigned id)
-{
-	struct mtimer *t;
-
-	for (t = ms->timers; t != NULL; t = t->next)
-		if (t->id == id)
-			sp_timer_stop(ms->s->srv->loop, &t->t);
-}
-
-static const char *
-h_fact_get(struct sp_msess *ms, const char *key)
-{
-	return fact(ms->s, key);
-}
-
-static int
-h_fact_set(struct sp_msess *ms, const char *key, const char *value)
-{
-	return fact_set(ms->s, key, value);
-}
-
-static void *
-h_config(struct sp_msess *ms)
-{
-	return ms->s->rt->modcfg ? ms->s->rt->modcfg[ms->idx] : NULL;
-}
-
-static void
-h_event(struct sp_msess *ms, enum sp_level sev, const char *type, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	sp_log_emitv((int)sev, "event", type,
-	    ms ? SP_LOG_KV({ "event", type }, { "session", ms->s->idtext }, { "src", ms->s->peer })
-	       : SP_LOG_KV({ "event", type }), fmt, ap);
-	va_end(ap);
+	/* Only marked: the alert goes out when the session ends the leg. */
+	if ((c = s->leg[leg]) != NULL && c->tls != NULL)
+		c->close_alert = alert;
 }
 
 struct async_job {
@@ -1419,79 +1067,52 @@ async_done(void *p, bool cancelled)
 	struct async_job *j = p;
 	/* Look the session up again: it may have ended while the work ran. */
 	struct session *s = cancelled ? NULL : session_find(j->srv, j->sid);
-	struct sp_msess *ms = s != NULL && s->state == S_RELAY ? &s->ms[j->idx] : NULL;
 
-	j->done(ms, j->arg);
+	if (s == NULL) {
+		j->done(NULL, j->arg);
+	} else {
+		j->done(sp_chain_enter(&s->chain, j->idx), j->arg);
+		sp_chain_leave(&s->chain);
+	}
 	free(j);
 }
 
 static int
-h_run_async(struct sp_msess *ms, void (*work)(void *), void (*done)(struct sp_msess *, void *),
-    void *arg)
+sink_run_async(void *arg, size_t idx, void (*work)(void *), void (*done)(struct sp_msess *, void *),
+    void *warg)
 {
+	struct session *s = arg;
 	struct async_job *j;
 	int r;
 
-	if (ms->s->srv->workers == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+	if (s->srv->workers == NULL || (j = calloc(1, sizeof(*j))) == NULL)
 		return SP_ERR_NOMEM;
-	j->srv = ms->s->srv;
-	j->sid = ms->s->id;
-	j->idx = ms->idx;
+	j->srv = s->srv;
+	j->sid = s->id;
+	j->idx = idx;
 	j->work = work;
 	j->done = done;
-	j->arg = arg;
+	j->arg = warg;
 	if ((r = sp_workers_submit(j->srv->workers, async_work, async_done, j)) != 0)
 		free(j);
 	return r;
 }
 
 static int
-h_backend_post(struct sp_msess *ms, const char *path, const char *json)
+sink_backend_ask(void *arg, size_t idx, const char *path, const char *json, unsigned timeout_ms,
+    void (*answer)(struct sp_msess *, void *, int, const char *), void *aarg)
 {
-	return bridge_post(ms != NULL ? ms->s->srv : server_self, path, json);
+	struct session *s = arg;
+
+	return bridge_ask(s->srv, s, idx, path, json, timeout_ms, answer, aarg);
 }
 
-static int
-h_backend_ask(struct sp_msess *ms, const char *path, const char *json, unsigned timeout_ms,
-    void (*answer)(struct sp_msess *, void *, int, const char *), void *arg)
-{
-	if (ms == NULL)
-		return SP_ERR_INVALID;
-	return bridge_ask(ms->s->srv, ms->s, ms->idx, path, json, timeout_ms, answer, arg);
-}
-
-static void
-h_tls_alert(struct sp_msess *ms, enum sp_leg leg, unsigned alert)
-{
-	struct sp_conn *c;
-
-	if (ms == NULL || (leg != SP_LEG_OUTSIDE && leg != SP_LEG_INSIDE) || alert > 255)
-		return;
-	/* Only marked: the alert goes out when the session ends the leg. */
-	if ((c = ms->s->leg[leg]) != NULL && c->tls != NULL)
-		c->close_alert = alert;
-}
-
-const struct sp_host server_host = {
-	.abi_major = SP_MODULE_ABI_MAJOR,
-	.abi_minor = SP_MODULE_ABI_MINOR,
-	.struct_size = sizeof(struct sp_host),
-	.log = h_log,
-	.security = h_security,
-	.forward = h_forward,
-	.send = h_send,
-	.deliver = h_deliver,
-	.resume = h_resume,
-	.end = h_end,
-	.timer_set = h_timer_set,
-	.timer_cancel = h_timer_cancel,
-	.fact_get = h_fact_get,
-	.fact_set = h_fact_set,
-	.config = h_config,
-	.event = h_event,
-	.run_async = h_run_async,
-	.backend_post = h_backend_post,
-	.backend_ask = h_backend_ask,
-	.security_from = h_security_from,
-	.tls_alert = h_tls_alert,
+static const struct sp_chain_sink session_sink = {
+	.write = sink_write,
+	.end = sink_end,
+	.reading = sink_reading,
+	.bytes_out = sink_bytes_out,
+	.tls_alert = sink_tls_alert,
+	.run_async = sink_run_async,
+	.backend_ask = sink_backend_ask,
 };

@@ -3,8 +3,8 @@
  * and the relay between them.
  *
  * A session owns both of its connections (allocated separately so that a
- * tunnel data connection can be handed over to it), the module handles and
- * contexts, its facts, and one reference to the configuration revision it
+ * tunnel data connection can be handed over to it), its chain engine (the
+ * module handles and contexts and its facts, chain.h), and one reference to the configuration revision it
  * started under. It is freed from deferred work after both legs are closed,
  * never inside a callback of its own connections.
  */
@@ -12,27 +12,10 @@
 #define SP_SERVER_SESSION_H
 
 #include "server/server.h"
+#include "server/chain.h"
 
-#define SESSION_FACTS_MAX 32
 #define SESSION_OUT_MAX (512u * 1024)   /* per leg output buffer bound */
 #define SESSION_READ_CHUNK (16u * 1024)
-
-struct mtimer;
-
-/* struct sp_msess: one module's handle on one session. */
-struct sp_msess {
-	struct session *s;
-	size_t idx;
-	void *sctx;
-	struct mtimer *timers;
-	bool opened;
-	bool held[2];             /* on_data HOLD, by direction */
-};
-
-struct fact {
-	char *key;
-	char *value;
-};
 
 enum session_state { S_TLS, S_RELAY, S_ENDING, S_DEAD };
 enum session_timer { T_NONE, T_HANDSHAKE, T_INSIDE, T_LINGER };
@@ -49,7 +32,7 @@ struct session {
 	bool leg_done[2];
 	bool inside_requested;
 	struct sp_buf early_inside;      /* bytes for inside before its leg exists */
-	struct sp_msess *ms;             /* one per chain entry */
+	struct sp_chain chain;           /* the modules, their contexts, the facts */
 	struct sp_timer timer;
 	enum session_timer timer_what;
 	struct sp_timer limit_timer;     /* idle and whole-session backstop */
@@ -60,14 +43,6 @@ struct session {
 	uint16_t peer_port;
 	char local[SP_ADDR_TEXT];
 	uint16_t local_port;
-	struct fact facts[SESSION_FACTS_MAX];
-	size_t nfacts;
-	struct {
-		bool active;
-		size_t origin, holder;
-		const struct sp_message *msg;
-		uint64_t cookie;
-	} delivery;
 	char reason[32];
 	char reason_text[200];
 	int64_t started_ms;
