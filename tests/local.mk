@@ -15,6 +15,12 @@ TESTS += tests/unit/check_loop tests/unit/check_conn tests/unit/check_net
 tests_unit_check_loop_SOURCES = tests/unit/check_loop.c
 tests_unit_check_loop_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_loop_LDADD = $(SP_CHECK_LIBS)
+# The chain engine of smartproxy-server, driven with a recording sink.
+check_PROGRAMS += tests/unit/check_chain
+TESTS += tests/unit/check_chain
+tests_unit_check_chain_SOURCES = tests/unit/check_chain.c src/server/chain.c src/server/chain.h
+tests_unit_check_chain_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_chain_LDADD = $(SP_CHECK_LIBS)
 tests_unit_check_conn_SOURCES = tests/unit/check_conn.c
 tests_unit_check_conn_CFLAGS = $(SP_CHECK_CFLAGS) $(GNUTLS_CFLAGS)
 tests_unit_check_conn_LDADD = $(SP_CHECK_LIBS)

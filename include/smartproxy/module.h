@@ -22,6 +22,13 @@
  * per-session context (session_ctx_size bytes, zeroed, owned by the core,
  * valid from on_open until on_close returns).
  *
+ * Ending is deferred: host->end(), a hook's SP_REJECT/SP_ABORT/SP_FAIL, a
+ * full leg buffer, a lost leg or a timeout only mark the session while any
+ * module's call is running. on_close runs once every call into the chain
+ * has returned: never inside a module's own hook or host call. After the
+ * mark, host->forward() returns an error and nothing more reaches later
+ * modules; host->send() still writes to a leg that is up.
+ *
  * Ownership: every pointer the core passes into a hook is valid only during
  * that call; copy what you keep. Strings returned by host functions are owned
  * by the core and valid until the session ends. Memory a module allocates is
@@ -171,7 +178,11 @@ struct sp_host {
 	void (*security)(struct sp_msess *ms, const char *event, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 
-	/* Pass bytes on in direction `dir`: to the next module's on_data, or the wire. */
+	/*
+	 * Pass bytes on in direction `dir`: to the next module's on_data, or
+	 * the wire. 0, or <0 when the session is ending (it may have ended
+	 * during this call; on_close has not run yet, see above).
+	 */
 	int (*forward)(struct sp_msess *ms, enum sp_dir dir, const void *p, size_t n);
 	/* Write bytes straight to a leg, past every later module (ESID, SSRM...). */
 	int (*send)(struct sp_msess *ms, enum sp_leg leg, const void *p, size_t n);
@@ -187,7 +198,11 @@ struct sp_host {
 	    uint64_t cookie);
 	/* End a hold this module started (from on_data or on_message). */
 	void (*resume)(struct sp_msess *ms, enum sp_verdict verdict);
-	/* End the session: flush what was sent, close both legs. */
+	/*
+	 * End the session: flush what was sent, close both legs. Only marks:
+	 * every module's on_close runs after the current call into the chain
+	 * returned. The first reason of a session counts.
+	 */
 	void (*end)(struct sp_msess *ms, const char *reason, const char *text);
 
 	/* One-shot timers per module and session, `id` chosen by the module. */
@@ -300,9 +315,10 @@ struct sp_module {
 	void (*config_apply)(void *mctx, void *cfg);
 
 	/*
-	 * Session level. on_close runs exactly once for every on_open, when the
-	 * session starts ending and before the legs are flushed and closed: a
-	 * module may still host->send() a last message to a leg that is up.
+	 * Session level. on_close runs exactly once for every on_open, in chain
+	 * order, after the call that ended the session returned and before the
+	 * legs are flushed and closed: a module may still host->send() a last
+	 * message to a leg that is up. host->end() there does nothing.
 	 */
 	enum sp_verdict (*on_open)(void *mctx, struct sp_msess *ms, void *sctx,
 	    const struct sp_peer *peer);

@@ -99,20 +99,6 @@ release(struct o2_sess *s)
 	s->have_held = false;
 }
 
-static void
-enter(struct o2_sess *s)
-{
-	s->busy++;
-}
-
-/* Leaving a hook: free what on_close could not while we were inside. */
-static void
-leave(struct o2_sess *s)
-{
-	if (--s->busy == 0 && s->closed)
-		release(s);
-}
-
 /* Send the proxy's SSRM to the initiator and start waiting for its SSID. */
 static enum sp_verdict
 greet(struct o2_sess *s)
@@ -206,9 +192,7 @@ o2_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
 	(void)mctx;
 	(void)ms;
 	(void)tls;
-	enter(s);
 	v = greet(s);
-	leave(s);
 	return v;
 }
 
@@ -222,12 +206,10 @@ o2_data(void *mctx, struct sp_msess *ms, void *sctx, enum sp_dir dir,
 	(void)mctx;
 	if (s->dead || s->closed)
 		return SP_CONTINUE;
-	enter(s);
 	s->mod->host->timer_set(ms, O2_T_IDLE, s->idle_ms);
 	v = o2_stream_feed(s, dir == SP_TO_INSIDE ? O2_OUT : O2_IN, p, n);
 	if (v == SP_HOLD)
 		s->data_held[dir] = true;
-	leave(s);
 	return v;
 }
 
@@ -241,7 +223,6 @@ o2_delivered(void *mctx, struct sp_msess *ms, void *sctx, uint64_t cookie,
 	(void)mctx;
 	if (!s->paused || cookie != s->cookie || s->dead || s->closed)
 		return;
-	enter(s);
 	v = o2_stream_held_done(s, verdict);
 	if (v == SP_CONTINUE && !s->dead && !s->closed)
 		v = o2_stream_drain(s);
@@ -250,7 +231,6 @@ o2_delivered(void *mctx, struct sp_msess *ms, void *sctx, uint64_t cookie,
 		s->data_held[0] = s->data_held[1] = false;
 		s->mod->host->resume(ms, SP_CONTINUE);
 	}
-	leave(s);
 }
 
 static enum sp_verdict
@@ -264,7 +244,6 @@ o2_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
 	(void)ms;
 	if (s->dead || s->closed || s->passthrough)
 		return SP_CONTINUE;
-	enter(s);
 	switch (id) {
 	case O2_T_SSRM:
 		v = greet(s);
@@ -287,7 +266,6 @@ o2_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
 	default:
 		break;
 	}
-	leave(s);
 	return v;
 }
 
@@ -365,8 +343,9 @@ o2_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *inf
 	}
 	s->closed = true;
 	s->dead = true;
-	if (s->busy == 0)
-		release(s);
+	/* The core runs on_close only after every hook of ours returned
+	 * (module.h): nothing of ours is on the stack any more. */
+	release(s);
 }
 
 __attribute__((visibility("default")))

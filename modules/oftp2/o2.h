@@ -13,9 +13,8 @@
  * o2_config is made by config_parse and freed by config_free; sessions only
  * read it through host->config(). struct o2_sess lives in the core-owned
  * session context; the two input buffers it holds are the module's and are
- * freed on close (or on leaving the outermost hook, if the session closed
- * underneath a host call: the core keeps the context itself alive until the
- * call stack has unwound).
+ * freed on close (the core runs on_close only after the module's calls
+ * have returned, module.h).
  *
  * Sides: O2_OUT is the partner (the OUTSIDE leg), O2_IN the inside OFTP2
  * server. Bytes that arrive from a side travel in direction o2_dir(side).
@@ -187,7 +186,6 @@ struct o2_sess {
 	bool passthrough;            /* detect mode after a violation */
 	bool dead;                   /* session ended: touch nothing */
 	bool closed;                 /* on_close ran */
-	unsigned busy;               /* hook nesting depth */
 	uint64_t frames[2];
 };
 

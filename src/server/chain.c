@@ -7,8 +7,12 @@
  * one, and the last forward goes to the sink's write() for the destination
  * leg.
  *
- * Ending: a mark (c->ending) that leave() turns into every on_close and the
- * sink's end() when the call that marked it returns.
+ * Why deferred ending: a module's host->forward() may reach a later module
+ * that refuses, or a full leg. Ending there and then would run every
+ * on_close, the caller's included, before the caller's own call returned;
+ * the caller would come back to freed state. So ending only marks
+ * (c->ending) while any engine level is open (c->depth), and leave() runs
+ * the on_close hooks once the outermost call has returned.
  */
 #include "server/chain.h"
 #include "core/err.h"
@@ -210,12 +214,10 @@ finish(struct sp_chain *c)
 	c->sink->end(c->sink_arg, c->reason, c->text);
 }
 
-/* Ending still runs at once, inside the caller's call, as it always did. */
 static void
 leave(struct sp_chain *c)
 {
-	c->depth--;
-	if (c->ending && !c->closed)
+	if (--c->depth == 0 && c->ending && !c->closed)
 		finish(c);
 }
 

@@ -7,10 +7,13 @@
  * implements it with its two legs, the unit tests with a recorder
  * (tests/unit/check_chain.c).
  *
- * Ending: host->end(), a refusing verdict, a full leg buffer or
- * sp_chain_end() from the session end the session when that call returns:
- * every opened module's on_close once, in chain order, then the sink's
- * end(). This can still happen inside an outer module's host call.
+ * Ending is deferred: every entry into the engine (a hook call from the
+ * session, a module timer, a worker's done, a backend answer) counts as one
+ * level; host->end(), a refusing verdict, a full leg buffer or
+ * sp_chain_end() from the session only mark the session while a level is
+ * open. When the outermost level returns, the engine runs every opened
+ * module's on_close once, in chain order, and then the sink's end(). A
+ * module's own call is therefore never cut short by its on_close.
  *
  * Ownership: struct sp_chain is embedded in its owner (the session) and
  * initialised with sp_chain_init(); it owns the per-module handles and

@@ -146,7 +146,16 @@ h_end(struct sp_msess *ms, const char *reason, const char *text)
 	o2h.ended = true;
 	snprintf(o2h.end_reason, sizeof(o2h.end_reason), "%s", reason ? reason : "");
 	snprintf(o2h.end_text, sizeof(o2h.end_text), "%s", text ? text : "");
-	o2h_close(reason);
+	/* Deferred, as the chain engine: on_close after the hook returns. */
+}
+
+/* After a hook returned: run the end a host->end() asked for. */
+static enum sp_verdict
+after(enum sp_verdict v)
+{
+	if (o2h.ended && !o2h.closed)
+		o2h_close(o2h.end_reason);
+	return v;
 }
 
 static int
@@ -304,7 +313,7 @@ o2h_open(int outgoing)
 	if ((o2h.sctx = calloc(1, o2h.mod->session_ctx_size)) == NULL)
 		abort();
 	o2h.opened = true;
-	return o2h.mod->on_open(o2h.mctx, MS, o2h.sctx, &peer);
+	return after(o2h.mod->on_open(o2h.mctx, MS, o2h.sctx, &peer));
 }
 
 enum sp_verdict
@@ -314,7 +323,7 @@ o2h_tls(void)
 
 	if (o2h.closed)
 		return SP_CONTINUE;
-	return o2h.mod->on_tls(o2h.mctx, MS, o2h.sctx, &tls);
+	return after(o2h.mod->on_tls(o2h.mctx, MS, o2h.sctx, &tls));
 }
 
 enum sp_verdict
@@ -322,7 +331,7 @@ o2h_data(enum sp_dir dir, const void *p, size_t n)
 {
 	if (o2h.closed)
 		return SP_CONTINUE;
-	return o2h.mod->on_data(o2h.mctx, MS, o2h.sctx, dir, p, n);
+	return after(o2h.mod->on_data(o2h.mctx, MS, o2h.sctx, dir, p, n));
 }
 
 enum sp_verdict
@@ -331,7 +340,7 @@ o2h_timer(unsigned id)
 	if (o2h.closed || id >= O2H_TIMERS || !o2h.timer_armed[id])
 		return SP_CONTINUE;
 	o2h.timer_armed[id] = false;
-	return o2h.mod->on_timer(o2h.mctx, MS, o2h.sctx, id);
+	return after(o2h.mod->on_timer(o2h.mctx, MS, o2h.sctx, id));
 }
 
 void
@@ -346,6 +355,7 @@ o2h_finish_delivery(enum sp_verdict v)
 		abort();
 	o2h.pending = NULL;
 	o2h.mod->on_delivered(o2h.mctx, MS, o2h.sctx, cookie, v);
+	(void)after(SP_CONTINUE);
 }
 
 void

@@ -6,7 +6,8 @@
  * path: what the module forwards or sends is appended to the byte stream of
  * the leg it would reach (wire[SP_LEG_*]); deliveries are answered with a
  * verdict the test chooses and may be held and resumed later; host->end()
- * calls the module's on_close right away, as the relay core does; timers and
+ * only marks, and the module's on_close runs when its hook has returned, as
+ * the chain engine does (src/server/chain.h); timers and
  * facts are kept so a test can fire a timer or read a fact.
  *
  * One session at a time, one process-wide recorder (struct o2h), reset with
