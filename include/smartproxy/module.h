@@ -12,8 +12,19 @@
  *
  * Versioning: SP_MODULE_ABI_MAJOR changes when anything here changes
  * incompatibly. SP_MODULE_ABI_MINOR grows when members are appended to
- * struct sp_module or struct sp_host; both carry their size so either side can
- * tell which members the other knows. Never reorder or remove members.
+ * struct sp_module, struct sp_host or a struct the core hands to a hook
+ * (sp_peer, sp_tls, sp_close, and the typed facts); each carries its size
+ * (struct_size, or `size` as its first member) so either side can tell which
+ * members the other knows: a member is there only if it ends within that
+ * size. Never reorder or remove members.
+ *
+ * ABI 2.0 (no release had 1.x): ending is deferred (below); sp_peer, sp_tls
+ * and sp_close begin with `size`; what modules tell the core and each other
+ * about a session's end, its files, its protocol deviations, a policy
+ * refusal and the revision's limits are typed host calls (note_end,
+ * note_file, note_deviation, refusal_set/refusal_get, limits) instead of
+ * string facts. The descriptor symbol keeps its name, sp_module_v1: a 1.x
+ * module is refused by its abi_major.
  *
  * A session has two legs: OUTSIDE (the partner, over TLS) and INSIDE (the
  * inside OFTP2 server, reached through the tunnel). Bytes flow in two
@@ -49,8 +60,8 @@ extern "C" {
 #endif
 
 #define SP_MODULE_MAGIC     0x53504d31u /* "SPM1" */
-#define SP_MODULE_ABI_MAJOR 1
-#define SP_MODULE_ABI_MINOR 1
+#define SP_MODULE_ABI_MAJOR 2
+#define SP_MODULE_ABI_MINOR 0
 #define SP_MODULE_SYMBOL    "sp_module_v1"
 
 /* Fill the ABI header of a descriptor: `SP_MODULE_HEADER, .name = "x", ...` */
@@ -92,6 +103,7 @@ struct sp_msess;   /* opaque: one module's handle on one session */
 
 /* The session's far end, known at TCP accept (on_open). */
 struct sp_peer {
+	size_t size;         /* sizeof(struct sp_peer) as the core knows it */
 	const char *addr;    /* numeric address, "192.0.2.7" or "2001:db8::1" */
 	uint16_t port;
 	const char *local_addr;
@@ -106,6 +118,7 @@ struct sp_peer {
  * "none" and there is no certificate.
  */
 struct sp_tls {
+	size_t size;                  /* sizeof(struct sp_tls) as the core knows it */
 	const char *version;          /* "TLS1.3", or "none" */
 	const char *cipher;           /* GnuTLS cipher suite name */
 	const uint8_t *peer_cert_der; /* leaf certificate or NULL */
@@ -123,10 +136,59 @@ struct sp_message {
 	const uint8_t *raw;     /* the message's bytes as seen on the wire */
 	size_t raw_len;
 	enum sp_dir dir;
+	/* The version of the header that defines `parsed`: for "oftp2",
+	 * SP_OFTP2_H_VERSION of <smartproxy/oftp2.h>. A reader built against
+	 * another major must not read `parsed`. */
+	uint32_t parsed_version;
 };
+
+/* ---- typed session facts (ABI 2.0) ---- */
+
+/* Who said a protocol's last word. */
+enum sp_end_by {
+	SP_END_BY_PROXY = 0,    /* a module of the chain, on the proxy's behalf */
+	SP_END_BY_PARTNER = 1,
+	SP_END_BY_INSIDE = 2
+};
+
+/* How the protocol ended the session (host->note_end). */
+struct sp_end_note {
+	size_t size;            /* sizeof(struct sp_end_note) */
+	unsigned code;          /* OFTP2: the ESID reason code, 0..99 */
+	enum sp_end_by by;
+};
+
+enum sp_file_dir { SP_FILE_FROM_PARTNER = 0, SP_FILE_TO_PARTNER = 1 };
+
+/* A file the session carries or carried (host->note_file). */
+struct sp_file_note {
+	size_t size;            /* sizeof(struct sp_file_note) */
+	const char *name;       /* OFTP2: the virtual file's dataset name */
+	enum sp_file_dir dir;
+	char format;            /* OFTP2: 'U', 'T', 'F' or 'V'; 0 unknown */
+	uint64_t size_kib;      /* announced size, 0 unknown */
+	uint64_t restart_offset;
+	uint64_t octets;        /* carried so far */
+	/* NULL: the file in transfer now (replaces the one noted before);
+	 * else how it ended ("EFPA", "refused", "aborted (...)"): the file
+	 * joins the session's files and none is in transfer any more. */
+	const char *result;
+};
+
+/* The limits of the session's configuration revision (host->limits). */
+struct sp_limits {
+	size_t size;            /* sizeof(struct sp_limits) as the core knows it */
+	uint64_t ssid_timeout_ms;
+	uint64_t idle_timeout_ms;
+	uint64_t session_max_ms;
+};
+
+/* The most files one session's audit record lists; later ones are counted. */
+#define SP_SESSION_FILES_MAX 1000
 
 /* Why a session ended (on_close). */
 struct sp_close {
+	size_t size;            /* sizeof(struct sp_close) as the core knows it */
 	const char *reason;     /* short stable token: "normal", "rejected", "protocol", "timeout",
 	                           "shutdown" (the server stops and does not wait for the
 	                           session: a protocol module says so, e.g. ESID 05), ... */
@@ -210,8 +272,11 @@ struct sp_host {
 	void (*timer_cancel)(struct sp_msess *ms, unsigned id);
 
 	/*
-	 * Session facts shared by all modules, string key/value ("partner",
-	 * "peer.addr", "session.id", "tls.version"...). get returns NULL if unset.
+	 * Session facts shared by all modules, string key/value: names and
+	 * identities ("partner", "route", "route.partner", "peer.addr",
+	 * "session.id", "tls.version", "tls.cipher", "tls.peer_subject",
+	 * "tls.peer_cert_sha256", "listener"). get returns NULL if unset.
+	 * Anything with structure crosses as a typed fact (ABI 2.0, below).
 	 */
 	const char *(*fact_get)(struct sp_msess *ms, const char *key);
 	int (*fact_set)(struct sp_msess *ms, const char *key, const char *value);
@@ -275,6 +340,36 @@ struct sp_host {
 	 * returns SP_REJECT (or calls end). No effect on a plain leg.
 	 */
 	void (*tls_alert)(struct sp_msess *ms, enum sp_leg leg, unsigned alert);
+
+	/* ---- ABI 2.0: typed facts ---- */
+
+	/*
+	 * The protocol's last word of this session (who ended it, with which
+	 * code): the session's log line, audit record and statistics carry
+	 * it. The first note of a session counts: returns 0 when this one
+	 * did, 1 when one was noted before, <0 on a bad argument.
+	 */
+	int (*note_end)(struct sp_msess *ms, const struct sp_end_note *end);
+	/*
+	 * A file of this session, copied: in transfer (result NULL, the live
+	 * view shows it) or finished (appended to the session's files for the
+	 * audit record, O(1); past SP_SESSION_FILES_MAX only counted).
+	 * 0, or <0 (out of memory, bad argument).
+	 */
+	int (*note_file)(struct sp_msess *ms, const struct sp_file_note *file);
+	/* A protocol deviation admitted (a rule token, copied) for the audit
+	 * record; repeats are kept once. 0, or <0. */
+	int (*note_deviation)(struct sp_msess *ms, const char *rule);
+	/*
+	 * A policy module refuses with a protocol end code (OFTP2: an ESID
+	 * reason, e.g. 4 user code not known) and returns SP_REJECT; the
+	 * protocol module that delivered the message reads it with
+	 * refusal_get to say it on the wire. 0: none set.
+	 */
+	void (*refusal_set)(struct sp_msess *ms, unsigned code);
+	unsigned (*refusal_get)(struct sp_msess *ms);
+	/* The limits of the session's revision (never NULL; members 0: none). */
+	const struct sp_limits *(*limits)(struct sp_msess *ms);
 };
 
 /*

@@ -20,6 +20,13 @@
  *    struct oftp2_bytes are not represented.
  *
  * Ownership: nothing here owns memory. A struct oftp2_cmd never needs freeing.
+ *
+ * Versioning: SP_OFTP2_H_VERSION is (major << 16 | minor). The OFTP2 module
+ * sets it in struct sp_message.parsed_version of every command it delivers;
+ * a module reading `parsed` checks the major (SP_OFTP2_H_MAJOR) equals the
+ * one it was built with. The major changes when a struct here changes
+ * incompatibly; the minor grows with additions (new constants, new members
+ * at the end of a struct).
  */
 #ifndef SMARTPROXY_OFTP2_H
 #define SMARTPROXY_OFTP2_H
@@ -27,6 +34,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define SP_OFTP2_H_MAJOR 1
+#define SP_OFTP2_H_MINOR 0
+#define SP_OFTP2_H_VERSION (((uint32_t)SP_OFTP2_H_MAJOR << 16) | SP_OFTP2_H_MINOR)
 
 /* ---- Stream transmission header and sizes (ref §1.2, §2, §3) ---- */
 

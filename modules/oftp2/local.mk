@@ -23,8 +23,9 @@ oftp2_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 oftp2_la_LIBADD = liboftp2.la $(JSONC_LIBS)
 EXTRA_DIST += modules/oftp2/README.md
 
-# Unit tests: the hooks driven through a recording host (tests/unit/o2_host.[ch]).
-SP_O2_HOST = tests/unit/o2_host.c tests/unit/o2_host.h
+# Unit tests: the hooks driven through the real chain engine with a recording
+# sink (tests/unit/o2_host.[ch]).
+SP_O2_HOST = tests/unit/o2_host.c tests/unit/o2_host.h src/server/chain.c src/server/chain.h
 check_PROGRAMS += tests/unit/check_oftp2_module
 TESTS += tests/unit/check_oftp2_module
 tests_unit_check_oftp2_module_SOURCES = tests/unit/check_oftp2_module.c \

@@ -123,20 +123,12 @@ greet(struct o2_sess *s)
 
 /*
  * A timeout: the module's section when it sets one, else the revision's
- * limit the core publishes as a session fact, else the built-in default.
+ * limit the core publishes (host->limits), else the built-in default.
  */
 static uint64_t
-effective_ms(const struct sp_host *h, struct sp_msess *ms, const char *fact, bool set,
-    uint64_t configured)
+effective_ms(uint64_t limit, bool set, uint64_t configured)
 {
-	const char *v = set ? NULL : h->fact_get(ms, fact);
-	char *end;
-	unsigned long long x;
-
-	if (v == NULL || *v < '0' || *v > '9')
-		return configured;
-	x = strtoull(v, &end, 10);
-	return *end == '\0' && x >= 100 ? (uint64_t)x : configured;
+	return !set && limit >= 100 ? limit : configured;
 }
 
 static enum sp_verdict
@@ -145,6 +137,7 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	struct o2_mod *m = mctx;
 	struct o2_sess *s = sctx;
 	const struct sp_host *h = m->host;
+	const struct sp_limits *lim;
 	const char *partner;
 	bool check;
 
@@ -153,11 +146,12 @@ o2_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
 	s->cfg = h->config(ms);
 	if (s->cfg == NULL)
 		s->cfg = &m->defaults;
-	s->ssid_ms = effective_ms(h, ms, "limits.ssid_timeout_ms", s->cfg->ssid_set,
+	lim = h->limits(ms);
+	s->ssid_ms = effective_ms(lim->ssid_timeout_ms, s->cfg->ssid_set,
 	    s->cfg->ssid_timeout_ms);
-	s->idle_ms = effective_ms(h, ms, "limits.idle_timeout_ms", s->cfg->idle_set,
+	s->idle_ms = effective_ms(lim->idle_timeout_ms, s->cfg->idle_set,
 	    s->cfg->idle_timeout_ms);
-	s->max_ms = effective_ms(h, ms, "limits.session_max_ms", s->cfg->max_set,
+	s->max_ms = effective_ms(lim->session_max_ms, s->cfg->max_set,
 	    s->cfg->session_max_ms);
 	s->outgoing = peer->outgoing != 0;
 	s->ini = s->outgoing ? O2_IN : O2_OUT;

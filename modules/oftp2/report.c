@@ -9,7 +9,6 @@
  */
 #include "o2.h"
 
-#include <json-c/json.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -75,13 +74,12 @@ o2_side_who(enum o2_side side)
 void
 o2_note_end(struct o2_sess *s, unsigned reason, const char *from)
 {
-	char code[4];
+	struct sp_end_note e = { .size = sizeof(e), .code = reason % 100 };
 
-	if (host(s)->fact_get(s->ms, "oftp2.end_esid") != NULL)
-		return;
-	snprintf(code, sizeof(code), "%02u", reason % 100);
-	(void)host(s)->fact_set(s->ms, "oftp2.end_esid", code);
-	(void)host(s)->fact_set(s->ms, "oftp2.end_esid_from", from);
+	/* The first note counts (the core keeps it): later ones are no-ops. */
+	e.by = strcmp(from, "partner") == 0 ? SP_END_BY_PARTNER :
+	    strcmp(from, "inside") == 0 ? SP_END_BY_INSIDE : SP_END_BY_PROXY;
+	(void)host(s)->note_end(s->ms, &e);
 }
 
 int
@@ -139,22 +137,12 @@ o2_violation(struct o2_sess *s, int from, const struct oftp2_err *err)
 	return SP_ABORT;
 }
 
-/* The session's audit record lists the rules admitted (fact
- * "oftp2.deviations", a JSON array): partners diagnose reads it. */
+/* The session's audit record lists the rules admitted (host->note_deviation):
+ * partners diagnose reads it. */
 static void
 audit_dev(struct o2_sess *s, const char *rule)
 {
-	const char *old = host(s)->fact_get(s->ms, "oftp2.deviations");
-	json_object *arr = old != NULL ? json_tokener_parse(old) : NULL;
-
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		json_object_put(arr);
-		arr = json_object_new_array();
-	}
-	json_object_array_add(arr, json_object_new_string(rule));
-	(void)host(s)->fact_set(s->ms, "oftp2.deviations",
-	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
-	json_object_put(arr);
+	(void)host(s)->note_deviation(s->ms, rule);
 }
 
 void
@@ -317,59 +305,35 @@ o2_log_file(struct o2_sess *s, const char *result)
 	    (unsigned long long)f->buffers, f->acnt ? " (restarted)" : "", result);
 	o2_audit_file(s, result);
 	s->file.active = false;
-	(void)host(s)->fact_set(s->ms, "oftp2.file", "");
 }
 
+/* The file as the core's typed fact (host->note_file). */
+static void
+note_file(struct o2_sess *s, const char *result)
+{
+	const struct o2_file *f = &s->file;
+	struct sp_file_note n = { .size = sizeof(n), .name = f->dsn,
+		.dir = f->from == O2_OUT ? SP_FILE_FROM_PARTNER : SP_FILE_TO_PARTNER,
+		.format = (char)f->format, .size_kib = f->size_kib,
+		.restart_offset = f->rest, .octets = f->octets, .result = result };
+
+	(void)host(s)->note_file(s->ms, &n);
+}
+
+/* The file in transfer, for the live view. */
 void
 o2_file_progress(struct o2_sess *s)
 {
-	const struct o2_file *f = &s->file;
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(f->dsn));
-	json_object_object_add(o, "direction", json_object_new_string(
-	    f->from == O2_OUT ? "from_partner" : "to_partner"));
-	json_object_object_add(o, "size_kib", json_object_new_int64((int64_t)f->size_kib));
-	json_object_object_add(o, "restart_offset", json_object_new_int64((int64_t)f->rest));
-	json_object_object_add(o, "octets", json_object_new_int64((int64_t)f->octets));
-	(void)host(s)->fact_set(s->ms, "oftp2.file",
-	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	note_file(s, NULL);
 }
 
 /*
- * Keep the session's files as a JSON array in the session fact
- * "oftp2.files": the core puts it into the session's audit record
- * (docs/api.md, v1/sessions). Bounded, so a session of many tiny files
- * cannot grow it without end: past the bound, only a count is kept.
+ * A finished file joins the session's files: the core puts them into the
+ * session's audit record (docs/api.md, v1/sessions), bounded by
+ * SP_SESSION_FILES_MAX.
  */
-#define O2_AUDIT_FILES_MAX 1000
-
 void
 o2_audit_file(struct o2_sess *s, const char *result)
 {
-	const struct o2_file *f = &s->file;
-	const char *old = host(s)->fact_get(s->ms, "oftp2.files");
-	json_object *arr = old != NULL ? json_tokener_parse(old) : NULL, *o;
-	char fmt[2] = { (char)f->format, '\0' };
-
-	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
-		json_object_put(arr);
-		arr = json_object_new_array();
-	}
-	if (json_object_array_length(arr) >= O2_AUDIT_FILES_MAX) {
-		json_object_put(arr);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(f->dsn));
-	json_object_object_add(o, "direction", json_object_new_string(
-	    f->from == O2_OUT ? "from_partner" : "to_partner"));
-	json_object_object_add(o, "format", json_object_new_string(fmt));
-	json_object_object_add(o, "size", json_object_new_int64((int64_t)f->octets));
-	json_object_object_add(o, "result", json_object_new_string(result));
-	json_object_array_add(arr, o);
-	(void)host(s)->fact_set(s->ms, "oftp2.files",
-	    json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
-	json_object_put(arr);
+	note_file(s, result);
 }

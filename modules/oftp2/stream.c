@@ -140,17 +140,15 @@ hold_copy(struct o2_sess *s, enum o2_side from, const uint8_t *fr, size_t len,
 static enum sp_verdict
 refused(struct o2_sess *s, enum o2_side from, int code, enum sp_verdict v)
 {
-	const char *f = host(s)->fact_get(s->ms, "oftp2.esid_reason");
+	unsigned f = host(s)->refusal_get(s->ms);
 	unsigned reason = code == OFTP2_SSID ? OFTP2_ESID_USER_UNKNOWN :
 	    OFTP2_ESID_UNSPECIFIED;
 	char text[160];
 
 	if (v == SP_FAIL)
 		reason = OFTP2_ESID_NO_RESOURCES;
-	if (f != NULL && f[0] >= '0' && f[0] <= '9' && f[1] >= '0' &&
-	    f[1] <= '9' && f[2] == '\0' &&
-	    oftp2_esid_text((unsigned)((f[0] - '0') * 10 + (f[1] - '0'))) != NULL)
-		reason = (unsigned)((f[0] - '0') * 10 + (f[1] - '0'));
+	if (f != 0 && oftp2_esid_text(f) != NULL)
+		reason = f;
 	snprintf(text, sizeof(text), "%s from the %s refused by a later module: "
 	    "ESID %02u", oftp2_cmd_name((uint8_t)code), o2_side_name(from), reason);
 	host(s)->log(s->ms, SP_LEVEL_INFO, "%s", text);
@@ -346,6 +344,7 @@ handle(struct run *r, const uint8_t *fr, size_t len)
 	s->held.msg.protocol = "oftp2";
 	s->held.msg.type = (int)cmd.code;
 	s->held.msg.parsed = pc;
+	s->held.msg.parsed_version = SP_OFTP2_H_VERSION;
 	s->held.msg.raw = fr;
 	s->held.msg.raw_len = len;
 	s->held.msg.dir = o2_dir(from);

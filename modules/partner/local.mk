@@ -21,16 +21,18 @@ partner_la_CFLAGS = $(SP_PARTNER_CFLAGS) -fvisibility=hidden
 partner_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 partner_la_LIBADD = $(SP_PARTNER_LIBS)
 
-# Unit tests: the module's sources compiled in, driven through a recording host.
+# Unit tests: the module's sources compiled in, driven through the real chain
+# engine with a recording sink (tests/unit/partner_host.[ch]).
 check_PROGRAMS += tests/unit/check_partner
 TESTS += tests/unit/check_partner
 tests_unit_check_partner_SOURCES = tests/unit/check_partner.c \
 	tests/unit/partner_host.c tests/unit/partner_host.h \
+	src/server/chain.c src/server/chain.h \
 	$(SP_PARTNER_SOURCES)
 tests_unit_check_partner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DSP_TOP_SRCDIR=\"$(abs_top_srcdir)\"
 tests_unit_check_partner_CFLAGS = $(SP_PARTNER_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_check_partner_LDADD = $(SP_PARTNER_LIBS) $(CHECK_LIBS)
+tests_unit_check_partner_LDADD = $(SP_PARTNER_LIBS) $(SP_CORE_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/unit/data/partner
 
 # Fuzz target: the configuration parser (the section comes from outside).

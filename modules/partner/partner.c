@@ -234,8 +234,8 @@ refuse_ssid_v(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 		brake_fail(m, ms, &cfg->brake, s->addr);
 	if (detect(m))
 		return SP_CONTINUE;
-	if (m->host->fact_set(ms, "oftp2.esid_reason", esid) != 0)
-		return SP_FAIL;
+	/* The OFTP2 module says it on the wire (host->refusal_get). */
+	m->host->refusal_set(ms, (unsigned)strtoul(esid, NULL, 10));
 	return SP_REJECT;
 }
 
@@ -853,8 +853,8 @@ check_incoming(struct pm_mod *m, struct sp_msess *ms, struct pm_sess *s,
 		    "of %s; ESID 08", ssid->code);
 		if (detect(m))
 			return SP_CONTINUE;
-		return m->host->fact_set(ms, "oftp2.esid_reason", "08") == 0 ?
-		    SP_REJECT : SP_FAIL;
+		m->host->refusal_set(ms, OFTP2_ESID_NO_RESOURCES);
+		return SP_REJECT;
 	}
 	/* A host without workers (ABI 1.0 cores): hash on the loop. */
 	pm_job_work(j);
@@ -889,6 +889,9 @@ pm_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message 
 
 	if (strcmp(msg->protocol, "oftp2") != 0 || msg->type != OFTP2_SSID)
 		return SP_CONTINUE;
+	/* `parsed` is a struct of <smartproxy/oftp2.h>: only of our major. */
+	if (msg->parsed_version >> 16 != SP_OFTP2_H_MAJOR)
+		return SP_FAIL;
 	/* Our own side's SSID (the inside server answering, or calling out). */
 	if (msg->dir != SP_TO_INSIDE)
 		return SP_CONTINUE;

@@ -2,6 +2,9 @@
  * chain.c - the chain engine (chain.h): hook dispatch in chain order, the
  * host function table, module timers, facts, and deferred ending.
  *
+ * Module timers belong to the sink (the session's loop, or a test's hand):
+ * it calls sp_chain_timer() when one fires.
+ *
  * Data path: bytes enter the chain at the first module with an on_data
  * hook; each module forwards what it accepts (host->forward) to the next
  * one, and the last forward goes to the sink's write() for the destination
@@ -19,6 +22,7 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +30,6 @@
 
 _Static_assert((int)SP_LEVEL_CRIT == (int)SP_LOG_CRIT && (int)SP_LEVEL_DEBUG == (int)SP_LOG_DEBUG,
     "module.h and log.h levels must agree");
-
-struct mtimer {
-	struct sp_timer t;
-	unsigned id;
-	struct sp_msess *ms;
-	struct mtimer *next;
-};
-
-#define MTIMERS_MAX 8
 
 static const struct sp_chain_env *chain_env;
 
@@ -64,7 +59,7 @@ dest_leg(enum sp_dir dir)
 
 int
 sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
-    void *const *modcfg, struct sp_loop *loop, const struct sp_chain_sink *sink,
+    void *const *modcfg, const struct sp_chain_sink *sink,
     void *sink_arg, const char *id, const char *peer)
 {
 	size_t i;
@@ -75,12 +70,12 @@ sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
 	c->entries = entries;
 	c->n = n;
 	c->modcfg = modcfg;
-	c->loop = loop;
 	c->sink = sink;
 	c->sink_arg = sink_arg;
 	c->id = id;
 	c->peer = peer;
 	c->started_ms = wall_ms();
+	c->notes.limits.size = sizeof(c->notes.limits);
 	for (i = 0; i < n; i++) {
 		c->ms[i].c = c;
 		c->ms[i].idx = i;
@@ -89,28 +84,10 @@ sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
 }
 
 void
-sp_chain_stop(struct sp_chain *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n && c->ms != NULL; i++) {
-		struct mtimer *t = c->ms[i].timers, *next;
-
-		for (; t != NULL; t = next) {
-			next = t->next;
-			sp_timer_stop(c->loop, &t->t);
-			free(t);
-		}
-		c->ms[i].timers = NULL;
-	}
-}
-
-void
 sp_chain_free(struct sp_chain *c)
 {
 	size_t i;
 
-	sp_chain_stop(c);
 	for (i = 0; i < c->n && c->ms != NULL; i++)
 		free(c->ms[i].sctx);
 	free(c->ms);
@@ -120,6 +97,11 @@ sp_chain_free(struct sp_chain *c)
 		free(c->facts[i].value);
 	}
 	c->nfacts = 0;
+	free(c->notes.files);
+	c->notes.files = NULL;
+	for (i = 0; i < c->notes.ndeviations; i++)
+		free(c->notes.deviations[i]);
+	c->notes.ndeviations = 0;
 }
 
 bool
@@ -176,6 +158,124 @@ sp_chain_fact_set(struct sp_chain *c, const char *key, const char *value)
 	return SP_OK;
 }
 
+/* ---- typed facts (module.h, ABI 2.0) ---- */
+
+void
+sp_chain_set_limits(struct sp_chain *c, uint64_t ssid_ms, uint64_t idle_ms,
+    uint64_t session_max_ms)
+{
+	c->notes.limits.ssid_timeout_ms = ssid_ms;
+	c->notes.limits.idle_timeout_ms = idle_ms;
+	c->notes.limits.session_max_ms = session_max_ms;
+}
+
+const char *
+sp_chain_end_by_name(enum sp_end_by by)
+{
+	switch (by) {
+	case SP_END_BY_PARTNER: return "partner";
+	case SP_END_BY_INSIDE: return "inside";
+	case SP_END_BY_PROXY:
+	default: return "proxy";
+	}
+}
+
+/* A member of a note the module knows (within its `size`). */
+#define NOTE_HAS(n, type, member) \
+	((n)->size >= offsetof(type, member) + sizeof((n)->member))
+
+static int
+h_note_end(struct sp_msess *ms, const struct sp_end_note *e)
+{
+	struct sp_chain_notes *nt = &ms->c->notes;
+
+	if (e == NULL || !NOTE_HAS(e, struct sp_end_note, by) || e->code > 99 || (unsigned)e->by > SP_END_BY_INSIDE)
+		return SP_ERR_INVALID;
+	if (nt->has_end)
+		return 1;
+	nt->has_end = true;
+	nt->end.size = sizeof(nt->end);
+	nt->end.code = e->code;
+	nt->end.by = e->by;
+	return SP_OK;
+}
+
+static int
+h_note_file(struct sp_msess *ms, const struct sp_file_note *f)
+{
+	struct sp_chain_notes *nt = &ms->c->notes;
+	struct sp_chain_file k;
+
+	if (f == NULL || !NOTE_HAS(f, struct sp_file_note, result) || f->name == NULL)
+		return SP_ERR_INVALID;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.name, sizeof(k.name), "%s", f->name);
+	k.dir = f->dir == SP_FILE_TO_PARTNER ? SP_FILE_TO_PARTNER : SP_FILE_FROM_PARTNER;
+	k.format = f->format;
+	k.size_kib = f->size_kib;
+	k.restart_offset = f->restart_offset;
+	k.octets = f->octets;
+	if (f->result == NULL) {
+		nt->current = k;
+		nt->has_current = true;
+		return SP_OK;
+	}
+	snprintf(k.result, sizeof(k.result), "%s", f->result);
+	nt->has_current = false;
+	if (nt->nfiles >= SP_SESSION_FILES_MAX) {
+		nt->files_dropped++;
+		return SP_OK;
+	}
+	if (nt->nfiles == nt->files_cap) {
+		size_t cap = nt->files_cap ? nt->files_cap * 2 : 4;
+		struct sp_chain_file *p = realloc(nt->files, cap * sizeof(*p));
+
+		if (p == NULL)
+			return SP_ERR_NOMEM;
+		nt->files = p;
+		nt->files_cap = cap;
+	}
+	nt->files[nt->nfiles++] = k;
+	return SP_OK;
+}
+
+static int
+h_note_deviation(struct sp_msess *ms, const char *rule)
+{
+	struct sp_chain_notes *nt = &ms->c->notes;
+	size_t i;
+
+	if (rule == NULL || rule[0] == '\0')
+		return SP_ERR_INVALID;
+	for (i = 0; i < nt->ndeviations; i++)
+		if (strcmp(nt->deviations[i], rule) == 0)
+			return SP_OK;
+	if (nt->ndeviations == SP_CHAIN_DEVIATIONS_MAX)
+		return SP_ERR_LIMIT;
+	if ((nt->deviations[nt->ndeviations] = strdup(rule)) == NULL)
+		return SP_ERR_NOMEM;
+	nt->ndeviations++;
+	return SP_OK;
+}
+
+static void
+h_refusal_set(struct sp_msess *ms, unsigned code)
+{
+	ms->c->notes.refusal = code;
+}
+
+static unsigned
+h_refusal_get(struct sp_msess *ms)
+{
+	return ms->c->notes.refusal;
+}
+
+static const struct sp_limits *
+h_limits(struct sp_msess *ms)
+{
+	return &ms->c->notes.limits;
+}
+
 /* ---- levels and ending ---- */
 
 static void
@@ -194,6 +294,7 @@ finish(struct sp_chain *c)
 	c->closed = true;
 	c->depth++;     /* host->end() inside on_close is a no-op, not a re-entry */
 	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
 	info.reason = c->reason;
 	info.text = c->text;
 	if (c->sink->bytes_out != NULL) {
@@ -256,7 +357,7 @@ struct sp_msess *
 sp_chain_enter(struct sp_chain *c, size_t idx)
 {
 	enter(c);
-	return sp_chain_live(c) && idx < c->n ? &c->ms[idx] : NULL;
+	return !c->ending && !c->closed && idx < c->n && c->ms[idx].opened ? &c->ms[idx] : NULL;
 }
 
 void
@@ -404,6 +505,23 @@ sp_chain_held(const struct sp_chain *c, enum sp_dir dir)
 
 /* ---- the host function table ---- */
 
+/* The env's tap, if any: true when it consumed the line. */
+__attribute__((format(printf, 5, 0)))
+static bool
+tapped(enum sp_chain_line kind, struct sp_msess *ms, int level, const char *what,
+    const char *fmt, va_list ap)
+{
+	char text[1024];
+	va_list cp;
+
+	if (chain_env == NULL || chain_env->tap == NULL)
+		return false;
+	va_copy(cp, ap);
+	vsnprintf(text, sizeof(text), fmt, cp);
+	va_end(cp);
+	return chain_env->tap(kind, ms, level, what, text);
+}
+
 static void
 h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
 {
@@ -411,6 +529,10 @@ h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
 	const char *cat = "module";
 
 	va_start(ap, fmt);
+	if (tapped(SP_CHAIN_LINE_LOG, ms, (int)level, "", fmt, ap)) {
+		va_end(ap);
+		return;
+	}
 	if (ms != NULL) {
 		cat = ms->c->entries[ms->idx].name;
 		sp_log_emitv((int)level, cat, cat,
@@ -428,6 +550,10 @@ h_security_from(const char *src, const char *event, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (tapped(SP_CHAIN_LINE_SECURITY, NULL, SP_LEVEL_WARN, event, fmt, ap)) {
+		va_end(ap);
+		return;
+	}
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", event }, { "src", src ? src : "" }),
@@ -442,6 +568,10 @@ h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
 	const char *partner;
 
 	va_start(ap, fmt);
+	if (tapped(SP_CHAIN_LINE_SECURITY, ms, SP_LEVEL_WARN, event, fmt, ap)) {
+		va_end(ap);
+		return;
+	}
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	if (ms == NULL) {
@@ -543,7 +673,7 @@ resume(struct sp_chain *c, struct sp_msess *ms, enum sp_verdict v)
 		c->delivery.active = false;
 		if (v == SP_CONTINUE)
 			v = deliver_from(c, ms->idx + 1, c->delivery.msg, cookie, origin);
-		if (v == SP_HOLD || !sp_chain_live(c))
+		if (v == SP_HOLD || c->ending)
 			return;
 		if (oe->m->on_delivered != NULL)
 			oe->m->on_delivered(oe->mctx, &c->ms[origin], c->ms[origin].sctx, cookie, v);
@@ -564,7 +694,7 @@ h_resume(struct sp_msess *ms, enum sp_verdict v)
 {
 	struct sp_chain *c = ms->c;
 
-	if (!sp_chain_live(c))
+	if (c->ending || c->closed)
 		return;
 	enter(c);
 	resume(c, ms, v);
@@ -581,54 +711,32 @@ h_end(struct sp_msess *ms, const char *reason, const char *text)
 	leave(c);
 }
 
-static void
-mtimer_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+enum sp_verdict
+sp_chain_timer(struct sp_chain *c, size_t idx, unsigned id)
 {
-	struct mtimer *mt = arg;
-	struct sp_msess *ms = mt->ms;
-	struct sp_chain *c = ms->c;
-	const struct chain_entry *ce = &c->entries[ms->idx];
+	const struct chain_entry *ce;
+	enum sp_verdict v;
 
-	(void)loop;
-	(void)t;
-	if (c->ending || c->closed || ce->m->on_timer == NULL)
-		return;
+	if (c->ending || c->closed || idx >= c->n || !c->ms[idx].opened ||
+	    (ce = &c->entries[idx])->m->on_timer == NULL)
+		return SP_CONTINUE;
 	enter(c);
-	verdict(c, ms->idx, "on_timer", ce->m->on_timer(ce->mctx, ms, ms->sctx, mt->id));
+	v = ce->m->on_timer(ce->mctx, &c->ms[idx], c->ms[idx].sctx, id);
+	verdict(c, idx, "on_timer", v);
 	leave(c);
+	return v;
 }
 
 static int
 h_timer_set(struct sp_msess *ms, unsigned id, uint64_t delay_ms)
 {
-	struct mtimer *t;
-	unsigned n = 0;
-
-	if (ms->c->loop == NULL)
-		return SP_ERR_INVALID;
-	for (t = ms->timers; t != NULL; t = t->next, n++)
-		if (t->id == id)
-			return sp_timer_start(ms->c->loop, &t->t, delay_ms);
-	if (n >= MTIMERS_MAX)
-		return SP_ERR_LIMIT;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return SP_ERR_NOMEM;
-	t->id = id;
-	t->ms = ms;
-	sp_timer_init(&t->t, mtimer_fire, t);
-	t->next = ms->timers;
-	ms->timers = t;
-	return sp_timer_start(ms->c->loop, &t->t, delay_ms);
+	return ms->c->sink->timer_set(ms->c->sink_arg, ms->idx, id, delay_ms);
 }
 
 static void
 h_timer_cancel(struct sp_msess *ms, unsigned id)
 {
-	struct mtimer *t;
-
-	for (t = ms->timers; t != NULL; t = t->next)
-		if (t->id == id)
-			sp_timer_stop(ms->c->loop, &t->t);
+	ms->c->sink->timer_cancel(ms->c->sink_arg, ms->idx, id);
 }
 
 static const char *
@@ -655,6 +763,10 @@ h_event(struct sp_msess *ms, enum sp_level sev, const char *type, const char *fm
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (tapped(SP_CHAIN_LINE_EVENT, ms, (int)sev, type, fmt, ap)) {
+		va_end(ap);
+		return;
+	}
 	sp_log_emitv((int)sev, "event", type,
 	    ms ? SP_LOG_KV({ "event", type }, { "session", ms->c->id }, { "src", ms->c->peer })
 	       : SP_LOG_KV({ "event", type }), fmt, ap);
@@ -721,4 +833,10 @@ const struct sp_host sp_chain_host = {
 	.backend_ask = h_backend_ask,
 	.security_from = h_security_from,
 	.tls_alert = h_tls_alert,
+	.note_end = h_note_end,
+	.note_file = h_note_file,
+	.note_deviation = h_note_deviation,
+	.refusal_set = h_refusal_set,
+	.refusal_get = h_refusal_get,
+	.limits = h_limits,
 };

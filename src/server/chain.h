@@ -17,7 +17,8 @@
  *
  * Ownership: struct sp_chain is embedded in its owner (the session) and
  * initialised with sp_chain_init(); it owns the per-module handles and
- * contexts, the module timers and the facts, released by sp_chain_free().
+ * contexts and the facts, released by sp_chain_free(). Module timers are the
+ * sink's.
  * The chain entries, the module configurations and the strings given to
  * sp_chain_init() belong to the caller and must outlive the chain.
  */
@@ -29,7 +30,6 @@
 #include <stdint.h>
 #include <smartproxy/module.h>
 
-#include "core/loop.h"
 
 #define SP_CHAIN_FACTS_MAX 32
 
@@ -42,7 +42,6 @@ struct chain_entry {
 };
 
 struct sp_chain;
-struct mtimer;
 
 /*
  * Where the engine's output goes. `arg` is the sink's own pointer given to
@@ -64,6 +63,12 @@ struct sp_chain_sink {
 	void (*end)(void *arg, const char *reason, const char *text);
 	/* The holds on `dir` changed: decide again whether to read its source. */
 	void (*reading)(void *arg, enum sp_dir dir);
+	/*
+	 * host->timer_set / timer_cancel: a one-shot timer per (module, id);
+	 * when it fires the sink calls sp_chain_timer(). 0, or <0 (too many).
+	 */
+	int (*timer_set)(void *arg, size_t idx, unsigned id, uint64_t delay_ms);
+	void (*timer_cancel)(void *arg, size_t idx, unsigned id);
 	/* Bytes written to a leg so far (struct sp_close). Optional. */
 	uint64_t (*bytes_out)(void *arg, enum sp_leg leg);
 	/* host->tls_alert. Optional. */
@@ -77,10 +82,20 @@ struct sp_chain_sink {
 	    void (*answer)(struct sp_msess *, void *, int, const char *), void *aarg);
 };
 
+enum sp_chain_line { SP_CHAIN_LINE_LOG, SP_CHAIN_LINE_SECURITY, SP_CHAIN_LINE_EVENT };
+
 /* Process-level services of the host table (one per process). */
 struct sp_chain_env {
 	/* host->backend_post; NULL: posts fail. */
 	int (*backend_post)(const char *path, const char *json);
+	/*
+	 * Optional: sees every line a module logs (host->log, security,
+	 * security_from, event) with its level, its event or type token
+	 * (`what`, "" for log) and its formatted text; returns true when it
+	 * consumed the line (a test's recorder), false to log it as usual.
+	 */
+	bool (*tap)(enum sp_chain_line kind, struct sp_msess *ms, int level, const char *what,
+	    const char *text);
 };
 
 /* struct sp_msess: one module's handle on one session. */
@@ -88,7 +103,6 @@ struct sp_msess {
 	struct sp_chain *c;
 	size_t idx;
 	void *sctx;
-	struct mtimer *timers;
 	bool opened;
 	bool held[2];             /* on_data HOLD, by direction */
 };
@@ -98,11 +112,38 @@ struct sp_chain_fact {
 	char *value;
 };
 
+/* A file as the chain keeps it (struct sp_file_note, copied). */
+struct sp_chain_file {
+	char name[64];
+	enum sp_file_dir dir;
+	char format;
+	uint64_t size_kib;
+	uint64_t restart_offset;
+	uint64_t octets;
+	char result[64];
+};
+
+#define SP_CHAIN_DEVIATIONS_MAX 32
+
+/* The typed facts (module.h, ABI 2.0) of one session. */
+struct sp_chain_notes {
+	bool has_end;
+	struct sp_end_note end;
+	unsigned refusal;
+	struct sp_limits limits;
+	bool has_current;
+	struct sp_chain_file current;    /* the file in transfer */
+	struct sp_chain_file *files;     /* finished, in order; grows by doubling */
+	size_t nfiles, files_cap;
+	uint64_t files_dropped;          /* past SP_SESSION_FILES_MAX */
+	char *deviations[SP_CHAIN_DEVIATIONS_MAX];
+	size_t ndeviations;
+};
+
 struct sp_chain {
 	const struct chain_entry *entries;
 	size_t n;
 	void *const *modcfg;            /* by entry, or NULL */
-	struct sp_loop *loop;           /* module timers */
 	const struct sp_chain_sink *sink;
 	void *sink_arg;
 	const char *id;                 /* session id text, for log lines */
@@ -110,6 +151,7 @@ struct sp_chain {
 	struct sp_msess *ms;            /* one per entry */
 	struct sp_chain_fact facts[SP_CHAIN_FACTS_MAX];
 	size_t nfacts;
+	struct sp_chain_notes notes;
 	struct {
 		bool active;
 		size_t origin, holder;
@@ -132,10 +174,8 @@ void sp_chain_set_env(const struct sp_chain_env *env);
 
 /* 0, or SP_ERR_NOMEM. The strings id and peer are the caller's. */
 int sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
-    void *const *modcfg, struct sp_loop *loop, const struct sp_chain_sink *sink,
+    void *const *modcfg, const struct sp_chain_sink *sink,
     void *sink_arg, const char *id, const char *peer);
-/* Stop the module timers (the session is going away). */
-void sp_chain_stop(struct sp_chain *c);
 void sp_chain_free(struct sp_chain *c);
 
 /* A module sets the inside leg's gate (SP_MODULE_F_GATES_INSIDE). */
@@ -150,6 +190,9 @@ bool sp_chain_open(struct sp_chain *c, const struct sp_peer *peer);
 bool sp_chain_tls(struct sp_chain *c, const struct sp_tls *tls);
 /* Bytes read from the source leg of `dir`. */
 void sp_chain_data(struct sp_chain *c, enum sp_dir dir, const uint8_t *p, size_t n);
+/* A module timer fired: its on_timer, if the session still runs. Returns
+ * the hook's verdict (the engine has applied it). */
+enum sp_verdict sp_chain_timer(struct sp_chain *c, size_t idx, unsigned id);
 /* Is some module holding `dir`? */
 bool sp_chain_held(const struct sp_chain *c, enum sp_dir dir);
 /* May bytes flow (on_tls passed and not ending)? */
@@ -164,10 +207,23 @@ void sp_chain_end(struct sp_chain *c, const char *reason, const char *text);
 /*
  * Brackets for calls into a module from outside a hook (a worker's done, a
  * backend answer): enter returns the module's handle, or NULL when the
- * session no longer relays; leave runs a deferred end. Always paired.
+ * session is ending or the module was never opened; leave runs a deferred
+ * end. Always paired.
  */
 struct sp_msess *sp_chain_enter(struct sp_chain *c, size_t idx);
 void sp_chain_leave(struct sp_chain *c);
+
+/* The typed facts, for the session's log line, audit record and statistics. */
+static inline const struct sp_chain_notes *
+sp_chain_notes(const struct sp_chain *c)
+{
+	return &c->notes;
+}
+/* The revision's limits modules read with host->limits. */
+void sp_chain_set_limits(struct sp_chain *c, uint64_t ssid_ms, uint64_t idle_ms,
+    uint64_t session_max_ms);
+/* "proxy", "partner" or "inside". */
+const char *sp_chain_end_by_name(enum sp_end_by by);
 
 /* Facts (owned by the chain; valid until changed or sp_chain_free). */
 const char *sp_chain_fact(const struct sp_chain *c, const char *key);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 static void leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg);
+static void mtimers_free(struct session *s);
 static const struct sp_chain_sink session_sink;
 static void session_end(struct session *s, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -127,7 +128,7 @@ destroy(struct session *s)
 	s->state = S_DEAD;
 	disarm(s);
 	sp_timer_stop(srv->loop, &s->limit_timer);
-	sp_chain_stop(&s->chain);
+	mtimers_free(s);
 	for (i = 0; i < 2; i++)
 		if (s->leg[i] != NULL)
 			sp_conn_close(s->leg[i]);
@@ -157,9 +158,10 @@ static void
 post_audit(struct session *s, const char *partner, const struct sp_conn *o,
     const struct sp_conn *in)
 {
-	json_object *doc = json_object_new_object(), *files = NULL;
-	const char *ftext = fact(s, "oftp2.files");
-	char t[32];
+	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
+	json_object *doc = json_object_new_object(), *files = json_object_new_array(), *devs;
+	char t[32], code[4];
+	size_t i;
 
 	json_object_object_add(doc, "session", json_object_new_string(s->idtext));
 	json_object_object_add(doc, "direction", json_object_new_string(s->outgoing ? "outgoing" : "incoming"));
@@ -180,26 +182,22 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 	json_object_object_add(doc, "end_text", json_object_new_string(s->reason_text));
 	/* The ESID that ended the session, when a protocol module saw one:
 	 * its code and who sent it (partner, inside or the proxy itself). */
-	if (fact(s, "oftp2.end_esid") != NULL && fact(s, "oftp2.end_esid_from") != NULL) {
-		json_object_object_add(doc, "esid", json_object_new_string(fact(s, "oftp2.end_esid")));
+	if (nt->has_end) {
+		snprintf(code, sizeof(code), "%02u", nt->end.code % 100);
+		json_object_object_add(doc, "esid", json_object_new_string(code));
 		json_object_object_add(doc, "esid_from",
-		    json_object_new_string(fact(s, "oftp2.end_esid_from")));
+		    json_object_new_string(sp_chain_end_by_name(nt->end.by)));
 	}
-	/* The OFTP2 module keeps the files it saw as a JSON array fact. */
-	if (ftext != NULL)
-		files = json_tokener_parse(ftext);
-	if (files == NULL || !json_object_is_type(files, json_type_array)) {
-		json_object_put(files);
-		files = json_object_new_array();
-	}
+	/* The files a protocol module noted (typed, host->note_file). */
+	for (i = 0; i < nt->nfiles; i++)
+		json_object_array_add(files, stats_file_json(&nt->files[i], false));
 	json_object_object_add(doc, "files", files);
 	/* The OFTP2 deviations admitted (rule tokens), for partners diagnose. */
-	if ((ftext = fact(s, "oftp2.deviations")) != NULL &&
-	    (files = json_tokener_parse(ftext)) != NULL) {
-		if (json_object_is_type(files, json_type_array))
-			json_object_object_add(doc, "oftp2_deviations", files);
-		else
-			json_object_put(files);
+	if (nt->ndeviations > 0) {
+		devs = json_object_new_array();
+		for (i = 0; i < nt->ndeviations; i++)
+			json_object_array_add(devs, json_object_new_string(nt->deviations[i]));
+		json_object_object_add(doc, "oftp2_deviations", devs);
 	}
 	(void)in;
 	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
@@ -210,14 +208,16 @@ static void
 audit(struct session *s)
 {
 	const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE], *in = s->leg[SP_LEG_INSIDE];
-	char bin[24], bout[24], dur[24];
+	char bin[24], bout[24], dur[24], esid[4];
 	const char *partner = fact(s, "partner");
 
 	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)(o ? o->bytes_in : 0));
 	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)(in ? in->bytes_in : 0));
 	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
+	snprintf(esid, sizeof(esid), "%02u", sp_chain_notes(&s->chain)->end.code % 100);
 	{
-		const char *esid = fact(s, "oftp2.end_esid"), *from = fact(s, "oftp2.end_esid_from");
+		const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
+		const char *from = nt->has_end ? sp_chain_end_by_name(nt->end.by) : NULL;
 		struct sp_log_field f[] = {
 			{ "session", s->idtext }, { "src", s->peer },
 			{ s->outgoing ? "route" : "listener", s->via },
@@ -227,7 +227,7 @@ audit(struct session *s)
 			{ "bytes_from_outside", bin }, { "bytes_from_inside", bout },
 			{ "duration_ms", dur }, { "reason", s->reason },
 			/* Cut off here when no ESID was seen. */
-			{ esid && from ? "esid" : NULL, esid }, { "esid_from", from },
+			{ nt->has_end ? "esid" : NULL, esid }, { "esid_from", from },
 			{ NULL, NULL }
 		};
 		sp_logkv(SP_LOG_INFO, "session", f, "session %s ended: %s%s%s", s->idtext, s->reason,
@@ -550,6 +550,7 @@ established(struct session *s)
 
 	disarm(s);
 	memset(&tls, 0, sizeof(tls));
+	tls.size = sizeof(tls);
 	if (o->tls != NULL) {
 		tls.version = sp_tls_version(o->tls);
 		tls.cipher = sp_tls_cipher(o->tls);
@@ -742,11 +743,10 @@ static struct session *
 session_new(struct server *srv, struct rtconf *rt)
 {
 	struct session *s;
-	char num[24];
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if (sp_chain_init(&s->chain, srv->chain, srv->nchain, rt->modcfg, srv->loop,
+	if (sp_chain_init(&s->chain, srv->chain, srv->nchain, rt->modcfg,
 	    &session_sink, s, s->idtext, s->peer) != 0) {
 		free(s);
 		return NULL;
@@ -771,12 +771,7 @@ session_new(struct server *srv, struct rtconf *rt)
 	fact_set(s, "session.id", s->idtext);
 	/* The revision's limits, for modules that enforce them themselves
 	 * (the OFTP2 module ends with ESID 09 before the core's backstop). */
-	snprintf(num, sizeof(num), "%u", rt->ssid_ms);
-	fact_set(s, "limits.ssid_timeout_ms", num);
-	snprintf(num, sizeof(num), "%u", rt->idle_ms);
-	fact_set(s, "limits.idle_timeout_ms", num);
-	snprintf(num, sizeof(num), "%llu", rt->session_max_ms);
-	fact_set(s, "limits.session_max_ms", num);
+	sp_chain_set_limits(&s->chain, rt->ssid_ms, rt->idle_ms, rt->session_max_ms);
 	s->last_active = s->started_mono = sp_loop_now(srv->loop);
 	sp_timer_init(&s->limit_timer, limit_check, s);
 	sp_timer_start(srv->loop, &s->limit_timer, BACKSTOP_SLACK_MS + (rt->idle_ms < rt->session_max_ms ?
@@ -844,6 +839,7 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 
 	/* on_open: before a single TLS byte is processed. */
 	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
 	info.addr = s->peer;
 	info.port = s->peer_port;
 	info.local_addr = s->local;
@@ -931,6 +927,7 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	    rr->partner_text, src[0] ? " from " : "", src);
 
 	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
 	info.addr = s->peer;
 	info.port = s->peer_port;
 	info.local_addr = src;
@@ -1107,7 +1104,81 @@ sink_backend_ask(void *arg, size_t idx, const char *path, const char *json, unsi
 	return bridge_ask(s->srv, s, idx, path, json, timeout_ms, answer, aarg);
 }
 
+/* Module timers: one-shot, per module and id, on the session's loop. */
+struct mtimer {
+	struct sp_timer t;
+	struct session *s;
+	size_t idx;
+	unsigned id;
+	struct mtimer *next;
+};
+
+#define MTIMERS_MAX 8   /* per module and session */
+
+static void
+mtimer_fire(struct sp_loop *loop, struct sp_timer *t, void *arg)
+{
+	struct mtimer *mt = arg;
+
+	(void)loop;
+	(void)t;
+	(void)sp_chain_timer(&mt->s->chain, mt->idx, mt->id);
+}
+
+static int
+sink_timer_set(void *arg, size_t idx, unsigned id, uint64_t delay_ms)
+{
+	struct session *s = arg;
+	struct mtimer *t;
+	unsigned n = 0;
+
+	for (t = s->mtimers; t != NULL; t = t->next) {
+		if (t->idx != idx)
+			continue;
+		if (t->id == id)
+			return sp_timer_start(s->srv->loop, &t->t, delay_ms);
+		n++;
+	}
+	if (n >= MTIMERS_MAX)
+		return SP_ERR_LIMIT;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return SP_ERR_NOMEM;
+	t->s = s;
+	t->idx = idx;
+	t->id = id;
+	sp_timer_init(&t->t, mtimer_fire, t);
+	t->next = s->mtimers;
+	s->mtimers = t;
+	return sp_timer_start(s->srv->loop, &t->t, delay_ms);
+}
+
+static void
+sink_timer_cancel(void *arg, size_t idx, unsigned id)
+{
+	struct session *s = arg;
+	struct mtimer *t;
+
+	for (t = s->mtimers; t != NULL; t = t->next)
+		if (t->idx == idx && t->id == id)
+			sp_timer_stop(s->srv->loop, &t->t);
+}
+
+static void
+mtimers_free(struct session *s)
+{
+	struct mtimer *t, *next;
+
+	for (t = s->mtimers; t != NULL; t = next) {
+		next = t->next;
+		sp_timer_stop(s->srv->loop, &t->t);
+		free(t);
+	}
+	s->mtimers = NULL;
+}
+
 static const struct sp_chain_sink session_sink = {
+	.timer_set = sink_timer_set,
+	.timer_cancel = sink_timer_cancel,
 	.write = sink_write,
 	.end = sink_end,
 	.reading = sink_reading,

@@ -17,6 +17,8 @@
 #define SESSION_OUT_MAX (512u * 1024)   /* per leg output buffer bound */
 #define SESSION_READ_CHUNK (16u * 1024)
 
+struct mtimer;
+
 enum session_state { S_TLS, S_RELAY, S_ENDING, S_DEAD };
 enum session_timer { T_NONE, T_HANDSHAKE, T_INSIDE, T_LINGER };
 
@@ -33,6 +35,7 @@ struct session {
 	bool inside_requested;
 	struct sp_buf early_inside;      /* bytes for inside before its leg exists */
 	struct sp_chain chain;           /* the modules, their contexts, the facts */
+	struct mtimer *mtimers;          /* the modules' timers (session.c) */
 	struct sp_timer timer;
 	enum session_timer timer_what;
 	struct sp_timer limit_timer;     /* idle and whole-session backstop */

@@ -111,32 +111,49 @@ void
 stats_session_ended(struct server *srv, struct session *s)
 {
 	struct server_stats *st = srv->stats;
-	const char *esid = session_fact(s, "oftp2.end_esid"),
-	    *from = session_fact(s, "oftp2.end_esid_from"),
-	    *files = session_fact(s, "oftp2.files");
-	json_object *arr;
-	size_t i, n;
+	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
+	char code[4];
+	size_t i;
 
 	if (st == NULL)
 		return;
 	count(&st->ended, s->reason, 1);
 	/* A refusal is an ESID the proxy sent, not one a side sent. */
-	if (esid != NULL && from != NULL && strcmp(from, "proxy") == 0)
-		count(&st->esid, esid, 1);
+	if (nt->has_end && nt->end.by == SP_END_BY_PROXY) {
+		snprintf(code, sizeof(code), "%02u", nt->end.code % 100);
+		count(&st->esid, code, 1);
+	}
 	st->bytes_from_partner += leg_in(s);
 	st->bytes_to_partner += leg_out(s);
-	if (files == NULL || (arr = json_tokener_parse(files)) == NULL)
-		return;
-	n = json_object_is_type(arr, json_type_array) ?
-	    json_object_array_length(arr) : 0;
-	for (i = 0; i < n; i++) {
-		json_object *f = json_object_array_get_idx(arr, i);
+	for (i = 0; i < nt->nfiles; i++) {
+		const struct sp_chain_file *f = &nt->files[i];
 
 		/* Only a positive end-to-end answer makes a file done. */
-		count(strcmp(sp_json_str(f, "result", ""), "EFPA") == 0 ? &st->files :
-		    &st->files_failed, sp_json_str(f, "direction", "unknown"), 1);
+		count(strcmp(f->result, "EFPA") == 0 ? &st->files : &st->files_failed,
+		    f->dir == SP_FILE_FROM_PARTNER ? "from_partner" : "to_partner", 1);
 	}
-	json_object_put(arr);
+}
+
+json_object *
+stats_file_json(const struct sp_chain_file *f, bool live)
+{
+	json_object *o = json_object_new_object();
+	char fmt[2] = { f->format, '\0' };
+
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "direction", json_object_new_string(
+	    f->dir == SP_FILE_FROM_PARTNER ? "from_partner" : "to_partner"));
+	if (live) {
+		json_object_object_add(o, "size_kib", json_object_new_int64((int64_t)f->size_kib));
+		json_object_object_add(o, "restart_offset",
+		    json_object_new_int64((int64_t)f->restart_offset));
+		json_object_object_add(o, "octets", json_object_new_int64((int64_t)f->octets));
+	} else {
+		json_object_object_add(o, "format", json_object_new_string(fmt));
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)f->octets));
+		json_object_object_add(o, "result", json_object_new_string(f->result));
+	}
+	return o;
 }
 
 static json_object *
@@ -176,9 +193,8 @@ str_or_null(const char *v)
 static json_object *
 live_session(struct session *s)
 {
-	json_object *o = json_object_new_object(), *file = NULL;
-	const char *cur = session_fact(s, "oftp2.file"),
-	    *files = session_fact(s, "oftp2.files");
+	json_object *o = json_object_new_object();
+	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
 	time_t t = (time_t)(s->started_ms / 1000);
 	struct tm tm;
 	char when[32];
@@ -195,20 +211,10 @@ live_session(struct session *s)
 	json_object_object_add(o, "started", json_object_new_string(when));
 	json_object_object_add(o, "bytes_from_partner", json_object_new_int64((int64_t)leg_in(s)));
 	json_object_object_add(o, "bytes_to_partner", json_object_new_int64((int64_t)leg_out(s)));
-	/* The OFTP2 module keeps the file in transfer as a JSON fact. */
-	if (cur != NULL && cur[0] != '\0' && (file = json_tokener_parse(cur)) != NULL &&
-	    !json_object_is_type(file, json_type_object)) {
-		json_object_put(file);
-		file = NULL;
-	}
-	json_object_object_add(o, "file", file);
-	if (files != NULL && (file = json_tokener_parse(files)) != NULL) {
-		json_object_object_add(o, "files_done", json_object_new_int64(
-		    json_object_is_type(file, json_type_array) ?
-		    (int64_t)json_object_array_length(file) : 0));
-		json_object_put(file);
-	} else
-		json_object_object_add(o, "files_done", json_object_new_int64(0));
+	/* The file in transfer, as the protocol module noted it. */
+	json_object_object_add(o, "file", nt->has_current ? stats_file_json(&nt->current, true) : NULL);
+	json_object_object_add(o, "files_done",
+	    json_object_new_int64((int64_t)(nt->nfiles + nt->files_dropped)));
 	return o;
 }
 

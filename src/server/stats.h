@@ -52,5 +52,7 @@ void stats_session_started(struct server *srv);
 void stats_session_ended(struct server *srv, struct session *s);
 /* The "live" message: live sessions (at most STATS_LIVE_MAX) and counters. */
 json_object *stats_live(struct server *srv);
+/* A file of a session as JSON: the live view's (live) or the audit record's. */
+json_object *stats_file_json(const struct sp_chain_file *f, bool live);
 
 #endif

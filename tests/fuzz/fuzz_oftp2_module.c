@@ -96,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[0];
 	o2h_reset();
 	o2h.mctx = flags & 8 ? mctx_detect : mctx_enforce;
+	o2h.mode = flags & 8 ? SP_MODE_DETECT : SP_MODE_ENFORCE;
 	o2h.cfg = flags & 2 ? cfg_tolerant : NULL;
 	if (flags & 4) {
 		o2h.answer = SP_HOLD;

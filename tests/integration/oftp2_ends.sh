@@ -135,6 +135,8 @@ grep -q "ESID reason=08" "$SP_TMP/cut.log" ||
 chain_wait_log server "session ended by the proxy (inside_closed): ESID 08 to the partner"
 sid=$(ended_session "inside_closed")
 audit_of "$sid" 'r["end_reason"] == "inside_closed" and r["esid"] == "08" and r["esid_from"] == "proxy"'
+# The file the module noted (host->note_file) reaches the audit record.
+audit_of "$sid" 'any(f["name"] == "BIG" and f["direction"] == "from_partner" and f["format"] == "U" and f["result"].startswith("aborted") for f in r["files"])'
 sp_log "cut: inside killed mid-file, the partner got ESID 08; session $sid audited as inside_closed, esid 08 from the proxy"
 
 # 2b. The client (the way inside) stopped mid-file: ESID 08 too.

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,24 @@ rs_bytes(void *arg, enum sp_leg leg)
 	return ((struct rec *)arg)->written[leg];
 }
 
+static int
+rs_timer_set(void *arg, size_t idx, unsigned id, uint64_t delay_ms)
+{
+	(void)arg;
+	tr("T%c%u=%llu", 'A' + (int)idx, id, (unsigned long long)delay_ms);
+	return 0;
+}
+
+static void
+rs_timer_cancel(void *arg, size_t idx, unsigned id)
+{
+	(void)arg;
+	tr("T%c%u off", 'A' + (int)idx, id);
+}
+
 static const struct sp_chain_sink rec_sink = {
 	.write = rs_write, .end = rs_end, .reading = rs_reading, .bytes_out = rs_bytes,
+	.timer_set = rs_timer_set, .timer_cancel = rs_timer_cancel,
 };
 
 /* ---- scripted modules: A and B, told what to do by struct script ---- */
@@ -160,6 +177,16 @@ m_data(void *mctx, struct sp_msess *ms, void *sctx, enum sp_dir dir, const uint8
 	return s->data;
 }
 
+static enum sp_verdict
+m_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
+{
+	(void)sctx;
+	tr("%c.timer%u", 'A' + who(mctx), id);
+	H->timer_set(ms, id + 1, 50);
+	tr("%c.timer.ret", 'A' + who(mctx));
+	return sc[who(mctx)].data;
+}
+
 static void
 m_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
 {
@@ -190,6 +217,7 @@ static const struct sp_module mod = {
 	.on_open = m_open_mark,
 	.on_tls = m_tls,
 	.on_data = m_data,
+	.on_timer = m_timer,
 	.on_close = m_close,
 };
 
@@ -207,7 +235,7 @@ setup(void)
 	memset(sc, 0, sizeof(sc));
 	memset(&R, 0, sizeof(R));
 	entries[0].mode = entries[1].mode = SP_MODE_ENFORCE;
-	ck_assert_int_eq(sp_chain_init(&R.c, entries, 2, NULL, NULL, &rec_sink, &R, "7",
+	ck_assert_int_eq(sp_chain_init(&R.c, entries, 2, NULL, &rec_sink, &R, "7",
 	    "192.0.2.7"), SP_OK);
 }
 
@@ -428,6 +456,74 @@ START_TEST(outside_entry_brackets)
 }
 END_TEST
 
+START_TEST(timer_through_sink)
+{
+	up();
+	ck_assert_int_eq(H->timer_set(&R.c.ms[1], 3, 1000), 0);
+	TRACE_IS("TB3=1000");
+	trace[0] = '\0';
+	sc[1].data = SP_REJECT;
+	ck_assert_int_eq(sp_chain_timer(&R.c, 1, 3), SP_REJECT);
+	TRACE_IS("B.timer3 TB4=50 B.timer.ret A.close(rejected) B.close(rejected) END(rejected)");
+	trace[0] = '\0';
+	ck_assert_int_eq(sp_chain_timer(&R.c, 1, 4), SP_CONTINUE);   /* ended: not called */
+	TRACE_IS("");
+}
+END_TEST
+
+START_TEST(typed_facts)
+{
+	const struct sp_chain_notes *nt = sp_chain_notes(&R.c);
+	struct sp_end_note e = { .size = sizeof(e), .code = 4, .by = SP_END_BY_PROXY };
+	struct sp_file_note f = { .size = sizeof(f), .name = "FILE.A", .dir = SP_FILE_TO_PARTNER,
+		.format = 'U', .size_kib = 2, .octets = 100 };
+	size_t i;
+
+	up();
+	sp_chain_set_limits(&R.c, 1500, 7000, 90000);
+	ck_assert_uint_eq(H->limits(&R.c.ms[0])->idle_timeout_ms, 7000);
+	ck_assert_uint_eq(H->limits(&R.c.ms[0])->size, sizeof(struct sp_limits));
+	/* The first end note counts. */
+	ck_assert_int_eq(H->note_end(&R.c.ms[0], &e), 0);
+	e.code = 9;
+	e.by = SP_END_BY_PARTNER;
+	ck_assert_int_eq(H->note_end(&R.c.ms[1], &e), 1);
+	e.code = 100;
+	ck_assert_int_lt(H->note_end(&R.c.ms[1], &e), 0);
+	ck_assert(nt->has_end);
+	ck_assert_uint_eq(nt->end.code, 4);
+	ck_assert_int_eq(nt->end.by, SP_END_BY_PROXY);
+	ck_assert_str_eq(sp_chain_end_by_name(nt->end.by), "proxy");
+	/* A refusal code from a policy module to the protocol module. */
+	ck_assert_uint_eq(H->refusal_get(&R.c.ms[0]), 0);
+	H->refusal_set(&R.c.ms[1], 4);
+	ck_assert_uint_eq(H->refusal_get(&R.c.ms[0]), 4);
+	/* In transfer, then finished; a small (older) note is refused. */
+	ck_assert_int_eq(H->note_file(&R.c.ms[0], &f), 0);
+	ck_assert(nt->has_current);
+	ck_assert_uint_eq(nt->current.octets, 100);
+	f.result = "EFPA";
+	ck_assert_int_eq(H->note_file(&R.c.ms[0], &f), 0);
+	ck_assert(!nt->has_current);
+	ck_assert_uint_eq(nt->nfiles, 1);
+	ck_assert_str_eq(nt->files[0].result, "EFPA");
+	ck_assert_str_eq(nt->files[0].name, "FILE.A");
+	f.size = offsetof(struct sp_file_note, result);
+	ck_assert_int_lt(H->note_file(&R.c.ms[0], &f), 0);
+	/* Bounded: past SP_SESSION_FILES_MAX only counted, in constant time each. */
+	f.size = sizeof(f);
+	for (i = 1; i < SP_SESSION_FILES_MAX + 5; i++)
+		ck_assert_int_eq(H->note_file(&R.c.ms[0], &f), 0);
+	ck_assert_uint_eq(nt->nfiles, SP_SESSION_FILES_MAX);
+	ck_assert_uint_eq(nt->files_dropped, 5);
+	/* Deviations: kept once each. */
+	ck_assert_int_eq(H->note_deviation(&R.c.ms[0], "sfid_date"), 0);
+	ck_assert_int_eq(H->note_deviation(&R.c.ms[0], "sfid_date"), 0);
+	ck_assert_int_eq(H->note_deviation(&R.c.ms[0], "sth_octet0"), 0);
+	ck_assert_uint_eq(nt->ndeviations, 2);
+}
+END_TEST
+
 START_TEST(facts_shared)
 {
 	up();
@@ -460,6 +556,8 @@ suite(void)
 	tcase_add_test(tc, hold_and_resume);
 	tcase_add_test(tc, outside_entry_brackets);
 	tcase_add_test(tc, facts_shared);
+	tcase_add_test(tc, timer_through_sink);
+	tcase_add_test(tc, typed_facts);
 	suite_add_tcase(s, tc);
 	return s;
 }

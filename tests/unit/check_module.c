@@ -153,9 +153,9 @@ static const struct refusal {
 	{ "bad_magic", SP_ERR_ABI,
 	  "bad magic 0x464f4f21 in sp_module_v1, expected 0x53504d31 (not a smartproxy module)" },
 	{ "bad_major", SP_ERR_ABI,
-	  "ABI major 2, this smartproxy speaks 1 (rebuild the module)" },
+	  "ABI major 3, this smartproxy speaks 2 (rebuild the module)" },
 	{ "newer_minor", SP_ERR_ABI,
-	  "ABI 1.2 is newer than this smartproxy's 1.1 "
+	  "ABI 2.1 is newer than this smartproxy's 2.0 "
 	  "(upgrade smartproxy or build the module against its header)" },
 	{ "no_symbol", SP_ERR_ABI,
 	  "no symbol sp_module_v1 (not a smartproxy module, or built for another ABI major)" },
@@ -173,7 +173,7 @@ START_TEST(bad_module_refused)
 		    rf->name, rf->why);
 	else
 		snprintf(want, sizeof(want),
-		    "%s/%s.so: descriptor struct_size 16, ABI 1.0 needs at least %zu "
+		    "%s/%s.so: descriptor struct_size 16, ABI 2.0 needs at least %zu "
 		    "(corrupt descriptor: use SP_MODULE_HEADER)",
 		    SP_TEST_MODDIR, rf->name, (size_t)SP_MODULE_SIZE_1_0);
 	ck_assert_int_eq(load_one(rf->name, &set), rf->code);
@@ -185,8 +185,8 @@ END_TEST
 /* The ABI versions this binary speaks are the ones the messages assume. */
 START_TEST(messages_match_abi)
 {
-	ck_assert_int_eq(SP_MODULE_ABI_MAJOR, 1);
-	ck_assert_int_eq(SP_MODULE_ABI_MINOR, 1);
+	ck_assert_int_eq(SP_MODULE_ABI_MAJOR, 2);
+	ck_assert_int_eq(SP_MODULE_ABI_MINOR, 0);
 	ck_assert_uint_eq(SP_MODULE_SIZE_1_0, sizeof(struct sp_module));
 }
 END_TEST
@@ -219,7 +219,7 @@ START_TEST(refusal_before_any_init)
 	struct sp_module_set *set = NULL;
 
 	snprintf(want, sizeof(want),
-	    "%s/bad_major.so: ABI major 2, this smartproxy speaks 1 (rebuild the module)",
+	    "%s/bad_major.so: ABI major 3, this smartproxy speaks 2 (rebuild the module)",
 	    SP_TEST_MODDIR);
 	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &fake_host,
 	    &set, err, sizeof(err)), SP_ERR_ABI);

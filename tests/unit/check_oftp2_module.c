@@ -236,16 +236,17 @@ esid_on(enum sp_leg leg, unsigned r)
 	return o2h_wire_has(leg, pat, 3);
 }
 
-/* The ESID the audit record names (facts oftp2.end_esid / _from). */
+/* The ESID the audit record names (host->note_end). */
 static void
 assert_end_esid(const char *code, const char *from)
 {
-	const char *c = o2h_host.fact_get(NULL, "oftp2.end_esid");
-	const char *f = o2h_host.fact_get(NULL, "oftp2.end_esid_from");
+	const struct sp_chain_notes *nt = o2h_notes();
+	char c[4];
 
-	ck_assert_msg(c != NULL && f != NULL, "no end ESID noted (end: %s)", o2h.end_text);
+	ck_assert_msg(nt->has_end, "no end ESID noted (end: %s)", o2h.end_text);
+	snprintf(c, sizeof(c), "%02u", nt->end.code);
 	ck_assert_str_eq(c, code);
-	ck_assert_str_eq(f, from);
+	ck_assert_str_eq(sp_chain_end_by_name(nt->end.by), from);
 }
 
 static void
@@ -472,7 +473,7 @@ START_TEST(chain_rejects_ssid)
 {
 	o2h.answer = SP_REJECT;
 	o2h.answer_type = 'X';
-	o2h_fact_set("oftp2.esid_reason", "04");
+	o2h.refusal = OFTP2_ESID_BAD_PASSWORD;   /* as the partner module sets it */
 	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
 	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
 	ck_assert_int_eq(P(ssid(P_ID, 4096, 'B', false, 64, false)), SP_REJECT);
@@ -1166,7 +1167,7 @@ START_TEST(close_no_last_word)
 	o2h_close("rejected");
 	ck_assert_uint_eq(o2h.wire[SP_LEG_OUTSIDE].n, 0);
 	ck_assert_uint_eq(o2h.wire[SP_LEG_INSIDE].n, 0);
-	ck_assert_ptr_null(o2h_host.fact_get(NULL, "oftp2.end_esid"));
+	ck_assert(!o2h_notes()->has_end);
 }
 END_TEST
 
@@ -1282,20 +1283,21 @@ END_TEST
 
 START_TEST(timeouts_follow_revision_limits)
 {
-	/* Not set in the section: the revision's limits (facts) rule. */
-	ck_assert_int_eq(o2h_fact_set("limits.ssid_timeout_ms", "1500"), 0);
-	ck_assert_int_eq(o2h_fact_set("limits.idle_timeout_ms", "7000"), 0);
-	ck_assert_int_eq(o2h_fact_set("limits.session_max_ms", "90000"), 0);
+	/* Not set in the section: the revision's limits (host->limits) rule. */
+	o2h.limits.ssid_timeout_ms = 1500;
+	o2h.limits.idle_timeout_ms = 7000;
+	o2h.limits.session_max_ms = 90000;
 	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
 	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
 	ck_assert_uint_eq(o2h.timer_delay[T_SSID], 1500);
 	ck_assert_uint_eq(o2h.timer_delay[T_IDLE], 7000);
 	ck_assert_uint_eq(o2h.timer_delay[T_SESSION], 90000);
 	o2h_reset();
-	/* Set in the section: the section wins; a bad fact is ignored. */
+	/* Set in the section: the section wins; a limit below 100 ms is
+	 * taken for none. */
 	use_config("{\"ssid_timeout_ms\": 1000}");
-	ck_assert_int_eq(o2h_fact_set("limits.ssid_timeout_ms", "1500"), 0);
-	ck_assert_int_eq(o2h_fact_set("limits.idle_timeout_ms", "soon"), 0);
+	o2h.limits.ssid_timeout_ms = 1500;
+	o2h.limits.idle_timeout_ms = 50;
 	ck_assert_int_eq(o2h_open(0), SP_CONTINUE);
 	ck_assert_int_eq(o2h_tls(), SP_CONTINUE);
 	ck_assert_uint_eq(o2h.timer_delay[T_SSID], 1000);
@@ -1719,7 +1721,7 @@ START_TEST(init_refuses_options)
 		.options = opts };
 	void *m = NULL;
 
-	ck_assert_int_ne(MOD->init(&o2h_host, &args, &m), 0);
+	ck_assert_int_ne(MOD->init(&sp_chain_host, &args, &m), 0);
 	ck_assert_ptr_null(m);
 	ck_assert_uint_eq(MOD->flags & SP_MODULE_F_GATES_INSIDE, SP_MODULE_F_GATES_INSIDE);
 }

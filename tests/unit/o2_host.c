@@ -1,5 +1,8 @@
-/* o2_host.c - the recording relay core of o2_host.h. */
+/* o2_host.c - the OFTP2 module on the real chain engine (o2_host.h). */
 #include "o2_host.h"
+#include "core/err.h"
+
+#include <smartproxy/oftp2.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,10 +10,6 @@
 #include <string.h>
 
 struct o2h o2h;
-
-/* The module's handle: one session, so any stable address will do. */
-static int the_session;
-#define MS ((struct sp_msess *)&the_session)
 
 static void
 bytes_put(struct o2h_bytes *b, const void *p, size_t n)
@@ -30,19 +29,11 @@ bytes_put(struct o2h_bytes *b, const void *p, size_t n)
 }
 
 static void
-line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
-    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-
-static void
-line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
-    const char *fmt, va_list ap)
+line(char (*lines)[O2H_LINE], size_t *count, const char *prefix, const char *text)
 {
 	char buf[O2H_LINE];
-	size_t len;
 
-	snprintf(buf, sizeof(buf), "%s", prefix);
-	len = strlen(buf);
-	vsnprintf(buf + len, sizeof(buf) - len, fmt, ap);
+	snprintf(buf, sizeof(buf), "%s%s", prefix, text);
 	if (o2h.verbose)
 		fprintf(stderr, "o2h: %s\n", buf);
 	if (*count < O2H_LINES)
@@ -50,67 +41,142 @@ line(char (*lines)[O2H_LINE], size_t *count, const char *prefix,
 	(*count)++;
 }
 
-static void h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-h_log(struct sp_msess *ms, enum sp_level level, const char *fmt, ...)
+/* The engine's tap: every line a module logs. */
+static bool
+tap(enum sp_chain_line kind, struct sp_msess *ms, int level, const char *what,
+    const char *text)
 {
 	static const char *const names[] = { "DEBUG ", "INFO ", "NOTICE ",
 		"WARN ", "ERR ", "CRIT " };
-	va_list ap;
+	char prefix[80];
 
 	(void)ms;
-	va_start(ap, fmt);
-	line(o2h.log, &o2h.nlog, names[level <= SP_LEVEL_CRIT ? level : 0], fmt, ap);
-	va_end(ap);
+	switch (kind) {
+	case SP_CHAIN_LINE_LOG:
+		line(o2h.log, &o2h.nlog, names[level >= 0 && level <= SP_LEVEL_CRIT ? level : 0], text);
+		break;
+	case SP_CHAIN_LINE_SECURITY:
+		snprintf(prefix, sizeof(prefix), "%.60s: ", what);
+		line(o2h.security, &o2h.nsecurity, prefix, text);
+		break;
+	case SP_CHAIN_LINE_EVENT:
+		o2h.nevent++;
+		break;
+	}
+	return true;
+}
+
+static const struct sp_chain_env env = { .tap = tap };
+
+/* ---- the recording sink ---- */
+
+static int
+sink_write(void *arg, enum sp_leg leg, const void *p, size_t n)
+{
+	(void)arg;
+	bytes_put(&o2h.wire[leg], p, n);
+	return SP_OK;
 }
 
 static void
-h_security(struct sp_msess *ms, const char *event, const char *fmt, ...)
+sink_end(void *arg, const char *reason, const char *text)
 {
-	char prefix[64];
-	va_list ap;
+	(void)arg;
+	o2h.ended = true;
+	snprintf(o2h.end_reason, sizeof(o2h.end_reason), "%s", reason);
+	snprintf(o2h.end_text, sizeof(o2h.end_text), "%s", text);
+}
 
-	(void)ms;
-	snprintf(prefix, sizeof(prefix), "%s: ", event);
-	va_start(ap, fmt);
-	line(o2h.security, &o2h.nsecurity, prefix, fmt, ap);
-	va_end(ap);
+static void
+sink_reading(void *arg, enum sp_dir dir)
+{
+	(void)arg;
+	if (!sp_chain_held(&o2h.c, dir))
+		o2h.resumes++;
 }
 
 static int
-h_forward(struct sp_msess *ms, enum sp_dir dir, const void *p, size_t n)
+sink_timer_set(void *arg, size_t idx, unsigned id, uint64_t delay_ms)
 {
-	enum sp_leg leg = dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE;
-
-	(void)ms;
-	if (o2h.ended)
-		return -8;   /* SP_ERR_CLOSED, as the relay core after the end */
-	o2h.forwards[leg]++;
-	bytes_put(&o2h.wire[leg], p, n);
-	return 0;
+	(void)arg;
+	if (idx != 0 || id >= O2H_TIMERS)
+		return SP_ERR_LIMIT;
+	o2h.timer_armed[id] = true;
+	o2h.timer_delay[id] = delay_ms;
+	return SP_OK;
 }
 
-static int
-h_send(struct sp_msess *ms, enum sp_leg leg, const void *p, size_t n)
+static void
+sink_timer_cancel(void *arg, size_t idx, unsigned id)
 {
-	(void)ms;
-	o2h.sends[leg]++;
-	bytes_put(&o2h.wire[leg], p, n);
-	return 0;
+	(void)arg;
+	if (idx == 0 && id < O2H_TIMERS)
+		o2h.timer_armed[id] = false;
+}
+
+static const struct sp_chain_sink sink = {
+	.write = sink_write, .end = sink_end, .reading = sink_reading,
+	.timer_set = sink_timer_set, .timer_cancel = sink_timer_cancel,
+};
+
+/* ---- the module under test, wrapped to see its own verdicts ---- */
+
+static enum sp_verdict last;
+
+static enum sp_verdict
+w_open(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
+{
+	return last = o2h.mod->on_open(mctx, ms, sctx, peer);
 }
 
 static enum sp_verdict
-h_deliver(struct sp_msess *ms, const struct sp_message *msg, uint64_t cookie)
+w_tls(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_tls *tls)
+{
+	return last = o2h.mod->on_tls(mctx, ms, sctx, tls);
+}
+
+static enum sp_verdict
+w_data(void *mctx, struct sp_msess *ms, void *sctx, enum sp_dir dir, const uint8_t *p, size_t n)
+{
+	return last = o2h.mod->on_data(mctx, ms, sctx, dir, p, n);
+}
+
+static enum sp_verdict
+w_timer(void *mctx, struct sp_msess *ms, void *sctx, unsigned id)
+{
+	return last = o2h.mod->on_timer(mctx, ms, sctx, id);
+}
+
+static void
+w_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info)
+{
+	o2h.closed = true;
+	snprintf(o2h.close_reason, sizeof(o2h.close_reason), "%s", info->reason);
+	o2h.mod->on_close(mctx, ms, sctx, info);
+}
+
+static struct sp_module wrapped;
+
+/* ---- the tail: deliveries and forwards ---- */
+
+static enum sp_verdict
+t_data(void *mctx, struct sp_msess *ms, void *sctx, enum sp_dir dir, const uint8_t *p, size_t n)
+{
+	(void)mctx;
+	(void)sctx;
+	o2h.forwards[dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE]++;
+	(void)sp_chain_host.forward(ms, dir, p, n);
+	return SP_CONTINUE;
+}
+
+static enum sp_verdict
+t_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message *msg)
 {
 	enum sp_verdict v = SP_CONTINUE;
 
+	(void)mctx;
 	(void)ms;
-	if (o2h.pending != NULL)
-		return SP_FAIL;   /* one delivery at a time, as the core */
+	(void)sctx;
 	if (o2h.ndelivered < O2H_DELIVERED) {
 		o2h.delivered[o2h.ndelivered] = msg->type;
 		o2h.delivered_dir[o2h.ndelivered] = msg->dir;
@@ -118,154 +184,42 @@ h_deliver(struct sp_msess *ms, const struct sp_message *msg, uint64_t cookie)
 	o2h.ndelivered++;
 	/* The message must be whole and its parsed form must match it. */
 	if (msg->raw == NULL || msg->raw_len < 5 || msg->parsed == NULL ||
-	    msg->raw[4] != (uint8_t)msg->type || strcmp(msg->protocol, "oftp2") != 0)
+	    msg->raw[4] != (uint8_t)msg->type || strcmp(msg->protocol, "oftp2") != 0 ||
+	    msg->parsed_version != SP_OFTP2_H_VERSION)
 		abort();
 	if (o2h.answer_type == 0 || o2h.answer_type == msg->type)
 		v = o2h.answer;
-	if (v == SP_HOLD) {
+	if (v == SP_HOLD)
 		o2h.pending = msg;
-		o2h.pending_cookie = cookie;
-	}
 	return v;
 }
 
-static void
-h_resume(struct sp_msess *ms, enum sp_verdict v)
-{
-	(void)ms;
-	(void)v;
-	o2h.resumes++;
-}
-
-static void
-h_end(struct sp_msess *ms, const char *reason, const char *text)
-{
-	(void)ms;
-	if (o2h.ended)
-		return;
-	o2h.ended = true;
-	snprintf(o2h.end_reason, sizeof(o2h.end_reason), "%s", reason ? reason : "");
-	snprintf(o2h.end_text, sizeof(o2h.end_text), "%s", text ? text : "");
-	/* Deferred, as the chain engine: on_close after the hook returns. */
-}
-
-/* After a hook returned: run the end a host->end() asked for. */
-static enum sp_verdict
-after(enum sp_verdict v)
-{
-	if (o2h.ended && !o2h.closed)
-		o2h_close(o2h.end_reason);
-	return v;
-}
-
-static int
-h_timer_set(struct sp_msess *ms, unsigned id, uint64_t delay_ms)
-{
-	(void)ms;
-	if (id >= O2H_TIMERS)
-		return -3;
-	o2h.timer_armed[id] = true;
-	o2h.timer_delay[id] = delay_ms;
-	return 0;
-}
-
-static void
-h_timer_cancel(struct sp_msess *ms, unsigned id)
-{
-	(void)ms;
-	if (id < O2H_TIMERS)
-		o2h.timer_armed[id] = false;
-}
-
-static const char *
-h_fact_get(struct sp_msess *ms, const char *key)
-{
-	size_t i;
-
-	(void)ms;
-	for (i = 0; i < o2h.nfacts; i++)
-		if (strcmp(o2h.fact_key[i], key) == 0)
-			return o2h.fact_val[i];
-	return NULL;
-}
-
-int
-o2h_fact_set(const char *key, const char *val)
-{
-	size_t i;
-
-	for (i = 0; i < o2h.nfacts; i++) {
-		if (strcmp(o2h.fact_key[i], key) == 0) {
-			free(o2h.fact_val[i]);
-			o2h.fact_val[i] = strdup(val);
-			return 0;
-		}
-	}
-	if (o2h.nfacts == O2H_FACTS)
-		return -3;
-	o2h.fact_key[o2h.nfacts] = strdup(key);
-	o2h.fact_val[o2h.nfacts] = strdup(val);
-	o2h.nfacts++;
-	return 0;
-}
-
-static int
-h_fact_set(struct sp_msess *ms, const char *key, const char *value)
-{
-	(void)ms;
-	return o2h_fact_set(key, value);
-}
-
-static void *
-h_config(struct sp_msess *ms)
-{
-	(void)ms;
-	return o2h.cfg;
-}
-
-static void
-h_event(struct sp_msess *ms, enum sp_level sev, const char *type, const char *fmt, ...)
-{
-	(void)ms;
-	(void)sev;
-	(void)type;
-	(void)fmt;
-	o2h.nevent++;
-}
-
-const struct sp_host o2h_host = {
-	.abi_major = SP_MODULE_ABI_MAJOR,
-	.abi_minor = SP_MODULE_ABI_MINOR,
-	.struct_size = sizeof(struct sp_host),
-	.log = h_log,
-	.security = h_security,
-	.forward = h_forward,
-	.send = h_send,
-	.deliver = h_deliver,
-	.resume = h_resume,
-	.end = h_end,
-	.timer_set = h_timer_set,
-	.timer_cancel = h_timer_cancel,
-	.fact_get = h_fact_get,
-	.fact_set = h_fact_set,
-	.config = h_config,
-	.event = h_event,
+static const struct sp_module tail = {
+	SP_MODULE_HEADER,
+	.name = "tail",
+	.on_data = t_data,
+	.on_message = t_message,
 };
+
+/* ---- the test's calls ---- */
 
 void
 o2h_free(void)
 {
 	size_t i;
 
-	if (o2h.opened && !o2h.closed)
-		o2h_close("test");
+	if (o2h.opened) {
+		if (!o2h.closed)
+			o2h_close("test");
+		sp_chain_free(&o2h.c);
+		o2h.opened = false;
+	}
 	for (i = 0; i < 2; i++)
 		free(o2h.wire[i].p);
 	for (i = 0; i < o2h.nfacts; i++) {
 		free(o2h.fact_key[i]);
 		free(o2h.fact_val[i]);
 	}
-	free(o2h.sctx);
 }
 
 void
@@ -273,12 +227,14 @@ o2h_reset(void)
 {
 	const struct sp_module *mod = o2h.mod;
 	void *mctx = o2h.mctx, *cfg = o2h.cfg;
+	enum sp_mode mode = o2h.mode;
 	bool verbose = o2h.verbose;
 
 	o2h_free();
 	memset(&o2h, 0, sizeof(o2h));
 	o2h.mod = mod;
 	o2h.mctx = mctx;
+	o2h.mode = mode;
 	o2h.cfg = cfg;
 	o2h.verbose = verbose;
 	o2h.answer = SP_CONTINUE;
@@ -290,8 +246,10 @@ o2h_init(const struct sp_module *mod, enum sp_mode mode)
 	static const char *const none[] = { NULL };
 	struct sp_module_args args = { .name = "oftp2", .mode = mode, .options = none };
 
+	sp_chain_set_env(&env);
 	o2h.mod = mod;
-	return mod->init(&o2h_host, &args, &o2h.mctx);
+	o2h.mode = mode;
+	return mod->init(&sp_chain_host, &args, &o2h.mctx);
 }
 
 void
@@ -305,69 +263,115 @@ o2h_fini(void)
 enum sp_verdict
 o2h_open(int outgoing)
 {
-	struct sp_peer peer = { .addr = "192.0.2.7", .port = 40000,
+	struct sp_peer peer = { .size = sizeof(peer), .addr = "192.0.2.7", .port = 40000,
 		.local_addr = "127.0.0.1", .local_port = 6619, .outgoing = outgoing,
 		.route = "test" };
+	static struct chain_entry entries[2];
+	size_t i;
 
-	free(o2h.sctx);
-	if ((o2h.sctx = calloc(1, o2h.mod->session_ctx_size)) == NULL)
+	if (o2h.opened)
+		abort();
+	wrapped = *o2h.mod;
+	wrapped.on_open = w_open;
+	wrapped.on_tls = w_tls;
+	wrapped.on_data = w_data;
+	wrapped.on_timer = w_timer;
+	wrapped.on_close = w_close;
+	entries[0] = (struct chain_entry){ &wrapped, o2h.mctx, o2h.mode, "oftp2" };
+	entries[1] = (struct chain_entry){ &tail, NULL, SP_MODE_ENFORCE, "tail" };
+	o2h.modcfg[0] = o2h.cfg;
+	if (sp_chain_init(&o2h.c, entries, 2, o2h.modcfg, &sink, NULL, "1", "192.0.2.7") != 0)
 		abort();
 	o2h.opened = true;
-	return after(o2h.mod->on_open(o2h.mctx, MS, o2h.sctx, &peer));
+	for (i = 0; i < o2h.nfacts; i++)
+		if (sp_chain_fact_set(&o2h.c, o2h.fact_key[i], o2h.fact_val[i]) != 0)
+			abort();
+	sp_chain_set_limits(&o2h.c, o2h.limits.ssid_timeout_ms, o2h.limits.idle_timeout_ms,
+	    o2h.limits.session_max_ms);
+	if (o2h.refusal != 0)
+		sp_chain_host.refusal_set(&o2h.c.ms[1], o2h.refusal);
+	last = SP_CONTINUE;
+	(void)sp_chain_open(&o2h.c, &peer);
+	return last;
 }
 
 enum sp_verdict
 o2h_tls(void)
 {
-	struct sp_tls tls = { .version = "TLS1.3", .cipher = "TEST" };
+	struct sp_tls tls = { .size = sizeof(tls), .version = "TLS1.3", .cipher = "TEST" };
 
-	if (o2h.closed)
+	if (!o2h.opened || o2h.closed)
 		return SP_CONTINUE;
-	return after(o2h.mod->on_tls(o2h.mctx, MS, o2h.sctx, &tls));
+	last = SP_CONTINUE;
+	(void)sp_chain_tls(&o2h.c, &tls);
+	return last;
 }
 
 enum sp_verdict
 o2h_data(enum sp_dir dir, const void *p, size_t n)
 {
-	if (o2h.closed)
+	if (!o2h.opened || o2h.closed)
 		return SP_CONTINUE;
-	return after(o2h.mod->on_data(o2h.mctx, MS, o2h.sctx, dir, p, n));
+	last = SP_CONTINUE;
+	sp_chain_data(&o2h.c, dir, p, n);
+	return last;
 }
 
 enum sp_verdict
 o2h_timer(unsigned id)
 {
-	if (o2h.closed || id >= O2H_TIMERS || !o2h.timer_armed[id])
+	if (!o2h.opened || o2h.closed || id >= O2H_TIMERS || !o2h.timer_armed[id])
 		return SP_CONTINUE;
 	o2h.timer_armed[id] = false;
-	return after(o2h.mod->on_timer(o2h.mctx, MS, o2h.sctx, id));
+	return sp_chain_timer(&o2h.c, 0, id);
 }
 
 void
 o2h_finish_delivery(enum sp_verdict v)
 {
-	uint64_t cookie = o2h.pending_cookie;
-
 	if (o2h.pending == NULL || o2h.closed)
 		return;
 	/* The held message must still be intact when the chain goes on. */
 	if (o2h.pending->raw[4] != (uint8_t)o2h.pending->type)
 		abort();
 	o2h.pending = NULL;
-	o2h.mod->on_delivered(o2h.mctx, MS, o2h.sctx, cookie, v);
-	(void)after(SP_CONTINUE);
+	sp_chain_host.resume(&o2h.c.ms[1], v);
 }
 
 void
 o2h_close(const char *reason)
 {
-	struct sp_close info = { .reason = reason, .text = "" };
-
 	if (!o2h.opened || o2h.closed)
 		return;
-	o2h.closed = true;
-	snprintf(o2h.close_reason, sizeof(o2h.close_reason), "%s", reason);
-	o2h.mod->on_close(o2h.mctx, MS, o2h.sctx, &info);
+	sp_chain_end(&o2h.c, reason, "");
+}
+
+const struct sp_chain_notes *
+o2h_notes(void)
+{
+	return sp_chain_notes(&o2h.c);
+}
+
+int
+o2h_fact_set(const char *key, const char *val)
+{
+	size_t i;
+
+	if (o2h.opened)
+		return sp_chain_fact_set(&o2h.c, key, val);
+	for (i = 0; i < o2h.nfacts; i++) {
+		if (strcmp(o2h.fact_key[i], key) == 0) {
+			free(o2h.fact_val[i]);
+			o2h.fact_val[i] = strdup(val);
+			return 0;
+		}
+	}
+	if (o2h.nfacts == O2H_FACTS)
+		return -3;
+	o2h.fact_key[o2h.nfacts] = strdup(key);
+	o2h.fact_val[o2h.nfacts] = strdup(val);
+	o2h.nfacts++;
+	return 0;
 }
 
 static int

@@ -1,15 +1,22 @@
 /*
- * partner_host.h - a recording host table for the partner module's
- * tests: like fake_host.h, plus what the partner module needs of a host
- * (session facts, the session's configuration, resume, run_async with jobs a
- * test runs when it chooses, sessions that end while a job runs).
+ * partner_host.h - the partner module driven through the real chain engine
+ * (src/server/chain.c) with a recording sink, for tests/unit/check_partner.c.
  *
- * A struct pmh_sess is one simulated session; its address is the
- * `struct sp_msess *` the module sees. Not thread-safe; one recorder per
- * process, reset with pmh_reset(). Ownership: the test owns its sessions
- * (pmh_sess_init / pmh_sess_free); queued jobs belong to the queue until
- * pmh_run_jobs() hands them to the module's done(), and questions to the
- * backend (backend_ask) until pmh_answer_asks() hands them to answer().
+ * A struct pmh_sess is one session: a chain [head, partner]. The head stands
+ * for the OFTP2 module: it delivers the messages a test hands it
+ * (pmh_message) and records the final verdict of a held delivery
+ * (nresume, resumed). Jobs (run_async) and questions (backend_ask) wait in
+ * queues until the test runs or answers them; they come back through the
+ * engine (sp_chain_enter/leave), and with a NULL handle when their session
+ * ended. Log and security lines come through the engine's tap, posts
+ * through its env; the host table is the engine's own (pmh_host), or a copy
+ * of it without run_async (pmh_host_sync) for the module's synchronous path.
+ *
+ * Not thread-safe; one recorder per process, reset with pmh_reset().
+ * Ownership: the test owns its struct pmh_sess; pmh_open() builds its chain
+ * and pmh_close() ends and frees it. Queued jobs belong to the queue until
+ * pmh_run_jobs() hands them to the module's done(), and questions until
+ * pmh_answer_asks() hands them to answer().
  */
 #ifndef SP_TEST_PARTNER_HOST_H
 #define SP_TEST_PARTNER_HOST_H
@@ -19,19 +26,22 @@
 
 #include <smartproxy/module.h>
 
+#include "server/chain.h"
+
 #define PMH_LINES_MAX 64
 #define PMH_LINE_MAX 512
 #define PMH_FACTS_MAX 16
 
 struct pmh_sess {
 	int id;
-	void *sctx;
-	void *config;           /* what host->config() returns */
+	char idtext[16];
+	unsigned gen;           /* which opening of this struct (jobs check it) */
+	bool open;
 	bool ended;             /* run_async's done() then gets NULL */
-	struct { char key[64]; char value[128]; } facts[PMH_FACTS_MAX];
-	size_t nfacts;
-	int nresume;
-	enum sp_verdict resumed;
+	struct sp_chain c;
+	void *modcfg[2];        /* what host->config() returns, by module */
+	int nresume;            /* held deliveries finished ... */
+	enum sp_verdict resumed;   /* ... and the last final verdict */
 };
 
 struct pmh_record {
@@ -45,8 +55,8 @@ struct pmh_record {
 	char post[PMH_LINES_MAX][PMH_LINE_MAX];     /* "<path> <json>" */
 };
 
-extern const struct sp_host pmh_host;       /* with run_async */
-extern const struct sp_host pmh_host_sync;  /* run_async NULL, like ABI 1.0 cores */
+extern struct sp_host pmh_host;       /* the engine's table (after pmh_reset) */
+extern struct sp_host pmh_host_sync;  /* the same without run_async */
 extern struct pmh_record pmh_rec;
 extern bool pmh_async_refuse;               /* run_async returns -1 */
 extern bool pmh_ask_refuse;                 /* backend_ask returns -1 */
@@ -54,6 +64,8 @@ extern bool pmh_ask_refuse;                 /* backend_ask returns -1 */
 /* A question a module asked with backend_ask, kept until answered. */
 struct pmh_ask {
 	struct pmh_sess *s;
+	unsigned gen;
+	size_t idx;
 	char path[256];
 	char json[2048];
 	unsigned timeout_ms;
@@ -62,11 +74,19 @@ struct pmh_ask {
 };
 
 void pmh_reset(void);
-int pmh_sess_init(struct pmh_sess *s, int id, size_t ctx_size, void *config);
-void pmh_sess_free(struct pmh_sess *s);
-static inline struct sp_msess *pmh_ms(struct pmh_sess *s) { return (struct sp_msess *)s; }
+/* Open session `id` with module `mod` (its mctx, mode and configuration):
+ * returns the module's on_open verdict. */
+enum sp_verdict pmh_open(struct pmh_sess *s, int id, const struct sp_module *mod, void *mctx,
+    enum sp_mode mode, void *config, const struct sp_peer *peer);
+enum sp_verdict pmh_tls(struct pmh_sess *s, const struct sp_tls *tls);
+/* The head delivers msg: the chain's verdict (SP_HOLD: held). */
+enum sp_verdict pmh_message(struct pmh_sess *s, const struct sp_message *msg);
+/* The core ends the session (every on_close), then frees the chain. */
+void pmh_close(struct pmh_sess *s, const char *reason);
 const char *pmh_fact(struct pmh_sess *s, const char *key);
 void pmh_fact_put(struct pmh_sess *s, const char *key, const char *value);
+/* The refusal code a module set (host->refusal_set), 0 if none. */
+unsigned pmh_refusal(struct pmh_sess *s);
 /* Run every queued job (work, then done); returns how many ran. */
 size_t pmh_run_jobs(void);
 /* Questions asked and not answered yet; the i-th of them. */
