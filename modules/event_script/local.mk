@@ -11,6 +11,6 @@ EXTRA_DIST += modules/event_script/README.md
 check_PROGRAMS += tests/unit/check_eventscript
 TESTS += tests/unit/check_eventscript
 tests_unit_check_eventscript_SOURCES = tests/unit/check_eventscript.c \
-	modules/event_script/event_script.c $(SP_FAKE_HOST)
+	modules/event_script/event_script.c $(SP_MOD_DRIVE)
 tests_unit_check_eventscript_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_check_eventscript_LDADD = $(SP_CHECK_LIBS)

@@ -1,6 +1,6 @@
 # modules/log_ignore: build fragment, included from modules/local.mk.
-# The log-ignore module (log_ignore.so) and its unit test through the fake
-# host (the test compiles the module's source in).
+# The log-ignore module (log_ignore.so) and its unit test on the real chain
+# engine (tests/unit/mod_drive.h; the test compiles the module's source in).
 module_LTLIBRARIES += log_ignore.la
 log_ignore_la_SOURCES = modules/log_ignore/log_ignore.c
 log_ignore_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -fvisibility=hidden
@@ -11,6 +11,6 @@ EXTRA_DIST += modules/log_ignore/README.md
 check_PROGRAMS += tests/unit/check_logignore
 TESTS += tests/unit/check_logignore
 tests_unit_check_logignore_SOURCES = tests/unit/check_logignore.c \
-	modules/log_ignore/log_ignore.c $(SP_FAKE_HOST)
+	modules/log_ignore/log_ignore.c $(SP_MOD_DRIVE)
 tests_unit_check_logignore_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_check_logignore_LDADD = $(SP_CHECK_LIBS) -lpthread

@@ -24,12 +24,12 @@ oftp2_la_LIBADD = liboftp2.la $(JSONC_LIBS)
 EXTRA_DIST += modules/oftp2/README.md
 
 # Unit tests: the hooks driven through the real chain engine with a recording
-# sink (tests/unit/o2_host.[ch]).
-SP_O2_HOST = tests/unit/o2_host.c tests/unit/o2_host.h src/server/chain.c src/server/chain.h
+# sink (tests/unit/o2_drive.[ch]).
+SP_O2_DRIVE = tests/unit/o2_drive.c tests/unit/o2_drive.h src/server/chain.c src/server/chain.h
 check_PROGRAMS += tests/unit/check_oftp2_module
 TESTS += tests/unit/check_oftp2_module
 tests_unit_check_oftp2_module_SOURCES = tests/unit/check_oftp2_module.c \
-	$(SP_O2_HOST) $(SP_O2MOD_SOURCES)
+	$(SP_O2_DRIVE) $(SP_O2MOD_SOURCES)
 tests_unit_check_oftp2_module_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_check_oftp2_module_LDADD = liboftp2.la $(SP_CHECK_LIBS)
 
@@ -39,7 +39,7 @@ EXTRA_DIST += tests/fuzz/corpus/oftp2_module
 check_PROGRAMS += tests/fuzz/fuzz_oftp2_module
 TESTS += tests/fuzz/fuzz_oftp2_module
 tests_fuzz_fuzz_oftp2_module_SOURCES = tests/fuzz/fuzz_oftp2_module.c \
-	$(SP_O2_HOST) $(SP_O2MOD_SOURCES) $(SP_FUZZ_REPLAY)
+	$(SP_O2_DRIVE) $(SP_O2MOD_SOURCES) $(SP_FUZZ_REPLAY)
 tests_fuzz_fuzz_oftp2_module_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/oftp2_module\"
 tests_fuzz_fuzz_oftp2_module_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
@@ -47,7 +47,7 @@ tests_fuzz_fuzz_oftp2_module_LDADD = liboftp2.la $(SP_CORE_LIBS)
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_oftp2_module_libfuzzer
 tests_fuzz_fuzz_oftp2_module_libfuzzer_SOURCES = tests/fuzz/fuzz_oftp2_module.c \
-	$(SP_O2_HOST) $(SP_O2MOD_SOURCES)
+	$(SP_O2_DRIVE) $(SP_O2MOD_SOURCES)
 tests_fuzz_fuzz_oftp2_module_libfuzzer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_fuzz_fuzz_oftp2_module_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tests_fuzz_fuzz_oftp2_module_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer

@@ -1,6 +1,6 @@
 # modules/partner: build fragment, included from modules/local.mk.
-# The partner verification module (partner.so), its unit tests through a
-# fake host, the fuzz target of its configuration parser, and the fail2ban
+# The partner verification module (partner.so), its unit tests on the
+# real chain engine, the fuzz target of its configuration parser, and the fail2ban
 # filter test. src/api/pwhash.c is compiled in: one PBKDF2 implementation for
 # the backend that makes the hashes and the module that checks them; so is
 # src/core/crl.c, the one CRL reader.
@@ -22,11 +22,11 @@ partner_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 partner_la_LIBADD = $(SP_PARTNER_LIBS)
 
 # Unit tests: the module's sources compiled in, driven through the real chain
-# engine with a recording sink (tests/unit/partner_host.[ch]).
+# engine with a recording sink (tests/unit/partner_drive.[ch]).
 check_PROGRAMS += tests/unit/check_partner
 TESTS += tests/unit/check_partner
 tests_unit_check_partner_SOURCES = tests/unit/check_partner.c \
-	tests/unit/partner_host.c tests/unit/partner_host.h \
+	tests/unit/partner_drive.c tests/unit/partner_drive.h \
 	src/server/chain.c src/server/chain.h \
 	$(SP_PARTNER_SOURCES)
 tests_unit_check_partner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \

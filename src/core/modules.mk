@@ -56,12 +56,12 @@ tests_unit_modules_init_fail_la_CPPFLAGS = $(AM_CPPFLAGS) -DTESTMOD_NAME=\"init_
 tests_unit_modules_init_fail_la_CFLAGS = $(SP_TESTMOD_CFLAGS)
 tests_unit_modules_init_fail_la_LDFLAGS = $(SP_TESTMOD_LDFLAGS)
 
-# The recording host table shared by the loader's tests.
-SP_FAKE_HOST = tests/unit/fake_host.c tests/unit/fake_host.h
+# Modules under test run on the real chain engine with a recording sink.
+SP_MOD_DRIVE = tests/unit/mod_drive.c tests/unit/mod_drive.h src/server/chain.c src/server/chain.h
 
 check_PROGRAMS += tests/unit/check_module
 TESTS += tests/unit/check_module
-tests_unit_check_module_SOURCES = tests/unit/check_module.c $(SP_FAKE_HOST)
+tests_unit_check_module_SOURCES = tests/unit/check_module.c $(SP_MOD_DRIVE)
 tests_unit_check_module_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSP_TEST_MODDIR=\"$(abs_top_builddir)/tests/unit/modules/$(LT_OBJDIR_NAME)\" \
 	-DSP_CONNLIMIT_SO=\"$(abs_top_builddir)/$(LT_OBJDIR_NAME)/connlimit.so\" \
@@ -72,7 +72,7 @@ EXTRA_tests_unit_check_module_DEPENDENCIES = $(SP_TESTMODS) connlimit.la
 
 # Driver of tests/integration/module_out_of_tree.sh (not a test by itself).
 check_PROGRAMS += tests/integration/module_drive
-tests_integration_module_drive_SOURCES = tests/integration/module_drive.c $(SP_FAKE_HOST)
+tests_integration_module_drive_SOURCES = tests/integration/module_drive.c $(SP_MOD_DRIVE)
 tests_integration_module_drive_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_integration_module_drive_CFLAGS = $(AM_CFLAGS)
 tests_integration_module_drive_LDADD = $(SP_CORE_LIBS)

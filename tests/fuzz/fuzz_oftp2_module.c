@@ -1,6 +1,6 @@
 /*
  * fuzz_oftp2_module.c - libFuzzer target over the OFTP2 module's input path:
- * a whole session driven through the recording host (tests/unit/o2_host.c),
+ * a whole session driven through the real chain engine (tests/unit/o2_drive.c),
  * with the octets of both directions cut at fuzzer-chosen boundaries.
  *
  * Input: one flag octet, then chunks. Flags: bit 0 outgoing session, bit 1
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "oftp2/codec.h"
-#include "o2_host.h"
+#include "o2_drive.h"
 
 extern const struct sp_module sp_module_v1;
 

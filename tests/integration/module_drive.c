@@ -1,7 +1,8 @@
 /*
  * module_drive.c - loads a connlimit module built elsewhere (the out-of-tree
  * build of module_out_of_tree.sh) through the real loader and drives its
- * on_open/on_close with the recording fake host, to show the limit holds.
+ * sessions through the real chain engine (tests/unit/mod_drive.h), to show
+ * the limit holds.
  *
  *   module_drive PATH MAX
  *
@@ -10,7 +11,7 @@
  */
 #include "core/err.h"
 #include "core/module.h"
-#include "fake_host.h"
+#include "mod_drive.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +23,17 @@ static const struct sp_module *desc;
 static void *mctx;
 
 static enum sp_verdict
-drive_open(struct fake_sess *s, int id, const char *addr)
+drive_open(struct md_sess *s, int id, const char *addr)
 {
-	struct sp_peer peer = { .addr = addr, .port = (uint16_t)(40000 + id) };
+	struct sp_peer peer = { .size = sizeof(peer), .addr = addr, .port = (uint16_t)(40000 + id) };
 
-	if (fake_sess_init(s, id, desc) != 0) {
-		fprintf(stderr, "module_drive: out of memory\n");
-		exit(1);
-	}
-	return desc->on_open(mctx, fake_ms(s), s->sctx, &peer);
+	return md_open(s, id, desc, mctx, SP_MODE_ENFORCE, &peer);
 }
 
 static void
-drive_close(struct fake_sess *s)
+drive_close(struct md_sess *s)
 {
-	struct sp_close info = { .reason = "normal", .text = "" };
-
-	desc->on_close(mctx, fake_ms(s), s->sctx, &info);
-	fake_sess_free(s);
+	md_close(s, "normal");
 }
 
 #define EXPECT(cond, ...) do { \
@@ -57,7 +51,7 @@ main(int argc, char **argv)
 	const char *opts[] = { "max_per_address", NULL, NULL };
 	struct sp_module_spec spec = { .name = "connlimit", .options = opts };
 	struct sp_module_set *set = NULL;
-	struct fake_sess s[DRIVE_MAX + 2], other, extra;
+	struct md_sess s[DRIVE_MAX + 2], other, extra;
 	char err[SP_MODULE_ERR_MAX];
 	int max, i, open = 0, rc = 0;
 	enum sp_verdict v;
@@ -68,7 +62,8 @@ main(int argc, char **argv)
 	}
 	spec.path = argv[1];
 	opts[1] = argv[2];
-	if (sp_modules_load(&spec, 1, NULL, &fake_host, &set, err, sizeof(err)) != 0) {
+	md_reset();
+	if (sp_modules_load(&spec, 1, NULL, &md_host, &set, err, sizeof(err)) != 0) {
 		fprintf(stderr, "module_drive: %s\n", err);
 		return 1;
 	}
@@ -81,13 +76,13 @@ main(int argc, char **argv)
 		v = drive_open(&s[open++], i, "203.0.113.5");
 		EXPECT(v == SP_CONTINUE, "session %d of %d refused (verdict %d)", i + 1, max, v);
 	}
-	EXPECT(fake_rec.nsecurity == 0, "security event before the limit: %s",
-	    fake_rec.security[0]);
+	EXPECT(md_rec.nsecurity == 0, "security event before the limit: %s",
+	    md_rec.security[0]);
 	v = drive_open(&extra, 100, "203.0.113.5");
 	EXPECT(v == SP_REJECT, "session %d over the limit not rejected (verdict %d)", max + 1, v);
-	EXPECT(fake_rec.nsecurity == 1 &&
-	    strncmp(fake_rec.security[0], "100 rate_limited: ", 18) == 0,
-	    "no rate_limited event for session 100 (%zu events)", fake_rec.nsecurity);
+	EXPECT(md_rec.nsecurity == 1 &&
+	    strncmp(md_rec.security[0], "100 rate_limited: ", 18) == 0,
+	    "no rate_limited event for session 100 (%zu events)", md_rec.nsecurity);
 	drive_close(&extra);
 	v = drive_open(&other, 101, "2001:db8::5");
 	EXPECT(v == SP_CONTINUE, "another address refused (verdict %d)", v);
@@ -100,8 +95,8 @@ main(int argc, char **argv)
 out:
 	while (open > 0)
 		drive_close(&s[--open]);
-	fake_sess_free(&extra);
-	fake_sess_free(&other);
+	md_close(&extra, "normal");
+	md_close(&other, "normal");
 	sp_modules_unload(set);
 	return rc;
 }

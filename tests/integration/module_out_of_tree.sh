@@ -66,7 +66,8 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 installed=$SP_TMP/inst/usr/lib/smartproxy/modules/connlimit.so
 [ -f "$installed" ] || sp_fail "make install did not put connlimit.so into its MODULEDIR"
 
-# Load the installed copy with the real loader; drive it through a fake host.
+# Load the installed copy with the real loader; drive it through the real
+# chain engine (tests/unit/mod_drive.h).
 sp_run "$DRIVE" "$installed" 3 >"$SP_TMP/drive.log" 2>&1 || { sp_dump_logs; sp_fail "module_drive failed"; }
 sp_grep '^ok: 3 sessions per address, session 4 rejected' "$SP_TMP/drive.log"
 sp_log "ok"

@@ -1,6 +1,6 @@
 /*
  * check_eventscript.c - the event-script bridge (modules/event_script)
- * driven through the fake host with a recording backend_post: which records
+ * driven through the real chain engine (mod_drive.h) with a recording backend_post: which records
  * become events and what the event document holds.
  */
 #include <check.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_host.h"
+#include "mod_drive.h"
 
 extern const struct sp_module sp_module_v1;
 #define MOD (&sp_module_v1)
@@ -40,8 +40,8 @@ start(void)
 	struct sp_module_args args = { "event_script", SP_MODE_ENFORCE, no_options };
 	void *mctx = NULL;
 
-	fake_host_reset();
-	host = fake_host;
+	md_reset();
+	host = md_host;
 	host.backend_post = rec_post;
 	ck_assert_int_eq(MOD->init(&host, &args, &mctx), 0);
 	return mctx;
@@ -176,16 +176,16 @@ START_TEST(options_and_old_hosts_refused)
 	struct sp_module_args args = { "event_script", SP_MODE_ENFORCE, opts };
 	void *mctx = NULL;
 
-	fake_host_reset();
-	host = fake_host;
+	md_reset();
+	host = md_host;
 	host.backend_post = rec_post;
 	ck_assert_int_lt(MOD->init(&host, &args, &mctx), 0);
-	ck_assert_int_ge(fake_log_find("unknown option 'path'"), 0);
+	ck_assert_int_ge(md_log_find("unknown option 'path'"), 0);
 	/* A host without backend_post cannot carry events. */
 	args.options = no_options;
 	host.backend_post = NULL;
 	ck_assert_int_lt(MOD->init(&host, &args, &mctx), 0);
-	ck_assert_int_ge(fake_log_find("cannot post"), 0);
+	ck_assert_int_ge(md_log_find("cannot post"), 0);
 }
 END_TEST
 

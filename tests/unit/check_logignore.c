@@ -1,6 +1,6 @@
 /*
  * check_logignore.c - the log-ignore module (modules/log_ignore) driven
- * through the fake host: configuration parsing, matching, validity windows,
+ * through the real chain engine (mod_drive.h): configuration parsing, matching, validity windows,
  * expiry reported once per rule.
  */
 #include <check.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_host.h"
+#include "mod_drive.h"
 
 extern const struct sp_module sp_module_v1;
 #define MOD (&sp_module_v1)
@@ -25,8 +25,8 @@ start(void)
 	struct sp_module_args args = { "log_ignore", SP_MODE_ENFORCE, no_options };
 	void *mctx = NULL;
 
-	fake_host_reset();
-	ck_assert_int_eq(MOD->init(&fake_host, &args, &mctx), 0);
+	md_reset();
+	ck_assert_int_eq(MOD->init(&md_host, &args, &mctx), 0);
 	return mctx;
 }
 
@@ -148,8 +148,8 @@ count_lines(const char *needle)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < fake_rec.nlog; i++)
-		if (strstr(fake_rec.log[i], needle) != NULL)
+	for (i = 0; i < md_rec.nlog; i++)
+		if (strstr(md_rec.log[i], needle) != NULL)
 			n++;
 	return n;
 }
@@ -164,7 +164,7 @@ START_TEST(expired_rule_dropped_and_logged_once)
 	    "\"valid_until\": \"2000-01-01T00:00:00Z\"}, {\"id\": 13, \"match\": \"bang\"}]}");
 	MOD->config_apply(mctx, cfg);
 	ck_assert_uint_eq(count_lines("log-ignore rule 12 expired: dropped"), 1);
-	ck_assert_int_eq(fake_log_find("rule 13"), -1);
+	ck_assert_int_eq(md_log_find("rule 13"), -1);
 	e = entry(SP_LEVEL_CRIT, "boom", T_BASE);
 	MOD->on_log(mctx, &e);
 	ck_assert_int_eq(e.level, SP_LEVEL_CRIT);
@@ -199,7 +199,7 @@ START_TEST(expiry_seen_at_record_time)
 	    "\"valid_until\": \"2999-01-01T00:00:00Z\"}]}");
 	cfg = parse_ok(mctx, json);
 	MOD->config_apply(mctx, cfg);
-	ck_assert_uint_eq(fake_rec.nlog, 0);
+	ck_assert_uint_eq(md_rec.nlog, 0);
 	/* ...but a record stamped after the end drops it. */
 	e = entry(SP_LEVEL_WARN, "x", 32503680000000LL + DAY);
 	MOD->on_log(mctx, &e);
@@ -288,9 +288,9 @@ START_TEST(options_refused)
 	struct sp_module_args args = { "log_ignore", SP_MODE_ENFORCE, opts };
 	void *mctx = NULL;
 
-	fake_host_reset();
-	ck_assert_int_lt(MOD->init(&fake_host, &args, &mctx), 0);
-	ck_assert_int_ge(fake_log_find("unknown option 'rules'"), 0);
+	md_reset();
+	ck_assert_int_lt(MOD->init(&md_host, &args, &mctx), 0);
+	ck_assert_int_ge(md_log_find("unknown option 'rules'"), 0);
 }
 END_TEST
 

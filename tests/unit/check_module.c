@@ -7,7 +7,7 @@
  */
 #include "core/err.h"
 #include "core/module.h"
-#include "fake_host.h"
+#include "mod_drive.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -27,7 +27,7 @@ static char want[SP_MODULE_ERR_MAX];
 static void
 setup(void)
 {
-	fake_host_reset();
+	md_reset();
 	err[0] = want[0] = '\0';
 }
 
@@ -37,7 +37,7 @@ load_one(const char *name, struct sp_module_set **set)
 {
 	struct sp_module_spec spec = { .name = name, .mode = SP_MODE_ENFORCE };
 
-	return sp_modules_load(&spec, 1, SP_TEST_MODDIR, &fake_host, set, err,
+	return sp_modules_load(&spec, 1, SP_TEST_MODDIR, &md_host, set, err,
 	    sizeof(err));
 }
 
@@ -49,12 +49,11 @@ START_TEST(good_module_loads_and_runs)
 	};
 	struct sp_module_set *set = NULL;
 	struct sp_module_inst *mi;
-	struct sp_peer peer = { .addr = "192.0.2.7", .port = 4711 };
-	struct sp_close info = { .reason = "normal", .text = "" };
-	struct fake_sess s;
-	char line[FAKE_LINE_MAX];
+	struct sp_peer peer = { .size = sizeof(peer), .addr = "192.0.2.7", .port = 4711 };
+	struct md_sess s;
+	char line[MD_LINE_MAX];
 
-	ck_assert_int_eq(sp_modules_load(&spec, 1, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_OK);
 	ck_assert_str_eq(err, "");
 	ck_assert_ptr_nonnull(set);
@@ -71,27 +70,23 @@ START_TEST(good_module_loads_and_runs)
 	snprintf(line, sizeof(line),
 	    "%d init good abi=%d.%d host=%p mode=1 opts=a=1;b=two;",
 	    SP_LEVEL_INFO, SP_MODULE_ABI_MAJOR, SP_MODULE_ABI_MINOR,
-	    (const void *)&fake_host);
-	ck_assert_uint_eq(fake_rec.nlog, 1);
-	ck_assert_str_eq(fake_rec.log[0], line);
+	    (const void *)&md_host);
+	ck_assert_uint_eq(md_rec.nlog, 1);
+	ck_assert_str_eq(md_rec.log[0], line);
 
-	/* Hooks are callable through the descriptor copy. */
+	/* Hooks are callable through the descriptor copy, by the engine. */
 	ck_assert_ptr_null(mi->desc->on_tls);
-	ck_assert_int_eq(fake_sess_init(&s, 1, mi->desc), 0);
-	ck_assert_int_eq(mi->desc->on_open(mi->mctx, fake_ms(&s), s.sctx, &peer),
-	    SP_CONTINUE);
-	ck_assert_int_ge(fake_log_find("open 192.0.2.7 seq=1"), 0);
-	ck_assert_int_eq(mi->desc->on_data(mi->mctx, fake_ms(&s), s.sctx,
-	    SP_TO_OUTSIDE, (const uint8_t *)"hello", 5), SP_CONTINUE);
-	ck_assert_uint_eq(fake_rec.nforward, 1);
-	ck_assert_int_eq(fake_rec.forward_dir, SP_TO_OUTSIDE);
-	ck_assert_str_eq(fake_rec.forwarded, "hello");
-	mi->desc->on_close(mi->mctx, fake_ms(&s), s.sctx, &info);
-	ck_assert_int_ge(fake_log_find("close normal"), 0);
-	fake_sess_free(&s);
+	ck_assert_int_eq(md_open(&s, 1, mi->desc, mi->mctx, mi->mode, &peer), SP_CONTINUE);
+	ck_assert_int_ge(md_log_find("open 192.0.2.7 seq=1"), 0);
+	ck_assert_int_eq(md_data(&s, SP_TO_OUTSIDE, "hello", 5), SP_CONTINUE);
+	ck_assert_uint_eq(md_rec.nforward, 1);
+	ck_assert_int_eq(md_rec.forward_dir, SP_TO_OUTSIDE);
+	ck_assert_str_eq(md_rec.forwarded, "hello");
+	md_close(&s, "normal");
+	ck_assert_int_ge(md_log_find("close normal"), 0);
 
 	sp_modules_unload(set);
-	ck_assert_int_ge(fake_log_find("fini good opens=1 closes=1"), 0);
+	ck_assert_int_ge(md_log_find("fini good opens=1 closes=1"), 0);
 }
 END_TEST
 
@@ -100,10 +95,10 @@ START_TEST(options_default_to_empty_list)
 	struct sp_module_set *set = NULL;
 
 	ck_assert_int_eq(load_one("good", &set), SP_OK);
-	ck_assert_uint_eq(fake_rec.nlog, 1);
-	ck_assert_ptr_nonnull(strstr(fake_rec.log[0], " mode=0 opts="));
+	ck_assert_uint_eq(md_rec.nlog, 1);
+	ck_assert_ptr_nonnull(strstr(md_rec.log[0], " mode=0 opts="));
 	/* Nothing after "opts=": the module saw an empty list, not NULL. */
-	ck_assert_str_eq(strstr(fake_rec.log[0], "opts="), "opts=");
+	ck_assert_str_eq(strstr(md_rec.log[0], "opts="), "opts=");
 	sp_modules_unload(set);
 }
 END_TEST
@@ -115,19 +110,19 @@ START_TEST(fini_in_reverse_order)
 	};
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_OK);
 	ck_assert_uint_eq(set->count, 2);
 	ck_assert_str_eq(set->mods[0].name, "good");
 	ck_assert_str_eq(set->mods[1].name, "good_b");
 	/* Each module got its own process context. */
 	ck_assert_ptr_ne(set->mods[0].mctx, set->mods[1].mctx);
-	ck_assert_int_eq(fake_log_find("init good "), 0);
-	ck_assert_int_eq(fake_log_find("init good_b "), 1);
+	ck_assert_int_eq(md_log_find("init good "), 0);
+	ck_assert_int_eq(md_log_find("init good_b "), 1);
 	sp_modules_unload(set);
-	ck_assert_uint_eq(fake_rec.nlog, 4);
-	ck_assert_int_eq(fake_log_find("fini good_b "), 2);
-	ck_assert_int_eq(fake_log_find("fini good "), 3);
+	ck_assert_uint_eq(md_rec.nlog, 4);
+	ck_assert_int_eq(md_log_find("fini good_b "), 2);
+	ck_assert_int_eq(md_log_find("fini good "), 3);
 }
 END_TEST
 
@@ -135,7 +130,7 @@ START_TEST(no_modules)
 {
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(NULL, 0, NULL, &fake_host, &set, err,
+	ck_assert_int_eq(sp_modules_load(NULL, 0, NULL, &md_host, &set, err,
 	    sizeof(err)), SP_OK);
 	ck_assert_ptr_nonnull(set);
 	ck_assert_uint_eq(set->count, 0);
@@ -198,15 +193,15 @@ START_TEST(init_failure_unwinds_earlier_modules)
 	};
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(specs, 3, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(specs, 3, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_ERR_CONFIG);
 	ck_assert_ptr_null(set);
-	ck_assert_uint_eq(fake_rec.nlog, 5);
-	ck_assert_int_eq(fake_log_find("init good "), 0);
-	ck_assert_int_eq(fake_log_find("init good_b "), 1);
-	ck_assert_int_eq(fake_log_find("init init_fail refuses"), 2);
-	ck_assert_int_eq(fake_log_find("fini good_b "), 3);
-	ck_assert_int_eq(fake_log_find("fini good "), 4);
+	ck_assert_uint_eq(md_rec.nlog, 5);
+	ck_assert_int_eq(md_log_find("init good "), 0);
+	ck_assert_int_eq(md_log_find("init good_b "), 1);
+	ck_assert_int_eq(md_log_find("init init_fail refuses"), 2);
+	ck_assert_int_eq(md_log_find("fini good_b "), 3);
+	ck_assert_int_eq(md_log_find("fini good "), 4);
 }
 END_TEST
 
@@ -221,10 +216,10 @@ START_TEST(refusal_before_any_init)
 	snprintf(want, sizeof(want),
 	    "%s/bad_major.so: ABI major 3, this smartproxy speaks 2 (rebuild the module)",
 	    SP_TEST_MODDIR);
-	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_ERR_ABI);
 	ck_assert_str_eq(err, want);
-	ck_assert_uint_eq(fake_rec.nlog, 0);
+	ck_assert_uint_eq(md_rec.nlog, 0);
 }
 END_TEST
 
@@ -235,11 +230,11 @@ START_TEST(configured_name_must_match)
 	};
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(&spec, 1, "/nonexistent", &fake_host,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, "/nonexistent", &md_host,
 	    &set, err, sizeof(err)), SP_ERR_INVALID);
 	ck_assert_str_eq(err, SP_TEST_MODDIR
 	    "/good.so: module calls itself 'good', configured as 'other'");
-	ck_assert_uint_eq(fake_rec.nlog, 0);
+	ck_assert_uint_eq(md_rec.nlog, 0);
 }
 END_TEST
 
@@ -250,7 +245,7 @@ START_TEST(explicit_path_wins)
 	};
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(&spec, 1, "/nonexistent", &fake_host,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, "/nonexistent", &md_host,
 	    &set, err, sizeof(err)), SP_OK);
 	ck_assert_str_eq(set->mods[0].path, SP_TEST_MODDIR "/good_b.so");
 	sp_modules_unload(set);
@@ -271,7 +266,7 @@ START_TEST(default_moduledir)
 	struct sp_module_spec spec = { .name = "surely_not_installed" };
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(&spec, 1, NULL, &fake_host, &set, err,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, NULL, &md_host, &set, err,
 	    sizeof(err)), SP_ERR_NOT_FOUND);
 	ck_assert_str_eq(err, SP_MODULEDIR "/surely_not_installed.so: "
 	    "no such file (module 'surely_not_installed')");
@@ -287,7 +282,7 @@ START_TEST(not_a_shared_object)
 	struct sp_module_set *set = NULL;
 	const char *prefix = SP_TOP_SRCDIR "/tests/unit/check_module.c: cannot load: ";
 
-	ck_assert_int_eq(sp_modules_load(&spec, 1, NULL, &fake_host, &set, err,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, NULL, &md_host, &set, err,
 	    sizeof(err)), SP_ERR_INVALID);
 	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "got '%s'", err);
 	/* dlerror's own copy of the file name is not repeated. */
@@ -305,15 +300,15 @@ START_TEST(bad_names_refused)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		spec.name = bad[i];
 		ck_assert_int_eq(sp_modules_load(&spec, 1, SP_TEST_MODDIR,
-		    &fake_host, &set, err, sizeof(err)), SP_ERR_INVALID);
+		    &md_host, &set, err, sizeof(err)), SP_ERR_INVALID);
 		snprintf(want, sizeof(want),
 		    "module name '%s': use 1 to 64 of a-z, 0-9 and _", bad[i]);
 		ck_assert_str_eq(err, want);
 	}
 	spec.name = NULL;
-	ck_assert_int_eq(sp_modules_load(&spec, 1, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(&spec, 1, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_ERR_INVALID);
-	ck_assert_uint_eq(fake_rec.nlog, 0);
+	ck_assert_uint_eq(md_rec.nlog, 0);
 }
 END_TEST
 
@@ -322,10 +317,10 @@ START_TEST(duplicate_refused)
 	struct sp_module_spec specs[] = { { .name = "good" }, { .name = "good" } };
 	struct sp_module_set *set = NULL;
 
-	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &fake_host,
+	ck_assert_int_eq(sp_modules_load(specs, 2, SP_TEST_MODDIR, &md_host,
 	    &set, err, sizeof(err)), SP_ERR_INVALID);
 	ck_assert_str_eq(err, "module 'good' is configured twice");
-	ck_assert_uint_eq(fake_rec.nlog, 0);
+	ck_assert_uint_eq(md_rec.nlog, 0);
 }
 END_TEST
 
@@ -379,7 +374,7 @@ cl_load(struct cl *c, enum sp_mode mode, const char *const *opts)
 	};
 	int r;
 
-	r = sp_modules_load(&spec, 1, NULL, &fake_host, &c->set, err, sizeof(err));
+	r = sp_modules_load(&spec, 1, NULL, &md_host, &c->set, err, sizeof(err));
 	if (r == SP_OK) {
 		c->d = c->set->mods[0].desc;
 		c->mctx = c->set->mods[0].mctx;
@@ -388,37 +383,33 @@ cl_load(struct cl *c, enum sp_mode mode, const char *const *opts)
 }
 
 static enum sp_verdict
-cl_open(struct cl *c, struct fake_sess *s, int id, const char *addr)
+cl_open(struct cl *c, struct md_sess *s, int id, const char *addr)
 {
-	struct sp_peer peer = { .addr = addr, .port = (uint16_t)(1000 + id) };
+	struct sp_peer peer = { .size = sizeof(peer), .addr = addr, .port = (uint16_t)(1000 + id) };
 
-	ck_assert_int_eq(fake_sess_init(s, id, c->d), 0);
-	return c->d->on_open(c->mctx, fake_ms(s), s->sctx, &peer);
+	return md_open(s, id, c->d, c->mctx, c->set->mods[0].mode, &peer);
 }
 
 static void
-cl_close(struct cl *c, struct fake_sess *s)
+cl_close(struct cl *c, struct md_sess *s)
 {
-	struct sp_close info = { .reason = "normal", .text = "" };
-
-	c->d->on_close(c->mctx, fake_ms(s), s->sctx, &info);
-	fake_sess_free(s);
+	md_close(s, "normal");
 }
 
 START_TEST(connlimit_enforces)
 {
 	static const char *const opts[] = { "max_per_address", "2", NULL };
 	struct cl c;
-	struct fake_sess s[6];
+	struct md_sess s[6];
 
 	ck_assert_int_eq(cl_load(&c, SP_MODE_ENFORCE, opts), SP_OK);
-	ck_assert_int_ge(fake_log_find("connlimit: at most 2 sessions per address"), 0);
+	ck_assert_int_ge(md_log_find("connlimit: at most 2 sessions per address"), 0);
 	ck_assert_int_eq(cl_open(&c, &s[0], 0, "192.0.2.1"), SP_CONTINUE);
 	ck_assert_int_eq(cl_open(&c, &s[1], 1, "192.0.2.1"), SP_CONTINUE);
-	ck_assert_uint_eq(fake_rec.nsecurity, 0);
+	ck_assert_uint_eq(md_rec.nsecurity, 0);
 	ck_assert_int_eq(cl_open(&c, &s[2], 2, "192.0.2.1"), SP_REJECT);
-	ck_assert_uint_eq(fake_rec.nsecurity, 1);
-	ck_assert_str_eq(fake_rec.security[0], "2 rate_limited: "
+	ck_assert_uint_eq(md_rec.nsecurity, 1);
+	ck_assert_str_eq(md_rec.security[0], "2 rate_limited: "
 	    "2 sessions open from this address, max_per_address 2");
 	/* Another address has its own count. */
 	ck_assert_int_eq(cl_open(&c, &s[3], 3, "2001:db8::1"), SP_CONTINUE);
@@ -444,19 +435,19 @@ END_TEST
 START_TEST(connlimit_default_and_detect)
 {
 	struct cl c;
-	struct fake_sess s[6];
+	struct md_sess s[6];
 	int i;
 
 	ck_assert_int_eq(cl_load(&c, SP_MODE_DETECT, NULL), SP_OK);
-	ck_assert_int_ge(fake_log_find("at most 4 sessions per address (detect only)"), 0);
+	ck_assert_int_ge(md_log_find("at most 4 sessions per address (detect only)"), 0);
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(cl_open(&c, &s[i], i, "198.51.100.9"), SP_CONTINUE);
-	ck_assert_uint_eq(fake_rec.nsecurity, 0);
+	ck_assert_uint_eq(md_rec.nsecurity, 0);
 	/* Over the limit: reported, but let through, and counted. */
 	ck_assert_int_eq(cl_open(&c, &s[4], 4, "198.51.100.9"), SP_CONTINUE);
 	ck_assert_int_eq(cl_open(&c, &s[5], 5, "198.51.100.9"), SP_CONTINUE);
-	ck_assert_uint_eq(fake_rec.nsecurity, 2);
-	ck_assert_str_eq(fake_rec.security[1], "5 rate_limited: 5 sessions open "
+	ck_assert_uint_eq(md_rec.nsecurity, 2);
+	ck_assert_str_eq(md_rec.security[1], "5 rate_limited: 5 sessions open "
 	    "from this address, max_per_address 4 (detect mode: let through)");
 	for (i = 0; i < 6; i++)
 		cl_close(&c, &s[i]);
@@ -478,12 +469,12 @@ START_TEST(connlimit_bad_options)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fake_host_reset();
+		md_reset();
 		ck_assert_int_eq(cl_load(&c, SP_MODE_ENFORCE, bad[i]), SP_ERR_CONFIG);
 		ck_assert_ptr_null(c.set);
 		ck_assert_str_eq(err, SP_CONNLIMIT_SO
 		    ": init of module 'connlimit' failed (-22)");
-		ck_assert_int_ge(fake_log_find("connlimit: bad option"), 0);
+		ck_assert_int_ge(md_log_find("connlimit: bad option"), 0);
 	}
 }
 END_TEST

@@ -1,6 +1,6 @@
 /*
  * check_oftp2_module.c - the OFTP2 verification module driven through its
- * hooks by a recording relay core (o2_host.[ch]): greeting, a whole valid
+ * hooks by a recording relay core (o2_drive.[ch]): greeting, a whole valid
  * session in both roles (also fed one octet at a time), the chain holding and
  * refusing SSIDs, every violation of the bad-input corpus with its ESID,
  * timeouts, detect mode, tolerances and the configuration section.
@@ -12,7 +12,7 @@
 
 #include "core/err.h"
 #include "oftp2/codec.h"
-#include "o2_host.h"
+#include "o2_drive.h"
 
 extern const struct sp_module sp_module_v1;
 #define MOD (&sp_module_v1)

@@ -1,6 +1,6 @@
 /*
  * check_partner.c - the partner verification module (modules/partner/)
- * through a recording host (partner_host.h): configuration validation,
+ * through the real chain engine (partner_drive.h): configuration validation,
  * address networks, every stage (on_open, on_tls, the SSID) and decision,
  * the password check on run_async and without it, the session limit, the
  * brake, outgoing sessions, detect mode, the online decision through the
@@ -15,7 +15,7 @@
 #include <smartproxy/module.h>
 #include <smartproxy/oftp2.h>
 
-#include "partner_host.h"
+#include "partner_drive.h"
 #include "modules/partner/partner.h"
 #include "api/pwhash.h"
 #include "core/err.h"

@@ -1,5 +1,5 @@
 /*
- * o2_host.h - the OFTP2 module driven through the real chain engine
+ * o2_drive.h - the OFTP2 module driven through the real chain engine
  * (src/server/chain.c) with a recording sink, for
  * tests/unit/check_oftp2_module.c and tests/fuzz/fuzz_oftp2_module.c.
  *
@@ -16,8 +16,8 @@
  * o2h_reset(). Ownership: o2h owns the chain, the wire buffers and the
  * pending facts; o2h_reset() and o2h_free() release them.
  */
-#ifndef SP_TEST_O2_HOST_H
-#define SP_TEST_O2_HOST_H
+#ifndef SP_TEST_O2_DRIVE_H
+#define SP_TEST_O2_DRIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-/* o2_host.c - the OFTP2 module on the real chain engine (o2_host.h). */
-#include "o2_host.h"
+/* o2_drive.c - the OFTP2 module on the real chain engine (o2_drive.h). */
+#include "o2_drive.h"
 #include "core/err.h"
 
 #include <smartproxy/oftp2.h>

@@ -1,5 +1,5 @@
-/* partner_host.c - the partner module on the real chain engine (partner_host.h). */
-#include "partner_host.h"
+/* partner_drive.c - the partner module on the real chain engine (partner_drive.h). */
+#include "partner_drive.h"
 #include "core/err.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * partner_host.h - the partner module driven through the real chain engine
+ * partner_drive.h - the partner module driven through the real chain engine
  * (src/server/chain.c) with a recording sink, for tests/unit/check_partner.c.
  *
  * A struct pmh_sess is one session: a chain [head, partner]. The head stands
@@ -18,8 +18,8 @@
  * pmh_run_jobs() hands them to the module's done(), and questions until
  * pmh_answer_asks() hands them to answer().
  */
-#ifndef SP_TEST_PARTNER_HOST_H
-#define SP_TEST_PARTNER_HOST_H
+#ifndef SP_TEST_PARTNER_DRIVE_H
+#define SP_TEST_PARTNER_DRIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
