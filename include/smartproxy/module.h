@@ -41,8 +41,11 @@
  * modules; host->send() still writes to a leg that is up.
  *
  * Ownership: every pointer the core passes into a hook is valid only during
- * that call; copy what you keep. Strings returned by host functions are owned
- * by the core and valid until the session ends. Memory a module allocates is
+ * that call; copy what you keep. Strings and structs returned by host
+ * functions are owned by the core: a fact's value until that fact is set
+ * again or the session ends, the rest until the session ends. What a module
+ * hands to a host function is copied if the core keeps it (note_file,
+ * note_deviation, fact_set). Memory a module allocates is
  * the module's to free (in on_close, config_free or fini).
  *
  * Threading: all hooks of one session run on one thread; different sessions

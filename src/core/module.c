@@ -83,12 +83,12 @@ sp_module_check(const struct sp_module *m, size_t size, const char *file,
 		    "(upgrade smartproxy or build the module against its header)",
 		    file, (unsigned)m->abi_major, (unsigned)m->abi_minor,
 		    (unsigned)SP_MODULE_ABI_MAJOR, (unsigned)SP_MODULE_ABI_MINOR);
-	if (m->struct_size < SP_MODULE_SIZE_1_0)
+	if (m->struct_size < SP_MODULE_SIZE_BASE)
 		return fail(err, errlen, SP_ERR_ABI,
 		    "%s: descriptor struct_size %u, ABI %u.0 needs at least %zu "
 		    "(corrupt descriptor: use SP_MODULE_HEADER)",
 		    file, (unsigned)m->struct_size, (unsigned)SP_MODULE_ABI_MAJOR,
-		    (size_t)SP_MODULE_SIZE_1_0);
+		    (size_t)SP_MODULE_SIZE_BASE);
 	/* A descriptor claiming more than its symbol holds would make us read past it. */
 	if (size != 0 && size < m->struct_size)
 		return fail(err, errlen, SP_ERR_ABI,

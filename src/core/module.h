@@ -6,7 +6,7 @@
  * The caller describes the chain as an array of struct sp_module_spec (chain
  * order) so the loader does not depend on the bootstrap reader's struct. A
  * module is refused with ONE line naming the file and the reason, e.g.
- *   /usr/lib/smartproxy/modules/foo.so: ABI major 2, this smartproxy speaks 1 (rebuild the module)
+ *   /usr/lib/smartproxy/modules/foo.so: ABI major 1, this smartproxy speaks 2 (rebuild the module)
  * and then nothing stays loaded: every module already initialised is
  * finalised again, in reverse order.
  *
@@ -42,10 +42,11 @@
 #define SP_MODULE_ERR_MAX 512
 
 /*
- * The size of struct sp_module in ABI 1.0. A descriptor must be at least
- * this big; later minors only append members after on_log.
+ * The size of struct sp_module in ABI <major>.0 (2.0 now: the descriptor
+ * itself did not change from 1.x). A descriptor must be at least this big;
+ * later minors only append members after on_log.
  */
-#define SP_MODULE_SIZE_1_0 \
+#define SP_MODULE_SIZE_BASE \
 	(offsetof(struct sp_module, on_log) + sizeof(((struct sp_module *)0)->on_log))
 
 /* One entry of the chain, as configured. */

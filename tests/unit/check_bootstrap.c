@@ -513,7 +513,7 @@ static const struct {
 	  "7: key 'modules[0].path': %s/gone.so: no such file (module 'gone')" },
 	{ "modules:\n  - name: bad_major\n    path: " SP_TEST_MODDIR
 	  "/bad_major.so\n", NULL, "7: key 'modules[0].path': " SP_TEST_MODDIR
-	  "/bad_major.so: ABI major 2, this smartproxy speaks 1 (rebuild the "
+	  "/bad_major.so: ABI major 3, this smartproxy speaks 2 (rebuild the "
 	  "module)" },
 	{ "logging:\n  targets:\n    - type: file\n      dir: %s/nolog\n"
 	  "      prefix: x\n", NULL, "8: key 'logging.targets[0].dir': "

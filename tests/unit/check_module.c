@@ -170,7 +170,7 @@ START_TEST(bad_module_refused)
 		snprintf(want, sizeof(want),
 		    "%s/%s.so: descriptor struct_size 16, ABI 2.0 needs at least %zu "
 		    "(corrupt descriptor: use SP_MODULE_HEADER)",
-		    SP_TEST_MODDIR, rf->name, (size_t)SP_MODULE_SIZE_1_0);
+		    SP_TEST_MODDIR, rf->name, (size_t)SP_MODULE_SIZE_BASE);
 	ck_assert_int_eq(load_one(rf->name, &set), rf->code);
 	ck_assert_ptr_null(set);
 	ck_assert_str_eq(err, want);
@@ -182,7 +182,7 @@ START_TEST(messages_match_abi)
 {
 	ck_assert_int_eq(SP_MODULE_ABI_MAJOR, 2);
 	ck_assert_int_eq(SP_MODULE_ABI_MINOR, 0);
-	ck_assert_uint_eq(SP_MODULE_SIZE_1_0, sizeof(struct sp_module));
+	ck_assert_uint_eq(SP_MODULE_SIZE_BASE, sizeof(struct sp_module));
 }
 END_TEST
 
@@ -352,7 +352,7 @@ START_TEST(check_descriptor_sizes)
 	    SP_ERR_ABI);
 	/* An older minor with a bigger struct (future host) is fine: >= 1.0. */
 	m.name = "x";
-	m.struct_size = (uint32_t)SP_MODULE_SIZE_1_0 + 16;
+	m.struct_size = (uint32_t)SP_MODULE_SIZE_BASE + 16;
 	ck_assert_int_eq(sp_module_check(&m, 0, "f", "x", err, sizeof(err)), SP_OK);
 }
 END_TEST
