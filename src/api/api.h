@@ -31,6 +31,15 @@
 #define SP_API_MAX_BODY (1024 * 1024)
 #define SP_API_MAX_WAIT 60
 
+/* One DMZ node's heartbeat (live.c): its client's token names the node. */
+#define API_NODES_MAX 64
+struct api_beat {
+	char node[65];        /* the token's name */
+	int64_t at_ms;        /* wall clock of its last report */
+	int64_t period_ms;    /* its heartbeat_ms; 0: the client sends none */
+	bool stale;           /* the watcher raised proxy_stale for it */
+};
+
 struct api {
 	const struct sp_api_conf *conf;
 	/* The bearer tokens; SIGHUP swaps them under tokmu. A request keeps the
@@ -60,9 +69,10 @@ struct api {
 	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */
 	struct api_panel *panel;  /* logins and files of the panel (panel.h) */
 
-	/* the proxy's heartbeat as this process received it (live.c), under mu */
-	int64_t hb_at_ms;     /* wall clock of the last report; 0: none yet */
-	int64_t hb_period_ms; /* its heartbeat_ms; 0: the client sends none */
+	/* each DMZ node's heartbeat as this process received it (live.c),
+	 * under mu: one slot per reporting token, API_NODES_MAX at most */
+	struct api_beat beats[API_NODES_MAX];
+	size_t nbeats;
 };
 
 /* Per request (MHD con_cls). */

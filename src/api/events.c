@@ -55,14 +55,17 @@
 #define EV_TICK_MS 100
 #define EV_LIST_MAX 1000
 
-/* One event's strings (all owned; NULL where absent). */
+/* One event's strings (all owned; NULL where absent). `node` is the DMZ
+ * node it came from (the posting token's name), NULL for the api's own. */
 struct ev_fields {
 	char *type, *severity, *time, *partner, *source, *session, *message;
+	char *node;
 };
 
 struct ev_key {
 	bool used;
 	char *type, *message;     /* owned */
+	char *node;               /* owned; NULL: the api's own */
 	struct ev_fields first;   /* for the summary run */
 	int64_t window_end;
 	int64_t repeats;
@@ -128,6 +131,7 @@ fields_free(struct ev_fields *f)
 	free(f->source);
 	free(f->session);
 	free(f->message);
+	free(f->node);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -141,7 +145,8 @@ fields_copy(struct ev_fields *dst, const struct ev_fields *src)
 	    (dst->message = strdup(src->message)) == NULL ||
 	    (src->partner && (dst->partner = strdup(src->partner)) == NULL) ||
 	    (src->source && (dst->source = strdup(src->source)) == NULL) ||
-	    (src->session && (dst->session = strdup(src->session)) == NULL)) {
+	    (src->session && (dst->session = strdup(src->session)) == NULL) ||
+	    (src->node && (dst->node = strdup(src->node)) == NULL)) {
 		fields_free(dst);
 		return SP_ERR_NOMEM;
 	}
@@ -207,8 +212,11 @@ submit(struct api_ops *o, const struct ev_fields *f)
 				free_slot = k;
 			continue;
 		}
+		/* Two nodes' identical events are two events. */
 		if (strcmp(k->type, f->type) == 0 &&
-		    strcmp(k->message, f->message) == 0) {
+		    strcmp(k->message, f->message) == 0 &&
+		    (k->node == NULL) == (f->node == NULL) &&
+		    (k->node == NULL || strcmp(k->node, f->node) == 0)) {
 			k->repeats++;
 			outcome = "deduplicated";
 			goto out;
@@ -220,10 +228,12 @@ submit(struct api_ops *o, const struct ev_fields *f)
 	}
 	k = free_slot;
 	if (fields_copy(&k->first, f) != 0 || (k->type = strdup(f->type)) == NULL ||
-	    (k->message = strdup(f->message)) == NULL) {
+	    (k->message = strdup(f->message)) == NULL ||
+	    (f->node != NULL && (k->node = strdup(f->node)) == NULL)) {
 		fields_free(&k->first);
 		free(k->type);
-		k->type = NULL;
+		free(k->message);
+		k->type = k->message = NULL;
 		fields_free(&copy);
 		o->suppressed++;
 		goto out;
@@ -261,6 +271,7 @@ close_windows(struct api_ops *o, int64_t now, bool all)
 		fields_free(&k->first);
 		free(k->type);
 		free(k->message);
+		free(k->node);
 		memset(k, 0, sizeof(*k));
 	}
 }
@@ -323,9 +334,9 @@ static int
 spawn(struct api_ops *o, struct ev_child *ch, struct ev_run *r)
 {
 	const char *path = o->a->conf->event_script.path;
-	char count[24], row[24], *argv[10] = { NULL }, *envp[12] = { NULL };
+	char count[24], row[24], *argv[11] = { NULL }, *envp[12] = { NULL };
 	const char *vals[] = { r->f.type, r->f.severity, r->f.time, r->f.partner,
-	    r->f.source, r->f.session, r->f.message, count };
+	    r->f.source, r->f.session, r->f.message, count, r->f.node };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, deflt;
@@ -335,7 +346,7 @@ spawn(struct api_ops *o, struct ev_child *ch, struct ev_run *r)
 	snprintf(count, sizeof(count), "%" PRId64, r->count);
 	snprintf(row, sizeof(row), "%" PRId64, r->row);
 	argv[0] = strdup(path);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 9; i++)
 		argv[i + 1] = arg_clean(vals[i]);
 	envp[0] = strdup("PATH=/usr/local/bin:/usr/bin:/bin");
 	envp[1] = env_kv("SP_EVENT_TYPE", argv[1]);
@@ -347,8 +358,9 @@ spawn(struct api_ops *o, struct ev_child *ch, struct ev_run *r)
 	envp[7] = env_kv("SP_EVENT_MESSAGE", argv[7]);
 	envp[8] = env_kv("SP_EVENT_COUNT", count);
 	envp[9] = env_kv("SP_EVENT_ID", row);
-	for (i = 0; i < 10; i++)
-		if ((i < 9 && argv[i] == NULL) || envp[i] == NULL) {
+	envp[10] = env_kv("SP_EVENT_NODE", argv[9]);
+	for (i = 0; i < 11; i++)
+		if ((i < 10 && argv[i] == NULL) || envp[i] == NULL) {
 			e = ENOMEM;
 			goto out_strv;
 		}
@@ -389,7 +401,7 @@ spawn(struct api_ops *o, struct ev_child *ch, struct ev_run *r)
 	ch->killed = false;
 	ch->outlen = ch->dropped = 0;
 out_strv:
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < 11; i++) {
 		free(argv[i]);
 		free(envp[i]);
 	}
@@ -423,7 +435,7 @@ record(struct api_ops *o, struct ev_run *r, const char *outcome)
 
 	struct sp_store_event ev = {
 		r->f.time, r->f.type, r->f.severity, r->f.partner, r->f.source,
-		r->f.session, r->f.message, outcome, r->count
+		r->f.session, r->f.message, outcome, r->f.node, r->count
 	};
 
 	if (o->st == NULL)
@@ -722,7 +734,7 @@ api_ops_runs(struct api *a, uint64_t out[API_RUN_OUTCOMES])
 
 const char *
 api_event_raise(struct api *a, const char *type, const char *severity,
-    const char *message)
+    const char *message, const char *node)
 {
 	struct ev_fields f;
 	char now[21];
@@ -735,6 +747,7 @@ api_event_raise(struct api *a, const char *type, const char *severity,
 	f.severity = (char *)severity;
 	f.time = now;
 	f.message = (char *)message;
+	f.node = (char *)node;
 	return submit(a->ops, &f);
 }
 
@@ -763,6 +776,10 @@ api_h_events_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	f.partner = (char *)ev.partner;
 	f.source = (char *)ev.source_address;
 	f.session = (char *)ev.session;
+	/* The node is the token the client posted with (one client, one token
+	 * per DMZ node: docs/deployment.md), as for audit records: a DMZ
+	 * cannot speak for another node. */
+	f.node = (char *)rq->token;
 	outcome = submit(a->ops, &f);
 	sp_log(SP_LOG_INFO, "event", "event %s from %s: %s", ev.type, rq->token,
 	    outcome);

@@ -134,8 +134,9 @@ api_h_listener_set_tls(struct api *a, struct MHD_Connection *c,
 	if (json_object_object_get_ex(res, "tls", &tls) && tls != NULL)
 		json_object_object_get_ex(tls, "certificate_sha256", &sha);
 	sp_log(SP_LOG_NOTICE, "config", "listener %s: new certificate "
-	    "sha256=%s by %s, revision %lld", arg, sha ?
-	    json_object_get_string(sha) : "?", rq->token, (long long)rev);
+	    "sha256=%s by %s, revision %lld%s", arg, sha ?
+	    json_object_get_string(sha) : "?", rq->token, (long long)rev,
+	    key == NULL ? " (keyless: the key stays inside)" : "");
 	out->status = 200;
 	out->body = res;
 }

@@ -31,26 +31,32 @@ enum api_run_outcome {
 };
 extern const char *const api_run_outcome_names[API_RUN_OUTCOMES];
 void api_ops_runs(struct api *a, uint64_t out[API_RUN_OUTCOMES]);
-/* An event of the backend's own (the proxy went stale): recorded and given
- * to the event script like a posted one. Returns the outcome word. */
+/* An event of the backend's own (a node went stale): recorded and given
+ * to the event script like a posted one; `node` is the DMZ node it is
+ * about (NULL: none). Returns the outcome word. */
 const char *api_event_raise(struct api *a, const char *type,
-    const char *severity, const char *message);
+    const char *severity, const char *message, const char *node);
 
 /* live.c: the proxy's heartbeat, started and stopped by the two above
  * (after the purge, which sets a->stopping). */
 int api_live_start(struct api *a, char *err, size_t errlen);
 void api_live_stop(struct api *a);
-/* A status report arrived now, announcing heartbeat_ms (0: none). */
-void api_live_note(struct api *a, int64_t heartbeat_ms);
+/* A status report of DMZ node `node` (its client's token name) arrived
+ * now, announcing heartbeat_ms (0: none). */
+void api_live_note(struct api *a, const char *node, int64_t heartbeat_ms);
 /*
- * Freshness of the stored status `st` ({"received", "status"}): adds
- * "stale" (true, false, or null when the client announces no heartbeat)
- * and "age_ms" to st. Returns true when stale.
+ * Freshness of the stored status `st` ({"received", "reported_by",
+ * "status"}): adds "stale" (true, false, or null when the client announces
+ * no heartbeat) and "age_ms" to st. Returns true when stale.
  */
 bool api_live_judge(struct api *a, json_object *st);
 /* The same for one DMZ node's stored status ({"node", "received",
- * "status"}), from its stored receive time (one second of slack). */
-bool api_live_judge_node(json_object *node);
+ * "status"}): from when this process received it, else (after a restart)
+ * from its stored receive time with one second of slack. */
+bool api_live_judge_node(struct api *a, json_object *node);
+/* Every node's stored status, judged ([{"node", "received", "age_ms",
+ * "stale", "status"}], by name); *arr NULL on error (SP_ERR_*). */
+int api_live_nodes(struct api *a, json_object **arr);
 void api_h_sessions_live(struct api *a, struct MHD_Connection *c,
     struct api_req *rq, const char *arg, struct api_reply *out);
 /* metrics.c: GET /metrics (Prometheus text format). */

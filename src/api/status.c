@@ -45,7 +45,7 @@ api_h_status_post(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 		internal(out, "status", r);
 		goto done;
 	}
-	api_live_note(a, sp_json_int64(o, "heartbeat_ms"));
+	api_live_note(a, rq->token, sp_json_int64(o, "heartbeat_ms"));
 	out->status = 204;
 done:
 	json_object_put(o);
@@ -60,9 +60,10 @@ api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	int r;
 
 	pthread_mutex_lock(&a->dbmu);
-	if ((r = sp_store_status_get(a->st, &st)) == 0)
-		r = sp_store_node_status(a->st, &nodes);
+	r = sp_store_status_get(a->st, &st);
 	pthread_mutex_unlock(&a->dbmu);
+	if (r == 0)
+		r = api_live_nodes(a, &nodes);
 	if (r != 0) {
 		json_object_put(st);
 		internal(out, "status", r);
@@ -72,12 +73,6 @@ api_h_status_get(struct api *a, struct MHD_Connection *c, struct api_req *rq,
 	rev = a->rev;
 	pthread_mutex_unlock(&a->mu);
 	(void)api_live_judge(a, st);
-	if (nodes != NULL) {
-		size_t i;
-
-		for (i = 0; i < json_object_array_length(nodes); i++)
-			(void)api_live_judge_node(json_object_array_get_idx(nodes, i));
-	}
 	o = json_object_new_object();
 	json_object_object_add(o, "revision", json_object_new_int64(rev));
 	json_object_object_add(o, "proxy", st);

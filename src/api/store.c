@@ -142,7 +142,14 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
 			goto sqlerr;
 	}
-	/* Later versions: `if (version < 7) { ALTER ...; user_version = 7 }`. */
+	/* Version 7: the DMZ node an event came from (the token its client
+	 * posted with; NULL: the backend's own, or of before). */
+	if (version < 7) {
+		if (sp_store_exec(st, "ALTER TABLE events ADD COLUMN node TEXT") != 0 ||
+		    sp_store_exec(st, "PRAGMA user_version = 7") != 0)
+			goto sqlerr;
+	}
+	/* Later versions: `if (version < 8) { ALTER ...; user_version = 8 }`. */
 	if (sp_store_exec(st, "COMMIT") != 0)
 		goto sqlerr;
 	return SP_OK;

@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 6
+#define SP_STORE_SCHEMA_VERSION 7
 
 struct sp_store;
 

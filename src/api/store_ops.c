@@ -151,7 +151,8 @@ sp_store_event_add(struct sp_store *st, const struct sp_store_event *ev,
 
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO events (received, time, "
 	    "type, severity, partner, source_address, session, message, count, "
-	    "outcome) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "outcome, node) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10)",
 	    -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, ev->time) || bind_opt(s, 2, ev->type) ||
@@ -159,7 +160,7 @@ sp_store_event_add(struct sp_store *st, const struct sp_store_event *ev,
 	    bind_opt(s, 5, ev->source_address) || bind_opt(s, 6, ev->session) ||
 	    bind_opt(s, 7, ev->message) ||
 	    sqlite3_bind_int64(s, 8, ev->count) != SQLITE_OK ||
-	    bind_opt(s, 9, ev->outcome)) {
+	    bind_opt(s, 9, ev->outcome) || bind_opt(s, 10, ev->node)) {
 		sqlite3_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
@@ -207,7 +208,7 @@ sp_store_events(struct sp_store *st, const char *since, int limit,
 	/* The newest `limit`, listed oldest first. */
 	if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT id, received, "
 	    "time, type, severity, partner, source_address, session, message, "
-	    "count, outcome FROM events WHERE (?1 IS NULL OR received >= ?1) "
+	    "count, outcome, node FROM events WHERE (?1 IS NULL OR received >= ?1) "
 	    "ORDER BY id DESC LIMIT ?2) ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, since) || sqlite3_bind_int(s, 2, limit) != SQLITE_OK ||
@@ -225,6 +226,7 @@ sp_store_events(struct sp_store *st, const char *since, int limit,
 		json_object_object_add(o, "count",
 		    json_object_new_int64(sqlite3_column_int64(s, 9)));
 		add_col(o, s, 10, "outcome");
+		add_col(o, s, 11, "node");
 		json_object_array_add(a, o);
 	}
 	sqlite3_finalize(s);

@@ -42,6 +42,7 @@ int sp_store_sessions(struct sp_store *st, const char *partner,
 struct sp_store_event {
 	const char *time, *type, *severity, *partner, *source_address,
 	    *session, *message, *outcome;
+	const char *node;       /* the DMZ node (token name); NULL: the api's */
 	int64_t count;
 };
 int sp_store_event_add(struct sp_store *st, const struct sp_store_event *ev,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,11 @@ handshake_result(struct sp_conn *c, int r)
 /*
  * An offloaded step. While it runs, the worker alone touches `tls` and `fd`;
  * if the connection is closed meanwhile (`orphan`), the job owns both and
- * releases them when the step returns.
+ * releases them when the step returns. GnuTLS reads through the job
+ * (hs_pull), not the connection: once orphaned, the connection and its
+ * read-ahead may be freed by their owner while the step still runs (a
+ * keyless step that got its signature after the handshake timer ended the
+ * session), so the step reads nothing more.
  */
 struct hs_job {
 	struct sp_conn *c;
@@ -185,10 +190,56 @@ struct hs_job {
 	int fd;
 	int result;
 	bool waited;              /* the step made its remote wait */
+	pthread_mutex_t mu;       /* orphan, and c while a pull uses it */
 	bool orphan;
 	void *held;
 	void (*release)(void *);
 };
+
+static ssize_t
+hs_pull(gnutls_transport_ptr_t p, void *data, size_t len)
+{
+	struct hs_job *j = p;
+	ssize_t r;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->orphan) {
+		errno = ECONNABORTED;
+		r = -1;
+	} else
+		r = conn_pull(j->c, data, len);
+	pthread_mutex_unlock(&j->mu);
+	return r;
+}
+
+static int
+hs_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	struct hs_job *j = p;
+	struct pollfd pfd = { .fd = j->fd, .events = POLLIN };
+	bool buffered;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->orphan) {
+		pthread_mutex_unlock(&j->mu);
+		errno = ECONNABORTED;
+		return -1;
+	}
+	buffered = j->c->rbuf_len > 0;
+	pthread_mutex_unlock(&j->mu);
+	/* The fd is the job's until hs_done: poll it without the lock. */
+	return buffered ? 1 : poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+/* Where GnuTLS reads from: the connection on the loop, the job on a worker. */
+static void
+tls_reads_from(gnutls_session_t tls, void *ptr, int fd, gnutls_pull_func pull,
+    gnutls_pull_timeout_func pull_timeout)
+{
+	gnutls_transport_set_ptr2(tls, ptr, (gnutls_transport_ptr_t)(intptr_t)fd);
+	gnutls_transport_set_pull_function(tls, pull);
+	gnutls_transport_set_pull_timeout_function(tls, pull_timeout);
+}
 
 /* Set by sp_conn_handshake_waited() during the step running on this thread. */
 static __thread bool hs_waited;
@@ -216,6 +267,7 @@ hs_done(void *arg, bool cancelled)
 	struct sp_conn *c = j->c;
 	int r;
 
+	pthread_mutex_destroy(&j->mu);
 	if (j->orphan) {
 		gnutls_deinit(j->tls);
 		close(j->fd);
@@ -224,6 +276,7 @@ hs_done(void *arg, bool cancelled)
 		free(j);
 		return;
 	}
+	tls_reads_from(c->tls, c, c->fd, conn_pull, conn_pull_timeout);
 	r = j->result;
 	if (j->waited)
 		c->hs_workers = NULL;   /* the rest runs on the loop */
@@ -254,7 +307,11 @@ handshake(struct sp_conn *c)
 	j->c = c;
 	j->tls = c->tls;
 	j->fd = c->fd;
+	pthread_mutex_init(&j->mu, NULL);
+	tls_reads_from(c->tls, j, c->fd, hs_pull, hs_pull_timeout);
 	if (sp_workers_submit(c->hs_workers, hs_work, hs_done, j) != 0) {
+		tls_reads_from(c->tls, c, c->fd, conn_pull, conn_pull_timeout);
+		pthread_mutex_destroy(&j->mu);
 		free(j);
 		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
 		fail(c, SP_ERR_LIMIT, "handshake", "no handshake worker free");
@@ -279,9 +336,7 @@ sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls)
 {
 	c->tls = tls;
 	/* Reads through conn_pull (read-ahead), writes straight to the fd. */
-	gnutls_transport_set_ptr2(tls, c, (gnutls_transport_ptr_t)(intptr_t)c->fd);
-	gnutls_transport_set_pull_function(tls, conn_pull);
-	gnutls_transport_set_pull_timeout_function(tls, conn_pull_timeout);
+	tls_reads_from(tls, c, c->fd, conn_pull, conn_pull_timeout);
 	if (c->state == SP_CONN_S_OPEN) {
 		c->state = SP_CONN_S_HANDSHAKE;
 		update_interest(c);
@@ -577,8 +632,11 @@ sp_conn_close(struct sp_conn *c)
 	sp_defer_cancel(c->loop, &c->kick);
 	sp_loop_del(c->loop, c->fd);
 	if (c->hs_job != NULL) {
-		/* A worker is inside gnutls_handshake(): it releases both. */
+		/* A worker is inside gnutls_handshake(): it releases both, and
+		 * reads nothing more through c once this is set. */
+		pthread_mutex_lock(&c->hs_job->mu);
 		c->hs_job->orphan = true;
+		pthread_mutex_unlock(&c->hs_job->mu);
 		if (c->hs_hold != NULL) {
 			c->hs_job->held = c->hs_hold(c->hs_arg);
 			c->hs_job->release = c->hs_release;

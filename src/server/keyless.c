@@ -296,6 +296,8 @@ keyless_answer(struct server *srv, json_object *msg)
 	if (r == NULL)
 		sp_log(SP_LOG_WARN, "tls", "signature answer %lld matches no waiting handshake (too late: over %d ms)",
 		    id, SIGN_TIMEOUT_MS);
+	else if (pr == SP_OK)
+		sp_log(SP_LOG_DEBUG, "tls", "listener %s: signature %lld handed to its handshake", listener, id);
 	else if (pr != SP_OK)
 		sp_log(SP_LOG_WARN, "tls", "listener %s: no signature for a handshake (request %lld): %s%s%.100s",
 		    listener, id, pr == SP_ERR_DENIED ? "the client refused" : "malformed answer",

@@ -15,6 +15,10 @@
 #  4. smartproxyctl blocks lists the brake block the proxy reported (a new
 #     data path: the partner module posts v1/blocks when a block starts)
 #     and the online blocks set with partners block / unblock.
+#  5. listeners set-certificate --key-inside makes the listener keyless:
+#     the configuration the backend renders for the proxy carries the chain
+#     and "key": "inside" and no key (nor does the backend's database), and
+#     a partner's handshake is signed by the client (which holds the key).
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/partner_lib.sh"
@@ -37,6 +41,14 @@ certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$PKI/s
 certtool --generate-certificate --load-privkey "$PKI/server2.key" --load-ca-certificate "$PKI/ca.pem" \
 	--load-ca-privkey "$PKI/ca.key" --template "$PKI/server.tmpl" --outfile "$PKI/server2.pem" \
 	>/dev/null 2>&1 || sp_hard_error "certtool: server2"
+# The keyless certificate of part 5: its key is only ever in the client's
+# bootstrap file.
+certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 --outfile "$PKI/server3.key" \
+	>/dev/null 2>&1 || sp_hard_error "certtool: key 3"
+chmod 600 "$PKI/server3.key"
+certtool --generate-certificate --load-privkey "$PKI/server3.key" --load-ca-certificate "$PKI/ca.pem" \
+	--load-ca-privkey "$PKI/ca.key" --template "$PKI/server.tmpl" --outfile "$PKI/server3.pem" \
+	>/dev/null 2>&1 || sp_hard_error "certtool: server3"
 sha_of() { python3 -c 'import hashlib,ssl,sys; print(hashlib.sha256(ssl.PEM_cert_to_DER_cert(open(sys.argv[1]).read())).hexdigest())' "$1"; }
 OLD_SHA=$(sha_of "$PKI/server.pem")
 NEW_SHA=$(sha_of "$PKI/server2.pem")
@@ -87,6 +99,11 @@ YAML
 sp_start api "$SP_API" --config "$SP_TMP/api.yaml" --port-file "$SP_TMP/api.port"
 BACKEND_PORT=$(sp_wait_port_file "$SP_TMP/api.port")
 chain_write_client_conf "$PROXY_ID"
+cat >>"$SP_TMP/client.yaml" <<YAML
+keyless:
+  keys:
+    partners: "$PKI/server3.key"
+YAML
 export SMARTPROXYCTL_URL=https://127.0.0.1:$BACKEND_PORT/
 export SMARTPROXYCTL_TOKEN_FILE=$SP_TMP/admin.token SMARTPROXYCTL_CA=$PKI/ca.pem
 export SMARTPROXYCTL_RC=/dev/null
@@ -188,3 +205,45 @@ PY
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["online"]==[]' "$SP_TMP/blocks.json" ||
 	sp_fail "the online block was not lifted"
 sp_log "blocks: the brake block the proxy reported and the online block are listed"
+
+# ---- 5. the listener goes keyless ----
+rc=0
+"$CTL" listeners set-certificate partners --chain "$PKI/server3.pem" --key "$PKI/server3.key" --key-inside \
+	>/dev/null 2>"$SP_TMP/both.err" || rc=$?
+[ "$rc" -eq 2 ] || sp_fail "--key with --key-inside: exit $rc"
+sp_grep "\-\-key and \-\-key-inside exclude each other" "$SP_TMP/both.err"
+SHA3=$(sha_of "$PKI/server3.pem")
+"$CTL" listeners set-certificate partners --chain "$PKI/server3.pem" --key-inside \
+	>"$SP_TMP/inside.out" 2>&1 || { cat "$SP_TMP/inside.out" >&2; sp_fail "listeners set-certificate --key-inside"; }
+sp_grep "$SHA3" "$SP_TMP/inside.out"
+chain_wait_log api "listener partners: new certificate sha256=$SHA3 by admin, revision [0-9]* (keyless"
+REV=$(sed -n "s/.*listener partners: new certificate sha256=$SHA3 by admin, revision \([0-9]*\).*/\1/p" \
+	"$SP_TMP/api.log" | head -n 1)
+chain_wait_log server "revision $REV applied"
+# What the proxy is served (GET /v1/config with the client's token) and what
+# the backend keeps: the chain, "key": "inside", no private key.
+curl -sS --cacert "$PKI/ca.pem" -H "Authorization: Bearer $(cat "$SP_TMP/api-client.token")" \
+	"https://127.0.0.1:$BACKEND_PORT/v1/config" >"$SP_TMP/rendered.json" || sp_fail "GET /v1/config"
+python3 - "$SP_TMP/rendered.json" "$PKI/server3.key" "$SP_TMP/api.db" "$REV" <<'PY' ||
+import json, sys
+raw = open(sys.argv[1]).read()
+doc = json.loads(raw)
+assert doc["revision"] == int(sys.argv[4]), doc["revision"]
+tls = [l for l in doc["listeners"] if l["name"] == "partners"][0]["tls"]
+assert tls.get("key") == "inside" and "private_key" not in tls, tls
+assert "-----BEGIN CERTIFICATE-----" in tls["certificate_chain"], tls
+assert "PRIVATE KEY" not in raw, "a private key in the rendered configuration"
+body = "".join(l for l in open(sys.argv[2]).read().splitlines() if not l.startswith("-----"))
+for f in (sys.argv[1], sys.argv[3]):
+    assert body[:40].encode() not in open(f, "rb").read(), "server3.key is in " + f
+PY
+	sp_fail "the rendered configuration: $(cat "$SP_TMP/rendered.json")"
+"$CTL" --json listeners list >"$SP_TMP/listeners.json" || sp_fail "listeners list"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["listeners"][0]["tls"]; assert t["key"]=="inside" and t["certificate_sha256"]==sys.argv[2], t' \
+	"$SP_TMP/listeners.json" "$SHA3" || sp_fail "listeners list: $(cat "$SP_TMP/listeners.json")"
+probe keyless rogue-client
+[ "$(cat "$SP_TMP/probe/keyless.sha")" = "$SHA3" ] || sp_fail "the keyless listener did not serve its certificate"
+[ "$(cat "$SP_TMP/probe/keyless.result")" = ssid ] ||
+	{ sp_dump_logs; sp_fail "keyless session: $(cat "$SP_TMP/probe/keyless.result")"; }
+sp_grep "keyless: signed request [0-9]* for listener partners" "$SP_TMP/client.log"
+sp_log "set-certificate --key-inside: no key rendered or stored, the client signed the handshake"

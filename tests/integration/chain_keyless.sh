@@ -9,7 +9,12 @@
 #  4. a client that does not answer: the handshake ends at the sign time limit
 #     with an alert, the log says so, the late answer is dropped;
 #  5. the client killed while a handshake waits for its signature: that
-#     handshake ends at once with an alert, and the log says why.
+#     handshake ends at once with an alert, and the log says why;
+#  6. the handshake timer (1 s) ends a session whose handshake thread waits
+#     for its signature; the signature arrives after that: the thread goes
+#     on without the freed connection (under ASan a read through it would
+#     abort the server), the server serves the next handshake and exits
+#     cleanly.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/keyless_lib.sh"
@@ -98,5 +103,38 @@ sp_grep "Received alert" "$SP_TMP/probe3.out"
 chain_wait_log server "1 handshake(s) waiting for a signature fail: control connection lost"
 keyless_wait_count server "TLS error .* from 127.0.0.1: handshake: Public key signing has failed" 3
 sp_log "refusals and a dead client end handshakes with an alert"
+
+# 6. A signature that arrives after the handshake timer ended the session.
+python3 - "$SP_TMP/config.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["revision"] = 2
+doc["limits"]["handshake_timeout_ms"] = 1000
+open(sys.argv[1] + ".tmp", "w").write(json.dumps(doc))
+PY
+mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
+sed -i '/^  signatures_per_minute: 1$/d' "$SP_TMP/client.yaml"
+chain_start_client
+chain_wait_log server "revision 2 applied" 30
+SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
+ENDED=$(grep -c "ended: handshake_timeout" "$SP_TMP/server.log")
+keyless_pause_client
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe4.out" &
+PROBE_PID=$!
+SP_PIDS="$SP_PIDS $PROBE_PID"
+keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+keyless_wait_count server "ended: handshake_timeout" $((ENDED + 1))
+LATE=$(grep "signature request [0-9]* sent to the client" "$SP_TMP/server.log" | tail -n 1 |
+	sed 's/.*signature request \([0-9]*\) sent.*/\1/')
+keyless_resume_client
+chain_wait_log server "listener partners: signature $LATE handed to its handshake"
+sp_wait "$PROBE_PID" 20 || { sp_dump_logs; sp_fail "the timed-out partner did not get an answer"; }
+sp_grep "^fail" "$SP_TMP/probe4.out"
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe5.out"
+sp_grep "^ok" "$SP_TMP/probe5.out"
+sp_log "a signature after the handshake timer: no use of the freed connection, the next handshake served"
 chain_stop server "$SERVER_PID"
+if grep -q "AddressSanitizer" "$SP_TMP/server.log"; then
+	sp_fail "the server's memory checker reported an error"
+fi
 exit 0

@@ -19,9 +19,15 @@
 #     a v2 header sent in pieces are read without eating the ClientHello;
 #     the per-address pre-auth limit counts the address the header carries
 #     (the 9th unverified session for 192.0.2.10 refused, 192.0.2.11 let in);
-#  4. with sessions running on both nodes, node A is killed (SIGKILL): only
-#     A's sessions end, B's stay open, new transfers all go to B, and the
-#     backend hears of it (node A disconnected in /v1/status, node_lost event).
+#  4. with sessions running on both nodes, the backend's live list shows
+#     each node's sessions, each naming its node, merged into one list, and
+#     /metrics counts them per node (label node); node A is killed
+#     (SIGKILL): only A's sessions end, B's stay open, new transfers all go
+#     to B, and the backend hears of it (node A disconnected in /v1/status,
+#     a node_lost event that names node dmz-a);
+#  5. node A's client stops too: node A alone turns stale while B reports
+#     on (proxy_stale naming dmz-a, smartproxy_proxy_stale{node="dmz-a"} 1
+#     and {node="dmz-b"} 0, the live list's nodes say which is stale).
 # Figures printed (docs/deployment.md): sessions/s through the balancer,
 # failover time (kill to the first transfer completed after it).
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
@@ -131,6 +137,7 @@ for n in a b; do
 	  url: https://127.0.0.1:$BACKEND_PORT/
 	  token_file: $D/$n.token
 	  ca_file: $D/pki/ca.pem
+	  heartbeat: 1
 	inside:
 	  address: 127.0.0.1:${INSIDE[$n]}
 	state_dir: $D/$n/client-state
@@ -389,6 +396,48 @@ while read -r p; do
 	fi
 done <"$D/held"
 [ "$held_a" -gt 0 ] && [ "$held_b" -gt 0 ] || sp_fail "held sessions: $held_a on a, $held_b on b"
+# The backend's view of them: one live list of both nodes' sessions, and
+# per-node gauges (each client reports every second).
+live_both() {
+	api_get v1/sessions/live >"$D/live.json" && api_get metrics >"$D/metrics.txt" &&
+		python3 - "$D/live.json" "$D/metrics.txt" "$held_a" "$held_b" <<-'PY'
+	import json, re, sys
+	d = json.load(open(sys.argv[1]))
+	want = {"dmz-a": int(sys.argv[3]), "dmz-b": int(sys.argv[4])}
+	held = {}
+	for s in d["sessions"]:
+	    if s.get("source_address") == "127.0.0.7":
+	        held[s["node"]] = held.get(s["node"], 0) + 1
+	if held != want:
+	    sys.exit(1)
+	assert d["stale"] is False and d["connected"] is True, d
+	assert d["sessions_total"] == len(d["sessions"]), d
+	nodes = {n["node"]: n for n in d["nodes"]}
+	assert sorted(nodes) == ["dmz-a", "dmz-b"], d["nodes"]
+	for name, n in nodes.items():
+	    assert n["stale"] is False and n["connected"] is True, n
+	    assert n["sessions_total"] == len([s for s in d["sessions"] if s["node"] == name]), d
+	m = {}
+	for line in open(sys.argv[2]):
+	    r = re.match(r'smartproxy_sessions_active\{node="([^"]*)"\} (\d+)$', line.strip())
+	    if r:
+	        m[r.group(1)] = int(r.group(2))
+	if m != {k: held[k] for k in held}:
+	    sys.exit(1)
+	PY
+}
+i=0
+until live_both; do
+	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { cat "$D/live.json" "$D/metrics.txt" >&2; sp_fail "live list / metrics per node"; }
+	sleep 0.1; i=$((i + 1))
+done
+SMARTPROXYCTL_URL=https://127.0.0.1:$BACKEND_PORT/ SMARTPROXYCTL_TOKEN_FILE=$D/read.token \
+	SMARTPROXYCTL_CA=$D/pki/ca.pem SMARTPROXYCTL_RC=/dev/null \
+	"$SP_TOP_BUILDDIR/smartproxyctl" sessions --live >"$D/live.txt" 2>&1 || sp_fail "smartproxyctl sessions --live"
+[ "$(grep -c '^dmz-a .* 127\.0\.0\.7 ' "$D/live.txt")" -eq "$held_a" ] &&
+	[ "$(grep -c '^dmz-b .* 127\.0\.0\.7 ' "$D/live.txt")" -eq "$held_b" ] ||
+	{ cat "$D/live.txt" >&2; sp_fail "sessions --live: not $held_a on dmz-a and $held_b on dmz-b"; }
+sp_log "live list: $held_a sessions on dmz-a and $held_b on dmz-b, /metrics per node"
 tk=$(date +%s.%N)
 kill -KILL "${SPID[a]}"
 sp_wait "${SPID[a]}" 10 >/dev/null
@@ -431,6 +480,44 @@ until api_get "v1/events" >"$D/events.json" && grep -q '"type": *"node_lost"' "$
 	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { cat "$D/events.json" >&2; sp_fail "no node_lost event"; }
 	sleep 0.1; i=$((i + 1))
 done
+python3 - "$D/events.json" <<'PY' || { cat "$D/events.json" >&2; sp_fail "events: nodes"; }
+import json, sys
+ev = json.load(open(sys.argv[1]))["events"]
+lost = [e for e in ev if e["type"] == "node_lost"]
+# Posted by node a's client with its token: the backend names the node.
+assert lost and all(e["node"] == "dmz-a" for e in lost), lost
+PY
 sp_log "node a reported lost: $(python3 -c 'import json,sys; print([e["message"] for e in json.load(open(sys.argv[1]))["events"] if e["type"]=="node_lost"][0])' "$D/events.json")"
+
+# 5. node a's client stops: node a alone goes stale, b reports on.
+chain_stop client-a "${CPID[a]}"
+stale_a() {
+	api_get v1/events >"$D/events.json" && api_get metrics >"$D/metrics.txt" &&
+		api_get v1/sessions/live >"$D/live.json" &&
+		python3 - "$D/events.json" "$D/metrics.txt" "$D/live.json" <<-'PY'
+	import json, sys
+	ev = json.load(open(sys.argv[1]))["events"]
+	stale = [e for e in ev if e["type"] == "proxy_stale"]
+	if not stale:
+	    sys.exit(1)
+	assert all(e["node"] == "dmz-a" for e in stale), stale
+	m = open(sys.argv[2]).read().splitlines()
+	assert 'smartproxy_proxy_stale{node="dmz-a"} 1' in m and \
+	    'smartproxy_proxy_stale{node="dmz-b"} 0' in m, [l for l in m if "stale" in l]
+	assert 'smartproxy_tunnel_up{node="dmz-b"} 1' in m, [l for l in m if "tunnel_up" in l]
+	d = json.load(open(sys.argv[3]))
+	nodes = {n["node"]: n for n in d["nodes"]}
+	assert nodes["dmz-a"]["stale"] is True and nodes["dmz-b"]["stale"] is False, d
+	assert d["stale"] is False and d["connected"] is True, d
+	assert all(s["node"] == "dmz-b" for s in d["sessions"]), d
+	PY
+}
+i=0
+until stale_a; do
+	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { cat "$D/events.json" "$D/metrics.txt" >&2; sp_fail "node a not stale alone"; }
+	sleep 0.1; i=$((i + 1))
+done
+sp_grep "proxy stale: node dmz-a sent no status report" "$D/api.log"
+sp_log "node a's client stopped: proxy_stale for dmz-a alone, dmz-b fresh"
 chain_stop server-b "${SPID[b]}"
 exit 0

@@ -117,7 +117,11 @@ metrics() {
 		{ cat "$1.lint" >&2; sp_fail "promtool check metrics refused $1"; }
 }
 # value FILE SAMPLE: the value of one sample line ("" when absent).
-value() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
+# value FILE SERIES: the sample of SERIES, a node's from this test's one
+# node (the client's token "client") named without its node label.
+value() {
+	awk -v s="$2" '{ n = $1; if (n ~ /node="/ && !sub(/node="client",?/, "", n)) next; sub(/\{\}/, "", n) } n == s { print $2 }' "$1"
+}
 # live_json: the live list as JSON into $SP_TMP/live.json.
 live_json() { "$CTL" --json sessions --live >"$SP_TMP/live.json" 2>"$SP_TMP/live.err"; }
 # live_octets MIN: the one live session carries a file past MIN octets.
@@ -154,7 +158,9 @@ until_ok "no heartbeat with the server's snapshot" 20 at_rest
 [ "$(value "$SP_TMP/m0" smartproxy_proxy_stale)" = 0 ] || sp_fail "stale before anything happened"
 [ "$(value "$SP_TMP/m0" smartproxy_tunnel_up)" = 1 ] || sp_fail "tunnel_up not 1"
 [ "$(value "$SP_TMP/m0" smartproxy_sessions_active)" = 0 ] || sp_fail "sessions_active not 0 at rest"
-grep -q '^smartproxy_config_revision_applied 1$' "$SP_TMP/m0" || sp_fail "revision applied not 1"
+[ "$(value "$SP_TMP/m0" smartproxy_config_revision_applied)" = 1 ] || sp_fail "revision applied not 1"
+# The proxy's series name the node: the token its client reports with.
+grep -q '^smartproxy_tunnel_up{node="client"} 1$' "$SP_TMP/m0" || sp_fail "no node label: $(grep tunnel_up "$SP_TMP/m0")"
 
 # 1. a transfer of 8 MiB, held at 1 MiB and at 2 MiB towards the inside
 sp_make_file "$SP_TMP/BIG.DAT" $((8 * MIB))

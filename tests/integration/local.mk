@@ -189,6 +189,9 @@ EXTRA_DIST += tests/integration/keyless_lib.sh tests/integration/keyless_mem.py
 dist_check_SCRIPTS += tests/integration/ha_balancer.sh
 TESTS += tests/integration/ha_balancer.sh
 EXTRA_DIST += tests/integration/ha_hold.py
+# ... and a keyless listener (the key with the client) behind HAProxy.
+dist_check_SCRIPTS += tests/integration/keyless_haproxy.sh
+TESTS += tests/integration/keyless_haproxy.sh
 
 # panel_browser.sh keeps its screenshots beside its log.
 clean-local: clean-panel-screens

@@ -487,7 +487,7 @@ START_TEST(upgrade_from_v2)
 	load_site(&s);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
-	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 6);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 7);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
@@ -495,7 +495,8 @@ START_TEST(upgrade_from_v2)
 	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
 	    "DROP TABLE revocation; DROP TABLE crls; "
 	    "ALTER TABLE listeners DROP COLUMN proxy_trusted; "
-	    "DROP TABLE node_status; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    "DROP TABLE node_status; ALTER TABLE events DROP COLUMN node; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
@@ -520,15 +521,16 @@ START_TEST(upgrade_from_v2)
 	json_object_put(doc);
 	sp_store_close(st);
 
-	/* A version-5 database (CRLs, no PROXY protocol, no node status) gets
-	 * version 6 on open; the next import writes proxy_protocol again. */
+	/* A version-5 database (CRLs, no PROXY protocol, no node status, no
+	 * event nodes) gets version 7 on open; the next import writes
+	 * proxy_protocol again. */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE listeners DROP COLUMN "
-	    "proxy_trusted; DROP TABLE node_status; PRAGMA user_version = 5",
-	    NULL, NULL, NULL), SQLITE_OK);
+	    "proxy_trusted; DROP TABLE node_status; ALTER TABLE events DROP "
+	    "COLUMN node; PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 6);
+	ck_assert_int_eq(user_version(dbpath), 7);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,

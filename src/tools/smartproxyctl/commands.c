@@ -941,11 +941,13 @@ bad:
 	return -1;
 }
 
-/* The live list (GET /v1/sessions/live): what runs now, with progress. */
+/* The live list (GET /v1/sessions/live): what runs now, with progress,
+ * on every DMZ node; a node whose sessions are not known says why. */
 static void
 live_table(json_object *ans)
 {
-	json_object *a = list_of(ans, "sessions"), *st, *f;
+	json_object *a = list_of(ans, "sessions"), *nodes = list_of(ans, "nodes"),
+	    *st, *f;
 	size_t i;
 
 	if (json_object_object_get_ex(ans, "stale", &st) && json_object_get_boolean(st))
@@ -953,13 +955,26 @@ live_table(json_object *ans)
 		    s_of(ans, "age_ms"));
 	else if (json_object_object_get_ex(ans, "connected", &st) && !json_object_get_boolean(st))
 		printf("proxy not connected: no live sessions known\n");
-	printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s %s\n", "SESSION",
-	    "DIR", "VIA", "PARTNER", "SOURCE", "STATE", "STARTED", "FROM PARTNER",
-	    "TO PARTNER", "FILE");
+	else
+		for (i = 0; i < len_of(nodes); i++) {
+			json_object *n = json_object_array_get_idx(nodes, i);
+
+			if (json_object_object_get_ex(n, "stale", &st) && json_object_get_boolean(st))
+				printf("node %s stale: no heartbeat for %s ms; its sessions are not known\n",
+				    s_of(n, "node"), s_of(n, "age_ms"));
+			else if (json_object_object_get_ex(n, "connected", &st) &&
+			    !json_object_get_boolean(st))
+				printf("node %s not connected: its sessions are not known\n",
+				    s_of(n, "node"));
+		}
+	printf("%-12s %-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s %s\n", "NODE",
+	    "SESSION", "DIR", "VIA", "PARTNER", "SOURCE", "STATE", "STARTED",
+	    "FROM PARTNER", "TO PARTNER", "FILE");
 	for (i = 0; i < len_of(a); i++) {
 		json_object *s = json_object_array_get_idx(a, i);
 
-		printf("%-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s ", s_of(s, "session"),
+		printf("%-12s %-8s %-8s %-20s %-16s %-22s %-14s %-20s %12s %12s ",
+		    s_of(s, "node"), s_of(s, "session"),
 		    s_of(s, "direction"), s_of(s, "via"), s_of(s, "partner"),
 		    s_of(s, "source_address"), s_of(s, "state"), s_of(s, "started"),
 		    s_of(s, "bytes_from_partner"), s_of(s, "bytes_to_partner"));
@@ -994,15 +1009,15 @@ events_table(json_object *ans)
 	json_object *a = list_of(ans, "events");
 	size_t i;
 
-	printf("%-6s %-20s %-20s %-8s %6s %-14s %-16s %s\n", "ID", "TIME", "TYPE",
-	    "SEVERITY", "COUNT", "SCRIPT", "PARTNER", "MESSAGE");
+	printf("%-6s %-20s %-20s %-8s %6s %-14s %-12s %-16s %s\n", "ID", "TIME",
+	    "TYPE", "SEVERITY", "COUNT", "SCRIPT", "NODE", "PARTNER", "MESSAGE");
 	for (i = 0; i < len_of(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 
-		printf("%-6s %-20s %-20s %-8s %6s %-14s %-16s %s\n", s_of(e, "id"),
+		printf("%-6s %-20s %-20s %-8s %6s %-14s %-12s %-16s %s\n", s_of(e, "id"),
 		    s_of(e, "time"), s_of(e, "type"), s_of(e, "severity"),
-		    s_of(e, "count"), s_of(e, "outcome"), s_of(e, "partner"),
-		    s_of(e, "message"));
+		    s_of(e, "count"), s_of(e, "outcome"), s_of(e, "node"),
+		    s_of(e, "partner"), s_of(e, "message"));
 	}
 }
 

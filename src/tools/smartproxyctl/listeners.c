@@ -54,32 +54,38 @@ listener_table(json_object *ans)
 	listener_row(ans);
 }
 
-/* listeners set-certificate NAME --chain FILE --key FILE: the certificate
- * rotates; new sessions get it once the proxy applied the revision. */
+/* listeners set-certificate NAME --chain FILE --key FILE|--key-inside: the
+ * certificate rotates; new sessions get it once the proxy applied the
+ * revision. --key-inside makes the listener keyless: smartproxy-client holds
+ * the key and signs the handshakes (docs/operations.md 14), the body carries
+ * "key": "inside" and no key leaves this host. */
 static int
 listeners_set_cert(const struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "chain", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "key-inside", no_argument, NULL, 'i' },
 		{ "require-client-cert", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct ctl_name names[] = {
 		{ "certificate_chain", "--chain" }, { "private_key", "--key" },
+		{ "key", "--key-inside" },
 		{ "require_client_cert", "--require-client-cert" },
 		{ NULL, NULL }
 	};
 	json_object *body = json_object_new_object();
 	const char *chainf = NULL, *keyf = NULL;
 	char *chain = NULL, *key = NULL, *name, path[256];
-	int ch, rc = CTL_USAGE;
+	int ch, rc = CTL_USAGE, inside = 0;
 
 	reset_getopt();
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': chainf = optarg; break;
 		case 'k': keyf = optarg; break;
+		case 'i': inside = 1; break;
 		case 'r':
 			if (strcmp(optarg, "yes") != 0 && strcmp(optarg, "no") != 0) {
 				ctl_usage_error("--require-client-cert needs yes or no");
@@ -94,19 +100,27 @@ listeners_set_cert(const struct ctl *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind + 1 != argc || chainf == NULL || keyf == NULL) {
+	if (keyf != NULL && inside) {
+		ctl_usage_error("--key and --key-inside exclude each other");
+		goto out;
+	}
+	if (optind + 1 != argc || chainf == NULL || (keyf == NULL && !inside)) {
 		ctl_usage_error("usage: listeners set-certificate NAME --chain FILE "
-		    "--key FILE [--require-client-cert yes|no]");
+		    "--key FILE|--key-inside [--require-client-cert yes|no]");
 		goto out;
 	}
 	if ((chain = read_pem("--chain", chainf)) == NULL ||
-	    (key = read_pem("--key", keyf)) == NULL) {
+	    (!inside && (key = read_pem("--key", keyf)) == NULL)) {
 		rc = CTL_USAGE;
 		goto out;
 	}
 	json_object_object_add(body, "certificate_chain",
 	    json_object_new_string(chain));
-	json_object_object_add(body, "private_key", json_object_new_string(key));
+	if (inside)
+		json_object_object_add(body, "key", json_object_new_string("inside"));
+	else
+		json_object_object_add(body, "private_key",
+		    json_object_new_string(key));
 	if ((name = curl_easy_escape(NULL, argv[optind], 0)) == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "v1/listeners/%s/tls", name);
@@ -135,7 +149,7 @@ ctl_cmd_listeners(const struct ctl *c, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "set-certificate") == 0)
 		return listeners_set_cert(c, argc - 1, argv + 1);
 	ctl_usage_error("usage: listeners list | set-certificate NAME --chain FILE "
-	    "--key FILE");
+	    "--key FILE|--key-inside");
 	return CTL_USAGE;
 }
 

@@ -42,7 +42,7 @@ usage(FILE *f)
 	    "  partners remove ODETTE_ID                                  admin\n"
 	    "  partners block ODETTE_ID [--esid 03|04|08] | partners unblock ODETTE_ID  admin\n"
 	    "  listeners list                                             read\n"
-	    "  listeners set-certificate NAME --chain FILE --key FILE\n"
+	    "  listeners set-certificate NAME --chain FILE --key FILE|--key-inside\n"
 	    "               [--require-client-cert yes|no]                admin\n"
 	    "  blocks      the brake's address blocks the proxy reported, online blocks  read\n"
 	    "  rules list                                                 read\n"
