@@ -212,10 +212,10 @@ dial_tunnel(struct pipe *p)
 		pipe_end(p, P_IN, true);
 		return;
 	}
+	/* The connection owns fd even when sp_conn_init fails: pipe_end
+	 * closes it (once) with the rest of the pipe. */
 	if (sp_conn_init(p->c[P_TUN], cl->loop, fd, inprog, PIPE_OUT_MAX, conn_cb, p) != 0 ||
 	    client_tls_session(cl, &tls) != 0) {
-		if (p->c[P_TUN]->fd < 0)
-			close(fd);
 		pipe_end(p, P_IN, true);
 		return;
 	}
@@ -362,7 +362,6 @@ pipe_open_outgoing(struct client *cl, int fd, const char *route)
 	}
 	sp_log(SP_LOG_INFO, "pipe", "outgoing call on route %s from the inside", route);
 	if (sp_conn_init(p->c[P_IN], cl->loop, fd, false, PIPE_OUT_MAX, conn_cb, p) != 0) {
-		close(fd);
 		p->done[0] = p->done[1] = true;
 		pipe_destroy(p);
 		return;

@@ -81,9 +81,10 @@ rbuf_release(struct sp_conn *c)
 }
 
 static void
-fail(struct sp_conn *c, int err, const char *what, const char *detail)
+fail(struct sp_conn *c, enum sp_conn_err err, int code, const char *what, const char *detail)
 {
 	c->err = err;
+	c->code = code;
 	snprintf(c->errtext, sizeof(c->errtext), "%.40s: %.110s", what, detail);
 	sp_loop_del(c->loop, c->fd);
 	c->state = SP_CONN_S_DEAD;
@@ -127,11 +128,23 @@ sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
 	sp_buf_init(&c->out, out_max);
 	sp_defer_init(&c->pending, on_pending, c);
 	sp_defer_init(&c->kick, on_kick, c);
-	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return SP_ERR_SYSTEM;
 	c->state = connecting ? SP_CONN_S_CONNECTING : SP_CONN_S_OPEN;
-	if ((r = sp_loop_add(loop, fd, connecting ? SP_EV_WRITE : 0, on_io, c)) != 0)
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		r = SP_ERR_SYSTEM;
+	else
+		r = sp_loop_add(loop, fd, connecting ? SP_EV_WRITE : 0, on_io, c);
+	if (r != SP_OK) {
+		/* The one owner of fd is the connection (conn.h): close it here,
+		 * keeping errno for the caller's log line. */
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		c->fd = -1;
+		c->state = SP_CONN_S_DEAD;
+		errno = e;
 		return r;
+	}
 	return SP_OK;
 }
 
@@ -158,7 +171,7 @@ handshake_result(struct sp_conn *c, int r)
 		char t[96];
 		snprintf(t, sizeof(t), "alert received: %s",
 		    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
-		fail(c, SP_ERR_TLS, "handshake", t);
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_TLS, "handshake", t);
 		return;
 	}
 	/* Our side failed (a signature that did not come, say): tell the peer
@@ -171,7 +184,7 @@ handshake_result(struct sp_conn *c, int r)
 		    (gnutls_alert_description_t)c->close_alert);
 	else
 		(void)gnutls_alert_send_appropriate(c->tls, r);
-	fail(c, SP_ERR_TLS, "handshake", gnutls_strerror(r));
+	fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_TLS, "handshake", gnutls_strerror(r));
 }
 
 /*
@@ -230,7 +243,7 @@ hs_done(void *arg, bool cancelled)
 	c->hs_job = NULL;
 	free(j);
 	if (cancelled) {
-		fail(c, SP_ERR_CLOSED, "handshake", "stopped");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_CLOSED, "handshake", "stopped");
 		return;
 	}
 	handshake_result(c, r);
@@ -248,7 +261,7 @@ handshake(struct sp_conn *c)
 	if (c->hs_job != NULL)
 		return;   /* a step is running; its end decides what comes next */
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		fail(c, SP_ERR_NOMEM, "handshake", "out of memory");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_NOMEM, "handshake", "out of memory");
 		return;
 	}
 	j->c = c;
@@ -257,7 +270,7 @@ handshake(struct sp_conn *c)
 	if (sp_workers_submit(c->hs_workers, hs_work, hs_done, j) != 0) {
 		free(j);
 		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
-		fail(c, SP_ERR_LIMIT, "handshake", "no handshake worker free");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_LIMIT, "handshake", "no handshake worker free");
 		return;
 	}
 	c->hs_job = j;
@@ -396,7 +409,7 @@ on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
 			soerr = errno;
 		if (soerr != 0) {
 			errno = soerr;
-			fail(c, SP_ERR_SYSTEM, "connect", strerror(soerr));
+			fail(c, SP_CONN_ERR_CONNECT, SP_ERR_SYSTEM, "connect", strerror(soerr));
 			return;
 		}
 		if (!(events & (SP_EV_WRITE | SP_EV_ERROR)))
@@ -424,7 +437,7 @@ on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
 		if (r != SP_OK && r != SP_ERR_AGAIN) {
 			char t[sizeof(c->errtext)];
 			memcpy(t, c->errtext, sizeof(t));
-			fail(c, r, "write", t);
+			fail(c, SP_CONN_ERR_WRITE, r, "write", t);
 			return;
 		}
 		if (c->state == SP_CONN_S_CLOSING && r == SP_OK) {
@@ -493,12 +506,16 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 			}
 			if (r == GNUTLS_E_REHANDSHAKE) {
 				/* We never renegotiate: it only widens the attack surface. */
+				c->err = SP_CONN_ERR_READ;
+				c->code = SP_ERR_TLS;
 				snprintf(c->errtext, sizeof(c->errtext),
 				    "recv: peer asked for renegotiation");
 				return SP_ERR_TLS;
 			}
 			if (r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)r))
 				continue;
+			c->err = SP_CONN_ERR_READ;
+			c->code = SP_ERR_TLS;
 			snprintf(c->errtext, sizeof(c->errtext), "recv: %s",
 			    gnutls_strerror((int)r));
 			return SP_ERR_TLS;
@@ -516,6 +533,8 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 				c->unclean_eof = true;
 				return SP_ERR_CLOSED;
 			}
+			c->err = SP_CONN_ERR_READ;
+			c->code = SP_ERR_SYSTEM;
 			snprintf(c->errtext, sizeof(c->errtext), "recv: %s", strerror(errno));
 			return SP_ERR_SYSTEM;
 		}

@@ -780,7 +780,7 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 			sp_log(SP_LOG_WARN, "session", "outgoing session %s on route %s: cannot reach partner %s: %s",
 			    s->idtext, s->via, s->peer, c->errtext);
 			sp_conn_close(c);
-			session_end(s, c->tls != NULL && strncmp(c->errtext, "handshake", 9) == 0 ?
+			session_end(s, c->err == SP_CONN_ERR_HANDSHAKE ?
 			    "tls_failed" : "partner_unreachable", "%s", c->errtext);
 			break;
 		}
@@ -788,7 +788,7 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 			/* The line existing OFTP2 fail2ban filters already match. */
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
 			    { "src", s->peer }, { "session", s->idtext }),
-			    "TLS error %d during connect try from %s: %s", c->err, s->peer, c->errtext);
+			    "TLS error %d during connect try from %s: %s", c->code, s->peer, c->errtext);
 			sp_conn_close(c);
 			session_end(s, "tls_failed", "%s", c->errtext);
 			break;
@@ -979,11 +979,11 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	fact_set(s, "listener", l->name);
 	if (balancer != NULL)
 		fact_set(s, "peer.balancer", balancer);
-	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
+		close(fd);   /* no connection to own it */
+	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
-		close(fd);
-		if (s->leg[SP_LEG_OUTSIDE] != NULL)
-			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = s->leg_done[SP_LEG_INSIDE] = true;
 		s->state = S_ENDING;
 		snprintf(s->reason, sizeof(s->reason), "internal");
@@ -1101,11 +1101,11 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 		session_end(s, "partner_unreachable", "%s", why);
 		return;
 	}
-	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
+		close(fd);   /* no connection to own it */
+	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, inprog, SESSION_OUT_MAX, leg_cb, s) != 0) {
-		close(fd);
-		if (s->leg[SP_LEG_OUTSIDE] != NULL)
-			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = true;
 		session_end(s, "internal", "cannot set up the partner connection");
 		return;
