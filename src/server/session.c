@@ -19,6 +19,7 @@
 #include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/relay.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -464,66 +465,79 @@ held(struct session *s, enum sp_dir dir)
 	return false;
 }
 
+/* One direction of a session as a relay sink: what a leg reads enters the
+ * module chain; it takes nothing while a module holds the direction. */
+struct way {
+	struct session *s;
+	enum sp_dir dir;
+};
+
+static size_t
+way_room(void *arg)
+{
+	struct way *w = arg;
+
+	if (w->s->state != S_RELAY || held(w->s, w->dir))
+		return 0;
+	return dest_room(w->s, w->dir);
+}
+
+static bool
+way_put(void *arg, const uint8_t *p, size_t n)
+{
+	struct way *w = arg;
+
+	w->s->last_active = sp_loop_now(w->s->srv->loop);
+	chain_data(w->s, w->dir, 0, p, n);
+	return w->s->state == S_RELAY;
+}
+
+static enum sp_dir
+dir_from(enum sp_leg leg)
+{
+	return leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
+}
+
 /* Turn reading of `leg` on or off as holds and the other leg's room allow. */
 static void
 update_reading(struct session *s, enum sp_leg leg)
 {
-	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
-	bool on;
+	struct way w = { s, dir_from(leg) };
+	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
 	if (s->leg[leg] == NULL || s->leg_done[leg])
 		return;
-	on = s->state == S_RELAY && !held(s, dir) &&
-	    dest_room(s, dir) >= SESSION_OUT_MAX / 2;
-	sp_conn_want_read(s->leg[leg], on);
+	sp_relay_want_read(s->leg[leg], &k, true);
 }
 
 static void
 leg_readable(struct session *s, enum sp_leg leg)
 {
-	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
-	uint8_t buf[SESSION_READ_CHUNK];
-	size_t got, have;
-	int r = SP_OK, rounds;
+	struct way w = { s, dir_from(leg) };
+	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
-	/* Bounded per wake so one busy session cannot starve the others; the
-	 * level-triggered fd (or the TLS pending defer) brings us back. */
-	for (rounds = 0; rounds < 8 && s->state == S_RELAY; rounds++) {
-		if (held(s, dir) || dest_room(s, dir) < SESSION_OUT_MAX / 2) {
-			update_reading(s, leg);
-			return;
-		}
-		/* Fill the chunk from as many TLS records as are there: one
-		 * pass down the chain and one record out instead of several. */
-		for (have = 0; have < sizeof(buf); have += got) {
-			r = sp_conn_read(s->leg[leg], buf + have, sizeof(buf) - have, &got);
-			if (r != SP_OK)
-				break;
-		}
-		if (have > 0) {
-			s->last_active = sp_loop_now(s->srv->loop);
-			chain_data(s, dir, 0, buf, have);
-			if (s->state != S_RELAY)
-				return;
-		}
-		if (r == SP_OK)
-			continue;
-		if (r == SP_ERR_AGAIN)
-			return;
-		if (r == SP_ERR_CLOSED) {
-			/* Not closed here: session_end says goodbye on this leg too
-			 * (a TLS peer expects our close_notify back). */
-			session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
-			    "%s closed the connection%s",
-			    leg == SP_LEG_OUTSIDE ? "partner" : "inside",
-			    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
-			return;
-		}
+	switch (sp_relay_pump(s->leg[leg], &k)) {
+	case SP_RELAY_FULL:
+		update_reading(s, leg);
+		break;
+	case SP_RELAY_EOF:
+		/* Not closed here: session_end says goodbye on this leg too
+		 * (a TLS peer expects our close_notify back). */
+		session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
+		    "%s closed the connection%s",
+		    leg == SP_LEG_OUTSIDE ? "partner" : "inside",
+		    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
+		break;
+	case SP_RELAY_FAILED:
 		s->leg_done[leg] = true;
 		session_end(s, "io_error", "%s leg: %s",
 		    leg == SP_LEG_OUTSIDE ? "outside" : "inside", s->leg[leg]->errtext);
 		sp_conn_close(s->leg[leg]);
-		return;
+		break;
+	case SP_RELAY_YIELD:
+	case SP_RELAY_EMPTY:
+	case SP_RELAY_STOPPED:
+		break;
 	}
 }
 

@@ -15,7 +15,6 @@
 
 #define SESSION_FACTS_MAX 32
 #define SESSION_OUT_MAX (512u * 1024)   /* per leg output buffer bound */
-#define SESSION_READ_CHUNK (16u * 1024)
 
 struct mtimer;
 
