@@ -86,6 +86,12 @@ struct sp_conn {
 	 * recv() serves several records); NULL while the connection is quiet. */
 	uint8_t *rbuf;
 	size_t rbuf_off, rbuf_len;
+	/* TLS, once open: records encrypted but not yet on the socket, so that
+	 * one send() carries several of them; NULL while nothing waits. Holds
+	 * ciphertext only. `corked` while flush() encrypts into it. */
+	uint8_t *wbuf;
+	size_t wbuf_off, wbuf_len, wbuf_cap;
+	bool corked;
 };
 
 /*
