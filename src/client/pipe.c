@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/memtrim.h"
 #include "core/relay.h"
 #include "tunnel/msg.h"
 
@@ -41,15 +42,21 @@ struct pipe {
 	uint64_t bytes[2];
 };
 
+/* The process's count of pipes, for giving memory back after bursts. */
+static struct sp_memtrim pipe_trim;
+
 static void
 pipe_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct pipe *p = arg;
+	struct client *cl = p->cl;
 
 	free(p->c[0]);
 	free(p->c[1]);
 	free(p->route);
 	free(p);
+	/* After a burst, give the heap the pipes used back (memtrim.h). */
+	sp_memtrim_note(&pipe_trim, cl->npipes);
 }
 
 static void
@@ -335,6 +342,7 @@ pipe_new(struct client *cl)
 		p->next->prev = p;
 	cl->pipes = p;
 	cl->npipes++;
+	sp_memtrim_up(&pipe_trim, cl->npipes);
 	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
 	return p;
 }

@@ -19,6 +19,7 @@
 #include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/memtrim.h"
 #include "core/relay.h"
 
 #include <errno.h>
@@ -138,10 +139,14 @@ verified(struct session *s)
 	}
 }
 
+/* The process's count of sessions, for giving memory back after bursts. */
+static struct sp_memtrim session_trim;
+
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct session *s = arg;
+	struct server *srv = s->srv;
 	size_t i;
 
 	for (i = 0; i < 2; i++)
@@ -157,6 +162,8 @@ reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	sp_buf_free(&s->from_inside);
 	rtconf_unref(s->rt);
 	free(s);
+	/* After a burst, give the heap the sessions used back (memtrim.h). */
+	sp_memtrim_note(&session_trim, srv->nsessions);
 }
 
 static void
@@ -899,6 +906,7 @@ session_new(struct server *srv, struct rtconf *rt)
 		s->next->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	sp_memtrim_up(&session_trim, srv->nsessions);
 	stats_session_started(srv);
 	for (i = 0; i < srv->nchain; i++) {
 		s->ms[i].s = s;
