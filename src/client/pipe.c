@@ -56,7 +56,7 @@ pipe_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	free(p->route);
 	free(p);
 	/* After a burst, give the heap the pipes used back (memtrim.h). */
-	sp_memtrim_note(&pipe_trim, cl->npipes);
+	sp_memtrim_note(&pipe_trim, cl->loop, cl->npipes);
 }
 
 static void

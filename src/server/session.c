@@ -163,7 +163,7 @@ reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	rtconf_unref(s->rt);
 	free(s);
 	/* After a burst, give the heap the sessions used back (memtrim.h). */
-	sp_memtrim_note(&session_trim, srv->nsessions);
+	sp_memtrim_note(&session_trim, srv->loop, srv->nsessions);
 }
 
 static void
