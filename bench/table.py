@@ -4,7 +4,7 @@
 RESULTS has one line per number: "<setup> <metric> <value>". Columns are the
 setups in the order they ran; after them, the ratio of each smartproxy setup
 to stunnel and to haproxy (for memory a ratio below 1 is better), and the
-change of sp+mods against the plain smartproxy chain (throughput rows).
+change of sp+mods against the plain smartproxy chain (throughput and CPU rows).
 """
 import sys
 
@@ -22,6 +22,8 @@ ROWS = [
     ("conc_established", "concurrent idle sessions held"),
     ("conc_kib_per_session", "DMZ memory per session at that count, KiB"),
     ("conc_dmz_rss_kib", "DMZ RSS with them, KiB"),
+    ("idle_dmz_rss_closed_kib", "DMZ RSS after the idle sessions ended, KiB"),
+    ("conc_dmz_rss_closed_kib", "DMZ RSS after the concurrent ones ended, KiB"),
     ("survived", "processes alive at the end"),
 ]
 
@@ -74,7 +76,7 @@ def main():
         if "sp" in setups and "sp+mods" in setups:
             x, y = num(data.get(("sp+mods", metric))), num(data.get(("sp", metric)))
             cost = "-"
-            if metric.endswith("mib_s") and x is not None and y:
+            if (metric.endswith("mib_s") or "cpu_s_gib" in metric) and x is not None and y:
                 cost = "%+.1f%%" % ((x - y) / y * 100)
             row.append("%12s" % cost)
         print(" ".join(row))

@@ -9,6 +9,16 @@ TESTS += tests/unit/check_buf
 tests_unit_check_buf_SOURCES = tests/unit/check_buf.c
 tests_unit_check_buf_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_buf_LDADD = $(SP_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_relay
+TESTS += tests/unit/check_relay
+tests_unit_check_relay_SOURCES = tests/unit/check_relay.c
+tests_unit_check_relay_CFLAGS = $(SP_CHECK_CFLAGS) $(GNUTLS_CFLAGS)
+tests_unit_check_relay_LDADD = $(SP_CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_memtrim
+TESTS += tests/unit/check_memtrim
+tests_unit_check_memtrim_SOURCES = tests/unit/check_memtrim.c
+tests_unit_check_memtrim_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_memtrim_LDADD = $(SP_CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_loop tests/unit/check_conn tests/unit/check_net
 TESTS += tests/unit/check_loop tests/unit/check_conn tests/unit/check_net

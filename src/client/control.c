@@ -306,9 +306,14 @@ ctl_connect(struct client *cl)
 		ctl_schedule(cl);
 		return;
 	}
-	if ((cl->ctl = calloc(1, sizeof(*cl->ctl))) == NULL ||
+	if ((cl->ctl = calloc(1, sizeof(*cl->ctl))) == NULL)
+		close(fd);   /* no connection to own it */
+	/* Past sp_conn_init the connection owns fd, even when it fails. */
+	if (cl->ctl == NULL ||
 	    sp_conn_init(cl->ctl, cl->loop, fd, inprog, 16u * 1024 * 1024, ctl_cb, cl) != 0 ||
 	    client_tls_session(cl, &tls) != 0) {
+		if (cl->ctl != NULL)
+			sp_conn_close(cl->ctl);
 		free(cl->ctl);
 		cl->ctl = NULL;
 		ctl_schedule(cl);

@@ -12,6 +12,8 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/memtrim.h"
+#include "core/relay.h"
 #include "tunnel/msg.h"
 
 #include <errno.h>
@@ -21,7 +23,6 @@
 #include <unistd.h>
 
 #define PIPE_OUT_MAX SP_PIPE_OUT_MAX
-#define PIPE_CHUNK (16u * 1024)
 #define PIPE_CONNECT_MS 10000
 #define PIPE_LINGER_MS 5000
 
@@ -41,15 +42,21 @@ struct pipe {
 	uint64_t bytes[2];
 };
 
+/* The process's count of pipes, for giving memory back after bursts. */
+static struct sp_memtrim pipe_trim;
+
 static void
 pipe_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct pipe *p = arg;
+	struct client *cl = p->cl;
 
 	free(p->c[0]);
 	free(p->c[1]);
 	free(p->route);
 	free(p);
+	/* After a burst, give the heap the pipes used back (memtrim.h). */
+	sp_memtrim_note(&pipe_trim, cl->loop, cl->npipes);
 }
 
 static void
@@ -107,41 +114,67 @@ pipe_end(struct pipe *p, int side, bool failed)
 	maybe_done(p);
 }
 
+/* One direction of a pipe as a relay sink: what `side` reads goes to the
+ * other side's connection. */
+struct pipe_way {
+	struct pipe *p;
+	int side;
+};
+
+static size_t
+way_room(void *arg)
+{
+	struct pipe_way *w = arg;
+	struct pipe *p = w->p;
+
+	if (!p->relaying || p->ending)
+		return 0;
+	return sp_conn_out_room(p->c[1 - w->side]);
+}
+
+static bool
+way_put(void *arg, const uint8_t *b, size_t n)
+{
+	struct pipe_way *w = arg;
+
+	if (sp_conn_write(w->p->c[1 - w->side], b, n) != 0) {
+		pipe_end(w->p, w->side, true);
+		return false;
+	}
+	return true;
+}
+
 static void
 update_reading(struct pipe *p, int side)
 {
+	struct pipe_way w = { p, side };
+	struct sp_relay_sink k = { way_room, way_put, &w, PIPE_OUT_MAX / 2 };
+
 	if (!p->relaying || p->done[side] || p->ending)
 		return;
-	sp_conn_want_read(p->c[side], sp_conn_out_room(p->c[1 - side]) >= PIPE_OUT_MAX / 2);
+	sp_relay_want_read(p->c[side], &k, true);
 }
 
 static void
 relay(struct pipe *p, int side)
 {
-	uint8_t buf[PIPE_CHUNK];
-	size_t got, have;
-	int r = SP_OK, rounds;
+	struct pipe_way w = { p, side };
+	struct sp_relay_sink k = { way_room, way_put, &w, PIPE_OUT_MAX / 2 };
 
-	for (rounds = 0; rounds < 8 && p->relaying && !p->ending; rounds++) {
-		if (sp_conn_out_room(p->c[1 - side]) < PIPE_OUT_MAX / 2) {
-			update_reading(p, side);
-			return;
-		}
-		/* Several TLS records per write: fewer records and system calls. */
-		for (have = 0; have < sizeof(buf); have += got) {
-			r = sp_conn_read(p->c[side], buf + have, sizeof(buf) - have, &got);
-			if (r != SP_OK)
-				break;
-		}
-		if (have > 0 && sp_conn_write(p->c[1 - side], buf, have) != 0) {
-			pipe_end(p, side, true);
-			return;
-		}
-		if (r == SP_OK)
-			continue;
-		if (r != SP_ERR_AGAIN)
-			pipe_end(p, side, r != SP_ERR_CLOSED);
-		return;
+	switch (sp_relay_pump(p->c[side], &k)) {
+	case SP_RELAY_FULL:
+		update_reading(p, side);
+		break;
+	case SP_RELAY_EOF:
+		pipe_end(p, side, false);
+		break;
+	case SP_RELAY_FAILED:
+		pipe_end(p, side, true);
+		break;
+	case SP_RELAY_YIELD:
+	case SP_RELAY_EMPTY:
+	case SP_RELAY_STOPPED:
+		break;
 	}
 }
 
@@ -212,10 +245,10 @@ dial_tunnel(struct pipe *p)
 		pipe_end(p, P_IN, true);
 		return;
 	}
+	/* The connection owns fd even when sp_conn_init fails: pipe_end
+	 * closes it (once) with the rest of the pipe. */
 	if (sp_conn_init(p->c[P_TUN], cl->loop, fd, inprog, PIPE_OUT_MAX, conn_cb, p) != 0 ||
 	    client_tls_session(cl, &tls) != 0) {
-		if (p->c[P_TUN]->fd < 0)
-			close(fd);
 		pipe_end(p, P_IN, true);
 		return;
 	}
@@ -309,6 +342,7 @@ pipe_new(struct client *cl)
 		p->next->prev = p;
 	cl->pipes = p;
 	cl->npipes++;
+	sp_memtrim_up(&pipe_trim, cl->npipes);
 	sp_timer_start(cl->loop, &p->timer, PIPE_CONNECT_MS);
 	return p;
 }
@@ -362,7 +396,6 @@ pipe_open_outgoing(struct client *cl, int fd, const char *route)
 	}
 	sp_log(SP_LOG_INFO, "pipe", "outgoing call on route %s from the inside", route);
 	if (sp_conn_init(p->c[P_IN], cl->loop, fd, false, PIPE_OUT_MAX, conn_cb, p) != 0) {
-		close(fd);
 		p->done[0] = p->done[1] = true;
 		pipe_destroy(p);
 		return;

@@ -82,11 +82,14 @@ dial(struct warm *w)
 		sp_timer_start(cl->loop, &w->timer, WARM_RETRY_MS);
 		return;
 	}
-	if ((w->c = calloc(1, sizeof(*w->c))) == NULL ||
+	if ((w->c = calloc(1, sizeof(*w->c))) == NULL)
+		close(fd);   /* no connection to own it */
+	/* Past sp_conn_init the connection owns fd, even when it fails. */
+	if (w->c == NULL ||
 	    sp_conn_init(w->c, cl->loop, fd, inprog, SP_PIPE_OUT_MAX, warm_cb, w) != 0 ||
 	    client_tls_session(cl, &tls) != 0) {
-		if (w->c == NULL || w->c->loop == NULL)
-			close(fd);
+		if (w->c != NULL)
+			sp_conn_close(w->c);
 		free(w->c);
 		w->c = NULL;
 		sp_timer_start(cl->loop, &w->timer, WARM_RETRY_MS);

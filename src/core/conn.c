@@ -18,7 +18,15 @@
 #define TLS_CHUNK 16384
 /* One recv() for GnuTLS reads this much: several records, not a header and
  * then a body per record. */
-#define TLS_RBUF 32768
+#define TLS_RBUF 65536
+/* flush() encrypts records into a write buffer of this size and sends them
+ * with one send(): a record of TLS_CHUNK plaintext grows by its header, tag
+ * and (TLS 1.2 CBC) padding, well under TLS_RECORD_GROWTH. */
+#define TLS_RECORD_GROWTH 512
+#define TLS_WBUF (4 * (TLS_CHUNK + TLS_RECORD_GROWTH))
+/* wbuf for records that only wait behind others (a KeyUpdate answered
+ * while bulk records are still queued): small ones need no TLS_WBUF. */
+#define TLS_WBUF_SMALL 4096
 
 static void update_interest(struct sp_conn *c);
 static void handshake(struct sp_conn *c);
@@ -49,6 +57,68 @@ conn_pull(gnutls_transport_ptr_t p, void *data, size_t len)
 	c->rbuf_off += n;
 	c->rbuf_len -= n;
 	return (ssize_t)n;
+}
+
+/*
+ * GnuTLS push function of an open connection. While flush() encrypts
+ * (corked), and whenever earlier records still wait in wbuf (a KeyUpdate
+ * answered while reading must not overtake them), the records go to wbuf;
+ * otherwise straight to the socket. Refuses (EAGAIN) only a record that
+ * would not fit a corked wbuf, which flush() never asks for.
+ */
+static ssize_t
+conn_vec_push(gnutls_transport_ptr_t p, const giovec_t *iov, int iovcnt)
+{
+	struct sp_conn *c = p;
+	size_t total = 0, need;
+	int i;
+
+	if (!c->corked && c->wbuf_len == 0) {
+		struct msghdr mh;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+		mh.msg_iovlen = (size_t)iovcnt;
+		return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+	}
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (c->wbuf_off > 0 && c->wbuf_len > 0)
+		memmove(c->wbuf, c->wbuf + c->wbuf_off, c->wbuf_len);
+	c->wbuf_off = 0;
+	need = c->wbuf_len + total;
+	if (need > c->wbuf_cap) {
+		size_t cap = need <= TLS_WBUF_SMALL ? TLS_WBUF_SMALL :
+		    need <= TLS_WBUF ? TLS_WBUF : need;
+		uint8_t *nb;
+
+		if (c->corked && need > TLS_WBUF) {
+			gnutls_transport_set_errno(c->tls, EAGAIN);
+			return -1;
+		}
+		if ((nb = realloc(c->wbuf, cap)) == NULL) {
+			gnutls_transport_set_errno(c->tls, ENOMEM);
+			return -1;
+		}
+		c->wbuf = nb;
+		c->wbuf_cap = cap;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(c->wbuf + c->wbuf_len, iov[i].iov_base, iov[i].iov_len);
+		c->wbuf_len += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+/* A quiet connection keeps no write buffer either. */
+static void
+wbuf_release(struct sp_conn *c)
+{
+	if (c->wbuf_len == 0) {
+		free(c->wbuf);
+		c->wbuf = NULL;
+		c->wbuf_off = c->wbuf_cap = 0;
+	}
 }
 
 static int
@@ -82,9 +152,10 @@ rbuf_release(struct sp_conn *c)
 }
 
 static void
-fail(struct sp_conn *c, int err, const char *what, const char *detail)
+fail(struct sp_conn *c, enum sp_conn_err err, int code, const char *what, const char *detail)
 {
 	c->err = err;
+	c->code = code;
 	snprintf(c->errtext, sizeof(c->errtext), "%.40s: %.110s", what, detail);
 	sp_loop_del(c->loop, c->fd);
 	c->state = SP_CONN_S_DEAD;
@@ -128,11 +199,23 @@ sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
 	sp_buf_init(&c->out, out_max);
 	sp_defer_init(&c->pending, on_pending, c);
 	sp_defer_init(&c->kick, on_kick, c);
-	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return SP_ERR_SYSTEM;
 	c->state = connecting ? SP_CONN_S_CONNECTING : SP_CONN_S_OPEN;
-	if ((r = sp_loop_add(loop, fd, connecting ? SP_EV_WRITE : 0, on_io, c)) != 0)
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		r = SP_ERR_SYSTEM;
+	else
+		r = sp_loop_add(loop, fd, connecting ? SP_EV_WRITE : 0, on_io, c);
+	if (r != SP_OK) {
+		/* The one owner of fd is the connection (conn.h): close it here,
+		 * keeping errno for the caller's log line. */
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		c->fd = -1;
+		c->state = SP_CONN_S_DEAD;
+		errno = e;
 		return r;
+	}
 	return SP_OK;
 }
 
@@ -141,6 +224,10 @@ static void
 handshake_result(struct sp_conn *c, int r)
 {
 	if (r == GNUTLS_E_SUCCESS) {
+		/* From now on records are written through wbuf (conn_vec_push):
+		 * set here, on the loop thread, once no worker runs a step. */
+		gnutls_transport_set_ptr2(c->tls, c, c);
+		gnutls_transport_set_vec_push_function(c->tls, conn_vec_push);
 		c->state = SP_CONN_S_OPEN;
 		update_interest(c);
 		/* Application data may have come with the last flight. */
@@ -159,7 +246,7 @@ handshake_result(struct sp_conn *c, int r)
 		char t[96];
 		snprintf(t, sizeof(t), "alert received: %s",
 		    gnutls_alert_get_name(gnutls_alert_get(c->tls)));
-		fail(c, SP_ERR_TLS, "handshake", t);
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_TLS, "handshake", t);
 		return;
 	}
 	/* Our side failed (a signature that did not come, say): tell the peer
@@ -172,7 +259,7 @@ handshake_result(struct sp_conn *c, int r)
 		    (gnutls_alert_description_t)c->close_alert);
 	else
 		(void)gnutls_alert_send_appropriate(c->tls, r);
-	fail(c, SP_ERR_TLS, "handshake", gnutls_strerror(r));
+	fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_TLS, "handshake", gnutls_strerror(r));
 }
 
 /*
@@ -283,7 +370,7 @@ hs_done(void *arg, bool cancelled)
 	c->hs_job = NULL;
 	free(j);
 	if (cancelled) {
-		fail(c, SP_ERR_CLOSED, "handshake", "stopped");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_CLOSED, "handshake", "stopped");
 		return;
 	}
 	handshake_result(c, r);
@@ -301,7 +388,7 @@ handshake(struct sp_conn *c)
 	if (c->hs_job != NULL)
 		return;   /* a step is running; its end decides what comes next */
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		fail(c, SP_ERR_NOMEM, "handshake", "out of memory");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_NOMEM, "handshake", "out of memory");
 		return;
 	}
 	j->c = c;
@@ -314,7 +401,7 @@ handshake(struct sp_conn *c)
 		pthread_mutex_destroy(&j->mu);
 		free(j);
 		(void)gnutls_alert_send(c->tls, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
-		fail(c, SP_ERR_LIMIT, "handshake", "no handshake worker free");
+		fail(c, SP_CONN_ERR_HANDSHAKE, SP_ERR_LIMIT, "handshake", "no handshake worker free");
 		return;
 	}
 	c->hs_job = j;
@@ -335,7 +422,9 @@ int
 sp_conn_start_tls(struct sp_conn *c, gnutls_session_t tls)
 {
 	c->tls = tls;
-	/* Reads through conn_pull (read-ahead), writes straight to the fd. */
+	/* Reads through conn_pull (read-ahead); writes straight to the fd until
+	 * the handshake is done, then through conn_vec_push (several records a
+	 * send). */
 	tls_reads_from(tls, c, c->fd, conn_pull, conn_pull_timeout);
 	if (c->state == SP_CONN_S_OPEN) {
 		c->state = SP_CONN_S_HANDSHAKE;
@@ -363,7 +452,7 @@ update_interest(struct sp_conn *c)
 		if (c->want_read && c->state == SP_CONN_S_OPEN)
 			ev |= SP_EV_READ;
 		if (sp_buf_len(&c->out) > 0 || c->tls_send_pending > 0 ||
-		    c->state == SP_CONN_S_CLOSING)
+		    c->wbuf_len > 0 || c->state == SP_CONN_S_CLOSING)
 			ev |= SP_EV_WRITE;
 		break;
 	case SP_CONN_S_DONE:
@@ -373,15 +462,52 @@ update_interest(struct sp_conn *c)
 	sp_loop_set(c->loop, c->fd, ev);
 }
 
-/* Write as much of `out` as the socket takes. Returns SP_OK, SP_ERR_AGAIN or a failure. */
+/* Send what waits in wbuf. SP_OK once it is empty. */
 static int
-flush(struct sp_conn *c)
+send_wbuf(struct sp_conn *c)
 {
-	while (sp_buf_len(&c->out) > 0) {
-		size_t n = sp_buf_len(&c->out);
-		ssize_t w;
+	while (c->wbuf_len > 0) {
+		ssize_t w = send(c->fd, c->wbuf + c->wbuf_off, c->wbuf_len, MSG_NOSIGNAL);
 
-		if (c->tls != NULL) {
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return SP_ERR_AGAIN;
+			snprintf(c->errtext, sizeof(c->errtext), "send: %s", strerror(errno));
+			return SP_ERR_SYSTEM;
+		}
+		c->wbuf_off += (size_t)w;
+		c->wbuf_len -= (size_t)w;
+	}
+	c->wbuf_off = 0;
+	return SP_OK;
+}
+
+/*
+ * TLS: encrypt as many records as fit into wbuf, send them with one send(),
+ * repeat. Four full records to a system call instead of one (the default
+ * GnuTLS push writes every record by itself). Before the handshake is done
+ * nothing is queued here, so records only ever go through conn_vec_push.
+ */
+static int
+flush_tls(struct sp_conn *c)
+{
+	int r;
+
+	for (;;) {
+		bool stalled = false;
+
+		if ((r = send_wbuf(c)) != SP_OK)
+			return r;
+		if (sp_buf_len(&c->out) == 0)
+			return SP_OK;
+		/* One record goes straight out (no wbuf for an OFTP2 command);
+		 * more are gathered. */
+		c->corked = sp_buf_len(&c->out) > TLS_CHUNK;
+		while (sp_buf_len(&c->out) > 0 &&
+		    c->wbuf_len + TLS_CHUNK + TLS_RECORD_GROWTH <= TLS_WBUF) {
+			size_t n = sp_buf_len(&c->out);
+			ssize_t w;
+
 			if (c->tls_send_pending > 0)
 				n = c->tls_send_pending;
 			else if (n > TLS_CHUNK)
@@ -389,23 +515,42 @@ flush(struct sp_conn *c)
 			w = gnutls_record_send(c->tls, sp_buf_ptr(&c->out), n);
 			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
 				c->tls_send_pending = n;
-				return SP_ERR_AGAIN;
+				stalled = true;
+				break;
 			}
 			c->tls_send_pending = 0;
 			if (w < 0) {
+				c->corked = false;
 				snprintf(c->errtext, sizeof(c->errtext), "send: %s",
 				    gnutls_strerror((int)w));
 				return SP_ERR_TLS;
 			}
-		} else {
-			w = send(c->fd, sp_buf_ptr(&c->out), n, MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-					return SP_ERR_AGAIN;
-				snprintf(c->errtext, sizeof(c->errtext), "send: %s",
-				    strerror(errno));
-				return SP_ERR_SYSTEM;
-			}
+			sp_buf_consume(&c->out, (size_t)w);
+			c->bytes_out += (uint64_t)w;
+		}
+		c->corked = false;
+		if (stalled && c->wbuf_len == 0)
+			return SP_ERR_AGAIN;
+	}
+}
+
+/* Write as much of `out` as the socket takes. Returns SP_OK, SP_ERR_AGAIN or a failure. */
+static int
+flush(struct sp_conn *c)
+{
+	int r = SP_OK;
+
+	if (c->tls != NULL)
+		r = flush_tls(c);
+	while (c->tls == NULL && sp_buf_len(&c->out) > 0) {
+		ssize_t w = send(c->fd, sp_buf_ptr(&c->out), sp_buf_len(&c->out), MSG_NOSIGNAL);
+
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return SP_ERR_AGAIN;
+			snprintf(c->errtext, sizeof(c->errtext), "send: %s",
+			    strerror(errno));
+			return SP_ERR_SYSTEM;
 		}
 		sp_buf_consume(&c->out, (size_t)w);
 		c->bytes_out += (uint64_t)w;
@@ -413,8 +558,9 @@ flush(struct sp_conn *c)
 	/* Keep the storage for the next write (freeing and allocating it on
 	 * every drain cost 13 % of the server's CPU); zero what it carried.
 	 * sp_conn_read() releases it when the connection goes quiet. */
-	sp_buf_wipe_if_empty(&c->out);
-	return SP_OK;
+	if (r == SP_OK)
+		sp_buf_wipe_if_empty(&c->out);
+	return r;
 }
 
 static void
@@ -451,7 +597,7 @@ on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
 			soerr = errno;
 		if (soerr != 0) {
 			errno = soerr;
-			fail(c, SP_ERR_SYSTEM, "connect", strerror(soerr));
+			fail(c, SP_CONN_ERR_CONNECT, SP_ERR_SYSTEM, "connect", strerror(soerr));
 			return;
 		}
 		if (!(events & (SP_EV_WRITE | SP_EV_ERROR)))
@@ -479,7 +625,7 @@ on_io(struct sp_loop *loop, int fd, unsigned events, void *arg)
 		if (r != SP_OK && r != SP_ERR_AGAIN) {
 			char t[sizeof(c->errtext)];
 			memcpy(t, c->errtext, sizeof(t));
-			fail(c, r, "write", t);
+			fail(c, SP_CONN_ERR_WRITE, r, "write", t);
 			return;
 		}
 		if (c->state == SP_CONN_S_CLOSING && r == SP_OK) {
@@ -516,8 +662,10 @@ sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got)
 		/* Nothing to read: quiet connections keep no read-ahead and,
 		 * with nothing queued, no output storage. */
 		rbuf_release(c);
-		if (c->tls_send_pending == 0)
+		if (c->tls_send_pending == 0) {
 			sp_buf_release_if_empty(&c->out);
+			wbuf_release(c);
+		}
 	}
 	if (r > 0) {
 		c->bytes_in += (uint64_t)r;
@@ -548,12 +696,16 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 			}
 			if (r == GNUTLS_E_REHANDSHAKE) {
 				/* We never renegotiate: it only widens the attack surface. */
+				c->err = SP_CONN_ERR_READ;
+				c->code = SP_ERR_TLS;
 				snprintf(c->errtext, sizeof(c->errtext),
 				    "recv: peer asked for renegotiation");
 				return SP_ERR_TLS;
 			}
 			if (r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)r))
 				continue;
+			c->err = SP_CONN_ERR_READ;
+			c->code = SP_ERR_TLS;
 			snprintf(c->errtext, sizeof(c->errtext), "recv: %s",
 			    gnutls_strerror((int)r));
 			return SP_ERR_TLS;
@@ -571,6 +723,8 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 				c->unclean_eof = true;
 				return SP_ERR_CLOSED;
 			}
+			c->err = SP_CONN_ERR_READ;
+			c->code = SP_ERR_SYSTEM;
 			snprintf(c->errtext, sizeof(c->errtext), "recv: %s", strerror(errno));
 			return SP_ERR_SYSTEM;
 		}
@@ -581,15 +735,18 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 int
 sp_conn_write(struct sp_conn *c, const void *p, size_t n)
 {
+	bool ahead;
 	int r;
 
 	if (c->state == SP_CONN_S_DEAD || c->state == SP_CONN_S_DONE)
 		return SP_ERR_CLOSED;
+	ahead = sp_buf_len(&c->out) > 0 || c->tls_send_pending > 0 || c->wbuf_len > 0;
 	if ((r = sp_buf_put(&c->out, p, n)) != 0)
 		return r;
-	/* Try at once when nothing is queued ahead and the connection is up;
+	/* Try at once when nothing is queued ahead and the connection is up
+	 * (with something ahead the socket was full and EPOLLOUT will come);
 	 * errors surface through the event path, not here. */
-	if (c->state == SP_CONN_S_OPEN && c->tls_send_pending == 0)
+	if (c->state == SP_CONN_S_OPEN && !ahead)
 		(void)flush(c);
 	update_interest(c);
 	return SP_OK;
@@ -657,4 +814,7 @@ sp_conn_close(struct sp_conn *c)
 	free(c->rbuf);
 	c->rbuf = NULL;
 	c->rbuf_off = c->rbuf_len = 0;
+	free(c->wbuf);
+	c->wbuf = NULL;
+	c->wbuf_off = c->wbuf_len = c->wbuf_cap = 0;
 }

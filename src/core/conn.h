@@ -30,7 +30,22 @@ enum sp_conn_event {
 	SP_CONN_READABLE, /* sp_conn_read() will return data, EOF or an error */
 	SP_CONN_DRAINED,  /* output was flushed; sp_conn_out_room() grew */
 	SP_CONN_FINISHED, /* graceful shutdown completed: close now */
-	SP_CONN_ERROR     /* fatal: c->err and c->errtext say why; close now */
+	SP_CONN_ERROR     /* fatal: c->err says what failed, c->errtext why; close now */
+};
+
+/*
+ * What failed on a connection, for callers that decide on it (a handshake
+ * failure is tls_failed, a refused connect partner_unreachable). Decide on
+ * this, never on the text of c->errtext, which is for people.
+ */
+enum sp_conn_err {
+	SP_CONN_ERR_NONE = 0,
+	SP_CONN_ERR_CONNECT,   /* the TCP connect did not complete */
+	SP_CONN_ERR_HANDSHAKE, /* the TLS handshake did not complete (alert,
+	                        * certificate, garbage, no worker, stopped) */
+	SP_CONN_ERR_READ,      /* receiving failed (reset, TLS record error,
+	                        * renegotiation asked) */
+	SP_CONN_ERR_WRITE      /* sending failed */
 };
 
 struct sp_conn;
@@ -52,7 +67,8 @@ struct sp_conn {
 	size_t tls_send_pending;  /* size of a gnutls_record_send that said AGAIN */
 	bool want_read;
 	bool unclean_eof;         /* peer closed TLS without close_notify */
-	int err;
+	enum sp_conn_err err;     /* set with errtext when something failed */
+	int code;                 /* the SP_ERR_* of that failure */
 	char errtext[160];
 	sp_conn_cb *cb;
 	void *arg;
@@ -70,12 +86,22 @@ struct sp_conn {
 	 * recv() serves several records); NULL while the connection is quiet. */
 	uint8_t *rbuf;
 	size_t rbuf_off, rbuf_len;
+	/* TLS, once open: records encrypted but not yet on the socket, so that
+	 * one send() carries several of them; NULL while nothing waits. Holds
+	 * ciphertext only. `corked` while flush() encrypts into it. */
+	uint8_t *wbuf;
+	size_t wbuf_off, wbuf_len, wbuf_cap;
+	bool corked;
 };
 
 /*
  * Take over fd (made non-blocking here). `connecting` is true for an fd whose
  * connect() is in progress: READY is reported when it completes (or at the end
  * of the handshake if sp_conn_start_tls is called first).
+ *
+ * The connection owns fd from this call on, whatever it returns: on failure
+ * fd is already closed and c is a closed connection (c->fd == -1), so the
+ * caller never closes fd itself and may call sp_conn_close(c) either way.
  */
 int sp_conn_init(struct sp_conn *c, struct sp_loop *loop, int fd, bool connecting,
     size_t out_max, sp_conn_cb *cb, void *arg);

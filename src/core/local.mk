@@ -7,6 +7,8 @@ libsmartproxy_la_SOURCES = \
 libsmartproxy_la_SOURCES += \
 	src/core/loop.c src/core/loop.h \
 	src/core/conn.c src/core/conn.h \
+	src/core/relay.c src/core/relay.h \
+	src/core/memtrim.c src/core/memtrim.h \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
 libsmartproxy_la_SOURCES += src/core/crl.c src/core/crl.h

@@ -19,6 +19,8 @@
 #include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/memtrim.h"
+#include "core/relay.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -102,10 +104,14 @@ verified(struct session *s)
 	}
 }
 
+/* The process's count of sessions, for giving memory back after bursts. */
+static struct sp_memtrim session_trim;
+
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct session *s = arg;
+	struct server *srv = s->srv;
 	size_t i;
 
 	for (i = 0; i < 2; i++)
@@ -115,6 +121,8 @@ reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 	sp_buf_free(&s->from_inside);
 	rtconf_unref(s->rt);
 	free(s);
+	/* After a burst, give the heap the sessions used back (memtrim.h). */
+	sp_memtrim_note(&session_trim, srv->loop, srv->nsessions);
 }
 
 static void
@@ -351,66 +359,79 @@ sink_write(void *arg, enum sp_leg leg, const void *p, size_t n)
 	return r;
 }
 
+/* One direction of a session as a relay sink: what a leg reads enters the
+ * module chain; it takes nothing while a module holds the direction. */
+struct way {
+	struct session *s;
+	enum sp_dir dir;
+};
+
+static size_t
+way_room(void *arg)
+{
+	struct way *w = arg;
+
+	if (w->s->state != S_RELAY || sp_chain_held(&w->s->chain, w->dir))
+		return 0;
+	return dest_room(w->s, w->dir);
+}
+
+static bool
+way_put(void *arg, const uint8_t *p, size_t n)
+{
+	struct way *w = arg;
+
+	w->s->last_active = sp_loop_now(w->s->srv->loop);
+	sp_chain_data(&w->s->chain, w->dir, p, n);
+	return w->s->state == S_RELAY;
+}
+
+static enum sp_dir
+dir_from(enum sp_leg leg)
+{
+	return leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
+}
+
 /* Turn reading of `leg` on or off as holds and the other leg's room allow. */
 static void
 update_reading(struct session *s, enum sp_leg leg)
 {
-	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
-	bool on;
+	struct way w = { s, dir_from(leg) };
+	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
 	if (s->leg[leg] == NULL || s->leg_done[leg])
 		return;
-	on = s->state == S_RELAY && !sp_chain_held(&s->chain, dir) &&
-	    dest_room(s, dir) >= SESSION_OUT_MAX / 2;
-	sp_conn_want_read(s->leg[leg], on);
+	sp_relay_want_read(s->leg[leg], &k, true);
 }
 
 static void
 leg_readable(struct session *s, enum sp_leg leg)
 {
-	enum sp_dir dir = leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
-	uint8_t buf[SESSION_READ_CHUNK];
-	size_t got, have;
-	int r = SP_OK, rounds;
+	struct way w = { s, dir_from(leg) };
+	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
-	/* Bounded per wake so one busy session cannot starve the others; the
-	 * level-triggered fd (or the TLS pending defer) brings us back. */
-	for (rounds = 0; rounds < 8 && s->state == S_RELAY; rounds++) {
-		if (sp_chain_held(&s->chain, dir) || dest_room(s, dir) < SESSION_OUT_MAX / 2) {
-			update_reading(s, leg);
-			return;
-		}
-		/* Fill the chunk from as many TLS records as are there: one
-		 * pass down the chain and one record out instead of several. */
-		for (have = 0; have < sizeof(buf); have += got) {
-			r = sp_conn_read(s->leg[leg], buf + have, sizeof(buf) - have, &got);
-			if (r != SP_OK)
-				break;
-		}
-		if (have > 0) {
-			s->last_active = sp_loop_now(s->srv->loop);
-			sp_chain_data(&s->chain, dir, buf, have);
-			if (s->state != S_RELAY)
-				return;
-		}
-		if (r == SP_OK)
-			continue;
-		if (r == SP_ERR_AGAIN)
-			return;
-		if (r == SP_ERR_CLOSED) {
-			/* Not closed here: session_end says goodbye on this leg too
-			 * (a TLS peer expects our close_notify back). */
-			session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
-			    "%s closed the connection%s",
-			    leg == SP_LEG_OUTSIDE ? "partner" : "inside",
-			    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
-			return;
-		}
+	switch (sp_relay_pump(s->leg[leg], &k)) {
+	case SP_RELAY_FULL:
+		update_reading(s, leg);
+		break;
+	case SP_RELAY_EOF:
+		/* Not closed here: session_end says goodbye on this leg too
+		 * (a TLS peer expects our close_notify back). */
+		session_end(s, leg == SP_LEG_OUTSIDE ? "outside_closed" : "inside_closed",
+		    "%s closed the connection%s",
+		    leg == SP_LEG_OUTSIDE ? "partner" : "inside",
+		    s->leg[leg]->unclean_eof ? " without TLS close_notify" : "");
+		break;
+	case SP_RELAY_FAILED:
 		s->leg_done[leg] = true;
 		session_end(s, "io_error", "%s leg: %s",
 		    leg == SP_LEG_OUTSIDE ? "outside" : "inside", s->leg[leg]->errtext);
 		sp_conn_close(s->leg[leg]);
-		return;
+		break;
+	case SP_RELAY_YIELD:
+	case SP_RELAY_EMPTY:
+	case SP_RELAY_STOPPED:
+		break;
 	}
 }
 
@@ -662,7 +683,7 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 			sp_log(SP_LOG_WARN, "session", "outgoing session %s on route %s: cannot reach partner %s: %s",
 			    s->idtext, s->via, s->peer, c->errtext);
 			sp_conn_close(c);
-			session_end(s, c->tls != NULL && strncmp(c->errtext, "handshake", 9) == 0 ?
+			session_end(s, c->err == SP_CONN_ERR_HANDSHAKE ?
 			    "tls_failed" : "partner_unreachable", "%s", c->errtext);
 			break;
 		}
@@ -670,7 +691,7 @@ leg_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 			/* The line existing OFTP2 fail2ban filters already match. */
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tls_handshake_failed" },
 			    { "src", s->peer }, { "session", s->idtext }),
-			    "TLS error %d during connect try from %s: %s", c->err, s->peer, c->errtext);
+			    "TLS error %d during connect try from %s: %s", c->code, s->peer, c->errtext);
 			sp_conn_close(c);
 			session_end(s, "tls_failed", "%s", c->errtext);
 			break;
@@ -766,6 +787,7 @@ session_new(struct server *srv, struct rtconf *rt)
 		s->next->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	sp_memtrim_up(&session_trim, srv->nsessions);
 	stats_session_started(srv);
 	s->gated = sp_chain_gated(&s->chain);
 	fact_set(s, "session.id", s->idtext);
@@ -822,11 +844,11 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	fact_set(s, "listener", l->name);
 	if (balancer != NULL)
 		fact_set(s, "peer.balancer", balancer);
-	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
+		close(fd);   /* no connection to own it */
+	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
-		close(fd);
-		if (s->leg[SP_LEG_OUTSIDE] != NULL)
-			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = s->leg_done[SP_LEG_INSIDE] = true;
 		s->state = S_ENDING;
 		snprintf(s->reason, sizeof(s->reason), "internal");
@@ -946,11 +968,11 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 		session_end(s, "partner_unreachable", "%s", why);
 		return;
 	}
-	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL ||
+	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
+		close(fd);   /* no connection to own it */
+	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
 	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, inprog, SESSION_OUT_MAX, leg_cb, s) != 0) {
-		close(fd);
-		if (s->leg[SP_LEG_OUTSIDE] != NULL)
-			s->leg[SP_LEG_OUTSIDE]->fd = -1;
+		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = true;
 		session_end(s, "internal", "cannot set up the partner connection");
 		return;

@@ -15,7 +15,6 @@
 #include "server/chain.h"
 
 #define SESSION_OUT_MAX (512u * 1024)   /* per leg output buffer bound */
-#define SESSION_READ_CHUNK (16u * 1024)
 
 struct mtimer;
 

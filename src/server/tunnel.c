@@ -412,7 +412,7 @@ tc_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
 		if (tc->state == TC_HANDSHAKE)
 			sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tunnel_tls_failed" },
 			    { "src", tc->peer }),
-			    "tunnel: TLS error %d during connect try from %s: %s", c->err, tc->peer,
+			    "tunnel: TLS error %d during connect try from %s: %s", c->code, tc->peer,
 			    c->errtext);
 		tc_close(tc, c->errtext);
 		break;
@@ -508,10 +508,10 @@ on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 		if (tc->next != NULL)
 			tc->next->prev = tc;
 		srv->tunconns = tc;
+		/* sp_conn_init owns fd even when it fails: tc_close closes it
+		 * once, whichever step failed. */
 		if (sp_conn_init(tc->c, loop, fd, false, SP_TMSG_MAX + 4, tc_cb, tc) != 0 ||
 		    sp_tls_new_server(srv->id.creds, GNUTLS_CERT_REQUIRE, &tls) != 0) {
-			close(fd);
-			tc->c->fd = -1;
 			tc_close(tc, "setup failed");
 			continue;
 		}

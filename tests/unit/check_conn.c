@@ -8,9 +8,12 @@
 #include "core/tls.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -317,11 +320,77 @@ START_TEST(tls_server_rejects_plain_garbage)
 	p.cli.echo = true; /* no pumping: it only sends junk */
 	ck_assert_int_eq(write(p.cli.c.fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1);
 	run_until(&p, srv_failed);
-	ck_assert_int_eq(p.srv.c.err, SP_ERR_TLS);
-	ck_assert_msg(strncmp(p.srv.errtext, "handshake:", 10) == 0, "%s", p.srv.errtext);
+	ck_assert_int_eq(p.srv.c.err, SP_CONN_ERR_HANDSHAKE);
+	ck_assert_int_eq(p.srv.c.code, SP_ERR_TLS);
 	free_pair(&p);
 	sp_identity_free(&sid);
 	remove_tmpdir();
+}
+END_TEST
+
+/* sp_conn_init owns the descriptor whatever it returns (conn.h): on
+ * failure it is closed, once, and the connection is a closed one. */
+START_TEST(init_failure_closes_the_descriptor)
+{
+	struct sp_loop *loop;
+	struct sp_conn c;
+	char path[] = "/tmp/sp-check-conn-fd-XXXXXX";
+	int fd, sock[2];
+
+	ck_assert_int_eq(sp_loop_new(&loop), SP_OK);
+	/* epoll refuses a regular file: sp_loop_add fails inside init. */
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	unlink(path);
+	ck_assert_int_ne(sp_conn_init(&c, loop, fd, false, OUT_MAX, side_cb, NULL), SP_OK);
+	ck_assert_int_eq(c.fd, -1);
+	errno = 0;
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+	ck_assert_int_eq(errno, EBADF);
+	sp_conn_close(&c);   /* a no-op on the closed connection */
+
+	/* Success keeps it open, non-blocking, until sp_conn_close. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sock), 0);
+	ck_assert_int_eq(sp_conn_init(&c, loop, sock[0], false, OUT_MAX, side_cb, NULL), SP_OK);
+	ck_assert_int_eq(c.fd, sock[0]);
+	ck_assert(fcntl(sock[0], F_GETFL) & O_NONBLOCK);
+	sp_conn_close(&c);
+	ck_assert_int_eq(fcntl(sock[0], F_GETFD), -1);
+	close(sock[1]);
+	sp_loop_free(loop);
+}
+END_TEST
+
+static bool
+cli_failed(struct pair *p)
+{
+	return p->cli.failed;
+}
+
+/* A refused connect is told apart from a failed handshake by its class. */
+START_TEST(connect_refused_has_its_class)
+{
+	struct pair p;
+	struct sp_addr a, bound;
+	bool inprog;
+	int fd;
+
+	memset(&p, 0, sizeof(p));
+	ck_assert_int_eq(sp_loop_new(&p.loop), SP_OK);
+	ck_assert_int_eq(sp_addr_parse("127.0.0.1:0", &a), SP_OK);
+	ck_assert_int_eq(sp_listen(&a, 8, &p.lfd), SP_OK);
+	ck_assert_int_eq(sp_sock_local(p.lfd, &bound), SP_OK);
+	close(p.lfd);   /* nobody listens there now */
+	p.lfd = -1;
+	if (sp_connect(&bound, NULL, &fd, &inprog) != SP_OK) {
+		sp_loop_free(p.loop);
+		return;   /* refused synchronously: nothing for the loop to classify */
+	}
+	ck_assert_int_eq(sp_conn_init(&p.cli.c, p.loop, fd, true, OUT_MAX, side_cb, &p.cli), SP_OK);
+	run_until(&p, cli_failed);
+	ck_assert_int_eq(p.cli.c.err, SP_CONN_ERR_CONNECT);
+	ck_assert_int_eq(p.cli.c.code, SP_ERR_SYSTEM);
+	sp_conn_close(&p.cli.c);
+	sp_loop_free(p.loop);
 }
 END_TEST
 
@@ -425,6 +494,8 @@ main(void)
 	tcase_add_test(tc, tls_echo_mutual_and_pinned);
 	tcase_add_test(tc, tls_server_rejects_plain_garbage);
 	tcase_add_test(tc, tls_client_cert_required);
+	tcase_add_test(tc, init_failure_closes_the_descriptor);
+	tcase_add_test(tc, connect_refused_has_its_class);
 	tcase_add_test(tc, tls_bounded_reader_gets_everything);
 	tcase_add_test(tc, identity_persists_and_is_private);
 	suite_add_tcase(s, tc);
