@@ -3,14 +3,16 @@
 # (site file, password hashes, store, rendering, api.yaml) form a small
 # convenience library shared by the program, its unit tests and the fuzzer.
 SP_API_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(YAML_CFLAGS) $(JSONC_CFLAGS) \
-	$(SQLITE_CFLAGS) $(MHD_CFLAGS)
-SP_API_LIBS = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
+	$(SQLITE_CFLAGS) $(PQ_CFLAGS) $(MHD_CFLAGS)
+SP_API_LIBS = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS) $(PQ_LIBS)
 
 noinst_LTLIBRARIES += libspapi.la
 libspapi_la_CFLAGS = $(SP_API_CFLAGS)
 libspapi_la_SOURCES = \
 	src/api/site.c src/api/site.h \
 	src/api/pwhash.c src/api/pwhash.h \
+	src/api/db.c src/api/db.h src/api/db_int.h src/api/db_sqlite.c \
+	src/api/db_pg.c \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/store_crl.c \
 	src/api/render.c \
