@@ -178,6 +178,27 @@ sp_db_errmsg(struct sp_db *db)
 }
 
 int
+sp_db_notify(struct sp_db *db, const char *channel, const char *payload)
+{
+	return db->ops->notify != NULL ? db->ops->notify(db, channel, payload) :
+	    SP_OK;
+}
+
+int
+sp_db_listen(struct sp_db *db, const char *channel)
+{
+	return db->ops->listen != NULL ? db->ops->listen(db, channel) :
+	    SP_ERR_INVALID;
+}
+
+int
+sp_db_wait(struct sp_db *db, int wake_fd, int timeout_ms)
+{
+	return db->ops->wait != NULL ? db->ops->wait(db, wake_fd, timeout_ms) :
+	    SP_ERR_INVALID;
+}
+
+int
 sp_db_backup(struct sp_db *db, const char *path, char *err, size_t errlen)
 {
 	return db->ops->backup(db, path, err, errlen);

@@ -13,7 +13,8 @@
  * parameters to $N, and in schema text (sp_db_exec only) INTEGER to BIGINT
  * and INTEGER PRIMARY KEY [AUTOINCREMENT] to an identity column. Every
  * parameter is sent as text of unknown type, so the server infers it from
- * the column it meets, as SQLite's type affinity would.
+ * the column it meets, as SQLite's type affinity would; a parameter that
+ * meets no column (`?1 IS NULL`) is written CAST(?1 AS TEXT).
  *
  * Results: sp_db_step() gives SP_DB_ROW, SP_DB_DONE, or a negative
  * SP_DB_E_* (a unique or primary key violation is told apart, the store
@@ -99,6 +100,18 @@ int64_t sp_db_changes(struct sp_db *db);
 int64_t sp_db_last_insert_id(struct sp_db *db);
 /* The last error message of this connection (for logs). */
 const char *sp_db_errmsg(struct sp_db *db);
+
+/*
+ * Change signals between instances on one PostgreSQL server (SQLite: no-op,
+ * its readers poll). sp_db_notify, inside a write transaction, is delivered
+ * at commit to every connection that ran sp_db_listen on `channel`.
+ * sp_db_wait waits up to timeout_ms for one (or for `wake_fd`, >= 0, to
+ * become readable): 1 notified, 0 timeout or woken, <0 the connection
+ * failed. Only for PostgreSQL connections.
+ */
+int sp_db_notify(struct sp_db *db, const char *channel, const char *payload);
+int sp_db_listen(struct sp_db *db, const char *channel);
+int sp_db_wait(struct sp_db *db, int wake_fd, int timeout_ms);
 
 /*
  * SQLite: a consistent copy of the database into `path` (VACUUM INTO; the

@@ -37,6 +37,10 @@ struct sp_db_ops {
 	int64_t (*last_insert_id)(struct sp_db *);
 	const char *(*errmsg)(struct sp_db *);
 	int (*backup)(struct sp_db *, const char *, char *, size_t);
+	/* NULL: the engine has no notifications. */
+	int (*notify)(struct sp_db *, const char *, const char *);
+	int (*listen)(struct sp_db *, const char *);
+	int (*wait)(struct sp_db *, int, int);
 };
 
 extern const struct sp_db_ops sp_db_sqlite_ops;

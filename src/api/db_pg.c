@@ -18,10 +18,12 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 
 #include <libpq-fe.h>
 
@@ -247,6 +249,8 @@ word_at(const char *s, size_t i, const char *w)
  * column, INTEGER (64 bits in SQLite) BIGINT, and a table without an
  * INTEGER PRIMARY KEY gets SQLite's implicit `rowid` as an explicit last
  * identity column, so ORDER BY rowid (insertion order) means the same.
+ * TEXT columns compare bytewise (COLLATE "C") as in SQLite, whatever the
+ * database's locale: lists come out in the same order on both engines.
  */
 static char *
 pg_schema_text(const char *sql)
@@ -298,6 +302,11 @@ pg_schema_text(const char *sql)
 			}
 			put(&o, "BIGINT", 6);
 			i += strlen("INTEGER");
+			continue;
+		}
+		if (word_at(sql, i, "TEXT") && strncmp(sql + i, "TEXT", 4) == 0) {
+			put(&o, "TEXT COLLATE \"C\"", 16);
+			i += 4;
 			continue;
 		}
 		put(&o, sql + i, 1);
@@ -553,14 +562,85 @@ pg_errmsg(struct sp_db *db)
 	    PQerrorMessage(PG(db)->c);
 }
 
+/* The payload travels as a parameter: no quoting of our own. */
+static int
+pg_notify(struct sp_db *db, const char *channel, const char *payload)
+{
+	const char *vals[2] = { channel, payload };
+	PGresult *res = PQexecParams(PG(db)->c, "SELECT pg_notify($1, $2)", 2,
+	    NULL, vals, NULL, NULL, 0);
+	int r = check(PG(db), res);
+
+	PQclear(res);
+	return r == SP_OK ? SP_OK : SP_ERR_SYSTEM;
+}
+
+static int
+pg_listen(struct sp_db *db, const char *channel)
+{
+	char *id, sql[256];
+	int r;
+
+	if ((id = PQescapeIdentifier(PG(db)->c, channel, strlen(channel))) ==
+	    NULL)
+		return SP_ERR_NOMEM;
+	snprintf(sql, sizeof(sql), "LISTEN %s", id);
+	PQfreemem(id);
+	r = pg_exec_raw(PG(db), sql);
+	return r == SP_OK ? SP_OK : SP_ERR_SYSTEM;
+}
+
+/* Drain what arrived; 1 when a notification was among it. */
+static int
+drain(struct sp_db_pg *d)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (!PQconsumeInput(d->c)) {
+		set_err(d, NULL);
+		return SP_ERR_SYSTEM;
+	}
+	while ((n = PQnotifies(d->c)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+static int
+pg_wait(struct sp_db *db, int wake_fd, int timeout_ms)
+{
+	struct sp_db_pg *d = PG(db);
+	struct pollfd p[2];
+	int r, n = 1;
+
+	/* Notifications read along with an earlier result. */
+	if ((r = drain(d)) != 0)
+		return r;
+	if (PQsocket(d->c) < 0)
+		return SP_ERR_SYSTEM;
+	p[0].fd = PQsocket(d->c);
+	p[0].events = POLLIN;
+	if (wake_fd >= 0) {
+		p[1].fd = wake_fd;
+		p[1].events = POLLIN;
+		n = 2;
+	}
+	if ((r = poll(p, (nfds_t)n, timeout_ms)) <= 0)
+		return r < 0 && errno != EINTR ? SP_ERR_SYSTEM : 0;
+	if (p[0].revents == 0)
+		return 0;
+	return drain(d);
+}
+
 static int
 pg_backup(struct sp_db *db, const char *path, char *err, size_t errlen)
 {
 	(void)db;
 	(void)path;
-	snprintf(err, errlen, "the database is PostgreSQL: back it up with "
-	    "pg_dump (no copy is made here); --import --replace needs "
-	    "--no-backup after that");
+	snprintf(err, errlen, "the database is PostgreSQL: no file copy is "
+	    "made here, back it up with pg_dump");
 	return SP_ERR_CONFIG;
 }
 
@@ -585,4 +665,7 @@ const struct sp_db_ops sp_db_pg_ops = {
 	.last_insert_id = pg_last_insert_id,
 	.errmsg = pg_errmsg,
 	.backup = pg_backup,
+	.notify = pg_notify,
+	.listen = pg_listen,
+	.wait = pg_wait,
 };

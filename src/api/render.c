@@ -368,7 +368,7 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 
 	if ((r = query_array(st, "SELECT name, address, tls, chain_pem, key_pem, "
 	    "require_client_cert, EXISTS (SELECT 1 FROM partners WHERE "
-	    "require_client_cert AND enabled), proxy_trusted FROM listeners "
+	    "require_client_cert <> 0 AND enabled <> 0), proxy_trusted FROM listeners "
 	    "ORDER BY pos",
 	    NULL, NULL, listener_row, &ls)) != 0 ||
 	    (r = query_array(st, "SELECT name, client_listen, partner_odette_id, "

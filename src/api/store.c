@@ -123,7 +123,11 @@ migrate(struct sp_store *st, char *err, size_t errlen)
 	     * or NULL); the status of each DMZ node, by its client's token. */
 	    step_to(st, version, 6, "ALTER TABLE listeners ADD COLUMN "
 	    "proxy_trusted TEXT; CREATE TABLE node_status (token TEXT "
-	    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0)
+	    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
+	    /* Version 7 is another change's (a node column on events). */
+	    /* Version 8: the de-duplication windows of the event script,
+	     * shared by the instances on one database (store_ops.c). */
+	    step_to(st, version, 8, sp_store_schema_v8) != 0)
 		goto sqlerr;
 	/* Later versions: one more step_to() block each. */
 	if (sp_db_commit(st->db) != 0)
@@ -182,14 +186,42 @@ sp_store_revision(struct sp_store *st, int64_t *rev)
 	return r;
 }
 
-/* Inside a write transaction: next revision. */
+/*
+ * Inside a write transaction: next revision. On PostgreSQL the other
+ * instances' watchers hear of it at commit (SP_STORE_CHANNEL), not a
+ * moment before the new revision is readable.
+ */
 int
 sp_store_bump(struct sp_store *st, int64_t *rev)
 {
+	char num[32];
+	int r;
+
 	if (sp_store_exec(st, "UPDATE state SET revision = revision + 1, "
 	    "generated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1") != 0)
 		return SP_ERR_SYSTEM;
-	return sp_store_revision(st, rev);
+	if ((r = sp_store_revision(st, rev)) != 0)
+		return r;
+	snprintf(num, sizeof(num), "%lld", (long long)*rev);
+	return sp_db_notify(st->db, SP_STORE_CHANNEL, num);
+}
+
+bool
+sp_store_notifies(struct sp_store *st)
+{
+	return sp_db_engine(st->db) == SP_DB_PG;
+}
+
+int
+sp_store_listen(struct sp_store *st)
+{
+	return sp_db_listen(st->db, SP_STORE_CHANNEL);
+}
+
+int
+sp_store_wait_change(struct sp_store *st, int wake_fd, int timeout_ms)
+{
+	return sp_db_wait(st->db, wake_fd, timeout_ms);
 }
 
 /* ---- binding helpers ---- */
@@ -474,8 +506,9 @@ merge_rule(struct sp_store *st, const struct sp_site_rule *ru,
 
 	if (sp_db_prepare(st->db, "SELECT 1 FROM rules WHERE "
 	    "description = ?1 AND match_text = ?2 AND "
-	    "(valid_from = ?3 OR (valid_from IS NULL AND ?3 IS NULL)) AND "
-	    "(valid_until = ?4 OR (valid_until IS NULL AND ?4 IS NULL))", &s) != 0)
+	    "(valid_from = ?3 OR (valid_from IS NULL AND "
+	    "CAST(?3 AS TEXT) IS NULL)) AND (valid_until = ?4 OR "
+	    "(valid_until IS NULL AND CAST(?4 AS TEXT) IS NULL))", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, ru->description) || bind_text(s, 2, ru->match) ||
 	    bind_text(s, 3, ru->valid_from) || bind_text(s, 4, ru->valid_until)) {

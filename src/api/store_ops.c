@@ -36,6 +36,53 @@ const char sp_store_schema_v2[] =
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  received TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL);";
 
+const char sp_store_schema_v8[] =
+	"CREATE TABLE event_claims ("
+	"  kind TEXT PRIMARY KEY, instance TEXT NOT NULL,"
+	"  until_ms INTEGER NOT NULL)";
+
+/*
+ * Insert the claim, or take over an expired one; a live claim of another
+ * instance stays (the WHERE of the upsert fails: no row changed). Expired
+ * claims of other kinds go first, so the table stays small.
+ */
+int
+sp_store_event_claim(struct sp_store *st, const char *kind,
+    const char *instance, int64_t now_ms, int64_t until_ms, bool *won)
+{
+	struct sp_db_stmt *s;
+	int rc;
+
+	*won = false;
+	if (sp_db_prepare(st->db, "DELETE FROM event_claims WHERE "
+	    "until_ms <= ?1 AND kind <> ?2", &s) != 0)
+		return SP_ERR_SYSTEM;
+	if (sp_db_bind_int64(s, 1, now_ms) != 0 ||
+	    sp_db_bind_text(s, 2, kind) != 0 || sp_db_step(s) != SP_DB_DONE) {
+		sp_db_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	sp_db_finalize(s);
+	if (sp_db_prepare(st->db, "INSERT INTO event_claims VALUES "
+	    "(?1, ?2, ?3) ON CONFLICT (kind) DO UPDATE SET "
+	    "instance = excluded.instance, until_ms = excluded.until_ms "
+	    "WHERE event_claims.until_ms <= ?4", &s) != 0)
+		return SP_ERR_SYSTEM;
+	if (sp_db_bind_text(s, 1, kind) != 0 ||
+	    sp_db_bind_text(s, 2, instance) != 0 ||
+	    sp_db_bind_int64(s, 3, until_ms) != 0 ||
+	    sp_db_bind_int64(s, 4, now_ms) != 0) {
+		sp_db_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE)
+		return SP_ERR_SYSTEM;
+	*won = sp_db_changes(st->db) == 1;
+	return SP_OK;
+}
+
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static int
@@ -110,8 +157,10 @@ sp_store_sessions(struct sp_store *st, const char *partner, const char *since,
 
 	*arr = NULL;
 	if (sp_db_prepare(st->db, "SELECT id, received, doc FROM sessions "
-	    "WHERE (?1 IS NULL OR partner = ?1) AND (?2 IS NULL OR ended >= ?2) "
-	    "AND (?3 IS NULL OR ended < ?3) ORDER BY ended, id LIMIT ?4", &s) != 0)
+	    "WHERE (CAST(?1 AS TEXT) IS NULL OR partner = ?1) AND "
+	    "(CAST(?2 AS TEXT) IS NULL OR ended >= ?2) AND "
+	    "(CAST(?3 AS TEXT) IS NULL OR ended < ?3) "
+	    "ORDER BY ended, id LIMIT ?4", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, partner) || bind_opt(s, 2, since) ||
 	    bind_opt(s, 3, until) || sp_db_bind_int64(s, 4, limit) != 0 ||
@@ -204,7 +253,8 @@ sp_store_events(struct sp_store *st, const char *since, int limit,
 	/* The newest `limit`, listed oldest first. */
 	if (sp_db_prepare(st->db, "SELECT * FROM (SELECT id, received, "
 	    "time, type, severity, partner, source_address, session, message, "
-	    "count, outcome FROM events WHERE (?1 IS NULL OR received >= ?1) "
+	    "count, outcome FROM events WHERE "
+	    "(CAST(?1 AS TEXT) IS NULL OR received >= ?1) "
 	    "ORDER BY id DESC LIMIT ?2) AS recent ORDER BY id", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, since) || sp_db_bind_int64(s, 2, limit) != 0 ||

@@ -16,6 +16,7 @@
 
 #include "api/pwhash.h"
 #include "api/site.h"
+#include "api/store_ops.h"
 #include "api/store.h"
 #include "core/err.h"
 
@@ -487,7 +488,7 @@ START_TEST(upgrade_from_v2)
 	load_site(&s);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
-	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 6);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 8);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
@@ -495,7 +496,8 @@ START_TEST(upgrade_from_v2)
 	    "ALTER TABLE partners DROP COLUMN cert_bind_dn; "
 	    "DROP TABLE revocation; DROP TABLE crls; "
 	    "ALTER TABLE listeners DROP COLUMN proxy_trusted; "
-	    "DROP TABLE node_status; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    "DROP TABLE node_status; DROP TABLE event_claims; "
+	    "PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(user_version(dbpath), 2);
@@ -521,14 +523,15 @@ START_TEST(upgrade_from_v2)
 	sp_store_close(st);
 
 	/* A version-5 database (CRLs, no PROXY protocol, no node status) gets
-	 * version 6 on open; the next import writes proxy_protocol again. */
+	 * the current version on open; the next import writes proxy_protocol
+	 * again. */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE listeners DROP COLUMN "
-	    "proxy_trusted; DROP TABLE node_status; PRAGMA user_version = 5",
-	    NULL, NULL, NULL), SQLITE_OK);
+	    "proxy_trusted; DROP TABLE node_status; DROP TABLE event_claims; "
+	    "PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 6);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
@@ -536,6 +539,32 @@ START_TEST(upgrade_from_v2)
 	    JSON_C_TO_STRING_NOSLASHESCAPE), "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
 	json_object_put(doc);
 	sp_site_free(&s);
+	sp_store_close(st);
+
+	/* A version-6 database (main before PostgreSQL) gets event_claims:
+	 * a claim holds against another instance until it expires. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE event_claims; "
+	    "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
+	{
+		bool won;
+
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "a", 1000, 2000,
+		    &won), 0);
+		ck_assert(won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "b", 1500, 2500,
+		    &won), 0);
+		ck_assert(!won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k2", "b", 1500, 2500,
+		    &won), 0);
+		ck_assert(won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "b", 2000, 3000,
+		    &won), 0);
+		ck_assert(won);
+	}
 	sp_store_close(st);
 
 	/* A newer schema than this program's is refused, not touched. */
