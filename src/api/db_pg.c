@@ -315,10 +315,41 @@ pg_schema_text(const char *sql)
 	return done(&o);
 }
 
+/*
+ * A connection the server dropped (a restart, a failover) is opened again
+ * before the next statement. Outside a transaction, reading what is
+ * pending shows a closed connection before anything is sent (the server's
+ * goodbye and EOF); inside one, the statement that meets it fails and
+ * every caller stops at its first error (the transaction rolls back), so
+ * nothing runs half inside and half outside a transaction.
+ */
+static void
+revive(struct sp_db_pg *d)
+{
+	PGresult *res;
+	int i;
+
+	/* The first read may take the server's goodbye, the next the EOF
+	 * (libpq's socket is non-blocking: no wait when nothing is there). */
+	if (PQtransactionStatus(d->c) == PQTRANS_IDLE)
+		for (i = 0; i < 2 && PQconsumeInput(d->c); i++)
+			;
+	if (PQstatus(d->c) != CONNECTION_BAD)
+		return;
+	PQreset(d->c);
+	if (PQstatus(d->c) != CONNECTION_OK)
+		return;
+	res = PQexec(d->c, "SET TIME ZONE 'UTC'");
+	PQclear(res);
+}
+
 static int
 pg_exec_raw(struct sp_db_pg *d, const char *sql)
 {
-	PGresult *res = PQexec(d->c, sql);
+	PGresult *res;
+
+	revive(d);
+	res = PQexec(d->c, sql);
 	int r = check(d, res);
 
 	if (r == SP_OK)
@@ -466,6 +497,7 @@ pg_step(struct sp_db_stmt *st)
 	int r;
 
 	if (s->res == NULL) {
+		revive(d);
 		s->res = PQexecParams(d->c, s->sql, s->nparams, NULL,
 		    (const char *const *)s->vals, NULL, NULL, 0);
 		if ((r = check(d, s->res)) != SP_OK) {

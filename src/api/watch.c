@@ -115,6 +115,8 @@ watch_pg(struct api *a, struct sp_store **stp)
 			if (sp_store_listen(st) != 0)
 				goto lost;
 			listening = true;
+			sp_log(SP_LOG_INFO, "config", "listening for revisions "
+			    "committed by other instances (PostgreSQL)");
 		}
 		/* After LISTEN: a commit from now on is not missed. */
 		if (api_refresh(a, st, false) != 0)

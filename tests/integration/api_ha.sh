@@ -12,6 +12,8 @@
 #     "claimed_by_peer" (the positive signal that both processed it), and
 #     the script's file has exactly one line; a different event posted to
 #     B alone runs there.
+#  4. the database restarts: both instances reconnect by themselves; a
+#     change through A reaches a long poll on B, notified again.
 # Plus: --check accepts a postgresql:// database and refuses a password in
 # a world-readable api.yaml; --import --replace on PostgreSQL writes the
 # export backup next to the site file.
@@ -176,18 +178,47 @@ until grep -q "only on B (ha test)" "$D/runs.txt"; do
 done
 [ "$(wc -l <"$D/runs.txt")" = 2 ] || { cat "$D/runs.txt" >&2; sp_fail "unexpected script runs"; }
 
+# ---- 4. the database restarts: both instances carry on ----
+nlisten=$(grep -c "listening for revisions committed by other instances" "$D/apiB.log")
+pg_restart
+i=0
+until [ "$(grep -c "listening for revisions committed by other instances" "$D/apiB.log")" -gt "$nlisten" ]; do
+	[ "$i" -ge $(($(sp_time 30) * 10)) ] && { sp_dump_logs; sp_fail "B's watcher did not come back after the restart"; }
+	sleep 0.1; i=$((i + 1))
+done
+nwait=$(grep -c "long poll waits up to 60 s" "$D/apiB.log")
+( get proxy "$B/v1/config?wait=60" -H 'If-None-Match: "rev-2"' >"$D/poll2.json"; echo $? >"$D/poll2.rc" ) &
+POLL=$!
+SP_PIDS="$SP_PIDS $POLL"
+i=0
+until [ "$(grep -c "long poll waits up to 60 s" "$D/apiB.log")" -gt "$nwait" ]; do
+	[ "$i" -ge $(($(sp_time 20) * 10)) ] && { sp_dump_logs; sp_fail "B's second long poll never started to wait"; }
+	sleep 0.1; i=$((i + 1))
+done
+nnotified=$(grep -c "revision notified by PostgreSQL" "$D/apiB.log")
+# A's request connection was cut by the restart: this opens it again.
+get admin "$A/v1/partners/O0013000000BETA/enable" -X POST >/dev/null ||
+	sp_fail "enable through A after the database restart"
+sp_wait "$POLL" 80 || sp_fail "B's second long poll client failed"
+[ "$(cat "$D/poll2.rc")" = 0 ] || sp_fail "B's second long poll: curl exit $(cat "$D/poll2.rc")"
+[ "$(rev_of <"$D/poll2.json")" = 3 ] || sp_fail "B's second long poll returned revision $(rev_of <"$D/poll2.json"), not 3"
+[ "$(grep -c "revision notified by PostgreSQL" "$D/apiB.log")" -gt "$nnotified" ] ||
+	sp_fail "B's watcher was not notified after the restart"
+
 # ---- --import --replace: the backup is an export next to the site file ----
 "$API" --config "$D/api.yaml" --import "$D/site.yaml" --replace >"$D/replace.out" 2>&1 ||
 	{ cat "$D/replace.out" >&2; sp_fail "--replace on PostgreSQL failed"; }
 sp_grep "backup of the database before the replace: $D/site.yaml.backup-" "$D/replace.out"
 BACKUP=$(sed -n 's/^backup of the database before the replace: //p' "$D/replace.out")
 [ "$(stat -c %a "$BACKUP")" = 600 ] || sp_fail "backup mode $(stat -c %a "$BACKUP")"
-# The backup holds the state before the replace: BETA disabled.
-python3 - "$BACKUP" <<'PY' || sp_fail "the backup does not hold BETA disabled"
+# The backup holds the state before the replace: ACME and BETA, each
+# with its password hash (the site file gives passwords).
+python3 - "$BACKUP" <<'PY' || sp_fail "the backup does not hold the partners"
 import sys
 t = open(sys.argv[1]).read()
-i = t.index("O0013000000BETA")
-assert "enabled: false" in t[i:i + 600], t[i:i + 600]
+for p in ("O0013000000ACME", "O0013000000BETA"):
+    i = t.index(p)
+    assert "password_hash:" in t[i:i + 600], t[i:i + 600]
 PY
 
 for pid in $A_PID $B_PID; do

@@ -4,6 +4,7 @@
 #   pg_start             initdb and postgres on a unix socket only (no TCP),
 #                        in its own directory; stopped by PID at exit
 #   pg_createdb NAME     a new empty database; prints its connection URL
+#   pg_restart           fast shutdown (clients cut) and start on the same data
 #
 # postgres refuses to run as root: under root the server runs as the
 # `postgres` system user the package creates (setpriv, util-linux), in a
@@ -36,8 +37,39 @@ pg_cleanup_dir() {
 	[ -n "$PG_DIR" ] && [ "${SP_KEEP_TMP:-0}" != 1 ] && rm -rf "$PG_DIR"
 }
 
-pg_start() {
+# Start the server on $PG_DIR/data and wait until it answers.
+pg_run() {
 	local i=0 limit
+	# Started directly (setpriv execs), so the recorded PID is the server.
+	set -- "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_SOCK" \
+		-c listen_addresses= -c fsync=off -c synchronous_commit=off \
+		-c full_page_writes=off
+	if [ "$(id -u)" = 0 ]; then
+		sp_start postgres setpriv --reuid=postgres --regid=postgres \
+			--init-groups -- "$@"
+	else
+		sp_start postgres "$@"
+	fi
+	PG_PID=$SP_LAST_PID
+	limit=$(sp_time 30)
+	until "$PG_BIN/pg_isready" -q -h "$PG_SOCK" -U sp -d postgres; do
+		kill -0 "$PG_PID" 2>/dev/null || { cat "$SP_TMP/postgres.log" >&2; sp_hard_error "postgres ended"; }
+		[ "$i" -ge $((limit * 10)) ] && sp_hard_error "postgres not ready after ${limit}s"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# SIGINT is PostgreSQL's fast shutdown: open connections are cut (SIGTERM
+# would wait for every client to leave).
+pg_restart() {
+	kill -INT "$PG_PID"
+	sp_wait "$PG_PID" 30 || sp_hard_error "postgres did not stop"
+	mv "$SP_TMP/postgres.log" "$SP_TMP/postgres-1.log"
+	pg_run
+}
+
+pg_start() {
 	pg_find_bin
 	if [ "$(id -u)" = 0 ]; then
 		getent passwd postgres >/dev/null || sp_skip "no postgres user to run the server as"
@@ -54,26 +86,9 @@ pg_start() {
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U sp --auth=trust -E UTF8 \
 		--locale=C.UTF-8 --no-sync >"$SP_TMP/initdb.log" 2>&1 ||
 		{ cat "$SP_TMP/initdb.log" >&2; sp_hard_error "initdb failed"; }
-	# Started directly (setpriv execs), so the recorded PID is the server.
-	set -- "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_SOCK" \
-		-c listen_addresses= -c fsync=off -c synchronous_commit=off \
-		-c full_page_writes=off
-	if [ "$(id -u)" = 0 ]; then
-		sp_start postgres setpriv --reuid=postgres --regid=postgres \
-			--init-groups -- "$@"
-	else
-		sp_start postgres "$@"
-	fi
-	PG_PID=$SP_LAST_PID
 	# sp_cleanup stops it by PID (SIGTERM, then waits); then the directory.
 	trap 'sp_cleanup; pg_cleanup_dir' EXIT
-	limit=$(sp_time 30)
-	until "$PG_BIN/pg_isready" -q -h "$PG_SOCK" -U sp -d postgres; do
-		kill -0 "$PG_PID" 2>/dev/null || { cat "$SP_TMP/postgres.log" >&2; sp_hard_error "postgres ended"; }
-		[ "$i" -ge $((limit * 10)) ] && sp_hard_error "postgres not ready after ${limit}s"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	pg_run
 }
 
 pg_createdb() {
