@@ -368,6 +368,12 @@ pg_exec(struct sp_db *db, const char *sql)
 		return SP_ERR_NOMEM;
 	r = pg_exec_raw(PG(db), text);
 	free(text);
+	/* Two instances creating the same table at once (CREATE TABLE IF NOT
+	 * EXISTS of a table made on first use): the loser meets the winner's
+	 * catalog row. Outside a transaction nothing else was undone. */
+	if (r == SP_DB_E_UNIQUE && strstr(sql, "IF NOT EXISTS") != NULL &&
+	    PQtransactionStatus(PG(db)->c) == PQTRANS_IDLE)
+		return SP_OK;
 	if (r == SP_OK)
 		return SP_OK;
 	return r == SP_DB_E_UNIQUE ? SP_ERR_EXISTS : SP_ERR_SYSTEM;
@@ -411,8 +417,8 @@ pg_schema_version(struct sp_db *db, int *version)
 
 	res = PQexec(d->c, "SELECT version FROM schema_version");
 	if (check(d, res) != SP_OK || PQntuples(res) != 1) {
-		/* A new database: create the base under a savepoint so the
-		 * failed SELECT does not end the transaction. */
+		/* A new database: the failed SELECT ended the transaction;
+		 * begin it again (nothing was written yet), under the lock. */
 		PQclear(res);
 		if (pg_exec_raw(d, "ROLLBACK; BEGIN; SELECT "
 		    "pg_advisory_xact_lock(" WRITE_LOCK_KEY ")") != SP_OK ||
