@@ -43,6 +43,11 @@ struct sp_db_ops {
 	int (*wait)(struct sp_db *, int, int);
 };
 
+/* db_pg.c's rewrites (unit tests): `?N` to `$N` outside quotes (NULL
+ * beyond 32 parameters); schema words to PostgreSQL's. New strings. */
+char *sp_db_pg_params(const char *sql, int *nparams);
+char *sp_db_pg_schema_text(const char *sql);
+
 extern const struct sp_db_ops sp_db_sqlite_ops;
 extern const struct sp_db_ops sp_db_pg_ops;
 
