@@ -14,11 +14,13 @@
 
 PG_DIR=
 PG_SOCK=
+PG_BIN=
 
+# The newest installed major version, or SP_PG_BIN (a bin directory).
 pg_find_bin() {
 	local d
 	PG_BIN=
-	for d in /usr/lib/postgresql/*/bin; do
+	for d in ${SP_PG_BIN:-/usr/lib/postgresql/*/bin}; do
 		[ -x "$d/initdb" ] && [ -x "$d/postgres" ] && PG_BIN=$d
 	done
 	[ -n "$PG_BIN" ] || sp_skip "no PostgreSQL server binaries (Debian: apt-get install postgresql)"
