@@ -60,7 +60,7 @@ tests_fuzz_fuzz_tunnel_msg_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/tunnel_msg\"
 tests_fuzz_fuzz_tunnel_msg_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 # libspapi: the client's check of the server's live snapshot (sp_body_live).
-tests_fuzz_fuzz_tunnel_msg_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
+tests_fuzz_fuzz_tunnel_msg_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS) $(PQ_LIBS)
 tests_fuzz_fuzz_rtconf_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES) $(SP_FUZZ_REPLAY)
 tests_fuzz_fuzz_rtconf_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/rtconf\"
@@ -71,7 +71,7 @@ noinst_PROGRAMS += tests/fuzz/fuzz_tunnel_msg_libfuzzer tests/fuzz/fuzz_rtconf_l
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_SOURCES = tests/fuzz/fuzz_tunnel_msg.c
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
+tests_fuzz_fuzz_tunnel_msg_libfuzzer_LDADD = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS) $(PQ_LIBS)
 tests_fuzz_fuzz_rtconf_libfuzzer_SOURCES = tests/fuzz/fuzz_rtconf.c $(SP_RTCONF_SOURCES)
 tests_fuzz_fuzz_rtconf_libfuzzer_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 tests_fuzz_fuzz_rtconf_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer

@@ -6,8 +6,10 @@
  * Threads: libmicrohttpd runs one thread per connection (bounded by
  * max_waiting + a margin), so a long poll simply waits on `cv`. Another
  * thread (the watcher) polls the database revision four times a second and,
- * when another process (`--import`) committed a change, renders the new
- * document and wakes the waiters. Handlers that change data do the same
+ * when another process (`--import`, another instance) committed a change,
+ * renders the new document and wakes the waiters; on PostgreSQL it waits
+ * for the store's notification instead (LISTEN), polling every
+ * WATCH_SAFETY_MS only in case one was lost with a broken connection. Handlers that change data do the same
  * right after their commit. `mu` guards the cache; `dbmu` serialises use of
  * the request threads' shared store connection.
  *
@@ -64,6 +66,7 @@ struct api {
 
 	pthread_t watcher;
 	bool watcher_running;
+	int watch_wake[2];    /* pipe: stop a watcher waiting on PostgreSQL */
 	struct MHD_Daemon *mhd;
 	struct api_ops *ops;  /* events, event script, purge (ops.h) */
 	struct api_guard *guard;  /* deadlines of slow clients (guard.c) */

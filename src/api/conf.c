@@ -10,9 +10,13 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "api/conf.h"
+#include "api/db.h"
 #include "api/pwhash.h"
 #include "core/bootstrap_verify.h"
 #include "core/err.h"
@@ -137,8 +141,9 @@ static const struct sp_bs_key api_keys[] = {
 	  .offset = API(listen), .max = SP_ADDR_TEXT },
 	{ .name = "tls", .type = SP_BS_SECTION, .flags = SP_BS_REQUIRED,
 	  .offset = API(tls), .section = &tls_section },
-	{ .name = "database", .type = SP_BS_PATH, .flags = SP_BS_REQUIRED,
-	  .offset = API(database) },
+	/* An absolute path (SQLite) or a libpq connection string. */
+	{ .name = "database", .type = SP_BS_STRING, .flags = SP_BS_REQUIRED,
+	  .offset = API(database), .max = 4095 },
 	{ .name = "max_waiting", .type = SP_BS_INT, .offset = API(max_waiting),
 	  .min = 1, .max = 1000, .def = "64" },
 	{ .name = "limits", .type = SP_BS_SECTION, .offset = API(limits),
@@ -155,6 +160,53 @@ static const struct sp_bs_key api_keys[] = {
 	{ .name = NULL }
 };
 
+/*
+ * database: an absolute path is an SQLite file; a postgresql:// URL or a
+ * libpq keyword string (db.h) is checked for syntax only, here and in
+ * --check: whether the server answers is the daemon's start-up error, so a
+ * check on a build host does not need the database.
+ */
+static int
+check_database(struct sp_bs_ctx *ctx, const char *db)
+{
+	PQconninfoOption *opts;
+	char *msg = NULL;
+
+	if (sp_db_engine_of(db) == SP_DB_SQLITE) {
+		if (db[0] != '/')
+			return sp_bs_fail(ctx, "database", "expected an absolute "
+			    "path (SQLite) or a postgresql:// URL, got \"%s\"", db);
+		return SP_OK;
+	}
+	if ((opts = PQconninfoParse(db, &msg)) == NULL) {
+		/* libpq's message quotes the bad part, never the password. */
+		sp_bs_fail(ctx, "database", "not a PostgreSQL connection "
+		    "string: %s", msg != NULL ? msg : "out of memory");
+		PQfreemem(msg);
+		return SP_ERR_CONFIG;
+	}
+	PQconninfoFree(opts);
+	return SP_OK;
+}
+
+/* A password written in the connection string. */
+static bool
+database_has_password(const char *db)
+{
+	PQconninfoOption *opts, *o;
+	bool has = false;
+
+	if (sp_db_engine_of(db) != SP_DB_PG ||
+	    (opts = PQconninfoParse(db, NULL)) == NULL)
+		return false;
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0')
+			has = true;
+	PQconninfoFree(opts);
+	return has;
+}
+
 static int
 api_finish(void *obj, struct sp_bs_ctx *ctx)
 {
@@ -166,7 +218,7 @@ api_finish(void *obj, struct sp_bs_ctx *ctx)
 		    "(port 0: any free port), got \"%s\"", c->listen);
 	if (c->ntokens == 0)
 		return sp_bs_fail(ctx, "tokens", "at least one token is needed");
-	return SP_OK;
+	return check_database(ctx, c->database);
 }
 
 /*
@@ -181,6 +233,7 @@ api_verify(void *obj, struct sp_bs_ctx *ctx)
 {
 	const struct sp_api_conf *c = obj;
 	char rel[40], dir[4096], *slash;
+	struct stat sb;
 	size_t i;
 	int r;
 
@@ -194,11 +247,19 @@ api_verify(void *obj, struct sp_bs_ctx *ctx)
 		if ((r = sp_bsv_file(ctx, rel, c->tokens[i].file, false)) != 0)
 			return r;
 	}
-	snprintf(dir, sizeof(dir), "%s", c->database);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir ? 1 : 0] = '\0';
-	if ((r = sp_bsv_dir(ctx, "database", dir)) != 0)
-		return r;
+	if (sp_db_engine_of(c->database) == SP_DB_SQLITE) {
+		snprintf(dir, sizeof(dir), "%s", c->database);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			slash[slash == dir ? 1 : 0] = '\0';
+		if ((r = sp_bsv_dir(ctx, "database", dir)) != 0)
+			return r;
+	} else if (database_has_password(c->database) &&
+	    (stat(sp_bs_file(ctx), &sb) != 0 || (sb.st_mode & 077) != 0))
+		/* The token files' rule is the operator's call; a database
+		 * password in a readable file is everybody's database. */
+		return sp_bs_fail(ctx, "database", "holds a password, but %s "
+		    "is readable by others: chmod 600 it, or keep the password "
+		    "in a passfile (passfile=, ~/.pgpass)", sp_bs_file(ctx));
 	if (c->event_script.path != NULL) {
 		if ((r = sp_bsv_file(ctx, "event_script.path", c->event_script.path, false)) != 0)
 			return r;

@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "api/bodies.h"
 #include "api/ops.h"
 #include "api/store_ops.h"
@@ -110,6 +113,10 @@ struct api_ops {
 	struct sp_store *st;
 	pthread_t thread;
 	bool running;
+	/* Several instances on one (PostgreSQL) database: each window of a
+	 * kind of event is claimed in it first (claim_window). */
+	bool shared;
+	char instance[128];
 };
 
 static int64_t
@@ -427,7 +434,8 @@ outcome_class(const char *outcome)
 static void
 record(struct api_ops *o, struct ev_run *r, const char *outcome)
 {
-	if (strcmp(outcome, "running") != 0) {
+	if (strcmp(outcome, "running") != 0 &&
+	    strcmp(outcome, "claimed_by_peer") != 0) {
 		pthread_mutex_lock(&o->mu);
 		o->runs[outcome_class(outcome)]++;
 		pthread_mutex_unlock(&o->mu);
@@ -446,6 +454,50 @@ record(struct api_ops *o, struct ev_run *r, const char *outcome)
 		    sp_store_errmsg(o->st));
 }
 
+/*
+ * Several instances on one database each see an event posted to each (a
+ * client reporting to every backend): the instance that claims the window
+ * of its kind first runs the script, the others record the event as
+ * "claimed_by_peer". The first run and the summary run of a window are
+ * claimed apart. Fails open (runs) when the database cannot answer: a
+ * script run twice beats an alarm lost.
+ */
+static bool
+claim_window(struct api_ops *o, const struct ev_run *r)
+{
+	gnutls_hash_hd_t h;
+	unsigned char md[32];
+	char kind[65];
+	struct timespec ts;
+	int64_t now;
+	bool won = true;
+	size_t i;
+
+	if (!o->shared || strcmp(r->f.type, "events_suppressed") == 0)
+		return true;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) != 0)
+		return true;
+	gnutls_hash(h, r->f.type, strlen(r->f.type) + 1);
+	gnutls_hash(h, r->f.message, strlen(r->f.message) + 1);
+	/* Two nodes' identical events are two events here too. */
+	if (r->f.node != NULL)
+		gnutls_hash(h, r->f.node, strlen(r->f.node) + 1);
+	gnutls_hash(h, r->count == 1 ? "first" : "summary", r->count == 1 ?
+	    5 : 7);
+	gnutls_hash_deinit(h, md);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(kind + 2 * i, 3, "%02x", md[i]);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (sp_store_event_claim(o->st, kind, o->instance, now,
+	    now + EV_WINDOW_MS, &won) != 0) {
+		sp_log(SP_LOG_ERR, "event", "cannot claim the event's window, "
+		    "running the script here: %s", sp_store_errmsg(o->st));
+		return true;
+	}
+	return won;
+}
+
 static void
 start_run(struct api_ops *o, struct ev_run *r)
 {
@@ -453,6 +505,14 @@ start_run(struct api_ops *o, struct ev_run *r)
 	size_t i;
 	int e;
 
+	if (!claim_window(o, r)) {
+		record(o, r, "claimed_by_peer");
+		sp_log(SP_LOG_INFO, "event", "event %" PRId64 " (%s, count %"
+		    PRId64 "): claimed by another instance, not run here",
+		    r->row, r->f.type, r->count);
+		run_free(r);
+		return;
+	}
 	if (o->a->conf->event_script.path == NULL) {
 		record(o, r, "no_script");
 		run_free(r);
@@ -663,6 +723,13 @@ api_ops_start(struct api *a, char *err, size_t errlen)
 	}
 	if (sp_store_open(a->conf->database, &o->st, err, errlen) != 0)
 		return SP_ERR_SYSTEM;
+	if ((o->shared = sp_store_notifies(o->st))) {
+		char host[64] = "";
+
+		(void)gethostname(host, sizeof(host) - 1);
+		snprintf(o->instance, sizeof(o->instance), "%s/%ld/%lld", host,
+		    (long)getpid(), (long long)time(NULL));
+	}
 	if ((e = pthread_create(&o->thread, NULL, runner, o)) != 0) {
 		snprintf(err, errlen, "cannot start the event runner: %s",
 		    strerror(e));

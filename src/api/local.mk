@@ -3,14 +3,16 @@
 # (site file, password hashes, store, rendering, api.yaml) form a small
 # convenience library shared by the program, its unit tests and the fuzzer.
 SP_API_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(YAML_CFLAGS) $(JSONC_CFLAGS) \
-	$(SQLITE_CFLAGS) $(MHD_CFLAGS)
-SP_API_LIBS = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS)
+	$(SQLITE_CFLAGS) $(PQ_CFLAGS) $(MHD_CFLAGS)
+SP_API_LIBS = libspapi.la $(SP_CORE_LIBS) $(SQLITE_LIBS) $(PQ_LIBS)
 
 noinst_LTLIBRARIES += libspapi.la
 libspapi_la_CFLAGS = $(SP_API_CFLAGS)
 libspapi_la_SOURCES = \
 	src/api/site.c src/api/site.h \
 	src/api/pwhash.c src/api/pwhash.h \
+	src/api/db.c src/api/db.h src/api/db_int.h src/api/db_sqlite.c \
+	src/api/db_pg.c \
 	src/api/store.c src/api/store.h src/api/store_int.h \
 	src/api/store_crl.c \
 	src/api/render.c \
@@ -55,6 +57,11 @@ tests_unit_check_api_site_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_store_SOURCES = tests/unit/check_api_store.c
 tests_unit_check_api_store_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_store_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/check_api_db
+TESTS += tests/unit/check_api_db
+tests_unit_check_api_db_SOURCES = tests/unit/check_api_db.c
+tests_unit_check_api_db_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_db_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_api_users
 TESTS += tests/unit/check_api_users
 tests_unit_check_api_users_SOURCES = tests/unit/check_api_users.c

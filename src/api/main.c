@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/db.h"
 #include "api/export.h"
 #include "api/ops.h"
 #include "api/panel.h"
@@ -281,12 +282,20 @@ import_progress(void *arg, const char *section, size_t done, size_t total)
 }
 
 /*
- * The backup a --replace writes first: next to the database, named by the
- * time, never over an older one.
+ * The backup a --replace writes first, named by the time, never over an
+ * older one. SQLite: a copy of the database file next to it. PostgreSQL
+ * has no file to put it next to and no server-side copy we may write: the
+ * backup is an export (site file and PEM directory) next to the imported
+ * site file. It holds everything a replace changes (the configuration
+ * tables; audit records, events and online blocks are never touched) and
+ * imports back with --import --replace.
  */
 static int
-backup_first(struct sp_store *st, const char *db, char *out, size_t outlen)
+backup_first(struct sp_store *st, const char *db, const char *site,
+    char *out, size_t outlen)
 {
+	struct sp_export_stats es;
+	bool pg = sp_db_engine_of(db) == SP_DB_PG;
 	char err[512], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -296,12 +305,16 @@ backup_first(struct sp_store *st, const char *db, char *out, size_t outlen)
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (i = 0; i < 100 && r != 0; i++) {
 		if (i == 0)
-			snprintf(out, outlen, "%s.backup-%s", db, stamp);
+			snprintf(out, outlen, "%s.backup-%s%s", pg ? site : db,
+			    stamp, pg ? ".yaml" : "");
 		else
-			snprintf(out, outlen, "%s.backup-%s-%d", db, stamp, i);
+			snprintf(out, outlen, "%s.backup-%s-%d%s", pg ? site : db,
+			    stamp, i, pg ? ".yaml" : "");
 		if (access(out, F_OK) == 0)
 			continue;
-		if ((r = sp_store_backup(st, out, err, sizeof(err))) != 0) {
+		r = pg ? sp_export_write(st, out, &es, err, sizeof(err)) :
+		    sp_store_backup(st, out, err, sizeof(err));
+		if (r != 0) {
 			fprintf(stderr, "smartproxy-api: %s; nothing imported\n",
 			    err);
 			return r;
@@ -348,7 +361,7 @@ cmd_import(const struct sp_api_conf *conf, const char *path, bool replace,
 		sp_site_free(&site);
 		return 1;
 	}
-	if (replace && (r = backup_first(st, conf->database, bak,
+	if (replace && (r = backup_first(st, conf->database, path, bak,
 	    sizeof(bak))) != 0)
 		goto out;
 	if (replace)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/store.h"
 #include "api/store_int.h"
@@ -17,24 +17,24 @@
 
 /* Column text as a JSON string, or JSON null. */
 static json_object *
-col_str(sqlite3_stmt *s, int i)
+col_str(struct sp_db_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = sp_db_column_text(s, i);
 
 	return t ? json_object_new_string((const char *)t) : NULL;
 }
 
 static json_object *
-col_bool(sqlite3_stmt *s, int i)
+col_bool(struct sp_db_stmt *s, int i)
 {
-	return json_object_new_boolean(sqlite3_column_int(s, i) != 0);
+	return json_object_new_boolean(sp_db_column_int(s, i) != 0);
 }
 
 /* A JSON array stored as text (pins, networks); [] when unreadable. */
 static json_object *
-col_array(sqlite3_stmt *s, int i)
+col_array(struct sp_db_stmt *s, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(s, i);
+	const char *t = sp_db_column_text(s, i);
 	json_object *o = t ? json_tokener_parse(t) : NULL;
 
 	if (o == NULL || !json_object_is_type(o, json_type_array)) {
@@ -49,7 +49,7 @@ col_array(sqlite3_stmt *s, int i)
 	"valid_from, valid_until, cert_bind, cert_bind_dn"
 
 static json_object *
-partner_row(sqlite3_stmt *s)
+partner_row(struct sp_db_stmt *s)
 {
 	json_object *p = json_object_new_object(), *tls = json_object_new_object();
 
@@ -66,12 +66,12 @@ partner_row(sqlite3_stmt *s)
 	json_object_object_add(tls, "pins", col_array(s, 5));
 	json_object_object_add(tls, "ca_bundle", col_str(s, 6));
 	/* NULL is the default binding, shown as what it is. */
-	json_object_object_add(tls, "bind", sqlite3_column_type(s, 11) == SQLITE_NULL ?
+	json_object_object_add(tls, "bind", sp_db_column_null(s, 11) ?
 	    json_object_new_string("cn") : col_str(s, 11));
 	json_object_object_add(tls, "bind_dn", col_str(s, 12));
 	json_object_object_add(p, "tls", tls);
 	json_object_object_add(p, "max_sessions",
-	    json_object_new_int64(sqlite3_column_int64(s, 7)));
+	    json_object_new_int64(sp_db_column_int64(s, 7)));
 	json_object_object_add(p, "enabled", col_bool(s, 8));
 	json_object_object_add(p, "valid_from", col_str(s, 9));
 	json_object_object_add(p, "valid_until", col_str(s, 10));
@@ -81,14 +81,14 @@ partner_row(sqlite3_stmt *s)
 #define RULE_COLS "id, description, match_text, valid_from, valid_until"
 
 static json_object *
-rule_row(sqlite3_stmt *s)
+rule_row(struct sp_db_stmt *s)
 {
 	json_object *o = json_object_new_object();
 
 	if (o == NULL)
 		return NULL;
 	json_object_object_add(o, "id",
-	    json_object_new_int64(sqlite3_column_int64(s, 0)));
+	    json_object_new_int64(sp_db_column_int64(s, 0)));
 	json_object_object_add(o, "description", col_str(s, 1));
 	json_object_object_add(o, "match", col_str(s, 2));
 	json_object_object_add(o, "valid_from", col_str(s, 3));
@@ -97,7 +97,7 @@ rule_row(sqlite3_stmt *s)
 }
 
 static json_object *
-listener_row(sqlite3_stmt *s)
+listener_row(struct sp_db_stmt *s)
 {
 	json_object *l = json_object_new_object(), *tls = NULL;
 
@@ -105,25 +105,25 @@ listener_row(sqlite3_stmt *s)
 		return NULL;
 	json_object_object_add(l, "name", col_str(s, 0));
 	json_object_object_add(l, "address", col_str(s, 1));
-	if (sqlite3_column_int(s, 2)) {
+	if (sp_db_column_int(s, 2)) {
 		if ((tls = json_object_new_object()) == NULL) {
 			json_object_put(l);
 			return NULL;
 		}
 		json_object_object_add(tls, "certificate_chain", col_str(s, 3));
 		/* No key in the store: it stays with the client (key: inside). */
-		if (sqlite3_column_type(s, 4) == SQLITE_NULL)
+		if (sp_db_column_null(s, 4))
 			json_object_object_add(tls, "key", json_object_new_string("inside"));
 		else
 			json_object_object_add(tls, "private_key", col_str(s, 4));
 		json_object_object_add(tls, "require_client_cert", col_bool(s, 5));
 		/* Ask for a certificate when the listener or any partner wants one. */
 		json_object_object_add(tls, "request_client_cert",
-		    json_object_new_boolean(sqlite3_column_int(s, 5) ||
-		    sqlite3_column_int(s, 6)));
+		    json_object_new_boolean(sp_db_column_int(s, 5) ||
+		    sp_db_column_int(s, 6)));
 	}
 	json_object_object_add(l, "tls", tls);
-	if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+	if (!sp_db_column_null(s, 7)) {
 		json_object *pp = json_object_new_object();
 
 		if (pp == NULL) {
@@ -138,7 +138,7 @@ listener_row(sqlite3_stmt *s)
 }
 
 static json_object *
-route_row(sqlite3_stmt *s)
+route_row(struct sp_db_stmt *s)
 {
 	json_object *r = json_object_new_object(), *tls = NULL;
 
@@ -149,7 +149,7 @@ route_row(sqlite3_stmt *s)
 	json_object_object_add(r, "partner_odette_id", col_str(s, 2));
 	json_object_object_add(r, "partner_address", col_str(s, 3));
 	json_object_object_add(r, "source_address", col_str(s, 4));
-	if (sqlite3_column_int(s, 5)) {
+	if (sp_db_column_int(s, 5)) {
 		if ((tls = json_object_new_object()) == NULL) {
 			json_object_put(r);
 			return NULL;
@@ -164,40 +164,40 @@ route_row(sqlite3_stmt *s)
 	return r;
 }
 
-typedef json_object *(*row_fn)(sqlite3_stmt *);
+typedef json_object *(*row_fn)(struct sp_db_stmt *);
 
 /* All rows of `sql` (with optional text / int parameter) as an array. */
 static int
 query_array(struct sp_store *st, const char *sql, const char *textarg,
     const int64_t *intarg, row_fn fn, json_object **out)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a, *o;
 	int rc, r = SP_OK;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, sql, &s) != 0)
 		return SP_ERR_SYSTEM;
-	if ((textarg && sqlite3_bind_text(s, 1, textarg, -1, SQLITE_TRANSIENT) !=
-	    SQLITE_OK) || (intarg && sqlite3_bind_int64(s, 1, *intarg) !=
-	    SQLITE_OK)) {
-		sqlite3_finalize(s);
+	if ((textarg && sp_db_bind_text(s, 1, textarg) !=
+	    0) || (intarg && sp_db_bind_int64(s, 1, *intarg) !=
+	    0)) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((a = json_object_new_array()) == NULL) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_NOMEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
 		if ((o = fn(s)) == NULL) {
 			r = SP_ERR_NOMEM;
 			break;
 		}
 		json_object_array_add(a, o);
 	}
-	if (r == SP_OK && rc != SQLITE_DONE)
+	if (r == SP_OK && rc != SP_DB_DONE)
 		r = SP_ERR_SYSTEM;
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	if (r != SP_OK) {
 		json_object_put(a);
 		return r;
@@ -262,28 +262,28 @@ static int
 render_modules(struct sp_store *st, json_object *partners, json_object *rules,
     json_object **out)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *mods, *sec;
 	int rc;
 
 	if ((mods = json_object_new_object()) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_prepare_v2(st->db, "SELECT name, section FROM modules "
-	    "ORDER BY name", -1, &s, NULL) != SQLITE_OK) {
+	if (sp_db_prepare(st->db, "SELECT name, section FROM modules "
+	    "ORDER BY name", &s) != 0) {
 		json_object_put(mods);
 		return SP_ERR_SYSTEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		sec = json_tokener_parse((const char *)sqlite3_column_text(s, 1));
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
+		sec = json_tokener_parse(sp_db_column_text(s, 1));
 		if (sec == NULL || !json_object_is_type(sec, json_type_object)) {
 			json_object_put(sec);
 			sec = json_object_new_object();
 		}
 		json_object_object_add(mods,
-		    (const char *)sqlite3_column_text(s, 0), sec);
+		    sp_db_column_text(s, 0), sec);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(mods);
 		return SP_ERR_SYSTEM;
 	}
@@ -304,7 +304,7 @@ render_modules(struct sp_store *st, json_object *partners, json_object *rules,
 static int
 render_limits(struct sp_store *st, json_object **out)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *o;
 	size_t i;
 	int r = SP_OK;
@@ -314,15 +314,15 @@ render_limits(struct sp_store *st, json_object **out)
 	for (i = 0; i < SP_LIMIT_COUNT && r == SP_OK; i++) {
 		int64_t v = sp_limit_defs[i].def;
 
-		if (sqlite3_prepare_v2(st->db, "SELECT value FROM limits "
-		    "WHERE name = ?1", -1, &s, NULL) != SQLITE_OK) {
+		if (sp_db_prepare(st->db, "SELECT value FROM limits "
+		    "WHERE name = ?1", &s) != 0) {
 			r = SP_ERR_SYSTEM;
 			break;
 		}
-		sqlite3_bind_text(s, 1, sp_limit_defs[i].name, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		sp_db_bind_text(s, 1, sp_limit_defs[i].name);
+		if (sp_db_step(s) == SP_DB_ROW)
+			v = sp_db_column_int64(s, 0);
+		sp_db_finalize(s);
 		json_object_object_add(o, sp_limit_defs[i].name,
 		    json_object_new_int64(v));
 	}
@@ -339,36 +339,36 @@ render_locked(struct sp_store *st, json_object *doc, int64_t *rev)
 {
 	json_object *ls = NULL, *routes = NULL, *partners = NULL, *rules = NULL,
 	    *limits = NULL, *mods = NULL;
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT revision, generated, "
-	    "outgoing_source FROM state WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT revision, generated, "
+	    "outgoing_source FROM state WHERE id = 1", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+	if (sp_db_step(s) != SP_DB_ROW) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	*rev = sqlite3_column_int64(s, 0);
+	*rev = sp_db_column_int64(s, 0);
 	json_object_object_add(doc, "api_version", json_object_new_int(1));
 	json_object_object_add(doc, "revision", json_object_new_int64(*rev));
 	json_object_object_add(doc, "generated", col_str(s, 1));
 	/* Optional member: absent while the site sets no default. */
-	if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+	if (!sp_db_column_null(s, 2)) {
 		json_object *og = json_object_new_object();
 
 		if (og == NULL) {
-			sqlite3_finalize(s);
+			sp_db_finalize(s);
 			return SP_ERR_NOMEM;
 		}
 		json_object_object_add(og, "source_address", col_str(s, 2));
 		json_object_object_add(doc, "outgoing", og);
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 
 	if ((r = query_array(st, "SELECT name, address, tls, chain_pem, key_pem, "
 	    "require_client_cert, EXISTS (SELECT 1 FROM partners WHERE "
-	    "require_client_cert AND enabled), proxy_trusted FROM listeners "
+	    "require_client_cert <> 0 AND enabled <> 0), proxy_trusted FROM listeners "
 	    "ORDER BY pos",
 	    NULL, NULL, listener_row, &ls)) != 0 ||
 	    (r = query_array(st, "SELECT name, client_listen, partner_odette_id, "
@@ -405,12 +405,12 @@ sp_store_render(struct sp_store *st, json_object **out, int64_t *rev)
 	if ((doc = json_object_new_object()) == NULL)
 		return SP_ERR_NOMEM;
 	/* One read transaction: the revision matches what is rendered. */
-	if (sp_store_exec(st, "BEGIN") != 0) {
+	if (sp_db_begin_read(st->db) != 0) {
 		json_object_put(doc);
 		return SP_ERR_SYSTEM;
 	}
 	r = render_locked(st, doc, rev);
-	sp_store_exec(st, "COMMIT");
+	sp_db_commit(st->db);
 	if (r != 0) {
 		json_object_put(doc);
 		return r;

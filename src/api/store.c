@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/store.h"
 #include "api/store_int.h"
@@ -50,14 +50,13 @@ static const char SCHEMA_V1[] =
 const char *
 sp_store_errmsg(struct sp_store *st)
 {
-	return sqlite3_errmsg(st->db);
+	return sp_db_errmsg(st->db);
 }
 
 int
 sp_store_exec(struct sp_store *st, const char *sql)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
-	    SP_OK : SP_ERR_SYSTEM;
+	return sp_db_exec(st->db, sql);
 }
 
 /* Create the file ourselves so it is 0600 from its first byte. */
@@ -76,89 +75,70 @@ create_private(const char *path, char *err, size_t errlen)
 	return SP_OK;
 }
 
+/* One step of the schema: `sql` then the version, in the open transaction. */
+static int
+step_to(struct sp_store *st, int have, int version, const char *sql)
+{
+	if (have >= version)
+		return SP_OK;
+	if (sp_store_exec(st, sql) != 0 ||
+	    sp_db_set_schema_version(st->db, version) != 0)
+		return SP_ERR_SYSTEM;
+	return SP_OK;
+}
+
+/*
+ * One migration list for both engines, each version its own block; the
+ * whole upgrade is one write transaction, so two instances starting
+ * together upgrade once.
+ */
 static int
 migrate(struct sp_store *st, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int version = -1, r;
+	int version = -1;
 
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0 ||
+	    sp_db_schema_version(st->db, &version) != 0)
 		goto sqlerr;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
-	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
-		goto sqlerr;
-	version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	s = NULL;
 	if (version > SP_STORE_SCHEMA_VERSION) {
-		sp_store_exec(st, "ROLLBACK");
+		sp_db_rollback(st->db);
 		snprintf(err, errlen, "database schema version %d is newer than "
 		    "this program's (%d)", version, SP_STORE_SCHEMA_VERSION);
 		return SP_ERR_CONFIG;
 	}
-	if (version == 0) {
-		if (sp_store_exec(st, SCHEMA_V1) != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 1") != 0)
-			goto sqlerr;
-	}
-	/* Version 2: session audit, events, status (store_ops.c). */
-	if (version < 2) {
-		if (sp_store_exec(st, sp_store_schema_v2) != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 2") != 0)
-			goto sqlerr;
-	}
-	/* Version 3: the site's outgoing defaults (outgoing.source_address). */
-	if (version < 3) {
-		if (sp_store_exec(st, "ALTER TABLE state ADD COLUMN "
-		    "outgoing_source TEXT") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 3") != 0)
-			goto sqlerr;
-	}
-	/* Version 4: what a partner's client certificate must name (tls.bind,
-	 * tls.bind_dn); NULL is the default, the subject CN. */
-	if (version < 4) {
-		if (sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
-		    "cert_bind TEXT") != 0 ||
-		    sp_store_exec(st, "ALTER TABLE partners ADD COLUMN "
-		    "cert_bind_dn TEXT") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 4") != 0)
-			goto sqlerr;
-	}
-	/* Version 5: revocation per CA bundle and the CRLs kept (store_crl.c). */
-	if (version < 5) {
-		if (sp_store_exec(st, sp_store_schema_v5) != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 5") != 0)
-			goto sqlerr;
-	}
-	/*
-	 * Version 6: the listeners' PROXY protocol balancers (JSON array or
-	 * NULL); the status of each DMZ node, by the token its client uses.
-	 */
-	if (version < 6) {
-		if (sp_store_exec(st, "ALTER TABLE listeners ADD COLUMN "
-		    "proxy_trusted TEXT") != 0 ||
-		    sp_store_exec(st, "CREATE TABLE node_status (token TEXT "
-		    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 6") != 0)
-			goto sqlerr;
-	}
-	/* Version 7: the DMZ node an event came from (the token its client
-	 * posted with; NULL: the backend's own, or of before). */
-	if (version < 7) {
-		if (sp_store_exec(st, "ALTER TABLE events ADD COLUMN node TEXT") != 0 ||
-		    sp_store_exec(st, "PRAGMA user_version = 7") != 0)
-			goto sqlerr;
-	}
-	/* Later versions: `if (version < 8) { ALTER ...; user_version = 8 }`. */
-	if (sp_store_exec(st, "COMMIT") != 0)
+	if (step_to(st, version, 1, SCHEMA_V1) != 0 ||
+	    /* Version 2: session audit, events, status (store_ops.c). */
+	    step_to(st, version, 2, sp_store_schema_v2) != 0 ||
+	    /* Version 3: the site's outgoing defaults. */
+	    step_to(st, version, 3, "ALTER TABLE state ADD COLUMN "
+	    "outgoing_source TEXT") != 0 ||
+	    /* Version 4: what a partner's client certificate must name
+	     * (tls.bind, tls.bind_dn); NULL is the default, the subject CN. */
+	    step_to(st, version, 4, "ALTER TABLE partners ADD COLUMN "
+	    "cert_bind TEXT; ALTER TABLE partners ADD COLUMN "
+	    "cert_bind_dn TEXT") != 0 ||
+	    /* Version 5: revocation per CA bundle, the CRLs kept. */
+	    step_to(st, version, 5, sp_store_schema_v5) != 0 ||
+	    /* Version 6: the listeners' PROXY protocol balancers (JSON array
+	     * or NULL); the status of each DMZ node, by its client's token. */
+	    step_to(st, version, 6, "ALTER TABLE listeners ADD COLUMN "
+	    "proxy_trusted TEXT; CREATE TABLE node_status (token TEXT "
+	    "PRIMARY KEY, received TEXT NOT NULL, doc TEXT NOT NULL)") != 0 ||
+	    /* Version 7: the DMZ node an event came from (the token its
+	     * client posted with; NULL: the backend's own, or of before). */
+	    step_to(st, version, 7, "ALTER TABLE events ADD COLUMN node TEXT") != 0 ||
+	    /* Version 8: the de-duplication windows of the event script,
+	     * shared by the instances on one database (store_ops.c). */
+	    step_to(st, version, 8, sp_store_schema_v8) != 0)
+		goto sqlerr;
+	/* Later versions: one more step_to() block each. */
+	if (sp_db_commit(st->db) != 0)
 		goto sqlerr;
 	return SP_OK;
 sqlerr:
-	snprintf(err, errlen, "database: %s", sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
-	sp_store_exec(st, "ROLLBACK");
-	r = SP_ERR_SYSTEM;
-	return r;
+	snprintf(err, errlen, "database: %s", sp_db_errmsg(st->db));
+	sp_db_rollback(st->db);
+	return SP_ERR_SYSTEM;
 }
 
 int
@@ -169,26 +149,13 @@ sp_store_open(const char *path, struct sp_store **out, char *err,
 	int r;
 
 	*out = NULL;
-	if ((r = create_private(path, err, errlen)) != 0)
+	if (sp_db_engine_of(path) == SP_DB_SQLITE &&
+	    (r = create_private(path, err, errlen)) != 0)
 		return r;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, st->db ?
-		    sqlite3_errmsg(st->db) : "cannot open");
-		sp_store_close(st);
-		return SP_ERR_SYSTEM;
-	}
-	sqlite3_busy_timeout(st->db, 10000);
-	sqlite3_extended_result_codes(st->db, 1);
-	if (sp_store_exec(st, "PRAGMA foreign_keys = ON; "
-	    "PRAGMA secure_delete = ON") != 0) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
-		sp_store_close(st);
-		return SP_ERR_SYSTEM;
-	}
-	if ((r = migrate(st, err, errlen)) != 0) {
+	if ((r = sp_db_open(path, &st->db, err, errlen)) != 0 ||
+	    (r = migrate(st, err, errlen)) != 0) {
 		sp_store_close(st);
 		return r;
 	}
@@ -201,44 +168,70 @@ sp_store_close(struct sp_store *st)
 {
 	if (st == NULL)
 		return;
-	sqlite3_close(st->db);
+	sp_db_close(st->db);
 	free(st);
 }
 
 int
 sp_store_revision(struct sp_store *st, int64_t *rev)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r = SP_ERR_SYSTEM;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT revision FROM state WHERE id = 1",
-	    -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT revision FROM state WHERE id = 1", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*rev = sqlite3_column_int64(s, 0);
+	if (sp_db_step(s) == SP_DB_ROW) {
+		*rev = sp_db_column_int64(s, 0);
 		r = SP_OK;
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	return r;
 }
 
-/* Inside a write transaction: next revision. */
+/*
+ * Inside a write transaction: next revision. On PostgreSQL the other
+ * instances' watchers hear of it at commit (SP_STORE_CHANNEL), not a
+ * moment before the new revision is readable.
+ */
 int
 sp_store_bump(struct sp_store *st, int64_t *rev)
 {
+	char num[32];
+	int r;
+
 	if (sp_store_exec(st, "UPDATE state SET revision = revision + 1, "
 	    "generated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = 1") != 0)
 		return SP_ERR_SYSTEM;
-	return sp_store_revision(st, rev);
+	if ((r = sp_store_revision(st, rev)) != 0)
+		return r;
+	snprintf(num, sizeof(num), "%lld", (long long)*rev);
+	return sp_db_notify(st->db, SP_STORE_CHANNEL, num);
+}
+
+bool
+sp_store_notifies(struct sp_store *st)
+{
+	return sp_db_engine(st->db) == SP_DB_PG;
+}
+
+int
+sp_store_listen(struct sp_store *st)
+{
+	return sp_db_listen(st->db, SP_STORE_CHANNEL);
+}
+
+int
+sp_store_wait_change(struct sp_store *st, int wake_fd, int timeout_ms)
+{
+	return sp_db_wait(st->db, wake_fd, timeout_ms);
 }
 
 /* ---- binding helpers ---- */
 
 static int
-bind_text(sqlite3_stmt *s, int i, const char *v)
+bind_text(struct sp_db_stmt *s, int i, const char *v)
 {
-	return (v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(s, i)) == SQLITE_OK ? 0 : -1;
+	return sp_db_bind_text(s, i, v) == 0 ? 0 : -1;
 }
 
 /* JSON array text of a string list. */
@@ -261,22 +254,20 @@ strv_json(const struct sp_strv *sv)
 
 /* Run a prepared statement to completion and finalize it. */
 static int
-step_done(sqlite3_stmt *s)
+step_done(struct sp_db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = sp_db_step(s);
 
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE)
+	sp_db_finalize(s);
+	if (rc == SP_DB_DONE)
 		return SP_OK;
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return SP_ERR_EXISTS;
-	return SP_ERR_SYSTEM;
+	return rc == SP_DB_E_UNIQUE ? SP_ERR_EXISTS : SP_ERR_SYSTEM;
 }
 
 static int
 insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
 	int r = SP_ERR_SYSTEM;
 
@@ -284,23 +275,22 @@ insert_partner(struct sp_store *st, const struct sp_site_partner *p)
 		r = SP_ERR_NOMEM;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO partners (odette_id, "
+	if (sp_db_prepare(st->db, "INSERT INTO partners (odette_id, "
 	    "description, password_hash, networks, require_client_cert, pins, "
 	    "ca_bundle, max_sessions, enabled, valid_from, valid_until, "
 	    "cert_bind, cert_bind_dn) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", -1, &s,
-	    NULL) != SQLITE_OK)
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s) != 0)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
 	    p->description : "") || bind_text(s, 3, p->password_hash) ||
 	    bind_text(s, 4, nets) ||
-	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 5, p->require_client_cert) != 0 ||
 	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
-	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 8, p->max_sessions) != 0 ||
+	    sp_db_bind_int64(s, 9, p->enabled) != 0 ||
 	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
 	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		goto out;
 	}
 	r = step_done(s);
@@ -313,20 +303,19 @@ out:
 static int
 insert_rule(struct sp_store *st, const struct sp_site_rule *ru, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO rules (description, "
-	    "match_text, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4)", -1,
-	    &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO rules (description, "
+	    "match_text, valid_from, valid_until) VALUES (?1, ?2, ?3, ?4)", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, ru->description) || bind_text(s, 2, ru->match) ||
 	    bind_text(s, 3, ru->valid_from) || bind_text(s, 4, ru->valid_until)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = step_done(s)) == 0 && id != NULL)
-		*id = sqlite3_last_insert_rowid(st->db);
+		*id = sp_db_last_insert_id(st->db);
 	return r;
 }
 
@@ -335,33 +324,32 @@ static int
 write_partner(struct sp_store *st, const struct sp_site_partner *p)
 {
 	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r = SP_ERR_SYSTEM;
 
 	if (nets == NULL || pins == NULL) {
 		r = SP_ERR_NOMEM;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET description = ?2, "
+	if (sp_db_prepare(st->db, "UPDATE partners SET description = ?2, "
 	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
 	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
 	    "valid_from = ?10, valid_until = ?11, cert_bind = ?12, "
-	    "cert_bind_dn = ?13 WHERE odette_id = ?1", -1, &s,
-	    NULL) != SQLITE_OK)
+	    "cert_bind_dn = ?13 WHERE odette_id = ?1", &s) != 0)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
 	    p->description : "") || bind_text(s, 3, p->password_hash) ||
 	    bind_text(s, 4, nets) ||
-	    sqlite3_bind_int(s, 5, p->require_client_cert) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 5, p->require_client_cert) != 0 ||
 	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
-	    sqlite3_bind_int(s, 8, p->max_sessions) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 9, p->enabled) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 8, p->max_sessions) != 0 ||
+	    sp_db_bind_int64(s, 9, p->enabled) != 0 ||
 	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
 	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		goto out;
 	}
-	if ((r = step_done(s)) == 0 && sqlite3_changes(st->db) != 1)
+	if ((r = step_done(s)) == 0 && sp_db_changes(st->db) != 1)
 		r = SP_ERR_NOT_FOUND;
 out:
 	free(nets);
@@ -379,20 +367,20 @@ w_partner_replace(struct sp_store *st, const void *arg, int64_t *unused)
 static int
 row_exists(struct sp_store *st, const char *sql, const char *key)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, sql, &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, key)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	if (rc == SP_DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : SP_ERR_SYSTEM;
+	return rc == SP_DB_DONE ? 0 : SP_ERR_SYSTEM;
 }
 
 /* Count one entry of a section as created or updated. */
@@ -412,7 +400,7 @@ static int
 upsert_listener(struct sp_store *st, const struct sp_site_listener *l,
     struct sp_store_tally *t)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char *trusted = NULL;
 	int r;
 
@@ -423,25 +411,24 @@ upsert_listener(struct sp_store *st, const struct sp_site_listener *l,
 	 * PROXY protocol); written on insert and on update alike. */
 	if (l->proxy_protocol && (trusted = strv_json(&l->proxy_trusted)) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO listeners (name, "
+	if (sp_db_prepare(st->db, "INSERT INTO listeners (name, "
 	    "address, tls, chain_pem, key_pem, require_client_cert, "
 	    "proxy_trusted) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
 	    "address = excluded.address, tls = excluded.tls, "
 	    "chain_pem = excluded.chain_pem, key_pem = excluded.key_pem, "
 	    "require_client_cert = excluded.require_client_cert, "
-	    "proxy_trusted = excluded.proxy_trusted", -1, &s,
-	    NULL) != SQLITE_OK) {
+	    "proxy_trusted = excluded.proxy_trusted", &s) != 0) {
 		free(trusted);
 		return SP_ERR_SYSTEM;
 	}
 	if (bind_text(s, 1, l->name) || bind_text(s, 2, l->address) ||
-	    sqlite3_bind_int(s, 3, l->tls) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 3, l->tls) != 0 ||
 	    bind_text(s, 4, l->chain_pem) || bind_text(s, 5, l->key_pem) ||
-	    sqlite3_bind_int(s, 6, l->require_client_cert) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 6, l->require_client_cert) != 0 ||
 	    bind_text(s, 7, trusted)) {
 		free(trusted);
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	free(trusted);
@@ -467,7 +454,7 @@ static int
 upsert_route(struct sp_store *st, const struct sp_site_route *rt,
     struct sp_store_tally *t)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char *pins;
 	int r;
 
@@ -476,7 +463,7 @@ upsert_route(struct sp_store *st, const struct sp_site_route *rt,
 		return r;
 	if ((pins = strv_json(&rt->pins)) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO routes (name, "
+	if (sp_db_prepare(st->db, "INSERT INTO routes (name, "
 	    "client_listen, partner_odette_id, partner_address, "
 	    "source_address, tls, ca_bundle, pins, client_chain, "
 	    "client_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
@@ -487,7 +474,7 @@ upsert_route(struct sp_store *st, const struct sp_site_route *rt,
 	    "source_address = excluded.source_address, tls = excluded.tls, "
 	    "ca_bundle = excluded.ca_bundle, pins = excluded.pins, "
 	    "client_chain = excluded.client_chain, "
-	    "client_key = excluded.client_key", -1, &s, NULL) != SQLITE_OK) {
+	    "client_key = excluded.client_key", &s) != 0) {
 		free(pins);
 		return SP_ERR_SYSTEM;
 	}
@@ -495,13 +482,13 @@ upsert_route(struct sp_store *st, const struct sp_site_route *rt,
 	    bind_text(s, 3, rt->partner_odette_id) ||
 	    bind_text(s, 4, rt->partner_address) ||
 	    bind_text(s, 5, rt->source_address) ||
-	    sqlite3_bind_int(s, 6, rt->tls) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 6, rt->tls) != 0 ||
 	    bind_text(s, 7, rt->ca_bundle) || bind_text(s, 8, pins) ||
 	    bind_text(s, 9, rt->client_chain) ||
 	    bind_text(s, 10, rt->client_key);
 	free(pins);
 	if (r != 0) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	return step_done(s);
@@ -516,25 +503,27 @@ static int
 merge_rule(struct sp_store *st, const struct sp_site_rule *ru,
     struct sp_store_tally *t)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM rules WHERE "
-	    "description = ?1 AND match_text = ?2 AND valid_from IS ?3 AND "
-	    "valid_until IS ?4", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT 1 FROM rules WHERE "
+	    "description = ?1 AND match_text = ?2 AND "
+	    "(valid_from = ?3 OR (valid_from IS NULL AND "
+	    "CAST(?3 AS TEXT) IS NULL)) AND (valid_until = ?4 OR "
+	    "(valid_until IS NULL AND CAST(?4 AS TEXT) IS NULL))", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, ru->description) || bind_text(s, 2, ru->match) ||
 	    bind_text(s, 3, ru->valid_from) || bind_text(s, 4, ru->valid_until)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW) {
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	if (rc == SP_DB_ROW) {
 		t->updated++;   /* unchanged, counted as seen */
 		return SP_OK;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != SP_DB_DONE)
 		return SP_ERR_SYSTEM;
 	t->created++;
 	return insert_rule(st, ru, NULL);
@@ -543,14 +532,14 @@ merge_rule(struct sp_store *st, const struct sp_site_rule *ru,
 static int
 set_limit(struct sp_store *st, size_t i, long long v)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO limits "
-	    "VALUES (?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO limits VALUES (?1, ?2) "
+	    "ON CONFLICT (name) DO UPDATE SET value = excluded.value", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, sp_limit_defs[i].name) ||
-	    sqlite3_bind_int64(s, 2, v) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	    sp_db_bind_int64(s, 2, v) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	return step_done(s);
@@ -559,15 +548,15 @@ set_limit(struct sp_store *st, size_t i, long long v)
 static int
 set_module(struct sp_store *st, const char *name, json_object *sec)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	const char *text = json_object_to_json_string_ext(sec,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO modules "
-	    "VALUES (?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO modules VALUES (?1, ?2) "
+	    "ON CONFLICT (name) DO UPDATE SET section = excluded.section", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, name) || bind_text(s, 2, text)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	return step_done(s);
@@ -582,7 +571,7 @@ static int
 write_site(struct sp_store *st, const struct sp_site *site, bool replace,
     struct sp_store_import_stats *stats)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	size_t i;
 	int r;
 
@@ -605,12 +594,11 @@ write_site(struct sp_store *st, const struct sp_site *site, bool replace,
 		if ((r = merge_rule(st, &site->rules[i], &stats->rules)) != 0)
 			return r;
 	if (replace || site->outgoing_source != NULL) {
-		if (sqlite3_prepare_v2(st->db, "UPDATE state SET "
-		    "outgoing_source = ?1 WHERE id = 1", -1, &s, NULL) !=
-		    SQLITE_OK)
+		if (sp_db_prepare(st->db, "UPDATE state SET "
+		    "outgoing_source = ?1 WHERE id = 1", &s) != 0)
 			return SP_ERR_SYSTEM;
 		if (bind_text(s, 1, site->outgoing_source)) {
-			sqlite3_finalize(s);
+			sp_db_finalize(s);
 			return SP_ERR_SYSTEM;
 		}
 		if ((r = step_done(s)) != 0)
@@ -634,7 +622,7 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, bool replace,
 	memset(stats != NULL ? stats : &none, 0, sizeof(none));
 	if (stats == NULL)
 		stats = &none;
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
 	/* Online blocks are not configuration: even a replace keeps them. */
 	if (replace && sp_store_exec(st, "DELETE FROM listeners; "
@@ -647,13 +635,13 @@ sp_store_import(struct sp_store *st, const struct sp_site *site, bool replace,
 	    (r = sp_store_import_revocation(st, site, replace)) != 0 ||
 	    (r = sp_store_bump(st, rev)) != 0)
 		goto fail;
-	if (sp_store_exec(st, "COMMIT") != 0) {
+	if (sp_db_commit(st->db) != 0) {
 		r = SP_ERR_SYSTEM;
 		goto fail;
 	}
 	return SP_OK;
 fail:
-	sp_store_exec(st, "ROLLBACK");
+	sp_db_rollback(st->db);
 	return r;
 }
 
@@ -667,9 +655,10 @@ int
 sp_store_backup(struct sp_store *st, const char *path, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s;
-	int fd, rc;
+	int fd, r;
 
+	if (sp_db_engine(st->db) != SP_DB_SQLITE)
+		return sp_db_backup(st->db, path, err, errlen);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	if (fd < 0) {
@@ -678,22 +667,9 @@ sp_store_backup(struct sp_store *st, const char *path, char *err,
 		return SP_ERR_SYSTEM;
 	}
 	close(fd);
-	if (sqlite3_prepare_v2(st->db, "VACUUM INTO ?1", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "backup: %s", sqlite3_errmsg(st->db));
+	if ((r = sp_db_backup(st->db, path, err, errlen)) != 0)
 		unlink(path);
-		return SP_ERR_SYSTEM;
-	}
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "backup into %s: %s", path,
-		    sqlite3_errmsg(st->db));
-		unlink(path);
-		return SP_ERR_SYSTEM;
-	}
-	return SP_OK;
+	return r;
 }
 
 /* ---- partners and rules ---- */
@@ -705,11 +681,11 @@ in_write(struct sp_store *st, int (*fn)(struct sp_store *, const void *,
 {
 	int r;
 
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
 	if ((r = fn(st, arg, out)) != 0 || (r = sp_store_bump(st, rev)) != 0 ||
-	    (r = sp_store_exec(st, "COMMIT")) != 0) {
-		sp_store_exec(st, "ROLLBACK");
+	    (r = sp_db_commit(st->db)) != 0) {
+		sp_db_rollback(st->db);
 		return r;
 	}
 	return SP_OK;
@@ -740,22 +716,22 @@ sp_store_partner_replace(struct sp_store *st, const struct sp_site_partner *p,
 static int
 w_partner_remove(struct sp_store *st, const void *arg, int64_t *unused)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
 	if ((r = row_exists(st, "SELECT 1 FROM routes WHERE "
 	    "partner_odette_id = ?1", arg)) != 0)
 		return r < 0 ? r : SP_ERR_EXISTS;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM partners WHERE "
-	    "odette_id = ?1", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "DELETE FROM partners WHERE "
+	    "odette_id = ?1", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_text(s, 1, arg)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = step_done(s)) != 0)
 		return r;
-	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+	return sp_db_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
 }
 
 int
@@ -774,20 +750,20 @@ static int
 w_partner_enable(struct sp_store *st, const void *arg, int64_t *unused)
 {
 	const struct enable_arg *a = arg;
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE partners SET enabled = ?1 "
-	    "WHERE odette_id = ?2", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "UPDATE partners SET enabled = ?1 "
+	    "WHERE odette_id = ?2", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_int(s, 1, a->enabled) != SQLITE_OK ||
+	if (sp_db_bind_int64(s, 1, a->enabled) != 0 ||
 	    bind_text(s, 2, a->id)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = step_done(s)) != 0)
 		return r;
-	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+	return sp_db_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
 }
 
 int
@@ -815,19 +791,18 @@ sp_store_rule_add(struct sp_store *st, const struct sp_site_rule *ru,
 static int
 w_rule_remove(struct sp_store *st, const void *arg, int64_t *unused)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM rules WHERE id = ?1", -1,
-	    &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "DELETE FROM rules WHERE id = ?1", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_int64(s, 1, *(const int64_t *)arg) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_int64(s, 1, *(const int64_t *)arg) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = step_done(s)) != 0)
 		return r;
-	return sqlite3_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
+	return sp_db_changes(st->db) == 1 ? SP_OK : SP_ERR_NOT_FOUND;
 }
 
 int

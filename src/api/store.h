@@ -1,5 +1,5 @@
 /*
- * store.h - the SQLite store of smartproxy-api: the data model of the site
+ * store.h - the store of smartproxy-api (SQLite or PostgreSQL, db.h): the data model of the site
  * file plus the objects changed through the API, and the revision counter.
  *
  * The database file is created mode 0600 on first open (it holds private keys
@@ -27,7 +27,7 @@
 
 #include "api/site.h"
 
-#define SP_STORE_SCHEMA_VERSION 7
+#define SP_STORE_SCHEMA_VERSION 8
 
 struct sp_store;
 
@@ -126,7 +126,19 @@ int sp_store_crl_add(struct sp_store *st, const char *pem, const char *source,
  *   "source", "received"}...] */
 int sp_store_crls(struct sp_store *st, json_object **arr);
 
-/* The last SQLite message of this connection (for logs). */
+/*
+ * Revisions committed by other instances (PostgreSQL; docs/api.md 8): the
+ * store notifies SP_STORE_CHANNEL with the new revision in every bump.
+ * sp_store_notifies: this store can (else poll sp_store_revision).
+ * sp_store_listen once, then sp_store_wait_change: 1 a revision was
+ * committed somewhere, 0 timeout or wake_fd readable, <0 connection lost.
+ */
+#define SP_STORE_CHANNEL "smartproxy_revision"
+bool sp_store_notifies(struct sp_store *st);
+int sp_store_listen(struct sp_store *st);
+int sp_store_wait_change(struct sp_store *st, int wake_fd, int timeout_ms);
+
+/* The last database message of this connection (for logs). */
 const char *sp_store_errmsg(struct sp_store *st);
 
 #endif

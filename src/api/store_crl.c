@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/store.h"
 #include "api/store_int.h"
@@ -54,7 +54,7 @@ static int
 upsert(struct sp_store *st, const char *bundle, const struct sp_crl_info *ci,
     const char *pem, const char *source, bool *stored)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char *issuer;
 	int r = SP_ERR_SYSTEM;
 
@@ -62,32 +62,30 @@ upsert(struct sp_store *st, const char *bundle, const struct sp_crl_info *ci,
 	if ((issuer = malloc(2 * ci->issuer_raw.size + 1)) == NULL)
 		return SP_ERR_NOMEM;
 	hex(ci->issuer_raw.data, ci->issuer_raw.size, issuer);
-	if (sqlite3_prepare_v2(st->db,
-	    "INSERT INTO crls VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	if (sp_db_prepare(st->db, "INSERT INTO crls VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
 	    "ON CONFLICT (bundle, issuer) DO UPDATE SET issuer_text = ?3, pem = ?4, "
 	    "this_update = ?5, next_update = ?6, number = ?7, source = ?8, "
 	    "received = excluded.received WHERE ?5 > crls.this_update OR "
-	    "(?5 = crls.this_update AND coalesce(?7, -1) > coalesce(crls.number, -1))",
-	    -1, &s, NULL) != SQLITE_OK) {
+	    "(?5 = crls.this_update AND coalesce(?7, -1) > coalesce(crls.number, -1))", &s) != 0) {
 		free(issuer);
 		return SP_ERR_SYSTEM;
 	}
-	if (sqlite3_bind_text(s, 1, bundle, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_bind_text(s, 2, issuer, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_bind_text(s, 3, ci->issuer, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_bind_text(s, 4, pem, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_bind_int64(s, 5, (sqlite3_int64)ci->this_update) == SQLITE_OK &&
-	    (ci->next_update == -1 ? sqlite3_bind_null(s, 6) :
-	    sqlite3_bind_int64(s, 6, (sqlite3_int64)ci->next_update)) == SQLITE_OK &&
-	    (ci->number < 0 ? sqlite3_bind_null(s, 7) :
-	    sqlite3_bind_int64(s, 7, ci->number)) == SQLITE_OK &&
-	    sqlite3_bind_text(s, 8, source, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_DONE) {
-		*stored = sqlite3_changes(st->db) > 0;
+	if (sp_db_bind_text(s, 1, bundle) == 0 &&
+	    sp_db_bind_text(s, 2, issuer) == 0 &&
+	    sp_db_bind_text(s, 3, ci->issuer) == 0 &&
+	    sp_db_bind_text(s, 4, pem) == 0 &&
+	    sp_db_bind_int64(s, 5, (int64_t)ci->this_update) == 0 &&
+	    (ci->next_update == -1 ? sp_db_bind_null(s, 6) :
+	    sp_db_bind_int64(s, 6, (int64_t)ci->next_update)) == 0 &&
+	    (ci->number < 0 ? sp_db_bind_null(s, 7) :
+	    sp_db_bind_int64(s, 7, ci->number)) == 0 &&
+	    sp_db_bind_text(s, 8, source) == 0 &&
+	    sp_db_step(s) == SP_DB_DONE) {
+		*stored = sp_db_changes(st->db) > 0;
 		r = SP_OK;
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	free(issuer);
 	return r;
 }
@@ -154,7 +152,7 @@ int
 sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
     bool replace)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a;
 	char id[65], why[200];
 	bool any;
@@ -163,9 +161,9 @@ sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
 
 	if (replace && sp_store_exec(st, "DELETE FROM revocation") != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_prepare_v2(st->db,
-	    "INSERT OR REPLACE INTO revocation VALUES (?1, ?2, ?3)",
-	    -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO revocation VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (bundle) DO UPDATE SET urls = excluded.urls, "
+	    "fail_open = excluded.fail_open", &s) != 0)
 		return SP_ERR_SYSTEM;
 	for (i = 0; r == SP_OK && i < site->nrevocations; i++) {
 		const struct sp_site_revocation *rv = &site->revocations[i];
@@ -176,13 +174,13 @@ sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
 		}
 		for (j = 0; j < rv->urls.n; j++)
 			json_object_array_add(a, json_object_new_string(rv->urls.v[j]));
-		sqlite3_reset(s);
+		sp_db_reset(s);
 		if (sp_site_bundle_id(rv->ca_bundle, id) != 0 ||
-		    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-		    sqlite3_bind_text(s, 2, json_object_to_json_string_ext(a,
-		    JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-		    sqlite3_bind_int(s, 3, rv->fail_open) != SQLITE_OK ||
-		    sqlite3_step(s) != SQLITE_DONE)
+		    sp_db_bind_text(s, 1, id) != 0 ||
+		    sp_db_bind_text(s, 2, json_object_to_json_string_ext(a,
+		    JSON_C_TO_STRING_PLAIN)) != 0 ||
+		    sp_db_bind_int64(s, 3, rv->fail_open) != 0 ||
+		    sp_db_step(s) != SP_DB_DONE)
 			r = SP_ERR_SYSTEM;
 		json_object_put(a);
 		/* The site's CRL is a starting point; a newer one fetched since
@@ -191,7 +189,7 @@ sp_store_import_revocation(struct sp_store *st, const struct sp_site *site,
 			r = store_for_bundle(st, rv->ca_bundle, rv->crl, "site file",
 			    &any, why, sizeof(why));
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	return r;
 }
 
@@ -203,20 +201,20 @@ int
 sp_store_crl_add(struct sp_store *st, const char *pem, const char *source,
     bool *stored, int64_t *rev, char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char why[200] = "";
 	bool matched = false, any;
 	int r = SP_OK, rc;
 
 	*stored = false;
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_prepare_v2(st->db, BUNDLES_SQL, -1, &s, NULL) != SQLITE_OK) {
-		sp_store_exec(st, "ROLLBACK");
+	if (sp_db_prepare(st->db, BUNDLES_SQL, &s) != 0) {
+		sp_db_rollback(st->db);
 		return SP_ERR_SYSTEM;
 	}
-	while (r == SP_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r = store_for_bundle(st, (const char *)sqlite3_column_text(s, 0), pem,
+	while (r == SP_OK && (rc = sp_db_step(s)) == SP_DB_ROW) {
+		r = store_for_bundle(st, sp_db_column_text(s, 0), pem,
 		    source, &any, why, sizeof(why));
 		if (r == SP_ERR_CONFIG) {
 			r = SP_OK;      /* another bundle's CA: not this one */
@@ -225,7 +223,7 @@ sp_store_crl_add(struct sp_store *st, const char *pem, const char *source,
 		matched = true;
 		*stored |= any;
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	if (r == SP_OK && !matched) {
 		snprintf(err, errlen, "%s", why[0] != '\0' && strstr(why, "signed") == NULL ?
 		    why : "crl: not signed by a CA of any partner's or route's ca_bundle");
@@ -235,59 +233,59 @@ sp_store_crl_add(struct sp_store *st, const char *pem, const char *source,
 		r = sp_store_bump(st, rev);
 	else if (r == SP_OK)
 		r = sp_store_revision(st, rev);
-	if (r != SP_OK || sp_store_exec(st, "COMMIT") != 0) {
-		sp_store_exec(st, "ROLLBACK");
+	if (r != SP_OK || sp_db_commit(st->db) != 0) {
+		sp_db_rollback(st->db);
 		return r != SP_OK ? r : SP_ERR_SYSTEM;
 	}
 	return SP_OK;
 }
 
 static json_object *
-time_json(sqlite3_stmt *s, int col)
+time_json(struct sp_db_stmt *s, int col)
 {
 	char t[21];
 
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (sp_db_column_null(s, col))
 		return NULL;
-	sp_crl_time((time_t)sqlite3_column_int64(s, col), t);
+	sp_crl_time((time_t)sp_db_column_int64(s, col), t);
 	return json_object_new_string(t);
 }
 
 int
 sp_store_crls(struct sp_store *st, json_object **out)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a, *o;
 	int rc;
 
 	*out = NULL;
 	if ((a = json_object_new_array()) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_prepare_v2(st->db, "SELECT bundle, issuer_text, this_update, "
+	if (sp_db_prepare(st->db, "SELECT bundle, issuer_text, this_update, "
 	    "next_update, number, source, received FROM crls ORDER BY bundle, "
-	    "issuer_text", -1, &s, NULL) != SQLITE_OK) {
+	    "issuer_text", &s) != 0) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
 		if ((o = json_object_new_object()) == NULL)
 			break;
 		json_object_object_add(o, "ca_bundle_sha256", json_object_new_string(
-		    (const char *)sqlite3_column_text(s, 0)));
+		    sp_db_column_text(s, 0)));
 		json_object_object_add(o, "issuer", json_object_new_string(
-		    (const char *)sqlite3_column_text(s, 1)));
+		    sp_db_column_text(s, 1)));
 		json_object_object_add(o, "this_update", time_json(s, 2));
 		json_object_object_add(o, "next_update", time_json(s, 3));
-		json_object_object_add(o, "number", sqlite3_column_type(s, 4) == SQLITE_NULL ?
-		    NULL : json_object_new_int64(sqlite3_column_int64(s, 4)));
+		json_object_object_add(o, "number", sp_db_column_null(s, 4) ?
+		    NULL : json_object_new_int64(sp_db_column_int64(s, 4)));
 		json_object_object_add(o, "source", json_object_new_string(
-		    (const char *)sqlite3_column_text(s, 5)));
+		    sp_db_column_text(s, 5)));
 		json_object_object_add(o, "received", json_object_new_string(
-		    (const char *)sqlite3_column_text(s, 6)));
+		    sp_db_column_text(s, 6)));
 		json_object_array_add(a, o);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
@@ -297,7 +295,7 @@ sp_store_crls(struct sp_store *st, json_object **out)
 
 /* tls.crl, tls.crl_urls and tls.crl_expired of one tls object. */
 static int
-decorate(sqlite3_stmt *pol, sqlite3_stmt *crl, json_object *tls)
+decorate(struct sp_db_stmt *pol, struct sp_db_stmt *crl, json_object *tls)
 {
 	json_object *ca, *urls = NULL;
 	char id[65], *all = NULL;
@@ -310,18 +308,18 @@ decorate(sqlite3_stmt *pol, sqlite3_stmt *crl, json_object *tls)
 		return SP_OK;
 	if (sp_site_bundle_id(json_object_get_string(ca), id) != 0)
 		return SP_ERR_NOMEM;
-	sqlite3_reset(pol);
-	sqlite3_bind_text(pol, 1, id, -1, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(pol)) == SQLITE_ROW) {
-		urls = json_tokener_parse((const char *)sqlite3_column_text(pol, 0));
-		fail_open = sqlite3_column_int(pol, 1) != 0;
-	} else if (rc != SQLITE_DONE) {
+	sp_db_reset(pol);
+	sp_db_bind_text(pol, 1, id);
+	if ((rc = sp_db_step(pol)) == SP_DB_ROW) {
+		urls = json_tokener_parse(sp_db_column_text(pol, 0));
+		fail_open = sp_db_column_int(pol, 1) != 0;
+	} else if (rc != SP_DB_DONE) {
 		return SP_ERR_SYSTEM;
 	}
-	sqlite3_reset(crl);
-	sqlite3_bind_text(crl, 1, id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(crl)) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(crl, 0);
+	sp_db_reset(crl);
+	sp_db_bind_text(crl, 1, id);
+	while ((rc = sp_db_step(crl)) == SP_DB_ROW) {
+		const char *p = sp_db_column_text(crl, 0);
 		size_t n = strlen(p);
 		char *na = realloc(all, len + n + 2);
 
@@ -342,23 +340,23 @@ decorate(sqlite3_stmt *pol, sqlite3_stmt *crl, json_object *tls)
 	json_object_object_add(tls, "crl_expired",
 	    json_object_new_string(fail_open ? "fail_open" : "fail_closed"));
 	free(all);
-	return rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+	return rc == SP_DB_DONE ? SP_OK : SP_ERR_SYSTEM;
 }
 
 int
 sp_store_render_revocation(struct sp_store *st, json_object *routes,
     json_object *partners)
 {
-	sqlite3_stmt *pol = NULL, *crl = NULL;
+	struct sp_db_stmt *pol = NULL, *crl = NULL;
 	json_object *tls;
 	size_t i;
 	int r = SP_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT urls, fail_open FROM revocation "
-	    "WHERE bundle = ?1", -1, &pol, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "SELECT pem FROM crls WHERE bundle = ?1 "
-	    "ORDER BY issuer", -1, &crl, NULL) != SQLITE_OK) {
-		sqlite3_finalize(pol);
+	if (sp_db_prepare(st->db, "SELECT urls, fail_open FROM revocation "
+	    "WHERE bundle = ?1", &pol) != 0 ||
+	    sp_db_prepare(st->db, "SELECT pem FROM crls WHERE bundle = ?1 "
+	    "ORDER BY issuer", &crl) != 0) {
+		sp_db_finalize(pol);
 		return SP_ERR_SYSTEM;
 	}
 	for (i = 0; r == SP_OK && i < json_object_array_length(routes); i++)
@@ -369,7 +367,7 @@ sp_store_render_revocation(struct sp_store *st, json_object *routes,
 		if (json_object_object_get_ex(json_object_array_get_idx(partners, i),
 		    "tls", &tls))
 			r = decorate(pol, crl, tls);
-	sqlite3_finalize(pol);
-	sqlite3_finalize(crl);
+	sp_db_finalize(pol);
+	sp_db_finalize(crl);
 	return r;
 }

@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 #include <json-c/json.h>
 
 struct sp_store {
-	sqlite3 *db;       /* owned */
+	struct sp_db *db;  /* owned */
 };
 
 /* Run SQL without results: SP_OK or SP_ERR_SYSTEM. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/oftp2.h"
 #include "api/store_int.h"
@@ -19,20 +19,20 @@
 static int
 section_load(struct sp_store *st, json_object **sec)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	const char *text;
 	int rc;
 
 	*sec = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT section FROM modules WHERE "
-	    "name = 'oftp2'", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT section FROM modules WHERE "
+	    "name = 'oftp2'", &s) != 0)
 		return SP_ERR_SYSTEM;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && (text = (const char *)sqlite3_column_text(s, 0))
+	rc = sp_db_step(s);
+	if (rc == SP_DB_ROW && (text = sp_db_column_text(s, 0))
 	    != NULL)
 		*sec = json_tokener_parse(text);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	sp_db_finalize(s);
+	if (rc != SP_DB_ROW && rc != SP_DB_DONE)
 		return SP_ERR_SYSTEM;
 	if (*sec != NULL && !json_object_is_type(*sec, json_type_object)) {
 		json_object_put(*sec);   /* null: the module's defaults */
@@ -96,20 +96,21 @@ sp_store_oftp2_switches_get(struct sp_store *st, const char *odette_id,
 static int
 section_store(struct sp_store *st, json_object *sec)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO modules "
-	    "VALUES ('oftp2', ?1)", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO modules "
+	    "VALUES ('oftp2', ?1) ON CONFLICT (name) DO UPDATE SET "
+	    "section = excluded.section", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_text(s, 1, json_object_to_json_string_ext(sec,
-	    JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_text(s, 1, json_object_to_json_string_ext(sec,
+	    JSON_C_TO_STRING_PLAIN)) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	return rc == SP_DB_DONE ? SP_OK : SP_ERR_SYSTEM;
 }
 
 int
@@ -120,7 +121,7 @@ sp_store_oftp2_switches_set(struct sp_store *st, const char *odette_id,
 	int r;
 
 	*entry = NULL;
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
 	if ((r = section_load(st, &sec)) != 0)
 		goto fail;
@@ -135,13 +136,13 @@ sp_store_oftp2_switches_set(struct sp_store *st, const char *odette_id,
 			json_object_object_add(e, key, json_object_get(v));
 	}
 	if ((r = section_store(st, sec)) != 0 || (r = sp_store_bump(st, rev)) != 0 ||
-	    (r = sp_store_exec(st, "COMMIT")) != 0)
+	    (r = sp_db_commit(st->db)) != 0)
 		goto fail;
 	*entry = json_object_get(e);
 	json_object_put(sec);
 	return SP_OK;
 fail:
-	sp_store_exec(st, "ROLLBACK");
+	sp_db_rollback(st->db);
 	json_object_put(sec);
 	return r;
 }
@@ -185,7 +186,7 @@ sp_store_oftp2_diagnose(struct sp_store *st, const char *odette_id,
     int scan, json_object **out)
 {
 	json_object *refused, *devs, *admit, *o, *doc, *v, *arr;
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	char pat[64], sw[64];
 	const char *text, *reason;
 	size_t i, n;
@@ -195,21 +196,21 @@ sp_store_oftp2_diagnose(struct sp_store *st, const char *odette_id,
 	/* Its own sessions, and refused ones that named its code before the
 	 * partner was known (an SSID refused by the oftp2 module). */
 	snprintf(pat, sizeof(pat), "%% code=%s %%", odette_id);
-	if (sqlite3_prepare_v2(st->db, "SELECT doc FROM (SELECT id, partner, "
-	    "doc FROM sessions ORDER BY id DESC LIMIT ?2) WHERE partner = ?3 "
-	    "OR doc LIKE ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT doc FROM (SELECT id, partner, "
+	    "doc FROM sessions ORDER BY id DESC LIMIT ?2) AS recent WHERE partner = ?3 "
+	    "OR doc LIKE ?1 ORDER BY id", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_text(s, 1, pat, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int(s, 2, scan) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, odette_id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_text(s, 1, pat) != 0 ||
+	    sp_db_bind_int64(s, 2, scan) != 0 ||
+	    sp_db_bind_text(s, 3, odette_id) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	refused = json_object_new_array();
 	devs = json_object_new_object();
 	admit = json_object_new_object();
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		text = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
+		text = sp_db_column_text(s, 0);
 		if (text == NULL || (doc = json_tokener_parse(text)) == NULL)
 			continue;
 		if (json_object_object_get_ex(doc, "oftp2_deviations", &arr) &&
@@ -241,8 +242,8 @@ sp_store_oftp2_diagnose(struct sp_store *st, const char *odette_id,
 			count(admit, sw);
 		json_object_put(doc);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(refused);
 		json_object_put(devs);
 		json_object_put(admit);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/store.h"
 #include "api/store_int.h"
@@ -36,22 +36,69 @@ const char sp_store_schema_v2[] =
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  received TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL);";
 
+const char sp_store_schema_v8[] =
+	"CREATE TABLE event_claims ("
+	"  kind TEXT PRIMARY KEY, instance TEXT NOT NULL,"
+	"  until_ms INTEGER NOT NULL)";
+
+/*
+ * Insert the claim, or take over an expired one; a live claim of another
+ * instance stays (the WHERE of the upsert fails: no row changed). Expired
+ * claims of other kinds go first, so the table stays small.
+ */
+int
+sp_store_event_claim(struct sp_store *st, const char *kind,
+    const char *instance, int64_t now_ms, int64_t until_ms, bool *won)
+{
+	struct sp_db_stmt *s;
+	int rc;
+
+	*won = false;
+	if (sp_db_prepare(st->db, "DELETE FROM event_claims WHERE "
+	    "until_ms <= ?1 AND kind <> ?2", &s) != 0)
+		return SP_ERR_SYSTEM;
+	if (sp_db_bind_int64(s, 1, now_ms) != 0 ||
+	    sp_db_bind_text(s, 2, kind) != 0 || sp_db_step(s) != SP_DB_DONE) {
+		sp_db_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	sp_db_finalize(s);
+	if (sp_db_prepare(st->db, "INSERT INTO event_claims VALUES "
+	    "(?1, ?2, ?3) ON CONFLICT (kind) DO UPDATE SET "
+	    "instance = excluded.instance, until_ms = excluded.until_ms "
+	    "WHERE event_claims.until_ms <= ?4", &s) != 0)
+		return SP_ERR_SYSTEM;
+	if (sp_db_bind_text(s, 1, kind) != 0 ||
+	    sp_db_bind_text(s, 2, instance) != 0 ||
+	    sp_db_bind_int64(s, 3, until_ms) != 0 ||
+	    sp_db_bind_int64(s, 4, now_ms) != 0) {
+		sp_db_finalize(s);
+		return SP_ERR_SYSTEM;
+	}
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE)
+		return SP_ERR_SYSTEM;
+	*won = sp_db_changes(st->db) == 1;
+	return SP_OK;
+}
+
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static int
-bind_opt(sqlite3_stmt *s, int i, const char *v)
+bind_opt(struct sp_db_stmt *s, int i, const char *v)
 {
-	return (v != NULL ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(s, i)) == SQLITE_OK ? 0 : -1;
+	return (v != NULL ? sp_db_bind_text(s, i, v) :
+	    sp_db_bind_null(s, i)) == 0 ? 0 : -1;
 }
 
 static int
-finish(sqlite3_stmt *s)
+finish(struct sp_db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = sp_db_step(s);
 
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+	sp_db_finalize(s);
+	return rc == SP_DB_DONE ? SP_OK : SP_ERR_SYSTEM;
 }
 
 /* Keep the newest `max` rows of `table` (a fixed name from this file). */
@@ -80,24 +127,23 @@ int
 sp_store_session_add(struct sp_store *st, json_object *rec, const char *token,
     int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO sessions (received, token, "
-	    "partner, ended, doc) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4)", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO sessions (received, token, "
+	    "partner, ended, doc) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4)", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, token ? token : "") ||
 	    bind_opt(s, 2, str_member(rec, "partner")) ||
 	    bind_opt(s, 3, str_member(rec, "ended") ? str_member(rec, "ended") : "") ||
 	    bind_opt(s, 4, json_object_to_json_string_ext(rec,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = finish(s)) != 0)
 		return r;
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = sp_db_last_insert_id(st->db);
 	return trim(st, "sessions", SP_STORE_SESSIONS_MAX);
 }
 
@@ -105,36 +151,37 @@ int
 sp_store_sessions(struct sp_store *st, const char *partner, const char *since,
     const char *until, int limit, json_object **arr)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a, *o;
 	int rc;
 
 	*arr = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT id, received, doc FROM sessions "
-	    "WHERE (?1 IS NULL OR partner = ?1) AND (?2 IS NULL OR ended >= ?2) "
-	    "AND (?3 IS NULL OR ended < ?3) ORDER BY ended, id LIMIT ?4", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT id, received, doc FROM sessions "
+	    "WHERE (CAST(?1 AS TEXT) IS NULL OR partner = ?1) AND "
+	    "(CAST(?2 AS TEXT) IS NULL OR ended >= ?2) AND "
+	    "(CAST(?3 AS TEXT) IS NULL OR ended < ?3) "
+	    "ORDER BY ended, id LIMIT ?4", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, partner) || bind_opt(s, 2, since) ||
-	    bind_opt(s, 3, until) || sqlite3_bind_int(s, 4, limit) != SQLITE_OK ||
+	    bind_opt(s, 3, until) || sp_db_bind_int64(s, 4, limit) != 0 ||
 	    (a = json_object_new_array()) == NULL) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		o = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
+		o = json_tokener_parse(sp_db_column_text(s, 2));
 		if (o == NULL || !json_object_is_type(o, json_type_object)) {
 			json_object_put(o);
 			continue;
 		}
 		json_object_object_add(o, "id",
-		    json_object_new_int64(sqlite3_column_int64(s, 0)));
+		    json_object_new_int64(sp_db_column_int64(s, 0)));
 		json_object_object_add(o, "received", json_object_new_string(
-		    (const char *)sqlite3_column_text(s, 1)));
+		    sp_db_column_text(s, 1)));
 		json_object_array_add(a, o);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
@@ -146,49 +193,48 @@ int
 sp_store_event_add(struct sp_store *st, const struct sp_store_event *ev,
     int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO events (received, time, "
+	if (sp_db_prepare(st->db, "INSERT INTO events (received, time, "
 	    "type, severity, partner, source_address, session, message, count, "
 	    "outcome, node) VALUES (" NOW_SQL ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?9, ?10)",
-	    -1, &s, NULL) != SQLITE_OK)
+	    "?9, ?10)", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, ev->time) || bind_opt(s, 2, ev->type) ||
 	    bind_opt(s, 3, ev->severity) || bind_opt(s, 4, ev->partner) ||
 	    bind_opt(s, 5, ev->source_address) || bind_opt(s, 6, ev->session) ||
 	    bind_opt(s, 7, ev->message) ||
-	    sqlite3_bind_int64(s, 8, ev->count) != SQLITE_OK ||
+	    sp_db_bind_int64(s, 8, ev->count) != 0 ||
 	    bind_opt(s, 9, ev->outcome) || bind_opt(s, 10, ev->node)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((r = finish(s)) != 0)
 		return r;
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = sp_db_last_insert_id(st->db);
 	return trim(st, "events", SP_STORE_EVENTS_MAX);
 }
 
 int
 sp_store_event_set_outcome(struct sp_store *st, int64_t id, const char *outcome)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE events SET outcome = ?1 WHERE "
-	    "id = ?2", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "UPDATE events SET outcome = ?1 WHERE "
+	    "id = ?2", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (bind_opt(s, 1, outcome) || sqlite3_bind_int64(s, 2, id) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (bind_opt(s, 1, outcome) || sp_db_bind_int64(s, 2, id) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	return finish(s);
 }
 
 static void
-add_col(json_object *o, sqlite3_stmt *s, int col, const char *key)
+add_col(json_object *o, struct sp_db_stmt *s, int col, const char *key)
 {
-	const char *v = (const char *)sqlite3_column_text(s, col);
+	const char *v = sp_db_column_text(s, col);
 
 	json_object_object_add(o, key, v != NULL ? json_object_new_string(v) : NULL);
 }
@@ -199,38 +245,39 @@ sp_store_events(struct sp_store *st, const char *since, int limit,
 {
 	static const char *const cols[] = { "received", "time", "type",
 	    "severity", "partner", "source_address", "session", "message" };
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a, *o;
 	size_t i;
 	int rc;
 
 	*arr = NULL;
 	/* The newest `limit`, listed oldest first. */
-	if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT id, received, "
+	if (sp_db_prepare(st->db, "SELECT * FROM (SELECT id, received, "
 	    "time, type, severity, partner, source_address, session, message, "
-	    "count, outcome, node FROM events WHERE (?1 IS NULL OR received >= ?1) "
-	    "ORDER BY id DESC LIMIT ?2) ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+	    "count, outcome, node FROM events WHERE "
+	    "(CAST(?1 AS TEXT) IS NULL OR received >= ?1) "
+	    "ORDER BY id DESC LIMIT ?2) AS recent ORDER BY id", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (bind_opt(s, 1, since) || sqlite3_bind_int(s, 2, limit) != SQLITE_OK ||
+	if (bind_opt(s, 1, since) || sp_db_bind_int64(s, 2, limit) != 0 ||
 	    (a = json_object_new_array()) == NULL) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
 		if ((o = json_object_new_object()) == NULL)
 			break;
 		json_object_object_add(o, "id",
-		    json_object_new_int64(sqlite3_column_int64(s, 0)));
+		    json_object_new_int64(sp_db_column_int64(s, 0)));
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 			add_col(o, s, (int)i + 1, cols[i]);
 		json_object_object_add(o, "count",
-		    json_object_new_int64(sqlite3_column_int64(s, 9)));
+		    json_object_new_int64(sp_db_column_int64(s, 9)));
 		add_col(o, s, 10, "outcome");
 		add_col(o, s, 11, "node");
 		json_object_array_add(a, o);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
@@ -241,24 +288,27 @@ sp_store_events(struct sp_store *st, const char *since, int limit,
 int
 sp_store_status_set(struct sp_store *st, const char *doc, const char *token)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO status VALUES "
-	    "(1, " NOW_SQL ", ?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO status VALUES "
+	    "(1, " NOW_SQL ", ?1, ?2) ON CONFLICT (id) DO UPDATE SET "
+	    "received = excluded.received, token = excluded.token, "
+	    "doc = excluded.doc", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, token ? token : "") || bind_opt(s, 2, doc)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	if ((rc = finish(s)) != 0)
 		return rc;
 	/* And per node (the reporting token), so several DMZ nodes stay apart. */
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO node_status VALUES "
-	    "(?1, " NOW_SQL ", ?2)", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO node_status VALUES "
+	    "(?1, " NOW_SQL ", ?2) ON CONFLICT (token) DO UPDATE SET "
+	    "received = excluded.received, doc = excluded.doc", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, token ? token : "") || bind_opt(s, 2, doc)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
 	return finish(s);
@@ -267,19 +317,19 @@ sp_store_status_set(struct sp_store *st, const char *doc, const char *token)
 int
 sp_store_node_status(struct sp_store *st, json_object **arr)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *a, *o, *doc;
 	int rc;
 
 	if ((a = json_object_new_array()) == NULL)
 		return SP_ERR_NOMEM;
-	if (sqlite3_prepare_v2(st->db, "SELECT token, received, doc FROM "
-	    "node_status ORDER BY token", -1, &s, NULL) != SQLITE_OK) {
+	if (sp_db_prepare(st->db, "SELECT token, received, doc FROM "
+	    "node_status ORDER BY token", &s) != 0) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		doc = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
+		doc = json_tokener_parse(sp_db_column_text(s, 2));
 		if ((o = json_object_new_object()) == NULL) {
 			json_object_put(doc);
 			continue;
@@ -289,8 +339,8 @@ sp_store_node_status(struct sp_store *st, json_object **arr)
 		json_object_object_add(o, "status", doc);
 		json_object_array_add(a, o);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE) {
 		json_object_put(a);
 		return SP_ERR_SYSTEM;
 	}
@@ -301,16 +351,16 @@ sp_store_node_status(struct sp_store *st, json_object **arr)
 int
 sp_store_status_get(struct sp_store *st, json_object **obj)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	json_object *o = NULL, *doc;
 	int rc;
 
 	*obj = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT received, token, doc FROM status "
-	    "WHERE id = 1", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT received, token, doc FROM status "
+	    "WHERE id = 1", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		doc = json_tokener_parse((const char *)sqlite3_column_text(s, 2));
+	if ((rc = sp_db_step(s)) == SP_DB_ROW) {
+		doc = json_tokener_parse(sp_db_column_text(s, 2));
 		if ((o = json_object_new_object()) != NULL) {
 			add_col(o, s, 0, "received");
 			add_col(o, s, 1, "reported_by");
@@ -318,8 +368,8 @@ sp_store_status_get(struct sp_store *st, json_object **obj)
 		} else
 			json_object_put(doc);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	sp_db_finalize(s);
+	if (rc != SP_DB_ROW && rc != SP_DB_DONE)
 		return SP_ERR_SYSTEM;
 	*obj = o;
 	return SP_OK;
@@ -330,44 +380,44 @@ sp_store_rules_purge(struct sp_store *st, const char *now,
     void (*each)(void *, int64_t, const char *, const char *), void *arg,
     int *n, int64_t *rev)
 {
-	sqlite3_stmt *s = NULL;
+	struct sp_db_stmt *s = NULL;
 	int rc, r = SP_ERR_SYSTEM;
 
 	*n = 0;
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_prepare_v2(st->db, "SELECT id, match_text, valid_until FROM "
+	if (sp_db_prepare(st->db, "SELECT id, match_text, valid_until FROM "
 	    "rules WHERE valid_until IS NOT NULL AND valid_until <= ?1 ORDER BY "
-	    "id", -1, &s, NULL) != SQLITE_OK || bind_opt(s, 1, now))
+	    "id", &s) != 0 || bind_opt(s, 1, now))
 		goto fail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sp_db_step(s)) == SP_DB_ROW) {
 		if (each != NULL)
-			each(arg, sqlite3_column_int64(s, 0),
-			    (const char *)sqlite3_column_text(s, 1),
-			    (const char *)sqlite3_column_text(s, 2));
+			each(arg, sp_db_column_int64(s, 0),
+			    sp_db_column_text(s, 1),
+			    sp_db_column_text(s, 2));
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	s = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != SP_DB_DONE)
 		goto fail;
 	if (*n == 0) {
-		sp_store_exec(st, "ROLLBACK");
+		sp_db_rollback(st->db);
 		return SP_OK;
 	}
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM rules WHERE valid_until IS "
-	    "NOT NULL AND valid_until <= ?1", -1, &s, NULL) != SQLITE_OK ||
+	if (sp_db_prepare(st->db, "DELETE FROM rules WHERE valid_until IS "
+	    "NOT NULL AND valid_until <= ?1", &s) != 0 ||
 	    bind_opt(s, 1, now))
 		goto fail;
 	r = finish(s);
 	s = NULL;
 	if (r != 0 || (r = sp_store_bump(st, rev)) != 0 ||
-	    (r = sp_store_exec(st, "COMMIT")) != 0)
+	    (r = sp_db_commit(st->db)) != 0)
 		goto fail;
 	return SP_OK;
 fail:
-	sqlite3_finalize(s);
-	sp_store_exec(st, "ROLLBACK");
+	sp_db_finalize(s);
+	sp_db_rollback(st->db);
 	*n = 0;
 	return r ? r : SP_ERR_SYSTEM;
 }
@@ -375,23 +425,22 @@ fail:
 int
 sp_store_rules_next_expiry(struct sp_store *st, const char *now, char out[21])
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	const char *v;
 	int rc;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "SELECT MIN(valid_until) FROM rules "
-	    "WHERE valid_until IS NOT NULL AND valid_until > ?1", -1, &s, NULL) !=
-	    SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT MIN(valid_until) FROM rules "
+	    "WHERE valid_until IS NOT NULL AND valid_until > ?1", &s) != 0)
 		return SP_ERR_SYSTEM;
 	if (bind_opt(s, 1, now)) {
-		sqlite3_finalize(s);
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    (v = (const char *)sqlite3_column_text(s, 0)) != NULL &&
+	if ((rc = sp_db_step(s)) == SP_DB_ROW &&
+	    (v = sp_db_column_text(s, 0)) != NULL &&
 	    strlen(v) == 20)
 		memcpy(out, v, 21);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+	sp_db_finalize(s);
+	return rc == SP_DB_ROW || rc == SP_DB_DONE ? SP_OK : SP_ERR_SYSTEM;
 }

@@ -14,6 +14,7 @@
 #ifndef SP_API_STORE_OPS_H
 #define SP_API_STORE_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -51,6 +52,22 @@ int sp_store_event_set_outcome(struct sp_store *st, int64_t id,
     const char *outcome);
 int sp_store_events(struct sp_store *st, const char *since, int limit,
     json_object **arr);
+
+/*
+ * Schema version 8: event_claims, the de-duplication windows that several
+ * instances on one database share (events.c). Its own block in store.c.
+ */
+extern const char sp_store_schema_v8[];
+
+/*
+ * Claim the window of one kind of event (`kind`: a digest of what makes
+ * events the same) for `instance` until until_ms (Unix ms). *won: this
+ * instance runs the script for it; false when another instance holds an
+ * unexpired claim (now_ms), then it is that instance's to run. Atomic
+ * across instances: one statement under the unique key.
+ */
+int sp_store_event_claim(struct sp_store *st, const char *kind,
+    const char *instance, int64_t now_ms, int64_t until_ms, bool *won);
 
 /* The latest status document (replaces the previous one). */
 int sp_store_status_set(struct sp_store *st, const char *doc,

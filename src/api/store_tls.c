@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/pem.h"
 #include "api/store.h"
@@ -82,41 +82,40 @@ sp_store_listener_set_tls(struct sp_store *st, const char *name,
     const char *chain, const char *key, int require_client_cert,
     int64_t *rev)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r = SP_ERR_SYSTEM, rc;
 
-	if (sp_store_exec(st, "BEGIN IMMEDIATE") != 0)
+	if (sp_db_begin_write(st->db) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_prepare_v2(st->db, "UPDATE listeners SET tls = 1, "
+	if (sp_db_prepare(st->db, "UPDATE listeners SET tls = 1, "
 	    "chain_pem = ?2, key_pem = ?3, require_client_cert = "
-	    "coalesce(?4, require_client_cert) WHERE name = ?1", -1, &s, NULL) !=
-	    SQLITE_OK)
+	    "coalesce(?4, require_client_cert) WHERE name = ?1", &s) != 0)
 		goto fail;
-	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, chain, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    (key != NULL ? sqlite3_bind_text(s, 3, key, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(s, 3)) != SQLITE_OK ||
-	    (require_client_cert < 0 ? sqlite3_bind_null(s, 4) :
-	    sqlite3_bind_int(s, 4, require_client_cert)) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_text(s, 1, name) != 0 ||
+	    sp_db_bind_text(s, 2, chain) != 0 ||
+	    (key != NULL ? sp_db_bind_text(s, 3, key) :
+	    sp_db_bind_null(s, 3)) != 0 ||
+	    (require_client_cert < 0 ? sp_db_bind_null(s, 4) :
+	    sp_db_bind_int64(s, 4, require_client_cert)) != 0) {
+		sp_db_finalize(s);
 		goto fail;
 	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	rc = sp_db_step(s);
+	sp_db_finalize(s);
+	if (rc != SP_DB_DONE)
 		goto fail;
-	if (sqlite3_changes(st->db) != 1) {
+	if (sp_db_changes(st->db) != 1) {
 		r = SP_ERR_NOT_FOUND;
 		goto fail;
 	}
 	if ((r = sp_store_bump(st, rev)) != 0)
 		goto fail;
-	if (sp_store_exec(st, "COMMIT") != 0) {
+	if (sp_db_commit(st->db) != 0) {
 		r = SP_ERR_SYSTEM;
 		goto fail;
 	}
 	return SP_OK;
 fail:
-	sp_store_exec(st, "ROLLBACK");
+	sp_db_rollback(st->db);
 	return r;
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "api/db.h"
 
 #include "api/store_int.h"
 #include "api/users.h"
@@ -26,27 +26,29 @@ int
 sp_store_user_set(struct sp_store *st, const char *name, enum sp_role role,
     const char *hash)
 {
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
 	if (role != SP_ROLE_ADMIN && role != SP_ROLE_READ)
 		return SP_ERR_INVALID;
 	if ((r = ensure_table(st)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO panel_users "
-	    "(name, role, password_hash) VALUES (?1, ?2, ?3)", -1, &s, NULL) !=
-	    SQLITE_OK)
+	if (sp_db_prepare(st->db, "INSERT INTO panel_users "
+	    "(name, role, password_hash) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (name) DO UPDATE SET role = excluded.role, "
+	    "password_hash = excluded.password_hash, "
+	    "changed = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 2, sp_role_name(role), -1, SQLITE_STATIC) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_text(s, 1, name) != 0 ||
+	    sp_db_bind_text(s, 2, sp_role_name(role)) !=
+	    0 ||
+	    sp_db_bind_text(s, 3, hash) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	r = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return r == SQLITE_DONE ? SP_OK : SP_ERR_SYSTEM;
+	r = sp_db_step(s);
+	sp_db_finalize(s);
+	return r == SP_DB_DONE ? SP_OK : SP_ERR_SYSTEM;
 }
 
 int
@@ -54,24 +56,24 @@ sp_store_user_get(struct sp_store *st, const char *name, enum sp_role *role,
     char *hash, size_t hashlen)
 {
 	const char *ro, *h;
-	sqlite3_stmt *s;
+	struct sp_db_stmt *s;
 	int r;
 
 	if ((r = ensure_table(st)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(st->db, "SELECT role, password_hash FROM "
-	    "panel_users WHERE name = ?1", -1, &s, NULL) != SQLITE_OK)
+	if (sp_db_prepare(st->db, "SELECT role, password_hash FROM "
+	    "panel_users WHERE name = ?1", &s) != 0)
 		return SP_ERR_SYSTEM;
-	if (sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sp_db_bind_text(s, 1, name) != 0) {
+		sp_db_finalize(s);
 		return SP_ERR_SYSTEM;
 	}
-	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return r == SQLITE_DONE ? SP_ERR_NOT_FOUND : SP_ERR_SYSTEM;
+	if ((r = sp_db_step(s)) != SP_DB_ROW) {
+		sp_db_finalize(s);
+		return r == SP_DB_DONE ? SP_ERR_NOT_FOUND : SP_ERR_SYSTEM;
 	}
-	ro = (const char *)sqlite3_column_text(s, 0);
-	h = (const char *)sqlite3_column_text(s, 1);
+	ro = sp_db_column_text(s, 0);
+	h = sp_db_column_text(s, 1);
 	r = SP_OK;
 	if (ro != NULL && strcmp(ro, "admin") == 0)
 		*role = SP_ROLE_ADMIN;
@@ -82,6 +84,6 @@ sp_store_user_get(struct sp_store *st, const char *name, enum sp_role *role,
 	if (r == 0 && (h == NULL || (size_t)snprintf(hash, hashlen, "%s", h) >=
 	    hashlen))
 		r = SP_ERR_INVALID;
-	sqlite3_finalize(s);
+	sp_db_finalize(s);
 	return r;
 }

@@ -8,13 +8,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "core/err.h"
 #include "core/log.h"
 
 #define WATCH_INTERVAL_MS 250
+/* PostgreSQL: notifications wake the watcher; this poll is the net under
+ * a lost connection (reconnecting is the next open). */
+#define WATCH_SAFETY_MS 5000
+
+/* Wait up to ms, or until the stop pipe is readable. */
+static void
+watch_pause(int wake_fd, int ms)
+{
+	struct pollfd p = { .fd = wake_fd, .events = POLLIN };
+
+	(void)poll(&p, 1, ms);
+}
 
 int
 api_refresh(struct api *a, struct sp_store *st, bool force)
@@ -63,6 +78,69 @@ api_refresh(struct api *a, struct sp_store *st, bool force)
 	return SP_OK;
 }
 
+static bool
+is_stopping(struct api *a)
+{
+	bool s;
+
+	pthread_mutex_lock(&a->mu);
+	s = a->stopping;
+	pthread_mutex_unlock(&a->mu);
+	return s;
+}
+
+/*
+ * PostgreSQL: LISTEN on the watcher's own connection and refresh when a
+ * revision is committed anywhere. A broken connection is opened again
+ * (the server restarted, a failover); until then the cache stays.
+ */
+static void
+watch_pg(struct api *a, struct sp_store **stp)
+{
+	struct sp_store *st = *stp;
+	char err[256];
+	int r, failing = 0;
+	bool listening = false;
+
+	while (!is_stopping(a)) {
+		if (st == NULL && sp_store_open(a->conf->database, &st, err,
+		    sizeof(err)) != 0) {
+			if (!failing++)
+				sp_log(SP_LOG_ERR, "config", "watcher: %s", err);
+			st = NULL;
+			watch_pause(a->watch_wake[0], WATCH_SAFETY_MS);
+			continue;
+		}
+		if (!listening) {
+			if (sp_store_listen(st) != 0)
+				goto lost;
+			listening = true;
+			sp_log(SP_LOG_INFO, "config", "listening for revisions "
+			    "committed by other instances (PostgreSQL)");
+		}
+		/* After LISTEN: a commit from now on is not missed. */
+		if (api_refresh(a, st, false) != 0)
+			goto lost;
+		failing = 0;
+		r = sp_store_wait_change(st, a->watch_wake[0], WATCH_SAFETY_MS);
+		if (r < 0)
+			goto lost;
+		if (r > 0)
+			sp_log(SP_LOG_DEBUG, "config", "revision notified by "
+			    "PostgreSQL");
+		continue;
+lost:
+		if (!failing++)
+			sp_log(SP_LOG_ERR, "config", "cannot read the database: "
+			    "%s", sp_store_errmsg(st));
+		sp_store_close(st);
+		st = NULL;
+		listening = false;
+		watch_pause(a->watch_wake[0], WATCH_SAFETY_MS / 5);
+	}
+	*stp = st;
+}
+
 static void *
 watcher(void *arg)
 {
@@ -74,6 +152,11 @@ watcher(void *arg)
 
 	if (sp_store_open(a->conf->database, &st, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "config", "watcher: %s", err);
+		return NULL;
+	}
+	if (sp_store_notifies(st)) {
+		watch_pg(a, &st);
+		sp_store_close(st);
 		return NULL;
 	}
 	pthread_mutex_lock(&a->mu);
@@ -106,7 +189,14 @@ api_watcher_start(struct api *a, char *err, size_t errlen)
 {
 	int e;
 
+	if (pipe2(a->watch_wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "cannot start the watcher: %s",
+		    strerror(errno));
+		return SP_ERR_SYSTEM;
+	}
 	if ((e = pthread_create(&a->watcher, NULL, watcher, a)) != 0) {
+		close(a->watch_wake[0]);
+		close(a->watch_wake[1]);
 		snprintf(err, errlen, "cannot start the watcher: %s", strerror(e));
 		return SP_ERR_SYSTEM;
 	}
@@ -123,6 +213,11 @@ api_watcher_stop(struct api *a)
 	a->stopping = true;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
+	if (write(a->watch_wake[1], "", 1) < 0) {
+		/* full pipe: a wake-up is already pending */
+	}
 	pthread_join(a->watcher, NULL);
+	close(a->watch_wake[0]);
+	close(a->watch_wake[1]);
 	a->watcher_running = false;
 }

@@ -647,6 +647,12 @@ sp_bs_given(struct sp_bs_ctx *ctx, const char *rel)
 	return found;
 }
 
+const char *
+sp_bs_file(const struct sp_bs_ctx *ctx)
+{
+	return ctx->file;
+}
+
 int
 sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
 {

@@ -111,6 +111,9 @@ int sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
 /* For verify hooks: true when `rel` is written in the file (not a default). */
 bool sp_bs_given(struct sp_bs_ctx *ctx, const char *rel);
 
+/* For verify hooks: the path of the file being read. */
+const char *sp_bs_file(const struct sp_bs_ctx *ctx);
+
 /* ---- generic entry points ---- */
 
 /* Read and decode a file; `out` points at a struct of schema->size bytes. */

@@ -60,7 +60,7 @@ listen: "127.0.0.1:0"
 tls:
   certificate: $PKI/server.pem
   key: $PKI/server.key
-database: $SP_TMP/api.db
+database: $(sp_api_database "$SP_TMP/api.db")
 tokens:
   - name: client
     role: proxy

@@ -23,7 +23,7 @@ listen: "127.0.0.1:0"
 tls:
   certificate: $D/pki/server.pem
   key: $D/pki/server.key
-database: $D/api.db
+database: $(sp_api_database "$D/api.db")
 max_waiting: 4
 tokens:
   - name: client
@@ -87,7 +87,7 @@ sp_grep "typo.yaml:11: key 'partners\[0\].pasword': unknown key" "$D/typo.out"
 "$API" --config "$D/api.yaml" --import "$D/site.yaml" >"$D/import1.log" 2>&1 ||
 	{ cat "$D/import1.log" >&2; sp_fail "first import failed"; }
 sp_grep "as revision 1" "$D/import1.log"
-[ "$(stat -c %a "$D/api.db")" = 600 ] || sp_fail "database mode is $(stat -c %a "$D/api.db"), not 600"
+sp_on_pg || [ "$(stat -c %a "$D/api.db")" = 600 ] || sp_fail "database mode is $(stat -c %a "$D/api.db"), not 600"
 
 sp_start api "$API" --config "$D/api.yaml" --port-file "$D/port"
 API_PID=$SP_LAST_PID
@@ -239,5 +239,5 @@ kill -0 "$API_PID" 2>/dev/null || sp_fail "daemon died"
 # Clean stop by PID.
 kill -TERM "$API_PID"
 sp_wait "$API_PID" 20 || sp_fail "daemon exit status $? (leaks or crash?): $(tail -5 "$D/api.log")"
-[ "$(stat -c %a "$D/api.db")" = 600 ] || sp_fail "database mode changed"
+sp_on_pg || [ "$(stat -c %a "$D/api.db")" = 600 ] || sp_fail "database mode changed"
 exit 0

@@ -29,7 +29,7 @@ listen: "127.0.0.1:0"
 tls:
   certificate: $D/pki/server.pem
   key: $D/pki/server.key
-database: $D/api.db
+database: $(sp_api_database "$D/api.db")
 limits:
   max_connections: 60
   per_address: ${API_PER_ADDRESS:-40}

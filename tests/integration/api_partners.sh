@@ -136,7 +136,11 @@ allowed newpw NEWPW2
 
 # 3. The clear passwords are nowhere; the hash changed and verifies NEWPW2.
 for pw in NEWPW2 OLDPW1; do
-	grep -qa "$pw" "$SP_TMP/api.db" && sp_fail "$pw in clear in the database"
+	if sp_on_pg; then
+		pg_dump "$SP_TEST_DATABASE" | grep -qa "$pw" && sp_fail "$pw in clear in the database"
+	else
+		grep -qa "$pw" "$SP_TMP/api.db" && sp_fail "$pw in clear in the database"
+	fi
 	grep -q "$pw" "$SP_TMP/api.log" && sp_fail "$pw in clear in the backend's log"
 done
 [ "$(field 'p["description"]')" = "before the change" ] || sp_fail "the description changed"

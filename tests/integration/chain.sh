@@ -177,7 +177,7 @@ chain_api_yaml() {
 	tls:
 	  certificate: $SP_TMP/pki/server.pem
 	  key: $SP_TMP/pki/server.key
-	database: $SP_TMP/api.db
+	database: $(sp_api_database "$SP_TMP/api.db")
 	tokens:
 	  - name: client
 	    role: proxy

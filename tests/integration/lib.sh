@@ -38,6 +38,12 @@ case $SP_TIME_FACTOR in
 esac
 export SP_TIME_FACTOR
 SP_TMP=
+
+# sp_api_database PATH: the `database:` of a test's api.yaml: PATH (an
+# SQLite file), or $SP_TEST_DATABASE, the PostgreSQL database api_pg.sh
+# runs the same test against.
+sp_api_database() { printf '%s\n' "${SP_TEST_DATABASE:-$1}"; }
+sp_on_pg() { [ -n "${SP_TEST_DATABASE:-}" ]; }
 SP_PIDS=
 SP_LAST_PID=
 SP_WATCHDOG=

@@ -157,6 +157,16 @@ dist_check_SCRIPTS += $(SP_API_IMPORT_TESTS)
 EXTRA_DIST += tests/integration/rotate_probe.py
 TESTS += $(SP_API_IMPORT_TESTS)
 
+# smartproxy-api on PostgreSQL (docs/api.md 8): api_pg runs the API suite
+# above again against a throwaway PostgreSQL server (pg.sh: initdb and
+# postgres from Debian's postgresql, unix socket only), one fresh database
+# per test; api_ha: two instances on one database (LISTEN/NOTIFY wakes the
+# other's long poll, an event runs the event script once).
+SP_API_PG_TESTS = tests/integration/api_pg.sh tests/integration/api_ha.sh
+dist_check_SCRIPTS += $(SP_API_PG_TESTS)
+EXTRA_DIST += tests/integration/pg.sh
+TESTS += $(SP_API_PG_TESTS)
+
 # A partner's OFTP2 quirk from refusal to admission (issue 14): the refusal
 # names the switch, smartproxyctl partners diagnose reads it from the real
 # smartproxy-api, partners oftp2 sets it (one revision), the quirk passes

@@ -95,7 +95,7 @@ listen: "127.0.0.1:0"
 tls:
   certificate: $SP_TMP/pki/server.pem
   key: $SP_TMP/pki/server.key
-database: $SP_TMP/api.db
+database: $(sp_api_database "$SP_TMP/api.db")
 tokens:
   - name: client
     role: proxy

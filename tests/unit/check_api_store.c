@@ -16,6 +16,7 @@
 
 #include "api/pwhash.h"
 #include "api/site.h"
+#include "api/store_ops.h"
 #include "api/store.h"
 #include "core/err.h"
 
@@ -487,7 +488,7 @@ START_TEST(upgrade_from_v2)
 	load_site(&s);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	sp_store_close(st);
-	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 7);
+	ck_assert_int_eq(SP_STORE_SCHEMA_VERSION, 8);
 	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE state DROP COLUMN "
@@ -496,6 +497,7 @@ START_TEST(upgrade_from_v2)
 	    "DROP TABLE revocation; DROP TABLE crls; "
 	    "ALTER TABLE listeners DROP COLUMN proxy_trusted; "
 	    "DROP TABLE node_status; ALTER TABLE events DROP COLUMN node; "
+	    "DROP TABLE event_claims; "
 	    "PRAGMA user_version = 2", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
@@ -522,15 +524,16 @@ START_TEST(upgrade_from_v2)
 	sp_store_close(st);
 
 	/* A version-5 database (CRLs, no PROXY protocol, no node status, no
-	 * event nodes) gets version 7 on open; the next import writes
-	 * proxy_protocol again. */
+	 * event nodes, no event claims) gets the current version on open; the
+	 * next import writes proxy_protocol again. */
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE listeners DROP COLUMN "
 	    "proxy_trusted; DROP TABLE node_status; ALTER TABLE events DROP "
-	    "COLUMN node; PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+	    "COLUMN node; DROP TABLE event_claims; PRAGMA user_version = 5",
+	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
-	ck_assert_int_eq(user_version(dbpath), 7);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(sp_store_import(st, &s, true, NULL, &rev), 0);
 	ck_assert_int_eq(sp_store_render(st, &doc, &rev), 0);
 	ck_assert_str_eq(json_object_to_json_string_ext(path(doc,
@@ -538,6 +541,34 @@ START_TEST(upgrade_from_v2)
 	    JSON_C_TO_STRING_NOSLASHESCAPE), "[\"10.0.0.10/32\",\"10.1.0.0/16\"]");
 	json_object_put(doc);
 	sp_site_free(&s);
+	sp_store_close(st);
+
+	/* A version-6 database (before event nodes and PostgreSQL) gets
+	 * events.node and event_claims: a claim holds against another
+	 * instance until it expires. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE event_claims; "
+	    "ALTER TABLE events DROP COLUMN node; "
+	    "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sp_store_open(dbpath, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(user_version(dbpath), SP_STORE_SCHEMA_VERSION);
+	{
+		bool won;
+
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "a", 1000, 2000,
+		    &won), 0);
+		ck_assert(won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "b", 1500, 2500,
+		    &won), 0);
+		ck_assert(!won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k2", "b", 1500, 2500,
+		    &won), 0);
+		ck_assert(won);
+		ck_assert_int_eq(sp_store_event_claim(st, "k1", "b", 2000, 3000,
+		    &won), 0);
+		ck_assert(won);
+	}
 	sp_store_close(st);
 
 	/* A newer schema than this program's is refused, not touched. */
