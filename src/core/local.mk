@@ -6,6 +6,7 @@ libsmartproxy_la_SOURCES = \
 	src/core/buf.c src/core/buf.h
 libsmartproxy_la_SOURCES += \
 	src/core/loop.c src/core/loop.h \
+	src/core/hmap.c src/core/hmap.h \
 	src/core/conn.c src/core/conn.h \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
