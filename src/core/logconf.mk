@@ -5,6 +5,7 @@ libsmartproxy_la_SOURCES += \
 	src/core/log_line.c src/core/log_line.h \
 	src/core/log_burst.c src/core/log_burst.h \
 	src/core/yaml.c src/core/yaml.h \
+	src/core/yaml_read.c src/core/yaml_read.h \
 	src/core/bootstrap.c src/core/bootstrap.h \
 	src/core/bootstrap_conf.c \
 	src/core/bootstrap_verify.c src/core/bootstrap_verify.h
