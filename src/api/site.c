@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/partner_rules.h"
 #include "api/pwhash.h"
 #include "api/site.h"
 #include "core/crl.h"
@@ -645,7 +646,8 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 {
 	const struct sp_yaml_node *v;
 	char hash[SP_PWHASH_TEXT_MAX];
-	size_t old, i;
+	const char *why;
+	size_t old;
 	int r;
 
 	if (get(n, "password_hash", NULL) != NULL) {
@@ -677,14 +679,8 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		return r;
 	if ((r = want_scalar(c, v, "a password")) != 0)
 		return r;
-	/* SSIDPSWD is X(8): printable ASCII; trailing spaces are padding. */
-	if (v->len < 1 || v->len > 8)
-		return fail(c, v->line, "expected 1 to 8 characters, got %zu",
-		    v->len);
-	for (i = 0; i < v->len; i++)
-		if (v->str[i] <= 0x20 || v->str[i] >= 0x7f)
-			return fail(c, v->line, "only printable ASCII "
-			    "without spaces (OFTP2 X(8))");
+	if (sp_partner_rule_password(v->str, v->len, &why) != 0)
+		return fail(c, v->line, "%s", why);
 	if ((r = sp_pwhash_make(v->str, v->len, c->opts ?
 	    c->opts->pbkdf2_iterations : 0, hash, sizeof(hash))) != 0)
 		return fail(c, v->line, "cannot hash: %s", sp_strerror(r));
@@ -702,7 +698,7 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	static const char *const tkeys[] = { "require_client_cert", "pins",
 		"ca_bundle", "bind", "bind_dn", NULL };
 	const struct sp_yaml_node *t;
-	const char *why;
+	const char *why, *field;
 	unsigned tline;
 	size_t old;
 	int r;
@@ -710,14 +706,16 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = check_map(c, n, line, keys)) != 0)
 		return r;
 	line = n->line;
-	if ((r = get_str(c, n, line, "odette_id", REQ, 1, 25, &p->odette_id)) != 0)
+	if ((r = get_str(c, n, line, "odette_id", REQ, 1, SP_PARTNER_ID_MAX,
+	    &p->odette_id)) != 0)
 		return r;
-	if (sp_site_valid_odette_id(p->odette_id) != 0) {
+	if (sp_partner_rule_odette_id(p->odette_id, &why) != 0) {
 		(void)push_key(c, "odette_id");
-		return fail(c, get(n, "odette_id", NULL)->line,
-		    "expected 1 to 25 of A-Z and 0-9");
+		return fail(c, get(n, "odette_id", NULL)->line, "%s", why);
 	}
-	if ((r = get_str(c, n, line, "description", OPT, 0, 200,
+	/* Lengths and ranges past the syntax are the shared rules' to refuse
+	 * (below), so the wording is the same as over the API. */
+	if ((r = get_str(c, n, line, "description", OPT, 0, 4096,
 	    &p->description)) != 0)
 		return r;
 	if (p->description == NULL && (p->description = strdup("")) == NULL)
@@ -725,7 +723,7 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = parse_password(c, n, line, p)) != 0 ||
 	    (r = get_list(c, n, line, "allowed_networks", LIST_CIDR,
 	    &p->networks)) != 0 ||
-	    (r = get_int(c, n, line, "max_sessions", 0, 0, 100000,
+	    (r = get_int(c, n, line, "max_sessions", 0, 0, 999999999,
 	    &p->max_sessions)) != 0 ||
 	    (r = get_bool(c, n, line, "enabled", true, &p->enabled)) != 0 ||
 	    (r = get_time(c, n, line, "valid_from", &p->valid_from)) != 0 ||
@@ -736,11 +734,6 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		return fail(c, line, "required but missing "
 		    "(an empty list allows no address)");
 	}
-	if (p->valid_from && p->valid_until &&
-	    strcmp(p->valid_from, p->valid_until) >= 0) {
-		(void)push_key(c, "valid_until");
-		return fail(c, line, "must be after valid_from");
-	}
 	tline = line;
 	if ((t = get(n, "tls", &tline)) != NULL) {
 		old = push_key(c, "tls");
@@ -750,17 +743,18 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		    (r = get_list(c, t, t->line, "pins", LIST_PIN, &p->pins)) != 0 ||
 		    (r = get_pem(c, t, t->line, "ca_bundle", OPT, "CERTIFICATE",
 		    &p->ca_bundle)) != 0 ||
-		    (r = get_str(c, t, t->line, "bind", OPT, 1, 8, &p->bind)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind", OPT, 1, SP_PARTNER_BIND_MAX,
+		    &p->bind)) != 0 ||
 		    (r = get_str(c, t, t->line, "bind_dn", OPT, 1,
 		    SP_SITE_BIND_DN_MAX, &p->bind_dn)) != 0)
 			return r;
-		if (sp_site_check_bind(p->bind, p->bind_dn, &why) != 0)
-			return fail(c, t->line, "%s", why);
-		if (p->require_client_cert && p->pins.n == 0 &&
-		    p->ca_bundle == NULL)
-			return fail(c, t->line, "require_client_cert needs pins "
-			    "or ca_bundle");
 		pop(c, old);
+	}
+	/* The rules every way to a partner shares (partner_rules.h). */
+	if (sp_partner_rules_check(p, &field, &why) != 0) {
+		(void)push_key(c, field);
+		return fail(c, strncmp(field, "tls", 3) == 0 && t != NULL ? t->line : line,
+		    "%s", why);
 	}
 	return SP_OK;
 }
