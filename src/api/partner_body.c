@@ -211,8 +211,10 @@ sp_partner_body_post(json_object *o, unsigned iterations, struct sp_site_partner
 
 	memset(p, 0, sizeof(*p));
 	p->enabled = true;
-	if ((r = member_copy(o, "odette_id", true, 64, &p->odette_id, err, errlen)) != 0 ||
-	    (r = sp_body_str(o, "password", true, 0, 64, &pw, err, errlen)) != 0 ||
+	/* Only types and sanity bounds here: the lengths that matter are the
+	 * rules', so the words match the site file's. */
+	if ((r = member_copy(o, "odette_id", true, 1024, &p->odette_id, err, errlen)) != 0 ||
+	    (r = sp_body_str(o, "password", true, 0, 1024, &pw, err, errlen)) != 0 ||
 	    (r = member_copy(o, "description", false, 4096, &p->description, err,
 	    errlen)) != 0 ||
 	    (r = member_list(o, "allowed_networks", true, &p->networks, err, errlen)) != 0 ||
@@ -273,7 +275,7 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 	if (s != NULL && strcmp(s, id) != 0)
 		return invalid(err, errlen, "'odette_id' cannot change (it names the "
 		    "partner): remove and add it instead");
-	if ((r = sp_body_str(o, "password", false, 0, 64, &pw, err, errlen)) != 0 ||
+	if ((r = sp_body_str(o, "password", false, 0, 1024, &pw, err, errlen)) != 0 ||
 	    (r = member_copy(o, "description", false, 4096, &ch->description, err,
 	    errlen)) != 0)
 		return r;

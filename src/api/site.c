@@ -706,8 +706,7 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = check_map(c, n, line, keys)) != 0)
 		return r;
 	line = n->line;
-	if ((r = get_str(c, n, line, "odette_id", REQ, 1, SP_PARTNER_ID_MAX,
-	    &p->odette_id)) != 0)
+	if ((r = get_str(c, n, line, "odette_id", REQ, 1, 1024, &p->odette_id)) != 0)
 		return r;
 	if (sp_partner_rule_odette_id(p->odette_id, &why) != 0) {
 		(void)push_key(c, "odette_id");

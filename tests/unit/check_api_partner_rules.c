@@ -31,6 +31,11 @@ struct bad {
 static const struct bad bads[] = {
 	{ "    odette_id: acme\n", "\"odette_id\":\"acme\"",
 	  "expected 1 to 25 of A-Z and 0-9", false },
+	{ "    odette_id: ABCDEFGHIJKLMNOPQRSTUVWXYZ\n",
+	  "\"odette_id\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"",
+	  "expected 1 to 25 of A-Z and 0-9", false },
+	{ "    password: \"\"\n", "\"password\":\"\"",
+	  "expected 1 to 8 characters", true },
 	{ "    password: has sp\n", "\"password\":\"has sp\"",
 	  "only printable ASCII without spaces (OFTP2 X(8))", true },
 	{ "    password: ninechars\n", "\"password\":\"ninechars\"",
