@@ -160,13 +160,17 @@ member_int(json_object *o, const char *key, bool *has, int64_t *val, char *err,
 
 	if (!json_object_object_get_ex(o, key, &v))
 		return SP_OK;
+	/* POST: null is the default (has is NULL); PUT: there is no "default". */
+	if (v == NULL && has == NULL)
+		return SP_OK;
 	if (v == NULL || !json_object_is_type(v, json_type_int))
 		return invalid(err, errlen, "'%s' must be an integer", key);
 	*val = json_object_get_int64(v);
 	/* Out of int: the rules' range refuses it (kept out of range here). */
 	if (*val < -1 || *val > SP_PARTNER_MAX_SESSIONS)
 		*val = -1;
-	*has = true;
+	if (has != NULL)
+		*has = true;
 	return SP_OK;
 }
 
@@ -205,7 +209,7 @@ sp_partner_body_post(json_object *o, unsigned iterations, struct sp_site_partner
 	json_object *tls = NULL, *v;
 	char hash[SP_PWHASH_TEXT_MAX];
 	const char *pw, *field, *why;
-	bool has, has_b, has_dn, en = true;
+	bool has_b, has_dn, en = true;
 	int64_t ms = 0;
 	int r;
 
@@ -220,7 +224,7 @@ sp_partner_body_post(json_object *o, unsigned iterations, struct sp_site_partner
 	    (r = member_list(o, "allowed_networks", true, &p->networks, err, errlen)) != 0 ||
 	    (r = member_time(o, "valid_from", &p->valid_from, err, errlen)) != 0 ||
 	    (r = member_time(o, "valid_until", &p->valid_until, err, errlen)) != 0 ||
-	    (r = member_int(o, "max_sessions", &has, &ms, err, errlen)) != 0 ||
+	    (r = member_int(o, "max_sessions", NULL, &ms, err, errlen)) != 0 ||
 	    (r = member_bool(o, "enabled", "enabled", NULL, &en, err, errlen)) != 0)
 		return r;
 	p->max_sessions = (int)ms;

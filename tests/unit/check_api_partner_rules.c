@@ -175,6 +175,27 @@ START_TEST(good_passes)
 }
 END_TEST
 
+/* POST keeps its defaults for null members, as before the rules moved. */
+START_TEST(post_nulls_are_defaults)
+{
+	static const char json[] = "{\"odette_id\":\"ACME\",\"password\":\"pw\","
+	    "\"allowed_networks\":[],\"max_sessions\":null,\"enabled\":null,"
+	    "\"tls\":{\"require_client_cert\":null}}";
+	struct sp_site_partner p;
+	json_object *o;
+	char err[600] = "";
+
+	ck_assert_int_eq(sp_body_parse(json, strlen(json), &o, err, sizeof(err)), SP_OK);
+	ck_assert_msg(sp_partner_body_post(o, SP_PWHASH_MIN_ITERATIONS, &p, err,
+	    sizeof(err)) == SP_OK, "%s", err);
+	ck_assert_int_eq(p.max_sessions, 0);
+	ck_assert(p.enabled);
+	ck_assert(!p.require_client_cert);
+	sp_partner_clear(&p);
+	json_object_put(o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -186,6 +207,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, same_refusals, 0, (int)(sizeof(bads) / sizeof(bads[0])));
 	tcase_add_test(tc, good_passes);
+	tcase_add_test(tc, post_nulls_are_defaults);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
