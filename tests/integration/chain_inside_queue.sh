@@ -11,7 +11,9 @@
 # Here 24 silent partner sessions hold the inside (one served, 23 queued),
 # then a real partner sends a file: its inside connection must be the 24th
 # in the queue, not dropped, and once the holders leave the file arrives
-# intact. Every wait is for a positive signal; the limits are safety nets.
+# intact. Then the same with `oftp2-peer listen --parallel` (what bench/run
+# uses now): the file crosses while the 24 sessions are still held. Every
+# wait is for a positive signal; the limits are safety nets.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 sp_init 240
@@ -55,6 +57,35 @@ sp_wait "$SEND_PID" 120 || { sp_dump_logs; sp_fail "the partner's transfer faile
 sp_cmp "$SP_TMP/f.bin" "$SP_TMP/inbox/F.BIN"
 sp_log "the file crossed intact behind $HOLD queued sessions"
 
+kill -TERM "$INSIDE_PID"
+sp_wait "$INSIDE_PID" 20 >/dev/null 2>&1
+
+# A process per session: nothing waits behind the held sessions.
+rm -f "$SP_TMP/release" "$SP_TMP/inbox/F.BIN" "$SP_TMP/inside.port"
+sp_start inside2 "$OFTP2_PEER" listen -v --parallel --listen "127.0.0.1:$INSIDE_PORT" \
+	--timeout $(sp_time 60) --id O0013000000INSIDE --password INPW \
+	--partner O0013000000ACME:PARTPW --dir "$SP_TMP/inbox" --port-file "$SP_TMP/inside.port"
+INSIDE_PID=$SP_LAST_PID
+sp_wait_port_file "$SP_TMP/inside.port" >/dev/null
+sp_start hold2 python3 "$SP_IT/inside_queue.py" 127.0.0.1 "$PARTNER_PORT" "$SP_TMP/pki/ca.pem" \
+	"$HOLD" "$INSIDE_PORT" "$SP_TMP/release" hold
+HOLD_PID=$SP_LAST_PID
+chain_wait_log hold2 "^held $HOLD" 120
+i=0
+until [ "$(grep -c 'connection from' "$SP_TMP/inside2.log")" -ge "$HOLD" ]; do
+	[ "$i" -lt $(($(sp_time 60) * 10)) ] || { sp_dump_logs; sp_fail "the inside did not serve $HOLD sessions at once"; }
+	sleep 0.1
+	i=$((i + 1))
+done
+sp_run "$OFTP2_PEER" send --connect "127.0.0.1:$PARTNER_PORT" --timeout $(sp_time 60) \
+	--ca "$SP_TMP/pki/ca.pem" --id O0013000000ACME --password PARTPW \
+	--partner O0013000000INSIDE:INPW --send "$SP_TMP/f.bin" 2>"$SP_TMP/send2.log" ||
+	{ sp_dump_logs; sp_fail "the partner's transfer beside $HOLD held sessions failed"; }
+kill -0 "$HOLD_PID" 2>/dev/null || sp_fail "the held sessions ended before the transfer"
+sp_cmp "$SP_TMP/f.bin" "$SP_TMP/inbox/F.BIN"
+sp_log "with --parallel the file crossed while $HOLD sessions held the inside"
+: >"$SP_TMP/release"
+sp_wait "$HOLD_PID" 60 || sp_fail "holder exited with an error"
 kill -TERM "$INSIDE_PID"
 sp_wait "$INSIDE_PID" 20 >/dev/null 2>&1
 chain_stop client "$CLIENT_PID"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """inside_queue.py - partner sessions that hold the inside server busy.
 
-  inside_queue.py HOST PORT CA_FILE N INSIDE_PORT RELEASE_FILE
+  inside_queue.py HOST PORT CA_FILE N INSIDE_PORT RELEASE_FILE [hold]
 
 Opens N TLS sessions to the partner port HOST:PORT (verifying CA_FILE), one
 after the other, and keeps them silent. Without modules the chain relays each
@@ -13,6 +13,9 @@ holds more than that (the test's legitimate session), then waits until
 RELEASE_FILE exists and closes every session. Exit 1 with the queue length
 seen if the queue never got there: connections the client believed open were
 dropped by the inside's kernel (its listen backlog was too short).
+With "hold" (an inside server with a process per session, which queues
+nothing), prints "held N" once the N sessions are open and waits for
+RELEASE_FILE the same way.
 """
 import os
 import socket
@@ -47,6 +50,7 @@ def wait_queue(port, n, limit):
 
 def main():
     host, port, ca, n, inside, release = sys.argv[1:7]
+    hold_only = sys.argv[7:8] == ["hold"]
     port, n, inside = int(port), int(n), int(inside)
     ctx = ssl.create_default_context(cafile=ca)
     ctx.check_hostname = False
@@ -54,6 +58,9 @@ def main():
     for _ in range(n):
         raw = socket.create_connection((host, port), timeout=20 * TIME_FACTOR)
         held.append(ctx.wrap_socket(raw))
+    if hold_only:
+        print("held %d" % n, flush=True)
+        return wait_release(release, held)
     seen = wait_queue(inside, n - 1, 30 * TIME_FACTOR)
     if seen < n - 1:
         print("inside accept queue reached %d, not %d" % (seen, n - 1), flush=True)
@@ -64,6 +71,10 @@ def main():
         print("inside accept queue reached %d, not %d" % (seen, n), flush=True)
         return 1
     print("queued %d" % seen, flush=True)
+    return wait_release(release, held)
+
+
+def wait_release(release, held):
     deadline = time.time() + 60 * TIME_FACTOR
     while not os.path.exists(release) and time.time() < deadline:
         time.sleep(0.05)
