@@ -31,6 +31,12 @@ TESTS += tests/unit/check_chain
 tests_unit_check_chain_SOURCES = tests/unit/check_chain.c src/server/chain.c src/server/chain.h
 tests_unit_check_chain_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_chain_LDADD = $(SP_CHECK_LIBS)
+# The hash table behind the server's per-accept lookups (core/hmap.h).
+check_PROGRAMS += tests/unit/check_hmap
+TESTS += tests/unit/check_hmap
+tests_unit_check_hmap_SOURCES = tests/unit/check_hmap.c
+tests_unit_check_hmap_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_hmap_LDADD = $(SP_CHECK_LIBS)
 tests_unit_check_conn_SOURCES = tests/unit/check_conn.c
 tests_unit_check_conn_CFLAGS = $(SP_CHECK_CFLAGS) $(GNUTLS_CFLAGS)
 tests_unit_check_conn_LDADD = $(SP_CHECK_LIBS)

@@ -10,6 +10,8 @@ noinst_LTLIBRARIES += libspapi.la
 libspapi_la_CFLAGS = $(SP_API_CFLAGS)
 libspapi_la_SOURCES = \
 	src/api/site.c src/api/site.h \
+	src/api/partner_rules.c src/api/partner_rules.h \
+	src/api/partner_body.c src/api/partner_body.h \
 	src/api/pwhash.c src/api/pwhash.h \
 	src/api/db.c src/api/db.h src/api/db_int.h src/api/db_sqlite.c \
 	src/api/db_pg.c \
@@ -70,6 +72,12 @@ tests_unit_check_api_users_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_surface_SOURCES = tests/unit/check_api_surface.c
 tests_unit_check_api_surface_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_surface_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
+# One set of partner rules: the site file, POST and PUT refuse alike.
+check_PROGRAMS += tests/unit/check_api_partner_rules
+TESTS += tests/unit/check_api_partner_rules
+tests_unit_check_api_partner_rules_SOURCES = tests/unit/check_api_partner_rules.c
+tests_unit_check_api_partner_rules_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_api_partner_rules_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
 tests_unit_check_api_live_SOURCES = tests/unit/check_api_live.c
 tests_unit_check_api_live_CFLAGS = $(SP_API_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_api_live_LDADD = $(SP_API_LIBS) $(CHECK_LIBS)
@@ -113,6 +121,25 @@ tests_fuzz_fuzz_api_bodies_libfuzzer_SOURCES = tests/fuzz/fuzz_api_bodies.c
 tests_fuzz_fuzz_api_bodies_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
 tests_fuzz_fuzz_api_bodies_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_api_bodies_libfuzzer_LDADD = $(SP_API_LIBS)
+endif
+
+# Fuzz target: POST and PUT /v1/partners bodies and the partner rules
+# (src/api/partner_body.c, partner_rules.c); the first octet picks which.
+check_PROGRAMS += tests/fuzz/fuzz_partner_body
+TESTS += tests/fuzz/fuzz_partner_body
+tests_fuzz_fuzz_partner_body_SOURCES = tests/fuzz/fuzz_partner_body.c \
+	$(SP_FUZZ_REPLAY)
+tests_fuzz_fuzz_partner_body_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_partner_body_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSP_FUZZ_CORPUS=\"$(abs_top_srcdir)/tests/fuzz/corpus/partner_body\"
+tests_fuzz_fuzz_partner_body_LDADD = $(SP_API_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/partner_body
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_partner_body_libfuzzer
+tests_fuzz_fuzz_partner_body_libfuzzer_SOURCES = tests/fuzz/fuzz_partner_body.c
+tests_fuzz_fuzz_partner_body_libfuzzer_CFLAGS = $(SP_API_CFLAGS)
+tests_fuzz_fuzz_partner_body_libfuzzer_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_partner_body_libfuzzer_LDADD = $(SP_API_LIBS)
 endif
 
 # Fuzz target: the client's check of what the server asks it to send to the

@@ -1,7 +1,9 @@
 /*
  * site.c - the site file reader (see site.h): walks the YAML tree of
  * core/yaml.h section by section, checking every key against the section's
- * list of known keys, and fills struct sp_site.
+ * list of known keys, and fills struct sp_site. Key paths, error lines, key
+ * checks and scalars come from the shared reader (core/yaml_read.h), the
+ * same one the bootstrap files go through.
  */
 #include "config.h"
 
@@ -15,12 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/partner_rules.h"
 #include "api/pwhash.h"
 #include "api/site.h"
 #include "core/crl.h"
 #include "core/err.h"
 #include "core/net.h"
 #include "core/yaml.h"
+#include "core/yaml_read.h"
 
 const struct sp_limit_def sp_limit_defs[SP_LIMIT_COUNT] = {
 	{ "max_sessions", 1000, 1, 100000 },
@@ -36,143 +40,22 @@ const struct sp_limit_def sp_limit_defs[SP_LIMIT_COUNT] = {
 };
 
 struct ctx {
-	const char *file;
-	char *err;
-	size_t errlen;
-	char path[256];
+	struct sp_yaml_rd rd;     /* file, key path, error line (core/yaml_read.h) */
 	const struct sp_site_opts *opts;
 };
 
-/* ---- errors and key paths ---- */
-
-static int
-fail(struct ctx *c, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int
-fail(struct ctx *c, unsigned line, const char *fmt, ...)
-{
-	char msg[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->path[0] != '\0')
-		snprintf(c->err, c->errlen, "%s:%u: key '%s': %s", c->file, line,
-		    c->path, msg);
-	else
-		snprintf(c->err, c->errlen, "%s:%u: %s", c->file, line, msg);
-	return SP_ERR_CONFIG;
-}
-
-static size_t
-push(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t
-push(struct ctx *c, const char *fmt, ...)
-{
-	size_t old = strlen(c->path);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
-	va_end(ap);
-	return old;
-}
-
-static size_t
-push_key(struct ctx *c, const char *name)
-{
-	return push(c, "%s%s", c->path[0] ? "." : "", name);
-}
-
-static void
-pop(struct ctx *c, size_t old)
-{
-	c->path[old] = '\0';
-}
-
-static const char *
-kind_name(const struct sp_yaml_node *n)
-{
-	return sp_yaml_kind_name(n->kind);
-}
-
-/* ---- mappings ---- */
-
-static int
-key_is(const struct sp_yaml_node *k, const char *name)
-{
-	return k->len == strlen(name) && memcmp(k->str, name, k->len) == 0;
-}
-
-/* Printable, bounded copy of a key for error lines. */
-static void
-key_text(const struct sp_yaml_node *k, char *out, size_t outsz)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < k->len && o + 1 < outsz && i < 60; i++)
-		out[o++] = (k->str[i] >= 0x20 && k->str[i] < 0x7f) ? k->str[i] : '?';
-	out[o] = '\0';
-}
-
-/*
- * `n` must be a mapping whose keys are all in `known` (NULL-terminated), each
- * at most once.
- */
-static int
-check_map(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
-    const char *const *known)
-{
-	size_t i, j, old;
-	char kt[64];
-	int ok, r;
-
-	if (n == NULL || n->kind != SP_YAML_MAP)
-		return fail(c, n ? n->line : line, "expected a mapping, got %s",
-		    n ? kind_name(n) : "nothing");
-	for (i = 0; i < n->n; i++) {
-		const struct sp_yaml_node *k = n->pairs[i].key;
-
-		key_text(k, kt, sizeof(kt));
-		for (ok = 0, j = 0; known[j] != NULL && !ok; j++)
-			ok = key_is(k, known[j]);
-		if (!ok) {
-			old = push_key(c, kt);
-			r = fail(c, k->line, "unknown key");
-			pop(c, old);
-			return r;
-		}
-		for (j = 0; j < i; j++)
-			if (n->pairs[j].key->len == k->len &&
-			    memcmp(n->pairs[j].key->str, k->str, k->len) == 0) {
-				old = push_key(c, kt);
-				r = fail(c, k->line, "given twice (first on line %u)",
-				    n->pairs[j].key->line);
-				pop(c, old);
-				return r;
-			}
-	}
-	return SP_OK;
-}
-
-/* The value of `name` in map `n`, NULL when absent or null. */
-static const struct sp_yaml_node *
-get(const struct sp_yaml_node *n, const char *name, unsigned *line)
-{
-	size_t i;
-
-	for (i = 0; n != NULL && i < n->n; i++)
-		if (key_is(n->pairs[i].key, name)) {
-			if (line != NULL)
-				*line = n->pairs[i].key->line;
-			return sp_yaml_is_null(n->pairs[i].value) ? NULL :
-			    n->pairs[i].value;
-		}
-	return NULL;
-}
-
-/* ---- scalars ---- */
+/* The shared reader under this file's short names. */
+#define fail(c, line, ...) sp_yaml_rd_fail(&(c)->rd, (line), __VA_ARGS__)
+#define push(c, ...) sp_yaml_rd_push(&(c)->rd, __VA_ARGS__)
+#define push_key(c, name) sp_yaml_rd_push_key(&(c)->rd, (name))
+#define pop(c, old) sp_yaml_rd_pop(&(c)->rd, (old))
+#define kind_name(n) sp_yaml_kind_name((n)->kind)
+#define key_is(k, name) sp_yaml_key_is((k), (name))
+#define get(n, name, line) sp_yaml_map_get((n), (name), (line))
+#define check_map(c, n, line, known) sp_yaml_rd_keys(&(c)->rd, (n), (line), (known))
+#define want_scalar(c, v, what) sp_yaml_rd_scalar(&(c)->rd, (v), (what))
+#define str_val(c, v, minlen, maxlen, out) sp_yaml_rd_str(&(c)->rd, (v), (minlen), (maxlen), (out))
+#define int_val(c, v, min, max, out) sp_yaml_rd_uint(&(c)->rd, (v), (min), (max), (out))
 
 enum { OPT = 0, REQ = 1 };
 
@@ -192,47 +75,11 @@ lookup(struct ctx *c, const struct sp_yaml_node *m, unsigned mline,
 }
 
 static int
-want_scalar(struct ctx *c, const struct sp_yaml_node *v, const char *what)
-{
-	if (v->kind != SP_YAML_SCALAR)
-		return fail(c, v->line, "expected %s, got %s", what, kind_name(v));
-	if (strlen(v->str) != v->len)
-		return fail(c, v->line, "expected %s, got a string holding NUL",
-		    what);
-	return SP_OK;
-}
-
-static int
 dup_out(const char *s, char **out)
 {
 	if ((*out = strdup(s)) == NULL)
 		return SP_ERR_NOMEM;
 	return SP_OK;
-}
-
-static int
-printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
-str_val(struct ctx *c, const struct sp_yaml_node *v, size_t minlen,
-    size_t maxlen, char **out)
-{
-	int r;
-
-	if ((r = want_scalar(c, v, "a string")) != 0)
-		return r;
-	if (v->len < minlen || v->len > maxlen)
-		return fail(c, v->line, "expected %zu to %zu characters, got %zu",
-		    minlen, maxlen, v->len);
-	if (!printable(v->str))
-		return fail(c, v->line, "control characters are not allowed");
-	return dup_out(v->str, out);
 }
 
 static int
@@ -261,37 +108,9 @@ get_bool(struct ctx *c, const struct sp_yaml_node *m, unsigned mline,
 	*out = def;
 	if ((r = lookup(c, m, mline, name, OPT, &v, &old)) != 0)
 		return r;
-	if (v != NULL) {
-		if (v->kind != SP_YAML_SCALAR || !v->plain ||
-		    (strcmp(v->str, "true") != 0 && strcmp(v->str, "false") != 0))
-			return fail(c, v->line, "expected true or false");
-		*out = strcmp(v->str, "true") == 0;
-	}
-	pop(c, old);
-	return SP_OK;
-}
-
-static int
-int_val(struct ctx *c, const struct sp_yaml_node *v, long long min,
-    long long max, long long *out)
-{
-	const char *p;
-	long long x = 0;
-	int r;
-
-	if ((r = want_scalar(c, v, "an integer")) != 0)
+	if (v != NULL && (r = sp_yaml_rd_bool(&c->rd, v, out)) != 0)
 		return r;
-	p = v->str;
-	if (*p == '\0' || v->len > 12)
-		return fail(c, v->line, "expected an integer");
-	for (; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return fail(c, v->line, "expected an integer");
-		x = x * 10 + (*p - '0');
-	}
-	if (x < min || x > max)
-		return fail(c, v->line, "%lld is outside %lld..%lld", x, min, max);
-	*out = x;
+	pop(c, old);
 	return SP_OK;
 }
 
@@ -827,7 +646,8 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 {
 	const struct sp_yaml_node *v;
 	char hash[SP_PWHASH_TEXT_MAX];
-	size_t old, i;
+	const char *why;
+	size_t old;
 	int r;
 
 	if (get(n, "password_hash", NULL) != NULL) {
@@ -859,14 +679,8 @@ parse_password(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		return r;
 	if ((r = want_scalar(c, v, "a password")) != 0)
 		return r;
-	/* SSIDPSWD is X(8): printable ASCII; trailing spaces are padding. */
-	if (v->len < 1 || v->len > 8)
-		return fail(c, v->line, "expected 1 to 8 characters, got %zu",
-		    v->len);
-	for (i = 0; i < v->len; i++)
-		if (v->str[i] <= 0x20 || v->str[i] >= 0x7f)
-			return fail(c, v->line, "only printable ASCII "
-			    "without spaces (OFTP2 X(8))");
+	if (sp_partner_rule_password(v->str, v->len, &why) != 0)
+		return fail(c, v->line, "%s", why);
 	if ((r = sp_pwhash_make(v->str, v->len, c->opts ?
 	    c->opts->pbkdf2_iterations : 0, hash, sizeof(hash))) != 0)
 		return fail(c, v->line, "cannot hash: %s", sp_strerror(r));
@@ -884,7 +698,7 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	static const char *const tkeys[] = { "require_client_cert", "pins",
 		"ca_bundle", "bind", "bind_dn", NULL };
 	const struct sp_yaml_node *t;
-	const char *why;
+	const char *why, *field;
 	unsigned tline;
 	size_t old;
 	int r;
@@ -892,14 +706,15 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = check_map(c, n, line, keys)) != 0)
 		return r;
 	line = n->line;
-	if ((r = get_str(c, n, line, "odette_id", REQ, 1, 25, &p->odette_id)) != 0)
+	if ((r = get_str(c, n, line, "odette_id", REQ, 1, 1024, &p->odette_id)) != 0)
 		return r;
-	if (sp_site_valid_odette_id(p->odette_id) != 0) {
+	if (sp_partner_rule_odette_id(p->odette_id, &why) != 0) {
 		(void)push_key(c, "odette_id");
-		return fail(c, get(n, "odette_id", NULL)->line,
-		    "expected 1 to 25 of A-Z and 0-9");
+		return fail(c, get(n, "odette_id", NULL)->line, "%s", why);
 	}
-	if ((r = get_str(c, n, line, "description", OPT, 0, 200,
+	/* Lengths and ranges past the syntax are the shared rules' to refuse
+	 * (below), so the wording is the same as over the API. */
+	if ((r = get_str(c, n, line, "description", OPT, 0, 4096,
 	    &p->description)) != 0)
 		return r;
 	if (p->description == NULL && (p->description = strdup("")) == NULL)
@@ -907,7 +722,7 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 	if ((r = parse_password(c, n, line, p)) != 0 ||
 	    (r = get_list(c, n, line, "allowed_networks", LIST_CIDR,
 	    &p->networks)) != 0 ||
-	    (r = get_int(c, n, line, "max_sessions", 0, 0, 100000,
+	    (r = get_int(c, n, line, "max_sessions", 0, 0, 999999999,
 	    &p->max_sessions)) != 0 ||
 	    (r = get_bool(c, n, line, "enabled", true, &p->enabled)) != 0 ||
 	    (r = get_time(c, n, line, "valid_from", &p->valid_from)) != 0 ||
@@ -918,11 +733,6 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		return fail(c, line, "required but missing "
 		    "(an empty list allows no address)");
 	}
-	if (p->valid_from && p->valid_until &&
-	    strcmp(p->valid_from, p->valid_until) >= 0) {
-		(void)push_key(c, "valid_until");
-		return fail(c, line, "must be after valid_from");
-	}
 	tline = line;
 	if ((t = get(n, "tls", &tline)) != NULL) {
 		old = push_key(c, "tls");
@@ -932,17 +742,18 @@ parse_partner(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		    (r = get_list(c, t, t->line, "pins", LIST_PIN, &p->pins)) != 0 ||
 		    (r = get_pem(c, t, t->line, "ca_bundle", OPT, "CERTIFICATE",
 		    &p->ca_bundle)) != 0 ||
-		    (r = get_str(c, t, t->line, "bind", OPT, 1, 8, &p->bind)) != 0 ||
+		    (r = get_str(c, t, t->line, "bind", OPT, 1, SP_PARTNER_BIND_MAX,
+		    &p->bind)) != 0 ||
 		    (r = get_str(c, t, t->line, "bind_dn", OPT, 1,
 		    SP_SITE_BIND_DN_MAX, &p->bind_dn)) != 0)
 			return r;
-		if (sp_site_check_bind(p->bind, p->bind_dn, &why) != 0)
-			return fail(c, t->line, "%s", why);
-		if (p->require_client_cert && p->pins.n == 0 &&
-		    p->ca_bundle == NULL)
-			return fail(c, t->line, "require_client_cert needs pins "
-			    "or ca_bundle");
 		pop(c, old);
+	}
+	/* The rules every way to a partner shares (partner_rules.h). */
+	if (sp_partner_rules_check(p, &field, &why) != 0) {
+		(void)push_key(c, field);
+		return fail(c, strncmp(field, "tls", 3) == 0 && t != NULL ? t->line : line,
+		    "%s", why);
 	}
 	return SP_OK;
 }
@@ -1231,7 +1042,7 @@ parse_modules(struct ctx *c, const struct sp_yaml_node *n, unsigned line,
 		const struct sp_yaml_node *k = n->pairs[i].key;
 		const struct sp_yaml_node *v = n->pairs[i].value;
 
-		key_text(k, kt, sizeof(kt));
+		sp_yaml_key_text(k, kt, sizeof(kt));
 		old = push_key(c, kt);
 		if (k->len < 1 || k->len > 64 || strlen(k->str) != k->len)
 			return fail(c, k->line, "expected a module name");
@@ -1471,12 +1282,12 @@ sp_site_parse(const char *name, const void *data, size_t len,
     size_t errlen)
 {
 	static const struct sp_yaml_limits lim = { 16, 200000 };
-	struct ctx c = { .file = name, .err = err, .errlen = errlen,
-		.opts = opts };
+	struct ctx c = { .opts = opts };
 	struct sp_yaml_node *root = NULL;
 	struct sp_yaml_error yerr;
 	int r;
 
+	sp_yaml_rd_init(&c.rd, name, err, errlen);
 	memset(out, 0, sizeof(*out));
 	if (len > SP_SITE_MAX_SIZE) {
 		snprintf(err, errlen, "%s: larger than %d bytes", name,

@@ -6,6 +6,8 @@
  * value at its offset in the caller's struct. The first error stops the walk;
  * the partly decoded struct is then freed with the same schema, which is why
  * list arrays are attached to the struct before their items are decoded.
+ * Key paths, error lines and text checks are the shared reader's
+ * (core/yaml_read.h), which the api's site file uses too.
  */
 #include "config.h"
 
@@ -24,15 +26,12 @@
 
 #include "core/err.h"
 #include "core/yaml.h"
+#include "core/yaml_read.h"
 
-#define PATH_MAX_KEY 256
 #define STRING_MAX_DEFAULT 1024
 
 struct sp_bs_ctx {
-	const char *file;
-	char *err;
-	size_t errlen;
-	char path[PATH_MAX_KEY];   /* key path of the current position */
+	struct sp_yaml_rd rd;      /* file, key path, error line (core/yaml_read.h) */
 	/* the section a finish hook is looking at */
 	const struct sp_yaml_node *map;
 	unsigned line;
@@ -40,23 +39,6 @@ struct sp_bs_ctx {
 };
 
 /* ---- error lines ---- */
-
-static int
-verr(struct sp_bs_ctx *ctx, unsigned line, int code, const char *fmt,
-    va_list ap) __attribute__((format(printf, 4, 0)));
-static int
-verr(struct sp_bs_ctx *ctx, unsigned line, int code, const char *fmt,
-    va_list ap)
-{
-	char msg[SP_BOOTSTRAP_ERR_MAX];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (line > 0)
-		snprintf(ctx->err, ctx->errlen, "%s:%u: %s", ctx->file, line, msg);
-	else
-		snprintf(ctx->err, ctx->errlen, "%s: %s", ctx->file, msg);
-	return code;
-}
 
 static int
 err_at(struct sp_bs_ctx *ctx, unsigned line, int code, const char *fmt, ...)
@@ -68,50 +50,13 @@ err_at(struct sp_bs_ctx *ctx, unsigned line, int code, const char *fmt, ...)
 	int r;
 
 	va_start(ap, fmt);
-	r = verr(ctx, line, code, fmt, ap);
+	r = sp_yaml_rd_vfail_at(&ctx->rd, line, code, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
 /* "key 'a.b': ..." about the current path. */
-static int
-err_key(struct sp_bs_ctx *ctx, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int
-err_key(struct sp_bs_ctx *ctx, unsigned line, const char *fmt, ...)
-{
-	char msg[SP_BOOTSTRAP_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return err_at(ctx, line, SP_ERR_CONFIG, "key '%s': %s", ctx->path, msg);
-}
-
-/* Escape bytes from the file for an error line, at most `max` of them. */
-static void
-escape(const char *s, size_t len, size_t max, char *out, size_t outsz)
-{
-	size_t i, o = 0;
-	unsigned char c;
-
-	for (i = 0; i < len && i < max && o + 5 < outsz; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f)
-			o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	if (i < len && o + 4 < outsz) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
+#define err_key(ctx, line, ...) sp_yaml_rd_fail(&(ctx)->rd, (line), __VA_ARGS__)
 
 /* What the file had: "7443" in quotes, or "a mapping", or "nothing". */
 static void
@@ -124,7 +69,7 @@ got(const struct sp_yaml_node *n, char *out, size_t outsz)
 	else if (n->kind != SP_YAML_SCALAR)
 		snprintf(out, outsz, "%s", sp_yaml_kind_name(n->kind));
 	else {
-		escape(n->str, n->len, 40, esc, sizeof(esc));
+		sp_yaml_escape(n->str, n->len, 40, esc, sizeof(esc));
 		snprintf(out, outsz, "\"%s\"", esc);
 	}
 }
@@ -167,49 +112,6 @@ err_expected(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 	describe(k, want, sizeof(want));
 	got(n, had, sizeof(had));
 	return err_key(ctx, n->line, "expected %s, got %s", want, had);
-}
-
-/* ---- key paths ---- */
-
-static size_t
-path_push(struct sp_bs_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static size_t
-path_push(struct sp_bs_ctx *ctx, const char *fmt, ...)
-{
-	size_t old = strlen(ctx->path);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ctx->path + old, sizeof(ctx->path) - old, fmt, ap);
-	va_end(ap);
-	return old;
-}
-
-static size_t
-path_push_key(struct sp_bs_ctx *ctx, const char *name)
-{
-	return path_push(ctx, "%s%s", ctx->path[0] ? "." : "", name);
-}
-
-static void
-path_pop(struct sp_bs_ctx *ctx, size_t old)
-{
-	ctx->path[old] = '\0';
-}
-
-/* ---- scalar types ---- */
-
-/* Printable text only: no NUL, no control characters. */
-static int
-clean_text(const struct sp_yaml_node *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->len; i++)
-		if ((unsigned char)n->str[i] < 0x20 || n->str[i] == 0x7f)
-			return 0;
-	return 1;
 }
 
 static int
@@ -347,7 +249,7 @@ decode_list(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 	*(void **)(base + k->offset) = items;
 	*(size_t *)(base + k->count_offset) = n->n;
 	for (i = 0; i < n->n; i++) {
-		old = path_push(ctx, "[%zu]", i);
+		old = sp_yaml_rd_push(&ctx->rd, "[%zu]", i);
 		if (n->items[i]->kind != SP_YAML_MAP) {
 			char had[200];
 
@@ -357,7 +259,7 @@ decode_list(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 		} else
 			r = decode_section(ctx, sec, n->items[i],
 			    items + i * sec->item_size, n->items[i]->line);
-		path_pop(ctx, old);
+		sp_yaml_rd_pop(&ctx->rd, old);
 		if (r != 0)
 			return r;
 	}
@@ -399,8 +301,8 @@ decode_strmap(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 	for (i = 0; i < n->n; i++) {
 		key = n->pairs[i].key;
 		val = n->pairs[i].value;
-		escape(key->str, key->len, 60, esc, sizeof(esc));
-		old = path_push_key(ctx, esc);
+		sp_yaml_escape(key->str, key->len, 60, esc, sizeof(esc));
+		old = sp_yaml_rd_push_key(&ctx->rd, esc);
 		r = SP_OK;
 		if (!valid_option_name(key))
 			r = err_key(ctx, key->line,
@@ -409,12 +311,12 @@ decode_strmap(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 			if (strcmp(kv[2 * j], key->str) == 0)
 				r = err_key(ctx, key->line, "given twice");
 		if (r == SP_OK && (val->kind != SP_YAML_SCALAR ||
-		    sp_yaml_is_null(val) || !clean_text(val))) {
+		    sp_yaml_is_null(val) || !sp_yaml_text_clean(val))) {
 			got(val, had, sizeof(had));
 			r = err_key(ctx, val->line, "expected a string, got %s",
 			    had);
 		}
-		path_pop(ctx, old);
+		sp_yaml_rd_pop(&ctx->rd, old);
 		if (r != SP_OK)
 			return r;
 		if ((kv[2 * i] = strdup(key->str)) == NULL ||
@@ -443,7 +345,7 @@ decode_value(struct sp_bs_ctx *ctx, const struct sp_bs_key *k,
 		return decode_list(ctx, k, n, base);
 	if (k->type == SP_BS_STRMAP)
 		return decode_strmap(ctx, k, n, base);
-	if (n->kind != SP_YAML_SCALAR || sp_yaml_is_null(n) || !clean_text(n))
+	if (n->kind != SP_YAML_SCALAR || sp_yaml_is_null(n) || !sp_yaml_text_clean(n))
 		return err_expected(ctx, k, n);
 
 	switch (k->type) {
@@ -538,14 +440,14 @@ decode_section(struct sp_bs_ctx *ctx, const struct sp_bs_section *sec,
 	for (i = 0; map != NULL && i < map->n; i++) {
 		p = &map->pairs[i];
 		if ((k = find_key(sec, p->key, &idx)) == NULL || idx >= KEYS_MAX) {
-			escape(p->key->str, p->key->len, 60, esc, sizeof(esc));
-			old = path_push_key(ctx, esc);
+			sp_yaml_escape(p->key->str, p->key->len, 60, esc, sizeof(esc));
+			old = sp_yaml_rd_push_key(&ctx->rd, esc);
 			r = err_at(ctx, p->key->line, SP_ERR_CONFIG,
-			    "unknown key '%s'", ctx->path);
-			path_pop(ctx, old);
+			    "unknown key '%s'", ctx->rd.path);
+			sp_yaml_rd_pop(&ctx->rd, old);
 			return r;
 		}
-		old = path_push_key(ctx, k->name);
+		old = sp_yaml_rd_push_key(&ctx->rd, k->name);
 		if (seen[idx])
 			r = err_key(ctx, p->key->line,
 			    "given twice (first on line %u)", seen[idx]);
@@ -553,7 +455,7 @@ decode_section(struct sp_bs_ctx *ctx, const struct sp_bs_section *sec,
 			seen[idx] = p->key->line;
 			r = decode_value(ctx, k, p->value, obj, p->key->line);
 		}
-		path_pop(ctx, old);
+		sp_yaml_rd_pop(&ctx->rd, old);
 		if (r != 0)
 			return r;
 	}
@@ -561,7 +463,7 @@ decode_section(struct sp_bs_ctx *ctx, const struct sp_bs_section *sec,
 		k = &sec->keys[i];
 		if (i < KEYS_MAX && seen[i])
 			continue;
-		old = path_push_key(ctx, k->name);
+		old = sp_yaml_rd_push_key(&ctx->rd, k->name);
 		r = SP_OK;
 		if (k->flags & SP_BS_REQUIRED)
 			r = err_key(ctx, line, "required but missing");
@@ -577,7 +479,7 @@ decode_section(struct sp_bs_ctx *ctx, const struct sp_bs_section *sec,
 			def.plain = true;
 			r = decode_value(ctx, k, &def, obj, line);
 		}
-		path_pop(ctx, old);
+		sp_yaml_rd_pop(&ctx->rd, old);
 		if (r != 0)
 			return r;
 	}
@@ -666,10 +568,10 @@ sp_bs_fail(struct sp_bs_ctx *ctx, const char *rel, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	line = line_of(ctx->map, rel, ctx->line, &found);
-	old = rel[0] == '[' ? path_push(ctx, "%s", rel) :
-	    path_push_key(ctx, rel);
+	old = rel[0] == '[' ? sp_yaml_rd_push(&ctx->rd, "%s", rel) :
+	    sp_yaml_rd_push_key(&ctx->rd, rel);
 	err_key(ctx, line, "%s", msg);
-	path_pop(ctx, old);
+	sp_yaml_rd_pop(&ctx->rd, old);
 	return SP_ERR_CONFIG;
 }
 
@@ -748,9 +650,7 @@ parse(const char *name, const void *data, size_t len,
 
 	memset(out, 0, schema->size);
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.file = name;
-	ctx.err = err;
-	ctx.errlen = errlen;
+	sp_yaml_rd_init(&ctx.rd, name, err, errlen);
 	ctx.verify = verify;
 	if (errlen > 0)
 		err[0] = '\0';
@@ -799,9 +699,7 @@ load(const char *path, const struct sp_bs_schema *schema, void *out,
 
 	memset(out, 0, schema->size);
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.file = path;
-	ctx.err = err;
-	ctx.errlen = errlen;
+	sp_yaml_rd_init(&ctx.rd, path, err, errlen);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return err_at(&ctx, 0, SP_ERR_SYSTEM, "cannot open: %s",
 		    strerror(errno));

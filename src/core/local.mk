@@ -6,6 +6,7 @@ libsmartproxy_la_SOURCES = \
 	src/core/buf.c src/core/buf.h
 libsmartproxy_la_SOURCES += \
 	src/core/loop.c src/core/loop.h \
+	src/core/hmap.c src/core/hmap.h \
 	src/core/conn.c src/core/conn.h \
 	src/core/relay.c src/core/relay.h \
 	src/core/memtrim.c src/core/memtrim.h \

@@ -5,6 +5,7 @@ libsmartproxy_la_SOURCES += \
 	src/core/log_line.c src/core/log_line.h \
 	src/core/log_burst.c src/core/log_burst.h \
 	src/core/yaml.c src/core/yaml.h \
+	src/core/yaml_read.c src/core/yaml_read.h \
 	src/core/bootstrap.c src/core/bootstrap.h \
 	src/core/bootstrap_conf.c \
 	src/core/bootstrap_verify.c src/core/bootstrap_verify.h
@@ -19,6 +20,12 @@ tests_unit_check_bootstrap_CFLAGS = $(SP_CHECK_CFLAGS) \
 	-DSP_BOOTSTRAP_DATA=\"$(abs_top_srcdir)/tests/unit/data/bootstrap\" \
 	-DSP_TEST_MODDIR=\"$(abs_top_builddir)/tests/unit/modules/$(LT_OBJDIR_NAME)\"
 tests_unit_check_bootstrap_LDADD = $(SP_CHECK_LIBS)
+# The shared YAML reader (core/yaml_read.h): error lines, key checks, scalars.
+check_PROGRAMS += tests/unit/check_yaml_read
+TESTS += tests/unit/check_yaml_read
+tests_unit_check_yaml_read_SOURCES = tests/unit/check_yaml_read.c
+tests_unit_check_yaml_read_CFLAGS = $(SP_CHECK_CFLAGS) $(YAML_CFLAGS)
+tests_unit_check_yaml_read_LDADD = $(SP_CHECK_LIBS)
 EXTRA_tests_unit_check_bootstrap_DEPENDENCIES = $(SP_TESTMODS)
 EXTRA_DIST += tests/unit/data/bootstrap
 

@@ -25,6 +25,9 @@ struct sp_loop {
 	struct sp_timer **heap; /* min-heap on when */
 	size_t nheap, capheap;
 	struct sp_defer *defer_head, *defer_tail;
+	/* The pass run_defers is working through: sp_defer_cancel() must be
+	 * able to unlink from it too, or it would cut the pass short. */
+	struct sp_defer *run_head;
 };
 
 #define MAX_EVENTS 64
@@ -271,21 +274,31 @@ sp_defer_queue(struct sp_loop *l, struct sp_defer *d)
 	l->defer_tail = d;
 }
 
-void
-sp_defer_cancel(struct sp_loop *l, struct sp_defer *d)
+/* Unlink d from the list at *head; true if it was there. */
+static bool
+unlink_defer(struct sp_defer **head, struct sp_defer **tail, struct sp_defer *d)
 {
 	struct sp_defer **pp, *prev = NULL;
 
-	if (!d->queued)
-		return;
-	for (pp = &l->defer_head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+	for (pp = head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
 		if (*pp == d) {
 			*pp = d->next;
-			if (l->defer_tail == d)
-				l->defer_tail = prev;
-			break;
+			if (tail != NULL && *tail == d)
+				*tail = prev;
+			return true;
 		}
 	}
+	return false;
+}
+
+void
+sp_defer_cancel(struct sp_loop *l, struct sp_defer *d)
+{
+	if (!d->queued)
+		return;
+	/* Queued for the next pass, or waiting in the one running now. */
+	if (!unlink_defer(&l->defer_head, &l->defer_tail, d))
+		(void)unlink_defer(&l->run_head, NULL, d);
 	d->queued = false;
 	d->next = NULL;
 }
@@ -293,18 +306,18 @@ sp_defer_cancel(struct sp_loop *l, struct sp_defer *d)
 static void
 run_defers(struct sp_loop *l)
 {
+	struct sp_defer *d;
+
 	/* Take the current list: work queued by these callbacks runs next
-	 * iteration, after I/O had a chance. */
-	struct sp_defer *d = l->defer_head;
-
+	 * iteration, after I/O had a chance. The pass stays reachable from
+	 * the loop so that a callback may cancel a defer still waiting in it. */
+	l->run_head = l->defer_head;
 	l->defer_head = l->defer_tail = NULL;
-	while (d != NULL) {
-		struct sp_defer *next = d->next;
-
+	while ((d = l->run_head) != NULL) {
+		l->run_head = d->next;
 		d->queued = false;
 		d->next = NULL;
 		d->cb(l, d, d->arg);
-		d = next;
 	}
 }
 

@@ -64,6 +64,7 @@ static inline bool sp_timer_armed(const struct sp_timer *t) { return t->slot != 
 void sp_defer_init(struct sp_defer *d, sp_defer_cb *cb, void *arg);
 /* Queue once; queuing a queued defer does nothing. */
 void sp_defer_queue(struct sp_loop *loop, struct sp_defer *d);
+/* Unqueue; also from a defer callback, for a defer waiting in the same pass. */
 void sp_defer_cancel(struct sp_loop *loop, struct sp_defer *d);
 
 /* Monotonic milliseconds, updated once per iteration. */

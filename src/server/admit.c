@@ -18,22 +18,38 @@
  * out at max_per_address). Before the header, proxywait.c only checks the
  * totals, counting connections still waiting for a header (srv->npwait).
  *
- * Ownership: nothing is kept here; the counts live in struct server
- * (nsessions, nunverified) and in each session (unverified flag), kept by
- * session.c.
+ * Every check is a lookup, not a walk over the sessions: a flood must not
+ * make each accept cost more than the one before (issue 16).
+ *
+ * Ownership: the totals live in struct server (nsessions, nunverified) and
+ * in each session (unverified flag), kept by session.c. The per-address
+ * counts are here: srv->addr_counts maps an address to a struct addr_count
+ * that this file allocates on a session's admit_enter() and frees when its
+ * address's last session left.
  */
 #include "server/server.h"
-#include "server/session.h"
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Incoming sessions of one partner address, and how many of them unverified. */
+struct addr_count {
+	unsigned n, nu;
+};
+
+static struct addr_count *
+counts(struct server *srv, const char *addr)
+{
+	return sp_hmap_get(&srv->addr_counts, addr, strlen(addr));
+}
 
 int
 admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr)
 {
-	const struct session *o;
-	unsigned n = 0, nu = 0;
+	const struct addr_count *c = counts(srv, addr);
+	unsigned n = c != NULL ? c->n : 0, nu = c != NULL ? c->nu : 0;
 
 	/* Connections still waiting for their PROXY header (proxywait.c) hold
 	 * a slot as much as a session does, and nobody is verified there. */
@@ -41,13 +57,6 @@ admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr)
 		sp_log(SP_LOG_WARN, "session", "refused %s: %u sessions is the limit", addr,
 		    rt->max_sessions);
 		return SP_ERR_LIMIT;
-	}
-	/* Per address: one walk over the sessions (bounded by max_sessions). */
-	for (o = srv->sessions; o != NULL; o = o->next) {
-		if (o->outgoing || strcmp(o->peer, addr) != 0)
-			continue;
-		n++;
-		nu += o->unverified;
 	}
 	if (n >= rt->max_per_address) {
 		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "address_limit" }, { "src", addr }),
@@ -68,4 +77,44 @@ admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr)
 		return SP_ERR_LIMIT;
 	}
 	return SP_OK;
+}
+
+int
+admit_enter(struct server *srv, const char *addr)
+{
+	struct addr_count *c = counts(srv, addr);
+
+	if (c == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return SP_ERR_NOMEM;
+		if (sp_hmap_put(&srv->addr_counts, addr, strlen(addr), c) != SP_OK) {
+			free(c);
+			return SP_ERR_NOMEM;
+		}
+	}
+	c->n++;
+	c->nu++;
+	return SP_OK;
+}
+
+void
+admit_verified(struct server *srv, const char *addr)
+{
+	struct addr_count *c = counts(srv, addr);
+
+	if (c != NULL && c->nu > 0)
+		c->nu--;
+}
+
+void
+admit_leave(struct server *srv, const char *addr)
+{
+	struct addr_count *c = counts(srv, addr);
+
+	if (c == NULL)
+		return;
+	if (c->n > 0)
+		c->n--;
+	if (c->n == 0)
+		free(sp_hmap_del(&srv->addr_counts, addr, strlen(addr)));
 }

@@ -305,6 +305,9 @@ out:
 		if (srv.chain[c].m->config_apply != NULL)
 			srv.chain[c].m->config_apply(srv.chain[c].mctx, NULL);
 	rtconf_unref(srv.rt);
+	/* Empty by now (every session left them); only the buckets remain. */
+	sp_hmap_free(&srv.session_ids);
+	sp_hmap_free(&srv.addr_counts);
 	free(srv.chain);
 	sp_modules_unload(set);
 	pairing_close(&srv);

@@ -21,6 +21,7 @@
 #include "core/cidr.h"
 #include "core/conn.h"
 #include "core/crl.h"
+#include "core/hmap.h"
 #include "core/loop.h"
 #include "core/net.h"
 #include "core/tls.h"
@@ -124,6 +125,8 @@ struct server {
 	size_t nchain;
 	struct session *sessions;   /* list of live sessions */
 	unsigned nsessions;
+	struct sp_hmap session_ids; /* session number -> struct session (session.c) */
+	struct sp_hmap addr_counts; /* partner address -> its counts (admit.c) */
 	struct pwait *pwaits;       /* connections waiting for their PROXY header */
 	unsigned npwait;
 	unsigned nunverified;       /* incoming, inside not asked for yet */
@@ -210,6 +213,13 @@ void proxywait_drop_all(struct server *srv);
  * addr is the one the PROXY header carried; connections still waiting for
  * their header (srv->npwait) count against max_sessions and max_unverified. */
 int admit_incoming(struct server *srv, const struct rtconf *rt, const char *addr);
+/* The per-address counts admit_incoming() reads, kept by session.c for each
+ * incoming session: admit_enter() once it exists (unverified; SP_ERR_NOMEM:
+ * refuse it), admit_verified() when it leaves the unverified, admit_leave()
+ * when it ends (after admit_verified). */
+int admit_enter(struct server *srv, const char *addr);
+void admit_verified(struct server *srv, const char *addr);
+void admit_leave(struct server *srv, const char *addr);
 
 /* session.c */
 void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);

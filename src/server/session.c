@@ -101,6 +101,8 @@ verified(struct session *s)
 	if (s->unverified) {
 		s->unverified = false;
 		s->srv->nunverified--;
+		if (s->addr_counted)
+			admit_verified(s->srv, s->peer);
 	}
 }
 
@@ -147,7 +149,11 @@ destroy(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	srv->nsessions--;
+	(void)sp_hmap_del(&srv->session_ids, &s->id, sizeof(s->id));
 	verified(s);     /* leaves the count, whatever it was */
+	if (s->addr_counted)
+		admit_leave(srv, s->peer);
+	s->addr_counted = false;
 	sp_defer_queue(srv->loop, &s->reap);
 }
 
@@ -723,12 +729,7 @@ release_rt(void *arg)
 struct session *
 session_find(struct server *srv, uint64_t id)
 {
-	struct session *s;
-
-	for (s = srv->sessions; s != NULL; s = s->next)
-		if (s->id == id)
-			return s;
-	return NULL;
+	return sp_hmap_get(&srv->session_ids, &id, sizeof(id));
 }
 
 /* A new session under revision rt, in the server's list. NULL if out of memory. */
@@ -773,8 +774,13 @@ session_new(struct server *srv, struct rtconf *rt)
 		return NULL;
 	}
 	s->srv = srv;
-	s->rt = rtconf_ref(rt);
 	s->id = ++srv->next_session;
+	if (sp_hmap_put(&srv->session_ids, &s->id, sizeof(s->id), s) != SP_OK) {
+		free(s->ms);
+		free(s);
+		return NULL;
+	}
+	s->rt = rtconf_ref(rt);
 	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
 	s->started_ms = wall_ms();
 	s->state = S_TLS;
@@ -825,8 +831,17 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 			close(fd);
 			return;
 		}
+		if (admit_enter(srv, a) != 0) {
+			close(fd);
+			return;
+		}
 	}
 	if ((s = session_new(srv, rt)) == NULL) {
+		char a[SP_ADDR_TEXT];
+
+		sp_addr_host(peer, a, sizeof(a));
+		admit_verified(srv, a);
+		admit_leave(srv, a);
 		close(fd);
 		return;
 	}
@@ -835,6 +850,7 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	s->unverified = true;
 	srv->nunverified++;
 	sp_addr_host(peer, s->peer, sizeof(s->peer));
+	s->addr_counted = true;
 	s->peer_port = sp_addr_port(peer);
 	if (sp_sock_local(fd, &local) == 0) {
 		sp_addr_host(&local, s->local, sizeof(s->local));

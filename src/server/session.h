@@ -51,6 +51,7 @@ struct session {
 	bool gated;                      /* a module gates the inside leg */
 	bool outgoing;                   /* we called the partner (route) */
 	bool unverified;                 /* counted in srv->nunverified */
+	bool addr_counted;               /* counted for its peer address (admit.c) */
 	size_t ridx;                     /* route index in rt, when outgoing */
 	const char *via;                 /* listener or route name */
 	struct sp_buf from_inside;       /* outgoing: inside bytes before the partner is up */

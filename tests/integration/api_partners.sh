@@ -174,7 +174,7 @@ bad v1/partners/ACME '{"password_hash":"pbkdf2-sha256$1$00$00"}' 400 "'password_
 bad v1/partners/ACME '{"odette_id":"OTHER"}' 400 "'odette_id' cannot change"
 bad v1/partners/ACME '{"allowed_networks":["10.0.0.1/8"]}' 400 "'allowed_networks\[0\]'"
 bad v1/partners/ACME '{"allowed_networks":null}' 400 "'allowed_networks'"
-bad v1/partners/ACME '{"tls":{"require_client_cert":true}}' 400 "'tls.require_client_cert'"
+bad v1/partners/ACME '{"tls":{"require_client_cert":true}}' 400 "'tls.require_client_cert needs pins or ca_bundle"
 bad v1/partners/ACME '{"tls":{"ca_bundle":"x"}}' 400 "'tls.ca_bundle'"
 bad v1/partners/ACME '{"enabled":"yes"}' 400 "'enabled'"
 bad v1/partners/ACME '{"valid_from":"2030-01-01","valid_until":"2029-01-01"}' 400 "'valid_until'"

@@ -222,8 +222,7 @@ static const struct bad BAD[] = {
 	  "/site/missing.pem: No such file" },
 	{ "partners:\n  - odette_id: O1\n    password: way-too-long\n"
 	  "    allowed_networks: []\n",
-	  "s.yaml:3: key 'partners[0].password': expected 1 to 8 characters, "
-	  "got 12" },
+	  "s.yaml:3: key 'partners[0].password': expected 1 to 8 characters" },
 	{ "partners:\n  - odette_id: o1\n    password: x\n    allowed_networks: []\n",
 	  "s.yaml:2: key 'partners[0].odette_id': expected 1 to 25 of A-Z and 0-9" },
 	{ "partners:\n  - odette_id: O1\n    password: x\n",

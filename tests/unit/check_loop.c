@@ -3,7 +3,9 @@
 #include "core/loop.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int order[16];
@@ -146,6 +148,66 @@ START_TEST(defer_runs_once_per_queue)
 }
 END_TEST
 
+/*
+ * A defer that cancels another one queued behind it in the same pass (a
+ * session ending closes its other connection, whose READABLE was pending):
+ * the cancelled one must not run, and everything queued behind it still
+ * must. Cancelling used to cut the pass's list there, and the defers behind
+ * stayed marked queued for ever: a connection's wake-up for data already
+ * read from its socket was lost.
+ */
+static struct sp_defer *to_cancel;
+static int ran[4];
+
+static void
+on_cancelling(struct sp_loop *l, struct sp_defer *d, void *arg)
+{
+	ran[(intptr_t)arg]++;
+	if (to_cancel != NULL)
+		sp_defer_cancel(l, to_cancel);
+	to_cancel = NULL;
+}
+
+START_TEST(defer_cancel_during_run)
+{
+	struct sp_loop *l;
+	struct sp_defer d[4];
+	intptr_t i;
+
+	ck_assert_int_eq(sp_loop_new(&l), SP_OK);
+	memset(ran, 0, sizeof(ran));
+	for (i = 0; i < 4; i++) {
+		sp_defer_init(&d[i], on_cancelling, (void *)i);
+		sp_defer_queue(l, &d[i]);
+	}
+	to_cancel = &d[1];
+	ck_assert_int_eq(sp_loop_once(l, 0), SP_OK);
+	ck_assert_int_eq(ran[0], 1);
+	ck_assert_int_eq(ran[1], 0);     /* cancelled before its turn */
+	ck_assert_int_eq(ran[2], 1);     /* behind it: still runs */
+	ck_assert_int_eq(ran[3], 1);
+	/* Nothing is left marked queued: each one can be queued again. */
+	for (i = 0; i < 4; i++)
+		sp_defer_queue(l, &d[i]);
+	ck_assert_int_eq(sp_loop_once(l, 0), SP_OK);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(ran[i], i == 1 ? 1 : 2);
+	/* The last one of a pass cancelled, and one cancelled and queued again
+	 * in the same pass: it runs once, in the next pass. */
+	to_cancel = &d[3];
+	for (i = 0; i < 4; i++)
+		sp_defer_queue(l, &d[i]);
+	ck_assert_int_eq(sp_loop_once(l, 0), SP_OK);
+	ck_assert_int_eq(ran[3], 2);
+	sp_defer_queue(l, &d[3]);
+	ck_assert_int_eq(sp_loop_once(l, 0), SP_OK);
+	ck_assert_int_eq(ran[3], 3);
+	ck_assert_int_eq(sp_loop_once(l, 0), SP_OK);
+	ck_assert_int_eq(ran[3], 3);
+	sp_loop_free(l);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -158,6 +220,7 @@ main(void)
 	tcase_add_test(tc, timer_heap_many);
 	tcase_add_test(tc, fd_readable);
 	tcase_add_test(tc, defer_runs_once_per_queue);
+	tcase_add_test(tc, defer_cancel_during_run);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

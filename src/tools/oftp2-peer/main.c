@@ -3,12 +3,15 @@
  *
  * `listen` is a responder that stores received files, `send` an initiator
  * that sends files; both can do both directions in one session. One session
- * at a time, blocking with poll() timeouts. See `oftp2-peer --help`.
+ * at a time, blocking with poll() timeouts (`listen --parallel`: one process
+ * per session). See `oftp2-peer --help`.
  * Exit status: 0 success, 1 session or file failure, 2 usage/setup error.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,15 +24,14 @@
 #include "session.h"
 #include "store.h"
 
+/* One session on an accepted connection; closes it. */
 static int
-serve_one(const struct peer_opts *o, struct peer_tls *tls, int lfd, int dirfd)
+serve_conn(const struct peer_opts *o, struct peer_tls *tls, int fd, const char *peer,
+    int dirfd)
 {
 	struct peer_conn conn;
-	char peer[128];
-	int fd, r;
+	int r;
 
-	if ((r = peer_net_accept(lfd, &fd, peer, sizeof(peer))) != 0)
-		return r;
 	peer_trace("connection from %s", peer);
 	peer_conn_init(&conn, fd, (int)o->timeout_sec * 1000);
 	if (o->tls && (r = peer_conn_start_tls(&conn, tls, NULL)) != 0) {
@@ -45,6 +47,34 @@ out:
 }
 
 static int
+serve_one(const struct peer_opts *o, struct peer_tls *tls, int lfd, int dirfd)
+{
+	char peer[128];
+	int fd, r;
+
+	if ((r = peer_net_accept(lfd, &fd, peer, sizeof(peer))) != 0)
+		return r;
+	if (o->parallel) {
+		/* A process per session: a caller that holds its session open
+		 * (or never speaks) does not keep the next one waiting in the
+		 * accept queue. Children are reaped by the kernel (SIGCHLD
+		 * ignored); a failed fork serves the session here. */
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			close(lfd);
+			_exit(serve_conn(o, tls, fd, peer, dirfd) == 0 ? 0 : 1);
+		}
+		if (pid > 0) {
+			close(fd);
+			return 0;
+		}
+		peer_error("fork: %s; serving %s here", strerror(errno), peer);
+	}
+	return serve_conn(o, tls, fd, peer, dirfd);
+}
+
+static int
 run_listen(const struct peer_opts *o, struct peer_tls *tls, int dirfd)
 {
 	unsigned port;
@@ -52,6 +82,8 @@ run_listen(const struct peer_opts *o, struct peer_tls *tls, int dirfd)
 
 	if ((r = peer_net_listen(o->listen_addr, &lfd, &port)) != 0)
 		return r;
+	if (o->parallel)
+		signal(SIGCHLD, SIG_IGN);
 	peer_trace("listening on %s, port %u%s", o->listen_addr, port,
 	    o->tls ? " (TLS)" : "");
 	if (o->port_file != NULL &&

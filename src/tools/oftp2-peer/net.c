@@ -96,7 +96,13 @@ peer_net_listen(const char *hostport, int *fd, unsigned *port)
 			continue;
 		}
 		(void)setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, 16) == 0)
+		/* One session at a time: everyone else waits in the accept queue.
+		 * Once that queue is full the kernel drops the final ACK of the
+		 * next connection, whose caller then believes it is connected and
+		 * waits for an SSRM that comes only when a SYN-ACK retry finds
+		 * room (the flood stall of issue 16, chain_inside_queue.sh): so
+		 * take the longest queue the system allows. */
+		if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, SOMAXCONN) == 0)
 			break;
 		saved = errno;
 		close(s);

@@ -12,7 +12,7 @@ enum {
 	OPT_KEY, OPT_CA, OPT_SERVERNAME, OPT_SOURCE, OPT_REQUIRE_CLIENT_CERT, OPT_ID,
 	OPT_PASSWORD, OPT_PARTNER, OPT_DIR, OPT_SEND, OPT_FORMAT,
 	OPT_RECORD_LENGTH, OPT_CREDIT, OPT_BUFFER_SIZE, OPT_COMPRESS, OPT_EERP,
-	OPT_WAIT_EERP, OPT_TIMEOUT, OPT_AS, OPT_EFPA_CD
+	OPT_WAIT_EERP, OPT_TIMEOUT, OPT_AS, OPT_EFPA_CD, OPT_PARALLEL
 };
 
 static const struct option long_opts[] = {
@@ -20,6 +20,7 @@ static const struct option long_opts[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "parallel", no_argument, NULL, OPT_PARALLEL },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -66,6 +67,7 @@ peer_opts_usage(void)
 "  --listen HOST:PORT      address to listen on (port 0: any free port)\n"
 "  --port-file FILE        write the bound port to FILE once listening\n"
 "  --once                  exit after one session (exit status of that session)\n"
+"  --parallel              serve each session in its own process (not with --once)\n"
 "  --connect HOST:PORT     responder to call\n"
 "  --tls                   use TLS (send; implied by --ca)\n"
 "  --cert FILE --key FILE  own certificate and key (PEM); listen: enables TLS\n"
@@ -245,6 +247,10 @@ check_opts(struct peer_opts *o)
 			fprintf(stderr, "oftp2-peer: --ca in listen mode needs --cert and --key\n");
 			return SP_ERR_CONFIG;
 		}
+		if (o->once && o->parallel) {
+			fprintf(stderr, "oftp2-peer: --once and --parallel exclude each other\n");
+			return SP_ERR_CONFIG;
+		}
 	} else {
 		if (o->connect_addr == NULL) {
 			fprintf(stderr, "oftp2-peer: send needs --connect HOST:PORT\n");
@@ -261,8 +267,8 @@ check_opts(struct peer_opts *o)
 			fprintf(stderr, "oftp2-peer: TLS needs --ca to verify the responder\n");
 			return SP_ERR_CONFIG;
 		}
-		if (o->port_file != NULL || o->once || o->require_client_cert) {
-			fprintf(stderr, "oftp2-peer: --port-file, --once and "
+		if (o->port_file != NULL || o->once || o->parallel || o->require_client_cert) {
+			fprintf(stderr, "oftp2-peer: --port-file, --once, --parallel and "
 			    "--require-client-cert are for listen\n");
 			return SP_ERR_CONFIG;
 		}
@@ -306,6 +312,7 @@ peer_opts_parse(struct peer_opts *o, int argc, char **argv)
 		case OPT_PORT_FILE: o->port_file = optarg; break;
 		case OPT_CONNECT: o->connect_addr = optarg; break;
 		case OPT_ONCE: o->once = 1; break;
+		case OPT_PARALLEL: o->parallel = 1; break;
 		case OPT_TLS: o->tls = 1; break;
 		case OPT_CERT: o->cert = optarg; break;
 		case OPT_KEY: o->key = optarg; break;

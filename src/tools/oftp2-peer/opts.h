@@ -30,6 +30,7 @@ struct peer_opts {
 	const char *port_file;     /* listen: write the bound port here */
 	const char *connect_addr;  /* send: HOST:PORT */
 	int once;                  /* listen: exit after one session */
+	int parallel;              /* listen: a process per session */
 
 	/* TLS. listen: on when cert/key are set. send: on with --tls or --ca. */
 	int tls;
