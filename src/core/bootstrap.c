@@ -552,7 +552,7 @@ sp_bs_given(struct sp_bs_ctx *ctx, const char *rel)
 const char *
 sp_bs_file(const struct sp_bs_ctx *ctx)
 {
-	return ctx->file;
+	return ctx->rd.file;
 }
 
 int

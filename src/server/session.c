@@ -776,7 +776,7 @@ session_new(struct server *srv, struct rtconf *rt)
 	s->srv = srv;
 	s->id = ++srv->next_session;
 	if (sp_hmap_put(&srv->session_ids, &s->id, sizeof(s->id), s) != SP_OK) {
-		free(s->ms);
+		sp_chain_free(&s->chain);
 		free(s);
 		return NULL;
 	}
