@@ -43,8 +43,8 @@ enum sp_conn_err {
 	SP_CONN_ERR_CONNECT,   /* the TCP connect did not complete */
 	SP_CONN_ERR_HANDSHAKE, /* the TLS handshake did not complete (alert,
 	                        * certificate, garbage, no worker, stopped) */
-	SP_CONN_ERR_READ,      /* receiving failed (reset, TLS record error,
-	                        * renegotiation asked) */
+	SP_CONN_ERR_READ,      /* receiving failed (a socket error, a bad TLS
+	                        * record, renegotiation asked; a reset is EOF) */
 	SP_CONN_ERR_WRITE      /* sending failed */
 };
 
@@ -87,8 +87,10 @@ struct sp_conn {
 	uint8_t *rbuf;
 	size_t rbuf_off, rbuf_len;
 	/* TLS, once open: records encrypted but not yet on the socket, so that
-	 * one send() carries several of them; NULL while nothing waits. Holds
-	 * ciphertext only. `corked` while flush() encrypts into it. */
+	 * one send() carries several of them. Holds ciphertext only; allocated
+	 * by the first batch, kept while the connection is busy and freed with
+	 * rbuf when a read finds it quiet. `corked` while flush() encrypts
+	 * into it. */
 	uint8_t *wbuf;
 	size_t wbuf_off, wbuf_len, wbuf_cap;
 	bool corked;

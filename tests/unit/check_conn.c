@@ -420,6 +420,57 @@ START_TEST(tls_client_cert_required)
 }
 END_TEST
 
+static bool
+both_ready(struct pair *p)
+{
+	return (p->cli.ready && p->srv.ready) || p->cli.failed || p->srv.failed;
+}
+
+static bool
+srv_got_64k(struct pair *p)
+{
+	return p->srv.received == 65536 || p->srv.failed || p->cli.failed;
+}
+
+/* Several records written at once gather in the write buffer and leave with
+ * one send() (conn.c flush_tls); they arrive whole and in order. */
+START_TEST(tls_records_leave_together)
+{
+	struct pair p;
+	struct sp_identity sid, cid;
+	gnutls_session_t ss, cs;
+	static uint8_t big[65536];
+	char err[256];
+	bool created;
+	size_t i;
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", &sid, &created, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "client", &cid, &created, err, sizeof(err)), SP_OK);
+	make_pair(&p);
+	p.srv.echo = false;
+	p.srv.sip = 4096;          /* reads, never pumps */
+	p.cli.sip = 1;             /* neither pumps: the test writes */
+	ck_assert_int_eq(sp_tls_new_server(sid.creds, GNUTLS_CERT_IGNORE, &ss), SP_OK);
+	ck_assert_int_eq(sp_tls_new_client(cid.creds, NULL, &cs), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.srv.c, ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p.cli.c, cs), SP_OK);
+	run_until(&p, both_ready);
+	ck_assert_ptr_null(p.cli.c.wbuf);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = pattern(i);
+	ck_assert_int_eq(sp_conn_write(&p.cli.c, big, sizeof(big)), SP_OK);
+	/* Four records went through the write buffer, not one send each. */
+	ck_assert_ptr_nonnull(p.cli.c.wbuf);
+	run_until(&p, srv_got_64k);
+	ck_assert_uint_eq(p.srv.received, sizeof(big));
+	free_pair(&p);
+	sp_identity_free(&sid);
+	sp_identity_free(&cid);
+	remove_tmpdir();
+}
+END_TEST
+
 /*
  * A reader that takes little per READABLE still gets every byte. Note: this
  * does not reproduce the stall fixed in on_pending() (it passes without the
@@ -497,6 +548,7 @@ main(void)
 	tcase_add_test(tc, init_failure_closes_the_descriptor);
 	tcase_add_test(tc, connect_refused_has_its_class);
 	tcase_add_test(tc, tls_bounded_reader_gets_everything);
+	tcase_add_test(tc, tls_records_leave_together);
 	tcase_add_test(tc, identity_persists_and_is_private);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
