@@ -224,7 +224,13 @@ chain_wait_log server "revision $REV applied"
 # the backend keeps: the chain, "key": "inside", no private key.
 curl -sS --cacert "$PKI/ca.pem" -H "Authorization: Bearer $(cat "$SP_TMP/api-client.token")" \
 	"https://127.0.0.1:$BACKEND_PORT/v1/config" >"$SP_TMP/rendered.json" || sp_fail "GET /v1/config"
-python3 - "$SP_TMP/rendered.json" "$PKI/server3.key" "$SP_TMP/api.db" "$REV" <<'PY' ||
+# The backend's store as bytes: the SQLite file, or a dump of PostgreSQL.
+if sp_on_pg; then
+	pg_dump "$SP_TEST_DATABASE" >"$SP_TMP/store.bytes" || sp_fail "pg_dump"
+else
+	cp "$SP_TMP/api.db" "$SP_TMP/store.bytes"
+fi
+python3 - "$SP_TMP/rendered.json" "$PKI/server3.key" "$SP_TMP/store.bytes" "$REV" <<'PY' ||
 import json, sys
 raw = open(sys.argv[1]).read()
 doc = json.loads(raw)
