@@ -19,8 +19,33 @@ SP_API=${SP_API:-$SP_TOP_BUILDDIR/smartproxy-api}
 SP_IT=$SP_TOP_SRCDIR/tests/integration
 
 # A port nobody listens on right now (for listeners the backend names).
+# A port for a test's listener: below the kernel's ephemeral range, so that no
+# outgoing connection of a test running beside this one is handed it between
+# the pick and the bind, and free on every address (a wildcard bind fails if
+# any address holds it). A port the kernel picked (bind to port 0) came from
+# the ephemeral range and could be taken that way.
 chain_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 - <<'PY'
+import random, socket
+lo = 20000
+try:
+    hi = min(int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0]) - 1, 32767)
+except (OSError, ValueError, IndexError):
+    hi = 32767
+for _ in range(500):
+    p = random.randint(lo, max(lo, hi))
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    raise SystemExit("no free port between %d and %d" % (lo, hi))
+PY
 }
 
 chain_wait_log() {
