@@ -16,6 +16,9 @@
 #    inside_timeout.
 # 2. From another address (127.0.0.9), 32 held connections and a 33rd: the
 #    33rd is refused with the security line tunnel_limit for 127.0.0.9.
+# 3. 129 from the client's address: the 129th (or earlier, if the client's
+#    own warm connections take slots) is refused with a plain tunnel line;
+#    no security line ever names 127.0.0.1 (fail2ban must never ban it).
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 sp_init 240
@@ -115,9 +118,18 @@ sp_wait_file "$SP_TMP/hold2.ready" 60
 sp_wait "$HOLD2_PID" 30 || sp_fail "holder 2 exited with an error"
 grep -q "^open=32 closed=1" "$SP_TMP/hold2.log" ||
 	{ sp_dump_logs; sp_fail "33 connections from 127.0.0.9: $(cat "$SP_TMP/hold2.log")"; }
-! grep -q "tunnel_limit.*127\.0\.0\.1[^0-9]" "$SP_TMP/server.log" ||
-	sp_fail "a tunnel_limit line names the client's address"
 sp_log "127.0.0.9: 32 held, the 33rd refused (tunnel_limit)"
+
+# ---- 3. the client's address has 128, refused beyond with no security line ----
+sp_start hold3 python3 "$HOLD" "$TUNNEL_PORT" 127.0.0.1 129 "$SP_TMP/hold3.ready" "$SP_TMP/hold3.release"
+HOLD3_PID=$SP_LAST_PID
+chain_wait_log server "WARN tunnel .*refused a connection from 127.0.0.1, the paired client's address: 128 handshakes is its limit" 30
+sp_wait_file "$SP_TMP/hold3.ready" 60
+: >"$SP_TMP/hold3.release"
+sp_wait "$HOLD3_PID" 30 || sp_fail "holder 3 exited with an error"
+sp_log "127.0.0.1: $(cat "$SP_TMP/hold3.ready") of 129 (the client's own warm connections may take slots too)"
+! grep -qE "event=tunnel_limit src=127\.0\.0\.1( |$)|WARN security .*the paired client's address" "$SP_TMP/server.log" ||
+	sp_fail "a tunnel_limit line names the client's address"
 
 kill -TERM "$INSIDE_PID"
 sp_wait "$INSIDE_PID" 20 >/dev/null 2>&1
