@@ -29,12 +29,17 @@
 #define CONTROL_DEAD_MS 45000
 /*
  * Connections still in their TLS handshake (not yet shown a paired key): at
- * most this many in all and from one address. The paired client needs a few
- * at a time (a data connection per starting session, its warm pool); anyone
- * else holding them costs us a descriptor each until HELLO_TIMEOUT_MS.
+ * most this many in all and from one address. Anyone holding them costs us a
+ * descriptor each until HELLO_TIMEOUT_MS. The paired client needs many at
+ * once under a partner flood (a data connection per starting session, its
+ * warm pool), so the address of the current control connection has its own
+ * allowance, UNAUTH_CLIENT, outside the strangers' UNAUTH_MAX: strangers
+ * cannot starve it, and it cannot starve them. Without a control connection
+ * every address is a stranger (the client's reconnect needs one handshake).
  */
 #define UNAUTH_MAX 256
 #define UNAUTH_PER_ADDRESS 32
+#define UNAUTH_CLIENT 128
 
 enum tc_state { TC_HANDSHAKE, TC_HELLO, TC_CONTROL, TC_GONE };
 
@@ -444,14 +449,23 @@ tc_timer(struct sp_loop *loop, struct sp_timer *t, void *arg)
 static bool
 unauth_room(struct server *srv, const char *addr)
 {
+	const char *client = srv->control != NULL ? srv->control->peer : NULL;
 	const struct tunconn *t;
-	unsigned n = 0, from = 0;
+	unsigned strangers = 0, from = 0;
 
 	for (t = srv->tunconns; t != NULL; t = t->next) {
 		if (t->state != TC_HANDSHAKE)
 			continue;
-		n++;
 		from += strcmp(t->peer, addr) == 0;
+		strangers += client == NULL || strcmp(t->peer, client) != 0;
+	}
+	if (client != NULL && strcmp(addr, client) == 0) {
+		/* Not a security line: fail2ban must never ban the client. */
+		if (from < UNAUTH_CLIENT)
+			return true;
+		sp_log(SP_LOG_WARN, "tunnel", "refused a connection from %s, the paired client's "
+		    "address: %u handshakes is its limit", addr, UNAUTH_CLIENT);
+		return false;
 	}
 	if (from >= UNAUTH_PER_ADDRESS) {
 		sp_logkv(SP_LOG_WARN, "security", SP_LOG_KV({ "event", "tunnel_limit" }, { "src", addr }),
@@ -459,7 +473,7 @@ unauth_room(struct server *srv, const char *addr)
 		    "is the limit", addr, UNAUTH_PER_ADDRESS);
 		return false;
 	}
-	if (n >= UNAUTH_MAX) {
+	if (strangers >= UNAUTH_MAX) {
 		sp_log(SP_LOG_WARN, "tunnel", "refused a connection from %s: %u handshakes "
 		    "is the limit", addr, UNAUTH_MAX);
 		return false;

@@ -29,11 +29,13 @@ SP_CHAIN_TESTS = \
 	tests/integration/keyless_pkcs11.sh \
 	tests/integration/chain_outgoing_crl.sh \
 	tests/integration/chain_inside_queue.sh \
+	tests/integration/chain_tunnel_limit.sh \
 	tests/integration/e2e_demo.sh
 dist_check_SCRIPTS += $(SP_CHAIN_TESTS)
 TESTS += $(SP_CHAIN_TESTS)
 EXTRA_DIST += tests/integration/chain.sh tests/integration/fake_backend.py \
-	tests/integration/relay_peer.py tests/integration/inside_queue.py
+	tests/integration/relay_peer.py tests/integration/inside_queue.py \
+	tests/integration/tunnel_hold.py
 
 # smartproxy-api (docs/api.md): HTTPS config document, ETag/long poll, tokens.
 SP_API_TESTS = tests/integration/api_config.sh tests/integration/api_roles.sh \
