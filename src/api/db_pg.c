@@ -190,22 +190,43 @@ quoted_len(const char *s)
 	}
 }
 
+/* Length of the comment starting at s (`--` to the line's end, or a
+ * block comment), 0 when none starts there. */
+static size_t
+comment_len(const char *s)
+{
+	const char *e;
+
+	if (s[0] == '-' && s[1] == '-')
+		return strcspn(s, "\n");
+	if (s[0] == '/' && s[1] == '*')
+		return (e = strstr(s + 2, "*/")) != NULL ? (size_t)(e + 2 - s) :
+		    strlen(s);
+	return 0;
+}
+
 /*
- * `?N` and `?` to `$N` outside quotes; *nparams gets the highest number.
- * NULL on allocation failure or a number beyond MAX_PARAMS.
+ * `?N` and `?` to `$N` outside quotes and comments; *nparams gets the
+ * highest number. A plain `?` is one more than the highest number so far,
+ * as in SQLite. NULL on allocation failure or a number beyond MAX_PARAMS.
  */
 char *
 sp_db_pg_params(const char *sql, int *nparams)
 {
 	struct out o = { 0 };
 	char num[16];
-	int next = 0, n;
+	int n;
 	size_t k;
 
 	*nparams = 0;
 	while (*sql != '\0') {
 		if (*sql == '\'' || *sql == '"') {
 			k = quoted_len(sql);
+			put(&o, sql, k);
+			sql += k;
+			continue;
+		}
+		if ((k = comment_len(sql)) > 0) {
 			put(&o, sql, k);
 			sql += k;
 			continue;
@@ -220,12 +241,11 @@ sp_db_pg_params(const char *sql, int *nparams)
 			while (isdigit((unsigned char)*sql) && n <= MAX_PARAMS)
 				n = n * 10 + (*sql++ - '0');
 		} else
-			n = next + 1;
+			n = *nparams + 1;
 		if (n < 1 || n > MAX_PARAMS) {
 			free(o.p);
 			return NULL;
 		}
-		next = n;
 		if (n > *nparams)
 			*nparams = n;
 		snprintf(num, sizeof(num), "$%d", n);

@@ -41,10 +41,22 @@ START_TEST(pg_params)
 	ck_assert_str_eq(t, "SELECT a FROM t WHERE b = $2 AND c = $1");
 	ck_assert_int_eq(n, 2);
 	free(t);
-	/* Plain ? count on from the last one, as in SQLite. */
+	/* Plain ? count on, as in SQLite ... */
 	t = sp_db_pg_params("VALUES (?, ?, ?5, ?)", &n);
 	ck_assert_str_eq(t, "VALUES ($1, $2, $5, $6)");
 	ck_assert_int_eq(n, 6);
+	free(t);
+	/* ... from the largest number given so far, not the last one
+	 * (SQLite: ?3, ?1, ? is ?3, ?1, ?4). */
+	t = sp_db_pg_params("SELECT ?3, ?1, ?", &n);
+	ck_assert_str_eq(t, "SELECT $3, $1, $4");
+	ck_assert_int_eq(n, 4);
+	free(t);
+	/* Comments are left alone: a ? there is no parameter (PostgreSQL
+	 * would not see its $N and refuse the unused parameter's type). */
+	t = sp_db_pg_params("SELECT ?1 -- why? it's ?2\n, ?2 /* or ?3? */", &n);
+	ck_assert_str_eq(t, "SELECT $1 -- why? it's ?2\n, $2 /* or ?3? */");
+	ck_assert_int_eq(n, 2);
 	free(t);
 	/* Inside quotes nothing changes: a literal, a doubled quote, an
 	 * identifier, the strftime format. */
