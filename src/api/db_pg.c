@@ -375,6 +375,15 @@ pg_exec_raw(struct sp_db_pg *d, const char *sql)
 
 	if (r == SP_OK)
 		d->changes = strtoll(PQcmdTuples(res), NULL, 10);
+	/* A COMMIT of a transaction that a failed statement aborted ends it
+	 * as a ROLLBACK, without an error: say it (SQLite would have kept the
+	 * other statements; here nothing was stored). */
+	if (r == SP_OK && strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		set_err(d, "COMMIT: the transaction was rolled back (a statement "
+		    "in it had failed)");
+		r = SP_DB_E_ERROR;
+	}
 	PQclear(res);
 	return r;
 }

@@ -186,9 +186,56 @@ START_TEST(sqlite_engine)
 }
 END_TEST
 
+/*
+ * PostgreSQL (run by tests/integration/api_pg.sh with SP_TEST_DATABASE set
+ * to a fresh database): a statement that fails inside a write transaction
+ * aborts the whole transaction there, and PostgreSQL answers the COMMIT
+ * that follows with a ROLLBACK, not an error. The layer must say so: a
+ * caller told SP_OK would believe its earlier statements were stored.
+ */
+START_TEST(pg_commit_after_failed_statement)
+{
+	const char *url = getenv("SP_TEST_DATABASE");
+	struct sp_db *db;
+	struct sp_db_stmt *s;
+	char err[256];
+
+	ck_assert_int_eq(sp_db_open(url, &db, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_engine(db), SP_DB_PG);
+	ck_assert_int_eq(sp_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY "
+	    "KEY AUTOINCREMENT, k TEXT UNIQUE)"), SP_OK);
+	ck_assert_int_eq(sp_db_begin_write(db), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "INSERT INTO t (k) VALUES (?1)", &s),
+	    SP_OK);
+	ck_assert_int_eq(sp_db_bind_text(s, 1, "a"), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_DONE);
+	sp_db_reset(s);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_E_UNIQUE);
+	sp_db_finalize(s);
+	ck_assert_int_ne(sp_db_commit(db), SP_OK);
+	sp_db_rollback(db);
+	/* Nothing was stored, and the connection goes on. */
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT count(*) FROM t", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	ck_assert_int_eq(sp_db_column_int(s, 0), 0);
+	sp_db_finalize(s);
+	/* A transaction without a failure commits as before. */
+	ck_assert_int_eq(sp_db_begin_write(db), SP_OK);
+	ck_assert_int_eq(sp_db_exec(db, "INSERT INTO t (k) VALUES ('b')"), SP_OK);
+	ck_assert_int_eq(sp_db_commit(db), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT count(*) FROM t", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	ck_assert_int_eq(sp_db_column_int(s, 0), 1);
+	sp_db_finalize(s);
+	ck_assert_int_eq(sp_db_exec(db, "DROP TABLE t"), SP_OK);
+	sp_db_close(db);
+}
+END_TEST
+
 int
 main(void)
 {
+	const char *pg = getenv("SP_TEST_DATABASE");
 	Suite *s = suite_create("api_db");
 	TCase *tc = tcase_create("core");
 	SRunner *sr;
@@ -202,6 +249,11 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sqlite_engine);
 	suite_add_tcase(s, tc);
+	if (pg != NULL && sp_db_engine_of(pg) == SP_DB_PG) {
+		tc = tcase_create("pg");
+		tcase_add_test(tc, pg_commit_after_failed_statement);
+		suite_add_tcase(s, tc);
+	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
