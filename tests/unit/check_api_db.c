@@ -232,6 +232,59 @@ START_TEST(pg_commit_after_failed_statement)
 }
 END_TEST
 
+/*
+ * PostgreSQL: a connection the server dropped is opened again before the
+ * next statement (revive in db_pg.c). A listening connection must listen
+ * again on the new one, or a watcher that does not notice the reconnect
+ * hears nothing more (only its safety poll).
+ */
+START_TEST(pg_listen_survives_reconnect)
+{
+	const char *url = getenv("SP_TEST_DATABASE");
+	struct sp_db *db, *other;
+	struct sp_db_stmt *s;
+	char err[256], pid[32];
+	int i, n = 1;
+
+	ck_assert_int_eq(sp_db_open(url, &db, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_open(url, &other, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_listen(db, "sp_test_chan"), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT pg_backend_pid()", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	snprintf(pid, sizeof(pid), "%s", sp_db_column_text(s, 0));
+	sp_db_finalize(s);
+	/* The server ends db's session; wait until it is gone. */
+	ck_assert_int_eq(sp_db_prepare(other, "SELECT pg_terminate_backend("
+	    "CAST(?1 AS INTEGER))", &s), SP_OK);
+	ck_assert_int_eq(sp_db_bind_text(s, 1, pid), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	sp_db_finalize(s);
+	for (i = 0; i < 500 && n != 0; i++) {
+		ck_assert_int_eq(sp_db_prepare(other, "SELECT count(*) FROM "
+		    "pg_stat_activity WHERE pid = CAST(?1 AS INTEGER)", &s), SP_OK);
+		ck_assert_int_eq(sp_db_bind_text(s, 1, pid), SP_OK);
+		ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+		n = sp_db_column_int(s, 0);
+		sp_db_finalize(s);
+		if (n != 0)
+			usleep(10000);   /* a poll interval, not a proof */
+	}
+	ck_assert_int_eq(n, 0);
+	/* The next statement reconnects (or, when the server's EOF is not
+	 * readable yet, fails, and the one after it reconnects). */
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT 1", &s), SP_OK);
+	if (sp_db_step(s) != SP_DB_ROW) {
+		sp_db_reset(s);
+		ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	}
+	sp_db_finalize(s);
+	ck_assert_int_eq(sp_db_notify(other, "sp_test_chan", "1"), SP_OK);
+	ck_assert_int_eq(sp_db_wait(db, -1, 10000), 1);
+	sp_db_close(other);
+	sp_db_close(db);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -252,6 +305,8 @@ main(void)
 	if (pg != NULL && sp_db_engine_of(pg) == SP_DB_PG) {
 		tc = tcase_create("pg");
 		tcase_add_test(tc, pg_commit_after_failed_statement);
+		tcase_add_test(tc, pg_listen_survives_reconnect);
+		tcase_set_timeout(tc, 30);
 		suite_add_tcase(s, tc);
 	}
 	sr = srunner_create(s);
