@@ -70,6 +70,12 @@ int sp_db_exec(struct sp_db *db, const char *sql);
 int sp_db_begin_write(struct sp_db *db);
 /* A read snapshot (SQLite: BEGIN; PostgreSQL: REPEATABLE READ). */
 int sp_db_begin_read(struct sp_db *db);
+/*
+ * SP_OK once stored. A failed statement (a unique violation, say) leaves an
+ * SQLite transaction going on, but aborts a PostgreSQL one: committing that
+ * stores nothing and returns SP_ERR_SYSTEM. Stop at a statement's error and
+ * roll back, so both engines mean the same.
+ */
 int sp_db_commit(struct sp_db *db);
 void sp_db_rollback(struct sp_db *db);
 

@@ -13,7 +13,8 @@
  * of any instance, runs one after the other, as SQLite's BEGIN IMMEDIATE
  * makes them, so the revision counter never forks.
  *
- * Ownership: the connection owns its last error text; a statement owns its
+ * Ownership: the connection owns its last error text and the channel it
+ * listens on (listened again after a reconnect); a statement owns its
  * SQL copy, its parameter strings and its result.
  */
 #include "config.h"
@@ -41,6 +42,7 @@ struct sp_db_pg {
 	PGconn *c;              /* owned */
 	char err[512];
 	int64_t changes;
+	char *listening;        /* owned: the channel of sp_db_listen, or NULL */
 };
 
 struct sp_db_pg_stmt {
@@ -131,6 +133,7 @@ static void
 pg_close(struct sp_db *db)
 {
 	PQfinish(PG(db)->c);
+	free(PG(db)->listening);
 	free(db);
 }
 
@@ -190,22 +193,43 @@ quoted_len(const char *s)
 	}
 }
 
+/* Length of the comment starting at s (`--` to the line's end, or a
+ * block comment), 0 when none starts there. */
+static size_t
+comment_len(const char *s)
+{
+	const char *e;
+
+	if (s[0] == '-' && s[1] == '-')
+		return strcspn(s, "\n");
+	if (s[0] == '/' && s[1] == '*')
+		return (e = strstr(s + 2, "*/")) != NULL ? (size_t)(e + 2 - s) :
+		    strlen(s);
+	return 0;
+}
+
 /*
- * `?N` and `?` to `$N` outside quotes; *nparams gets the highest number.
- * NULL on allocation failure or a number beyond MAX_PARAMS.
+ * `?N` and `?` to `$N` outside quotes and comments; *nparams gets the
+ * highest number. A plain `?` is one more than the highest number so far,
+ * as in SQLite. NULL on allocation failure or a number beyond MAX_PARAMS.
  */
 char *
 sp_db_pg_params(const char *sql, int *nparams)
 {
 	struct out o = { 0 };
 	char num[16];
-	int next = 0, n;
+	int n;
 	size_t k;
 
 	*nparams = 0;
 	while (*sql != '\0') {
 		if (*sql == '\'' || *sql == '"') {
 			k = quoted_len(sql);
+			put(&o, sql, k);
+			sql += k;
+			continue;
+		}
+		if ((k = comment_len(sql)) > 0) {
 			put(&o, sql, k);
 			sql += k;
 			continue;
@@ -220,12 +244,11 @@ sp_db_pg_params(const char *sql, int *nparams)
 			while (isdigit((unsigned char)*sql) && n <= MAX_PARAMS)
 				n = n * 10 + (*sql++ - '0');
 		} else
-			n = next + 1;
+			n = *nparams + 1;
 		if (n < 1 || n > MAX_PARAMS) {
 			free(o.p);
 			return NULL;
 		}
-		next = n;
 		if (n > *nparams)
 			*nparams = n;
 		snprintf(num, sizeof(num), "$%d", n);
@@ -316,6 +339,24 @@ sp_db_pg_schema_text(const char *sql)
 	return done(&o);
 }
 
+/* LISTEN on `channel` on the current server session. */
+static int
+pg_listen_on(struct sp_db_pg *d, const char *channel)
+{
+	PGresult *res;
+	char *id, sql[256];
+	int r;
+
+	if ((id = PQescapeIdentifier(d->c, channel, strlen(channel))) == NULL)
+		return SP_ERR_NOMEM;
+	snprintf(sql, sizeof(sql), "LISTEN %s", id);
+	PQfreemem(id);
+	res = PQexec(d->c, sql);
+	r = check(d, res);
+	PQclear(res);
+	return r == SP_OK ? SP_OK : SP_ERR_SYSTEM;
+}
+
 /*
  * A connection the server dropped (a restart, a failover) is opened again
  * before the next statement. Outside a transaction, reading what is
@@ -342,6 +383,10 @@ revive(struct sp_db_pg *d)
 		return;
 	res = PQexec(d->c, "SET TIME ZONE 'UTC'");
 	PQclear(res);
+	/* A new server session listens to nothing: listen again, or the
+	 * watcher would hear no commit more (only its safety poll). */
+	if (d->listening != NULL)
+		(void)pg_listen_on(d, d->listening);
 }
 
 static int
@@ -355,6 +400,15 @@ pg_exec_raw(struct sp_db_pg *d, const char *sql)
 
 	if (r == SP_OK)
 		d->changes = strtoll(PQcmdTuples(res), NULL, 10);
+	/* A COMMIT of a transaction that a failed statement aborted ends it
+	 * as a ROLLBACK, without an error: say it (SQLite would have kept the
+	 * other statements; here nothing was stored). */
+	if (r == SP_OK && strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		set_err(d, "COMMIT: the transaction was rolled back (a statement "
+		    "in it had failed)");
+		r = SP_DB_E_ERROR;
+	}
 	PQclear(res);
 	return r;
 }
@@ -617,16 +671,18 @@ pg_notify(struct sp_db *db, const char *channel, const char *payload)
 static int
 pg_listen(struct sp_db *db, const char *channel)
 {
-	char *id, sql[256];
+	struct sp_db_pg *d = PG(db);
+	char *copy;
 	int r;
 
-	if ((id = PQescapeIdentifier(PG(db)->c, channel, strlen(channel))) ==
-	    NULL)
+	revive(d);
+	if ((r = pg_listen_on(d, channel)) != SP_OK)
+		return r;
+	if ((copy = strdup(channel)) == NULL)
 		return SP_ERR_NOMEM;
-	snprintf(sql, sizeof(sql), "LISTEN %s", id);
-	PQfreemem(id);
-	r = pg_exec_raw(PG(db), sql);
-	return r == SP_OK ? SP_OK : SP_ERR_SYSTEM;
+	free(d->listening);
+	d->listening = copy;
+	return SP_OK;
 }
 
 /* Drain what arrived; 1 when a notification was among it. */

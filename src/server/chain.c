@@ -671,6 +671,14 @@ resume(struct sp_chain *c, struct sp_msess *ms, enum sp_verdict v)
 		uint64_t cookie = c->delivery.cookie;
 
 		c->delivery.active = false;
+		/* A holder in detect mode only says what it would have done,
+		 * as deliver_from() treats its immediate answer. */
+		if ((v == SP_REJECT || v == SP_ABORT) &&
+		    c->entries[ms->idx].mode == SP_MODE_DETECT) {
+			sp_log(SP_LOG_WARN, c->entries[ms->idx].name, "session %s: detect mode: "
+			    "would have refused a message", c->id);
+			v = SP_CONTINUE;
+		}
 		if (v == SP_CONTINUE)
 			v = deliver_from(c, ms->idx + 1, c->delivery.msg, cookie, origin);
 		if (v == SP_HOLD || c->ending)

@@ -13,6 +13,14 @@ SUITE="api_config api_roles api_limits api_partners api_certs ops_events"
 
 pg_start
 failed=
+# The SQL layer's own PostgreSQL checks (tests/unit/check_api_db, tcase pg).
+if ! SP_TEST_DATABASE=$(pg_createdb unit_db) CK_VERBOSITY=verbose \
+	"$SP_TOP_BUILDDIR/tests/unit/check_api_db" >"$SP_TMP/unit_db.out" 2>&1 ||
+	! grep -q ':pg:pg_commit_after_failed_statement:.*Passed' "$SP_TMP/unit_db.out" ||
+	! grep -q ':pg:pg_listen_survives_reconnect:.*Passed' "$SP_TMP/unit_db.out"; then
+	tail -40 "$SP_TMP/unit_db.out" >&2
+	failed="$failed check_api_db"
+fi
 for t in $SUITE; do
 	url=$(pg_createdb "$t")
 	sp_log "$t on PostgreSQL"

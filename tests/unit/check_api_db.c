@@ -41,10 +41,22 @@ START_TEST(pg_params)
 	ck_assert_str_eq(t, "SELECT a FROM t WHERE b = $2 AND c = $1");
 	ck_assert_int_eq(n, 2);
 	free(t);
-	/* Plain ? count on from the last one, as in SQLite. */
+	/* Plain ? count on, as in SQLite ... */
 	t = sp_db_pg_params("VALUES (?, ?, ?5, ?)", &n);
 	ck_assert_str_eq(t, "VALUES ($1, $2, $5, $6)");
 	ck_assert_int_eq(n, 6);
+	free(t);
+	/* ... from the largest number given so far, not the last one
+	 * (SQLite: ?3, ?1, ? is ?3, ?1, ?4). */
+	t = sp_db_pg_params("SELECT ?3, ?1, ?", &n);
+	ck_assert_str_eq(t, "SELECT $3, $1, $4");
+	ck_assert_int_eq(n, 4);
+	free(t);
+	/* Comments are left alone: a ? there is no parameter (PostgreSQL
+	 * would not see its $N and refuse the unused parameter's type). */
+	t = sp_db_pg_params("SELECT ?1 -- why? it's ?2\n, ?2 /* or ?3? */", &n);
+	ck_assert_str_eq(t, "SELECT $1 -- why? it's ?2\n, $2 /* or ?3? */");
+	ck_assert_int_eq(n, 2);
 	free(t);
 	/* Inside quotes nothing changes: a literal, a doubled quote, an
 	 * identifier, the strftime format. */
@@ -174,9 +186,109 @@ START_TEST(sqlite_engine)
 }
 END_TEST
 
+/*
+ * PostgreSQL (run by tests/integration/api_pg.sh with SP_TEST_DATABASE set
+ * to a fresh database): a statement that fails inside a write transaction
+ * aborts the whole transaction there, and PostgreSQL answers the COMMIT
+ * that follows with a ROLLBACK, not an error. The layer must say so: a
+ * caller told SP_OK would believe its earlier statements were stored.
+ */
+START_TEST(pg_commit_after_failed_statement)
+{
+	const char *url = getenv("SP_TEST_DATABASE");
+	struct sp_db *db;
+	struct sp_db_stmt *s;
+	char err[256];
+
+	ck_assert_int_eq(sp_db_open(url, &db, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_engine(db), SP_DB_PG);
+	ck_assert_int_eq(sp_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY "
+	    "KEY AUTOINCREMENT, k TEXT UNIQUE)"), SP_OK);
+	ck_assert_int_eq(sp_db_begin_write(db), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "INSERT INTO t (k) VALUES (?1)", &s),
+	    SP_OK);
+	ck_assert_int_eq(sp_db_bind_text(s, 1, "a"), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_DONE);
+	sp_db_reset(s);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_E_UNIQUE);
+	sp_db_finalize(s);
+	ck_assert_int_ne(sp_db_commit(db), SP_OK);
+	sp_db_rollback(db);
+	/* Nothing was stored, and the connection goes on. */
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT count(*) FROM t", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	ck_assert_int_eq(sp_db_column_int(s, 0), 0);
+	sp_db_finalize(s);
+	/* A transaction without a failure commits as before. */
+	ck_assert_int_eq(sp_db_begin_write(db), SP_OK);
+	ck_assert_int_eq(sp_db_exec(db, "INSERT INTO t (k) VALUES ('b')"), SP_OK);
+	ck_assert_int_eq(sp_db_commit(db), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT count(*) FROM t", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	ck_assert_int_eq(sp_db_column_int(s, 0), 1);
+	sp_db_finalize(s);
+	ck_assert_int_eq(sp_db_exec(db, "DROP TABLE t"), SP_OK);
+	sp_db_close(db);
+}
+END_TEST
+
+/*
+ * PostgreSQL: a connection the server dropped is opened again before the
+ * next statement (revive in db_pg.c). A listening connection must listen
+ * again on the new one, or a watcher that does not notice the reconnect
+ * hears nothing more (only its safety poll).
+ */
+START_TEST(pg_listen_survives_reconnect)
+{
+	const char *url = getenv("SP_TEST_DATABASE");
+	struct sp_db *db, *other;
+	struct sp_db_stmt *s;
+	char err[256], pid[32];
+	int i, n = 1;
+
+	ck_assert_int_eq(sp_db_open(url, &db, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_open(url, &other, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_db_listen(db, "sp_test_chan"), SP_OK);
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT pg_backend_pid()", &s), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	snprintf(pid, sizeof(pid), "%s", sp_db_column_text(s, 0));
+	sp_db_finalize(s);
+	/* The server ends db's session; wait until it is gone. */
+	ck_assert_int_eq(sp_db_prepare(other, "SELECT pg_terminate_backend("
+	    "CAST(?1 AS INTEGER))", &s), SP_OK);
+	ck_assert_int_eq(sp_db_bind_text(s, 1, pid), SP_OK);
+	ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	sp_db_finalize(s);
+	for (i = 0; i < 500 && n != 0; i++) {
+		ck_assert_int_eq(sp_db_prepare(other, "SELECT count(*) FROM "
+		    "pg_stat_activity WHERE pid = CAST(?1 AS INTEGER)", &s), SP_OK);
+		ck_assert_int_eq(sp_db_bind_text(s, 1, pid), SP_OK);
+		ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+		n = sp_db_column_int(s, 0);
+		sp_db_finalize(s);
+		if (n != 0)
+			usleep(10000);   /* a poll interval, not a proof */
+	}
+	ck_assert_int_eq(n, 0);
+	/* The next statement reconnects (or, when the server's EOF is not
+	 * readable yet, fails, and the one after it reconnects). */
+	ck_assert_int_eq(sp_db_prepare(db, "SELECT 1", &s), SP_OK);
+	if (sp_db_step(s) != SP_DB_ROW) {
+		sp_db_reset(s);
+		ck_assert_int_eq(sp_db_step(s), SP_DB_ROW);
+	}
+	sp_db_finalize(s);
+	ck_assert_int_eq(sp_db_notify(other, "sp_test_chan", "1"), SP_OK);
+	ck_assert_int_eq(sp_db_wait(db, -1, 10000), 1);
+	sp_db_close(other);
+	sp_db_close(db);
+}
+END_TEST
+
 int
 main(void)
 {
+	const char *pg = getenv("SP_TEST_DATABASE");
 	Suite *s = suite_create("api_db");
 	TCase *tc = tcase_create("core");
 	SRunner *sr;
@@ -190,8 +302,15 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, sqlite_engine);
 	suite_add_tcase(s, tc);
+	if (pg != NULL && sp_db_engine_of(pg) == SP_DB_PG) {
+		tc = tcase_create("pg");
+		tcase_add_test(tc, pg_commit_after_failed_statement);
+		tcase_add_test(tc, pg_listen_survives_reconnect);
+		tcase_set_timeout(tc, 30);
+		suite_add_tcase(s, tc);
+	}
 	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);   /* CK_VERBOSITY: api_pg.sh checks the pg case ran */
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -117,6 +117,7 @@ struct script {
 	bool send_in_close;      /* a last word in on_close */
 	bool reply_outside;      /* on_data to inside also forwards "r" to outside */
 	bool consume;            /* on_data forwards nothing */
+	enum sp_verdict msg;     /* what on_message says */
 	int nclose;
 	int fwd;                 /* last forward's result */
 };
@@ -202,6 +203,24 @@ m_close(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_close *info
 		H->end(ms, "again", "");
 }
 
+static enum sp_verdict
+m_message(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_message *msg)
+{
+	(void)ms;
+	(void)sctx;
+	(void)msg;
+	tr("%c.msg", 'A' + who(mctx));
+	return sc[who(mctx)].msg;
+}
+
+static void
+m_delivered(void *mctx, struct sp_msess *ms, void *sctx, uint64_t cookie, enum sp_verdict v)
+{
+	(void)ms;
+	(void)sctx;
+	tr("%c.delivered(%llu,%d)", 'A' + who(mctx), (unsigned long long)cookie, (int)v);
+}
+
 /* on_open marks the context so on_data can tell it is still alive. */
 static enum sp_verdict
 m_open_mark(void *mctx, struct sp_msess *ms, void *sctx, const struct sp_peer *peer)
@@ -218,6 +237,8 @@ static const struct sp_module mod = {
 	.on_tls = m_tls,
 	.on_data = m_data,
 	.on_timer = m_timer,
+	.on_message = m_message,
+	.on_delivered = m_delivered,
 	.on_close = m_close,
 };
 
@@ -436,6 +457,40 @@ START_TEST(hold_and_resume)
 }
 END_TEST
 
+/*
+ * A module in detect mode never refuses: not when it answers a delivery at
+ * once, and not when it held the delivery and resumes it with a refusal.
+ * The delivering module hears SP_CONTINUE either way, and the session goes
+ * on.
+ */
+START_TEST(detect_mode_holder_does_not_refuse_a_delivery)
+{
+	struct sp_message msg;
+
+	memset(&msg, 0, sizeof(msg));
+	entries[1].mode = SP_MODE_DETECT;
+	up();
+	sc[1].msg = SP_REJECT;
+	ck_assert_int_eq(H->deliver(&R.c.ms[0], &msg, 41), SP_CONTINUE);
+	TRACE_IS("B.msg");
+	trace[0] = '\0';
+	sc[1].msg = SP_HOLD;
+	ck_assert_int_eq(H->deliver(&R.c.ms[0], &msg, 42), SP_HOLD);
+	TRACE_IS("B.msg");
+	trace[0] = '\0';
+	H->resume(&R.c.ms[1], SP_REJECT);
+	TRACE_IS("A.delivered(42,0)");
+	ck_assert_int_eq(R.nend, 0);
+	ck_assert(sp_chain_live(&R.c));
+	/* In enforce mode the same resume refuses the message. */
+	entries[1].mode = SP_MODE_ENFORCE;
+	trace[0] = '\0';
+	ck_assert_int_eq(H->deliver(&R.c.ms[0], &msg, 43), SP_HOLD);
+	H->resume(&R.c.ms[1], SP_REJECT);
+	TRACE_IS("B.msg A.delivered(43,2)");
+}
+END_TEST
+
 START_TEST(outside_entry_brackets)
 {
 	struct sp_msess *ms;
@@ -554,6 +609,7 @@ suite(void)
 	tcase_add_test(tc, close_may_send_last_word_not_end_again);
 	tcase_add_test(tc, detect_mode_lets_pass);
 	tcase_add_test(tc, hold_and_resume);
+	tcase_add_test(tc, detect_mode_holder_does_not_refuse_a_delivery);
 	tcase_add_test(tc, outside_entry_brackets);
 	tcase_add_test(tc, facts_shared);
 	tcase_add_test(tc, timer_through_sink);
