@@ -15,12 +15,8 @@
 #include "core/err.h"
 #include "core/log.h"
 
-static int
-invalid(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-invalid(char *err, size_t errlen, const char *fmt, ...)
+int
+sp_body_invalid(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -42,7 +38,7 @@ sp_body_parse(const void *data, size_t len, json_object **out, char *err,
 
 	*out = NULL;
 	if (len > (size_t)INT32_MAX)
-		return invalid(err, errlen, "the body is too large");
+		return sp_body_invalid(err, errlen, "the body is too large");
 	if ((tok = json_tokener_new_ex(SP_BODY_MAX_DEPTH)) == NULL)
 		return SP_ERR_NOMEM;
 	/*
@@ -61,7 +57,7 @@ sp_body_parse(const void *data, size_t len, json_object **out, char *err,
 		json_object_put(o);
 		/* A body that ends inside the value is "continue", not an error
 		 * to json-c; to us it is malformed all the same. */
-		return invalid(err, errlen, "malformed JSON: %s",
+		return sp_body_invalid(err, errlen, "malformed JSON: %s",
 		    json_tokener_error_desc(e == json_tokener_success ?
 		    json_tokener_continue : e));
 	}
@@ -70,7 +66,7 @@ sp_body_parse(const void *data, size_t len, json_object **out, char *err,
 			break;
 	if (used < len || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return invalid(err, errlen, "the body must be one JSON object");
+		return sp_body_invalid(err, errlen, "the body must be one JSON object");
 	}
 	*out = o;
 	return SP_OK;
@@ -86,16 +82,16 @@ sp_body_str(json_object *o, const char *key, bool req, size_t minlen,
 	*out = NULL;
 	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
 		if (req)
-			return invalid(err, errlen, "'%s' is required", key);
+			return sp_body_invalid(err, errlen, "'%s' is required", key);
 		return SP_OK;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return invalid(err, errlen, "'%s' must be a string", key);
+		return sp_body_invalid(err, errlen, "'%s' must be a string", key);
 	*out = json_object_get_string(v);
 	n = (size_t)json_object_get_string_len(v);
 	if (n != strlen(*out) || n < minlen || n > maxlen) {
 		*out = NULL;
-		return invalid(err, errlen, "'%s' must have %zu to %zu "
+		return sp_body_invalid(err, errlen, "'%s' must have %zu to %zu "
 		    "characters", key, minlen, maxlen);
 	}
 	return SP_OK;
@@ -148,11 +144,11 @@ sp_body_event(json_object *o, struct sp_body_event *ev, char *err,
 	    errlen)) != 0)
 		return r;
 	if (!valid_type(ev->type))
-		return invalid(err, errlen, "'type' must be 1 to 64 of "
+		return sp_body_invalid(err, errlen, "'type' must be 1 to 64 of "
 		    "A-Z a-z 0-9 _ . -");
 	if (ev->severity != NULL &&
 	    sp_log_level_from_name(ev->severity, &level) != 0)
-		return invalid(err, errlen, "'severity' must be one of "
+		return sp_body_invalid(err, errlen, "'severity' must be one of "
 		    "debug info notice warn err crit");
 	return SP_OK;
 }
@@ -178,43 +174,43 @@ sp_body_session(json_object *o, char *err, size_t errlen)
 	    (r = sp_body_str(o, "ended", true, 1, 40, &s, err, errlen)) != 0)
 		return r;
 	if (sp_site_time_normalise(s, t) != 0)
-		return invalid(err, errlen, "'ended' must be a time "
+		return sp_body_invalid(err, errlen, "'ended' must be a time "
 		    "YYYY-MM-DDTHH:MM:SSZ");
 	if ((t_obj = json_object_new_string(t)) == NULL)
 		return SP_ERR_NOMEM;
 	json_object_object_add(o, "ended", t_obj);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (!typed(o, texts[i], json_type_string, true))
-			return invalid(err, errlen, "'%s' must be a string",
+			return sp_body_invalid(err, errlen, "'%s' must be a string",
 			    texts[i]);
 	/* The ESID that ended the session (optional, both or neither). */
 	if ((r = sp_body_str(o, "esid", false, 2, 2, &s, err, errlen)) != 0)
 		return r;
 	if (s != NULL && (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9'))
-		return invalid(err, errlen, "'esid' must be two digits");
+		return sp_body_invalid(err, errlen, "'esid' must be two digits");
 	if ((r = sp_body_str(o, "esid_from", s != NULL, 1, 8, &s, err,
 	    errlen)) != 0)
 		return r;
 	if (s != NULL && strcmp(s, "partner") != 0 && strcmp(s, "inside") != 0 &&
 	    strcmp(s, "proxy") != 0)
-		return invalid(err, errlen, "'esid_from' must be partner, inside "
+		return sp_body_invalid(err, errlen, "'esid_from' must be partner, inside "
 		    "or proxy");
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		if (!typed(o, counters[i], json_type_int, false) ||
 		    (json_object_object_get_ex(o, counters[i], &v) &&
 		    json_object_get_int64(v) < 0))
-			return invalid(err, errlen, "'%s' must be an integer "
+			return sp_body_invalid(err, errlen, "'%s' must be an integer "
 			    ">= 0", counters[i]);
 	if (!json_object_object_get_ex(o, "files", &files) || files == NULL)
 		return SP_OK;
 	if (!json_object_is_type(files, json_type_array) ||
 	    (n = json_object_array_length(files)) > SP_BODY_SESSION_FILES_MAX)
-		return invalid(err, errlen, "'files' must be an array of at "
+		return sp_body_invalid(err, errlen, "'files' must be an array of at "
 		    "most %d objects", SP_BODY_SESSION_FILES_MAX);
 	for (i = 0; i < n; i++)
 		if (!json_object_is_type(json_object_array_get_idx(files, i),
 		    json_type_object))
-			return invalid(err, errlen, "'files[%zu]' must be an "
+			return sp_body_invalid(err, errlen, "'files[%zu]' must be an "
 			    "object", i);
 	return SP_OK;
 }
@@ -230,7 +226,7 @@ sp_body_status(json_object *o, char *err, size_t errlen)
 
 	if (!json_object_object_get_ex(o, "connected", &v) ||
 	    !json_object_is_type(v, json_type_boolean))
-		return invalid(err, errlen, "'connected' (boolean) is required");
+		return sp_body_invalid(err, errlen, "'connected' (boolean) is required");
 	if ((r = sp_body_str(o, "server", false, 0, 80, &s, err, errlen)) != 0 ||
 	    (r = sp_body_str(o, "proxy_id", false, 0, 64, &s, err,
 	    errlen)) != 0)
@@ -238,12 +234,12 @@ sp_body_status(json_object *o, char *err, size_t errlen)
 	if (!typed(o, "revision_applied", json_type_int, true) ||
 	    !typed(o, "sessions", json_type_int, true) ||
 	    !typed(o, "since", json_type_string, true))
-		return invalid(err, errlen, "'revision_applied' and 'sessions' "
+		return sp_body_invalid(err, errlen, "'revision_applied' and 'sessions' "
 		    "must be integers or null, 'since' a string");
 	if (!typed(o, "heartbeat_ms", json_type_int, true) ||
 	    (json_object_object_get_ex(o, "heartbeat_ms", &v) && v != NULL &&
 	    (json_object_get_int64(v) < 1000 || json_object_get_int64(v) > 300000)))
-		return invalid(err, errlen, "'heartbeat_ms' must be an integer "
+		return sp_body_invalid(err, errlen, "'heartbeat_ms' must be an integer "
 		    "of 1000..300000 or null");
 	/* The DMZ's snapshot and the client's counters: clean copies only. */
 	if (json_object_object_get_ex(o, "live", &v) && v != NULL) {
@@ -284,7 +280,7 @@ sp_body_question(json_object *o, struct sp_body_question *q, char *err,
 	    errlen)) != 0)
 		return r;
 	if (sp_site_valid_odette_id(q->odette_id) != 0)
-		return invalid(err, errlen, "'odette_id' must be 1 to 25 of A-Z "
+		return sp_body_invalid(err, errlen, "'odette_id' must be 1 to 25 of A-Z "
 		    "and 0-9");
 	return SP_OK;
 }
@@ -311,16 +307,16 @@ sp_body_block(json_object *o, struct sp_body_block *b, char *err,
 		return r;
 	/* A numeric address of the proxy's own making: nothing else. */
 	if (strspn(b->address, "0123456789abcdefABCDEF.:") != strlen(b->address))
-		return invalid(err, errlen, "'address' must be a numeric address");
+		return sp_body_invalid(err, errlen, "'address' must be a numeric address");
 	if (sp_site_time_normalise(until, b->blocked_until) != 0)
-		return invalid(err, errlen, "'blocked_until' must be a time "
+		return sp_body_invalid(err, errlen, "'blocked_until' must be a time "
 		    "YYYY-MM-DDTHH:MM:SSZ");
 	for (i = 0; i < 3; i++) {
 		if (!json_object_object_get_ex(o, counters[i], &v) || v == NULL)
 			continue;
 		if (!json_object_is_type(v, json_type_int) ||
 		    (*outs[i] = json_object_get_int64(v)) < 0)
-			return invalid(err, errlen, "'%s' must be an integer >= 0",
+			return sp_body_invalid(err, errlen, "'%s' must be an integer >= 0",
 			    counters[i]);
 	}
 	return SP_OK;
@@ -334,14 +330,14 @@ sp_body_oftp2_switches(json_object *o, char *err, size_t errlen)
 	const char *why;
 
 	if (!json_object_is_type(o, json_type_object))
-		return invalid(err, errlen, "expected a JSON object");
+		return sp_body_invalid(err, errlen, "expected a JSON object");
 	/* Checked whole: the module refuses a revision with a bad key, which
 	 * would stop every later change from reaching the proxy. */
 	json_object_object_foreach(o, key, v) {
 		if ((why = sp_oftp2_switch_problem(key)) != NULL)
-			return invalid(err, errlen, "'%.64s' %s", key, why);
+			return sp_body_invalid(err, errlen, "'%.64s' %s", key, why);
 		if (v != NULL && !json_object_is_type(v, json_type_boolean))
-			return invalid(err, errlen, "'%.64s' must be true, false "
+			return sp_body_invalid(err, errlen, "'%.64s' must be true, false "
 			    "or null", key);
 	}
 	return SP_OK;

@@ -28,6 +28,11 @@
 #define SP_BODY_EVENT_MESSAGE_MAX 2048
 #define SP_BODY_SESSION_FILES_MAX 10000
 
+/* Write the 400 line into err and return SP_ERR_INVALID: every body
+ * validator's one way to refuse. */
+int sp_body_invalid(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Exactly one JSON object (strict RFC 8259 syntax), nesting at most
  * SP_BODY_MAX_DEPTH, then only whitespace. */
 int sp_body_parse(const void *data, size_t len, json_object **out, char *err,

@@ -45,6 +45,7 @@
 #include "api/ops.h"
 #include "api/store_ops.h"
 #include "core/err.h"
+#include "core/loop.h"
 #include "core/log.h"
 
 #define EV_WINDOW_MS 10000
@@ -468,7 +469,6 @@ claim_window(struct api_ops *o, const struct ev_run *r)
 	gnutls_hash_hd_t h;
 	unsigned char md[32];
 	char kind[65];
-	struct timespec ts;
 	int64_t now;
 	bool won = true;
 	size_t i;
@@ -487,8 +487,7 @@ claim_window(struct api_ops *o, const struct ev_run *r)
 	gnutls_hash_deinit(h, md);
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(kind + 2 * i, 3, "%02x", md[i]);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = sp_wall_ms();
 	if (sp_store_event_claim(o->st, kind, o->instance, now,
 	    now + EV_WINDOW_MS, &won) != 0) {
 		sp_log(SP_LOG_ERR, "event", "cannot claim the event's window, "

@@ -35,6 +35,7 @@
 
 #include "api/ops.h"
 #include "api/store_ops.h"
+#include "core/loop.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -45,15 +46,6 @@ static struct {
 	pthread_t thread;
 	bool running;
 } watcher;
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Under mu: the slot of `node`, made when `make` and there is room. */
 static struct api_beat *
@@ -82,7 +74,7 @@ api_live_note(struct api *a, const char *node, int64_t heartbeat_ms)
 
 	pthread_mutex_lock(&a->mu);
 	if ((b = beat_of(a, node, true)) != NULL) {
-		b->at_ms = wall_ms();
+		b->at_ms = sp_wall_ms();
 		b->period_ms = heartbeat_ms;
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -132,7 +124,7 @@ judge(json_object *st, int64_t at, int64_t slack)
 	if (json_object_object_get_ex(st, "status", &status) && status != NULL &&
 	    json_object_object_get_ex(status, "heartbeat_ms", &v) && v != NULL)
 		period = json_object_get_int64(v);
-	age = at >= 0 ? wall_ms() - at : -1;
+	age = at >= 0 ? sp_wall_ms() - at : -1;
 	json_object_object_add(st, "age_ms", age >= 0 ? json_object_new_int64(age) : NULL);
 	if (period <= 0 || age < 0) {
 		/* A client that announces no heartbeat cannot be judged. */
@@ -219,7 +211,7 @@ watch_thread(void *arg)
 
 	pthread_mutex_lock(&a->mu);
 	while (!a->stopping) {
-		now = wall_ms();
+		now = sp_wall_ms();
 		for (i = n = 0; i < a->nbeats; i++) {
 			b = &a->beats[i];
 			if (b->period_ms <= 0)

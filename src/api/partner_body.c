@@ -12,20 +12,6 @@
 #include "api/pem.h"
 #include "core/err.h"
 
-static int
-invalid(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int
-invalid(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return SP_ERR_INVALID;
-}
-
 /* A rule's refusal as the 400 line. */
 static int
 refused(const char *field, const char *why, char *err, size_t errlen)
@@ -92,7 +78,7 @@ member_time(json_object *o, const char *key, char **out, char *err, size_t errle
 	if ((r = sp_body_str(o, key, false, 0, 40, &s, err, errlen)) != 0 || s == NULL)
 		return r;
 	if (sp_site_time_normalise(s, t) != 0)
-		return invalid(err, errlen, "'%s' must be a time YYYY-MM-DDTHH:MM:SSZ", key);
+		return sp_body_invalid(err, errlen, "'%s' must be a time YYYY-MM-DDTHH:MM:SSZ", key);
 	return dup_to(t, out);
 }
 
@@ -111,7 +97,7 @@ member_list(json_object *o, const char *key, bool cidr, struct sp_strv *sv,
 		return SP_OK;
 	if (!json_object_is_type(v, json_type_array) ||
 	    (n = json_object_array_length(v)) > SP_SITE_MAX_LIST)
-		return invalid(err, errlen, "'%s' must be an array of at most %d strings",
+		return sp_body_invalid(err, errlen, "'%s' must be an array of at most %d strings",
 		    key, SP_SITE_MAX_LIST);
 	if ((sv->v = calloc(n ? n : 1, sizeof(char *))) == NULL)
 		return SP_ERR_NOMEM;
@@ -120,7 +106,7 @@ member_list(json_object *o, const char *key, bool cidr, struct sp_strv *sv,
 		s = json_object_is_type(it, json_type_string) ? json_object_get_string(it) : "";
 		if (cidr ? sp_site_cidr_normalise(s, norm, sizeof(norm)) != 0 :
 		    sp_hex_decode(s, strlen(s), pin, 32) != 0)
-			return invalid(err, errlen, "'%s[%zu]' is not a valid %s", key, i,
+			return sp_body_invalid(err, errlen, "'%s[%zu]' is not a valid %s", key, i,
 			    cidr ? "network" : "SHA-256 pin");
 		if (!cidr)
 			sp_hex_encode(pin, 32, norm);
@@ -144,7 +130,7 @@ member_bool(json_object *o, const char *key, const char *name, bool *has, bool *
 	if (v == NULL && has == NULL)
 		return SP_OK;
 	if (!json_object_is_type(v, json_type_boolean))
-		return invalid(err, errlen, "'%s' must be true or false", name);
+		return sp_body_invalid(err, errlen, "'%s' must be true or false", name);
 	if (has != NULL)
 		*has = true;
 	*val = json_object_get_boolean(v);
@@ -164,7 +150,7 @@ member_int(json_object *o, const char *key, bool *has, int64_t *val, char *err,
 	if (v == NULL && has == NULL)
 		return SP_OK;
 	if (v == NULL || !json_object_is_type(v, json_type_int))
-		return invalid(err, errlen, "'%s' must be an integer", key);
+		return sp_body_invalid(err, errlen, "'%s' must be an integer", key);
 	*val = json_object_get_int64(v);
 	/* Out of int: the rules' range refuses it (kept out of range here). */
 	if (*val < -1 || *val > SP_PARTNER_MAX_SESSIONS)
@@ -230,11 +216,11 @@ sp_partner_body_post(json_object *o, unsigned iterations, struct sp_site_partner
 	p->max_sessions = (int)ms;
 	p->enabled = en;
 	if (!json_object_object_get_ex(o, "allowed_networks", &v) || v == NULL)
-		return invalid(err, errlen, "'allowed_networks' is required (an empty list "
+		return sp_body_invalid(err, errlen, "'allowed_networks' is required (an empty list "
 		    "allows no address)");
 	if (json_object_object_get_ex(o, "tls", &tls) && tls != NULL) {
 		if (!json_object_is_type(tls, json_type_object))
-			return invalid(err, errlen, "'tls' must be an object");
+			return sp_body_invalid(err, errlen, "'tls' must be an object");
 		if ((r = member_list(tls, "pins", false, &p->pins, err, errlen)) != 0 ||
 		    (r = member_bool(tls, "require_client_cert", "tls.require_client_cert",
 		    NULL, &p->require_client_cert, err, errlen)) != 0 ||
@@ -271,13 +257,13 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 		for (i = 0; known[i] != NULL && strcmp(known[i], key) != 0; i++)
 			;
 		if (known[i] == NULL)
-			return invalid(err, errlen, "'%.64s' is not a field of a partner%s", key,
+			return sp_body_invalid(err, errlen, "'%.64s' is not a field of a partner%s", key,
 			    strcmp(key, "password_hash") == 0 ? " (send 'password' in clear)" : "");
 	}
 	if ((r = sp_body_str(o, "odette_id", false, 1, 64, &s, err, errlen)) != 0)
 		return r;
 	if (s != NULL && strcmp(s, id) != 0)
-		return invalid(err, errlen, "'odette_id' cannot change (it names the "
+		return sp_body_invalid(err, errlen, "'odette_id' cannot change (it names the "
 		    "partner): remove and add it instead");
 	if ((r = sp_body_str(o, "password", false, 0, 1024, &pw, err, errlen)) != 0 ||
 	    (r = member_copy(o, "description", false, 4096, &ch->description, err,
@@ -285,7 +271,7 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 		return r;
 	if (json_object_object_get_ex(o, "allowed_networks", &v)) {
 		if (v == NULL)
-			return invalid(err, errlen, "'allowed_networks' must be an array (an "
+			return sp_body_invalid(err, errlen, "'allowed_networks' must be an array (an "
 			    "empty one allows no address)");
 		if ((r = member_list(o, "allowed_networks", true, &ch->networks, err,
 		    errlen)) != 0)
@@ -304,13 +290,13 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 		return r;
 	if (json_object_object_get_ex(o, "tls", &tls)) {
 		if (tls == NULL || !json_object_is_type(tls, json_type_object))
-			return invalid(err, errlen, "'tls' must be an object");
+			return sp_body_invalid(err, errlen, "'tls' must be an object");
 		json_object_object_foreach(tls, tkey, tval) {
 			(void)tval;
 			if (strcmp(tkey, "require_client_cert") != 0 && strcmp(tkey, "pins") != 0 &&
 			    strcmp(tkey, "bind") != 0 && strcmp(tkey, "bind_dn") != 0 &&
 			    strcmp(tkey, "ca_bundle") != 0)
-				return invalid(err, errlen, "'tls.%.64s' is not a field of a "
+				return sp_body_invalid(err, errlen, "'tls.%.64s' is not a field of a "
 				    "partner's tls", tkey);
 		}
 		/* A CA bundle rotates here without an import: PEM checked by
@@ -321,11 +307,11 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 			ch->has_ca = true;
 			if (v != NULL) {
 				if (!json_object_is_type(v, json_type_string))
-					return invalid(err, errlen, "'tls.ca_bundle' must be PEM "
+					return sp_body_invalid(err, errlen, "'tls.ca_bundle' must be PEM "
 					    "text or null");
 				if (sp_api_pem_certs_check(json_object_get_string(v), why,
 				    sizeof(why)) != 0)
-					return invalid(err, errlen, "'tls.ca_bundle' %s", why);
+					return sp_body_invalid(err, errlen, "'tls.ca_bundle' %s", why);
 				if ((r = dup_to(json_object_get_string(v), &ch->ca_bundle)) != 0)
 					return r;
 			}
@@ -337,7 +323,7 @@ sp_partner_body_change(json_object *o, const char *id, unsigned iterations,
 			return r;
 		if (json_object_object_get_ex(tls, "pins", &v)) {
 			if (v == NULL)
-				return invalid(err, errlen, "'tls.pins' must be an array");
+				return sp_body_invalid(err, errlen, "'tls.pins' must be an array");
 			if ((r = member_list(tls, "pins", false, &ch->pins, err, errlen)) != 0)
 				return r;
 			ch->has_pins = true;

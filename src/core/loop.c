@@ -74,6 +74,15 @@ sp_loop_now(const struct sp_loop *l)
 	return l->now;
 }
 
+int64_t
+sp_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 sp_loop_stop(struct sp_loop *l)
 {

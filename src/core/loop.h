@@ -69,6 +69,9 @@ void sp_defer_cancel(struct sp_loop *loop, struct sp_defer *d);
 
 /* Monotonic milliseconds, updated once per iteration. */
 uint64_t sp_loop_now(const struct sp_loop *loop);
+/* Wall-clock milliseconds since the epoch, read now: for records (audit,
+ * events), never for timers, which use sp_loop_now(). */
+int64_t sp_wall_ms(void);
 
 /* Run until sp_loop_stop(); returns 0, or SP_ERR_SYSTEM if epoll fails. */
 int sp_loop_run(struct sp_loop *loop);

@@ -18,6 +18,7 @@
  * the on_close hooks once the outermost call has returned.
  */
 #include "server/chain.h"
+#include "core/loop.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -42,21 +43,6 @@ sp_chain_set_env(const struct sp_chain_env *env)
 	chain_env = env;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static enum sp_leg
-dest_leg(enum sp_dir dir)
-{
-	return dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE;
-}
-
 int
 sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
     void *const *modcfg, const struct sp_chain_sink *sink,
@@ -74,7 +60,7 @@ sp_chain_init(struct sp_chain *c, const struct chain_entry *entries, size_t n,
 	c->sink_arg = sink_arg;
 	c->id = id;
 	c->peer = peer;
-	c->started_ms = wall_ms();
+	c->started_ms = sp_wall_ms();
 	c->notes.limits.size = sizeof(c->notes.limits);
 	for (i = 0; i < n; i++) {
 		c->ms[i].c = c;
@@ -302,7 +288,7 @@ finish(struct sp_chain *c)
 		info.bytes_to_outside = c->sink->bytes_out(c->sink_arg, SP_LEG_OUTSIDE);
 	}
 	info.started_ms = c->started_ms;
-	info.ended_ms = wall_ms();
+	info.ended_ms = sp_wall_ms();
 	/* Modules may still send a last word (ESID) here: legs are up. */
 	for (i = 0; i < c->n; i++) {
 		const struct chain_entry *ce = &c->entries[i];
@@ -480,7 +466,7 @@ chain_from(struct sp_chain *c, enum sp_dir dir, size_t from, const uint8_t *p, s
 		return;
 	}
 	if (!c->ending)
-		(void)sink_write(c, dest_leg(dir), p, n);
+		(void)sink_write(c, sp_dest_leg(dir), p, n);
 }
 
 void

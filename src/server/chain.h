@@ -43,6 +43,14 @@ struct chain_entry {
 
 struct sp_chain;
 
+/* The leg a direction writes to, the leg it reads from, and back. */
+static inline enum sp_leg sp_dest_leg(enum sp_dir dir)
+{ return dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE; }
+static inline enum sp_leg sp_src_leg(enum sp_dir dir)
+{ return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE; }
+static inline enum sp_dir sp_dir_from_leg(enum sp_leg leg)
+{ return leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE; }
+
 /*
  * Where the engine's output goes. `arg` is the sink's own pointer given to
  * sp_chain_init(). Optional members may be NULL (the host call then fails
