@@ -412,4 +412,6 @@ pipes_close_all(struct client *cl)
 		p->done[0] = p->done[1] = true;
 		pipe_destroy(p);
 	}
+	/* The loop goes away next: no trim may stay armed in it. */
+	sp_memtrim_stop(&pipe_trim);
 }

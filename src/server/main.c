@@ -297,6 +297,7 @@ out:
 		sp_loop_once(srv.loop, 10);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
+	sessions_trim_stop();
 	keyless_stop(&srv);
 	sp_workers_free(srv.workers);
 	bridge_stop(&srv);

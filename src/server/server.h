@@ -240,6 +240,9 @@ void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *
 /* The client could not reach the inside server for s. */
 void session_inside_failed(struct session *s, const char *why);
 void sessions_end_all(struct server *srv, const char *reason);
+/* After the last session is gone, before the loop is freed: drop a
+ * waiting memory trim. */
+void sessions_trim_stop(void);
 /* A session fact (owned by the session), or NULL. */
 const char *session_fact(struct session *s, const char *key);
 

@@ -17,6 +17,7 @@
  */
 #include "server/session.h"
 #include "server/stats.h"
+#include "core/loop.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/memtrim.h"
@@ -35,27 +36,6 @@ static void mtimers_free(struct session *s);
 static const struct sp_chain_sink session_sink;
 static void session_end(struct session *s, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static enum sp_leg
-dest_leg(enum sp_dir dir)
-{
-	return dir == SP_TO_INSIDE ? SP_LEG_INSIDE : SP_LEG_OUTSIDE;
-}
-
-static enum sp_leg
-src_leg(enum sp_dir dir)
-{
-	return dir == SP_TO_INSIDE ? SP_LEG_OUTSIDE : SP_LEG_INSIDE;
-}
 
 const char *
 session_fact(struct session *s, const char *key)
@@ -188,7 +168,7 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 	    json_object_new_string(fact(s, "tls.cipher")) : NULL);
 	iso_time(s->started_ms, t, sizeof(t));
 	json_object_object_add(doc, "started", json_object_new_string(t));
-	iso_time(wall_ms(), t, sizeof(t));
+	iso_time(sp_wall_ms(), t, sizeof(t));
 	json_object_object_add(doc, "ended", json_object_new_string(t));
 	json_object_object_add(doc, "bytes_from_partner", json_object_new_int64(o ? (int64_t)o->bytes_in : 0));
 	json_object_object_add(doc, "bytes_to_partner", json_object_new_int64(o ? (int64_t)o->bytes_out : 0));
@@ -227,7 +207,7 @@ audit(struct session *s)
 
 	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)(o ? o->bytes_in : 0));
 	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)(in ? in->bytes_in : 0));
-	snprintf(dur, sizeof(dur), "%lld", (long long)(wall_ms() - s->started_ms));
+	snprintf(dur, sizeof(dur), "%lld", (long long)(sp_wall_ms() - s->started_ms));
 	snprintf(esid, sizeof(esid), "%02u", sp_chain_notes(&s->chain)->end.code % 100);
 	{
 		const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
@@ -305,6 +285,12 @@ session_end(struct session *s, const char *reason, const char *fmt, ...)
 }
 
 void
+sessions_trim_stop(void)
+{
+	sp_memtrim_stop(&session_trim);
+}
+
+void
 sessions_end_all(struct server *srv, const char *reason)
 {
 	struct session *s = srv->sessions, *next;
@@ -320,7 +306,7 @@ sessions_end_all(struct server *srv, const char *reason)
 static size_t
 dest_room(struct session *s, enum sp_dir dir)
 {
-	struct sp_conn *c = s->leg[dest_leg(dir)];
+	struct sp_conn *c = s->leg[sp_dest_leg(dir)];
 
 	if (c != NULL)
 		return sp_conn_out_room(c);
@@ -392,17 +378,11 @@ way_put(void *arg, const uint8_t *p, size_t n)
 	return w->s->state == S_RELAY;
 }
 
-static enum sp_dir
-dir_from(enum sp_leg leg)
-{
-	return leg == SP_LEG_OUTSIDE ? SP_TO_INSIDE : SP_TO_OUTSIDE;
-}
-
 /* Turn reading of `leg` on or off as holds and the other leg's room allow. */
 static void
 update_reading(struct session *s, enum sp_leg leg)
 {
-	struct way w = { s, dir_from(leg) };
+	struct way w = { s, sp_dir_from_leg(leg) };
 	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
 	if (s->leg[leg] == NULL || s->leg_done[leg])
@@ -413,7 +393,7 @@ update_reading(struct session *s, enum sp_leg leg)
 static void
 leg_readable(struct session *s, enum sp_leg leg)
 {
-	struct way w = { s, dir_from(leg) };
+	struct way w = { s, sp_dir_from_leg(leg) };
 	struct sp_relay_sink k = { way_room, way_put, &w, SESSION_OUT_MAX / 2 };
 
 	switch (sp_relay_pump(s->leg[leg], &k)) {
@@ -782,7 +762,7 @@ session_new(struct server *srv, struct rtconf *rt)
 	}
 	s->rt = rtconf_ref(rt);
 	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
-	s->started_ms = wall_ms();
+	s->started_ms = sp_wall_ms();
 	s->state = S_TLS;
 	sp_buf_init(&s->early_inside, SESSION_OUT_MAX);
 	sp_buf_init(&s->from_inside, SESSION_OUT_MAX);
@@ -1057,7 +1037,7 @@ session_inside_failed(struct session *s, const char *why)
 static void
 sink_reading(void *arg, enum sp_dir dir)
 {
-	update_reading(arg, src_leg(dir));
+	update_reading(arg, sp_src_leg(dir));
 }
 
 static uint64_t
