@@ -265,42 +265,6 @@ step_done(struct sp_db_stmt *s)
 }
 
 static int
-insert_partner(struct sp_store *st, const struct sp_site_partner *p)
-{
-	struct sp_db_stmt *s;
-	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
-	int r = SP_ERR_SYSTEM;
-
-	if (nets == NULL || pins == NULL) {
-		r = SP_ERR_NOMEM;
-		goto out;
-	}
-	if (sp_db_prepare(st->db, "INSERT INTO partners (odette_id, "
-	    "description, password_hash, networks, require_client_cert, pins, "
-	    "ca_bundle, max_sessions, enabled, valid_from, valid_until, "
-	    "cert_bind, cert_bind_dn) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s) != 0)
-		goto out;
-	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
-	    p->description : "") || bind_text(s, 3, p->password_hash) ||
-	    bind_text(s, 4, nets) ||
-	    sp_db_bind_int64(s, 5, p->require_client_cert) != 0 ||
-	    bind_text(s, 6, pins) || bind_text(s, 7, p->ca_bundle) ||
-	    sp_db_bind_int64(s, 8, p->max_sessions) != 0 ||
-	    sp_db_bind_int64(s, 9, p->enabled) != 0 ||
-	    bind_text(s, 10, p->valid_from) || bind_text(s, 11, p->valid_until) ||
-	    bind_text(s, 12, p->bind) || bind_text(s, 13, p->bind_dn)) {
-		sp_db_finalize(s);
-		goto out;
-	}
-	r = step_done(s);
-out:
-	free(nets);
-	free(pins);
-	return r;
-}
-
-static int
 insert_rule(struct sp_store *st, const struct sp_site_rule *ru, int64_t *id)
 {
 	struct sp_db_stmt *s;
@@ -319,9 +283,13 @@ insert_rule(struct sp_store *st, const struct sp_site_rule *ru, int64_t *id)
 	return r;
 }
 
-/* Every field of the stored partner p->odette_id; SP_ERR_NOT_FOUND. */
+/*
+ * Every field of p, bound to ?1 .. ?13 of sql (INSERT or UPDATE, the same
+ * numbering). SP_ERR_NOT_FOUND when `must_change` and no row changed.
+ */
 static int
-write_partner(struct sp_store *st, const struct sp_site_partner *p)
+store_partner_row(struct sp_store *st, const char *sql, const struct sp_site_partner *p,
+    bool must_change)
 {
 	char *nets = strv_json(&p->networks), *pins = strv_json(&p->pins);
 	struct sp_db_stmt *s;
@@ -331,11 +299,7 @@ write_partner(struct sp_store *st, const struct sp_site_partner *p)
 		r = SP_ERR_NOMEM;
 		goto out;
 	}
-	if (sp_db_prepare(st->db, "UPDATE partners SET description = ?2, "
-	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
-	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
-	    "valid_from = ?10, valid_until = ?11, cert_bind = ?12, "
-	    "cert_bind_dn = ?13 WHERE odette_id = ?1", &s) != 0)
+	if (sp_db_prepare(st->db, sql, &s) != 0)
 		goto out;
 	if (bind_text(s, 1, p->odette_id) || bind_text(s, 2, p->description ?
 	    p->description : "") || bind_text(s, 3, p->password_hash) ||
@@ -349,12 +313,33 @@ write_partner(struct sp_store *st, const struct sp_site_partner *p)
 		sp_db_finalize(s);
 		goto out;
 	}
-	if ((r = step_done(s)) == 0 && sp_db_changes(st->db) != 1)
+	if ((r = step_done(s)) == 0 && must_change && sp_db_changes(st->db) != 1)
 		r = SP_ERR_NOT_FOUND;
 out:
 	free(nets);
 	free(pins);
 	return r;
+}
+
+static int
+insert_partner(struct sp_store *st, const struct sp_site_partner *p)
+{
+	return store_partner_row(st, "INSERT INTO partners (odette_id, "
+	    "description, password_hash, networks, require_client_cert, pins, "
+	    "ca_bundle, max_sessions, enabled, valid_from, valid_until, "
+	    "cert_bind, cert_bind_dn) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", p, false);
+}
+
+/* Every field of the stored partner p->odette_id; SP_ERR_NOT_FOUND. */
+static int
+write_partner(struct sp_store *st, const struct sp_site_partner *p)
+{
+	return store_partner_row(st, "UPDATE partners SET description = ?2, "
+	    "password_hash = ?3, networks = ?4, require_client_cert = ?5, "
+	    "pins = ?6, ca_bundle = ?7, max_sessions = ?8, enabled = ?9, "
+	    "valid_from = ?10, valid_until = ?11, cert_bind = ?12, "
+	    "cert_bind_dn = ?13 WHERE odette_id = ?1", p, true);
 }
 
 static int
