@@ -19,32 +19,36 @@
 
 bool ctl_json_mode;
 
-void
-ctl_error(const char *fmt, ...)
+/* One message on stderr (with `hint` after it) and, in --json mode, as JSON. */
+static void
+report(const char *hint, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "smartproxyctl: %s\n", msg);
+	fprintf(stderr, "smartproxyctl: %s%s\n", msg, hint);
 	if (ctl_json_mode)
 		ctl_json_error("usage", msg, 0);
 }
 
 void
-ctl_usage_error(const char *fmt, ...)
+ctl_error(const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "smartproxyctl: %s (smartproxyctl --help)\n", msg);
-	if (ctl_json_mode)
-		ctl_json_error("usage", msg, 0);
+}
+
+void
+ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(" (smartproxyctl --help)", fmt, ap);
+	va_end(ap);
 }
 
 int
