@@ -47,7 +47,7 @@ rtconf_unref(struct rtconf *rt)
 {
 	if (rt == NULL || __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	if (sp_loop_current() != NULL && sp_loop_current() != rt->srv->loop) {
+	if (sp_loop_current() != rt->srv->loop) {
 		sp_msg_init(&rt->gone, free_on_main);
 		sp_loop_post(rt->srv->loop, &rt->gone);
 		return;
