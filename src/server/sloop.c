@@ -136,10 +136,7 @@ static void *
 sloop_thread(void *arg)
 {
 	struct sloop *sl = arg;
-	char name[16];
 
-	snprintf(name, sizeof(name), "sp-loop-%u", sl->idx);
-	(void)pthread_setname_np(pthread_self(), name);
 	(void)sp_loop_run(sl->loop);
 	sloop_wind_down(sl);
 	return NULL;
@@ -148,6 +145,7 @@ sloop_thread(void *arg)
 int
 sloops_start(struct server *srv, unsigned n)
 {
+	char name[16];
 	unsigned i;
 
 	if ((srv->sloops = calloc(n, sizeof(*srv->sloops))) == NULL)
@@ -184,6 +182,10 @@ sloops_start(struct server *srv, unsigned n)
 			return SP_ERR_SYSTEM;
 		}
 		sl->started = true;
+		/* Named from here, before the sandbox: the thread itself
+		 * would need prctl(), which the filter refuses. */
+		snprintf(name, sizeof(name), "sp-loop-%u", i);
+		(void)pthread_setname_np(sl->thread, name);
 	}
 	sp_log(SP_LOG_INFO, "core", "%u session loop(s)%s", n,
 	    n > 1 ? ", one thread each" : " (the main loop)");

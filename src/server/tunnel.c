@@ -241,11 +241,22 @@ control_msg(struct tunconn *tc, json_object *msg)
  * hands the connection and its leftover bytes (tc->in) over: it leaves this
  * loop there, never from inside its own callback, which may still touch it.
  */
+/* A connection between hand_over and its reap hears nothing: what it
+ * reads meanwhile stays in GnuTLS and the socket for the session. */
+static void
+parked(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	(void)c;
+	(void)ev;
+	(void)arg;
+}
+
 static void
 hand_over(struct tunconn *tc)
 {
 	sp_timer_stop(tc->srv->loop, &tc->timer);
 	tc->handoff = tc->c;
+	tc->handoff->cb = parked;
 	tc->c = NULL;
 	tc_close(tc, NULL);
 }
