@@ -49,7 +49,14 @@
  * the module's to free (in on_close, config_free or fini).
  *
  * Threading: all hooks of one session run on one thread; different sessions
- * may run on different threads. Hooks must never block.
+ * may run on different threads. Hooks must never block. smartproxy-server
+ * runs one session loop per CPU by default (bootstrap key `loops`), so
+ * state a module shares between sessions (its mctx) needs its own lock or
+ * atomics. Process-level hooks: init, config_parse, config_apply,
+ * config_free and fini run on the main thread; on_log runs on whichever
+ * thread logs, one call at a time (under the logger's lock: it must not
+ * wait for another thread). A `done` or `answer` whose session ended (ms
+ * NULL) may exceptionally run on the main thread while the server stops.
  */
 #ifndef SMARTPROXY_MODULE_H
 #define SMARTPROXY_MODULE_H
@@ -319,7 +326,9 @@ struct sp_host {
 	 * response body, or status < 0 and body NULL when there is no answer in
 	 * timeout_ms or no tunnel (fail closed: treat it as a refusal). `ms` is
 	 * NULL there if the session ended meanwhile (free `arg` anyway). Returns
-	 * 0, or <0 if it could not be sent (then `answer` does not run).
+	 * 0, or <0 if it could not be sent (then `answer` does not run). The
+	 * question leaves from the main thread: "no tunnel" is an answer with
+	 * status < 0, never a synchronous error.
 	 */
 	int (*backend_ask)(struct sp_msess *ms, const char *path, const char *json,
 	    unsigned timeout_ms,

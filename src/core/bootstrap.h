@@ -167,6 +167,8 @@ struct sp_server_conf {
 	char *partner_host;
 	int seccomp;      /* enum sp_sandbox_mode (core/sandbox.h) */
 	int drain_timeout; /* s: SIGTERM lets sessions finish this long */
+	char *loops;      /* "auto" or 1..64: session loops, one thread each
+	                     (src/server/sloop.h) */
 	struct sp_module_conf *modules;  /* chain order */
 	size_t nmodules;
 	struct sp_log_conf logging;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -245,6 +246,8 @@ static const struct sp_bs_key server_keys[] = {
 	  .values = seccomp_values, .def = "enforce" },
 	{ .name = "drain_timeout", .type = SP_BS_INT,
 	  .offset = SRV(drain_timeout), .min = 0, .max = 86400, .def = "300" },
+	{ .name = "loops", .type = SP_BS_STRING, .offset = SRV(loops),
+	  .max = 4, .def = "auto" },
 	{ .name = "modules", .type = SP_BS_LIST, .offset = SRV(modules),
 	  .count_offset = SRV(nmodules), .max = 32,
 	  .section = &module_section },
@@ -264,6 +267,15 @@ server_finish(void *obj, struct sp_bs_ctx *ctx)
 	if (c->partner_host != NULL && sp_addr_parse_host(c->partner_host, &a) != 0)
 		return sp_bs_fail(ctx, "partner_host",
 		    "expected a numeric IPv4 or IPv6 address, got \"%s\"", c->partner_host);
+	if (c->loops != NULL && strcmp(c->loops, "auto") != 0) {
+		char *end;
+		long n = strtol(c->loops, &end, 10);
+
+		if (c->loops[0] < '0' || c->loops[0] > '9' || *end != '\0' || n < 1 || n > 64)
+			return sp_bs_fail(ctx, "loops",
+			    "expected auto or a number of session loops from 1 to 64, got \"%s\"",
+			    c->loops);
+	}
 
 	for (i = 1; i < c->nmodules; i++)
 		for (j = 0; j < i; j++)

@@ -780,14 +780,45 @@ sp_conn_shutdown(struct sp_conn *c)
 	update_interest(c);
 }
 
+int
+sp_conn_detach(struct sp_conn *c)
+{
+	if (c->fd < 0 || c->hs_job != NULL || c->state != SP_CONN_S_OPEN)
+		return SP_ERR_INVALID;
+	sp_defer_cancel(c->loop, &c->pending);
+	sp_defer_cancel(c->loop, &c->kick);
+	sp_loop_del(c->loop, c->fd);
+	c->loop = NULL;
+	return SP_OK;
+}
+
+int
+sp_conn_attach(struct sp_conn *c, struct sp_loop *loop, sp_conn_cb *cb, void *arg)
+{
+	int r;
+
+	c->loop = loop;
+	c->cb = cb;
+	c->arg = arg;
+	if ((r = sp_loop_add(loop, c->fd, 0, on_io, c)) != SP_OK)
+		return r;
+	update_interest(c);
+	/* Records GnuTLS decrypted before the move: epoll will not say. */
+	if (c->want_read && tls_pending(c))
+		sp_defer_queue(c->loop, &c->pending);
+	return SP_OK;
+}
+
 void
 sp_conn_close(struct sp_conn *c)
 {
 	if (c->fd < 0)
 		return;
-	sp_defer_cancel(c->loop, &c->pending);
-	sp_defer_cancel(c->loop, &c->kick);
-	sp_loop_del(c->loop, c->fd);
+	if (c->loop != NULL) {   /* NULL: detached, on its way to a loop */
+		sp_defer_cancel(c->loop, &c->pending);
+		sp_defer_cancel(c->loop, &c->kick);
+		sp_loop_del(c->loop, c->fd);
+	}
 	if (c->hs_job != NULL) {
 		/* A worker is inside gnutls_handshake(): it releases both, and
 		 * reads nothing more through c once this is set. */

@@ -142,6 +142,20 @@ void sp_conn_want_read(struct sp_conn *c, bool on);
 static inline void sp_conn_set_out_max(struct sp_conn *c, size_t max)
 { c->out.max = max > c->out.len ? max : c->out.len; }
 
+/*
+ * Move an open connection to another loop (a tunnel data connection that
+ * becomes a session's leg on that session's thread). On the old loop's
+ * thread, sp_conn_detach() stops watching it there: SP_ERR_INVALID unless
+ * it is open with no handshake step in flight (the caller keeps it and may
+ * close it). Until sp_conn_attach() the connection belongs to no loop: hand
+ * it over (a message, loop.h) and call sp_conn_attach() on the new loop's
+ * thread, with the new callback; it is watched as before (queued output,
+ * reading on or off). sp_conn_close() works in between too (a connection
+ * nobody will take any more) and after a failed attach.
+ */
+int sp_conn_detach(struct sp_conn *c);
+int sp_conn_attach(struct sp_conn *c, struct sp_loop *loop, sp_conn_cb *cb, void *arg);
+
 /* Flush output, say goodbye (TLS close_notify, or c->close_alert), then
  * report FINISHED. */
 void sp_conn_shutdown(struct sp_conn *c);

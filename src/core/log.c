@@ -6,6 +6,13 @@
  * the logging path. File targets keep a descriptor on their directory, so a
  * process that chroots after configuring can still roll its file at
  * midnight; if that directory vanished, the path is tried again.
+ *
+ * Threads: every entry point takes one process-wide lock (recursive, since
+ * a filter or a burst summary logs from inside a record), so a line is
+ * formatted and written whole, the burst limiter and the daily roll see one
+ * record at a time, and filters and sinks run one at a time. Logging is off
+ * the data path (a few lines per session), so one lock is cheap enough. The
+ * level threshold is read without it (an atomic) for the early exit.
  */
 #include "config.h"
 
@@ -13,6 +20,7 @@
 #include "core/log_burst.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,6 +85,22 @@ static struct {
 } L = { &default_target, 1, 0, SP_LOG_INFO, { { 0, 0 } }, 0,
 	{ { 0, 0 } }, 0, NULL, 0, 0 };
 
+static pthread_mutex_t log_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#define LOCK() pthread_mutex_lock(&log_mu)
+#define UNLOCK() pthread_mutex_unlock(&log_mu)
+
+static int
+min_level(void)
+{
+	return __atomic_load_n(&L.min_level, __ATOMIC_RELAXED);
+}
+
+static void
+set_min_level(int level)
+{
+	__atomic_store_n(&L.min_level, level, __ATOMIC_RELAXED);
+}
+
 static const char *const level_names[] = {
 	"DEBUG", "INFO", "NOTICE", "WARN", "ERR", "CRIT"
 };
@@ -105,10 +129,18 @@ sp_log_level_from_name(const char *name, int *level)
 	return SP_ERR_NOT_FOUND;
 }
 
+static void
+sp_log_set_clock_locked(sp_log_clock_fn clock)
+{
+	L.clock = clock;
+}
+
 void
 sp_log_set_clock(sp_log_clock_fn clock)
 {
-	L.clock = clock;
+	LOCK();
+	sp_log_set_clock_locked(clock);
+	UNLOCK();
 }
 
 static void
@@ -163,7 +195,7 @@ burst_admit(const struct timespec *ts, const char *category,
 int
 sp_log_enabled(int level)
 {
-	return level >= L.min_level;
+	return level >= min_level();
 }
 
 /* ---- hooks ---- */
@@ -194,28 +226,72 @@ hook_remove(struct hook *list, size_t *n, void (*fn)(void), void *arg)
 	return SP_ERR_NOT_FOUND;
 }
 
-int
-sp_log_filter_add(sp_log_filter_fn fn, void *arg)
+static int
+sp_log_filter_add_locked(sp_log_filter_fn fn, void *arg)
 {
 	return hook_add(L.filters, &L.nfilters, (void (*)(void))fn, arg);
 }
 
 int
-sp_log_filter_remove(sp_log_filter_fn fn, void *arg)
+sp_log_filter_add(sp_log_filter_fn fn, void *arg)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_filter_add_locked(fn, arg);
+	UNLOCK();
+	return r;
+}
+
+static int
+sp_log_filter_remove_locked(sp_log_filter_fn fn, void *arg)
 {
 	return hook_remove(L.filters, &L.nfilters, (void (*)(void))fn, arg);
 }
 
 int
-sp_log_sink_add(sp_log_sink_fn fn, void *arg)
+sp_log_filter_remove(sp_log_filter_fn fn, void *arg)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_filter_remove_locked(fn, arg);
+	UNLOCK();
+	return r;
+}
+
+static int
+sp_log_sink_add_locked(sp_log_sink_fn fn, void *arg)
 {
 	return hook_add(L.sinks, &L.nsinks, (void (*)(void))fn, arg);
 }
 
 int
-sp_log_sink_remove(sp_log_sink_fn fn, void *arg)
+sp_log_sink_add(sp_log_sink_fn fn, void *arg)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_sink_add_locked(fn, arg);
+	UNLOCK();
+	return r;
+}
+
+static int
+sp_log_sink_remove_locked(sp_log_sink_fn fn, void *arg)
 {
 	return hook_remove(L.sinks, &L.nsinks, (void (*)(void))fn, arg);
+}
+
+int
+sp_log_sink_remove(sp_log_sink_fn fn, void *arg)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_sink_remove_locked(fn, arg);
+	UNLOCK();
+	return r;
 }
 
 void
@@ -554,12 +630,15 @@ sp_log_emitv(int level, const char *category, const char *func,
 	if (level > SP_LOG_CRIT)
 		level = SP_LOG_CRIT;
 	/* Filters only lower levels, so this early exit is safe. */
-	if (level < L.min_level)
+	if (level < min_level())
 		return;
+	LOCK();
 	memset(&rec, 0, sizeof(rec));
 	now(&rec.ts);
-	if (L.in_burst == 0 && !burst_admit(&rec.ts, category, fields))
+	if (L.in_burst == 0 && !burst_admit(&rec.ts, category, fields)) {
+		UNLOCK();
 		return;
+	}
 	format_msg(msg, fmt, ap);
 	rec.level = rec.orig_level = level;
 	rec.category = category;
@@ -581,15 +660,24 @@ sp_log_emitv(int level, const char *category, const char *func,
 			    sizeof(lines[k]));
 		target_write(t, &rec, lines[k], lens[k]);
 	}
+	UNLOCK();
 }
 
-void
-sp_log_tick(void)
+static void
+sp_log_tick_locked(void)
 {
 	struct timespec ts;
 
 	now(&ts);
 	burst_admit(&ts, "", NULL);
+}
+
+void
+sp_log_tick(void)
+{
+	LOCK();
+	sp_log_tick_locked();
+	UNLOCK();
 }
 
 void
@@ -680,8 +768,8 @@ dup_or_null(const char *s, int *fail)
 	return d;
 }
 
-int
-sp_log_configure(const struct sp_log_conf *conf)
+static int
+sp_log_configure_locked(const struct sp_log_conf *conf)
 {
 	const struct sp_log_target_conf *tc;
 	struct target *nt, *t;
@@ -750,12 +838,23 @@ sp_log_configure(const struct sp_log_conf *conf)
 	L.t = nt;
 	L.n = n;
 	L.owned = 1;
-	L.min_level = min;
+	set_min_level(min);
 	return SP_OK;
 }
 
 int
-sp_log_reopen(void)
+sp_log_configure(const struct sp_log_conf *conf)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_configure_locked(conf);
+	UNLOCK();
+	return r;
+}
+
+static int
+sp_log_reopen_locked(void)
 {
 	struct timespec ts;
 	struct target *t;
@@ -788,8 +887,19 @@ sp_log_reopen(void)
 	return failed > 0 ? -failed : done;
 }
 
-void
-sp_log_reset(void)
+int
+sp_log_reopen(void)
+{
+	int r;
+
+	LOCK();
+	r = sp_log_reopen_locked();
+	UNLOCK();
+	return r;
+}
+
+static void
+sp_log_reset_locked(void)
 {
 	size_t i;
 
@@ -800,8 +910,16 @@ sp_log_reset(void)
 	L.t = &default_target;
 	L.n = 1;
 	L.owned = 0;
-	L.min_level = default_target.level;
+	set_min_level(default_target.level);
 	L.nfilters = L.nsinks = 0;
 	L.clock = NULL;
 	sp_log_burst_reset();
+}
+
+void
+sp_log_reset(void)
+{
+	LOCK();
+	sp_log_reset_locked();
+	UNLOCK();
 }

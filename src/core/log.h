@@ -26,7 +26,11 @@
  * or sink that logs does not recurse: records logged from inside a hook skip
  * the hooks and are written directly.
  *
- * Threads: the logger belongs to the event-loop thread; it takes no locks.
+ * Threads: any thread may log (smartproxy-server runs one loop per core).
+ * Every call takes one process-wide recursive lock, so a line is written
+ * whole and the burst limiter, the daily roll, filters and sinks see one
+ * record at a time; hooks therefore run on whichever thread logged, under
+ * that lock, and must not wait for another thread that logs.
  *
  * Ownership: the logger copies everything it keeps from a struct sp_log_conf;
  * the caller keeps owning the conf (the bootstrap reader frees it). Records

@@ -3,9 +3,11 @@
 #include "err.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,9 +30,23 @@ struct sp_loop {
 	/* The pass run_defers is working through: sp_defer_cancel() must be
 	 * able to unlink from it too, or it would cut the pass short. */
 	struct sp_defer *run_head;
+	/* The mailbox: the only part other threads touch, under mu. */
+	pthread_mutex_t mu;
+	struct sp_msg *mail_head, *mail_tail;
+	int mailfd;             /* eventfd: mail arrived */
 };
 
+static __thread struct sp_loop *current;
+
+struct sp_loop *
+sp_loop_current(void)
+{
+	return current;
+}
+
 #define MAX_EVENTS 64
+
+static void on_mail(struct sp_loop *l, int fd, unsigned events, void *arg);
 
 static uint64_t
 clock_ms(void)
@@ -53,15 +69,90 @@ sp_loop_new(struct sp_loop **out)
 		return SP_ERR_SYSTEM;
 	}
 	l->now = clock_ms();
+	pthread_mutex_init(&l->mu, NULL);
+	if ((l->mailfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    sp_loop_add(l, l->mailfd, SP_EV_READ, on_mail, NULL) != 0) {
+		if (l->mailfd >= 0)
+			close(l->mailfd);
+		pthread_mutex_destroy(&l->mu);
+		close(l->epfd);
+		free(l->fds);
+		free(l);
+		return SP_ERR_SYSTEM;
+	}
 	*out = l;
 	return SP_OK;
+}
+
+/* The whole mailbox, taken under the lock; the callbacks run without it. */
+static struct sp_msg *
+mail_take(struct sp_loop *l)
+{
+	struct sp_msg *m;
+
+	pthread_mutex_lock(&l->mu);
+	m = l->mail_head;
+	l->mail_head = l->mail_tail = NULL;
+	pthread_mutex_unlock(&l->mu);
+	return m;
+}
+
+static void
+on_mail(struct sp_loop *l, int fd, unsigned events, void *arg)
+{
+	struct sp_msg *m, *next;
+	uint64_t n;
+
+	(void)events;
+	(void)arg;
+	while (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		;
+	for (m = mail_take(l); m != NULL; m = next) {
+		next = m->next;
+		m->next = NULL;
+		m->cb(l, m, false);
+	}
+}
+
+void
+sp_loop_post(struct sp_loop *l, struct sp_msg *m)
+{
+	uint64_t one = 1;
+	bool wake;
+
+	m->next = NULL;
+	pthread_mutex_lock(&l->mu);
+	wake = l->mail_head == NULL;
+	if (l->mail_tail != NULL)
+		l->mail_tail->next = m;
+	else
+		l->mail_head = m;
+	l->mail_tail = m;
+	/* One wake-up per batch: the reader takes the whole list. Written
+	 * under the lock, so the loop cannot be freed between the two. */
+	if (wake)
+		(void)write(l->mailfd, &one, sizeof(one));
+	pthread_mutex_unlock(&l->mu);
 }
 
 void
 sp_loop_free(struct sp_loop *l)
 {
+	struct sp_msg *m, *next;
+
 	if (l == NULL)
 		return;
+	/* Messages nobody will run: their owners get them back. */
+	for (m = mail_take(l); m != NULL; m = next) {
+		next = m->next;
+		m->next = NULL;
+		m->cb(l, m, true);
+	}
+	if (current == l)
+		current = NULL;
+	sp_loop_del(l, l->mailfd);
+	close(l->mailfd);
+	pthread_mutex_destroy(&l->mu);
 	close(l->epfd);
 	free(l->fds);
 	free(l->heap);
@@ -336,6 +427,7 @@ sp_loop_once(struct sp_loop *l, int max_wait_ms)
 	struct epoll_event ev[MAX_EVENTS];
 	int timeout = -1, n, i;
 
+	current = l;
 	l->now = clock_ms();
 	if (l->nheap > 0) {
 		uint64_t when = l->heap[0]->when;

@@ -9,8 +9,22 @@
  * where TLS connections drain records GnuTLS already decrypted, which epoll
  * cannot report.
  *
+ * Messages (struct sp_msg, intrusive too) are the one thing another thread
+ * may hand a loop: sp_loop_post() is safe from any thread, and the message's
+ * callback runs later on the loop's own thread, in the order the messages
+ * were posted (a FIFO under a mutex, woken through an eventfd the loop
+ * watches). This is how several loops (one per thread) talk: state stays
+ * with the loop that owns it, and a request or its answer crosses as a
+ * message, never as a lock on the data path.
+ *
  * Ownership: the loop owns neither fds nor timers nor defers; their owners
- * must stop/remove them before freeing them. sp_loop_free() frees the loop.
+ * must stop/remove them before freeing them. A posted message belongs to the
+ * loop until its callback runs; the callback owns it again (usually frees
+ * it). sp_loop_free() runs the callback of every message still waiting, on
+ * the caller's thread, with `cancelled` set, so that nothing leaks; then it
+ * frees the loop. Everything else about a loop is touched only by the thread
+ * that runs it (sp_loop_stop() included: from another thread, post a message
+ * that calls it).
  */
 #ifndef SP_LOOP_H
 #define SP_LOOP_H
@@ -47,6 +61,15 @@ struct sp_defer {
 	void *arg;
 };
 
+struct sp_msg;
+typedef void sp_msg_cb(struct sp_loop *loop, struct sp_msg *m, bool cancelled);
+
+/* Embed in the message's own struct; sp_msg_init before each post. */
+struct sp_msg {
+	struct sp_msg *next;
+	sp_msg_cb *cb;
+};
+
 int sp_loop_new(struct sp_loop **out);
 void sp_loop_free(struct sp_loop *loop);
 
@@ -66,6 +89,14 @@ void sp_defer_init(struct sp_defer *d, sp_defer_cb *cb, void *arg);
 void sp_defer_queue(struct sp_loop *loop, struct sp_defer *d);
 /* Unqueue; also from a defer callback, for a defer waiting in the same pass. */
 void sp_defer_cancel(struct sp_loop *loop, struct sp_defer *d);
+
+static inline void sp_msg_init(struct sp_msg *m, sp_msg_cb *cb) { m->next = NULL; m->cb = cb; }
+/* Any thread: queue m for loop's thread (it never fails; m must not be
+ * queued already). */
+void sp_loop_post(struct sp_loop *loop, struct sp_msg *m);
+/* The loop this thread runs (the last one it called sp_loop_once on), or
+ * NULL on a thread that runs none (a worker of a pool). */
+struct sp_loop *sp_loop_current(void);
 
 /* Monotonic milliseconds, updated once per iteration. */
 uint64_t sp_loop_now(const struct sp_loop *loop);

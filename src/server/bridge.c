@@ -47,8 +47,8 @@ post_msg(const char *path, const char *json)
 	return m;
 }
 
-static bool
-valid_path(const char *path)
+bool
+bridge_path_valid(const char *path)
 {
 	/* "v1/events": no scheme, no host, no "..", no query tricks. */
 	return strncmp(path, "v1/", 3) == 0 && strlen(path) < 128 &&
@@ -62,7 +62,7 @@ bridge_post(struct server *srv, const char *path, const char *json)
 	struct outdoc *d;
 	size_t size;
 
-	if (!valid_path(path))
+	if (!bridge_path_valid(path))
 		return SP_ERR_INVALID;
 	if (srv->control != NULL) {
 		tunnel_send(srv, post_msg(path, json));
@@ -149,6 +149,7 @@ bridge_free(void)
 struct ask {
 	struct ask *next;
 	struct server *srv;
+	struct sloop *sl;           /* the session's loop */
 	uint64_t id;
 	uint64_t sid;
 	size_t idx;
@@ -174,19 +175,28 @@ ask_unlink(struct ask *a)
 	sp_timer_stop(a->srv->loop, &a->timer);
 }
 
-/* Hand the answer to its module on the session, if the session is still there. */
+/* Hand the answer to the session's loop, which gives it to the module if
+ * the session is still there (session_msg_answer). */
 static void
 ask_deliver(struct ask *a, int status, const char *body)
 {
-	struct session *s = session_find(a->srv, a->sid);
+	struct xmsg *x = NULL;
 
-	if (s == NULL) {
-		a->answer(NULL, a->arg, status, body);
-	} else {
-		/* Through the chain: what the module ends there ends after it. */
-		a->answer(sp_chain_enter(&s->chain, a->idx), a->arg, status, body);
-		sp_chain_leave(&s->chain);
+	if (a->srv->loops_gone || (x = xmsg_new(a->srv, session_msg_answer)) == NULL ||
+	    (body != NULL && (x->s1 = strdup(body)) == NULL)) {
+		/* No loop to run it on (stopping) or no memory: the module
+		 * hears that its session is gone. */
+		xmsg_free(x);
+		a->answer(NULL, a->arg, -1, NULL);
+		free(a);
+		return;
 	}
+	x->sid = a->sid;
+	x->idx = a->idx;
+	x->status = status;
+	x->answer = a->answer;
+	x->arg = a->arg;
+	xmsg_to_loop(a->sl, x);
 	free(a);
 }
 
@@ -201,26 +211,30 @@ ask_timeout(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	ask_deliver(a, -1, NULL);
 }
 
-int
-bridge_ask(struct server *srv, struct session *s, size_t idx, const char *path,
+void
+bridge_ask(struct server *srv, struct sloop *sl, uint64_t sid, size_t idx, const char *path,
     const char *json, unsigned timeout_ms,
     void (*answer)(struct sp_msess *, void *, int, const char *), void *arg)
 {
 	struct ask *a;
 	json_object *m;
 
-	if (!valid_path(path))
-		return SP_ERR_INVALID;
-	if (srv->control == NULL)
-		return SP_ERR_CLOSED;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return SP_ERR_NOMEM;
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		answer(NULL, arg, -1, NULL);
+		return;
+	}
 	a->srv = srv;
+	a->sl = sl;
 	a->id = ++next_ask;
-	a->sid = s->id;
+	a->sid = sid;
 	a->idx = idx;
 	a->answer = answer;
 	a->arg = arg;
+	/* No client: refused at once, as the backend's silence would be. */
+	if (!bridge_path_valid(path) || srv->control == NULL) {
+		ask_deliver(a, -1, NULL);
+		return;
+	}
 	sp_timer_init(&a->timer, ask_timeout, a);
 	sp_timer_start(srv->loop, &a->timer, timeout_ms);
 	a->next = asks;
@@ -231,7 +245,6 @@ bridge_ask(struct server *srv, struct session *s, size_t idx, const char *path,
 	json_object_object_add(m, "path", json_object_new_string(path));
 	json_object_object_add(m, "body", json_object_new_string(json));
 	tunnel_send(srv, m);
-	return SP_OK;
 }
 
 void

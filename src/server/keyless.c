@@ -116,9 +116,10 @@ sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
 
 	(void)key;
 	(void)flags;
-	/* Never wait on the loop thread: a keyless key must be used only by
-	 * offloaded handshakes. */
-	if (pthread_equal(pthread_self(), k->loop_thread) || data->size == 0 ||
+	/* Never wait on a loop's thread (the main one or a session loop's): a
+	 * keyless key must be used only by offloaded handshakes. */
+	if (pthread_equal(pthread_self(), k->loop_thread) || sp_loop_current() != NULL ||
+	    data->size == 0 ||
 	    data->size > SP_SIGN_DATA_MAX)
 		return GNUTLS_E_PK_SIGN_FAILED;
 	if ((r = calloc(1, sizeof(*r))) == NULL)

@@ -12,3 +12,4 @@ smartproxy_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) $(JSONC_CFLAGS)
 smartproxy_server_LDADD = $(SP_CORE_LIBS)
 smartproxy_server_SOURCES += src/server/keyless.c
 smartproxy_server_SOURCES += src/server/bridge.c src/server/stats.c src/server/stats.h
+smartproxy_server_SOURCES += src/server/sloop.c src/server/sloop.h src/server/handoff.c

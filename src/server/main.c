@@ -7,6 +7,7 @@
  * delivered a configuration revision. See docs/architecture.md.
  */
 #include "server/server.h"
+#include "server/session.h"
 #include "server/stats.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -35,10 +36,24 @@
 struct server *server_self;
 
 /* host->backend_post for the chain engine: through this server's tunnel. */
+/* host->backend_post: the bridge is the main loop's; from a session loop
+ * (or a worker) the document goes there by message. */
 static int
 post_backend(const char *path, const char *json)
 {
-	return bridge_post(server_self, path, json);
+	struct xmsg *x;
+
+	if (server_on_main(server_self))
+		return bridge_post(server_self, path, json);
+	if (!bridge_path_valid(path))
+		return SP_ERR_INVALID;
+	if ((x = xmsg_new(server_self, handoff_msg_post)) == NULL ||
+	    (x->s1 = strdup(path)) == NULL || (x->s2 = strdup(json)) == NULL) {
+		xmsg_free(x);
+		return SP_ERR_NOMEM;
+	}
+	xmsg_to_main(server_self, x);
+	return SP_OK;
 }
 
 static const struct sp_chain_env chain_env = { .backend_post = post_backend };
@@ -242,9 +257,8 @@ main(int argc, char **argv)
 		sp_log(SP_LOG_WARN, "core", "pairing file %s lists no client: nobody can connect", pairing);
 	if (sp_loop_new(&srv.loop) != 0)
 		goto out;
-	/* Two threads: hashing must not starve the loop on a 2-core DMZ host. */
-	if (sp_workers_new(srv.loop, 2, 1024, &srv.workers) != 0)
-		goto out;
+	/* This thread runs the main loop (server_on_main) from here on. */
+	(void)sp_loop_once(srv.loop, 0);
 	/* Handshake threads for keyless listeners (src/server/keyless.c). */
 	if (keyless_start(&srv) != 0)
 		goto out;
@@ -256,6 +270,10 @@ main(int argc, char **argv)
 	/* Before the bridge: security lines are counted before a filter
 	 * module lowers them. */
 	if (stats_start(&srv) != 0 || bridge_start(&srv) != 0)
+		goto out;
+	/* The session loops (sloop.h): threads before the sandbox, which
+	 * covers them too (it is applied to every thread). */
+	if (sloops_start(&srv, sloops_count(srv.conf.loops)) != 0)
 		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
@@ -287,19 +305,21 @@ main(int argc, char **argv)
 	sessions_end_all(&srv, "shutdown");
 	listeners_close(&srv);
 	tunnel_stop(&srv);
-	/* Let deferred frees and goodbyes run. */
-	for (c = 0; c < 50 && (srv.sessions != NULL); c++)
+	/* Let deferred frees and goodbyes run; their ends come back here. */
+	for (c = 0; c < 50 && srv.nsessions > 0; c++)
 		sp_loop_once(srv.loop, 20);
 	sp_loop_once(srv.loop, 0);
 out:
 	server_signals_stop(&sig);
-	while (srv.sessions != NULL && srv.loop != NULL)
-		sp_loop_once(srv.loop, 10);
+	/* Questions still open are refused while the loops can hear it. */
+	bridge_fail_asks(&srv);
+	/* Every loop ends what is left, its thread is joined; then the ends
+	 * they sent are counted here. */
+	sloops_stop(&srv);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
 	sessions_trim_stop();
 	keyless_stop(&srv);
-	sp_workers_free(srv.workers);
 	bridge_stop(&srv);
 	stats_stop(&srv);
 	for (c = 0; c < (int)srv.nchain; c++)

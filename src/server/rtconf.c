@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "tunnel/msg.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -22,17 +23,43 @@
 struct rtconf *
 rtconf_ref(struct rtconf *rt)
 {
-	rt->refs++;
+	__atomic_add_fetch(&rt->refs, 1, __ATOMIC_RELAXED);
 	return rt;
 }
 
+static void rtconf_free(struct rtconf *rt);
+
+static void
+free_on_main(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	(void)loop;
+	(void)cancelled;
+	rtconf_free((struct rtconf *)((char *)m - offsetof(struct rtconf, gone)));
+}
+
+/*
+ * Sessions take and drop their references on their own loops. The last
+ * one frees the revision on the main thread, so that modules' config_free
+ * and the credentials' release happen where the configuration was made.
+ */
 void
 rtconf_unref(struct rtconf *rt)
 {
+	if (rt == NULL || __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	if (sp_loop_current() != rt->srv->loop) {
+		sp_msg_init(&rt->gone, free_on_main);
+		sp_loop_post(rt->srv->loop, &rt->gone);
+		return;
+	}
+	rtconf_free(rt);
+}
+
+static void
+rtconf_free(struct rtconf *rt)
+{
 	size_t i;
 
-	if (rt == NULL || --rt->refs > 0)
-		return;
 	for (i = 0; i < rt->nlisteners; i++) {
 		free(rt->listeners[i].name);
 		free(rt->listeners[i].trusted);

@@ -4,8 +4,15 @@
  * One struct server per process, owned by main(). It owns the tunnel
  * listener, the tunnel connections (one of them the control connection), the
  * current runtime configuration (reference counted: sessions keep the
- * revision they started with), the partner listeners opened from it, and the
- * list of live sessions. Nothing in it is ever written to disk.
+ * revision they started with), the partner listeners opened from it, the
+ * session loops (sloop.h) and what the control plane knows of each live
+ * session (handoff.c). Nothing in it is ever written to disk.
+ *
+ * Threads: struct server belongs to the main loop's thread. Session loops
+ * read only what never changes after the start (conf, chain, nchain, host)
+ * and reach everything else by message (sloop.h). A revision's reference
+ * count is atomic (sessions take and drop theirs on their loops); its last
+ * release frees it on the main thread.
  */
 #ifndef SP_SERVER_H
 #define SP_SERVER_H
@@ -28,6 +35,7 @@
 #include "core/workers.h"
 #include "server/acceptor.h"
 #include "server/chain.h"
+#include "server/sloop.h"
 
 struct session;
 struct tunconn;
@@ -70,7 +78,8 @@ struct rt_route {
 
 /* A runtime configuration revision, shared by the sessions started under it. */
 struct rtconf {
-	unsigned refs;
+	unsigned refs;              /* atomic */
+	struct sp_msg gone;         /* its last release off main: freed there */
 	long long revision;
 	struct rt_listener *listeners;
 	size_t nlisteners;
@@ -123,16 +132,18 @@ struct server {
 	size_t npl;
 	struct chain_entry *chain;
 	size_t nchain;
-	struct session *sessions;   /* list of live sessions */
-	unsigned nsessions;
-	struct sp_hmap session_ids; /* session number -> struct session (session.c) */
+	unsigned nsessions;         /* live sessions, on every loop */
+	struct sp_hmap session_ids; /* session number -> struct sref (handoff.c) */
+	struct sloop *sloops;       /* the session loops (sloop.h) */
+	unsigned nsloops;
+	unsigned sloop_next;        /* round robin among equals */
+	bool loops_gone;            /* sloops_stop() ran: nothing to post to */
 	struct sp_hmap addr_counts; /* partner address -> its counts (admit.c) */
 	struct pwait *pwaits;       /* connections waiting for their PROXY header */
 	unsigned npwait;
 	unsigned nunverified;       /* incoming, inside not asked for yet */
 	uint64_t next_session;
 	const struct sp_host *host;
-	struct sp_workers *workers;   /* for host->run_async */
 	struct keyless *keyless;      /* signatures by the client (keyless.c) */
 	struct server_stats *stats;   /* counters (stats.h) */
 	bool stopping;
@@ -166,16 +177,22 @@ bool pairing_allows(const struct server *srv, const char *key_id);
 /* tunnel.c */
 int tunnel_start(struct server *srv, char *err, size_t errlen);
 void tunnel_stop(struct server *srv);
-/* Ask the client for a data connection for session `s`. */
-int tunnel_request_inside(struct server *srv, struct session *s);
+/* Ask the client for a data connection for session `sid` (listener NULL:
+ * an outgoing session's; not asked then). */
+int tunnel_request_inside(struct server *srv, uint64_t sid, const char *listener,
+    const char *peer);
 void tunnel_send(struct server *srv, json_object *msg);
 
 /* bridge.c */
 int bridge_post(struct server *srv, const char *path, const char *json);
 void bridge_flush(struct server *srv);
 int bridge_start(struct server *srv);
-int bridge_ask(struct server *srv, struct session *s, size_t idx, const char *path,
-    const char *json, unsigned timeout_ms,
+/* "v1/...": a path the backend may be asked or posted to. Any thread. */
+bool bridge_path_valid(const char *path);
+/* A module's question for session `sid` on loop `sl`, on main; the answer
+ * (or -1 when none comes in timeout_ms) goes back to that loop by message. */
+void bridge_ask(struct server *srv, struct sloop *sl, uint64_t sid, size_t idx,
+    const char *path, const char *json, unsigned timeout_ms,
     void (*answer)(struct sp_msess *, void *, int, const char *), void *arg);
 void bridge_answer(struct server *srv, json_object *msg);
 void bridge_fail_asks(struct server *srv);
@@ -221,7 +238,7 @@ int admit_enter(struct server *srv, const char *addr);
 void admit_verified(struct server *srv, const char *addr);
 void admit_leave(struct server *srv, const char *addr);
 
-/* session.c */
+/* handoff.c: the control plane's side of sessions (main loop). */
 void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
 /*
  * A partner connection on listener `lidx` of `rt`, from `peer` (the address a
@@ -231,19 +248,26 @@ void session_accept(struct plistener *pl, int fd, const struct sp_addr *peer);
  */
 void session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
     const struct sp_addr *peer, const char *balancer);
-/* The client brought an outgoing call for route `ri` on data connection c. */
+/* The client brought an outgoing call for route `ri` on data connection c
+ * (takes c and copies early). */
 void session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
     struct sp_buf *early);
-struct session *session_find(struct server *srv, uint64_t id);
-/* The client's data connection for s arrived: it becomes the inside leg. */
-void session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early);
-/* The client could not reach the inside server for s. */
-void session_inside_failed(struct session *s, const char *why);
+/* Is session `sid` live (on some loop)? */
+bool session_known(struct server *srv, uint64_t sid);
+/* The client's data connection for `sid` arrived: it goes to the session's
+ * loop to become the inside leg (takes c, copies early). */
+void session_attach_inside(struct server *srv, uint64_t sid, struct sp_conn *c,
+    struct sp_buf *early);
+/* The client could not reach the inside server for `sid`. */
+void session_inside_failed(struct server *srv, uint64_t sid, const char *why);
+/* Every loop ends its sessions with `reason`. */
 void sessions_end_all(struct server *srv, const char *reason);
+/* Answer the client's live_get once every loop has said its part. */
+void sessions_live(struct server *srv);
 /* After the last session is gone, before the loop is freed: drop a
  * waiting memory trim. */
 void sessions_trim_stop(void);
-/* A session fact (owned by the session), or NULL. */
+/* session.c: a session fact (owned by the session), or NULL. */
 const char *session_fact(struct session *s, const char *key);
 
 #endif

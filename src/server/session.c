@@ -14,13 +14,18 @@
  * byte must go inside (if a module gates the inside) or right after the TLS
  * handshake (if none does). Nothing reaches the inside before every module
  * that looks at it agreed.
+ *
+ * Threads: everything here runs on the session's loop (sloop.h); the
+ * control plane's side of a session (admission, counts, the tunnel, the
+ * backend) is in handoff.c on the main loop, and the two talk by message
+ * only. A session knows itself by id on both sides.
  */
 #include "server/session.h"
+#include "server/sloop.h"
 #include "server/stats.h"
 #include "core/loop.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/memtrim.h"
 #include "core/relay.h"
 
 #include <errno.h>
@@ -61,63 +66,50 @@ static void
 arm(struct session *s, enum session_timer what, unsigned ms)
 {
 	s->timer_what = what;
-	sp_timer_start(s->srv->loop, &s->timer, ms);
+	sp_timer_start(s->loop, &s->timer, ms);
 }
 
 static void
 disarm(struct session *s)
 {
 	s->timer_what = T_NONE;
-	sp_timer_stop(s->srv->loop, &s->timer);
+	sp_timer_stop(s->loop, &s->timer);
 }
 
 /* ---- lifetime ---- */
-
-/* The chain let the session through to the inside (or it ends): it leaves
- * the limits of unverified sessions (admit.c). */
-static void
-verified(struct session *s)
-{
-	if (s->unverified) {
-		s->unverified = false;
-		s->srv->nunverified--;
-		if (s->addr_counted)
-			admit_verified(s->srv, s->peer);
-	}
-}
-
-/* The process's count of sessions, for giving memory back after bursts. */
-static struct sp_memtrim session_trim;
 
 static void
 reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct session *s = arg;
-	struct server *srv = s->srv;
 	size_t i;
 
+	(void)loop;
+	(void)d;
 	for (i = 0; i < 2; i++)
 		free(s->leg[i]);
 	sp_chain_free(&s->chain);
 	sp_buf_free(&s->early_inside);
 	sp_buf_free(&s->from_inside);
-	rtconf_unref(s->rt);
 	free(s);
-	/* After a burst, give the heap the sessions used back (memtrim.h). */
-	sp_memtrim_note(&session_trim, srv->loop, srv->nsessions);
 }
 
+/*
+ * Gone from its loop. `end` (NULL: nothing to report, the control plane
+ * already knows) goes to the main loop with the session's counts, its audit
+ * record and its reference to the revision.
+ */
 static void
-destroy(struct session *s)
+destroy(struct session *s, struct xmsg *end)
 {
-	struct server *srv = s->srv;
+	struct sloop *sl = s->sl;
 	size_t i;
 
 	if (s->state == S_DEAD)
 		return;
 	s->state = S_DEAD;
 	disarm(s);
-	sp_timer_stop(srv->loop, &s->limit_timer);
+	sp_timer_stop(s->loop, &s->limit_timer);
 	mtimers_free(s);
 	for (i = 0; i < 2; i++)
 		if (s->leg[i] != NULL)
@@ -125,16 +117,22 @@ destroy(struct session *s)
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
-		srv->sessions = s->next;
+		sl->sessions = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
-	srv->nsessions--;
-	(void)sp_hmap_del(&srv->session_ids, &s->id, sizeof(s->id));
-	verified(s);     /* leaves the count, whatever it was */
-	if (s->addr_counted)
-		admit_leave(srv, s->peer);
-	s->addr_counted = false;
-	sp_defer_queue(srv->loop, &s->reap);
+	sl->nsessions--;
+	(void)sp_hmap_del(&sl->ids, &s->id, sizeof(s->id));
+	if (end == NULL)
+		end = xmsg_new(s->srv, handoff_msg_ended);
+	if (end != NULL) {
+		end->sid = s->id;
+		end->rt = s->rt;        /* the reference goes to main */
+		xmsg_to_main(s->srv, end);
+	} else {
+		rtconf_unref(s->rt);    /* atomic; its last free goes to main */
+	}
+	s->rt = NULL;
+	sp_defer_queue(s->loop, &s->reap);
 }
 
 static void
@@ -150,7 +148,7 @@ iso_time(int64_t ms, char *buf, size_t n)
 /* The session's audit record for the backend (docs/api.md, v1/sessions). */
 static void
 post_audit(struct session *s, const char *partner, const struct sp_conn *o,
-    const struct sp_conn *in)
+    const struct sp_conn *in, struct xmsg *end)
 {
 	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
 	json_object *doc = json_object_new_object(), *files = json_object_new_array(), *devs;
@@ -194,12 +192,40 @@ post_audit(struct session *s, const char *partner, const struct sp_conn *o,
 		json_object_object_add(doc, "oftp2_deviations", devs);
 	}
 	(void)in;
-	(void)bridge_post(s->srv, "v1/sessions", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	/* Posted by the main loop, which owns the bridge (handoff.c). */
+	if (end != NULL)
+		end->s2 = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
 	json_object_put(doc);
 }
 
+/* What the statistics count of an ended session (handoff.c reads it). */
 static void
-audit(struct session *s)
+summarise(struct session *s, struct xmsg *end)
+{
+	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
+	const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE];
+	size_t i;
+
+	end->s1 = strdup(s->reason);
+	end->u[SUM_BYTES_FROM] = o != NULL ? o->bytes_in : 0;
+	end->u[SUM_BYTES_TO] = o != NULL ? o->bytes_out : 0;
+	/* A refusal is an ESID the proxy sent, not one a side sent. */
+	end->u[SUM_ESID] = nt->has_end && nt->end.by == SP_END_BY_PROXY ?
+	    nt->end.code % 100 + 1 : 0;
+	for (i = 0; i < nt->nfiles; i++) {
+		const struct sp_chain_file *f = &nt->files[i];
+		bool from = f->dir == SP_FILE_FROM_PARTNER;
+
+		/* Only a positive end-to-end answer makes a file done. */
+		if (strcmp(f->result, "EFPA") == 0)
+			end->u[from ? SUM_FILES_FROM : SUM_FILES_TO]++;
+		else
+			end->u[from ? SUM_FAILED_FROM : SUM_FAILED_TO]++;
+	}
+}
+
+static void
+audit(struct session *s, struct xmsg *end)
 {
 	const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE], *in = s->leg[SP_LEG_INSIDE];
 	char bin[24], bout[24], dur[24], esid[4];
@@ -227,16 +253,19 @@ audit(struct session *s)
 		sp_logkv(SP_LOG_INFO, "session", f, "session %s ended: %s%s%s", s->idtext, s->reason,
 		    s->reason_text[0] ? ": " : "", s->reason_text);
 	}
-	post_audit(s, partner, o, in);
+	post_audit(s, partner, o, in, end);
 }
 
 static void
 maybe_done(struct session *s)
 {
+	struct xmsg *end;
+
 	if (s->state == S_ENDING && s->leg_done[0] && s->leg_done[1]) {
-		audit(s);
-		stats_session_ended(s->srv, s);
-		destroy(s);
+		if ((end = xmsg_new(s->srv, handoff_msg_ended)) != NULL)
+			summarise(s, end);
+		audit(s, end);
+		destroy(s, end);
 	}
 }
 
@@ -285,19 +314,13 @@ session_end(struct session *s, const char *reason, const char *fmt, ...)
 }
 
 void
-sessions_trim_stop(void)
+sessions_end_loop(struct sloop *sl, const char *reason, const char *text)
 {
-	sp_memtrim_stop(&session_trim);
-}
-
-void
-sessions_end_all(struct server *srv, const char *reason)
-{
-	struct session *s = srv->sessions, *next;
+	struct session *s = sl->sessions, *next;
 
 	for (; s != NULL; s = next) {
 		next = s->next;
-		session_end(s, reason, "the server is stopping");
+		session_end(s, reason, "%s", text);
 	}
 }
 
@@ -318,14 +341,22 @@ dest_room(struct session *s, enum sp_dir dir)
 static void
 request_inside(struct session *s)
 {
+	struct xmsg *x;
+
 	if (s->inside_requested || s->state == S_ENDING || s->state == S_DEAD)
 		return;
 	s->inside_requested = true;
-	verified(s);
-	if (tunnel_request_inside(s->srv, s) != 0) {
-		session_end(s, "no_client", "no tunnel client to reach the inside");
+	/* The main loop counts it verified and asks the client for a data
+	 * connection; without a client it answers with session_inside_failed. */
+	if ((x = xmsg_new(s->srv, handoff_msg_request_inside)) == NULL ||
+	    (!s->outgoing && (x->s1 = strdup(s->rt->listeners[s->lidx].name)) == NULL) ||
+	    (x->s2 = strdup(s->peer)) == NULL) {
+		xmsg_free(x);
+		session_end(s, "internal", "out of memory");
 		return;
 	}
+	x->sid = s->id;
+	xmsg_to_main(s->srv, x);
 	arm(s, T_INSIDE, s->rt->inside_connect_ms);
 }
 
@@ -373,7 +404,7 @@ way_put(void *arg, const uint8_t *p, size_t n)
 {
 	struct way *w = arg;
 
-	w->s->last_active = sp_loop_now(w->s->srv->loop);
+	w->s->last_active = sp_loop_now(w->s->loop);
 	sp_chain_data(&w->s->chain, w->dir, p, n);
 	return w->s->state == S_RELAY;
 }
@@ -706,13 +737,13 @@ release_rt(void *arg)
 	rtconf_unref(arg);
 }
 
-struct session *
-session_find(struct server *srv, uint64_t id)
+/* A session of this loop, by id, or NULL (it ended). */
+static struct session *
+session_find(struct sloop *sl, uint64_t id)
 {
-	return sp_hmap_get(&srv->session_ids, &id, sizeof(id));
+	return sp_hmap_get(&sl->ids, &id, sizeof(id));
 }
 
-/* A new session under revision rt, in the server's list. NULL if out of memory. */
 /*
  * The core's own idle and whole-session limits: a backstop for any chain (a
  * protocol module may end the session earlier, with its own words), checked
@@ -741,9 +772,15 @@ limit_check(struct sp_loop *loop, struct sp_timer *t, void *arg)
 	sp_timer_start(loop, t, (idle_at < max_at ? idle_at : max_at) - now);
 }
 
+/*
+ * The session `x` announces (id and revision reference from main), on its
+ * loop, in the loop's list. NULL if out of memory: the caller tells main.
+ */
 static struct session *
-session_new(struct server *srv, struct rtconf *rt)
+session_new(struct sloop *sl, struct xmsg *x)
 {
+	struct server *srv = sl->srv;
+	struct rtconf *rt = x->rt;
 	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -754,13 +791,16 @@ session_new(struct server *srv, struct rtconf *rt)
 		return NULL;
 	}
 	s->srv = srv;
-	s->id = ++srv->next_session;
-	if (sp_hmap_put(&srv->session_ids, &s->id, sizeof(s->id), s) != SP_OK) {
+	s->sl = sl;
+	s->loop = sl->loop;
+	s->id = x->sid;
+	if (sp_hmap_put(&sl->ids, &s->id, sizeof(s->id), s) != SP_OK) {
 		sp_chain_free(&s->chain);
 		free(s);
 		return NULL;
 	}
-	s->rt = rtconf_ref(rt);
+	s->rt = x->rt;       /* the message's reference is the session's now */
+	x->rt = NULL;
 	snprintf(s->idtext, sizeof(s->idtext), "%llu", (unsigned long long)s->id);
 	s->started_ms = sp_wall_ms();
 	s->state = S_TLS;
@@ -768,70 +808,74 @@ session_new(struct server *srv, struct rtconf *rt)
 	sp_buf_init(&s->from_inside, SESSION_OUT_MAX);
 	sp_timer_init(&s->timer, session_timer, s);
 	sp_defer_init(&s->reap, reap, s);
-	s->next = srv->sessions;
+	s->next = sl->sessions;
 	if (s->next != NULL)
 		s->next->prev = s;
-	srv->sessions = s;
-	srv->nsessions++;
-	sp_memtrim_up(&session_trim, srv->nsessions);
-	stats_session_started(srv);
+	sl->sessions = s;
+	sl->nsessions++;
 	s->gated = sp_chain_gated(&s->chain);
 	fact_set(s, "session.id", s->idtext);
 	/* The revision's limits, for modules that enforce them themselves
 	 * (the OFTP2 module ends with ESID 09 before the core's backstop). */
 	sp_chain_set_limits(&s->chain, rt->ssid_ms, rt->idle_ms, rt->session_max_ms);
-	s->last_active = s->started_mono = sp_loop_now(srv->loop);
+	s->last_active = s->started_mono = sp_loop_now(s->loop);
 	sp_timer_init(&s->limit_timer, limit_check, s);
-	sp_timer_start(srv->loop, &s->limit_timer, BACKSTOP_SLACK_MS + (rt->idle_ms < rt->session_max_ms ?
+	sp_timer_start(s->loop, &s->limit_timer, BACKSTOP_SLACK_MS + (rt->idle_ms < rt->session_max_ms ?
 	    rt->idle_ms : rt->session_max_ms));
 	return s;
 }
 
-void
-session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
-    const struct sp_addr *peer, const char *balancer)
+/* A session that could not be made on its loop: main forgets it. */
+static void
+never_started(struct sloop *sl, struct xmsg *x, const char *why)
 {
+	sp_log(SP_LOG_WARN, "session", "session %llu not started: %s",
+	    (unsigned long long)x->sid, why);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	if (x->conn != NULL) {
+		sp_conn_close(x->conn);
+		free(x->conn);
+		x->conn = NULL;
+	}
+	sp_buf_free(&x->buf);
+	free(x->s1);
+	x->s1 = strdup("internal");
+	x->m.cb = handoff_msg_ended;
+	xmsg_to_main(sl->srv, x);      /* with its revision reference */
+}
+
+/*
+ * An incoming session (handoff.c admitted it on main): x carries its id,
+ * the revision, the listener index, the accepted fd and the peer address
+ * (the one a PROXY header carried when s1, the balancer, is set).
+ */
+void
+session_msg_incoming(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	struct xmsg *x = (struct xmsg *)m;
+	struct sloop *sl = x->sl;
+	struct rtconf *rt = x->rt;
+	size_t lidx = x->idx;
 	const struct rt_listener *l = &rt->listeners[lidx];
+	const char *balancer = x->s1;
 	struct session *s;
 	struct sp_addr local;
 	struct sp_peer info;
 	gnutls_session_t tls;
+	int fd = x->fd;
 
-	/*
-	 * Admission (admit.c) with the partner's address: behind a balancer
-	 * this is the one the PROXY header carried, so per-address limits
-	 * count partners, not the balancer (proxywait.c calls this once the
-	 * header is read).
-	 */
-	{
-		char a[SP_ADDR_TEXT];
-
-		sp_addr_host(peer, a, sizeof(a));
-		if (admit_incoming(srv, rt, a) != 0) {
-			close(fd);
-			return;
-		}
-		if (admit_enter(srv, a) != 0) {
-			close(fd);
-			return;
-		}
-	}
-	if ((s = session_new(srv, rt)) == NULL) {
-		char a[SP_ADDR_TEXT];
-
-		sp_addr_host(peer, a, sizeof(a));
-		admit_verified(srv, a);
-		admit_leave(srv, a);
-		close(fd);
+	(void)loop;
+	if (cancelled || (s = session_new(sl, x)) == NULL) {
+		never_started(sl, x, cancelled ? "the server is stopping" : "out of memory");
 		return;
 	}
+	x->fd = -1;
 	s->lidx = lidx;
 	s->via = l->name;
-	s->unverified = true;
-	srv->nunverified++;
-	sp_addr_host(peer, s->peer, sizeof(s->peer));
-	s->addr_counted = true;
-	s->peer_port = sp_addr_port(peer);
+	sp_addr_host(&x->addr, s->peer, sizeof(s->peer));
+	s->peer_port = sp_addr_port(&x->addr);
 	if (sp_sock_local(fd, &local) == 0) {
 		sp_addr_host(&local, s->local, sizeof(s->local));
 		s->local_port = sp_addr_port(&local);
@@ -843,17 +887,20 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
 		close(fd);   /* no connection to own it */
 	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
-	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
+	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], s->loop, fd, false, SESSION_OUT_MAX, leg_cb, s) != 0) {
 		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = s->leg_done[SP_LEG_INSIDE] = true;
 		s->state = S_ENDING;
 		snprintf(s->reason, sizeof(s->reason), "internal");
-		destroy(s);
+		xmsg_free(x);
+		destroy(s, NULL);
 		return;
 	}
 	sp_log(SP_LOG_INFO, "session", "session %s: connection from %s:%u on %s%s%s", s->idtext,
 	    s->peer, s->peer_port, l->name, balancer != NULL ? " through balancer " : "",
 	    balancer != NULL ? balancer : "");
+	xmsg_free(x);
+	balancer = NULL;
 
 	/* on_open: before a single TLS byte is processed. */
 	memset(&info, 0, sizeof(info));
@@ -876,29 +923,32 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 		return;
 	}
 	if (l->keyless) {
-		if (keyless_workers(srv) == NULL) {
+		if (sl->hs == NULL) {
 			gnutls_deinit(tls);
 			session_end(s, "internal", "no handshake threads for a keyless listener");
 			return;
 		}
 		/* The step that signs waits for the client: on a handshake thread. */
-		sp_conn_offload_handshake(s->leg[SP_LEG_OUTSIDE], keyless_workers(srv),
+		sp_conn_offload_handshake(s->leg[SP_LEG_OUTSIDE], sl->hs,
 		    hold_rt, release_rt, rt);
 	}
 	sp_conn_start_tls(s->leg[SP_LEG_OUTSIDE], tls);
 	arm(s, T_HANDSHAKE, rt->handshake_ms);
 }
 
+/*
+ * An outgoing call (handoff.c let it through on main): x carries its id,
+ * the revision, the route index, the client's data connection (detached
+ * from the main loop) and the bytes that came right behind its hello.
+ */
 void
-session_accept(struct plistener *pl, int fd, const struct sp_addr *peer)
+session_msg_outgoing(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 {
-	session_accept_from(pl->srv, pl->rt, pl->idx, fd, peer, NULL);
-}
-
-void
-session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_conn *c,
-    struct sp_buf *early)
-{
+	struct xmsg *x = (struct xmsg *)m;
+	struct sloop *sl = x->sl;
+	struct rtconf *rt = x->rt;
+	size_t ri = x->idx;
+	struct sp_conn *c = x->conn;
 	const struct rt_route *rr = &rt->routes[ri];
 	const struct sp_addr *from = rr->source.len > 0 ? &rr->source :
 	    rt->default_source.len > 0 ? &rt->default_source : NULL;
@@ -910,26 +960,23 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	bool inprog;
 	int fd;
 
-	if (srv->draining) {
-		sp_log(SP_LOG_NOTICE, "session", "outgoing call on route %s refused: the server is stopping",
-		    rr->name);
-		sp_conn_close(c);
-		free(c);
+	(void)loop;
+	if (cancelled || (s = session_new(sl, x)) == NULL) {
+		never_started(sl, x, cancelled ? "the server is stopping" : "out of memory");
 		return;
 	}
-	if (srv->nsessions >= rt->max_sessions || (s = session_new(srv, rt)) == NULL) {
-		sp_log(SP_LOG_WARN, "session", "outgoing call on route %s refused: %u sessions is the limit",
-		    rr->name, rt->max_sessions);
-		sp_conn_close(c);
-		free(c);
-		return;
-	}
+	x->conn = NULL;
 	s->outgoing = true;
 	s->ridx = ri;
 	s->via = rr->name;
 	s->leg[SP_LEG_INSIDE] = c;
-	c->cb = leg_cb;
-	c->arg = s;
+	if (sp_conn_attach(c, s->loop, leg_cb, s) != 0) {
+		s->leg_done[SP_LEG_INSIDE] = true;
+		sp_conn_close(c);
+		xmsg_free(x);
+		session_end(s, "internal", "cannot take over the inside connection");
+		return;
+	}
 	sp_conn_set_out_max(c, SESSION_OUT_MAX);
 	sp_conn_want_read(c, false);
 	sp_addr_host(&rr->partner, s->peer, sizeof(s->peer));
@@ -939,8 +986,9 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	fact_set(s, "peer.addr", s->peer);
 	fact_set(s, "route", rr->name);
 	fact_set(s, "route.partner", rr->partner_id);
-	if (early != NULL && sp_buf_len(early) > 0)
-		(void)sp_buf_put(&s->from_inside, sp_buf_ptr(early), sp_buf_len(early));
+	if (sp_buf_len(&x->buf) > 0)
+		(void)sp_buf_put(&s->from_inside, sp_buf_ptr(&x->buf), sp_buf_len(&x->buf));
+	xmsg_free(x);
 	sp_log(SP_LOG_INFO, "session", "session %s: outgoing on route %s to %s%s%s", s->idtext, rr->name,
 	    rr->partner_text, src[0] ? " from " : "", src);
 
@@ -967,7 +1015,7 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	if ((s->leg[SP_LEG_OUTSIDE] = calloc(1, sizeof(struct sp_conn))) == NULL)
 		close(fd);   /* no connection to own it */
 	if (s->leg[SP_LEG_OUTSIDE] == NULL ||
-	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], srv->loop, fd, inprog, SESSION_OUT_MAX, leg_cb, s) != 0) {
+	    sp_conn_init(s->leg[SP_LEG_OUTSIDE], s->loop, fd, inprog, SESSION_OUT_MAX, leg_cb, s) != 0) {
 		/* sp_conn_init closed fd: the leg is a closed connection. */
 		s->leg_done[SP_LEG_OUTSIDE] = true;
 		session_end(s, "internal", "cannot set up the partner connection");
@@ -991,19 +1039,36 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	arm(s, T_HANDSHAKE, rt->handshake_ms);
 }
 
+/*
+ * The client's data connection for session x->sid (detached from the main
+ * loop), with the bytes behind its hello: it becomes the inside leg, if the
+ * session still waits for one.
+ */
 void
-session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early)
+session_msg_attach(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 {
-	struct sp_conn *in = s->leg[SP_LEG_INSIDE];
+	struct xmsg *x = (struct xmsg *)m;
+	struct session *s = cancelled ? NULL : session_find(x->sl, x->sid);
+	struct sp_conn *c = x->conn;
+	struct sp_buf *early = &x->buf;
 
-	if (in != NULL || s->state != S_RELAY) {
+	(void)loop;
+	if (s == NULL || s->leg[SP_LEG_INSIDE] != NULL || s->state != S_RELAY) {
+		if (!cancelled)
+			sp_log(SP_LOG_INFO, "tunnel", "data connection for session %llu, which "
+			    "no longer waits for one: closed", (unsigned long long)x->sid);
+		xmsg_free(x);   /* closes c */
+		return;
+	}
+	x->conn = NULL;
+	if (sp_conn_attach(c, s->loop, leg_cb, s) != 0) {
 		sp_conn_close(c);
 		free(c);
+		xmsg_free(x);
+		session_end(s, "internal", "cannot take over the inside connection");
 		return;
 	}
 	s->leg[SP_LEG_INSIDE] = c;
-	c->cb = leg_cb;
-	c->arg = s;
 	/* A tunnel connection is born with room for control messages; as a
 	 * leg it gets the session's bound, which backpressure relies on. */
 	sp_conn_set_out_max(c, SESSION_OUT_MAX);
@@ -1012,24 +1077,72 @@ session_attach_inside(struct session *s, struct sp_conn *c, struct sp_buf *early
 	sp_log(SP_LOG_DEBUG, "session", "session %s: inside leg attached", s->idtext);
 	if (sp_buf_len(&s->early_inside) > 0) {
 		if (sp_conn_write(c, sp_buf_ptr(&s->early_inside), sp_buf_len(&s->early_inside)) != 0) {
+			xmsg_free(x);
 			session_end(s, "overflow", "inside leg buffer");
 			return;
 		}
 	}
 	sp_buf_free(&s->early_inside);
 	/* Bytes the inside sent right behind the data hello. */
-	if (early != NULL && sp_buf_len(early) > 0)
+	if (sp_buf_len(early) > 0)
 		sp_chain_data(&s->chain, SP_TO_OUTSIDE, sp_buf_ptr(early), sp_buf_len(early));
+	xmsg_free(x);
 	if (s->state != S_RELAY)
 		return;
 	update_reading(s, SP_LEG_INSIDE);
 	update_reading(s, SP_LEG_OUTSIDE);
 }
 
+/* The client could not reach the inside for x->sid (reason s1, text s2),
+ * or the main loop had no client to ask. */
 void
-session_inside_failed(struct session *s, const char *why)
+session_msg_inside_failed(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 {
-	session_end(s, "inside_unreachable", "%s", why);
+	struct xmsg *x = (struct xmsg *)m;
+	struct session *s = cancelled ? NULL : session_find(x->sl, x->sid);
+
+	(void)loop;
+	if (s != NULL)
+		session_end(s, x->s1, "%s", x->s2 != NULL ? x->s2 : "");
+	xmsg_free(x);
+}
+
+/* Every session of this loop ends (s1 reason, s2 text): drain, stop. */
+void
+session_msg_end_all(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	struct xmsg *x = (struct xmsg *)m;
+
+	(void)loop;
+	if (!cancelled)
+		sessions_end_loop(x->sl, x->s1, x->s2);
+	xmsg_free(x);
+}
+
+/* A live snapshot (handoff.c): this loop's sessions into x->arg (a JSON
+ * array, at most x->n entries) and their bytes into u[0], u[1]; back to main. */
+void
+session_msg_live(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	struct xmsg *x = (struct xmsg *)m;
+	struct session *s;
+	size_t n = 0;
+
+	(void)loop;
+	for (s = cancelled ? NULL : x->sl->sessions; s != NULL; s = s->next) {
+		const struct sp_conn *o = s->leg[SP_LEG_OUTSIDE];
+
+		x->u[0] += o != NULL ? o->bytes_in : 0;
+		x->u[1] += o != NULL ? o->bytes_out : 0;
+		if (n++ < x->n)
+			json_object_array_add(x->arg, stats_live_session(s));
+	}
+	x->u[2] = n;
+	sp_msg_init(&x->m, handoff_msg_live_done);
+	if (cancelled)
+		handoff_msg_live_done(loop, &x->m, true);   /* on main already */
+	else
+		xmsg_to_main(x->srv, x);
 }
 
 /* ---- the chain's sink (chain.h) ---- */
@@ -1060,7 +1173,7 @@ sink_tls_alert(void *arg, enum sp_leg leg, unsigned alert)
 }
 
 struct async_job {
-	struct server *srv;
+	struct sloop *sl;
 	uint64_t sid;
 	size_t idx;
 	void (*work)(void *);
@@ -1081,7 +1194,7 @@ async_done(void *p, bool cancelled)
 {
 	struct async_job *j = p;
 	/* Look the session up again: it may have ended while the work ran. */
-	struct session *s = cancelled ? NULL : session_find(j->srv, j->sid);
+	struct session *s = cancelled ? NULL : session_find(j->sl, j->sid);
 
 	if (s == NULL) {
 		j->done(NULL, j->arg);
@@ -1100,15 +1213,15 @@ sink_run_async(void *arg, size_t idx, void (*work)(void *), void (*done)(struct 
 	struct async_job *j;
 	int r;
 
-	if (s->srv->workers == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+	if (s->sl->workers == NULL || (j = calloc(1, sizeof(*j))) == NULL)
 		return SP_ERR_NOMEM;
-	j->srv = s->srv;
+	j->sl = s->sl;
 	j->sid = s->id;
 	j->idx = idx;
 	j->work = work;
 	j->done = done;
 	j->arg = warg;
-	if ((r = sp_workers_submit(j->srv->workers, async_work, async_done, j)) != 0)
+	if ((r = sp_workers_submit(j->sl->workers, async_work, async_done, j)) != 0)
 		free(j);
 	return r;
 }
@@ -1118,8 +1231,44 @@ sink_backend_ask(void *arg, size_t idx, const char *path, const char *json, unsi
     void (*answer)(struct sp_msess *, void *, int, const char *), void *aarg)
 {
 	struct session *s = arg;
+	struct xmsg *x;
 
-	return bridge_ask(s->srv, s, idx, path, json, timeout_ms, answer, aarg);
+	/* Asked by the main loop, which owns the bridge; the answer comes back
+	 * here by session id (session_msg_answer). */
+	if (!bridge_path_valid(path))
+		return SP_ERR_INVALID;
+	if ((x = xmsg_new(s->srv, handoff_msg_ask)) == NULL || (x->s1 = strdup(path)) == NULL ||
+	    (x->s2 = strdup(json)) == NULL) {
+		xmsg_free(x);
+		return SP_ERR_NOMEM;
+	}
+	x->sl = s->sl;
+	x->sid = s->id;
+	x->idx = idx;
+	x->n = timeout_ms;
+	x->answer = answer;
+	x->arg = aarg;
+	xmsg_to_main(s->srv, x);
+	return SP_OK;
+}
+
+/* The backend's answer (status, body s1) to a module's question, or -1 when
+ * none came. The session may have ended: the module is told (NULL). */
+void
+session_msg_answer(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	struct xmsg *x = (struct xmsg *)m;
+	struct session *s = cancelled ? NULL : session_find(x->sl, x->sid);
+
+	(void)loop;
+	if (s == NULL) {
+		x->answer(NULL, x->arg, cancelled ? -1 : x->status, cancelled ? NULL : x->s1);
+	} else {
+		/* Through the chain: what the module ends there ends after it. */
+		x->answer(sp_chain_enter(&s->chain, x->idx), x->arg, x->status, x->s1);
+		sp_chain_leave(&s->chain);
+	}
+	xmsg_free(x);
 }
 
 /* Module timers: one-shot, per module and id, on the session's loop. */
@@ -1154,7 +1303,7 @@ sink_timer_set(void *arg, size_t idx, unsigned id, uint64_t delay_ms)
 		if (t->idx != idx)
 			continue;
 		if (t->id == id)
-			return sp_timer_start(s->srv->loop, &t->t, delay_ms);
+			return sp_timer_start(s->loop, &t->t, delay_ms);
 		n++;
 	}
 	if (n >= MTIMERS_MAX)
@@ -1167,7 +1316,7 @@ sink_timer_set(void *arg, size_t idx, unsigned id, uint64_t delay_ms)
 	sp_timer_init(&t->t, mtimer_fire, t);
 	t->next = s->mtimers;
 	s->mtimers = t;
-	return sp_timer_start(s->srv->loop, &t->t, delay_ms);
+	return sp_timer_start(s->loop, &t->t, delay_ms);
 }
 
 static void
@@ -1178,7 +1327,7 @@ sink_timer_cancel(void *arg, size_t idx, unsigned id)
 
 	for (t = s->mtimers; t != NULL; t = t->next)
 		if (t->idx == idx && t->id == id)
-			sp_timer_stop(s->srv->loop, &t->t);
+			sp_timer_stop(s->loop, &t->t);
 }
 
 static void
@@ -1188,7 +1337,7 @@ mtimers_free(struct session *s)
 
 	for (t = s->mtimers; t != NULL; t = next) {
 		next = t->next;
-		sp_timer_stop(s->srv->loop, &t->t);
+		sp_timer_stop(s->loop, &t->t);
 		free(t);
 	}
 	s->mtimers = NULL;

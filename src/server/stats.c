@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "tunnel/msg.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,10 @@ count(struct stats_named *t, const char *raw, uint64_t n)
 	t->n[t->len++] = n;
 }
 
+/* Security lines are logged on every loop's thread: their counter has its
+ * own lock (off the data path: a line is rare). */
+static pthread_mutex_t security_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* Every security line (category "security", field "event"), whatever a
  * later filter does with its level. */
 static void
@@ -63,7 +68,9 @@ security_filter(struct sp_log_record *rec, void *arg)
 		return;
 	for (f = rec->fields; f->key != NULL; f++)
 		if (strcmp(f->key, "event") == 0) {
+			pthread_mutex_lock(&security_mu);
 			count(&srv->stats->security, f->value, 1);
+			pthread_mutex_unlock(&security_mu);
 			return;
 		}
 }
@@ -108,30 +115,28 @@ leg_out(const struct session *s)
 }
 
 void
-stats_session_ended(struct server *srv, struct session *s)
+stats_session_ended(struct server *srv, const char *reason, const uint64_t *sum)
 {
 	struct server_stats *st = srv->stats;
-	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
 	char code[4];
-	size_t i;
 
 	if (st == NULL)
 		return;
-	count(&st->ended, s->reason, 1);
-	/* A refusal is an ESID the proxy sent, not one a side sent. */
-	if (nt->has_end && nt->end.by == SP_END_BY_PROXY) {
-		snprintf(code, sizeof(code), "%02u", nt->end.code % 100);
+	count(&st->ended, reason, 1);
+	if (sum[SUM_ESID] > 0) {
+		snprintf(code, sizeof(code), "%02u", (unsigned)(sum[SUM_ESID] - 1) % 100);
 		count(&st->esid, code, 1);
 	}
-	st->bytes_from_partner += leg_in(s);
-	st->bytes_to_partner += leg_out(s);
-	for (i = 0; i < nt->nfiles; i++) {
-		const struct sp_chain_file *f = &nt->files[i];
-
-		/* Only a positive end-to-end answer makes a file done. */
-		count(strcmp(f->result, "EFPA") == 0 ? &st->files : &st->files_failed,
-		    f->dir == SP_FILE_FROM_PARTNER ? "from_partner" : "to_partner", 1);
-	}
+	st->bytes_from_partner += sum[SUM_BYTES_FROM];
+	st->bytes_to_partner += sum[SUM_BYTES_TO];
+	if (sum[SUM_FILES_FROM] > 0)
+		count(&st->files, "from_partner", sum[SUM_FILES_FROM]);
+	if (sum[SUM_FILES_TO] > 0)
+		count(&st->files, "to_partner", sum[SUM_FILES_TO]);
+	if (sum[SUM_FAILED_FROM] > 0)
+		count(&st->files_failed, "from_partner", sum[SUM_FAILED_FROM]);
+	if (sum[SUM_FAILED_TO] > 0)
+		count(&st->files_failed, "to_partner", sum[SUM_FAILED_TO]);
 }
 
 json_object *
@@ -190,8 +195,8 @@ str_or_null(const char *v)
 }
 
 /* One entry of the live list (docs/api.md 5.3, "live.sessions"). */
-static json_object *
-live_session(struct session *s)
+json_object *
+stats_live_session(struct session *s)
 {
 	json_object *o = json_object_new_object();
 	const struct sp_chain_notes *nt = sp_chain_notes(&s->chain);
@@ -219,22 +224,12 @@ live_session(struct session *s)
 }
 
 json_object *
-stats_live(struct server *srv)
+stats_live(struct server *srv, json_object *list, uint64_t bin, uint64_t bout)
 {
-	json_object *m = json_object_new_object(), *list = json_object_new_array(),
-	    *c = json_object_new_object();
+	json_object *m = json_object_new_object(), *c = json_object_new_object();
 	struct server_stats zero, *st = srv->stats != NULL ? srv->stats : &zero;
-	uint64_t bin = 0, bout = 0;
-	struct session *s;
-	size_t n = 0;
 
 	memset(&zero, 0, sizeof(zero));
-	for (s = srv->sessions; s != NULL; s = s->next) {
-		bin += leg_in(s);
-		bout += leg_out(s);
-		if (n++ < STATS_LIVE_MAX)
-			json_object_array_add(list, live_session(s));
-	}
 	json_object_object_add(m, "type", json_object_new_string("live"));
 	json_object_object_add(m, "sessions", list);
 	json_object_object_add(m, "sessions_total", json_object_new_int64((int64_t)srv->nsessions));
@@ -242,7 +237,9 @@ stats_live(struct server *srv)
 	json_object_object_add(c, "sessions_started", json_object_new_int64((int64_t)st->started));
 	json_object_object_add(c, "sessions_ended", named(&st->ended));
 	json_object_object_add(c, "esid_sent", named(&st->esid));
+	pthread_mutex_lock(&security_mu);
 	json_object_object_add(c, "security_events", named(&st->security));
+	pthread_mutex_unlock(&security_mu);
 	json_object_object_add(c, "files", named(&st->files));
 	json_object_object_add(c, "files_failed", named(&st->files_failed));
 	json_object_object_add(c, "bytes_from_partner",

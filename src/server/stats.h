@@ -9,6 +9,10 @@
  * names are counted under "other", so a flood of odd names cannot grow
  * the table or the snapshot.
  *
+ * Threads: the counters are the main loop's (a session's end arrives
+ * there by message, handoff.c), except the security-event counter, which
+ * the logger feeds from every thread under its own lock.
+ *
  * Ownership: struct server_stats belongs to struct server (srv->stats),
  * made by stats_start() and freed by stats_stop(). stats_live() hands the
  * caller a new json_object to put.
@@ -48,10 +52,12 @@ struct server_stats {
 int stats_start(struct server *srv);
 void stats_stop(struct server *srv);
 void stats_session_started(struct server *srv);
-/* Count a session that ends now (called once, from its audit). */
-void stats_session_ended(struct server *srv, struct session *s);
-/* The "live" message: live sessions (at most STATS_LIVE_MAX) and counters. */
-json_object *stats_live(struct server *srv);
+/* Count a session that ended (once, on main): its end reason and its
+ * counts (indexed by enum session_sum, session.h). */
+void stats_session_ended(struct server *srv, const char *reason, const uint64_t *sum);
+/* The "live" message: the live sessions the loops listed (`list`, taken;
+ * at most STATS_LIVE_MAX), their bytes so far, and the counters. */
+json_object *stats_live(struct server *srv, json_object *list, uint64_t bin, uint64_t bout);
 /* A file of a session as JSON: the live view's (live) or the audit record's. */
 json_object *stats_file_json(const struct sp_chain_file *f, bool live);
 

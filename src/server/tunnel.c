@@ -55,6 +55,12 @@ struct tunconn {
 	struct sp_defer reap;
 	uint64_t last_rx;
 	bool standby;               /* warm: said hello, waits for its real role */
+	/* Handed to a session: it goes to the session's loop from tc_reap,
+	 * once the connection's own callback has returned (hand_over). */
+	struct sp_conn *handoff;
+	uint64_t handoff_sid;       /* data: the session it is the inside leg of */
+	struct rtconf *handoff_rt;  /* outgoing: the revision (a reference) */
+	size_t handoff_ri;          /* outgoing: the route */
 };
 
 static void tc_close(struct tunconn *tc, const char *why);
@@ -64,6 +70,14 @@ tc_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
 {
 	struct tunconn *tc = arg;
 
+	(void)loop;
+	(void)d;
+	if (tc->handoff != NULL && tc->handoff_rt != NULL) {
+		session_outgoing(tc->srv, tc->handoff_rt, tc->handoff_ri, tc->handoff, &tc->in);
+		rtconf_unref(tc->handoff_rt);
+	} else if (tc->handoff != NULL) {
+		session_attach_inside(tc->srv, tc->handoff_sid, tc->handoff, &tc->in);
+	}
 	free(tc->c);
 	sp_buf_free(&tc->in);
 	free(tc);
@@ -140,7 +154,7 @@ tunnel_send(struct server *srv, json_object *msg)
 }
 
 int
-tunnel_request_inside(struct server *srv, struct session *s)
+tunnel_request_inside(struct server *srv, uint64_t sid, const char *listener, const char *peer)
 {
 	json_object *m;
 
@@ -148,9 +162,9 @@ tunnel_request_inside(struct server *srv, struct session *s)
 		return SP_ERR_CLOSED;
 	m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("open"));
-	json_object_object_add(m, "session", json_object_new_int64((int64_t)s->id));
-	json_object_object_add(m, "listener", json_object_new_string(s->rt->listeners[s->lidx].name));
-	json_object_object_add(m, "peer", json_object_new_string(s->peer));
+	json_object_object_add(m, "session", json_object_new_int64((int64_t)sid));
+	json_object_object_add(m, "listener", json_object_new_string(listener));
+	json_object_object_add(m, "peer", json_object_new_string(peer));
 	send_msg(srv->control, m);
 	return srv->control != NULL ? SP_OK : SP_ERR_CLOSED;
 }
@@ -207,15 +221,14 @@ control_msg(struct tunconn *tc, json_object *msg)
 	} else if (strcmp(type, "live_get") == 0) {
 		/* The client's heartbeat: it reports our sessions and counters
 		 * to the backend after checking them (docs/api.md 5.3). */
-		send_msg(tc, stats_live(tc->srv));
+		sessions_live(tc->srv);
 	} else if (strcmp(type, "answer") == 0) {
 		bridge_answer(tc->srv, msg);
 	} else if (strcmp(type, "signature") == 0) {
 		keyless_answer(tc->srv, msg);
 	} else if (strcmp(type, "open_failed") == 0) {
-		struct session *s = session_find(tc->srv, (uint64_t)sp_json_int(msg, "session", 0));
-		if (s != NULL)
-			session_inside_failed(s, sp_json_str(msg, "error", "client could not open the inside"));
+		session_inside_failed(tc->srv, (uint64_t)sp_json_int(msg, "session", 0),
+		    sp_json_str(msg, "error", "client could not open the inside"));
 	} else {
 		/* Newer clients may say more; an old server just does not act on it. */
 		sp_log(SP_LOG_DEBUG, "tunnel", "ignoring control message of type '%s'", type);
@@ -223,13 +236,27 @@ control_msg(struct tunconn *tc, json_object *msg)
 }
 
 /*
- * The connection leaves the tunnel's care for a session: tc goes (deferred),
- * keeping only its leftover bytes (tc->in) valid until the loop turns.
+ * The connection leaves the tunnel's care for a session: tc goes, and its
+ * reap (deferred work, once this callback of the connection has returned)
+ * hands the connection and its leftover bytes (tc->in) over: it leaves this
+ * loop there, never from inside its own callback, which may still touch it.
  */
+/* A connection between hand_over and its reap hears nothing: what it
+ * reads meanwhile stays in GnuTLS and the socket for the session. */
+static void
+parked(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	(void)c;
+	(void)ev;
+	(void)arg;
+}
+
 static void
 hand_over(struct tunconn *tc)
 {
 	sp_timer_stop(tc->srv->loop, &tc->timer);
+	tc->handoff = tc->c;
+	tc->handoff->cb = parked;
 	tc->c = NULL;
 	tc_close(tc, NULL);
 }
@@ -288,21 +315,20 @@ hello_msg(struct tunconn *tc, json_object *msg)
 		return tc->state == TC_CONTROL;
 	}
 	if (strcmp(role, "data") == 0) {
-		struct session *s = session_find(srv, (uint64_t)sp_json_int(msg, "session", 0));
-		struct sp_conn *c = tc->c;
+		uint64_t sid = (uint64_t)sp_json_int(msg, "session", 0);
 
-		if (s == NULL || s->state != S_RELAY || s->leg[SP_LEG_INSIDE] != NULL) {
+		/* Whether it still waits for its leg, its own loop decides. */
+		if (!session_known(srv, sid)) {
 			tc_close(tc, "data connection for no waiting session");
 			return false;
 		}
+		tc->handoff_sid = sid;
 		hand_over(tc);
-		session_attach_inside(s, c, &tc->in);
 		return false;
 	}
 	if (strcmp(role, "outgoing") == 0) {
 		const char *route = sp_json_str(msg, "route", "");
 		struct rtconf *rt = srv->rt;
-		struct sp_conn *c = tc->c;
 		size_t i;
 
 		/* Fail closed: no client control connection, no configuration, no calls. */
@@ -318,8 +344,9 @@ hello_msg(struct tunconn *tc, json_object *msg)
 			tc_close(tc, "unknown route");
 			return false;
 		}
+		tc->handoff_rt = rtconf_ref(rt);
+		tc->handoff_ri = i;
 		hand_over(tc);
-		session_outgoing(srv, rt, i, c, &tc->in);
 		return false;
 	}
 	tc_close(tc, "hello with an unknown role");

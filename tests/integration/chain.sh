@@ -72,6 +72,7 @@ chain_init() {
 	pairing_file: $SP_TMP/pairing
 	user: $(id -un)
 	drain_timeout: ${CHAIN_DRAIN_TIMEOUT:-2}
+	${CHAIN_LOOPS:+loops: $CHAIN_LOOPS}
 	${CHAIN_MODULES:-}
 	logging:
 	  level: debug

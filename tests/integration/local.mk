@@ -23,6 +23,7 @@ SP_CHAIN_TESTS = \
 	tests/integration/chain_faults.sh \
 	tests/integration/chain_memory.sh \
 	tests/integration/chain_reconfig.sh \
+	tests/integration/chain_loops.sh \
 	tests/integration/chain_limits.sh \
 	tests/integration/chain_outgoing.sh \
 	tests/integration/chain_keyless.sh \

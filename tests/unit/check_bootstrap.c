@@ -76,6 +76,17 @@ START_TEST(server_full)
 }
 END_TEST
 
+START_TEST(server_loops)
+{
+	struct sp_server_conf c;
+
+	ck_assert_int_eq(sp_server_conf_load(DATA "/server-loops.yaml", &c,
+	    errline, sizeof(errline)), SP_OK);
+	ck_assert_str_eq(c.loops, "3");
+	sp_server_conf_free(&c);
+}
+END_TEST
+
 START_TEST(server_defaults)
 {
 	struct sp_server_conf c;
@@ -91,6 +102,7 @@ START_TEST(server_defaults)
 	ck_assert_ptr_null(c.partner_host);
 	ck_assert_int_eq(c.seccomp, SP_SANDBOX_ENFORCE);
 	ck_assert_int_eq(c.drain_timeout, 300);
+	ck_assert_str_eq(c.loops, "auto");
 	ck_assert_uint_eq(c.nmodules, 0);
 	ck_assert_ptr_null(c.modules);
 	ck_assert_int_eq(c.logging.level, SP_LOG_INFO);
@@ -219,6 +231,14 @@ static const struct {
 	  "enforce|log|off, got \"strict\"" },
 	{ "bad-partner-host.yaml", ":3: key 'partner_host': expected a numeric "
 	  "IPv4 or IPv6 address, got \"dmz-a.example\"" },
+	{ "bad-loops-0.yaml", ":3: key 'loops': expected auto or a number of "
+	  "session loops from 1 to 64, got \"0\"" },
+	{ "bad-loops-65.yaml", ":3: key 'loops': expected auto or a number of "
+	  "session loops from 1 to 64, got \"65\"" },
+	{ "bad-loops-two.yaml", ":3: key 'loops': expected auto or a number of "
+	  "session loops from 1 to 64, got \"two\"" },
+	{ "bad-loops-2x.yaml", ":3: key 'loops': expected auto or a number of "
+	  "session loops from 1 to 64, got \"2x\"" },
 };
 
 START_TEST(bad_file)
@@ -669,6 +689,7 @@ main(void)
 
 	tcase_add_test(tc, server_full);
 	tcase_add_test(tc, server_defaults);
+	tcase_add_test(tc, server_loops);
 	tcase_add_test(tc, drain_timeout_range);
 	tcase_add_test(tc, client_full);
 	tcase_add_loop_test(tc, bad_file, 0, (int)(sizeof(bad) / sizeof(bad[0])));
