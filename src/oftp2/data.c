@@ -46,6 +46,39 @@ oftp2_data_next(struct sp_rd *rd, bool compression, struct oftp2_subrec *sr,
 	return 0;
 }
 
+/*
+ * The walk every DATA buffer takes on the relay path (a 64 KiB buffer has a
+ * thousand subrecords or more): the same rules as oftp2_data_next(), header
+ * and length only, no cursor and no error text. false at the first
+ * subrecord it does not like; the caller then walks again with
+ * oftp2_data_next() to say what is wrong.
+ */
+static bool
+data_scan(const uint8_t *p, size_t len, bool compression,
+    struct oftp2_data_info *info)
+{
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		uint8_t h = *p++;
+		size_t count = h & OFTP2_SUBREC_COUNT, n = count;
+
+		if (h & OFTP2_SUBREC_CF) {
+			if (!compression || count == 0)
+				return false;
+			n = 1;
+		}
+		if ((size_t)(end - p) < n)
+			return false;
+		p += n;
+		info->octets += count;
+		info->ends_record = (h & OFTP2_SUBREC_EOR) != 0;
+		info->records += info->ends_record;
+		info->subrecords++;
+	}
+	return true;
+}
+
 int
 oftp2_data_check(const uint8_t *payload, size_t len, bool compression,
     struct oftp2_data_info *info, struct oftp2_err *err)
@@ -57,6 +90,9 @@ oftp2_data_check(const uint8_t *payload, size_t len, bool compression,
 
 	if (info == NULL)
 		info = &tmp;
+	memset(info, 0, sizeof(*info));
+	if (data_scan(payload, len, compression, info))
+		return 0;
 	memset(info, 0, sizeof(*info));
 	sp_rd_init(&rd, payload, len);
 	while ((r = oftp2_data_next(&rd, compression, &sr, err)) == 0) {
