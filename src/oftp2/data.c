@@ -49,33 +49,39 @@ oftp2_data_next(struct sp_rd *rd, bool compression, struct oftp2_subrec *sr,
 /*
  * The walk every DATA buffer takes on the relay path (a 64 KiB buffer has a
  * thousand subrecords or more): the same rules as oftp2_data_next(), header
- * and length only, no cursor and no error text. false at the first
- * subrecord it does not like; the caller then walks again with
- * oftp2_data_next() to say what is wrong.
+ * and length only, no error text. false at the first subrecord it does not
+ * like; the caller then walks again with oftp2_data_next() to say what is
+ * wrong.
  */
 static bool
-data_scan(const uint8_t *p, size_t len, bool compression,
+data_scan(const uint8_t *payload, size_t len, bool compression,
     struct oftp2_data_info *info)
 {
-	const uint8_t *end = p + len;
+	uint64_t octets = 0, records = 0;
+	size_t subrecords = 0;
+	struct sp_rd rd;
+	uint8_t h = 0;
 
-	while (p < end) {
-		uint8_t h = *p++;
-		size_t count = h & OFTP2_SUBREC_COUNT, n = count;
+	sp_rd_init(&rd, payload, len);
+	while (sp_rd_left(&rd) > 0) {
+		size_t count;
 
-		if (h & OFTP2_SUBREC_CF) {
-			if (!compression || count == 0)
-				return false;
-			n = 1;
-		}
-		if ((size_t)(end - p) < n)
+		(void)sp_rd_u8(&rd, &h);
+		count = h & OFTP2_SUBREC_COUNT;
+		if ((h & OFTP2_SUBREC_CF) != 0 && (!compression || count == 0))
 			return false;
-		p += n;
-		info->octets += count;
-		info->ends_record = (h & OFTP2_SUBREC_EOR) != 0;
-		info->records += info->ends_record;
-		info->subrecords++;
+		if (sp_rd_skip(&rd, (h & OFTP2_SUBREC_CF) != 0 ? 1 : count) != 0)
+			return false;
+		octets += count;
+		records += (h & OFTP2_SUBREC_EOR) != 0;
+		subrecords++;
 	}
+	/* Counted here, stored once: the stores would otherwise have to be
+	 * ordered against every octet read. */
+	info->octets = octets;
+	info->records = records;
+	info->subrecords = subrecords;
+	info->ends_record = subrecords > 0 && (h & OFTP2_SUBREC_EOR) != 0;
 	return true;
 }
 
