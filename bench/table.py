@@ -58,6 +58,8 @@ def main():
     for s in setups:
         if (s, "tls_outside") in data:
             print("%-10s %s" % ("tls " + s + ":", data[(s, "tls_outside")]))
+        if (s, "tls_tunnel") in data:
+            print("%-10s %s" % ("tunnel " + s + ":", data[(s, "tls_tunnel")]))
     ratios = []
     for mine in ("sp", "sp+mods"):
         for ref in ("stunnel", "haproxy"):

@@ -215,15 +215,6 @@ sp_buf_consume(struct sp_buf *b, size_t n)
 }
 
 int
-sp_rd_u8(struct sp_rd *r, uint8_t *v)
-{
-	if (sp_rd_left(r) < 1)
-		return SP_ERR_SHORT;
-	*v = r->p[r->pos++];
-	return SP_OK;
-}
-
-int
 sp_rd_peek_u8(const struct sp_rd *r, uint8_t *v)
 {
 	if (sp_rd_left(r) < 1)
@@ -280,15 +271,6 @@ sp_rd_copy(struct sp_rd *r, void *dst, size_t n)
 	if (sp_rd_left(r) < n)
 		return SP_ERR_SHORT;
 	memcpy(dst, r->p + r->pos, n);
-	r->pos += n;
-	return SP_OK;
-}
-
-int
-sp_rd_skip(struct sp_rd *r, size_t n)
-{
-	if (sp_rd_left(r) < n)
-		return SP_ERR_SHORT;
 	r->pos += n;
 	return SP_OK;
 }

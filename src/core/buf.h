@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 struct sp_buf {
 	uint8_t *data;  /* storage, NULL until first write */
 	size_t off;     /* start of readable bytes */
@@ -83,14 +85,28 @@ static inline void sp_rd_init(struct sp_rd *r, const void *p, size_t len)
 static inline size_t sp_rd_left(const struct sp_rd *r) { return r->len - r->pos; }
 static inline size_t sp_rd_pos(const struct sp_rd *r) { return r->pos; }
 
-int sp_rd_u8(struct sp_rd *r, uint8_t *v);
+/* sp_rd_u8 and sp_rd_skip are inline: the walk over a DATA buffer calls
+ * them once per subrecord. */
+static inline int sp_rd_u8(struct sp_rd *r, uint8_t *v)
+{
+	if (sp_rd_left(r) < 1)
+		return SP_ERR_SHORT;
+	*v = r->p[r->pos++];
+	return SP_OK;
+}
 int sp_rd_u16be(struct sp_rd *r, uint16_t *v);
 int sp_rd_u24be(struct sp_rd *r, uint32_t *v);
 int sp_rd_u32be(struct sp_rd *r, uint32_t *v);
 /* Point *out at the next n bytes (no copy) and advance. */
 int sp_rd_bytes(struct sp_rd *r, size_t n, const uint8_t **out);
 int sp_rd_copy(struct sp_rd *r, void *dst, size_t n);
-int sp_rd_skip(struct sp_rd *r, size_t n);
+static inline int sp_rd_skip(struct sp_rd *r, size_t n)
+{
+	if (sp_rd_left(r) < n)
+		return SP_ERR_SHORT;
+	r->pos += n;
+	return SP_OK;
+}
 /* Look without advancing. */
 int sp_rd_peek_u8(const struct sp_rd *r, uint8_t *v);
 

@@ -483,36 +483,41 @@ send_wbuf(struct sp_conn *c)
 }
 
 /*
- * TLS: encrypt as many records as fit into wbuf, send them with one send(),
- * repeat. Four full records to a system call instead of one (the default
- * GnuTLS push writes every record by itself). Before the handshake is done
- * nothing is queued here, so records only ever go through conn_vec_push.
+ * TLS: encrypt src[0..len) record by record into wbuf and send the records
+ * with one send() whenever it is full; *used says how much of src went into
+ * records. Four full records to a system call instead of one (the default
+ * GnuTLS push writes every record by itself). A record GnuTLS could not push
+ * (SP_ERR_AGAIN with tls_send_pending set) counts as unused: it must be
+ * offered again, the same octets, from the head of `out`. Before the
+ * handshake is done nothing is sent here, so records only ever go through
+ * conn_vec_push.
  */
 static int
-flush_tls(struct sp_conn *c)
+tls_send_span(struct sp_conn *c, const uint8_t *src, size_t len, size_t *used)
 {
 	int r;
 
+	*used = 0;
 	for (;;) {
 		bool stalled = false;
 
 		if ((r = send_wbuf(c)) != SP_OK)
 			return r;
-		if (sp_buf_len(&c->out) == 0)
+		if (*used == len)
 			return SP_OK;
 		/* One record goes straight out (no wbuf for an OFTP2 command);
 		 * more are gathered. */
-		c->corked = sp_buf_len(&c->out) > TLS_CHUNK;
-		while (sp_buf_len(&c->out) > 0 &&
+		c->corked = len - *used > TLS_CHUNK;
+		while (*used < len &&
 		    c->wbuf_len + TLS_CHUNK + TLS_RECORD_GROWTH <= TLS_WBUF) {
-			size_t n = sp_buf_len(&c->out);
+			size_t n = len - *used;
 			ssize_t w;
 
 			if (c->tls_send_pending > 0)
 				n = c->tls_send_pending;
 			else if (n > TLS_CHUNK)
 				n = TLS_CHUNK;
-			w = gnutls_record_send(c->tls, sp_buf_ptr(&c->out), n);
+			w = gnutls_record_send(c->tls, src + *used, n);
 			if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
 				c->tls_send_pending = n;
 				stalled = true;
@@ -525,7 +530,7 @@ flush_tls(struct sp_conn *c)
 				    gnutls_strerror((int)w));
 				return SP_ERR_TLS;
 			}
-			sp_buf_consume(&c->out, (size_t)w);
+			*used += (size_t)w;
 			c->bytes_out += (uint64_t)w;
 		}
 		c->corked = false;
@@ -534,16 +539,13 @@ flush_tls(struct sp_conn *c)
 	}
 }
 
-/* Write as much of `out` as the socket takes. Returns SP_OK, SP_ERR_AGAIN or a failure. */
+/* Plain: send src[0..len) as far as the socket takes it. */
 static int
-flush(struct sp_conn *c)
+plain_send_span(struct sp_conn *c, const uint8_t *src, size_t len, size_t *used)
 {
-	int r = SP_OK;
-
-	if (c->tls != NULL)
-		r = flush_tls(c);
-	while (c->tls == NULL && sp_buf_len(&c->out) > 0) {
-		ssize_t w = send(c->fd, sp_buf_ptr(&c->out), sp_buf_len(&c->out), MSG_NOSIGNAL);
+	*used = 0;
+	while (*used < len) {
+		ssize_t w = send(c->fd, src + *used, len - *used, MSG_NOSIGNAL);
 
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -552,9 +554,24 @@ flush(struct sp_conn *c)
 			    strerror(errno));
 			return SP_ERR_SYSTEM;
 		}
-		sp_buf_consume(&c->out, (size_t)w);
+		*used += (size_t)w;
 		c->bytes_out += (uint64_t)w;
 	}
+	return SP_OK;
+}
+
+/* Write as much of `out` as the socket takes. Returns SP_OK, SP_ERR_AGAIN or a failure. */
+static int
+flush(struct sp_conn *c)
+{
+	size_t used;
+	int r;
+
+	r = c->tls != NULL ?
+	    tls_send_span(c, sp_buf_ptr(&c->out), sp_buf_len(&c->out), &used) :
+	    plain_send_span(c, sp_buf_ptr(&c->out), sp_buf_len(&c->out), &used);
+	if (used > 0)
+		(void)sp_buf_consume(&c->out, used);
 	/* Keep the storage for the next write (freeing and allocating it on
 	 * every drain cost 13 % of the server's CPU); zero what it carried.
 	 * sp_conn_read() releases it when the connection goes quiet. */
@@ -735,19 +752,25 @@ conn_recv(struct sp_conn *c, void *p, size_t n)
 int
 sp_conn_write(struct sp_conn *c, const void *p, size_t n)
 {
-	bool ahead;
+	size_t used = 0;
 	int r;
 
 	if (c->state == SP_CONN_S_DEAD || c->state == SP_CONN_S_DONE)
 		return SP_ERR_CLOSED;
-	ahead = sp_buf_len(&c->out) > 0 || c->tls_send_pending > 0 || c->wbuf_len > 0;
-	if ((r = sp_buf_put(&c->out, p, n)) != 0)
+	if (n > sp_buf_room(&c->out))
+		return SP_ERR_LIMIT;
+	/* Nothing queued ahead and the connection up: encrypt (or send)
+	 * straight from the caller's octets, and queue only what the socket
+	 * did not take. A relayed chunk then never passes through `out` (one
+	 * copy and one wipe less per octet). With something ahead the socket
+	 * was full and EPOLLOUT will come. Errors surface through the event
+	 * path: what was not sent is queued, and flush() meets the error. */
+	if (c->state == SP_CONN_S_OPEN && sp_buf_len(&c->out) == 0 &&
+	    c->tls_send_pending == 0 && c->wbuf_len == 0)
+		(void)(c->tls != NULL ? tls_send_span(c, p, n, &used) :
+		    plain_send_span(c, p, n, &used));
+	if ((r = sp_buf_put(&c->out, (const uint8_t *)p + used, n - used)) != 0)
 		return r;
-	/* Try at once when nothing is queued ahead and the connection is up
-	 * (with something ahead the socket was full and EPOLLOUT will come);
-	 * errors surface through the event path, not here. */
-	if (c->state == SP_CONN_S_OPEN && !ahead)
-		(void)flush(c);
 	update_interest(c);
 	return SP_OK;
 }

@@ -132,7 +132,12 @@ void sp_conn_handshake_waited(void);
 
 /* Returns SP_OK with *got > 0, SP_ERR_AGAIN, SP_ERR_CLOSED, or a failure. */
 int sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got);
-/* Queue all n bytes or none (SP_ERR_LIMIT when out of room). */
+/*
+ * Queue all n bytes or none (SP_ERR_LIMIT when out of room). With nothing
+ * queued ahead on an open connection they go to the socket at once, from p,
+ * and only the rest is copied. SP_ERR_NOMEM may come after part of them went
+ * out: the stream is then cut and the connection must be closed.
+ */
 int sp_conn_write(struct sp_conn *c, const void *p, size_t n);
 static inline size_t sp_conn_out_room(const struct sp_conn *c) { return sp_buf_room(&c->out); }
 static inline size_t sp_conn_out_len(const struct sp_conn *c) { return sp_buf_len(&c->out); }

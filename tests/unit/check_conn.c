@@ -232,27 +232,49 @@ START_TEST(plain_echo_with_backpressure)
 }
 END_TEST
 
-/* A drained output buffer keeps its storage, zeroed where data was; a read
- * that finds nothing with nothing queued releases it. */
+/* A write the socket takes at once never touches the output buffer (the
+ * octets go out from the caller's memory). One it cannot take is queued; the
+ * buffer, once drained, keeps its storage, zeroed where data was; a read that
+ * finds nothing with nothing queued releases it. */
 START_TEST(out_storage_kept_across_drain)
 {
+	static uint8_t big[OUT_MAX / 4];
 	struct pair p;
-	uint8_t rd[16];
+	uint8_t rd[16], sink[65536];
 	size_t got, i;
 	const uint8_t *kept;
+	int peer, tries;
 
 	make_pair(&p);
+	/* The client end is read by hand below, not through the loop. */
+	peer = dup(p.cli.c.fd);
+	ck_assert_int_ge(peer, 0);
+	sp_conn_close(&p.cli.c);
 	ck_assert_int_eq(sp_conn_write(&p.srv.c, "secret", 6), SP_OK);
 	ck_assert_uint_eq(sp_conn_out_len(&p.srv.c), 0); /* sent at once */
+	ck_assert_ptr_null(p.srv.c.out.data);            /* without a copy */
+	memset(big, 0x5a, sizeof(big));
+	for (tries = 0; tries < 100000 && sp_conn_out_len(&p.srv.c) == 0; tries++)
+		ck_assert_int_eq(sp_conn_write(&p.srv.c, big, sizeof(big)), SP_OK);
+	ck_assert_uint_gt(sp_conn_out_len(&p.srv.c), 0);  /* the socket is full */
 	kept = p.srv.c.out.data;
 	ck_assert_ptr_nonnull(kept);
+	for (tries = 0; tries < 100000 && sp_conn_out_len(&p.srv.c) > 0; tries++) {
+		while (recv(peer, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+		ck_assert_int_eq(sp_loop_once(p.loop, 10), SP_OK);
+	}
+	ck_assert_uint_eq(sp_conn_out_len(&p.srv.c), 0);
+	ck_assert_ptr_eq(p.srv.c.out.data, kept);
 	ck_assert_uint_eq(p.srv.c.out.used, 0);
-	for (i = 0; i < 6; i++)
+	ck_assert_uint_gt(p.srv.c.out.cap, 0);
+	for (i = 0; i < p.srv.c.out.cap; i++)
 		ck_assert_uint_eq(kept[i], 0);
 	ck_assert_int_eq(sp_conn_write(&p.srv.c, "again", 5), SP_OK);
 	ck_assert_ptr_eq(p.srv.c.out.data, kept);
 	ck_assert_int_eq(sp_conn_read(&p.srv.c, rd, sizeof(rd), &got), SP_ERR_AGAIN);
 	ck_assert_ptr_null(p.srv.c.out.data);
+	close(peer);
 	free_pair(&p);
 }
 END_TEST
