@@ -131,7 +131,7 @@ sp_loop_post(struct sp_loop *l, struct sp_msg *m)
 	/* One wake-up per batch: the reader takes the whole list. Written
 	 * under the lock, so the loop cannot be freed between the two. */
 	if (wake)
-		(void)write(l->mailfd, &one, sizeof(one));
+		(void)!write(l->mailfd, &one, sizeof(one));
 	pthread_mutex_unlock(&l->mu);
 }
 
