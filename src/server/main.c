@@ -318,6 +318,7 @@ out:
 	sloops_stop(&srv);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
+	sp_workers_free(srv.tunnel_hs);   /* when tunnel_stop did not run */
 	sessions_trim_stop();
 	keyless_stop(&srv);
 	bridge_stop(&srv);

@@ -127,6 +127,8 @@ struct server {
 	struct acceptor tunnel_acc;
 	struct tunconn *tunconns;   /* all tunnel connections (list) */
 	struct tunconn *control;    /* the one carrying control messages */
+	struct sp_workers *tunnel_hs; /* tunnel handshakes off the main thread
+	                               (several loops only; tunnel.c) */
 	struct rtconf *rt;          /* current revision or NULL */
 	struct plistener *pl;
 	size_t npl;

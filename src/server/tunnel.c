@@ -40,6 +40,17 @@
 #define UNAUTH_MAX 256
 #define UNAUTH_PER_ADDRESS 32
 #define UNAUTH_CLIENT 128
+/*
+ * Every partner session costs the tunnel one data connection, and so one
+ * full TLS handshake with a client certificate on the main thread, which
+ * carries the whole control plane: with several session loops that made the
+ * main thread the larger part of a set-up's CPU (docs/performance.md 12).
+ * Its handshake steps therefore run on a pool with one thread per session
+ * loop (the mechanism keyless listeners use, core/conn.h); the main thread
+ * keeps the I/O, the pairing check and the hello. Its queue holds more than
+ * every handshake the limits above allow at once, so it never refuses one.
+ */
+#define TUNNEL_HS_QUEUE (2 * (UNAUTH_MAX + UNAUTH_CLIENT))
 
 enum tc_state { TC_HANDSHAKE, TC_HELLO, TC_CONTROL, TC_GONE };
 
@@ -419,6 +430,9 @@ tc_ready(struct tunconn *tc)
 		tc_close(tc, NULL);
 		return;
 	}
+	/* Its pool is the main thread's: nothing of it may follow the
+	 * connection to a session loop. */
+	sp_conn_offload_handshake(tc->c, NULL, NULL, NULL, NULL);
 	tc->state = TC_HELLO;
 	sp_conn_want_read(tc->c, true);
 }
@@ -556,6 +570,8 @@ on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 			tc_close(tc, "setup failed");
 			continue;
 		}
+		if (srv->tunnel_hs != NULL)
+			sp_conn_offload_handshake(tc->c, srv->tunnel_hs, NULL, NULL, NULL);
 		sp_conn_start_tls(tc->c, tls);
 		/* Handshake and hello together must not take longer than this. */
 		sp_timer_start(loop, &tc->timer, HELLO_TIMEOUT_MS);
@@ -575,6 +591,11 @@ tunnel_start(struct server *srv, char *err, size_t errlen)
 	if (sp_addr_parse(text, &a) != 0) {
 		snprintf(err, errlen, "tunnel.listen: %s is not a numeric address", text);
 		return SP_ERR_CONFIG;
+	}
+	if (srv->nsloops > 1 && srv->tunnel_hs == NULL &&
+	    sp_workers_new(srv->loop, srv->nsloops, TUNNEL_HS_QUEUE, &srv->tunnel_hs) != 0) {
+		snprintf(err, errlen, "tunnel: cannot start its handshake threads");
+		return SP_ERR_SYSTEM;
 	}
 	if ((r = sp_listen(&a, 64, &srv->tunnel_fd)) != 0) {
 		snprintf(err, errlen, "tunnel.listen: cannot listen on %s: %s", text, strerror(errno));
@@ -602,4 +623,8 @@ tunnel_stop(struct server *srv)
 		close(srv->tunnel_fd);
 		srv->tunnel_fd = -1;
 	}
+	/* After the connections: a step still running belongs to its
+	 * (orphaned) job, which the pool's end releases. */
+	sp_workers_free(srv->tunnel_hs);
+	srv->tunnel_hs = NULL;
 }
