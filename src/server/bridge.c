@@ -147,7 +147,7 @@ bridge_free(void)
 /* ---- questions to the backend (host->backend_ask) ---- */
 
 struct ask {
-	struct ask *next;
+	struct ask *next, *prev;
 	struct server *srv;
 	struct sloop *sl;           /* the session's loop */
 	uint64_t id;
@@ -158,21 +158,41 @@ struct ask {
 	struct sp_timer timer;
 };
 
+/* Open questions: a list to fail them all, a table to find an answer's
+ * question (a flood of verifications keeps thousands open at once). */
 static struct ask *asks;
+static struct sp_hmap ask_ids;
 static uint64_t next_ask;
+
+static int
+ask_link(struct ask *a)
+{
+	int r;
+
+	if ((r = sp_hmap_put(&ask_ids, &a->id, sizeof(a->id), a)) != SP_OK)
+		return r;
+	a->prev = NULL;
+	a->next = asks;
+	if (asks != NULL)
+		asks->prev = a;
+	asks = a;
+	return SP_OK;
+}
 
 static void
 ask_unlink(struct ask *a)
 {
-	struct ask **pp;
-
-	for (pp = &asks; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
-	}
+	(void)sp_hmap_del(&ask_ids, &a->id, sizeof(a->id));
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		asks = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	a->next = a->prev = NULL;
 	sp_timer_stop(a->srv->loop, &a->timer);
+	if (asks == NULL)
+		sp_hmap_free(&ask_ids);
 }
 
 /* Hand the answer to the session's loop, which gives it to the module if
@@ -231,14 +251,12 @@ bridge_ask(struct server *srv, struct sloop *sl, uint64_t sid, size_t idx, const
 	a->answer = answer;
 	a->arg = arg;
 	/* No client: refused at once, as the backend's silence would be. */
-	if (!bridge_path_valid(path) || srv->control == NULL) {
+	if (!bridge_path_valid(path) || srv->control == NULL || ask_link(a) != SP_OK) {
 		ask_deliver(a, -1, NULL);
 		return;
 	}
 	sp_timer_init(&a->timer, ask_timeout, a);
 	sp_timer_start(srv->loop, &a->timer, timeout_ms);
-	a->next = asks;
-	asks = a;
 	m = json_object_new_object();
 	json_object_object_add(m, "type", json_object_new_string("ask"));
 	json_object_object_add(m, "id", json_object_new_int64((int64_t)a->id));
@@ -253,10 +271,7 @@ bridge_answer(struct server *srv, json_object *msg)
 	uint64_t id = (uint64_t)sp_json_int(msg, "id", 0);
 	struct ask *a;
 
-	for (a = asks; a != NULL; a = a->next)
-		if (a->id == id)
-			break;
-	if (a == NULL)
+	if ((a = sp_hmap_get(&ask_ids, &id, sizeof(id))) == NULL)
 		return; /* late: its timeout already answered */
 	ask_unlink(a);
 	ask_deliver(a, (int)sp_json_int(msg, "status", -1), sp_json_str(msg, "body", NULL));
