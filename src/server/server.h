@@ -129,6 +129,9 @@ struct server {
 	struct tunconn *control;    /* the one carrying control messages */
 	struct sp_workers *tunnel_hs; /* tunnel handshakes off the main thread
 	                               (several loops only; tunnel.c) */
+	struct sp_hmap tunnel_hs_from; /* address -> its tunnel handshakes in
+	                               progress (unsigned, tunnel.c) */
+	unsigned tunnel_nhs;        /* tunnel handshakes in progress, in all */
 	struct rtconf *rt;          /* current revision or NULL */
 	struct plistener *pl;
 	size_t npl;

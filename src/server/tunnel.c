@@ -66,6 +66,7 @@ struct tunconn {
 	struct sp_defer reap;
 	uint64_t last_rx;
 	bool standby;               /* warm: said hello, waits for its real role */
+	bool hs_counted;            /* counted in srv->tunnel_hs_from */
 	/* Handed to a session: it goes to the session's loop from tc_reap,
 	 * once the connection's own callback has returned (hand_over). */
 	struct sp_conn *handoff;
@@ -75,6 +76,51 @@ struct tunconn {
 };
 
 static void tc_close(struct tunconn *tc, const char *why);
+
+/* Tunnel handshakes in progress from addr: a lookup per accept (unauth_room). */
+static unsigned
+hs_from(const struct server *srv, const char *addr)
+{
+	const unsigned *n = sp_hmap_get(&srv->tunnel_hs_from, addr, strlen(addr));
+
+	return n != NULL ? *n : 0;
+}
+
+static int
+hs_enter(struct tunconn *tc)
+{
+	struct server *srv = tc->srv;
+	unsigned *n = sp_hmap_get(&srv->tunnel_hs_from, tc->peer, strlen(tc->peer));
+
+	if (n == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return SP_ERR_NOMEM;
+		if (sp_hmap_put(&srv->tunnel_hs_from, tc->peer, strlen(tc->peer), n) != SP_OK) {
+			free(n);
+			return SP_ERR_NOMEM;
+		}
+	}
+	(*n)++;
+	srv->tunnel_nhs++;
+	tc->hs_counted = true;
+	return SP_OK;
+}
+
+/* Its handshake is over (done, failed or abandoned); idempotent. */
+static void
+hs_leave(struct tunconn *tc)
+{
+	struct server *srv = tc->srv;
+	unsigned *n;
+
+	if (!tc->hs_counted)
+		return;
+	tc->hs_counted = false;
+	srv->tunnel_nhs--;
+	n = sp_hmap_get(&srv->tunnel_hs_from, tc->peer, strlen(tc->peer));
+	if (n != NULL && --*n == 0)
+		free(sp_hmap_del(&srv->tunnel_hs_from, tc->peer, strlen(tc->peer)));
+}
 
 static void
 tc_reap(struct sp_loop *loop, struct sp_defer *d, void *arg)
@@ -130,6 +176,7 @@ tc_close(struct tunconn *tc, const char *why)
 
 	if (tc->state == TC_GONE)
 		return;
+	hs_leave(tc);
 	if (tc == srv->control)
 		control_lost(srv, why);
 	else if (why != NULL && tc->state != TC_CONTROL)
@@ -418,6 +465,7 @@ tc_ready(struct tunconn *tc)
 {
 	struct server *srv = tc->srv;
 
+	hs_leave(tc);
 	if (sp_tls_peer_key_id(tc->c->tls, tc->key_id) != 0) {
 		tc_close(tc, "no client certificate");
 		return;
@@ -491,15 +539,8 @@ static bool
 unauth_room(struct server *srv, const char *addr)
 {
 	const char *client = srv->control != NULL ? srv->control->peer : NULL;
-	const struct tunconn *t;
-	unsigned strangers = 0, from = 0;
-
-	for (t = srv->tunconns; t != NULL; t = t->next) {
-		if (t->state != TC_HANDSHAKE)
-			continue;
-		from += strcmp(t->peer, addr) == 0;
-		strangers += client == NULL || strcmp(t->peer, client) != 0;
-	}
+	unsigned from = hs_from(srv, addr);
+	unsigned strangers = srv->tunnel_nhs - (client != NULL ? hs_from(srv, client) : 0);
 	if (client != NULL && strcmp(addr, client) == 0) {
 		/* Not a security line: fail2ban must never ban the client. */
 		if (from < UNAUTH_CLIENT)
@@ -566,6 +607,7 @@ on_tunnel_accept(struct sp_loop *loop, int lfd, unsigned events, void *arg)
 		/* sp_conn_init owns fd even when it fails: tc_close closes it
 		 * once, whichever step failed. */
 		if (sp_conn_init(tc->c, loop, fd, false, SP_TMSG_MAX + 4, tc_cb, tc) != 0 ||
+		    hs_enter(tc) != SP_OK ||
 		    sp_tls_new_server(srv->id.creds, GNUTLS_CERT_REQUIRE, &tls) != 0) {
 			tc_close(tc, "setup failed");
 			continue;
@@ -627,4 +669,5 @@ tunnel_stop(struct server *srv)
 	 * (orphaned) job, which the pool's end releases. */
 	sp_workers_free(srv->tunnel_hs);
 	srv->tunnel_hs = NULL;
+	sp_hmap_free(&srv->tunnel_hs_from);   /* empty: every connection left it */
 }
