@@ -186,6 +186,7 @@ main(int argc, char **argv)
 	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
 	bool print_id = false, check = false, created;
 	char err[1024];
+	unsigned nloops;
 	sigset_t mask;
 	int c, rc = 1;
 
@@ -259,8 +260,10 @@ main(int argc, char **argv)
 		goto out;
 	/* This thread runs the main loop (server_on_main) from here on. */
 	(void)sp_loop_once(srv.loop, 0);
-	/* Handshake threads for keyless listeners (src/server/keyless.c). */
-	if (keyless_start(&srv) != 0)
+	/* Keyless listeners (src/server/keyless.c): their handshake threads
+	 * are the main loop's only when it carries the sessions itself. */
+	nloops = sloops_count(srv.conf.loops);
+	if (keyless_start(&srv, nloops == 1) != 0)
 		goto out;
 	if (load_chain(&srv, &set, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "module", "%s", err);
@@ -273,7 +276,7 @@ main(int argc, char **argv)
 		goto out;
 	/* The session loops (sloop.h): threads before the sandbox, which
 	 * covers them too (it is applied to every thread). */
-	if (sloops_start(&srv, sloops_count(srv.conf.loops)) != 0)
+	if (sloops_start(&srv, nloops) != 0)
 		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);

@@ -167,7 +167,7 @@ sloops_start(struct server *srv, unsigned n)
 			return SP_ERR_SYSTEM;
 		if (!sl->threaded) {
 			sl->hs = keyless_workers(srv);
-		} else if (keyless_workers(srv) != NULL) {
+		} else if (srv->keyless != NULL) {
 			if (sp_workers_new(sl->loop, HS_THREADS, HS_QUEUE, &sl->hs) != 0)
 				return SP_ERR_SYSTEM;
 			sl->hs_owned = true;
