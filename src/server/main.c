@@ -323,6 +323,12 @@ out:
 		sp_loop_once(srv.loop, 0);
 	sessions_trim_stop();
 	keyless_stop(&srv);
+	/* The last thread is gone: what its handshakes let go of (with
+	 * `loops: 1` an abandoned handshake releases its revision there, and
+	 * a last release is freed here by message) runs now, while the
+	 * modules whose config_free it calls are still loaded. */
+	if (srv.loop != NULL)
+		sp_loop_once(srv.loop, 0);
 	bridge_stop(&srv);
 	stats_stop(&srv);
 	for (c = 0; c < (int)srv.nchain; c++)
