@@ -142,11 +142,16 @@ sp_loop_free(struct sp_loop *l)
 
 	if (l == NULL)
 		return;
-	/* Messages nobody will run: their owners get them back. */
-	for (m = mail_take(l); m != NULL; m = next) {
-		next = m->next;
-		m->next = NULL;
-		m->cb(l, m, true);
+	/* Messages nobody will run: their owners get them back. A callback
+	 * may post again to this loop (a session that never started reports
+	 * its end to the main loop, which is this one with `loops: 1`): those
+	 * come back cancelled too, until the box stays empty. */
+	while ((m = mail_take(l)) != NULL) {
+		for (; m != NULL; m = next) {
+			next = m->next;
+			m->next = NULL;
+			m->cb(l, m, true);
+		}
 	}
 	if (current == l)
 		current = NULL;

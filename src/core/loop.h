@@ -21,8 +21,9 @@
  * must stop/remove them before freeing them. A posted message belongs to the
  * loop until its callback runs; the callback owns it again (usually frees
  * it). sp_loop_free() runs the callback of every message still waiting, on
- * the caller's thread, with `cancelled` set, so that nothing leaks; then it
- * frees the loop. Everything else about a loop is touched only by the thread
+ * the caller's thread, with `cancelled` set, so that nothing leaks (one such
+ * callback posting to the same loop gets its message back cancelled too);
+ * then it frees the loop. Everything else about a loop is touched only by the thread
  * that runs it (sp_loop_stop() included: from another thread, post a message
  * that calls it).
  */

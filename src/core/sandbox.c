@@ -330,8 +330,9 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 		__NR_exit, __NR_exit_group,
 #if SP_RELAXED
 		/* LeakSanitizer at exit: the tracer reads /proc/self/task and
-		 * maps, attaches to each thread and reads its registers. */
-		__NR_ptrace, __NR_wait4, __NR_prctl,
+		 * maps, attaches to each thread and reads its registers
+		 * (its prctl()s: below, by option). */
+		__NR_ptrace, __NR_wait4,
 #ifdef __NR_getdents
 		__NR_getdents,
 #endif
@@ -350,6 +351,20 @@ allowed_calls(struct prog *p, uint32_t deny, uint32_t pid)
 	rule_arg_clear(p, __NR_mprotect, 2, PROT_EXEC, deny);
 	rule_arg_clear(p, __NR_unlinkat, 2, AT_REMOVEDIR, deny);
 	rule_arg_in(p, __NR_ioctl, 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0]), deny);
+#if SP_RELAXED
+	/* Only LeakSanitizer's own prctl()s (StopTheWorld makes the process
+	 * dumpable and names its tracer; the tracer asks to die with us). Any
+	 * other is refused as in a build without sanitizers, so that the tests
+	 * still catch, say, a thread naming itself (PR_SET_NAME) after the
+	 * filter is on. */
+	{
+		static const uint32_t lsan_prctl[] = {
+			PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_PDEATHSIG
+		};
+
+		rule_arg_in(p, __NR_prctl, 0, lsan_prctl, sizeof(lsan_prctl) / sizeof(lsan_prctl[0]), deny);
+	}
+#endif
 	rule_socket(p, SECCOMP_RET_KILL_PROCESS);
 	rule_clone(p, SECCOMP_RET_KILL_PROCESS);
 	rule_self_signal(p, __NR_tgkill, pid, deny);

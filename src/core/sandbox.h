@@ -23,6 +23,8 @@
  * Built with a sanitizer runtime (-fsanitize=address: __SANITIZE_ADDRESS__),
  * the filter also allows what that runtime needs, notably LeakSanitizer's
  * exit-time check, which clones a tracer process that ptraces our threads.
+ * prctl() stays limited to the four options that check uses, so a test build
+ * still dies on any other (a thread naming itself once the filter is on).
  * Such a build is for tests only; sp_sandbox_relaxed() says so at run time.
  *
  * Nothing is allocated; no state is kept.

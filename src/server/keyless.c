@@ -400,7 +400,7 @@ fail:
 }
 
 int
-keyless_start(struct server *srv)
+keyless_start(struct server *srv, bool pool)
 {
 	struct keyless *k;
 
@@ -413,7 +413,7 @@ keyless_start(struct server *srv)
 		free(k);
 		return SP_ERR_SYSTEM;
 	}
-	if (sp_workers_new(srv->loop, HS_THREADS, HS_QUEUE, &k->hs) != 0 ||
+	if ((pool && sp_workers_new(srv->loop, HS_THREADS, HS_QUEUE, &k->hs) != 0) ||
 	    sp_loop_add(srv->loop, k->efd, SP_EV_READ, on_wake, k) != 0) {
 		if (k->hs != NULL)
 			sp_workers_free(k->hs);

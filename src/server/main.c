@@ -186,6 +186,7 @@ main(int argc, char **argv)
 	const char *conf_path = DEFAULT_CONF, *pairing = NULL;
 	bool print_id = false, check = false, created;
 	char err[1024];
+	unsigned nloops;
 	sigset_t mask;
 	int c, rc = 1;
 
@@ -259,8 +260,10 @@ main(int argc, char **argv)
 		goto out;
 	/* This thread runs the main loop (server_on_main) from here on. */
 	(void)sp_loop_once(srv.loop, 0);
-	/* Handshake threads for keyless listeners (src/server/keyless.c). */
-	if (keyless_start(&srv) != 0)
+	/* Keyless listeners (src/server/keyless.c): their handshake threads
+	 * are the main loop's only when it carries the sessions itself. */
+	nloops = sloops_count(srv.conf.loops);
+	if (keyless_start(&srv, nloops == 1) != 0)
 		goto out;
 	if (load_chain(&srv, &set, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "module", "%s", err);
@@ -273,7 +276,7 @@ main(int argc, char **argv)
 		goto out;
 	/* The session loops (sloop.h): threads before the sandbox, which
 	 * covers them too (it is applied to every thread). */
-	if (sloops_start(&srv, sloops_count(srv.conf.loops)) != 0)
+	if (sloops_start(&srv, nloops) != 0)
 		goto out;
 	if (tunnel_start(&srv, err, sizeof(err)) != 0) {
 		sp_log(SP_LOG_ERR, "core", "%s", err);
@@ -321,6 +324,12 @@ out:
 	sp_workers_free(srv.tunnel_hs);   /* when tunnel_stop did not run */
 	sessions_trim_stop();
 	keyless_stop(&srv);
+	/* The last thread is gone: what its handshakes let go of (with
+	 * `loops: 1` an abandoned handshake releases its revision there, and
+	 * a last release is freed here by message) runs now, while the
+	 * modules whose config_free it calls are still loaded. */
+	if (srv.loop != NULL)
+		sp_loop_once(srv.loop, 0);
 	bridge_stop(&srv);
 	stats_stop(&srv);
 	for (c = 0; c < (int)srv.nchain; c++)

@@ -203,13 +203,15 @@ void bridge_answer(struct server *srv, json_object *msg);
 void bridge_fail_asks(struct server *srv);
 void bridge_stop(struct server *srv);
 
-/* keyless.c: listener keys that stay with the client */
-int keyless_start(struct server *srv);
+/* keyless.c: listener keys that stay with the client. `pool`: the main
+ * loop carries the sessions (loops: 1) and gets the handshake threads;
+ * otherwise every session loop has its own (sloop.c) and main none. */
+int keyless_start(struct server *srv, bool pool);
 void keyless_stop(struct server *srv);
 /* Credentials for `chain_pem` whose key signs through the tunnel. */
 int keyless_creds(struct server *srv, const char *listener, const char *chain_pem,
     gnutls_certificate_credentials_t *out, char *err, size_t errlen);
-/* The threads keyless handshakes run their steps on. */
+/* The main loop's handshake threads (NULL: started without a pool). */
 struct sp_workers *keyless_workers(struct server *srv);
 /* A "signature" message from the client. */
 void keyless_answer(struct server *srv, json_object *msg);

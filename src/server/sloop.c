@@ -8,6 +8,7 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,13 +107,12 @@ sloop_pick(struct server *srv)
 static void
 on_stop(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 {
-	struct xmsg *x = (struct xmsg *)m;
+	struct sloop *sl = (struct sloop *)((char *)m - offsetof(struct sloop, stop));
 
 	if (!cancelled) {
-		sessions_end_loop(x->sl, "shutdown", "the server is stopping");
+		sessions_end_loop(sl, "shutdown", "the server is stopping");
 		sp_loop_stop(loop);
 	}
-	xmsg_free(x);
 }
 
 /* The loop's sessions are ending: let them say goodbye (each is bounded by
@@ -167,7 +167,7 @@ sloops_start(struct server *srv, unsigned n)
 			return SP_ERR_SYSTEM;
 		if (!sl->threaded) {
 			sl->hs = keyless_workers(srv);
-		} else if (keyless_workers(srv) != NULL) {
+		} else if (srv->keyless != NULL) {
 			if (sp_workers_new(sl->loop, HS_THREADS, HS_QUEUE, &sl->hs) != 0)
 				return SP_ERR_SYSTEM;
 			sl->hs_owned = true;
@@ -201,14 +201,13 @@ sloops_stop(struct server *srv)
 		return;
 	for (i = 0; i < srv->nsloops; i++) {
 		struct sloop *sl = &srv->sloops[i];
-		struct xmsg *x;
 
+		/* Embedded, not allocated: without it the join below would
+		 * wait for ever. */
 		if (!sl->started)
 			continue;
-		/* Cannot fail for want of memory: the loop is stopped anyway. */
-		if ((x = xmsg_new(srv, on_stop)) != NULL) {
-			xmsg_to_loop(sl, x);
-		}
+		sp_msg_init(&sl->stop, on_stop);
+		sp_loop_post(sl->loop, &sl->stop);
 	}
 	for (i = 0; i < srv->nsloops; i++) {
 		struct sloop *sl = &srv->sloops[i];

@@ -59,6 +59,7 @@ struct sloop {
 	struct sp_workers *workers;  /* host->run_async; results land here */
 	struct sp_workers *hs;       /* keyless handshake steps, or NULL */
 	bool hs_owned;
+	struct sp_msg stop;          /* sloops_stop's: never allocated */
 	/* The main thread's: */
 	unsigned assigned;           /* sessions pinned here now */
 	uint64_t carried;            /* sessions pinned here since the start */

@@ -34,6 +34,17 @@ chain_start_client
 chain_wait_log client "keyless: the key of listener partners is held here"
 chain_wait_log server "revision 1 applied: 2 listener"
 
+# The thread budget: main, and per session loop its thread (none with one
+# loop), two run_async and two handshake threads; one loop: main keeps four
+# handshake threads. No idle pool on main beside the loops' (issue 16): that
+# would be four more. Two spare for a sanitizer runtime's own (TSan has one).
+NLOOPS=$(sed -n 's/.*\[sloops_start\] \([0-9]*\) session loop(s).*/\1/p' "$SP_TMP/server.log" | head -n 1)
+[ -n "$NLOOPS" ] || sp_fail "the server did not say how many session loops it runs"
+if [ "$NLOOPS" -gt 1 ]; then MAXT=$((1 + 5 * NLOOPS + 2)); else MAXT=$((7 + 2)); fi
+NTHREADS=$(ls "/proc/$SERVER_PID/task" | wc -l)
+[ "$NTHREADS" -le "$MAXT" ] ||
+	sp_fail "the server runs $NTHREADS threads with $NLOOPS session loop(s); at most $MAXT expected"
+
 # 1. A transfer through the keyless listener.
 sp_make_file "$SP_TMP/to-inside" $((1024 * 1024))
 sp_make_file "$SP_TMP/to-outside" $((1024 * 1024))

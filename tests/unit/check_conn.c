@@ -526,6 +526,229 @@ START_TEST(tls_bounded_reader_gets_everything)
 }
 END_TEST
 
+/* A TLS pair on p's loop, both ends up; neither end pumps (the test writes). */
+static void
+tls_pair_up(struct pair *p, struct sp_identity *sid, struct sp_identity *cid)
+{
+	gnutls_session_t ss, cs;
+	char err[256];
+	bool created;
+
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", sid, &created, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "client", cid, &created, err, sizeof(err)), SP_OK);
+	make_pair(p);
+	p->srv.echo = false;
+	p->srv.sip = 4096;         /* bounded readers, checking the pattern */
+	p->cli.sip = 4096;
+	ck_assert_int_eq(sp_tls_new_server(sid->creds, GNUTLS_CERT_IGNORE, &ss), SP_OK);
+	ck_assert_int_eq(sp_tls_new_client(cid->creds, NULL, &cs), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p->srv.c, ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p->cli.c, cs), SP_OK);
+	run_until(p, both_ready);
+	ck_assert_msg(!p->cli.failed && !p->srv.failed, "%s / %s", p->cli.errtext, p->srv.errtext);
+}
+
+static void
+tls_pair_down(struct pair *p, struct sp_identity *sid, struct sp_identity *cid)
+{
+	free_pair(p);
+	sp_identity_free(sid);
+	sp_identity_free(cid);
+	remove_tmpdir();
+}
+
+/* Write pattern octets [*sent, ...) in `chunk`-sized writes while `more`. */
+static void
+write_pattern(struct sp_conn *c, uint64_t *sent, size_t chunk, bool (*more)(struct sp_conn *))
+{
+	uint8_t b[16384];
+	size_t i;
+	int tries;
+
+	ck_assert_uint_le(chunk, sizeof(b));
+	for (tries = 0; tries < 100000 && more(c) && sp_conn_out_room(c) >= chunk; tries++) {
+		for (i = 0; i < chunk; i++)
+			b[i] = pattern(*sent + i);
+		ck_assert_int_eq(sp_conn_write(c, b, chunk), SP_OK);
+		*sent += chunk;
+	}
+}
+
+static bool
+nothing_queued(struct sp_conn *c)
+{
+	return sp_conn_out_len(c) == 0;
+}
+
+static bool
+always(struct sp_conn *c)
+{
+	(void)c;
+	return true;
+}
+
+/*
+ * The direct write path (sp_conn_write with nothing queued encrypts from the
+ * caller's octets): when the socket takes only part of a record, GnuTLS
+ * keeps it (tls_send_pending) and the same octets must be what `out` starts
+ * with, or the retry would send other bytes under that record. The reader
+ * checks every octet, so a byte lost, doubled or swapped at the stall fails.
+ */
+START_TEST(tls_direct_write_stalled_mid_record)
+{
+	struct pair p;
+	struct sp_identity sid, cid;
+	uint64_t sent = 0;
+	int small = 4096, i;
+
+	tls_pair_up(&p, &sid, &cid);
+	sp_conn_want_read(&p.cli.c, false);      /* fill the socket first */
+	ck_assert_int_eq(setsockopt(p.srv.c.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	/* Writes smaller than a record go straight out, one record each,
+	 * until the socket is full: then one stalls inside GnuTLS. */
+	write_pattern(&p.srv.c, &sent, 1000, nothing_queued);
+	ck_assert_uint_gt(sp_conn_out_len(&p.srv.c), 0);
+	ck_assert_uint_gt(p.srv.c.tls_send_pending, 0);
+	/* Whole records' worth queue behind it, up to the bound. */
+	write_pattern(&p.srv.c, &sent, 16384, always);
+	sp_conn_want_read(&p.cli.c, true);
+	for (i = 0; i < 20000 && p.cli.received < sent && !p.cli.failed && !p.srv.failed; i++)
+		ck_assert_int_eq(sp_loop_once(p.loop, 100), SP_OK);
+	ck_assert_msg(!p.cli.failed && !p.srv.failed, "%s / %s", p.cli.errtext, p.srv.errtext);
+	ck_assert_uint_eq(p.cli.received, sent);
+	ck_assert_uint_eq(sp_conn_out_len(&p.srv.c), 0);
+	ck_assert_uint_eq(p.srv.c.tls_send_pending, 0);
+	tls_pair_down(&p, &sid, &cid);
+}
+END_TEST
+
+/*
+ * A connection moving to another loop the way the server hands a tunnel
+ * data connection to a session (tunnel.c hand_over, sp_conn_detach/attach):
+ * its callback reads the hello a little at a time; the second read, from
+ * the pending defer (GnuTLS holds more decrypted records), hands it over:
+ * the callback becomes one that ignores everything ("parked") and the move
+ * runs from a defer, as the tunconn's reap does. Events do reach it in
+ * between (more bytes arrive): that is why it is parked, since the old
+ * callback's object is gone by then (the SIGSEGV in tc_read the bench found).
+ * After the move only the new loop hears it, nothing of it is lost (the
+ * records GnuTLS had decrypted, the octets the socket held), and what was
+ * queued for the peer before the move drains from the new loop.
+ */
+struct park {
+	struct pair *p;
+	struct sp_loop *to;
+	struct sp_defer move;
+	unsigned reads, parked_calls;
+	bool moved;
+	uint64_t srv_sent;
+	uint8_t hello_rest[16384];
+};
+
+static struct park PK;
+
+static void
+parked_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	(void)c;
+	(void)ev;
+	(void)arg;
+	ck_assert(!PK.moved);
+	PK.parked_calls++;
+}
+
+static void
+moved_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	/* Only the new loop may call: a defer of the old one left behind
+	 * would run here on the wrong loop (in the server, the wrong thread). */
+	ck_assert_ptr_eq(sp_loop_current(), PK.to);
+	side_cb(c, ev, arg);
+}
+
+static void
+move_cb(struct sp_loop *loop, struct sp_defer *d, void *arg)
+{
+	struct side *s = &PK.p->srv;
+
+	(void)d;
+	(void)arg;
+	ck_assert_ptr_eq(loop, PK.p->loop);
+	ck_assert_int_eq(sp_conn_detach(&s->c), SP_OK);
+	PK.moved = true;
+	ck_assert_int_eq(sp_conn_attach(&s->c, PK.to, moved_cb, s), SP_OK);
+}
+
+static void
+hello_cb(struct sp_conn *c, enum sp_conn_event ev, void *arg)
+{
+	struct side *s = arg;
+	uint8_t b[100];
+	size_t got, i;
+
+	if (ev != SP_CONN_READABLE || sp_conn_read(c, b, sizeof(b), &got) != SP_OK)
+		return;
+	for (i = 0; i < got; i++)
+		ck_assert_uint_eq(b[i], pattern(s->received + i));
+	s->received += got;
+	if (++PK.reads < 2)
+		return;
+	/* Hand over (tunnel.c): parked until the move. */
+	c->cb = parked_cb;
+	sp_defer_queue(PK.p->loop, &PK.move);
+	/* The peer sends on, and our answer fills the socket: part of it
+	 * is queued in `out` when the connection moves. */
+	ck_assert_int_eq(sp_conn_write(&PK.p->cli.c, PK.hello_rest, sizeof(PK.hello_rest)), SP_OK);
+	write_pattern(c, &PK.srv_sent, 8192, nothing_queued);
+	ck_assert_uint_gt(sp_conn_out_len(c), 0);
+}
+
+START_TEST(tls_parked_connection_moves_to_another_loop)
+{
+	static uint8_t first[65536];
+	struct pair p;
+	struct sp_identity sid, cid;
+	int small = 4096, i;
+	size_t k;
+
+	memset(&PK, 0, sizeof(PK));
+	tls_pair_up(&p, &sid, &cid);
+	PK.p = &p;
+	ck_assert_int_eq(sp_loop_new(&PK.to), SP_OK);
+	sp_defer_init(&PK.move, move_cb, NULL);
+	for (k = 0; k < sizeof(first); k++)
+		first[k] = pattern(k);
+	for (k = 0; k < sizeof(PK.hello_rest); k++)
+		PK.hello_rest[k] = pattern(sizeof(first) + k);
+	sp_conn_want_read(&p.cli.c, false);      /* until the move */
+	ck_assert_int_eq(setsockopt(p.srv.c.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	p.srv.c.cb = hello_cb;
+	ck_assert_int_eq(sp_conn_write(&p.cli.c, first, sizeof(first)), SP_OK);
+	for (i = 0; i < 1000 && !PK.moved; i++)
+		ck_assert_int_eq(sp_loop_once(p.loop, 100), SP_OK);
+	ck_assert(PK.moved);
+	ck_assert_uint_eq(p.srv.received, 200);
+	ck_assert_uint_gt(PK.parked_calls, 0);
+	ck_assert_ptr_eq(p.srv.c.loop, PK.to);
+	/* Both loops turn (one thread here; a thread each in the server). */
+	sp_conn_want_read(&p.cli.c, true);
+	for (i = 0; i < 20000 && (p.srv.received < sizeof(first) + sizeof(PK.hello_rest) ||
+	    p.cli.received < PK.srv_sent) && !p.srv.failed && !p.cli.failed; i++) {
+		ck_assert_int_eq(sp_loop_once(p.loop, 0), SP_OK);
+		ck_assert_int_eq(sp_loop_once(PK.to, 10), SP_OK);
+	}
+	ck_assert_msg(!p.cli.failed && !p.srv.failed, "%s / %s", p.cli.errtext, p.srv.errtext);
+	ck_assert_uint_eq(p.srv.received, sizeof(first) + sizeof(PK.hello_rest));
+	ck_assert_uint_eq(p.cli.received, PK.srv_sent);
+	ck_assert_uint_eq(sp_conn_out_len(&p.srv.c), 0);
+	/* Closed on its new loop; then both loops go. */
+	sp_conn_close(&p.srv.c);
+	tls_pair_down(&p, &sid, &cid);
+	sp_loop_free(PK.to);
+}
+END_TEST
+
 START_TEST(identity_persists_and_is_private)
 {
 	struct sp_identity a, b;
@@ -571,6 +794,8 @@ main(void)
 	tcase_add_test(tc, connect_refused_has_its_class);
 	tcase_add_test(tc, tls_bounded_reader_gets_everything);
 	tcase_add_test(tc, tls_records_leave_together);
+	tcase_add_test(tc, tls_direct_write_stalled_mid_record);
+	tcase_add_test(tc, tls_parked_connection_moves_to_another_loop);
 	tcase_add_test(tc, identity_persists_and_is_private);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

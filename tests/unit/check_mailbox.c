@@ -165,6 +165,56 @@ START_TEST(post_from_callback)
 }
 END_TEST
 
+/* A cancelled message whose callback posts a follow-up to the same loop
+ * (a session that never started tells the main loop, which with `loops: 1`
+ * is the loop being freed): the follow-up comes back cancelled as well,
+ * not left in a freed mailbox (LSan would see it). */
+static unsigned relay_cancelled, relay_ran;
+
+static void
+on_follow_up(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	(void)loop;
+	if (cancelled)
+		relay_cancelled++;
+	else
+		relay_ran++;
+	free(m);
+}
+
+static void
+on_relay(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
+{
+	if (cancelled) {
+		relay_cancelled++;
+		sp_msg_init(m, on_follow_up);
+		sp_loop_post(loop, m);
+		return;
+	}
+	relay_ran++;
+	free(m);
+}
+
+START_TEST(free_cancels_what_cancelled_callbacks_post)
+{
+	struct sp_loop *l;
+	unsigned i;
+
+	relay_cancelled = relay_ran = 0;
+	ck_assert_int_eq(sp_loop_new(&l), SP_OK);
+	for (i = 0; i < 3; i++) {
+		struct sp_msg *m = calloc(1, sizeof(*m));
+
+		ck_assert_ptr_nonnull(m);
+		sp_msg_init(m, on_relay);
+		sp_loop_post(l, m);
+	}
+	sp_loop_free(l);
+	ck_assert_uint_eq(relay_ran, 0);
+	ck_assert_uint_eq(relay_cancelled, 6);   /* 3 relays, 3 follow-ups */
+}
+END_TEST
+
 int
 main(void)
 {
@@ -177,6 +227,7 @@ main(void)
 	tcase_add_test(tc, posts_from_threads_arrive_once_in_order);
 	tcase_add_test(tc, free_cancels_waiting_messages);
 	tcase_add_test(tc, post_from_callback);
+	tcase_add_test(tc, free_cancels_what_cancelled_callbacks_post);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -250,6 +251,14 @@ do_fork(void)
 	return 1;
 }
 
+/* What a thread naming itself does (pthread_setname_np on itself). */
+static int
+do_prctl_set_name(void)
+{
+	syscall(SYS_prctl, PR_SET_NAME, (unsigned long)"sp-test", 0UL, 0UL, 0UL);
+	return 1;
+}
+
 static int
 do_ptrace(void)
 {
@@ -388,6 +397,8 @@ static const struct {
 	{ "socket(AF_INET, SOCK_DGRAM)", do_udp_socket, false },
 	{ "fork", do_fork, false },
 	{ "ptrace", do_ptrace, true },
+	/* Even in a sanitizer build: only LeakSanitizer's options pass. */
+	{ "prctl(PR_SET_NAME)", do_prctl_set_name, false },
 	{ "setuid", do_setuid, false },
 	{ "mount", do_mount, false },
 	{ "mprotect PROT_EXEC", do_exec_memory, false },
