@@ -35,12 +35,13 @@ chain_wait_log client "keyless: the key of listener partners is held here"
 chain_wait_log server "revision 1 applied: 2 listener"
 
 # The thread budget: main, and per session loop its thread (none with one
-# loop), two run_async and two handshake threads; one loop: main keeps four
+# loop), two run_async, two handshake threads and one of the tunnel's
+# handshake pool (none with one loop); one loop: main keeps four
 # handshake threads. No idle pool on main beside the loops' (issue 16): that
 # would be four more. Two spare for a sanitizer runtime's own (TSan has one).
 NLOOPS=$(sed -n 's/.*\[sloops_start\] \([0-9]*\) session loop(s).*/\1/p' "$SP_TMP/server.log" | head -n 1)
 [ -n "$NLOOPS" ] || sp_fail "the server did not say how many session loops it runs"
-if [ "$NLOOPS" -gt 1 ]; then MAXT=$((1 + 5 * NLOOPS + 2)); else MAXT=$((7 + 2)); fi
+if [ "$NLOOPS" -gt 1 ]; then MAXT=$((1 + 6 * NLOOPS + 2)); else MAXT=$((7 + 2)); fi
 NTHREADS=$(ls "/proc/$SERVER_PID/task" | wc -l)
 [ "$NTHREADS" -le "$MAXT" ] ||
 	sp_fail "the server runs $NTHREADS threads with $NLOOPS session loop(s); at most $MAXT expected"
