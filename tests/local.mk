@@ -37,6 +37,12 @@ TESTS += tests/unit/check_hmap
 tests_unit_check_hmap_SOURCES = tests/unit/check_hmap.c
 tests_unit_check_hmap_CFLAGS = $(SP_CHECK_CFLAGS)
 tests_unit_check_hmap_LDADD = $(SP_CHECK_LIBS)
+# `loops: auto`: the CPUs this process may use (core/cpus.h).
+check_PROGRAMS += tests/unit/check_cpus
+TESTS += tests/unit/check_cpus
+tests_unit_check_cpus_SOURCES = tests/unit/check_cpus.c
+tests_unit_check_cpus_CFLAGS = $(SP_CHECK_CFLAGS)
+tests_unit_check_cpus_LDADD = $(SP_CHECK_LIBS)
 tests_unit_check_conn_SOURCES = tests/unit/check_conn.c
 tests_unit_check_conn_CFLAGS = $(SP_CHECK_CFLAGS) $(GNUTLS_CFLAGS)
 tests_unit_check_conn_LDADD = $(SP_CHECK_LIBS)

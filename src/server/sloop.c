@@ -5,6 +5,7 @@
 #include "server/sloop.h"
 #include "server/server.h"
 #include "server/session.h"
+#include "core/cpus.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -25,9 +26,7 @@ sloops_count(const char *conf)
 	long n;
 
 	if (conf == NULL || strcmp(conf, "auto") == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		if (n < 1)
-			n = 1;
+		n = (long)sp_cpus_usable();
 	} else {
 		n = strtol(conf, NULL, 10);
 	}

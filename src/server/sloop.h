@@ -97,7 +97,7 @@ int sloops_start(struct server *srv, unsigned n);
 void sloops_stop(struct server *srv);
 /* The loop a new session goes to: the one with the fewest now. */
 struct sloop *sloop_pick(struct server *srv);
-/* The number `loops: auto | N` stands for (auto: online CPUs, at most 64). */
+/* The number `loops: auto | N` stands for (auto: the CPUs this process may use, core/cpus.h; at most 64). */
 unsigned sloops_count(const char *conf);
 
 /* A zeroed message with callback cb (fd -1), or NULL. */

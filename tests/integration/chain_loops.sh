@@ -7,6 +7,7 @@
 # server), the TLS handshake times out, a reload (SIGHUP and a new revision)
 # during a transfer, and a drain (SIGTERM) that lets a transfer finish (those
 # two with relay_peer.py, which pauses half-way: count and SHA-256 compared).
+# Last, `loops: auto` under taskset: one allowed CPU, one loop.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 sp_init 400
@@ -163,4 +164,29 @@ sp_wait "$SERVER_PID" 30 || { sp_dump_logs; sp_fail "the server (loops 1) did no
 sp_grep "session loop 0 carried $PARALLEL session(s)" "$SP_TMP/server.log"
 chain_stop client "$CLIENT_PID"
 sp_log "loops 1: $PARALLEL transfers at once, byte for byte"
+kill -TERM "$BACKEND_PID"; sp_wait "$BACKEND_PID" 20 >/dev/null
+mv "$SP_TMP/server.log" "$SP_TMP/server-1.log"
+
+# ---- loops: auto counts the CPUs the server may use, not the machine's ----
+# As under taskset or systemd's CPUAffinity=: one CPU allowed, one loop (and
+# none of the per-loop threads).
+sp_need taskset util-linux
+CPU=$(taskset -pc $$ | sed -n 's/.*: *\([0-9][0-9]*\).*/\1/p')
+[ -n "$CPU" ] || sp_fail "cannot read this shell's CPU affinity"
+CHAIN_LOOPS="" chain_init
+chain_config "$(chain_free_port)" 1
+sp_start server taskset -c "$CPU" "$SP_SERVER" -c "$SP_TMP/server.yaml"
+SERVER_PID=$SP_LAST_PID
+chain_wait_log server "1 session loop(s) (the main loop)"
+chain_stop server "$SERVER_PID"
+mv "$SP_TMP/server.log" "$SP_TMP/server-auto1.log"
+# Without the mask: at most what nproc allows (a cgroup CPU quota may lower it).
+MAXN=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
+chain_start_server
+chain_wait_log server "session loop(s)"
+N=$(sed -n 's/.*\[sloops_start\] \([0-9]*\) session loop(s).*/\1/p' "$SP_TMP/server.log" | head -n 1)
+[ -n "$N" ] && [ "$N" -ge 1 ] && [ "$N" -le "$MAXN" ] ||
+	{ sp_dump_logs; sp_fail "loops auto: ${N:-no} session loop(s) with $MAXN CPU(s) allowed"; }
+chain_stop server "$SERVER_PID"
+sp_log "loops auto: 1 loop on one allowed CPU, $N with $MAXN"
 exit 0
