@@ -27,6 +27,9 @@ sloops_count(const char *conf)
 
 	if (conf == NULL || strcmp(conf, "auto") == 0) {
 		n = (long)sp_cpus_usable();
+		/* Said once, so an operator sees why a container got fewer. */
+		sp_log(SP_LOG_INFO, "core", "loops: auto: %ld CPU(s) usable (affinity mask and cgroup quota), %ld loop(s)",
+		    n, n > SLOOPS_MAX ? (long)SLOOPS_MAX : n);
 	} else {
 		n = strtol(conf, NULL, 10);
 	}

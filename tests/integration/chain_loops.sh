@@ -177,6 +177,7 @@ CHAIN_LOOPS="" chain_init
 chain_config "$(chain_free_port)" 1
 sp_start server taskset -c "$CPU" "$SP_SERVER" -c "$SP_TMP/server.yaml"
 SERVER_PID=$SP_LAST_PID
+chain_wait_log server "loops: auto: 1 CPU(s) usable"
 chain_wait_log server "1 session loop(s) (the main loop)"
 chain_stop server "$SERVER_PID"
 mv "$SP_TMP/server.log" "$SP_TMP/server-auto1.log"
