@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/nofile.h"
 #include "core/notify.h"
 #include "core/signals.h"
 
@@ -123,6 +124,7 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	(void)sp_nofile_start();
 	if (created)
 		sp_log(SP_LOG_NOTICE, "core", "created identity key in %s; add this line to the server's pairing file: %s",
 		    cl.conf.state_dir, cl.id.key_id);

@@ -11,6 +11,7 @@ libsmartproxy_la_SOURCES += \
 	src/core/relay.c src/core/relay.h \
 	src/core/memtrim.c src/core/memtrim.h \
 	src/core/cpus.c src/core/cpus.h \
+	src/core/nofile.c src/core/nofile.h \
 	src/core/net.c src/core/net.h
 libsmartproxy_la_SOURCES += src/core/tls.c src/core/tls.h
 libsmartproxy_la_SOURCES += src/core/crl.c src/core/crl.h

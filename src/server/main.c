@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/module.h"
+#include "core/nofile.h"
 #include "core/notify.h"
 #include "core/signals.h"
 #include "core/sandbox.h"
@@ -246,6 +247,7 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	srv.nofile = sp_nofile_start();
 	if (created)
 		sp_log(SP_LOG_NOTICE, "core", "created identity key in %s; Proxy ID %s",
 		    srv.conf.state_dir, srv.id.key_id);

@@ -138,6 +138,7 @@ struct server {
 	struct chain_entry *chain;
 	size_t nchain;
 	unsigned nsessions;         /* live sessions, on every loop */
+	unsigned long long nofile;  /* open-files limit after the start's raise (core/nofile.h) */
 	struct sp_hmap session_ids; /* session number -> struct sref (handoff.c) */
 	struct sloop *sloops;       /* the session loops (sloop.h) */
 	unsigned nsloops;

@@ -227,6 +227,25 @@ tunnel_request_inside(struct server *srv, uint64_t sid, const char *listener, co
 	return srv->control != NULL ? SP_OK : SP_ERR_CLOSED;
 }
 
+/* Two descriptors a session (the partner, its leg through the tunnel), and
+ * room for the tunnel's handshakes (strangers' 256, the client's 128),
+ * listeners, logs and the loops' own. Said before "applied", so a test that
+ * sees that line knows whether this one came. */
+#define NOFILE_BASE 512ull
+
+static void
+nofile_check(const struct server *srv, const struct rtconf *rt)
+{
+	unsigned long long need = 2ull * rt->max_sessions + NOFILE_BASE;
+
+	if (srv->nofile == 0 || need <= srv->nofile)
+		return;
+	sp_log(SP_LOG_WARN, "config", "limits.max_sessions %u needs about %llu open files, this process "
+	    "may open %llu: beyond about %llu sessions new connections wait in the backlog "
+	    "(raise the hard limit: LimitNOFILE= in the unit, ulimit -Hn)", rt->max_sessions, need,
+	    srv->nofile, srv->nofile > NOFILE_BASE ? (srv->nofile - NOFILE_BASE) / 2 : 0ull);
+}
+
 static void
 apply_config(struct tunconn *tc, json_object *msg)
 {
@@ -253,6 +272,7 @@ apply_config(struct tunconn *tc, json_object *msg)
 		json_object_object_add(reply, "type", json_object_new_string("config_nak"));
 		json_object_object_add(reply, "error", json_object_new_string(err));
 	} else {
+		nofile_check(srv, rt);
 		sp_log(SP_LOG_NOTICE, "config", "revision %lld applied: %zu listener(s)", rev,
 		    rt->nlisteners);
 		announce_config(srv, rt);

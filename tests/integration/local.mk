@@ -100,7 +100,8 @@ EXTRA_DIST += tests/conformance
 # smartproxyctl against the real backend and chain.
 SP_OPS_TESTS = \
 	tests/integration/ops_events.sh \
-	tests/integration/ops_flood.sh
+	tests/integration/ops_flood.sh \
+	tests/integration/ops_nofile.sh
 dist_check_SCRIPTS += $(SP_OPS_TESTS)
 TESTS += $(SP_OPS_TESTS)
 
