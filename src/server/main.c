@@ -316,6 +316,10 @@ out:
 	server_signals_stop(&sig);
 	/* Questions still open are refused while the loops can hear it. */
 	bridge_fail_asks(&srv);
+	/* A session loop joins its handshake threads: none may be waiting
+	 * for a signature then, which only this thread could send (it would
+	 * hold both joins for the sign time limit). */
+	keyless_refuse(&srv);
 	/* Every loop ends what is left, its thread is joined; then the ends
 	 * they sent are counted here. */
 	sloops_stop(&srv);

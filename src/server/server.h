@@ -217,6 +217,11 @@ struct sp_workers *keyless_workers(struct server *srv);
 void keyless_answer(struct server *srv, json_object *msg);
 /* Control connection lost: every waiting handshake fails now. */
 void keyless_fail_all(struct server *srv, const char *why);
+/* The server stops: every waiting handshake fails now and every later
+ * signature at once, so that no handshake thread waits for an answer the
+ * main thread, busy joining the session loops, would never send. Before
+ * sloops_stop(); keyless_stop() frees what is left. */
+void keyless_refuse(struct server *srv);
 
 /* rtconf.c */
 int rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out,
