@@ -181,6 +181,13 @@ bool pairing_allows(const struct server *srv, const char *key_id);
 
 /* tunnel.c */
 int tunnel_start(struct server *srv, char *err, size_t errlen);
+/* The server stops: the tunnel port and every tunnel connection close but
+ * the control connection, which still carries what the last sessions'
+ * ends send the backend (their audit records) until tunnel_stop(). */
+void tunnel_quiesce(struct server *srv);
+/* Has the control connection output still to send? */
+bool tunnel_flushing(const struct server *srv);
+/* Close whatever is left (and what tunnel_quiesce closes). */
 void tunnel_stop(struct server *srv);
 /* Ask the client for a data connection for session `sid` (listener NULL:
  * an outgoing session's; not asked then). */
