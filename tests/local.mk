@@ -55,6 +55,12 @@ TESTS += tests/unit/check_tunnel_sign
 tests_unit_check_tunnel_sign_SOURCES = tests/unit/check_tunnel_sign.c
 tests_unit_check_tunnel_sign_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
 tests_unit_check_tunnel_sign_LDADD = $(SP_CHECK_LIBS)
+# The server's questions to the backend (bridge.c), tunnel and loops stood in.
+check_PROGRAMS += tests/unit/check_bridge
+TESTS += tests/unit/check_bridge
+tests_unit_check_bridge_SOURCES = tests/unit/check_bridge.c src/server/bridge.c
+tests_unit_check_bridge_CFLAGS = $(SP_CHECK_CFLAGS) $(JSONC_CFLAGS) $(GNUTLS_CFLAGS)
+tests_unit_check_bridge_LDADD = $(SP_CHECK_LIBS)
 check_PROGRAMS += tests/unit/check_mailbox
 TESTS += tests/unit/check_mailbox
 tests_unit_check_mailbox_SOURCES = tests/unit/check_mailbox.c

@@ -120,7 +120,7 @@ session_accept_from(struct server *srv, struct rtconf *rt, size_t lidx, int fd,
 	 * header is read).
 	 */
 	sp_addr_host(peer, a, sizeof(a));
-	if (admit_incoming(srv, rt, a) != 0 || admit_enter(srv, a) != 0) {
+	if (srv->loops_gone || admit_incoming(srv, rt, a) != 0 || admit_enter(srv, a) != 0) {
 		close(fd);
 		return;
 	}
@@ -170,7 +170,7 @@ session_outgoing(struct server *srv, struct rtconf *rt, size_t ri, struct sp_con
 	struct sref *r;
 	struct xmsg *x;
 
-	if (srv->draining) {
+	if (srv->draining || srv->loops_gone) {
 		sp_log(SP_LOG_NOTICE, "session", "outgoing call on route %s refused: the server is stopping",
 		    rr->name);
 		refuse_conn(c);
@@ -210,7 +210,8 @@ session_attach_inside(struct server *srv, uint64_t sid, struct sp_conn *c, struc
 	struct sref *r = sref_find(srv, sid);
 	struct xmsg *x;
 
-	if (r == NULL || sp_conn_detach(c) != 0 || (x = xmsg_new(srv, session_msg_attach)) == NULL) {
+	if (r == NULL || srv->loops_gone || sp_conn_detach(c) != 0 ||
+	    (x = xmsg_new(srv, session_msg_attach)) == NULL) {
 		refuse_conn(c);
 		return;
 	}
@@ -232,6 +233,10 @@ end_session(struct server *srv, struct sref *r, const char *reason, const char *
 {
 	struct xmsg *x;
 
+	/* Stopping: the control connection outlives the loops (tunnel.c,
+	 * tunnel_quiesce); their sessions are gone or going. */
+	if (srv->loops_gone)
+		return;
 	if ((x = xmsg_new(srv, session_msg_inside_failed)) == NULL ||
 	    (x->s1 = strdup(reason)) == NULL || (x->s2 = strdup(text)) == NULL) {
 		xmsg_free(x);

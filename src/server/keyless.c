@@ -426,7 +426,7 @@ keyless_start(struct server *srv, bool pool)
 }
 
 void
-keyless_stop(struct server *srv)
+keyless_refuse(struct server *srv)
 {
 	struct keyless *k = srv->keyless;
 
@@ -436,6 +436,16 @@ keyless_stop(struct server *srv)
 	k->stopping = true;
 	pthread_mutex_unlock(&k->mu);
 	keyless_fail_all(srv, "the server stops");
+}
+
+void
+keyless_stop(struct server *srv)
+{
+	struct keyless *k = srv->keyless;
+
+	if (k == NULL)
+		return;
+	keyless_refuse(srv);
 	/* Joins the threads: none waits any more. */
 	sp_workers_free(k->hs);
 	sp_loop_del(srv->loop, k->efd);

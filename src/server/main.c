@@ -307,9 +307,12 @@ main(int argc, char **argv)
 	sp_timer_stop(srv.loop, &log_tick);
 	sp_notify("STOPPING=1");
 	srv.stopping = true;
+	srv.draining = true;    /* a revision still arriving opens no listener */
 	sessions_end_all(&srv, "shutdown");
 	listeners_close(&srv);
-	tunnel_stop(&srv);
+	/* The control connection stays: the ends below post the sessions'
+	 * audit records to the backend through it. */
+	tunnel_quiesce(&srv);
 	/* Let deferred frees and goodbyes run; their ends come back here. */
 	for (c = 0; c < 50 && srv.nsessions > 0; c++)
 		sp_loop_once(srv.loop, 20);
@@ -318,12 +321,22 @@ out:
 	server_signals_stop(&sig);
 	/* Questions still open are refused while the loops can hear it. */
 	bridge_fail_asks(&srv);
+	/* A session loop joins its handshake threads: none may be waiting
+	 * for a signature then, which only this thread could send (it would
+	 * hold both joins for the sign time limit). */
+	keyless_refuse(&srv);
 	/* Every loop ends what is left, its thread is joined; then the ends
 	 * they sent are counted here. */
 	sloops_stop(&srv);
 	if (srv.loop != NULL)
 		sp_loop_once(srv.loop, 0);
-	sp_workers_free(srv.tunnel_hs);   /* when tunnel_stop did not run */
+	/* What those ends sent the backend leaves on the control connection
+	 * (bounded), which closes only then, with the rest of the tunnel. */
+	for (c = 0; c < 50 && tunnel_flushing(&srv); c++)
+		sp_loop_once(srv.loop, 20);
+	tunnel_stop(&srv);
+	if (srv.loop != NULL)
+		sp_loop_once(srv.loop, 0);
 	sessions_trim_stop();
 	keyless_stop(&srv);
 	/* The last thread is gone: what its handshakes let go of (with

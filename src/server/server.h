@@ -182,6 +182,13 @@ bool pairing_allows(const struct server *srv, const char *key_id);
 
 /* tunnel.c */
 int tunnel_start(struct server *srv, char *err, size_t errlen);
+/* The server stops: the tunnel port and every tunnel connection close but
+ * the control connection, which still carries what the last sessions'
+ * ends send the backend (their audit records) until tunnel_stop(). */
+void tunnel_quiesce(struct server *srv);
+/* Has the control connection output still to send? */
+bool tunnel_flushing(const struct server *srv);
+/* Close whatever is left (and what tunnel_quiesce closes). */
 void tunnel_stop(struct server *srv);
 /* Ask the client for a data connection for session `sid` (listener NULL:
  * an outgoing session's; not asked then). */
@@ -218,6 +225,11 @@ struct sp_workers *keyless_workers(struct server *srv);
 void keyless_answer(struct server *srv, json_object *msg);
 /* Control connection lost: every waiting handshake fails now. */
 void keyless_fail_all(struct server *srv, const char *why);
+/* The server stops: every waiting handshake fails now and every later
+ * signature at once, so that no handshake thread waits for an answer the
+ * main thread, busy joining the session loops, would never send. Before
+ * sloops_stop(); keyless_stop() frees what is left. */
+void keyless_refuse(struct server *srv);
 
 /* rtconf.c */
 int rtconf_parse(struct server *srv, json_object *doc, struct rtconf **out,

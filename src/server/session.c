@@ -1042,7 +1042,10 @@ session_msg_outgoing(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 /*
  * The client's data connection for session x->sid (detached from the main
  * loop), with the bytes behind its hello: it becomes the inside leg, if the
- * session still waits for one.
+ * session waits for one, i.e. asked for it (request_inside). One the
+ * session did not ask for is refused: the modules that gate the inside have
+ * not agreed yet, and main would keep counting the session unverified (its
+ * request is what moves it out of the unverified limits) for its whole life.
  */
 void
 session_msg_attach(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
@@ -1051,12 +1054,15 @@ session_msg_attach(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 	struct session *s = cancelled ? NULL : session_find(x->sl, x->sid);
 	struct sp_conn *c = x->conn;
 	struct sp_buf *early = &x->buf;
+	bool unasked = s != NULL && s->leg[SP_LEG_INSIDE] == NULL && s->state == S_RELAY &&
+	    !s->inside_requested;
 
 	(void)loop;
-	if (s == NULL || s->leg[SP_LEG_INSIDE] != NULL || s->state != S_RELAY) {
+	if (s == NULL || s->leg[SP_LEG_INSIDE] != NULL || s->state != S_RELAY || unasked) {
 		if (!cancelled)
-			sp_log(SP_LOG_INFO, "tunnel", "data connection for session %llu, which "
-			    "no longer waits for one: closed", (unsigned long long)x->sid);
+			sp_log(unasked ? SP_LOG_WARN : SP_LOG_INFO, "tunnel", "data connection for "
+			    "session %llu, which %s: closed", (unsigned long long)x->sid,
+			    unasked ? "did not ask for one" : "no longer waits for one");
 		xmsg_free(x);   /* closes c */
 		return;
 	}

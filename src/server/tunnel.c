@@ -676,10 +676,15 @@ tunnel_start(struct server *srv, char *err, size_t errlen)
 }
 
 void
-tunnel_stop(struct server *srv)
+tunnel_quiesce(struct server *srv)
 {
-	while (srv->tunconns != NULL)
-		tc_close(srv->tunconns, NULL);
+	struct tunconn *tc, *next;
+
+	for (tc = srv->tunconns; tc != NULL; tc = next) {
+		next = tc->next;
+		if (tc != srv->control)
+			tc_close(tc, NULL);
+	}
 	if (srv->tunnel_fd >= 0) {
 		acceptor_stop(&srv->tunnel_acc);
 		close(srv->tunnel_fd);
@@ -689,5 +694,22 @@ tunnel_stop(struct server *srv)
 	 * (orphaned) job, which the pool's end releases. */
 	sp_workers_free(srv->tunnel_hs);
 	srv->tunnel_hs = NULL;
+}
+
+bool
+tunnel_flushing(const struct server *srv)
+{
+	const struct sp_conn *c = srv->control != NULL ? srv->control->c : NULL;
+
+	return c != NULL && sp_conn_is_open(c) &&
+	    (sp_conn_out_len(c) > 0 || c->wbuf_len > 0 || c->tls_send_pending > 0);
+}
+
+void
+tunnel_stop(struct server *srv)
+{
+	tunnel_quiesce(srv);
+	while (srv->tunconns != NULL)
+		tc_close(srv->tunconns, NULL);
 	sp_hmap_free(&srv->tunnel_hs_from);   /* empty: every connection left it */
 }

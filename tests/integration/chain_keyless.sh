@@ -14,7 +14,13 @@
 #     for its signature; the signature arrives after that: the thread goes
 #     on without the freed connection (under ASan a read through it would
 #     abort the server), the server serves the next handshake and exits
-#     cleanly.
+#     cleanly;
+#  7. the server stopped (SIGTERM twice) while a handshake thread of a
+#     session loop waits for its signature: the wait fails at once ("the
+#     server stops"), so the loop's thread, which joins its handshake
+#     threads, and the main thread, which joins the loop's, never sit out
+#     the sign time limit (before: the log said the wait ran out, after
+#     5 s, and no "the server stops").
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/keyless_lib.sh"
@@ -145,7 +151,25 @@ sp_grep "^fail" "$SP_TMP/probe4.out"
 keyless_probe "$PARTNER_PORT" "$SP_TMP/probe5.out"
 sp_grep "^ok" "$SP_TMP/probe5.out"
 sp_log "a signature after the handshake timer: no use of the freed connection, the next handshake served"
-chain_stop server "$SERVER_PID"
+
+# 7. The server stops while a handshake thread waits for its signature.
+SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
+keyless_pause_client
+keyless_probe "$PARTNER_PORT" "$SP_TMP/probe6.out" &
+PROBE_PID=$!
+SP_PIDS="$SP_PIDS $PROBE_PID"
+keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+kill -TERM "$SERVER_PID"
+chain_wait_log server "draining: partner listeners closed"
+kill -TERM "$SERVER_PID"
+rc=0
+sp_wait "$SERVER_PID" 20 || rc=$?
+[ "$rc" -eq 0 ] || { sp_dump_logs; sp_fail "the server exited with status $rc"; }
+keyless_resume_client
+sp_wait "$PROBE_PID" 20 || { sp_dump_logs; sp_fail "the waiting partner did not get an answer"; }
+sp_grep "^fail" "$SP_TMP/probe6.out"
+sp_grep "1 handshake(s) waiting for a signature fail: the server stops" "$SP_TMP/server.log"
+sp_log "a stop while a handshake waits for its signature fails the wait at once"
 if grep -q "AddressSanitizer" "$SP_TMP/server.log"; then
 	sp_fail "the server's memory checker reported an error"
 fi

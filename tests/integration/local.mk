@@ -85,7 +85,8 @@ SP_OFTP2_MOD_TESTS = \
 	tests/integration/oftp2_valid.sh \
 	tests/integration/oftp2_bad.sh \
 	tests/integration/oftp2_outgoing.sh \
-	tests/integration/oftp2_ends.sh
+	tests/integration/oftp2_ends.sh \
+	tests/integration/oftp2_unasked_leg.sh
 dist_check_SCRIPTS += $(SP_OFTP2_MOD_TESTS)
 TESTS += $(SP_OFTP2_MOD_TESTS)
 EXTRA_DIST += tests/integration/oftp2_lib.sh tests/integration/oftp2_bad.py

@@ -13,7 +13,8 @@
 #     instead of a bare close; the audit names inside_closed, ESID 08, proxy;
 #     the same when the client (the way inside) stops mid-file;
 #  3. the server is stopped in the middle of a file: the partner receives
-#     ESID 05 (local site emergency close down).
+#     ESID 05 (local site emergency close down), and the session's audit
+#     record still reaches the backend.
 . "$SP_TOP_SRCDIR/tests/integration/lib.sh"
 . "$SP_TOP_SRCDIR/tests/integration/chain.sh"
 . "$SP_TOP_SRCDIR/tests/integration/partner_lib.sh"
@@ -178,7 +179,12 @@ grep -q "ESID reason=05" "$SP_TMP/stop.log" ||
 	{ tail -5 "$SP_TMP/stop.log" | sed 's/^/  | /' >&2; sp_dump_logs; sp_fail "stop: the partner got no ESID 05"; }
 grep -q "session ended by the proxy (shutdown): ESID 05 to the partner and the inside" "$SP_TMP/server.log" ||
 	sp_fail "stop: no line about the ESID 05"
-sp_log "stop: the server stopped mid-file, the partner got ESID 05"
+# Its audit record reached the backend: the control connection outlives
+# the sessions the stop ends (before, it closed first and the record was
+# lost without a word).
+sid=$(ended_session shutdown)
+audit_of "$sid" 'r["end_reason"] == "shutdown" and r["esid"] == "05" and r["esid_from"] == "proxy"'
+sp_log "stop: the server stopped mid-file, the partner got ESID 05, the backend the audit record"
 
 kill -TERM "$INSIDE_PID" 2>/dev/null
 sp_wait "$INSIDE_PID" 20 || true

@@ -6,10 +6,13 @@
 #include "core/err.h"
 #include "core/net.h"
 #include "core/tls.h"
+#include "core/workers.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -749,6 +752,201 @@ START_TEST(tls_parked_connection_moves_to_another_loop)
 }
 END_TEST
 
+/*
+ * Handshake steps on a pool (sp_conn_offload_handshake), the way the
+ * server's tunnel runs its data connections' handshakes with several
+ * loops: the pool's one thread is kept busy by a blocker job, so the
+ * connection's step is queued ("in flight" for the connection, which no
+ * longer watches its fd) when its owner closes it, or when the pool is
+ * freed. Either way the step's held reference is released exactly once,
+ * and no descriptor is left open.
+ */
+static struct {
+	int pipe[2];                /* the blocker waits for a byte */
+	int held, released;
+} HS;
+
+static void
+blocker_work(void *arg)
+{
+	char b;
+
+	(void)arg;
+	while (read(HS.pipe[0], &b, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void
+blocker_done(void *arg, bool cancelled)
+{
+	(void)arg;
+	(void)cancelled;
+}
+
+static void *
+hs_hold(void *arg)
+{
+	HS.held++;
+	return arg;
+}
+
+static void
+hs_release(void *arg)
+{
+	ck_assert_ptr_eq(arg, &HS);
+	HS.released++;
+}
+
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A TLS pair whose server side runs its handshake steps on `w`, with its
+ * connection on the heap (the tunnel frees a closed one from deferred work
+ * while its orphaned step may still run). */
+static struct sp_conn *
+offloaded_pair(struct pair *p, struct sp_identity *sid, struct sp_identity *cid,
+    struct sp_workers **w)
+{
+	struct sp_conn *c = calloc(1, sizeof(*c));
+	gnutls_session_t ss, cs;
+	char err[256];
+	bool created;
+	int i;
+
+	ck_assert_ptr_nonnull(c);
+	make_tmpdir();
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "server", sid, &created, err, sizeof(err)), SP_OK);
+	ck_assert_int_eq(sp_identity_load_or_create(tmpdir, "client", cid, &created, err, sizeof(err)), SP_OK);
+	make_pair(p);
+	/* The server side moves to the heap: same descriptor, new struct. */
+	ck_assert_int_eq(sp_conn_init(c, p->loop, dup(p->srv.c.fd), false, OUT_MAX, side_cb, &p->srv), SP_OK);
+	sp_conn_close(&p->srv.c);
+	ck_assert_int_eq(pipe(HS.pipe), 0);
+	ck_assert_int_eq(sp_workers_new(p->loop, 1, 8, w), SP_OK);
+	ck_assert_int_eq(sp_workers_submit(*w, blocker_work, blocker_done, NULL), SP_OK);
+	ck_assert_int_eq(sp_tls_new_server(sid->creds, GNUTLS_CERT_REQUIRE, &ss), SP_OK);
+	ck_assert_int_eq(sp_tls_new_client(cid->creds, NULL, &cs), SP_OK);
+	sp_conn_offload_handshake(c, *w, hs_hold, hs_release, &HS);
+	ck_assert_int_eq(sp_conn_start_tls(c, ss), SP_OK);
+	ck_assert_int_eq(sp_conn_start_tls(&p->cli.c, cs), SP_OK);
+	/* The client's hello arrives; the server's step queues behind the
+	 * blocker. */
+	for (i = 0; i < 1000 && c->hs_job == NULL; i++)
+		ck_assert_int_eq(sp_loop_once(p->loop, 10), SP_OK);
+	ck_assert_ptr_nonnull(c->hs_job);
+	return c;
+}
+
+static void
+offloaded_down(struct pair *p, struct sp_identity *sid, struct sp_identity *cid)
+{
+	close(HS.pipe[0]);
+	close(HS.pipe[1]);
+	sp_conn_close(&p->cli.c);
+	close(p->lfd);
+	sp_loop_free(p->loop);
+	sp_identity_free(sid);
+	sp_identity_free(cid);
+	remove_tmpdir();
+}
+
+START_TEST(tls_offloaded_step_outlives_its_connection)
+{
+	struct pair p;
+	struct sp_identity sid, cid;
+	struct sp_workers *w;
+	struct sp_conn *c;
+	int fds = open_fds(), i;
+
+	memset(&HS, 0, sizeof(HS));
+	c = offloaded_pair(&p, &sid, &cid, &w);
+	/* Closed mid-step and freed at once: the step owns fd and session. */
+	sp_conn_close(c);
+	ck_assert_int_eq(c->fd, -1);
+	ck_assert_ptr_null(c->hs_job);
+	memset(c, 0xa5, sizeof(*c));
+	free(c);
+	ck_assert_int_eq(HS.held, 1);
+	ck_assert_int_eq(HS.released, 0);
+	/* The blocker ends; the orphaned step runs, reads nothing through the
+	 * freed connection, and gives back what it held on the loop. */
+	ck_assert_int_eq(write(HS.pipe[1], "x", 1), 1);
+	for (i = 0; i < 1000 && HS.released == 0; i++)
+		ck_assert_int_eq(sp_loop_once(p.loop, 10), SP_OK);
+	ck_assert_int_eq(HS.released, 1);
+	/* The client hears the end of the connection. */
+	for (i = 0; i < 1000 && !p.cli.failed && !p.cli.eof && !p.cli.finished; i++)
+		ck_assert_int_eq(sp_loop_once(p.loop, 10), SP_OK);
+	ck_assert(p.cli.failed || p.cli.eof || p.cli.finished);
+	sp_workers_free(w);
+	ck_assert_int_eq(HS.released, 1);
+	offloaded_down(&p, &sid, &cid);
+	ck_assert_int_eq(open_fds(), fds);
+}
+END_TEST
+
+static void *
+unblock_soon(void *arg)
+{
+	(void)arg;
+	usleep(50000);
+	ck_assert_int_eq(write(HS.pipe[1], "x", 1), 1);
+	return NULL;
+}
+
+START_TEST(tls_offloaded_step_when_the_pool_stops)
+{
+	struct pair p;
+	struct sp_identity sid, cid;
+	struct sp_workers *w;
+	struct sp_conn *c;
+	pthread_t t;
+	int fds = open_fds(), round;
+
+	/* Round 0: the owner closed it first (tunnel_stop closes every
+	 * connection, then frees the pool); round 1: still open when the
+	 * pool stops (the step comes back cancelled: the handshake fails,
+	 * "stopped"). The pool's end meets the queued step either before
+	 * or after its thread is free: exactly one release either way. */
+	for (round = 0; round < 2; round++) {
+		memset(&HS, 0, sizeof(HS));
+		p.srv.failed = false;
+		c = offloaded_pair(&p, &sid, &cid, &w);
+		if (round == 0)
+			sp_conn_close(c);
+		ck_assert_int_eq(pthread_create(&t, NULL, unblock_soon, NULL), 0);
+		sp_workers_free(w);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		if (round == 0) {
+			ck_assert_int_eq(HS.released, 1);
+		} else {
+			/* Nothing was held; the step is no longer the pool's
+			 * (cancelled: the handshake failed, "stopped"; or it ran
+			 * before the stop, a loaded machine's way). */
+			ck_assert_int_eq(HS.held, 0);
+			ck_assert_ptr_null(c->hs_job);
+			if (p.srv.failed)
+				ck_assert_msg(strstr(p.srv.errtext, "stopped") != NULL, "%s", p.srv.errtext);
+			sp_conn_close(c);
+		}
+		free(c);
+		offloaded_down(&p, &sid, &cid);
+		ck_assert_int_eq(open_fds(), fds);
+	}
+}
+END_TEST
+
 START_TEST(identity_persists_and_is_private)
 {
 	struct sp_identity a, b;
@@ -796,6 +994,8 @@ main(void)
 	tcase_add_test(tc, tls_records_leave_together);
 	tcase_add_test(tc, tls_direct_write_stalled_mid_record);
 	tcase_add_test(tc, tls_parked_connection_moves_to_another_loop);
+	tcase_add_test(tc, tls_offloaded_step_outlives_its_connection);
+	tcase_add_test(tc, tls_offloaded_step_when_the_pool_stops);
 	tcase_add_test(tc, identity_persists_and_is_private);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
