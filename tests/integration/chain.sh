@@ -18,33 +18,54 @@ SP_CLIENT=${SP_CLIENT:-$SP_TOP_BUILDDIR/smartproxy-client}
 SP_API=${SP_API:-$SP_TOP_BUILDDIR/smartproxy-api}
 SP_IT=$SP_TOP_SRCDIR/tests/integration
 
-# A port nobody listens on right now (for listeners the backend names).
 # A port for a test's listener: below the kernel's ephemeral range, so that no
 # outgoing connection of a test running beside this one is handed it between
 # the pick and the bind, and free on every address (a wildcard bind fails if
 # any address holds it). A port the kernel picked (bind to port 0) came from
-# the ephemeral range and could be taken that way.
+# the ephemeral range and could be taken that way. A port is free until its
+# daemon binds it, so picks are remembered for 10 minutes in one file shared
+# by every test (under a lock): two picks, of one test or of two running side
+# by side, never give the same port (oftp2_valid once got the same one for
+# its inside and its partner port).
 chain_free_port() {
-	python3 - <<'PY'
-import random, socket
+	python3 - "${TMPDIR:-/tmp}/smartproxy-tests-ports" <<'PY'
+import fcntl, os, random, socket, sys, time
 lo = 20000
 try:
     hi = min(int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0]) - 1, 32767)
 except (OSError, ValueError, IndexError):
     hi = 32767
-for _ in range(500):
-    p = random.randint(lo, max(lo, hi))
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-else:
-    raise SystemExit("no free port between %d and %d" % (lo, hi))
+now = time.time()
+with open(sys.argv[1], "a+") as book:
+    fcntl.flock(book, fcntl.LOCK_EX)
+    book.seek(0)
+    recent = {}
+    for line in book:
+        try:
+            port, when = line.split()
+            if now - float(when) < 600:
+                recent[int(port)] = float(when)
+        except ValueError:
+            pass
+    for _ in range(500):
+        p = random.randint(lo, max(lo, hi))
+        if p in recent:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("0.0.0.0", p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        recent[p] = now
+        book.seek(0)
+        book.truncate()
+        book.writelines("%d %.3f\n" % kv for kv in recent.items())
+        print(p)
+        break
+    else:
+        raise SystemExit("no free port between %d and %d" % (lo, hi))
 PY
 }
 
