@@ -22,7 +22,7 @@ ROWS = [
     ("flood_bogus_per_s", "bogus connects during flood, 1/s"),
     ("flood_cores_busy", "cores busy during the flood transfer"),
     ("flood_cores_proxy", "of which the proxy processes"),
-    ("flood_cores_generator", "of which the flood generator"),
+    ("flood_cores_generator", "flood generator, cores over its own run"),
     ("setup_per_s", "full OFTP2 session set-ups, 1/s"),
     ("setup_main_ms", "DMZ main thread CPU ms per set-up"),
     ("setup_loops_ms", "DMZ session loops CPU ms per set-up"),
