@@ -765,8 +765,7 @@ sp_conn_write(struct sp_conn *c, const void *p, size_t n)
 	 * copy and one wipe less per octet). With something ahead the socket
 	 * was full and EPOLLOUT will come. Errors surface through the event
 	 * path: what was not sent is queued, and flush() meets the error. */
-	if (c->state == SP_CONN_S_OPEN && sp_buf_len(&c->out) == 0 &&
-	    c->tls_send_pending == 0 && c->wbuf_len == 0)
+	if (c->state == SP_CONN_S_OPEN && !sp_conn_unsent(c))
 		(void)(c->tls != NULL ? tls_send_span(c, p, n, &used) :
 		    plain_send_span(c, p, n, &used));
 	if ((r = sp_buf_put(&c->out, (const uint8_t *)p + used, n - used)) != 0)

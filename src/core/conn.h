@@ -141,6 +141,10 @@ int sp_conn_read(struct sp_conn *c, void *p, size_t n, size_t *got);
 int sp_conn_write(struct sp_conn *c, const void *p, size_t n);
 static inline size_t sp_conn_out_room(const struct sp_conn *c) { return sp_buf_room(&c->out); }
 static inline size_t sp_conn_out_len(const struct sp_conn *c) { return sp_buf_len(&c->out); }
+/* Anything written that has not reached the socket yet: queued plaintext,
+ * encrypted records waiting in the write buffer, or a record GnuTLS holds. */
+static inline bool sp_conn_unsent(const struct sp_conn *c)
+{ return sp_buf_len(&c->out) > 0 || c->wbuf_len > 0 || c->tls_send_pending > 0; }
 void sp_conn_want_read(struct sp_conn *c, bool on);
 /* Change the output bound (a connection handed to a new owner); it never
  * drops queued bytes: the bound becomes at least what is queued. */

@@ -8,18 +8,9 @@
 
 #include <sys/resource.h>
 
-unsigned long long
-sp_nofile_limit(void)
-{
-	struct rlimit rl;
-
-	if (prlimit(0, RLIMIT_NOFILE, NULL, &rl) != 0)
-		return 0;
-	return rl.rlim_cur == RLIM_INFINITY ? ~0ull : (unsigned long long)rl.rlim_cur;
-}
-
-int
-sp_nofile_raise(unsigned long long *before, unsigned long long *after)
+/* *before and *after get the soft limit; SP_ERR_SYSTEM with errno set. */
+static int
+nofile_raise(unsigned long long *before, unsigned long long *after)
 {
 	struct rlimit rl, want;
 
@@ -45,7 +36,7 @@ sp_nofile_start(void)
 {
 	unsigned long long before, after;
 
-	if (sp_nofile_raise(&before, &after) != SP_OK) {
+	if (nofile_raise(&before, &after) != SP_OK) {
 		sp_log(SP_LOG_WARN, "core", "open files: the limit stays %llu: prlimit: %s",
 		    before, strerror(errno));
 	} else if (after != before) {

@@ -18,16 +18,9 @@
 /* Beyond this a raise stops: a container's hard limit of 2^30 buys nothing. */
 #define SP_NOFILE_CAP (1ull << 20)
 
-/* Raise the soft RLIMIT_NOFILE to the hard one (at most SP_NOFILE_CAP);
- * *before and *after get the soft limit. SP_OK, or SP_ERR_SYSTEM with errno
- * set (then *after is the unchanged limit). */
-int sp_nofile_raise(unsigned long long *before, unsigned long long *after);
-
-/* At a daemon's start, after logging is set up: raise, and say so in one
+/* At a daemon's start, after logging is set up: raise the soft
+ * RLIMIT_NOFILE to the hard one (at most SP_NOFILE_CAP) and say so in one
  * line (INFO; WARN if the raise failed). Returns the soft limit now. */
 unsigned long long sp_nofile_start(void);
-
-/* The soft limit now; 0 when it cannot be read, ~0ull for unlimited. */
-unsigned long long sp_nofile_limit(void);
 
 #endif

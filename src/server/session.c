@@ -1054,15 +1054,14 @@ session_msg_attach(struct sp_loop *loop, struct sp_msg *m, bool cancelled)
 	struct session *s = cancelled ? NULL : session_find(x->sl, x->sid);
 	struct sp_conn *c = x->conn;
 	struct sp_buf *early = &x->buf;
-	bool unasked = s != NULL && s->leg[SP_LEG_INSIDE] == NULL && s->state == S_RELAY &&
-	    !s->inside_requested;
+	bool waits = s != NULL && s->leg[SP_LEG_INSIDE] == NULL && s->state == S_RELAY;
 
 	(void)loop;
-	if (s == NULL || s->leg[SP_LEG_INSIDE] != NULL || s->state != S_RELAY || unasked) {
+	if (!waits || !s->inside_requested) {
 		if (!cancelled)
-			sp_log(unasked ? SP_LOG_WARN : SP_LOG_INFO, "tunnel", "data connection for "
+			sp_log(waits ? SP_LOG_WARN : SP_LOG_INFO, "tunnel", "data connection for "
 			    "session %llu, which %s: closed", (unsigned long long)x->sid,
-			    unasked ? "did not ask for one" : "no longer waits for one");
+			    waits ? "did not ask for one" : "no longer waits for one");
 		xmsg_free(x);   /* closes c */
 		return;
 	}

@@ -228,10 +228,10 @@ tunnel_request_inside(struct server *srv, uint64_t sid, const char *listener, co
 }
 
 /* Two descriptors a session (the partner, its leg through the tunnel), and
- * room for the tunnel's handshakes (strangers' 256, the client's 128),
- * listeners, logs and the loops' own. Said before "applied", so a test that
- * sees that line knows whether this one came. */
-#define NOFILE_BASE 512ull
+ * room for the tunnel's handshakes in progress and 128 more for listeners,
+ * logs and the loops' own. Said before "applied", so a test that sees that
+ * line knows whether this one came. */
+#define NOFILE_BASE (UNAUTH_MAX + UNAUTH_CLIENT + 128ull)
 
 static void
 nofile_check(const struct server *srv, const struct rtconf *rt)
@@ -701,8 +701,7 @@ tunnel_flushing(const struct server *srv)
 {
 	const struct sp_conn *c = srv->control != NULL ? srv->control->c : NULL;
 
-	return c != NULL && sp_conn_is_open(c) &&
-	    (sp_conn_out_len(c) > 0 || c->wbuf_len > 0 || c->tls_send_pending > 0);
+	return c != NULL && sp_conn_is_open(c) && sp_conn_unsent(c);
 }
 
 void
