@@ -105,12 +105,7 @@ keyless_resume_client
 chain_wait_log server "matches no waiting handshake"
 
 # 5. The client dies while a handshake waits for its signature.
-SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
-keyless_pause_client
-keyless_probe "$PARTNER_PORT" "$SP_TMP/probe3.out" &
-PROBE_PID=$!
-SP_PIDS="$SP_PIDS $PROBE_PID"
-keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+keyless_probe_held "$SP_TMP/probe3.out"
 kill -KILL "$CLIENT_PID"
 wait "$CLIENT_PID" 2>/dev/null
 sp_forget_pid "$CLIENT_PID"
@@ -134,13 +129,8 @@ mv "$SP_TMP/config.json.tmp" "$SP_TMP/config.json"
 sed -i '/^  signatures_per_minute: 1$/d' "$SP_TMP/client.yaml"
 chain_start_client
 chain_wait_log server "revision 2 applied" 30
-SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
 ENDED=$(grep -c "ended: handshake_timeout" "$SP_TMP/server.log")
-keyless_pause_client
-keyless_probe "$PARTNER_PORT" "$SP_TMP/probe4.out" &
-PROBE_PID=$!
-SP_PIDS="$SP_PIDS $PROBE_PID"
-keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+keyless_probe_held "$SP_TMP/probe4.out"
 keyless_wait_count server "ended: handshake_timeout" $((ENDED + 1))
 LATE=$(grep "signature request [0-9]* sent to the client" "$SP_TMP/server.log" | tail -n 1 |
 	sed 's/.*signature request \([0-9]*\) sent.*/\1/')
@@ -153,12 +143,7 @@ sp_grep "^ok" "$SP_TMP/probe5.out"
 sp_log "a signature after the handshake timer: no use of the freed connection, the next handshake served"
 
 # 7. The server stops while a handshake thread waits for its signature.
-SENT=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
-keyless_pause_client
-keyless_probe "$PARTNER_PORT" "$SP_TMP/probe6.out" &
-PROBE_PID=$!
-SP_PIDS="$SP_PIDS $PROBE_PID"
-keyless_wait_count server "signature request [0-9]* sent to the client" $((SENT + 1))
+keyless_probe_held "$SP_TMP/probe6.out"
 kill -TERM "$SERVER_PID"
 chain_wait_log server "draining: partner listeners closed"
 kill -TERM "$SERVER_PID"

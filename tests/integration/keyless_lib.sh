@@ -77,3 +77,16 @@ keyless_resume_client() {
 	kill -CONT "$CLIENT_PID"
 	trap 'sp_cleanup' EXIT
 }
+
+# keyless_probe_held OUT: a partner handshake in the background (PROBE_PID,
+# its output in OUT) whose signature request the paused client holds;
+# returns once the server has sent that request.
+keyless_probe_held() {
+	local sent
+	sent=$(grep -c "signature request [0-9]* sent to the client" "$SP_TMP/server.log")
+	keyless_pause_client
+	keyless_probe "$PARTNER_PORT" "$1" &
+	PROBE_PID=$!
+	SP_PIDS="$SP_PIDS $PROBE_PID"
+	keyless_wait_count server "signature request [0-9]* sent to the client" $((sent + 1))
+}
